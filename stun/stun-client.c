@@ -79,6 +79,9 @@ struct _RpStunClient {
   RpStunClientInfo info;
   guint dispatching;
   gboolean dead;
+  GSource *deferred;          /* reports a failure of connect() from the loop */
+  RpStunNetStatus deferred_net;
+  char *deferred_reason;
 };
 
 const char *
@@ -509,9 +512,18 @@ read_stream (RpStunClient *client)
     gssize need = rp_stun_frame_length (client->inbuf->data, client->inbuf->len);
     g_autofree guint8 *frame = NULL;
 
+    /* Only a TURN client expects ChannelData; to a STUN client a frame that
+     * starts with 0b01 is text or garbage ("HTTP/1.1 400" starts with 0x48,
+     * which would otherwise wait for a 21 KB "frame"). */
+    if (need > 0 && (client->inbuf->data[0] & 0xC0) == 0x40 && client->unsolicited == NULL)
+      need = -1;
     if (need < 0) {
-      g_autofree char *why = g_strdup_printf ("malformed STUN response: the server sent bytes that are neither STUN nor ChannelData (first byte 0x%02x)",
-                                              client->inbuf->data[0]);
+      g_autofree char *why = NULL;
+      if (client->inbuf->len >= 5 && memcmp (client->inbuf->data, "HTTP/", 5) == 0)
+        why = g_strdup ("malformed STUN response: the server answered with HTTP (a web server or proxy listens on this port)");
+      else
+        why = g_strdup_printf ("malformed STUN response: the server sent bytes that are neither STUN nor ChannelData (first byte 0x%02x)",
+                               client->inbuf->data[0]);
       fail_connection (client, RP_STUN_NET_GARBAGE, why);
       return;
     }
@@ -693,6 +705,32 @@ on_fd_ready (RpStunClient *client, GIOCondition cond)
   leave (client);
 }
 
+static gboolean
+on_deferred_failure (gpointer data)
+{
+  RpStunClient *client = data;
+  g_autofree char *reason = g_steal_pointer (&client->deferred_reason);
+
+  g_clear_pointer (&client->deferred, g_source_unref);
+  enter (client);
+  fail_connection (client, client->deferred_net, reason);
+  leave (client);
+  return G_SOURCE_REMOVE;
+}
+
+/* A failure inside rp_stun_client_connect() is reported from the loop, like
+ * every other outcome. net OK means: classify err. */
+static void
+defer_failure (RpStunClient *client, RpStunNetStatus net, int err, const char *what)
+{
+  client->state = STATE_FAILED;
+  client->deferred_net = net == RP_STUN_NET_OK ? status_from_errno (err) : net;
+  client->deferred_reason = err != 0 ? g_strdup_printf ("%s: %s", what, g_strerror (err)) : g_strdup (what);
+  client->deferred = g_idle_source_new ();
+  g_source_set_callback (client->deferred, on_deferred_failure, client, NULL);
+  g_source_attach (client->deferred, client->context);
+}
+
 void
 rp_stun_client_connect (RpStunClient *client, RpStunConnectFunc func, gpointer user_data)
 {
@@ -708,12 +746,12 @@ rp_stun_client_connect (RpStunClient *client, RpStunConnectFunc func, gpointer u
   client->connect_start_us = g_get_monotonic_time ();
 
   if (sl <= 0 || !g_socket_address_to_native (addr, &ss, sizeof ss, NULL)) {
-    fail_connection (client, RP_STUN_NET_ERROR, "bad server address");
+    defer_failure (client, RP_STUN_NET_ERROR, 0, "bad server address");
     return;
   }
   client->fd = socket (ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (client->fd < 0) {
-    fail_errno (client, "socket", errno);
+    defer_failure (client, RP_STUN_NET_ERROR, errno, "socket");
     return;
   }
   if (type == SOCK_STREAM) {
@@ -723,7 +761,7 @@ rp_stun_client_connect (RpStunClient *client, RpStunConnectFunc func, gpointer u
   start_watch (client);
   if (client->server == NULL) {
     if (bind (client->fd, (struct sockaddr *) &ss, (socklen_t) sl) != 0) {
-      fail_errno (client, "bind", errno);
+      defer_failure (client, RP_STUN_NET_ERROR, errno, "bind");
       return;
     }
     update_watch (client);   /* reports readiness from the loop */
@@ -732,7 +770,7 @@ rp_stun_client_connect (RpStunClient *client, RpStunConnectFunc func, gpointer u
   /* Whether connect() finishes now (UDP, often loopback TCP) or later, the
    * writable fd reports it from the loop, so func is never called re-entrantly. */
   if (connect (client->fd, (struct sockaddr *) &ss, (socklen_t) sl) != 0 && errno != EINPROGRESS) {
-    fail_errno (client, "connect", errno);
+    defer_failure (client, RP_STUN_NET_OK, errno, "connect");
     return;
   }
   update_watch (client);
@@ -829,6 +867,11 @@ rp_stun_client_new_unconnected (GSocketAddress *local, GMainContext *context)
 static void
 really_free (RpStunClient *client)
 {
+  if (client->deferred != NULL) {
+    g_source_destroy (client->deferred);
+    g_source_unref (client->deferred);
+  }
+  g_free (client->deferred_reason);
   g_list_free_full (client->txns, (GDestroyNotify) txn_free);
   if (client->watch != NULL) {
     g_source_destroy ((GSource *) client->watch);
