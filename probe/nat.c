@@ -1,8 +1,8 @@
 /* The `nat` check: NAT behaviour discovery of RFC 5780 section 4, through a
  * STUN server that offers an OTHER-ADDRESS on a second IP. Mapping (4.3) and
- * filtering (4.4) run at once on two sockets, so that the mapping tests'
- * packets to the alternate address cannot open the filter that the filtering
- * tests measure. Every request is retransmitted, so one lost packet is not
+ * filtering (4.4) run at once on separate sockets, so that the mapping
+ * tests' packets to the alternate address cannot open the filter that the
+ * filtering tests measure. Every request is retransmitted, so one lost packet is not
  * read as a stricter filter. */
 #include <string.h>
 #include <sys/socket.h>
@@ -19,24 +19,39 @@
 #define NAT_RM 4
 
 typedef enum { MAP_T1, MAP_T2, MAP_T3, MAP_DONE } MapStep;
-typedef enum { FILT_T1, FILT_T2, FILT_T3, FILT_DONE } FiltStep;
+
+/* One filtering test on its own socket: a plain Binding to open the
+ * mapping, then the Binding with CHANGE-REQUEST. */
+typedef enum { FILT_BINDING, FILT_CHANGE, FILT_DONE } FiltStep;
+typedef enum { FILT_PENDING, FILT_ANSWERED, FILT_SILENT, FILT_WRONG_SOURCE, FILT_NO_MAPPING } FiltOutcome;
+
+typedef struct _NatState NatState;
 
 typedef struct {
+  NatState *nat;
+  RpStunClient *client;
+  guint32 change;             /* CHANGE-REQUEST flags */
+  GInetSocketAddress *expect; /* where the changed answer must come from */
+  FiltStep step;
+  FiltOutcome outcome;
+} Filter;
+
+struct _NatState {
   RpCheck *check;             /* borrowed: the state dies with the check */
   GInetSocketAddress *primary;
   GInetSocketAddress *other;
   char *skip_reason;
   GInetAddress *local_ip;
   RpStunClient *map;
-  RpStunClient *filt;
+  Filter ipport;              /* RFC 5780 4.4 test II: change IP and port */
+  Filter port;                /* RFC 5780 4.4 test III: change port only */
   MapStep map_step;
-  FiltStep filt_step;
   RpStunAddress x1, x2;
   char map_local[64];
   const char *mapping;        /* result words, NULL until known */
   const char *filtering;
   char *problem;              /* why a test could not be completed */
-} NatState;
+};
 
 static void
 nat_state_free (gpointer data)
@@ -44,7 +59,10 @@ nat_state_free (gpointer data)
   NatState *s = data;
 
   rp_stun_client_free (s->map);
-  rp_stun_client_free (s->filt);
+  rp_stun_client_free (s->ipport.client);
+  rp_stun_client_free (s->port.client);
+  g_clear_object (&s->ipport.expect);
+  g_clear_object (&s->port.expect);
   g_clear_object (&s->primary);
   g_clear_object (&s->other);
   g_clear_object (&s->local_ip);
@@ -78,7 +96,7 @@ finish_if_done (NatState *s)
 {
   RpCheckResult *r = rp_check_get_result (s->check);
 
-  if (s->map_step != MAP_DONE || s->filt_step != FILT_DONE)
+  if (s->map_step != MAP_DONE || s->ipport.step != FILT_DONE || s->port.step != FILT_DONE)
     return;
   if (s->mapping != NULL)
     rp_check_result_detail_str (r, "mapping", s->mapping);
@@ -103,7 +121,7 @@ finish_if_done (NatState *s)
 }
 
 static void send_map (NatState *s);
-static void send_filt (NatState *s);
+static void send_filt (Filter *f);
 
 static gboolean
 response_mapped (const RpStunTxnResult *res, RpStunAddress *out)
@@ -189,69 +207,73 @@ send_map (NatState *s)
 }
 
 static void
-on_filt (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
+set_problem (NatState *s, const char *problem)
 {
-  NatState *s = data;
-  gboolean answered = res->outcome == RP_STUN_TXN_RESPONSE && res->msg.klass == RP_STUN_SUCCESS;
+  g_free (s->problem);
+  s->problem = g_strdup (problem);
+}
 
-  if (rp_check_is_finished (s->check))
+/* RFC 5780 4.4: test II answered means endpoint-independent filtering,
+ * else test III answered means address-dependent, else address-and-port-
+ * dependent. The tests run at once on separate sockets, so a filter that
+ * drops everything costs one timeout, not two. */
+static void
+decide_filtering (NatState *s)
+{
+  if (s->ipport.step != FILT_DONE || s->port.step != FILT_DONE)
     return;
-  switch (s->filt_step) {
-  case FILT_T1:
-    if (!answered) {
-      g_free (s->problem);
-      s->problem = g_strdup ("the filtering test's first Binding got no answer from the primary address");
-      s->filt_step = FILT_DONE;
-      finish_if_done (s);
-      return;
-    }
-    s->filt_step = FILT_T2;
-    break;
-  case FILT_T2:
-    if (answered) {
-      /* RFC 5780 4.4: the answer must come from the other IP and port, or
-       * the server ignored CHANGE-REQUEST and the test says nothing. */
-      if (!same_as (res->from, s->other)) {
-        g_free (s->problem);
-        s->problem = g_strdup ("the server ignores CHANGE-REQUEST (it answered from its primary address), so "
-                               "filtering cannot be measured through it");
-        s->filt_step = FILT_DONE;
-        finish_if_done (s);
-        return;
-      }
-      s->filtering = "endpoint-independent";
-      s->filt_step = FILT_DONE;
-      finish_if_done (s);
-      return;
-    }
-    s->filt_step = FILT_T3;
-    break;
-  case FILT_T3:
-    s->filtering = answered ? "address-dependent" : "address-and-port-dependent";
-    s->filt_step = FILT_DONE;
-    finish_if_done (s);
-    return;
-  default:
-    return;
-  }
-  send_filt (s);
+  if (s->ipport.outcome == FILT_NO_MAPPING || s->port.outcome == FILT_NO_MAPPING)
+    set_problem (s, "a filtering test's first Binding got no answer from the primary address");
+  else if (s->ipport.outcome == FILT_WRONG_SOURCE || s->port.outcome == FILT_WRONG_SOURCE)
+    set_problem (s, "the server ignores CHANGE-REQUEST (it answered from an address it was asked not to use), so "
+                    "filtering cannot be measured through it");
+  else if (s->ipport.outcome == FILT_ANSWERED)
+    s->filtering = "endpoint-independent";
+  else if (s->port.outcome == FILT_ANSWERED)
+    s->filtering = "address-dependent";
+  else
+    s->filtering = "address-and-port-dependent";
+  finish_if_done (s);
 }
 
 static void
-send_filt (NatState *s)
+on_filt (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
+{
+  Filter *f = data;
+  gboolean answered = res->outcome == RP_STUN_TXN_RESPONSE && res->msg.klass == RP_STUN_SUCCESS;
+
+  if (rp_check_is_finished (f->nat->check))
+    return;
+  if (f->step == FILT_BINDING) {
+    if (!answered) {
+      f->outcome = FILT_NO_MAPPING;
+      f->step = FILT_DONE;
+      decide_filtering (f->nat);
+      return;
+    }
+    f->step = FILT_CHANGE;
+    send_filt (f);
+    return;
+  }
+  /* The changed answer must come from where we asked, or the test says
+   * nothing about our filter. */
+  f->outcome = !answered ? FILT_SILENT : same_as (res->from, f->expect) ? FILT_ANSWERED : FILT_WRONG_SOURCE;
+  f->step = FILT_DONE;
+  decide_filtering (f->nat);
+}
+
+static void
+send_filt (Filter *f)
 {
   RpStunBuilder b;
   guint8 tid[RP_STUN_TID_LEN];
 
   rp_stun_random_tid (tid);
   rp_stun_builder_init (&b, RP_STUN_BINDING, RP_STUN_REQUEST, tid);
-  /* RFC 5780 4.4: test II asks for another IP and port, test III for another port. */
-  if (s->filt_step == FILT_T2)
-    rp_stun_builder_add_u32 (&b, RP_STUN_ATTR_CHANGE_REQUEST, RP_STUN_CHANGE_IP | RP_STUN_CHANGE_PORT);
-  else if (s->filt_step == FILT_T3)
-    rp_stun_builder_add_u32 (&b, RP_STUN_ATTR_CHANGE_REQUEST, RP_STUN_CHANGE_PORT);
+  if (f->step == FILT_CHANGE)
+    rp_stun_builder_add_u32 (&b, RP_STUN_ATTR_CHANGE_REQUEST, f->change);
   rp_stun_builder_add_fingerprint (&b);
-  rp_stun_client_request_to (s->filt, G_SOCKET_ADDRESS (s->primary), b.buf, b.len, on_filt, s);
+  rp_stun_client_request_to (f->client, G_SOCKET_ADDRESS (f->nat->primary), b.buf, b.len, on_filt, f);
 }
 
 static void
@@ -268,10 +290,22 @@ on_map_ready (RpStunClient *client, RpStunNetStatus status, const char *reason, 
 static void
 on_filt_ready (RpStunClient *client, RpStunNetStatus status, const char *reason, gpointer data)
 {
-  NatState *s = data;
+  Filter *f = data;
 
-  if (!rp_check_is_finished (s->check))
-    send_filt (s);
+  if (!rp_check_is_finished (f->nat->check))
+    send_filt (f);
+}
+
+static void
+start_filter (NatState *s, Filter *f, guint32 change, GSocketAddress *bind_to, GMainContext *ctx)
+{
+  f->nat = s;
+  f->change = change;
+  f->expect = change & RP_STUN_CHANGE_IP ? g_object_ref (s->other)
+                                         : G_INET_SOCKET_ADDRESS (with_port (s->primary, s->other));
+  f->client = rp_stun_client_new_unconnected (bind_to, ctx);
+  rp_stun_client_set_timer (f->client, NAT_RTO_US, NAT_RC, NAT_RM);
+  rp_stun_client_connect (f->client, on_filt_ready, f);
 }
 
 /* The local address the kernel would use towards the server: mapping
@@ -321,11 +355,10 @@ nat_start (RpCheck *check)
   }
   bind_to = g_inet_socket_address_new (s->local_ip, 0);
   s->map = rp_stun_client_new_unconnected (bind_to, ctx);
-  s->filt = rp_stun_client_new_unconnected (bind_to, ctx);
   rp_stun_client_set_timer (s->map, NAT_RTO_US, NAT_RC, NAT_RM);
-  rp_stun_client_set_timer (s->filt, NAT_RTO_US, NAT_RC, NAT_RM);
   rp_stun_client_connect (s->map, on_map_ready, s);
-  rp_stun_client_connect (s->filt, on_filt_ready, s);
+  start_filter (s, &s->ipport, RP_STUN_CHANGE_IP | RP_STUN_CHANGE_PORT, bind_to, ctx);
+  start_filter (s, &s->port, RP_STUN_CHANGE_PORT, bind_to, ctx);
 }
 
 static void
