@@ -157,7 +157,8 @@ on_a_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const
     p->stats.duplicates++;
     return;
   }
-  p->rtt_us[seq] = g_get_monotonic_time () - p->sent_at[seq];
+  /* Kernel receive time on UDP: the RTT excludes our own loop's latency. */
+  p->rtt_us[seq] = rp_stun_client_get_rx_time (rp_turn_client_get_stun (turn)) - p->sent_at[seq];
   p->stats.received++;
   if (p->next >= p->count && p->stats.received == p->count)
     finish (p);

@@ -79,6 +79,7 @@ struct _RpStunClient {
   RpStunClientInfo info;
   guint dispatching;
   gboolean dead;
+  gint64 rx_us;               /* receive time of the data being delivered */
   GSource *deferred;          /* reports a failure of connect() from the loop */
   RpStunNetStatus deferred_net;
   char *deferred_reason;
@@ -410,7 +411,8 @@ deliver (RpStunClient *client, const guint8 *data, gsize len, GSocketAddress *fr
     for (GList *l = client->txns; l != NULL; l = l->next) {
       Txn *t = l->data;
       if (memcmp (t->tid, msg.tid, RP_STUN_TID_LEN) == 0) {
-        gint64 now = g_get_monotonic_time ();
+        /* The kernel's receive time, when there is one: RTT without our loop's latency. */
+        gint64 now = client->rx_us > 0 ? client->rx_us : g_get_monotonic_time ();
         RpStunTxnResult res = { .outcome = RP_STUN_TXN_RESPONSE, .msg = msg, .bytes = data,
                                 .len = len, .rtt_us = now - t->first_send_us,
                                 .rtt_last_us = now - t->last_send_us, .from = from };
@@ -431,18 +433,45 @@ deliver (RpStunClient *client, const guint8 *data, gsize len, GSocketAddress *fr
   return alive;
 }
 
+/* The kernel's receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) moved onto
+ * the monotonic clock: the packet's age is the same on both clocks. Falls
+ * back to now when the socket carried no timestamp. */
+static gint64
+rx_time (struct msghdr *mh)
+{
+  gint64 now_mono = g_get_monotonic_time ();
+
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (mh); c != NULL; c = CMSG_NXTHDR (mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec ts;
+      gint64 age;
+      memcpy (&ts, CMSG_DATA (c), sizeof ts);
+      age = g_get_real_time () - ((gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000);
+      /* A clock step between the two readings must not produce nonsense. */
+      return age >= 0 && age < G_USEC_PER_SEC ? now_mono - age : now_mono;
+    }
+  }
+  return now_mono;
+}
+
 static void
 read_datagrams (RpStunClient *client)
 {
   guint8 buf[65536];
+  union {
+    char buf[CMSG_SPACE (sizeof (struct timespec))];
+    struct cmsghdr align;
+  } control;
 
   /* A bounded batch per wakeup: a flooding peer must not starve the loop
    * (and with it every deadline). */
   for (guint batch = 0; batch < 64; batch++) {
     struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
+    struct iovec iov = { buf, sizeof buf };
+    struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof ss, .msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = control.buf, .msg_controllen = sizeof control.buf };
     g_autoptr (GSocketAddress) from = NULL;
-    gssize n = recvfrom (client->fd, buf, sizeof buf, 0, (struct sockaddr *) &ss, &sl);
+    gssize n = recvmsg (client->fd, &mh, 0);
     gboolean alive;
 
     if (n < 0) {
@@ -453,7 +482,8 @@ read_datagrams (RpStunClient *client)
       fail_errno (client, "recv", errno);
       return;
     }
-    from = g_socket_address_new_from_native (&ss, sl);
+    client->rx_us = rx_time (&mh);
+    from = g_socket_address_new_from_native (&ss, mh.msg_namelen);
     alive = deliver (client, buf, (gsize) n, from);
     if (!alive || client->state == STATE_FAILED)
       return;
@@ -500,6 +530,7 @@ read_stream (RpStunClient *client)
         return;
       }
     }
+    client->rx_us = g_get_monotonic_time ();
     if (client->inbuf->len + (gsize) n > STREAM_BUFFER_MAX) {
       fail_connection (client, RP_STUN_NET_GARBAGE, "the server sent more than 128 KiB without a complete message");
       return;
@@ -757,6 +788,10 @@ rp_stun_client_connect (RpStunClient *client, RpStunConnectFunc func, gpointer u
   if (type == SOCK_STREAM) {
     int one = 1;
     setsockopt (client->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  } else {
+    /* Kernel receive timestamps: what measures the network, not our loop. */
+    int one = 1;
+    setsockopt (client->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   }
   start_watch (client);
   if (client->server == NULL) {
@@ -826,6 +861,12 @@ const RpStunClientInfo *
 rp_stun_client_get_info (RpStunClient *client)
 {
   return &client->info;
+}
+
+gint64
+rp_stun_client_get_rx_time (RpStunClient *client)
+{
+  return client->rx_us;
 }
 
 RpTransport

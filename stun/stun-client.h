@@ -95,5 +95,9 @@ void rp_stun_client_set_unsolicited (RpStunClient *client, RpStunUnsolicitedFunc
 void rp_stun_client_set_timer (RpStunClient *client, gint64 rto_us, guint rc, guint rm);
 const RpStunClientInfo *rp_stun_client_get_info (RpStunClient *client);
 RpTransport rp_stun_client_get_transport (RpStunClient *client);
+/* Monotonic receive time (microseconds) of the message or frame being
+ * delivered, from the kernel's timestamp on UDP (SO_TIMESTAMPNS), from the
+ * read on streams. Valid inside response and unsolicited callbacks. */
+gint64 rp_stun_client_get_rx_time (RpStunClient *client);
 
 G_END_DECLS
