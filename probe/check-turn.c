@@ -450,14 +450,14 @@ on_a_connected (RpStunClient *client, RpStunNetStatus status, const char *reason
 
   if (rp_check_is_finished (t->alloc))
     return;
+  if (t->target.transport != RP_TRANSPORT_UDP && info->connect_us > 0)
+    rp_check_result_metric (r, "connect_ms", info->connect_us / 1000.0);
   rp_explain_tls_details (r, info, t->options.insecure);
   if (status != RP_STUN_NET_OK) {
     RpTurnResult res = { .outcome = RP_STUN_TXN_NET, .net = status, .reason = reason };
     fail_alloc (t, "connect", &res, t->a);
     return;
   }
-  if (t->target.transport != RP_TRANSPORT_UDP)
-    rp_check_result_metric (r, "connect_ms", info->connect_us / 1000.0);
   rp_check_result_detail_str (r, "local_address", info->local_address);
   rp_turn_client_probe_unauthenticated (t->a, on_unauthenticated, t);
 }
@@ -533,8 +533,14 @@ turn_expire (RpCheck *check)
                          t->a != NULL ? rp_stun_client_get_info (rp_turn_client_get_stun (t->a)) : NULL);
   }
   if (!rp_check_is_finished (t->relay)) {
-    relay_skip (t, "the run ended before the relay test finished");
-    rp_check_get_result (t->relay)->status = RP_STATUS_FAIL;
+    if (!t->a_ready) {
+      relay_skip (t, "no allocation to relay through");
+    } else {
+      RpCheckResult *rr = rp_check_get_result (t->relay);
+      rp_check_result_set (rr, RP_STATUS_FAIL, "the relay test did not finish before the deadline");
+      rp_check_result_set_hint (rr, "the allocations work but the data path stalled: see relay details for the last step");
+      rp_check_finish (t->relay);
+    }
   }
   rp_turn_plan_transport_done (t->plan, &t->target, r, rp_check_get_result (t->relay));
 }

@@ -228,7 +228,7 @@ cmd_turn (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GEr
   if (targets->len > 1)
     rp_turn_plan_add_verdict (plan, runner, po->timeout_us);
   if (opts.audit)
-    rp_check_turn_audit_add (runner, po, plan, g_ptr_array_index (targets, 0));
+    rp_check_turn_audit_add (runner, po, plan, targets);
   return 0;
 }
 

@@ -39,15 +39,17 @@ static const Category categories[] = {
   { "metadata", "the cloud metadata service", { "169.254.169.254", NULL },
     "add denied-peer-ip=169.254.0.0-169.254.255.255: the metadata service hands out the instance's credentials" },
   { "unspecified", "unspecified (0.0.0.0, ::)", { "0.0.0.0", "::", NULL },
-    "add denied-peer-ip=0.0.0.0-0.255.255.255 and denied-peer-ip=::" },
+    /* Not "denied-peer-ip=::": coturn 4.6 reads that as a range that denies every peer. */
+    "add denied-peer-ip=0.0.0.0-0.255.255.255 (do not write denied-peer-ip=:: : coturn reads it as denying every peer)" },
   { "multicast", "multicast", { "224.0.0.1", "ff02::1", NULL },
     "set no-multicast-peers" },
   { "ipv4-mapped", "IPv4-mapped IPv6 forms of internal addresses",
     { "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:192.168.0.1", "::ffff:169.254.169.254", "::ffff:0.0.0.0", NULL },
     "add denied-peer-ip=::ffff:0.0.0.0-::ffff:255.255.255.255 so the IPv4 denials cannot be bypassed in IPv6 form" },
   { "self", "the TURN server's own addresses", { "self", NULL },
-    "add denied-peer-ip for the server's own public and private addresses: a client that relays to them reaches every "
-    "service on the VM" },
+    "add denied-peer-ip for the server's own addresses other than its relay address (relay-to-relay calls need that "
+    "one), and let the host firewall admit UDP on the relay address only for min-port..max-port: a client that relays "
+    "to the server reaches its other services" },
 };
 
 typedef enum { PEER_PENDING, PEER_ALLOWED, PEER_DENIED, PEER_NOT_APPLICABLE, PEER_UNKNOWN } PeerState;
@@ -61,13 +63,17 @@ typedef struct {
   RpStunAddress peer;
   PeerState state;
   gboolean bound;                /* ChannelBind also granted */
+  gboolean is_relay;             /* the allocation's own relay address */
   guint code;
 } Probe;
 
 struct _Audit {
   RpTurnPlan *plan;
-  RpTarget target;
-  char *host, *uri, *ca_file;
+  GPtrArray *targets;            /* RpTarget*, tried in order until one answers */
+  guint current;
+  const RpTarget *target;        /* targets[current] */
+  char *ca_file;
+  gboolean open_server;          /* allocates without credentials */
   RpProbeOptions options;
   SSL_CTX *tls_ctx;
   GInetSocketAddress *server;
@@ -102,12 +108,14 @@ audit_free (gpointer data)
     SSL_CTX_free (a->tls_ctx);
   g_clear_object (&a->server);
   rp_turn_plan_unref (a->plan);
+  g_ptr_array_unref (a->targets);
   g_free (a->server_str);
-  g_free (a->host);
-  g_free (a->uri);
   g_free (a->ca_file);
   g_free (a);
 }
+
+static void try_target (Audit *a);
+static void on_resolved (GObject *source, GAsyncResult *res, gpointer data);
 
 static void
 skip_categories (Audit *a, const char *why)
@@ -127,7 +135,7 @@ write_category (Audit *a, guint c)
   g_autoptr (GString) allowed = g_string_new (NULL);
   g_autoptr (GString) denied = g_string_new (NULL);
   g_autoptr (GString) other = g_string_new (NULL);
-  guint n_allowed = 0, n_tested = 0;
+  guint n_allowed = 0, n_tested = 0, relay_only_allowed = 0;
 
   for (guint i = 0; i < a->probes->len; i++) {
     Probe *p = g_ptr_array_index (a->probes, i);
@@ -136,12 +144,14 @@ write_category (Audit *a, guint c)
       continue;
     n_tested++;
     into = p->state == PEER_ALLOWED ? allowed : p->state == PEER_DENIED ? denied : other;
-    if (p->state == PEER_ALLOWED)
+    if (p->state == PEER_ALLOWED) {
       n_allowed++;
-    g_string_append_printf (into, "%s%s%s", into->len ? "," : "", p->address,
+      relay_only_allowed += p->is_relay;
+    }
+    g_string_append_printf (into, "%s%s%s", into->len ? ", " : "", p->address,
                             p->state == PEER_ALLOWED && p->bound ? " (channel bound)" : "");
     if (p->state == PEER_NOT_APPLICABLE || p->state == PEER_UNKNOWN)
-      g_string_append_printf (into, " (%u)", p->code);
+      g_string_append_printf (into, " (%u)", p->code);   /* 443: IPv6 peer on an IPv4 relay */
   }
   if (allowed->len)
     rp_check_result_detail_str (r, "allowed", allowed->str);
@@ -149,13 +159,21 @@ write_category (Audit *a, guint c)
     rp_check_result_detail_str (r, "denied", denied->str);
   if (other->len)
     rp_check_result_detail_str (r, "not_applicable", other->str);
-  if (n_allowed > 0) {
+  if (n_allowed > 0 && n_allowed == relay_only_allowed) {
+    /* RFC 8656 allows it and calls between two relayed clients need it. */
+    rp_check_result_set (r, RP_STATUS_PASS, "only the relay address itself is reachable (%s), as calls between two "
+                         "relayed clients need", allowed->str);
+    rp_check_result_detail_str (r, "note", "UDP services other than coturn on the relay address are reachable through "
+                                "it: keep them firewalled");
+  } else if (n_allowed > 0) {
     rp_check_result_set (r, RP_STATUS_FAIL, "the server relays to %s: %s", categories[c].what, allowed->str);
-    rp_check_result_set_hint (r, "anyone with TURN credentials (every app user) can reach %s through this server; %s "
-                              "in turnserver.conf", categories[c].what, categories[c].fix);
+    rp_check_result_set_hint (r, "%s can reach %s through this server. In turnserver.conf: %s",
+                              a->open_server ? "anyone on the internet (the server needs no credentials)"
+                                             : "anyone with TURN credentials (every app user)",
+                              categories[c].what, categories[c].fix);
   } else if (denied->len == 0) {
-    rp_check_result_set (r, RP_STATUS_PASS, "no permission toward %s: the server refused them for another reason (%s)",
-                         categories[c].what, other->str);
+    rp_check_result_set (r, RP_STATUS_PASS, "no permission toward %s (%u tested; refused as unreachable from this "
+                         "relay, not by policy)", categories[c].what, n_tested);
   } else {
     rp_check_result_set (r, RP_STATUS_PASS, "permissions toward %s are refused (%u tested)", categories[c].what, n_tested);
   }
@@ -234,7 +252,7 @@ parse_peer (const char *text, RpStunAddress *out)
   return TRUE;
 }
 
-static void
+static Probe *
 add_probe (Audit *a, guint c, const char *address)
 {
   Probe *p = g_new0 (Probe, 1);
@@ -244,9 +262,10 @@ add_probe (Audit *a, guint c, const char *address)
   p->address = g_strdup (address);
   if (!parse_peer (address, &p->peer)) {
     probe_free (p);
-    return;
+    return NULL;
   }
   g_ptr_array_add (a->probes, p);
+  return p;
 }
 
 static void
@@ -259,14 +278,18 @@ start_probes (Audit *a)
       if (g_str_equal (categories[c].addresses[i], "self")) {
         /* The address we reached it at, and the address it relays from. */
         g_autofree char *server_ip = g_inet_address_to_string (g_inet_socket_address_get_address (a->server));
-        add_probe (a, c, server_ip);
+        g_autofree char *rs = NULL;
+        Probe *p;
         if (rp_turn_client_get_relayed (a->turn, &relayed)) {
           g_autoptr (GInetAddress) rip = g_inet_address_new_from_bytes (relayed.addr, relayed.family == AF_INET6
                                                                          ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
-          g_autofree char *rs = g_inet_address_to_string (rip);
-          if (!g_str_equal (rs, server_ip))
-            add_probe (a, c, rs);
+          rs = g_inet_address_to_string (rip);
         }
+        p = add_probe (a, c, server_ip);
+        if (p != NULL)
+          p->is_relay = g_strcmp0 (rs, server_ip) == 0;
+        if (rs != NULL && !g_str_equal (rs, server_ip) && (p = add_probe (a, c, rs)) != NULL)
+          p->is_relay = TRUE;
       } else {
         add_probe (a, c, categories[c].addresses[i]);
       }
@@ -307,6 +330,7 @@ on_unauthenticated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
   if (rp_check_is_finished (a->unauth))
     return;
   if (res->success) {
+    a->open_server = TRUE;
     rp_check_result_set (r, RP_STATUS_FAIL, "the server allocates relays without credentials");
     rp_check_result_set_hint (r, "anyone on the internet can relay through this server, into its own network too: "
                               "enable lt-cred-mech, or use-auth-secret with static-auth-secret, in turnserver.conf");
@@ -315,8 +339,14 @@ on_unauthenticated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
   }
   if (res->outcome == RP_STUN_TXN_RESPONSE && res->error_code == RP_TURN_ERR_UNAUTHORIZED) {
     rp_check_result_set (r, RP_STATUS_PASS, "an Allocate without credentials is refused (401)");
+  } else if (res->outcome != RP_STUN_TXN_RESPONSE && a->current + 1 < a->targets->len) {
+    /* This transport does not reach the server from here: audit through the next one. */
+    rp_check_result_detail_str (r, "unreachable_via", a->target->uri);
+    a->current++;
+    try_target (a);
+    return;
   } else {
-    RpTurnContext ctx = { a->target.transport, a->server_str, creds, NULL };
+    RpTurnContext ctx = { a->target->transport, a->server_str, creds, NULL };
     rp_explain_turn_failure (r, "Allocate", res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (turn)));
     skip_categories (a, "the server could not be reached for the audit");
     rp_check_finish (a->unauth);
@@ -360,27 +390,42 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
     return;
   }
   if (addrs == NULL) {
-    rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "%s does not resolve", a->host);
+    rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "%s does not resolve", a->target->host);
     skip_categories (a, "the TURN server's name does not resolve");
     rp_check_finish (check);
     return;
   }
-  a->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (addrs->data, a->target.port));
-  a->server_str = rp_address_port_to_string (addrs->data, a->target.port);
+  a->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (addrs->data, a->target->port));
+  a->server_str = rp_address_port_to_string (addrs->data, a->target->port);
   g_resolver_free_addresses (addrs);
-  stun = rp_stun_client_new (a->target.transport, G_SOCKET_ADDRESS (a->server), a->host, a->tls_ctx,
+  stun = rp_stun_client_new (a->target->transport, G_SOCKET_ADDRESS (a->server), a->target->host, a->tls_ctx,
                              a->options.insecure, rp_runner_get_context (rp_check_get_runner (check)));
+  /* Over UDP, give up after 4.75 s rather than RFC 8489's 39.5 s, so the
+   * audit can still move on to TCP or TLS within its deadline. */
+  if (a->target->transport == RP_TRANSPORT_UDP)
+    rp_stun_client_set_timer (stun, 250000, 5, 4);
   a->turn = rp_turn_client_new (stun, creds->username, creds->password);
   rp_stun_client_connect (stun, on_connected, a);
 }
 
+/* Connects to targets[current]: TLS context, resolution, then the probe. */
 static void
-audit_start (RpCheck *check)
+try_target (Audit *a)
 {
-  Audit *a = rp_check_get_state (check);
+  RpCheck *check = a->unauth;
 
-  a->unauth = check;
-  if (a->target.transport == RP_TRANSPORT_TLS) {
+  a->target = g_ptr_array_index (a->targets, a->current);
+  g_clear_pointer (&a->turn, rp_turn_client_free);
+  g_clear_object (&a->server);
+  g_clear_pointer (&a->server_str, g_free);
+  if (a->tls_ctx != NULL) {
+    SSL_CTX_free (a->tls_ctx);
+    a->tls_ctx = NULL;
+  }
+  /* The result names the URI the audit actually went through. */
+  g_free (rp_check_get_result (check)->target);
+  rp_check_get_result (check)->target = g_strdup (a->target->uri);
+  if (a->target->transport == RP_TRANSPORT_TLS) {
     g_autoptr (GError) error = NULL;
     RpTlsOptions tls = { a->ca_file, a->options.insecure };
     a->tls_ctx = rp_tls_client_ctx_new (&tls, &error);
@@ -391,7 +436,17 @@ audit_start (RpCheck *check)
       return;
     }
   }
-  rp_resolve_async (a->host, a->options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (a->target->host, a->options.family, rp_check_get_cancellable (check), on_resolved,
+                    rp_check_ref (check));
+}
+
+static void
+audit_start (RpCheck *check)
+{
+  Audit *a = rp_check_get_state (check);
+
+  a->unauth = check;
+  try_target (a);
 }
 
 static void
@@ -401,7 +456,7 @@ audit_expire (RpCheck *check)
   RpCheckResult *r = rp_check_get_result (check);
 
   if (r->summary == NULL || *r->summary == '\0')
-    rp_explain_deadline (r, a->target.transport, a->server_str, a->target.port, "TURN Allocate",
+    rp_explain_deadline (r, a->target->transport, a->server_str, a->target->port, "TURN Allocate",
                          a->turn != NULL ? rp_stun_client_get_info (rp_turn_client_get_stun (a->turn)) : NULL);
   /* Categories whose permissions all answered still get their verdict. */
   for (guint c = 0; c < G_N_ELEMENTS (categories); c++) {
@@ -430,27 +485,29 @@ category_expire (RpCheck *check)
 static const RpCheckClass category_class = { category_start, category_expire, NULL };
 
 void
-rp_check_turn_audit_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpTarget *target)
+rp_check_turn_audit_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, GPtrArray *targets)
 {
   Audit *a = g_new0 (Audit, 1);
+  const RpTarget *first = g_ptr_array_index (targets, 0);
 
   a->plan = rp_turn_plan_ref (plan);
-  a->target = *target;
-  a->host = g_strdup (target->host);
-  a->uri = g_strdup (target->uri);
-  a->target.host = a->host;
-  a->target.uri = a->uri;
-  a->target.path = a->target.query = NULL;
+  a->targets = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+  for (guint i = 0; i < targets->len; i++) {
+    RpTarget *t = rp_target_parse (((RpTarget *) g_ptr_array_index (targets, i))->uri, NULL);
+    if (t != NULL)
+      g_ptr_array_add (a->targets, t);
+  }
   a->options = *options;
   a->ca_file = g_strdup (options->ca_file);
   a->options.ca_file = a->ca_file;
+  a->target = g_ptr_array_index (a->targets, 0);
   a->probes = g_ptr_array_new_with_free_func (probe_free);
   a->next_channel = FIRST_CHANNEL;
-  rp_runner_add (runner, rp_check_result_new ("audit.unauthenticated", "audit", target->uri), AUDIT_TIMEOUT_US,
+  rp_runner_add (runner, rp_check_result_new ("audit.unauthenticated", "audit", first->uri), AUDIT_TIMEOUT_US,
                  &audit_class, a);
   for (guint c = 0; c < G_N_ELEMENTS (categories); c++) {
     g_autofree char *id = g_strdup_printf ("audit.%s", categories[c].id);
-    a->checks[c] = rp_check_ref (rp_runner_add (runner, rp_check_result_new (id, "audit", target->uri),
+    a->checks[c] = rp_check_ref (rp_runner_add (runner, rp_check_result_new (id, "audit", first->uri),
                                                 AUDIT_TIMEOUT_US, &category_class, NULL));
   }
 }

@@ -30,9 +30,9 @@ void rp_turn_plan_add_verdict (RpTurnPlan *plan, RpRunner *runner, gint64 timeou
 void rp_check_turn_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpTarget *target,
                         gboolean ids_unique);
 
-/* `audit.*` through the first URI: what the server lets an authenticated
- * client reach (RFC 1918, loopback, metadata, ...) and whether it allocates
- * without credentials. */
-void rp_check_turn_audit_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpTarget *target);
+/* `audit.*` through the first of targets (RpTarget*) that reaches the
+ * server: what it lets an authenticated client reach (RFC 1918, loopback,
+ * metadata, ...) and whether it allocates without credentials. */
+void rp_check_turn_audit_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, GPtrArray *targets);
 
 G_END_DECLS

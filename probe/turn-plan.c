@@ -8,8 +8,9 @@
 #include "probe/explain.h"
 
 typedef struct {
-  char *label;                /* UDP, TCP, TLS, or TLS:443 when ports differ */
+  char *label;                /* UDP, TCP, TLS, or TLS:443 when a transport is tested twice */
   RpTransport transport;
+  guint16 port;
   gboolean works;
   char *why;                  /* summary of the failing result */
   RpCheckResult *alloc;       /* borrowed; alive until the runner is freed */
@@ -95,14 +96,42 @@ join_labels (RpTurnPlan *plan, gboolean works)
   return g_string_free (s, FALSE);
 }
 
+/* Labels say the transport, and the port only where a transport was
+ * tested on several ports. Outcomes are sorted UDP, TCP, TLS. */
+static gint
+by_transport (gconstpointer a, gconstpointer b)
+{
+  const Outcome *x = a, *y = b;
+  return x->transport != y->transport ? (int) x->transport - (int) y->transport : (int) x->port - (int) y->port;
+}
+
+static void
+label_outcomes (RpTurnPlan *plan)
+{
+  g_array_sort (plan->outcomes, by_transport);
+  for (guint i = 0; i < plan->outcomes->len; i++) {
+    Outcome *o = &g_array_index (plan->outcomes, Outcome, i);
+    gboolean twice = FALSE;
+    for (guint j = 0; j < plan->outcomes->len; j++)
+      twice |= j != i && g_array_index (plan->outcomes, Outcome, j).transport == o->transport;
+    g_free (o->label);
+    o->label = twice ? g_strdup_printf ("%s:%u", rp_transport_words (o->transport), o->port)
+                     : g_strdup (rp_transport_words (o->transport));
+  }
+}
+
 static void
 write_verdict (RpTurnPlan *plan)
 {
   RpCheckResult *r = rp_check_get_result (plan->verdict);
   guint good = 0, udp_good = 0, udp_total = 0;
-  g_autofree char *ok = join_labels (plan, TRUE);
-  g_autofree char *bad = join_labels (plan, FALSE);
+  g_autofree char *ok = NULL;
+  g_autofree char *bad = NULL;
   g_autoptr (GString) reasons = g_string_new (NULL);
+
+  label_outcomes (plan);
+  ok = join_labels (plan, TRUE);
+  bad = join_labels (plan, FALSE);
 
   for (guint i = 0; i < plan->outcomes->len; i++) {
     Outcome *o = &g_array_index (plan->outcomes, Outcome, i);
@@ -124,21 +153,27 @@ write_verdict (RpTurnPlan *plan)
   } else if (udp_total > 0 && udp_good == 0) {
     rp_check_result_set (r, RP_STATUS_WARN, "voice falls back to TURN over %s: %s fails from this network", ok, bad);
     rp_check_result_set_hint (r, "%s. Calls still connect, with more latency than over UDP", reasons->str);
+  } else if (good == udp_good) {
+    rp_check_result_set (r, RP_STATUS_WARN, "TURN works over %s only: clients behind firewalls that block UDP have no "
+                         "fallback (%s fails)", ok, bad);
+    rp_check_result_set_hint (r, "%s", reasons->str);
   } else {
-    rp_check_result_set (r, RP_STATUS_WARN, "TURN works over %s only: %s fails, so clients behind firewalls that block "
-                         "it have no fallback", ok, bad);
+    rp_check_result_set (r, RP_STATUS_WARN, "TURN works over %s; %s fails: clients that can only use it cannot connect",
+                         ok, bad);
     rp_check_result_set_hint (r, "%s", reasons->str);
   }
   /* Each failed transport learns what a client falls back to. */
   for (guint i = 0; i < plan->outcomes->len; i++) {
     Outcome *o = &g_array_index (plan->outcomes, Outcome, i);
+    g_autofree char *hint = NULL;
     if (o->works || o->alloc == NULL || o->alloc->hint == NULL)
       continue;
+    /* set_hint frees the old hint: format from a copy. */
+    hint = g_strdup (o->alloc->hint);
     if (good > 0)
-      rp_check_result_set_hint (o->alloc, "%s. TURN over %s works, so clients on this network fall back to it",
-                                o->alloc->hint, ok);
+      rp_check_result_set_hint (o->alloc, "%s. TURN over %s works, so clients on this network fall back to it", hint, ok);
     else
-      rp_check_result_set_hint (o->alloc, "%s. No other TURN transport works from here either", o->alloc->hint);
+      rp_check_result_set_hint (o->alloc, "%s. No other TURN transport works from here either", hint);
   }
   rp_check_finish (plan->verdict);
 }
@@ -147,14 +182,9 @@ void
 rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckResult *alloc, RpCheckResult *relay)
 {
   Outcome o = { 0 };
-  gboolean same_transport_twice = FALSE;
 
-  for (guint i = 0; i < plan->outcomes->len; i++)
-    same_transport_twice |= g_array_index (plan->outcomes, Outcome, i).transport == target->transport;
   o.transport = target->transport;
-  o.label = target->port_explicit || same_transport_twice
-              ? g_strdup_printf ("%s:%u", rp_transport_words (target->transport), target->port)
-              : g_strdup (rp_transport_words (target->transport));
+  o.port = target->port;
   o.works = (alloc->status == RP_STATUS_PASS || alloc->status == RP_STATUS_WARN)
             && (relay->status == RP_STATUS_PASS || relay->status == RP_STATUS_WARN);
   o.why = g_strdup (alloc->status == RP_STATUS_PASS || alloc->status == RP_STATUS_WARN ? relay->summary : alloc->summary);

@@ -265,21 +265,53 @@ EOF
 #   --netns NS       run inside that namespace
 #   --port P         STUN/TURN port, UDP and TCP (default: a free one)
 #   --tls-port T     TLS port, also DTLS on UDP (default: a free one)
+#   --auth MODE      lt (default): lt-cred-mech with one user= line, password
+#                    in DIR/turn-password;
+#                    secret: use-auth-secret with static-auth-secret (TURN REST),
+#                    the secret in DIR/turn-secret, no static user;
+#                    none: no-auth, coturn hands out relays without credentials
+#   --no-loopback-peers   leave out allow-loopback-peers (coturn then refuses
+#                    loopback peers, so a loopback relay test fails with 403)
+#   --conf-line LINE append LINE to turnserver.conf (repeatable), e.g.
+#                    'no-udp', 'denied-peer-ip=10.0.0.0-10.255.255.255'.
+#                    LAB_COTURN_CONF_LINES (newline-separated) appends too.
 # then "--" and/or extra turnserver arguments (e.g. --listening-ip=::1).
 # Credentials live in DIR/turnserver.conf (mode 0600), not on the command line,
-# so they never show in ps. Writes DIR/env (sourceable) and DIR/turn-password.
+# so they never show in ps. Writes DIR/env (sourceable) and DIR/turn-password
+# or DIR/turn-secret (mode 0600). With no-udp / no-tcp / no-tls among the conf
+# lines or arguments, readiness is checked on the listeners that remain.
 lab_coturn_start() {
   local dir=$1
   shift
-  local ip=127.0.0.1 ns="" port="" tls_port="" relay_min user pw realm=turn.lab.test pid
+  local ip=127.0.0.1 ns="" port="" tls_port="" relay_min user="" pw realm=turn.lab.test pid
+  local auth=lt loopback_peers=1 secret_file="" pw_file="" line
+  local -a conf_lines=()
+  if [[ -n ${LAB_COTURN_CONF_LINES:-} ]]; then
+    while IFS= read -r line; do
+      [[ -n $line ]] && conf_lines+=("$line")
+    done <<<"$LAB_COTURN_CONF_LINES"
+  fi
   while (($#)); do
     case $1 in
       --ip) ip=$2; shift 2 ;;
       --netns) ns=$2; shift 2 ;;
       --port) port=$2; shift 2 ;;
       --tls-port) tls_port=$2; shift 2 ;;
+      --auth) auth=$2; shift 2 ;;
+      --no-loopback-peers) loopback_peers=0; shift ;;
+      --conf-line) conf_lines+=("$2"); shift 2 ;;
       --) shift; break ;;
       *) break ;;
+    esac
+  done
+  case $auth in lt | secret | none) ;; *) lab_die "lab_coturn_start: --auth lt|secret|none, not '$auth'"; return ;; esac
+  # Which listeners will exist: the readiness checks below wait for those only.
+  local want_udp=1 want_tcp=1 want_tls=1 opt
+  for opt in "${conf_lines[@]}" "$@"; do
+    case ${opt#--} in
+      no-udp) want_udp=0 ;;
+      no-tcp) want_tcp=0 ;;
+      no-tls) want_tls=0 ;;
     esac
   done
   command -v turnserver >/dev/null || { lab_die "turnserver not installed"; return; }
@@ -290,9 +322,25 @@ lab_coturn_start() {
   # The TLS port carries DTLS on UDP too.
   [[ -n $tls_port ]] || tls_port=$(lab_free_port both "$ns") || return
   relay_min=$(lab_free_port_range 64 udp "$ns") || return
-  user="lab$RANDOM"
-  pw=$(openssl rand -hex 16)
-  (umask 077 && printf '%s\n' "$pw" >"$dir/turn-password")
+  local auth_conf
+  case $auth in
+    lt)
+      user="lab$RANDOM"
+      pw=$(openssl rand -hex 16)
+      pw_file=$dir/turn-password
+      (umask 077 && printf '%s\n' "$pw" >"$pw_file")
+      auth_conf="lt-cred-mech"$'\n'"user=$user:$pw"
+      ;;
+    secret)
+      pw=$(openssl rand -hex 24)
+      secret_file=$dir/turn-secret
+      (umask 077 && printf '%s\n' "$pw" >"$secret_file")
+      auth_conf="lt-cred-mech"$'\n'"use-auth-secret"$'\n'"static-auth-secret=$pw"
+      ;;
+    none)
+      auth_conf="no-auth"
+      ;;
+  esac
   (
     umask 077
     cat >"$dir/turnserver.conf" <<EOF
@@ -305,18 +353,20 @@ alt-listening-port=0
 alt-tls-listening-port=0
 min-port=$relay_min
 max-port=$((relay_min + 63))
-lt-cred-mech
-user=$user:$pw
+$auth_conf
 realm=$realm
 cert=$dir/ca/server.pem
 pkey=$dir/ca/server.key
-allow-loopback-peers
+$( ((loopback_peers)) && echo allow-loopback-peers)
 no-cli
 no-multicast-peers
 log-file=stdout
 pidfile=$dir/turnserver.pid
 userdb=$dir/turndb
 EOF
+    if ((${#conf_lines[@]})); then
+      printf '%s\n' "${conf_lines[@]}" >>"$dir/turnserver.conf"
+    fi
   )
   # Foreground process (no -o), started as a simple command so that $! is
   # turnserver itself (ip netns exec execs).
@@ -334,7 +384,9 @@ EOF
     printf 'LAB_TURN_PORT=%q\n' "$port"
     printf 'LAB_TURN_TLS_PORT=%q\n' "$tls_port"
     printf 'LAB_TURN_USER=%q\n' "$user"
-    printf 'LAB_TURN_PASSWORD_FILE=%q\n' "$dir/turn-password"
+    printf 'LAB_TURN_PASSWORD_FILE=%q\n' "$pw_file"
+    printf 'LAB_TURN_SECRET_FILE=%q\n' "$secret_file"
+    printf 'LAB_TURN_AUTH=%q\n' "$auth"
     printf 'LAB_TURN_REALM=%q\n' "$realm"
     printf 'LAB_TURN_RELAY_MIN=%q\n' "$relay_min"
     printf 'LAB_TURN_RELAY_MAX=%q\n' "$((relay_min + 63))"
@@ -346,15 +398,15 @@ EOF
     printf 'LAB_SELFSIGNED_CERT=%q\n' "$dir/ca/selfsigned.pem"
     printf 'LAB_EXPIRED_CERT=%q\n' "$dir/ca/expired.pem"
   } >"$dir/env"
-  if ! lab_wait_port "$ip" "$port" tcp 10 "$ns" ||
-    ! lab_wait_port "$ip" "$tls_port" tcp 5 "$ns" ||
-    ! lab_wait_port "$ip" "$port" udp 5 "$ns"; then
+  if { ((want_tcp)) && ! lab_wait_port "$ip" "$port" tcp 10 "$ns"; } ||
+    { ((want_tls)) && ! lab_wait_port "$ip" "$tls_port" tcp 10 "$ns"; } ||
+    { ((want_udp)) && ! lab_wait_port "$ip" "$port" udp 10 "$ns"; }; then
     lab_log "turnserver did not come up; last log lines:"
     tail -n 20 "$dir/turn.log" >&2
     lab_coturn_stop "$dir"
     return 1
   fi
-  if ! lab_stun_ping "$ip" "$port" "$ns"; then
+  if ((want_udp)) && ! lab_stun_ping "$ip" "$port" "$ns"; then
     lab_log "turnserver does not answer STUN on $ip:$port/udp; last log lines:"
     tail -n 20 "$dir/turn.log" >&2
     lab_coturn_stop "$dir"
@@ -478,11 +530,13 @@ lab_jq_check() {
     return 0
   fi
   LAB_SHOWN[$file]=1
+  # head closes the pipe early on a long report: under pipefail and set -e
+  # the SIGPIPE status must not end the calling test.
   if jq . "$file" >/dev/null 2>&1; then
-    jq . "$file" | head -n 120 | sed 's/^/       | /'
+    { jq . "$file" | head -n 120 | sed 's/^/       | /'; } || true
   else
     printf '       (not JSON:)\n'
-    head -c 2000 "$file" | sed 's/^/       | /'
+    { head -c 2000 "$file" | sed 's/^/       | /'; } || true
   fi
 }
 
@@ -491,4 +545,393 @@ lab_finish() {
   local passed=$((LAB_CHECKS - LAB_FAILS))
   printf '%d passed, %d failed\n' "$passed" "$LAB_FAILS"
   ((LAB_FAILS == 0))
+}
+
+# ================================================================ web lab
+# (section owned by the web lab: Socket.IO app, LiveKit stand-in, nginx)
+#
+# tests/lab/web holds app.js (a real Socket.IO server from npm plus plain
+# HTTP routes) and livekit-standin.js (LiveKit's signalling HTTP surface,
+# tokens checked with livekit-server-sdk). lab_web_start puts Debian's nginx
+# in front of both, in one of several configurations (VARIANTs), on loopback
+# at free ports; everything lives in the caller's DIR.
+
+LAB_WEB_SRC=${LAB_WEB_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/web}
+LAB_WEB_VARIANTS="good noupgrade shorttimeout nohsts cleartext expiring shorthsts"
+
+# Install the npm packages of tests/lab/web (package-lock.json, `npm ci`)
+# when node_modules is missing. A lock keeps parallel tests from running two
+# installs into the same tree.
+lab_web_deps() {
+  local src=$LAB_WEB_SRC lock=${TMPDIR:-/tmp}/rtcprobe-lab-npm.lock
+  lab_web_deps_ok && return 0
+  command -v npm >/dev/null || { lab_die "npm not installed"; return; }
+  (
+    exec 9>"$lock"
+    flock -w 300 9 || exit 1
+    lab_web_deps_ok && exit 0
+    lab_log "npm ci --prefix $src"
+    npm ci --prefix "$src" --no-audit --no-fund --loglevel=error >&2
+  ) || { lab_die "npm ci in $src failed"; return; }
+  lab_web_deps_ok || lab_die "node_modules in $src incomplete after npm ci"
+}
+
+lab_web_deps_ok() {
+  local m
+  for m in socket.io livekit-server-sdk ws socket.io-client; do
+    [[ -f $LAB_WEB_SRC/node_modules/$m/package.json ]] || return 1
+  done
+}
+
+# Certificates for the web lab in DIR, signed by a CA of its own:
+#   ca.pem ca.key            the web lab CA (valid 10 years)
+#   server.pem server.key    leaf valid ~13 months (a healthy deployment)
+#   expiring.pem .key        leaf that expires in 5 days
+#   expired.pem .key         leaf that expired yesterday
+#   other-ca.pem             an unrelated CA
+#   selfsigned.pem .key      self-signed leaf, same SAN
+# SAN: localhost, app/api/cdn/livekit.lab.test, 127.0.0.1, ::1 (plus
+# LAB_CERT_EXTRA_SAN). lab_make_ca's material is valid for 2 days only,
+# which an expiry check would rightly flag, hence this separate PKI.
+lab_web_make_certs() {
+  local dir=$1 san
+  mkdir -p "$dir"
+  san="DNS:localhost,DNS:app.lab.test,DNS:api.lab.test,DNS:cdn.lab.test,DNS:livekit.lab.test,IP:127.0.0.1,IP:::1${LAB_CERT_EXTRA_SAN:+,$LAB_CERT_EXTRA_SAN}"
+  cat >"$dir/server.ext" <<EOF
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=$san
+EOF
+  (
+    set -e
+    cd "$dir"
+    ossl() { openssl "$@" 2>/dev/null; }
+    newca() { # name, subject
+      ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$1.key" -out "$1.pem" -days 3650 -subj "$2" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    }
+    newleaf() { # name, days
+      ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$1.key" -out "$1.csr" -subj "/CN=api.lab.test"
+      ossl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+        -days "$2" -extfile server.ext -out "$1.pem"
+      rm -f "$1.csr"
+    }
+    newca ca "/CN=rtcprobe web lab CA"
+    newca other-ca "/CN=rtcprobe unrelated CA"
+    newleaf server 397
+    newleaf expiring 5
+    newleaf expired -1
+    ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout selfsigned.key -out selfsigned.pem -days 397 -subj "/CN=api.lab.test" \
+      -addext "subjectAltName=$san"
+    chmod 600 ./*.key
+  ) || lab_die "making the web lab certificates in $dir failed"
+}
+
+# Write DIR/nginx/nginx.conf for VARIANT. Ports come from the caller's
+# variables (app_port lk_port http_port https_port lkw_port).
+lab_web_nginx_conf() {
+  local dir=$1 variant=$2 ngx=$1/nginx cert key hsts="" upgrade="" timeout="" plain
+  cert=$dir/ca/server.pem
+  key=$dir/ca/server.key
+  case $variant in
+    good | noupgrade | shorttimeout | cleartext) hsts="max-age=31536000" ;;
+    expiring) hsts="max-age=31536000"; cert=$dir/ca/expiring.pem; key=$dir/ca/expiring.key ;;
+    shorthsts) hsts="max-age=86400" ;;
+    nohsts) hsts="" ;;
+  esac
+  if [[ $variant != noupgrade ]]; then
+    # shellcheck disable=SC2016 # nginx variables, not shell ones
+    upgrade='proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;'
+  fi
+  [[ $variant == shorttimeout ]] && timeout='proxy_read_timeout 2s;'
+
+  # Locations shared by the plain (cleartext variant) and TLS app servers.
+  local app_locations
+  app_locations="
+    location /socket.io/ {
+      proxy_pass http://lab_app;
+      proxy_http_version 1.1;
+      $upgrade
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      $timeout
+    }
+    location / {
+      proxy_pass http://lab_app;
+      proxy_http_version 1.1;
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      $timeout
+    }"
+  if [[ $variant == cleartext ]]; then
+    plain=$app_locations
+  else
+    plain="
+    location / {
+      return 301 https://\$host:$https_port\$request_uri;
+    }"
+  fi
+
+  mkdir -p "$ngx/logs" "$ngx/tmp"
+  {
+    echo "# rtcprobe web lab nginx, variant $variant: loopback only."
+    # As root the workers would become www-data, which cannot enter DIR.
+    if [[ $(id -u) == 0 ]]; then
+      echo "user root root;"
+    fi
+    cat <<EOF
+worker_processes 1;
+pid $ngx/nginx.pid;
+error_log $ngx/logs/error.log info;
+events { worker_connections 256; }
+http {
+  access_log $ngx/logs/access.log;
+  client_body_temp_path $ngx/tmp/client_body;
+  proxy_temp_path $ngx/tmp/proxy;
+  fastcgi_temp_path $ngx/tmp/fastcgi;
+  uwsgi_temp_path $ngx/tmp/uwsgi;
+  scgi_temp_path $ngx/tmp/scgi;
+  default_type application/octet-stream;
+  server_tokens on;
+
+  map \$http_upgrade \$connection_upgrade {
+    default upgrade;
+    ''      close;
+  }
+  upstream lab_app { server 127.0.0.1:$app_port; }
+  upstream lab_livekit { server 127.0.0.1:$lk_port; }
+
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_session_cache off;
+
+  # Plain HTTP: a redirect to HTTPS, or (cleartext) the app itself.
+  server {
+    listen 127.0.0.1:$http_port;
+    server_name localhost;
+    $plain
+  }
+
+  # The API + Socket.IO host over TLS.
+  server {
+    listen 127.0.0.1:$https_port ssl;
+    server_name localhost;
+    ssl_certificate $cert;
+    ssl_certificate_key $key;
+    $( [[ -n $hsts ]] && printf 'add_header Strict-Transport-Security "%s" always;' "$hsts")
+    $app_locations
+  }
+
+  # LiveKit signalling behind TLS, like wss://livekit.example:7880.
+  server {
+    listen 127.0.0.1:$lkw_port ssl;
+    server_name localhost;
+    ssl_certificate $cert;
+    ssl_certificate_key $key;
+    location / {
+      proxy_pass http://lab_livekit;
+      proxy_http_version 1.1;
+      $upgrade
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      $timeout
+    }
+  }
+}
+EOF
+  } >"$ngx/nginx.conf"
+}
+
+# Start one node program in the background; its pid goes to PIDFILE.
+# Usage: lab_web_node PIDFILE LOG SCRIPT ARGS... (environment inherited)
+lab_web_node() {
+  local pidfile=$1 log=$2
+  shift 2
+  node "$@" </dev/null >"$log" 2>&1 &
+  echo $! >"$pidfile"
+}
+
+# Start the web lab in DIR (created) with nginx configured as VARIANT:
+#   good          proxy_http_version 1.1 + Upgrade/Connection for websockets,
+#                 plain port 301 -> https, HSTS max-age=31536000
+#   noupgrade     good without the Upgrade/Connection headers (Engine.IO then
+#                 answers the websocket transport with 400, polling works)
+#   shorttimeout  good + proxy_read_timeout 2s (idle websockets cut after ~2 s)
+#   nohsts        good without Strict-Transport-Security
+#   cleartext     the plain port serves the app (no redirect)
+#   expiring      good, but the certificate expires in 5 days
+#   shorthsts     good with HSTS max-age=86400
+# Environment read: LAB_SIO_PING_INTERVAL, LAB_SIO_PING_TIMEOUT (ms; Engine.IO
+# defaults when unset), LAB_CORS_ORIGIN (default https://app.lab.test; set it
+# empty for no CORS headers at all).
+# Writes DIR/env (sourceable):
+#   LAB_WEB_VARIANT LAB_WEB_HOST (127.0.0.1)
+#   LAB_WEB_HTTP_PORT      nginx plain HTTP
+#   LAB_WEB_HTTPS_PORT     nginx TLS, app + Socket.IO
+#   LAB_WEB_LIVEKIT_PORT   nginx TLS in front of the LiveKit stand-in
+#   LAB_APP_PORT           app.js directly (plain HTTP, no proxy)
+#   LAB_LIVEKIT_STANDIN_PORT  the stand-in directly (plain HTTP, no proxy)
+#   LAB_CA_FILE LAB_OTHER_CA_FILE LAB_WEB_CERT (the served leaf)
+#   LAB_SELFSIGNED_CERT LAB_EXPIRED_CERT
+#   LAB_LIVEKIT_KEY LAB_LIVEKIT_SECRET_FILE (0600)
+#   LAB_CORS_ORIGIN LAB_SIO_PING_INTERVAL LAB_SIO_PING_TIMEOUT (effective)
+#   LAB_WEB_NGINX_CONF LAB_WEB_NGINX_ERROR_LOG LAB_WEB_NGINX_ACCESS_LOG
+#   LAB_APP_LOG LAB_LIVEKIT_LOG
+# Stopped by lab_web_stop DIR, which lab_cleanup calls when lab_init ran.
+lab_web_start() {
+  local dir=$1 variant=${2:-good}
+  local app_port lk_port http_port https_port lkw_port key secret_file
+  local ping_interval=${LAB_SIO_PING_INTERVAL:-25000} ping_timeout=${LAB_SIO_PING_TIMEOUT:-20000}
+  local cors=${LAB_CORS_ORIGIN-https://app.lab.test} p
+  [[ -n $dir ]] || { lab_die "lab_web_start DIR VARIANT"; return; }
+  case " $LAB_WEB_VARIANTS " in
+    *" $variant "*) ;;
+    *) lab_die "lab_web_start: variant one of: $LAB_WEB_VARIANTS; not '$variant'"; return ;;
+  esac
+  for p in node nginx openssl curl; do
+    command -v "$p" >/dev/null || { lab_die "$p not installed"; return; }
+  done
+  lab_web_deps || return
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  dir=$(cd "$dir" && pwd)
+  [[ -f $dir/ca/server.pem ]] || lab_web_make_certs "$dir/ca" || return
+
+  app_port=$(lab_free_port tcp) || return
+  lk_port=$(lab_free_port tcp) || return
+  http_port=$(lab_free_port tcp) || return
+  https_port=$(lab_free_port tcp) || return
+  lkw_port=$(lab_free_port tcp) || return
+
+  key="APIlab$(openssl rand -hex 4)"
+  secret_file=$dir/livekit-secret
+  (umask 077 && openssl rand -hex 24 >"$secret_file")
+
+  if [[ -n $LAB_WORKDIR && -f $LAB_WORKDIR/cleanup ]]; then
+    lab_on_exit "lab_web_stop $(printf '%q' "$dir")"
+  fi
+
+  LAB_APP_HOST=127.0.0.1 LAB_SIO_PING_INTERVAL=$ping_interval \
+    LAB_SIO_PING_TIMEOUT=$ping_timeout LAB_CORS_ORIGIN=$cors \
+    lab_web_node "$dir/app.pid" "$dir/app.log" "$LAB_WEB_SRC/app.js" "$app_port"
+  LAB_LIVEKIT_HOST=127.0.0.1 LAB_LIVEKIT_KEY=$key LAB_LIVEKIT_SECRET_FILE=$secret_file \
+    lab_web_node "$dir/livekit.pid" "$dir/livekit.log" "$LAB_WEB_SRC/livekit-standin.js" "$lk_port"
+
+  lab_web_nginx_conf "$dir" "$variant"
+  if ! nginx -t -q -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/logs/error.log" \
+    -g 'daemon off;' >"$dir/nginx/test.log" 2>&1; then
+    lab_log "nginx rejects the $variant configuration:"
+    cat "$dir/nginx/test.log" "$dir/nginx/logs/error.log" >&2 2>/dev/null
+    lab_web_stop "$dir"
+    return 1
+  fi
+  nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/logs/error.log" \
+    -g 'daemon off;' </dev/null >"$dir/nginx/stdout.log" 2>&1 &
+  echo $! >"$dir/nginx.lab.pid"
+
+  {
+    printf 'LAB_WEB_DIR=%q\n' "$dir"
+    printf 'LAB_WEB_VARIANT=%q\n' "$variant"
+    printf 'LAB_WEB_HOST=%q\n' 127.0.0.1
+    printf 'LAB_WEB_HTTP_PORT=%q\n' "$http_port"
+    printf 'LAB_WEB_HTTPS_PORT=%q\n' "$https_port"
+    printf 'LAB_WEB_LIVEKIT_PORT=%q\n' "$lkw_port"
+    printf 'LAB_APP_PORT=%q\n' "$app_port"
+    printf 'LAB_LIVEKIT_STANDIN_PORT=%q\n' "$lk_port"
+    printf 'LAB_CA_FILE=%q\n' "$dir/ca/ca.pem"
+    printf 'LAB_OTHER_CA_FILE=%q\n' "$dir/ca/other-ca.pem"
+    printf 'LAB_SELFSIGNED_CERT=%q\n' "$dir/ca/selfsigned.pem"
+    printf 'LAB_EXPIRED_CERT=%q\n' "$dir/ca/expired.pem"
+    if [[ $variant == expiring ]]; then
+      printf 'LAB_WEB_CERT=%q\n' "$dir/ca/expiring.pem"
+    else
+      printf 'LAB_WEB_CERT=%q\n' "$dir/ca/server.pem"
+    fi
+    printf 'LAB_LIVEKIT_KEY=%q\n' "$key"
+    printf 'LAB_LIVEKIT_SECRET_FILE=%q\n' "$secret_file"
+    printf 'LAB_CORS_ORIGIN=%q\n' "$cors"
+    printf 'LAB_SIO_PING_INTERVAL=%q\n' "$ping_interval"
+    printf 'LAB_SIO_PING_TIMEOUT=%q\n' "$ping_timeout"
+    printf 'LAB_WEB_NGINX_CONF=%q\n' "$dir/nginx/nginx.conf"
+    printf 'LAB_WEB_NGINX_ERROR_LOG=%q\n' "$dir/nginx/logs/error.log"
+    printf 'LAB_WEB_NGINX_ACCESS_LOG=%q\n' "$dir/nginx/logs/access.log"
+    printf 'LAB_APP_LOG=%q\n' "$dir/app.log"
+    printf 'LAB_LIVEKIT_LOG=%q\n' "$dir/livekit.log"
+  } >"$dir/env"
+
+  local what port
+  for what in "app.js:$app_port" "livekit-standin.js:$lk_port" "nginx http:$http_port" \
+    "nginx https:$https_port" "nginx livekit:$lkw_port"; do
+    port=${what##*:}
+    if ! lab_wait_port 127.0.0.1 "$port" tcp 15; then
+      lab_log "${what%:*} did not listen on 127.0.0.1:$port; logs:"
+      tail -n 20 "$dir/app.log" "$dir/livekit.log" "$dir/nginx/logs/error.log" \
+        "$dir/nginx/stdout.log" >&2 2>/dev/null
+      lab_web_stop "$dir"
+      return 1
+    fi
+  done
+  # The whole chain answers: TLS with the lab CA, nginx, app.js.
+  if ! curl -sf --max-time 5 --cacert "$dir/ca/ca.pem" -o /dev/null \
+    "https://127.0.0.1:$https_port/health"; then
+    lab_log "https://127.0.0.1:$https_port/health does not answer 200; logs:"
+    tail -n 20 "$dir/app.log" "$dir/nginx/logs/error.log" >&2 2>/dev/null
+    lab_web_stop "$dir"
+    return 1
+  fi
+}
+
+lab_web_stop() {
+  local dir=$1 f
+  for f in nginx.lab.pid app.pid livekit.pid; do
+    [[ -f $dir/$f ]] || continue
+    lab_kill_pid "$(cat "$dir/$f")"
+    rm -f "$dir/$f"
+  done
+}
+
+# Print a LiveKit access token for the web lab in DIR (reads DIR/env), signed
+# with livekit-server-sdk's AccessToken. KIND:
+#   valid        roomJoin for ROOM, identity IDENTITY, 10 minutes (default)
+#   expired      as valid, but expired a minute ago
+#   wrongsecret  as valid, signed with another secret
+#   wrongkey     as valid, for another API key (and secret)
+#   nojoin       valid signature, but no roomJoin grant
+# Usage: lab_livekit_token DIR [KIND] [ROOM] [IDENTITY]
+lab_livekit_token() {
+  local dir=$1 kind=${2:-valid} room=${3:-lab-room} identity=${4:-lab-probe}
+  case $kind in valid | expired | wrongsecret | wrongkey | nojoin) ;; *)
+    lab_die "lab_livekit_token: kind valid|expired|wrongsecret|wrongkey|nojoin, not '$kind'"; return ;;
+  esac
+  (
+    # shellcheck source=/dev/null
+    source "$dir/env" || exit 1
+    cd "$LAB_WEB_SRC" || exit 1
+    LAB_TOKEN_KIND=$kind LAB_TOKEN_ROOM=$room LAB_TOKEN_IDENTITY=$identity \
+      LAB_LIVEKIT_KEY=$LAB_LIVEKIT_KEY LAB_LIVEKIT_SECRET_FILE=$LAB_LIVEKIT_SECRET_FILE \
+      node -e '
+const fs = require("node:fs");
+const { AccessToken } = require("livekit-server-sdk");
+const e = process.env;
+let key = e.LAB_LIVEKIT_KEY;
+let secret = fs.readFileSync(e.LAB_LIVEKIT_SECRET_FILE, "utf8").trim();
+const kind = e.LAB_TOKEN_KIND;
+if (kind === "wrongsecret" || kind === "wrongkey") secret = "not-the-lab-secret-" + secret.slice(0, 8);
+if (kind === "wrongkey") key = "APIunknown";
+const at = new AccessToken(key, secret, {
+  identity: e.LAB_TOKEN_IDENTITY,
+  ttl: kind === "expired" ? -60 : 600,
+});
+if (kind === "nojoin") at.addGrant({ roomList: true });
+else at.addGrant({ roomJoin: true, room: e.LAB_TOKEN_ROOM });
+at.toJwt().then((t) => console.log(t), (err) => { console.error(err.message); process.exit(1); });
+'
+  )
 }
