@@ -3,6 +3,8 @@
  * host firewall, coturn's turnserver.conf options. */
 #include "probe/explain.h"
 
+#include <math.h>
+
 #include "stun/stun-tls.h"
 
 const char *
@@ -27,7 +29,9 @@ rp_explain_tls_details (RpCheckResult *r, const RpStunClientInfo *info, gboolean
   if (info->cert_issuer != NULL)
     rp_check_result_detail_str (r, "cert_issuer", info->cert_issuer);
   if (info->cert_not_after != 0)
-    rp_check_result_metric (r, "cert_days_left", (info->cert_not_after - g_get_real_time () / G_USEC_PER_SEC) / 86400.0);
+    /* Days to two decimals: finer says nothing about a renewal. */
+    rp_check_result_metric (r, "cert_days_left",
+                            round ((info->cert_not_after - g_get_real_time () / G_USEC_PER_SEC) / 864.0) / 100.0);
   if (insecure)
     rp_check_result_detail_bool (r, "insecure", TRUE);
 }
