@@ -56,10 +56,23 @@ rp_field_get_array (const RpField *f, const RpCheckResult *r)
   return G_STRUCT_MEMBER (GArray *, r, f->offset);
 }
 
+/* Where the unit sits in a metric name: at the end (rtt_ms) or before a
+ * qualifier (rtt_ms_p95, jitter_ms_fwd). NULL when the name has none. */
+static const char *
+find_unit (const char *name, const char *unit)
+{
+  gsize ulen = strlen (unit);
+
+  for (const char *p = strstr (name, unit); p != NULL; p = strstr (p + 1, unit))
+    if (p > name && (p[ulen] == '\0' || p[ulen] == '_'))
+      return p;
+  return NULL;
+}
+
 static gboolean
 is_ms (const char *name)
 {
-  return g_str_has_suffix (name, "_ms");
+  return find_unit (name, "_ms") != NULL;
 }
 
 char *
@@ -88,13 +101,17 @@ rp_format_metric_compact (const RpMetric *m)
   };
   g_autofree char *value = rp_format_metric_value (m);
 
+  /* "rtt_ms_p95" reads "rtt p95 0.294 ms". */
   for (guint i = 0; i < G_N_ELEMENTS (units); i++)
     {
-      gsize name_len = strlen (m->name);
-      gsize suffix_len = strlen (units[i].suffix);
-      if (name_len > suffix_len && g_str_has_suffix (m->name, units[i].suffix))
-        return g_strdup_printf ("%.*s %s %s", (int) (name_len - suffix_len), m->name,
-                                value, units[i].unit);
+      const char *at = find_unit (m->name, units[i].suffix);
+      const char *rest;
+      if (at == NULL)
+        continue;
+      rest = at + strlen (units[i].suffix);
+      if (*rest == '_')
+        return g_strdup_printf ("%.*s %s %s %s", (int) (at - m->name), m->name, rest + 1, value, units[i].unit);
+      return g_strdup_printf ("%.*s %s %s", (int) (at - m->name), m->name, value, units[i].unit);
     }
   return g_strdup_printf ("%s %s", m->name, value);
 }
@@ -122,4 +139,111 @@ rp_format_timestamp (GDateTime *t)
   g_autoptr(GDateTime) utc = g_date_time_to_utc (t);
   g_autofree char *base = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S");
   return g_strdup_printf ("%s.%03dZ", base, g_date_time_get_microsecond (utc) / 1000);
+}
+
+static gboolean
+is_unwanted (gunichar c)
+{
+  if (c < 0x20)
+    return c != '\t' && c != '\n' && c != '\r';
+  return (c >= 0x7F && c <= 0x9F) || c == 0xFFFE || c == 0xFFFF
+         || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+char *
+rp_clean_string (const char *s)
+{
+  g_autofree char *valid = g_utf8_make_valid (s != NULL ? s : "", -1);
+  GString *out = g_string_sized_new (strlen (valid));
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (!is_unwanted (c))
+        g_string_append_unichar (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+rp_markup_escape (const char *s, gboolean attribute)
+{
+  g_autofree char *clean = rp_clean_string (s);
+  GString *out = g_string_sized_new (strlen (clean) + 16);
+
+  for (const char *p = clean; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '&':
+          g_string_append (out, "&amp;");
+          break;
+        case '<':
+          g_string_append (out, "&lt;");
+          break;
+        case '>':
+          g_string_append (out, "&gt;");
+          break;
+        case '"':
+          g_string_append (out, "&quot;");
+          break;
+        case '\'':
+          g_string_append (out, "&#39;");
+          break;
+        case '\r':
+          g_string_append (out, "&#13;");
+          break;
+        case '\n':
+        case '\t':
+          if (attribute)
+            g_string_append_printf (out, "&#%d;", *p);
+          else
+            g_string_append_c (out, *p);
+          break;
+        default:
+          g_string_append_c (out, *p);
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+rp_format_number (double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (isnan (v))
+    return g_strdup ("NaN");
+  if (isinf (v))
+    return g_strdup (v > 0 ? "+Inf" : "-Inf");
+  /* %.17g always reads back exactly; fewer digits usually do too. */
+  int digits = 1;
+  char fmt[8];
+  for (; digits < 17; digits++)
+    {
+      g_snprintf (fmt, sizeof fmt, "%%.%dg", digits);
+      g_ascii_formatd (buf, sizeof buf, fmt, v);
+      if (g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  /* Plain notation for everyday magnitudes: 40, not 4e+01. */
+  if (v != 0 && fabs (v) >= 1e-4 && fabs (v) < 1e15)
+    digits = MAX (digits, (int) floor (log10 (fabs (v))) + 1);
+  g_snprintf (fmt, sizeof fmt, "%%.%dg", digits);
+  g_ascii_formatd (buf, sizeof buf, fmt, v);
+  return g_strdup (buf);
+}
+
+char *
+rp_format_counts (const RpReport *r)
+{
+  guint counts[4];
+  GString *out = g_string_new (NULL);
+
+  rp_report_count (r, counts);
+  g_string_append_printf (out, "%u passed, %u warned, %u failed", counts[RP_STATUS_PASS],
+                          counts[RP_STATUS_WARN], counts[RP_STATUS_FAIL]);
+  if (counts[RP_STATUS_SKIP] > 0)
+    g_string_append_printf (out, ", %u skipped", counts[RP_STATUS_SKIP]);
+  return g_string_free (out, FALSE);
 }

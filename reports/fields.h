@@ -57,4 +57,21 @@ char *rp_format_detail_value (const RpDetail *d);
 /* ISO 8601 in UTC with milliseconds: "2026-11-27T21:48:25.123Z"; NULL for NULL. */
 char *rp_format_timestamp (GDateTime *t);
 
+/* Shared by the markup and machine formats (junit, html, prometheus). */
+
+/* Valid UTF-8 without the characters no report wants: C0 controls other
+ * than tab, LF and CR; DEL and the C1 controls; U+FFFE and U+FFFF (XML 1.0
+ * forbids all of these) and the bidi embedding, override and isolate
+ * controls that can make hostile text read backwards. NULL gives "". */
+char *rp_clean_string (const char *s);
+/* rp_clean_string, then & < > " ' as entities. In an attribute, tab, LF and
+ * CR become character references so that they survive attribute-value
+ * normalisation; CR always does. Good for XML 1.0 and HTML alike. */
+char *rp_markup_escape (const char *s, gboolean attribute);
+/* The shortest decimal that reads back to the same double ("0.1", "40",
+ * "1e-07"); non-finite values as "NaN", "+Inf", "-Inf". Locale-independent. */
+char *rp_format_number (double v);
+/* "3 passed, 1 warned, 1 failed", with ", 1 skipped" when any were. */
+char *rp_format_counts (const RpReport *r);
+
 G_END_DECLS

@@ -24,4 +24,33 @@ char *rp_report_render_text (const RpReport *r, const RpTextOptions *opt);
 /* The "rtcprobe.report/1" document, pretty-printed, ending in a newline. */
 char *rp_report_render_json (const RpReport *r);
 
+/* JUnit XML for CI (Jenkins, GitLab): one <testsuite name="rtcprobe COMMAND">
+ * with one <testcase classname=KIND name=ID> per check. fail is a <failure>,
+ * skip a <skipped>, warn passes with a note in <system-out>; every field of
+ * the check (as in the JSON report) is also a <property>. */
+char *rp_report_render_junit (const RpReport *r);
+
+/* Prometheus text exposition (0.0.4) in blackbox_exporter's style:
+ * probe_success, probe_duration_seconds, and per check
+ * rtcprobe_check_status (0 pass, 1 warn, 2 fail, 3 skip),
+ * rtcprobe_check_duration_seconds and every metric as rtcprobe_NAME, with
+ * *_ms and *_s in seconds and *_pct as a ratio. */
+char *rp_report_render_prometheus (const RpReport *r);
+
+/* One self-contained HTML page (inline CSS and SVG, no script, nothing
+ * fetched): the verdict, the checks grouped by kind with hints under the rows
+ * that did not pass, metrics and details folded, and charts for voice checks.
+ *
+ * The verdict is the summary of a check whose id or kind is "verdict", else
+ * the counts ("5 passed, 1 warned, 1 failed").
+ *
+ * Per-packet series travel as details, since the result model is flat:
+ *   series.rtt_ms     comma-separated round-trip times in ms, one per packet
+ *                     in send order; an empty field or "nan" for no sample
+ *   series.jitter_ms  the same for the running jitter (RFC 3550 A.8)
+ *   series.lost       comma-separated 0-based indexes of the lost packets
+ *   series.interval_ms  optional send interval: the x axis is then in seconds
+ * A check with series.rtt_ms or series.jitter_ms gets a chart. */
+char *rp_report_render_html (const RpReport *r);
+
 G_END_DECLS

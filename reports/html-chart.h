@@ -1,0 +1,25 @@
+/* Inline SVG charts of a voice check's per-packet series for the HTML
+ * report. The series travel as details (the convention is in report.h);
+ * nothing here fetches, scripts or trusts the numbers it is given. */
+#pragma once
+
+#include <glib.h>
+
+#include "probe/result.h"
+
+G_BEGIN_DECLS
+
+/* At most this many samples are read from one series; the rest is cut. */
+#define RP_HTML_SERIES_MAX 20000
+
+/* Whether r carries a series worth a chart. */
+gboolean rp_html_has_series (const RpCheckResult *r);
+/* Appends one <figure> per series (RTT, jitter) with the lost packets
+ * marked; appends nothing when r has no series. */
+void rp_html_append_series_charts (GString *out, const RpCheckResult *r);
+
+/* Parses "1.5,2,,nan,3" (ms): empty, unreadable, negative or absurd
+ * fields become NaN, a gap. */
+GArray *rp_html_parse_series (const char *s);
+
+G_END_DECLS
