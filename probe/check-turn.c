@@ -10,6 +10,7 @@
 #include "probe/explain.h"
 #include "probe/resolve.h"
 #include "probe/turn-check.h"
+#include "probe/relay-pair.h"
 #include "probe/turn-relay.h"
 #include "stun/stun-tls.h"
 
@@ -18,10 +19,6 @@
 #define RELAY_SIZE 172            /* an Opus 20 ms frame with RTP header */
 #define RELAY_INTERVAL_US 20000
 #define RELAY_DRAIN_US 1000000
-#define CHANNEL_A 0x4000
-#define CHANNEL_B 0x4001
-
-typedef enum { SIDE_PENDING, SIDE_OK, SIDE_FAILED } SideState;
 
 typedef struct {
   RpTurnPlan *plan;
@@ -34,18 +31,18 @@ typedef struct {
   guint alternate_hops;
   RpCheck *alloc;               /* the check that owns this state */
   RpCheck *relay;               /* ref */
-  RpTurnClient *a, *b;
+  RpTurnClient *a;              /* owned here until the pair takes it */
+  RpRelayPair *pair;            /* A and a second allocation B, for the relay */
+  RpRelayPairConfig pair_config;
   gboolean unauth_allocation;   /* the server allocated without credentials */
   gboolean a_ready;             /* allocated and refreshed */
-  SideState b_state;
-  RpCheckResult *b_failure;     /* why the second allocation failed */
-  guint pending_perm, pending_bind, pending_dealloc;
+  gint64 dealloc_start_us;
   RpRelayProbe *probe;
 } TurnRun;
 
 static void relay_skip (TurnRun *t, const char *why);
 static void connect_a (TurnRun *t);
-static void on_dealloc (RpTurnClient *turn, const RpTurnResult *res, gpointer data);
+static void deallocate (TurnRun *t);
 
 static void
 turn_run_free (gpointer data)
@@ -53,9 +50,10 @@ turn_run_free (gpointer data)
   TurnRun *t = data;
 
   rp_relay_probe_free (t->probe);
-  rp_turn_client_free (t->a);
-  rp_turn_client_free (t->b);
-  g_clear_pointer (&t->b_failure, rp_check_result_free);
+  if (t->pair != NULL)
+    rp_relay_pair_free (t->pair);   /* and A with it */
+  else
+    rp_turn_client_free (t->a);
   g_clear_pointer (&t->relay, rp_check_unref);
   if (t->tls_ctx != NULL)
     SSL_CTX_free (t->tls_ctx);
@@ -92,9 +90,9 @@ fail_alloc (TurnRun *t, const char *step, const RpTurnResult *res, RpTurnClient 
 
   rp_explain_turn_failure (rp_check_get_result (t->alloc), step, res, &ctx,
                            rp_stun_client_get_info (rp_turn_client_get_stun (who)));
-  /* Leave nothing allocated on the server (the callback sees a finished check). */
-  if (t->b != NULL && t->b_state == SIDE_OK)
-    rp_turn_client_refresh (t->b, 0, on_dealloc, t);
+  /* Leave nothing allocated on the server (the answers find a finished check). */
+  if (t->pair != NULL)
+    rp_relay_pair_deallocate (t->pair, NULL, NULL);
   relay_skip (t, "no allocation to relay through");
   done_alloc (t);
 }
@@ -133,37 +131,45 @@ alloc_passed (TurnRun *t)
 }
 
 static void
-on_dealloc (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
+dealloc_done (TurnRun *t, gboolean ok, const char *step, const RpTurnResult *res, RpTurnClient *who)
 {
-  TurnRun *t = data;
   RpCheckResult *r = rp_check_get_result (t->alloc);
 
   if (rp_check_is_finished (t->alloc))
     return;
-  if (turn == t->a) {
-    rp_check_result_metric (r, "deallocate_ms", res->rtt_us / 1000.0);
-    if (!res->success) {
-      RpTurnContext ctx = context_of (t);
-      rp_explain_turn_failure (r, "Refresh(LIFETIME=0)", res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (turn)));
-      r->status = RP_STATUS_WARN;
-      rp_check_result_detail_bool (r, "deallocate_error", TRUE);
-    }
+  rp_check_result_metric (r, "deallocate_ms", (g_get_monotonic_time () - t->dealloc_start_us) / 1000.0);
+  if (!ok && res != NULL) {
+    RpTurnContext ctx = context_of (t);
+    rp_explain_turn_failure (r, step, res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (who)));
+    r->status = RP_STATUS_WARN;
+    rp_check_result_detail_bool (r, "deallocate_error", TRUE);
   }
-  if (--t->pending_dealloc == 0) {
-    alloc_passed (t);
-    done_alloc (t);
-  }
+  alloc_passed (t);
+  done_alloc (t);
 }
 
 static void
+on_pair_dealloc (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res, RpTurnClient *who,
+                 gpointer data)
+{
+  dealloc_done (data, ok, step, res, who);
+}
+
+static void
+on_a_dealloc (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
+{
+  dealloc_done (data, res->success, "Refresh(LIFETIME=0)", res, turn);
+}
+
+/* RFC 8656 7: a Refresh with LIFETIME 0 deletes the allocation. */
+static void
 deallocate (TurnRun *t)
 {
-  t->pending_dealloc = 1;
-  if (t->b_state == SIDE_OK)
-    t->pending_dealloc++;
-  rp_turn_client_refresh (t->a, 0, on_dealloc, t);
-  if (t->b_state == SIDE_OK)
-    rp_turn_client_refresh (t->b, 0, on_dealloc, t);
+  t->dealloc_start_us = g_get_monotonic_time ();
+  if (t->pair != NULL)
+    rp_relay_pair_deallocate (t->pair, on_pair_dealloc, t);
+  else
+    rp_turn_client_refresh (t->a, 0, on_a_dealloc, t);
 }
 
 /* ---- the relay: permissions, channels, data ---- */
@@ -213,115 +219,59 @@ on_relay_done (RpRelayProbe *probe, gpointer data)
 }
 
 static void
-on_bind (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
+on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res, RpTurnClient *who,
+               gpointer data)
 {
   TurnRun *t = data;
   RpCheckResult *r = rp_check_get_result (t->relay);
 
   if (rp_check_is_finished (t->relay))
     return;
-  if (turn == t->a)
-    rp_check_result_metric (r, "channel_bind_ms", res->rtt_us / 1000.0);
-  if (!res->success) {
+  if (rp_relay_pair_permission_us (pair) > 0)
+    rp_check_result_metric (r, "permission_ms", rp_relay_pair_permission_us (pair) / 1000.0);
+  if (rp_relay_pair_channel_bind_us (pair) > 0)
+    rp_check_result_metric (r, "channel_bind_ms", rp_relay_pair_channel_bind_us (pair) / 1000.0);
+  if (!ok) {
     RpTurnContext ctx = context_of (t);
-    rp_explain_turn_failure (r, "ChannelBind", res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (turn)));
+    rp_explain_turn_failure (r, step, res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (who)));
+    if (g_str_equal (step, "Allocate")) {
+      /* The first allocation worked; say the failure is the second one's. */
+      g_autofree char *summary = g_strdup (r->summary);
+      rp_check_result_set (r, RP_STATUS_FAIL, "a second allocation failed: %s", summary);
+    }
     rp_check_finish (t->relay);
     deallocate (t);
     return;
   }
-  if (--t->pending_bind > 0)
-    return;
-  t->probe = rp_relay_probe_start (t->a, CHANNEL_A, t->b, CHANNEL_B, RELAY_PACKETS, RELAY_SIZE, RELAY_INTERVAL_US,
-                                   RELAY_DRAIN_US, rp_runner_get_context (rp_check_get_runner (t->alloc)),
-                                   on_relay_done, t);
+  {
+    RpStunAddress ra, rb;
+    char buf[64];
+    rp_turn_client_get_relayed (rp_relay_pair_get_a (pair), &ra);
+    rp_turn_client_get_relayed (rp_relay_pair_get_b (pair), &rb);
+    rp_check_result_detail_str (r, "relayed_a", rp_stun_address_to_string (&ra, buf, sizeof buf));
+    rp_check_result_detail_str (r, "relayed_b", rp_stun_address_to_string (&rb, buf, sizeof buf));
+  }
+  t->probe = rp_relay_probe_start (rp_relay_pair_get_a (pair), RP_RELAY_CHANNEL_A, rp_relay_pair_get_b (pair),
+                                   RP_RELAY_CHANNEL_B, RELAY_PACKETS, RELAY_SIZE, RELAY_INTERVAL_US, RELAY_DRAIN_US,
+                                   rp_runner_get_context (rp_check_get_runner (t->alloc)), on_relay_done, t);
 }
 
+/* A is allocated and refreshed: a second allocation B, and each admits and
+ * binds a channel to the other (relay-pair.c). */
 static void
-on_permission (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
+start_relay (TurnRun *t)
 {
-  TurnRun *t = data;
-  RpCheckResult *r = rp_check_get_result (t->relay);
-  RpStunAddress ra, rb;
+  RpRelayPairConfig *c = &t->pair_config;
 
-  if (rp_check_is_finished (t->relay))
-    return;
-  if (turn == t->a)
-    rp_check_result_metric (r, "permission_ms", res->rtt_us / 1000.0);
-  if (!res->success) {
-    RpTurnContext ctx = context_of (t);
-    rp_explain_turn_failure (r, "CreatePermission", res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (turn)));
-    rp_check_finish (t->relay);
-    deallocate (t);
-    return;
-  }
-  if (--t->pending_perm > 0)
-    return;
-  rp_turn_client_get_relayed (t->a, &ra);
-  rp_turn_client_get_relayed (t->b, &rb);
-  t->pending_bind = 2;
-  rp_turn_client_channel_bind (t->a, CHANNEL_A, &rb, on_bind, t);
-  rp_turn_client_channel_bind (t->b, CHANNEL_B, &ra, on_bind, t);
-}
-
-static void
-maybe_start_relay (TurnRun *t)
-{
-  RpStunAddress ra, rb;
-  char buf[64];
-
-  if (!t->a_ready || t->b_state == SIDE_PENDING || rp_check_is_finished (t->alloc))
-    return;
-  if (t->b_state == SIDE_FAILED) {
-    RpCheckResult *r = rp_check_get_result (t->relay);
-    rp_check_result_set (r, RP_STATUS_FAIL, "a second allocation failed: %s", t->b_failure->summary);
-    rp_check_result_set_hint (r, "%s", t->b_failure->hint != NULL ? t->b_failure->hint : "see the allocation result");
-    rp_check_finish (t->relay);
-    deallocate (t);
-    return;
-  }
-  rp_turn_client_get_relayed (t->a, &ra);
-  rp_turn_client_get_relayed (t->b, &rb);
-  rp_check_result_detail_str (rp_check_get_result (t->relay), "relayed_a", rp_stun_address_to_string (&ra, buf, sizeof buf));
-  rp_check_result_detail_str (rp_check_get_result (t->relay), "relayed_b", rp_stun_address_to_string (&rb, buf, sizeof buf));
-  /* RFC 8656 9: permissions are per peer IP; each side admits the other. */
-  t->pending_perm = 2;
-  rp_turn_client_create_permission (t->a, &rb, on_permission, t);
-  rp_turn_client_create_permission (t->b, &ra, on_permission, t);
-}
-
-/* ---- the second allocation (the peer of the relay test) ---- */
-
-static void
-on_b_allocate (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
-{
-  TurnRun *t = data;
-
-  if (rp_check_is_finished (t->alloc))
-    return;
-  if (res->success) {
-    t->b_state = SIDE_OK;
-  } else {
-    RpTurnContext ctx = context_of (t);
-    t->b_state = SIDE_FAILED;
-    t->b_failure = rp_check_result_new ("b", "turn", "");
-    rp_explain_turn_failure (t->b_failure, "Allocate", res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (turn)));
-  }
-  maybe_start_relay (t);
-}
-
-static void
-on_b_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, gpointer data)
-{
-  TurnRun *t = data;
-
-  if (rp_check_is_finished (t->alloc))
-    return;
-  if (status != RP_STUN_NET_OK) {
-    RpTurnResult res = { .outcome = RP_STUN_TXN_NET, .net = status, .reason = reason };
-    on_b_allocate (t->b, &res, t);
-    return;
-  }
-  rp_turn_client_allocate (t->b, on_b_allocate, t);
+  c->transport = t->target.transport;
+  c->server = G_SOCKET_ADDRESS (t->server);
+  c->host = t->host;
+  c->tls_ctx = t->tls_ctx;
+  c->insecure = t->options.insecure;
+  c->creds = rp_turn_plan_get_creds (t->plan);
+  c->context = rp_runner_get_context (rp_check_get_runner (t->alloc));
+  t->pair = rp_relay_pair_new (c, t->a);
+  rp_relay_pair_start (t->pair, on_pair_ready, t);
 }
 
 static RpTurnClient *
@@ -351,7 +301,7 @@ on_refresh (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
   }
   rp_check_result_metric (r, "refreshed_lifetime_s", rp_turn_client_get_lifetime (turn));
   t->a_ready = TRUE;
-  maybe_start_relay (t);
+  start_relay (t);
 }
 
 static void
@@ -378,10 +328,6 @@ on_allocate (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
     rp_check_result_detail_str (r, "mapped_address", rp_stun_address_to_string (&addr, buf, sizeof buf));
   rp_check_result_metric (r, "lifetime_s", rp_turn_client_get_lifetime (turn));
   rp_turn_client_refresh (turn, 600, on_refresh, t);
-
-  /* The peer allocation, on its own connection (its own 5-tuple). */
-  t->b = new_turn_client (t);
-  rp_stun_client_connect (rp_turn_client_get_stun (t->b), on_b_connected, t);
 }
 
 static void
