@@ -8,12 +8,16 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "probe/checks.h"
 #include "probe/output.h"
 #include "probe/runner.h"
 #include "probe/turn-check.h"
+#include "probe/web-checks.h"
+#include "probe/ice-checks.h"
+#include "probe/voice-checks.h"
 #include "reports/report.h"
 #include "rp-config.h"
 
@@ -22,7 +26,7 @@
 
 typedef struct {
   char *format;
-  char *output;
+  char **outputs;
   double timeout_s;
   gboolean strict;
   char *ca_file;
@@ -39,13 +43,29 @@ typedef struct {
   gint rest_ttl;
   gboolean all_transports;
   gboolean audit;
+  char **expect_json;        /* http */
+  char *origin;
+  char **headers;            /* http, ws */
+  double hold_s;             /* ws */
+  gboolean engineio;
+  gboolean livekit;
+  char *livekit_key;
+  char *livekit_secret_file;
+  char **ice_turn;           /* ice, voice */
+  char **ice_stun;
+  gboolean relay_only;
+  double duration_s;         /* voice */
+  char *codec;
+  char **thresholds;
 } CliOptions;
 
 static CliOptions opts = { .timeout_s = 30.0, .rest_ttl = 3600 };
 
 static GOptionEntry global_entries[] = {
-  { "format", 0, 0, G_OPTION_ARG_STRING, &opts.format, "Report format: text (default) or json", "FORMAT" },
-  { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opts.output, "Write the report to FILE (atomically); format from .json if --format is not given", "FILE" },
+  { "format", 0, 0, G_OPTION_ARG_STRING, &opts.format,
+    "Report format: text (default), json, junit, html or prometheus", "FORMAT" },
+  { "output", 'o', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.outputs,
+    "Write the report to FILE, atomically (repeatable; the format comes from the extension: .json .xml .html .prom .txt)", "FILE" },
   { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &opts.timeout_s, "Bound the whole run to S seconds (default 30)", "S" },
   { "strict", 0, 0, G_OPTION_ARG_NONE, &opts.strict, "Exit 1 on warnings too", NULL },
   { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.ca_file, "Trust the CA certificates in FILE (PEM) for TLS instead of the system store", "FILE" },
@@ -75,6 +95,62 @@ static GOptionEntry turn_entries[] = {
     "Also test turns: on 5349 and 443 for every host given", NULL },
   { "audit", 0, 0, G_OPTION_ARG_NONE, &opts.audit,
     "Check the server refuses relaying into loopback, private, link-local and metadata addresses, and allocations without credentials", NULL },
+  { NULL }
+};
+
+static GOptionEntry http_entries[] = {
+  { "expect-json", 'j', 0, G_OPTION_ARG_STRING_ARRAY, &opts.expect_json,
+    "The body is JSON and KEY (dotted path) has VALUE, e.g. status=ok (repeatable)", "KEY=VALUE" },
+  { "origin", 0, 0, G_OPTION_ARG_STRING, &opts.origin,
+    "Check CORS: this origin is allowed and a foreign one is not", "URL" },
+  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opts.headers, "Add a request header (repeatable)", "'K: V'" },
+  { NULL }
+};
+
+static GOptionEntry ws_entries[] = {
+  { "hold", 0, 0, G_OPTION_ARG_DOUBLE, &opts.hold_s,
+    "Keep the connection idle for S seconds and report whether and why it was closed", "S" },
+  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opts.headers, "Add a header to the upgrade request (repeatable)", "'K: V'" },
+  { "engineio", 0, 0, G_OPTION_ARG_NONE, &opts.engineio,
+    "Speak Engine.IO v4 / Socket.IO (automatic when the path contains /socket.io/)", NULL },
+  { "livekit", 0, 0, G_OPTION_ARG_NONE, &opts.livekit,
+    "The URL is LiveKit signalling: probe /, /rtc/validate and the /rtc upgrade", NULL },
+  { "livekit-key", 0, 0, G_OPTION_ARG_STRING, &opts.livekit_key, "LiveKit API key: sign a token and expect /rtc/validate to accept it", "KEY" },
+  { "livekit-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.livekit_secret_file,
+    "Read the LiveKit API secret from FILE (or set RTCPROBE_LIVEKIT_SECRET)", "FILE" },
+  { NULL }
+};
+
+static GOptionEntry ice_entries[] = {
+  { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_turn,
+    "TURN server URI (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]", "URI" },
+  { "stun", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_stun, "STUN server URI for server-reflexive candidates (repeatable)", "URI" },
+  { "relay-only", 0, 0, G_OPTION_ARG_NONE, &opts.relay_only,
+    "Use relay candidates only: the path a user behind a strict firewall gets", NULL },
+  { "user", 'u', 0, G_OPTION_ARG_STRING, &opts.user, "TURN user name (with REST credentials: the name part)", "USER" },
+  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
+    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD)", "FILE" },
+  { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.secret_file,
+    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET)", "FILE" },
+  { "rest-ttl", 0, 0, G_OPTION_ARG_INT, &opts.rest_ttl, "Lifetime of REST credentials made from the secret (default 3600 s)", "S" },
+  { NULL }
+};
+
+static GOptionEntry voice_entries[] = {
+  { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_turn,
+    "TURN server URI to send the voice stream through (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]", "URI" },
+  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &opts.duration_s, "Seconds of measured stream (default 10)", "S" },
+  { "codec", 'c', 0, G_OPTION_ARG_STRING, &opts.codec,
+    "Packet shape and E-model profile: opus (default, 102 bytes every 20 ms), g711 (172 bytes), or SIZE@MS", "CODEC" },
+  { "threshold", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.thresholds,
+    "Override a verdict threshold (repeatable): warn_mos=4.0 warn_rtt_p95_ms=300 warn_jitter_ms=30 warn_loss_pct=1 "
+    "fail_mos=3.1 fail_loss_pct=5", "NAME=VALUE" },
+  { "user", 'u', 0, G_OPTION_ARG_STRING, &opts.user, "TURN user name (with REST credentials: the name part)", "USER" },
+  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
+    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD)", "FILE" },
+  { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.secret_file,
+    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET)", "FILE" },
+  { "rest-ttl", 0, 0, G_OPTION_ARG_INT, &opts.rest_ttl, "Lifetime of REST credentials made from the secret (default 3600 s)", "S" },
   { NULL }
 };
 
@@ -232,6 +308,185 @@ cmd_turn (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GEr
   return 0;
 }
 
+/* Parses each argument as a URL of the given schemes. */
+static GPtrArray *
+parse_urls (const char *cmd, int argc, char **argv, RpScheme a, RpScheme b, GError **error)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+
+  if (argc < 2) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "%s: give at least one %s:// or %s:// URL", cmd,
+                 rp_scheme_to_string (a), rp_scheme_to_string (b));
+    return NULL;
+  }
+  for (int i = 1; i < argc; i++) {
+    RpTarget *t = rp_target_parse (argv[i], error);
+    if (t == NULL)
+      return NULL;
+    g_ptr_array_add (targets, t);
+    if (t->scheme != a && t->scheme != b) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: '%s' is not a %s:// or %s:// URL", cmd, argv[i],
+                   rp_scheme_to_string (a), rp_scheme_to_string (b));
+      return NULL;
+    }
+  }
+  return g_steal_pointer (&targets);
+}
+
+static gboolean
+check_headers (char **headers, GError **error)
+{
+  for (guint i = 0; headers != NULL && headers[i] != NULL; i++) {
+    const char *colon = strchr (headers[i], ':');
+    if (colon == NULL || colon == headers[i] || strpbrk (headers[i], "\r\n") != NULL) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--header '%s': write it as 'Name: value' on one line",
+                   headers[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static int
+cmd_http (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) targets = parse_urls ("http", argc, argv, RP_SCHEME_HTTPS, RP_SCHEME_HTTP, error);
+  RpHttpOptions ho = { opts.expect_json, opts.origin, opts.headers };
+
+  if (targets == NULL || !check_headers (opts.headers, error))
+    return EXIT_USAGE;
+  for (guint i = 0; opts.expect_json != NULL && opts.expect_json[i] != NULL; i++) {
+    const char *eq = strchr (opts.expect_json[i], '=');
+    if (eq == NULL || eq == opts.expect_json[i]) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--expect-json '%s': write KEY=VALUE, e.g. status=ok",
+                   opts.expect_json[i]);
+      return EXIT_USAGE;
+    }
+  }
+  if (opts.origin != NULL) {
+    g_autoptr (RpTarget) o = rp_target_parse (opts.origin, NULL);
+    if (o == NULL || (o->scheme != RP_SCHEME_HTTPS && o->scheme != RP_SCHEME_HTTP)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--origin '%s': give the app's origin, e.g. https://app.example.org",
+                   opts.origin);
+      return EXIT_USAGE;
+    }
+  }
+  for (guint i = 0; i < targets->len; i++)
+    rp_check_http_add (runner, po, g_ptr_array_index (targets, i), &ho, targets->len > 1 ? i + 1 : 0);
+  return 0;
+}
+
+static int
+cmd_ws (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) targets = parse_urls ("ws", argc, argv, RP_SCHEME_WSS, RP_SCHEME_WS, error);
+  RpWsOptions wo = { opts.hold_s, opts.headers, opts.engineio, opts.livekit, opts.livekit_key, opts.livekit_secret_file };
+
+  if (targets == NULL || !check_headers (opts.headers, error))
+    return EXIT_USAGE;
+  if (opts.hold_s < 0 || opts.hold_s > 3600) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--hold must be between 0 and 3600 seconds");
+    return EXIT_USAGE;
+  }
+  if (opts.livekit_key != NULL && !opts.livekit)
+    wo.livekit = TRUE;
+  for (guint i = 0; i < targets->len; i++)
+    rp_check_ws_add (runner, po, g_ptr_array_index (targets, i), &wo, targets->len > 1 ? i + 1 : 0);
+  return 0;
+}
+
+static gboolean parse_turn_option (GPtrArray *out, GError **error);
+
+static int
+cmd_ice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) turn = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+  g_autoptr (GPtrArray) stun = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+  g_autoptr (RpTurnPlan) plan = NULL;
+  RpTurnCreds creds;
+  RpIceOptions io = { turn, stun, opts.relay_only };
+
+  if (argc > 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "ice: unexpected argument '%s' (servers go in --turn/--stun)", argv[1]);
+    return EXIT_USAGE;
+  }
+  if (!parse_turn_option (turn, error))
+    return EXIT_USAGE;
+  for (guint i = 0; opts.ice_stun != NULL && opts.ice_stun[i] != NULL; i++) {
+    RpTarget *t = rp_target_parse (opts.ice_stun[i], error);
+    if (t == NULL)
+      return EXIT_USAGE;
+    if (t->scheme != RP_SCHEME_STUN || t->transport != RP_TRANSPORT_UDP) {
+      rp_target_free (t);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--stun '%s': ICE uses stun: over UDP", opts.ice_stun[i]);
+      return EXIT_USAGE;
+    }
+    g_ptr_array_add (stun, t);
+  }
+  if (!rp_turn_creds_load (&creds, opts.user, opts.password_file, opts.secret_file, opts.rest_ttl, error))
+    return EXIT_USAGE;
+  plan = rp_turn_plan_new (&creds);
+  rp_check_ice_add (runner, po, plan, &io);
+  return 0;
+}
+
+/* --turn URIs for ice and voice. */
+static gboolean
+parse_turn_option (GPtrArray *out, GError **error)
+{
+  for (guint i = 0; opts.ice_turn != NULL && opts.ice_turn[i] != NULL; i++) {
+    RpTarget *t = rp_target_parse (opts.ice_turn[i], error);
+    if (t == NULL)
+      return FALSE;
+    if (t->scheme != RP_SCHEME_TURN && t->scheme != RP_SCHEME_TURNS) {
+      rp_target_free (t);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--turn '%s' is not a turn: or turns: URI", opts.ice_turn[i]);
+      return FALSE;
+    }
+    g_ptr_array_add (out, t);
+  }
+  if (out->len == 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "give at least one --turn URI");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static int
+cmd_voice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) turn = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+  g_autoptr (RpTurnPlan) plan = NULL;
+  RpTurnCreds creds;
+  RpVoiceOptions vo;
+
+  rp_voice_options_init (&vo);
+  if (argc > 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "voice: unexpected argument '%s' (servers go in --turn)", argv[1]);
+    return EXIT_USAGE;
+  }
+  if (!parse_turn_option (turn, error))
+    return EXIT_USAGE;
+  if (opts.duration_s != 0) {
+    if (!(opts.duration_s >= 1 && opts.duration_s <= 3600)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--duration must be between 1 and 3600 seconds");
+      return EXIT_USAGE;
+    }
+    vo.duration_s = opts.duration_s;
+  }
+  if (opts.codec != NULL && !rp_voice_parse_codec (&vo, opts.codec, error))
+    return EXIT_USAGE;
+  for (guint i = 0; opts.thresholds != NULL && opts.thresholds[i] != NULL; i++)
+    if (!rp_voice_parse_threshold (&vo, opts.thresholds[i], error))
+      return EXIT_USAGE;
+  if (!rp_turn_creds_load (&creds, opts.user, opts.password_file, opts.secret_file, opts.rest_ttl, error))
+    return EXIT_USAGE;
+  plan = rp_turn_plan_new (&creds);
+  vo.turn = turn;
+  rp_check_voice_add (runner, po, plan, &vo);
+  return 0;
+}
+
 static const Command commands[] = {
   { "ports", "HOST", "reachability of the deployment's ports",
     "Probes each port on every address of HOST. TCP: open, closed (refused) or filtered (no answer).\n"
@@ -248,6 +503,26 @@ static const Command commands[] = {
     "credentials), Refresh, CreatePermission, ChannelBind, data through two relays and back, and\n"
     "deallocation, each step timed. Credentials come from files or the environment, never argv.",
     turn_entries, cmd_turn },
+  { "http", "URL...", "HTTPS endpoints: status, phases, certificate, redirect, HSTS, JSON, CORS",
+    "Each URL through libcurl: status and redirect chain, DNS/connect/TLS/first byte/total in microseconds,\n"
+    "certificate verification and days left, http:// to https:// redirect and HSTS for the host,\n"
+    "--expect-json status=ok on the body, --origin for a strict CORS policy.",
+    http_entries, cmd_http },
+  { "ws", "URL...", "websocket upgrades through the proxy: Socket.IO, LiveKit, idle hold",
+    "The upgrade (status, Sec-WebSocket-Accept, time), ping RTT, and with --hold whether the proxy cuts\n"
+    "idle connections. Socket.IO URLs (/socket.io/) speak Engine.IO v4 and fall back to polling to tell a\n"
+    "proxy that strips Upgrade headers. --livekit probes LiveKit signalling; --livekit-key signs a token.",
+    ws_entries, cmd_ws },
+  { "ice", "--turn URI...", "ICE through libnice: gathering, and READY through each TURN transport",
+    "For each --turn/--stun server, the candidates gathered (type, transport, address, priority, time).\n"
+    "For each TURN transport, two libnice agents in this process, one restricted to that server's relay\n"
+    "candidates, must reach READY: the selected pair, time to READY and RTT over it.",
+    ice_entries, cmd_ice },
+  { "voice", "--turn URI...", "the voice path: RTT, jitter, loss per direction, MOS",
+    "A voice-shaped stream of STAMP packets (RFC 8762), one per frame interval on an absolute schedule,\n"
+    "through two allocations on each --turn server and back: RTT percentiles, RFC 3550 jitter and loss\n"
+    "per direction, bursts, late packets, and the E-model MOS, with a verdict and what to blame.",
+    voice_entries, cmd_voice },
 };
 
 static const Command *
@@ -265,7 +540,7 @@ commands_help (void)
   GString *s = g_string_new ("Commands:\n");
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_string_append_printf (s, "  %-6s %-8s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+    g_string_append_printf (s, "  %-6s %-14s %s\n", commands[i].name, commands[i].args, commands[i].summary);
   g_string_append (s, "\nrtcprobe COMMAND --help shows a command's options.\n"
                       "Exit status: 0 no check failed, 1 a check failed (--strict: or warned), 2 usage error, 3 internal error.");
   return g_string_free (s, FALSE);
@@ -277,21 +552,43 @@ usage_error (const char *message)
   fprintf (stderr, "rtcprobe: %s (see rtcprobe --help)\n", message);
 }
 
-/* Returns the format to render, or NULL after a usage error. */
-static const char *
-pick_format (GError **error)
-{
-  const char *f = opts.format;
+static const char *const formats[] = { "text", "json", "junit", "html", "prometheus" };
 
-  if (f == NULL && opts.output != NULL && g_str_has_suffix (opts.output, ".json"))
-    f = "json";
-  if (f == NULL)
-    f = "text";
-  if (strcmp (f, "text") != 0 && strcmp (f, "json") != 0) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--format %s: use text or json", f);
-    return NULL;
+static gboolean
+known_format (const char *f)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    if (g_strcmp0 (f, formats[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The format for one output: --format when there is a single destination,
+ * else the file's extension. NULL (with error) when neither says. */
+static const char *
+format_for (const char *path, gboolean single, GError **error)
+{
+  static const struct { const char *ext, *format; } by_ext[] = {
+    { ".json", "json" }, { ".xml", "junit" }, { ".html", "html" }, { ".htm", "html" },
+    { ".prom", "prometheus" }, { ".txt", "text" },
+  };
+
+  if (opts.format != NULL && (single || path == NULL)) {
+    if (!known_format (opts.format)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--format %s: use text, json, junit, html or prometheus", opts.format);
+      return NULL;
+    }
+    return opts.format;
   }
-  return f;
+  if (path == NULL || g_str_equal (path, "-"))
+    return "text";
+  for (guint i = 0; i < G_N_ELEMENTS (by_ext); i++)
+    if (g_str_has_suffix (path, by_ext[i].ext))
+      return by_ext[i].format;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "--output %s: name it .json, .xml (JUnit), .html, .prom or .txt, or give --format", path);
+  return NULL;
 }
 
 static gboolean
@@ -309,36 +606,67 @@ check_globals (GError **error)
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca-file %s: no such file", opts.ca_file);
     return FALSE;
   }
-  return pick_format (error) != NULL;
+  if (opts.outputs == NULL)
+    return format_for (NULL, TRUE, error) != NULL;
+  for (guint i = 0; opts.outputs[i] != NULL; i++)
+    if (format_for (opts.outputs[i], opts.outputs[1] == NULL, error) == NULL)
+      return FALSE;
+  return TRUE;
 }
 
+static char *
+render (RpReport *report, const char *format, gboolean to_terminal)
+{
+  if (g_str_equal (format, "json"))
+    return rp_report_render_json (report);
+  if (g_str_equal (format, "junit"))
+    return rp_report_render_junit (report);
+  if (g_str_equal (format, "html"))
+    return rp_report_render_html (report);
+  if (g_str_equal (format, "prometheus"))
+    return rp_report_render_prometheus (report);
+  {
+    const char *no_color = g_getenv ("NO_COLOR");
+    RpTextOptions to = { .verbose = opts.verbose };
+    struct winsize ws;
+    /* Colour and the terminal's width only on a terminal. */
+    if (to_terminal && isatty (STDOUT_FILENO)) {
+      to.color = no_color == NULL || *no_color == '\0';
+      if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 60)
+        to.width = ws.ws_col;
+    }
+    return rp_report_render_text (report, &to);
+  }
+}
+
+/* Renders to every destination; -1 when all went well, else an exit code. */
 static int
 render_and_write (RpReport *report)
 {
-  g_autoptr (GError) error = NULL;
-  const char *format = pick_format (NULL);
-  g_autofree char *out = NULL;
-
-  if (strcmp (format, "json") == 0) {
-    out = rp_report_render_json (report);
-  } else {
-    const char *no_color = g_getenv ("NO_COLOR");
-    RpTextOptions to = { .verbose = opts.verbose };
-    to.color = opts.output == NULL && isatty (STDOUT_FILENO) && (no_color == NULL || *no_color == '\0');
-    out = rp_report_render_text (report, &to);
+  if (opts.outputs == NULL) {
+    g_autofree char *out = render (report, format_for (NULL, TRUE, NULL), TRUE);
+    if (out == NULL) {
+      fprintf (stderr, "rtcprobe: the report could not be rendered\n");
+      return EXIT_INTERNAL;
+    }
+    if (!opts.quiet) {
+      fputs (out, stdout);
+      fflush (stdout);
+    }
+    return -1;
   }
-  if (out == NULL) {
-    fprintf (stderr, "rtcprobe: the report could not be rendered\n");
-    return EXIT_INTERNAL;
-  }
-  if (opts.output != NULL) {
-    if (!rp_output_write_atomic (opts.output, out, strlen (out), &error)) {
+  for (guint i = 0; opts.outputs[i] != NULL; i++) {
+    g_autoptr (GError) error = NULL;
+    const char *path = opts.outputs[i];
+    g_autofree char *out = render (report, format_for (path, opts.outputs[1] == NULL, NULL), g_str_equal (path, "-"));
+    if (out == NULL) {
+      fprintf (stderr, "rtcprobe: the report could not be rendered\n");
+      return EXIT_INTERNAL;
+    }
+    if (!rp_output_write_atomic (path, out, strlen (out), &error)) {
       fprintf (stderr, "rtcprobe: %s\n", error->message);
       return EXIT_USAGE;
     }
-  } else if (!opts.quiet) {
-    fputs (out, stdout);
-    fflush (stdout);
   }
   return -1;
 }

@@ -935,3 +935,104 @@ at.toJwt().then((t) => console.log(t), (err) => { console.error(err.message); pr
 '
   )
 }
+
+# ---------------------------------------------------------------- NAT topology (ICE)
+
+# A client behind a masquerading router, and a server network, as three
+# namespaces the test owns (removed by lab_cleanup):
+#   <tag>-c  client   10.77.0.2/24, default route via the router
+#   <tag>-r  router   10.77.0.1 (LAN) and 198.18.7.1 (WAN), forwarding, nft masquerade out of the WAN
+#   <tag>-s  server   198.18.7.2/24 (RFC 2544 benchmarking range: exists only here),
+#            default route via the router as on the Internet
+# The router drops unsolicited packets from the server side to the client
+# (a NAT's filtering: only answers to what the client sent get in), so the
+# client's private address is as unreachable from the server as a real
+# one; a server without a default route would instead get ENETUNREACH on
+# its relay sockets, which no real server sees. Nothing leaves these
+# namespaces: the router's only other link is the client. Sets LAB_NS_CLIENT,
+# LAB_NS_ROUTER, LAB_NS_SERVER, LAB_CLIENT_IP, LAB_ROUTER_WAN_IP,
+# LAB_SERVER_IP, LAB_ROUTER_LAN_IF. Needs root, ip and nft.
+lab_nat_topology_start() {
+  local tag=$1 lan_r lan_c wan_r wan_s
+  LAB_NS_CLIENT=$tag-c
+  LAB_NS_ROUTER=$tag-r
+  LAB_NS_SERVER=$tag-s
+  LAB_CLIENT_IP=10.77.0.2
+  LAB_ROUTER_WAN_IP=198.18.7.1
+  LAB_SERVER_IP=198.18.7.2
+  # Interface names: at most 15 characters.
+  lan_c=lc$$ lan_r=lr$$ wan_r=wr$$ wan_s=ws$$
+  LAB_ROUTER_LAN_IF=$lan_r
+  local ns
+  for ns in "$LAB_NS_CLIENT" "$LAB_NS_ROUTER" "$LAB_NS_SERVER"; do
+    ip netns add "$ns" || { lab_die "ip netns add $ns failed"; return; }
+    lab_on_exit "ip netns del $ns"
+    ip -n "$ns" link set lo up
+  done
+  ip link add "$lan_c" netns "$LAB_NS_CLIENT" type veth peer name "$lan_r" netns "$LAB_NS_ROUTER" &&
+    ip link add "$wan_r" netns "$LAB_NS_ROUTER" type veth peer name "$wan_s" netns "$LAB_NS_SERVER" &&
+    ip -n "$LAB_NS_CLIENT" addr add "$LAB_CLIENT_IP/24" dev "$lan_c" &&
+    ip -n "$LAB_NS_ROUTER" addr add 10.77.0.1/24 dev "$lan_r" &&
+    ip -n "$LAB_NS_ROUTER" addr add "$LAB_ROUTER_WAN_IP/24" dev "$wan_r" &&
+    ip -n "$LAB_NS_SERVER" addr add "$LAB_SERVER_IP/24" dev "$wan_s" &&
+    ip -n "$LAB_NS_CLIENT" link set "$lan_c" up &&
+    ip -n "$LAB_NS_ROUTER" link set "$lan_r" up &&
+    ip -n "$LAB_NS_ROUTER" link set "$wan_r" up &&
+    ip -n "$LAB_NS_SERVER" link set "$wan_s" up &&
+    ip -n "$LAB_NS_CLIENT" route add default via 10.77.0.1 &&
+    ip -n "$LAB_NS_SERVER" route add default via "$LAB_ROUTER_WAN_IP" &&
+    ip netns exec "$LAB_NS_ROUTER" sysctl -qw net.ipv4.ip_forward=1 ||
+    { lab_die "making the NAT topology failed"; return; }
+  ip netns exec "$LAB_NS_ROUTER" nft -f - <<NFT || { lab_die "nft in $LAB_NS_ROUTER failed"; return; }
+table ip rplabnat {
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "$wan_r" masquerade
+  }
+  chain inbound {
+    type filter hook forward priority filter - 10; policy accept;
+    iifname "$wan_r" oifname "$lan_r" ct state new counter drop
+  }
+}
+table inet rplabfw {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+  }
+}
+NFT
+  lab_router_filter open
+}
+
+# The router's filter for what the client may send out (the forward chain,
+# so the client's sendto() succeeds and the packet is lost, as behind a real
+# firewall):
+#   open         everything passes
+#   no-udp       all UDP from the client is dropped
+#   tcp443-only  only TCP to port 443 passes (a hotel or corporate network)
+# Drops are counted (lab_router_dropped).
+lab_router_filter() {
+  local mode=$1 rules
+  case $mode in
+    open) rules="" ;;
+    no-udp) rules="iifname \"$LAB_ROUTER_LAN_IF\" meta l4proto udp counter drop" ;;
+    tcp443-only)
+      rules="iifname \"$LAB_ROUTER_LAN_IF\" tcp dport 443 accept
+    iifname \"$LAB_ROUTER_LAN_IF\" ct state established,related accept
+    iifname \"$LAB_ROUTER_LAN_IF\" counter drop" ;;
+    *) lab_die "lab_router_filter: open|no-udp|tcp443-only, not '$mode'"; return ;;
+  esac
+  ip netns exec "$LAB_NS_ROUTER" nft -f - <<NFT || { lab_die "nft filter $mode failed"; return; }
+flush chain inet rplabfw forward
+table inet rplabfw {
+  chain forward {
+    $rules
+  }
+}
+NFT
+}
+
+# Packets the router's client filter has dropped so far (0 when open).
+lab_router_dropped() {
+  ip netns exec "$LAB_NS_ROUTER" nft list chain inet rplabfw forward |
+    awk '/drop/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
+}
