@@ -2,6 +2,7 @@
  * as evidence. Other checks that need the addresses start from its callback,
  * so a name is resolved once per run. */
 #include "probe/checks.h"
+#include "probe/explain.h"
 #include "probe/resolve.h"
 
 typedef struct {
@@ -40,10 +41,7 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   }
   rp_check_result_metric (r, "resolve_ms", (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);
   if (addrs == NULL) {
-    g_autofree char *hint = rp_resolve_hint (s->host, s->family, error);
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s does not resolve", s->host);
-    rp_check_result_set_hint (r, "%s", hint);
-    rp_check_result_detail_str (r, "error", error->message);
+    rp_explain_resolve_failure (r, s->host, s->family, error);
     rp_check_finish (check);
     return;
   }

@@ -563,9 +563,7 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
     return;
   }
   if (addrs == NULL) {
-    g_autofree char *hint = rp_resolve_hint (t->host, t->options.family, error);
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s does not resolve", t->host);
-    rp_check_result_set_hint (r, "%s", hint);
+    rp_explain_resolve_failure (r, t->host, t->options.family, error);
     done (t);
     return;
   }

@@ -642,10 +642,7 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
     return;
   }
   if (addrs == NULL) {
-    g_autofree char *hint = rp_resolve_hint (s->host, s->options.family, error);
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s does not resolve", s->host);
-    rp_check_result_set_hint (r, "%s", hint);
-    rp_check_result_detail_str (r, "error", error->message);
+    rp_explain_resolve_failure (r, s->host, s->options.family, error);
     sio_finish (s, RP_STATUS_FAIL, NULL, "%s does not resolve", s->host);
     rp_check_finish (check);
     return;

@@ -3,6 +3,7 @@
  * nesting is bounded before json-glib (a recursive parser) sees it, and the
  * strings kept are valid UTF-8. */
 #include "probe/engineio.h"
+#include "probe/json-guard.h"
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -18,31 +19,6 @@ rp_eio_packet_type (const char *data, gsize len)
   return (RpEioType) (data[0] - '0');
 }
 
-/* Nesting depth of JSON text, ignoring brackets inside strings. */
-static gboolean
-depth_ok (const char *s, gsize len)
-{
-  int depth = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < len; i++) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_string = FALSE;
-    } else if (c == '"') {
-      in_string = TRUE;
-    } else if (c == '[' || c == '{') {
-      if (++depth > MAX_DEPTH)
-        return FALSE;
-    } else if (c == ']' || c == '}') {
-      depth--;
-    }
-  }
-  return TRUE;
-}
 
 static JsonNode *
 parse_json (const char *s, gsize len, GError **error)
@@ -54,7 +30,7 @@ parse_json (const char *s, gsize len, GError **error)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "no JSON payload");
     return NULL;
   }
-  if (!depth_ok (s, len) || !g_utf8_validate (s, len, NULL) || memchr (s, '\0', len) != NULL) {
+  if (!rp_json_depth_ok (s, len, MAX_DEPTH) || !g_utf8_validate (s, len, NULL) || memchr (s, '\0', len) != NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "payload is not usable JSON");
     return NULL;
   }

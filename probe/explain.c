@@ -2,10 +2,21 @@
  * first and the fix in the deployment's terms: the OCI security list, the
  * host firewall, coturn's turnserver.conf options. */
 #include "probe/explain.h"
+#include "probe/resolve.h"
 
 #include <math.h>
 
 #include "stun/stun-tls.h"
+
+void
+rp_explain_resolve_failure (RpCheckResult *r, const char *host, RpFamily family, const GError *error)
+{
+  g_autofree char *hint = rp_resolve_hint (host, family, error);
+
+  rp_check_result_set (r, RP_STATUS_FAIL, "%s does not resolve", host);
+  rp_check_result_set_hint (r, "%s", hint);
+  rp_check_result_detail_str (r, "error", error->message);
+}
 
 const char *
 rp_transport_words (RpTransport t)

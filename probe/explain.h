@@ -5,11 +5,15 @@
 #pragma once
 
 #include "probe/credentials.h"
+#include "probe/options.h"
 #include "probe/result.h"
 #include "stun/stun-client.h"
 #include "stun/turn-client.h"
 
 G_BEGIN_DECLS
+
+/* The host name did not resolve: status FAIL, summary, hint, details.error. */
+void rp_explain_resolve_failure (RpCheckResult *r, const char *host, RpFamily family, const GError *error);
 
 /* For sentences: "UDP", "TCP", "TLS". */
 const char *rp_transport_words (RpTransport t);

@@ -3,6 +3,7 @@
  * the deployment's terms (nginx server blocks, the API's CORS_ORIGIN). Every
  * parser here is bounded and fuzzed: servers may send anything. */
 #include "probe/http-policy.h"
+#include "probe/json-guard.h"
 
 #include <string.h>
 
@@ -454,31 +455,6 @@ rp_body_excerpt (const char *body, gsize len, gsize max)
   return g_string_free (s, FALSE);
 }
 
-/* Deeper than JSON_MAX_DEPTH outside strings: refuse before json-glib recurses. */
-static gboolean
-too_deep (const char *body, gsize len)
-{
-  guint depth = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < len; i++) {
-    char c = body[i];
-    if (in_string) {
-      if (c == '\\')
-        i++;
-      else if (c == '"')
-        in_string = FALSE;
-    } else if (c == '"') {
-      in_string = TRUE;
-    } else if (c == '[' || c == '{') {
-      if (++depth > JSON_MAX_DEPTH)
-        return TRUE;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      depth--;
-    }
-  }
-  return FALSE;
-}
 
 static void
 not_json (RpCheckResult *r, const char *content_type, const char *body, gsize len, const char *why)
@@ -512,7 +488,7 @@ rp_json_judge (RpCheckResult *r, const char *content_type, const char *body, gsi
     rp_check_result_set_hint (r, "the endpoint answers without a body: check the path and that nginx proxies it to the API");
     return FALSE;
   }
-  if (too_deep (body, len)) {
+  if (!rp_json_depth_ok (body, len, JSON_MAX_DEPTH)) {
     not_json (r, content_type, body, len, "nested deeper than " G_STRINGIFY (JSON_MAX_DEPTH) " levels");
     return FALSE;
   }

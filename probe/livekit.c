@@ -3,6 +3,7 @@
  * libcurl, or a websocket upgrade via libwebsockets), then a verdict whose
  * hint names the proxy or the key that is wrong. */
 #include "probe/livekit.h"
+#include "probe/explain.h"
 
 #include <curl/curl.h>
 #include <json-glib/json-glib.h>
@@ -340,9 +341,7 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
     return;
   }
   if (addrs == NULL) {
-    g_autofree char *hint = rp_resolve_hint (s->host, s->options.family, error);
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s does not resolve", s->host);
-    rp_check_result_set_hint (r, "%s", hint);
+    rp_explain_resolve_failure (r, s->host, s->options.family, error);
     rp_check_finish (check);
     return;
   }
