@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "probe/explain.h"
+#include "probe/progress.h"
 #include "probe/relay-pair.h"
 #include "probe/resolve.h"
 #include "probe/voice-checks.h"
@@ -42,6 +43,8 @@ typedef struct {
   gboolean reflector_measuring;
   GSource *drain;
   gint64 stream_start_us;
+  guint received;              /* for the progress line */
+  double last_rtt_ms;
   guint8 *buf;                 /* one packet */
 } VoiceRun;
 
@@ -50,6 +53,8 @@ voice_run_free (gpointer data)
 {
   VoiceRun *v = data;
 
+  if (v->check != NULL)
+    rp_progress_remove (rp_check_get_result (v->check) != NULL ? rp_check_get_result (v->check)->id : "");
   rp_schedule_free (v->schedule);
   if (v->drain != NULL) {
     g_source_destroy (v->drain);
@@ -196,6 +201,7 @@ finish (VoiceRun *v, gboolean cut_short)
   if (v->phase == PHASE_DONE)
     return;
   v->phase = PHASE_DONE;
+  rp_progress_remove (rp_check_get_result (v->check)->id);
   write_result (v, cut_short);
   rp_relay_pair_deallocate (v->pair, NULL, NULL);
   rp_check_finish (v->check);
@@ -233,6 +239,9 @@ on_tick (RpSchedule *schedule, guint k, gint64 due_us, gpointer data)
     p.seq = rp_voice_stats_sent (v->stats, t1);
   }
   p.timestamp = rp_stamp_us_to_ntp (t1);
+  if (!warmup && (k - v->warmup_packets) % 10 == 0)
+    rp_progress_update (rp_check_get_result (v->check)->id, (t1 - v->stream_start_us) / 1e6, v->voice.duration_s,
+                        k - v->warmup_packets, v->received, v->last_rtt_ms);
   rp_stamp_sender_encode (&p, v->voice.packet_size, v->buf, v->voice.packet_size);
   rp_turn_client_send_channel (rp_relay_pair_get_a (v->pair), RP_RELAY_CHANNEL_A, v->buf, v->voice.packet_size);
   if (k + 1 == v->warmup_packets + v->packets) {
@@ -278,6 +287,8 @@ on_a_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const
     return;
   rp_voice_sample_from_stamp (&sample, &rp, rp_stun_client_get_rx_time (rp_turn_client_get_stun (turn)));
   rp_voice_stats_received (v->stats, &sample);
+  v->received++;
+  v->last_rtt_ms = ((sample.t4_us - sample.t1_us) - (sample.t3_us - sample.t2_us)) / 1000.0;
 }
 
 static void
@@ -377,6 +388,7 @@ voice_expire (RpCheck *check)
     /* Report what was measured, and that it was cut short. */
     rp_schedule_stop (v->schedule);
     v->phase = PHASE_DONE;
+    rp_progress_remove (r->id);
     write_result (v, TRUE);
     if (v->pair != NULL)
       rp_relay_pair_deallocate (v->pair, NULL, NULL);

@@ -13,6 +13,7 @@
 
 #include "probe/checks.h"
 #include "probe/output.h"
+#include "probe/progress.h"
 #include "probe/runner.h"
 #include "probe/turn-check.h"
 #include "probe/web-checks.h"
@@ -614,6 +615,25 @@ check_globals (GError **error)
   return TRUE;
 }
 
+/* The live line on stderr (a terminal only): elapsed time, packets, loss
+ * and RTT of each running stream. */
+static gboolean
+show_progress (gpointer data)
+{
+  const GPtrArray *entries = rp_progress_entries ();
+  g_autoptr (GString) line = g_string_new ("\r\033[K");
+
+  for (guint i = 0; i < entries->len; i++) {
+    const RpProgress *p = g_ptr_array_index (entries, i);
+    double loss = p->sent > 0 ? 100.0 * (p->sent - MIN (p->received, p->sent)) / p->sent : 0;
+    g_string_append_printf (line, "%s%s %.0f/%.0f s, %u sent, %.1f %% lost, RTT %.3f ms", i ? " | " : "", p->id,
+                            p->elapsed_s, p->total_s, p->sent, loss, p->rtt_ms);
+  }
+  fputs (line->str, stderr);
+  fflush (stderr);
+  return G_SOURCE_CONTINUE;
+}
+
 static char *
 render (RpReport *report, const char *format, gboolean to_terminal)
 {
@@ -760,7 +780,16 @@ rp_cli_main (int argc, char **argv)
     usage_error (error != NULL ? error->message : "bad arguments");
     return rc;
   }
-  rp_runner_run (runner);
+  {
+    guint progress = 0;
+    if (!opts.quiet && isatty (STDERR_FILENO))
+      progress = g_timeout_add (500, show_progress, NULL);
+    rp_runner_run (runner);
+    if (progress != 0) {
+      g_source_remove (progress);
+      fputs ("\r\033[K", stderr);
+    }
+  }
   rp_runner_take_results (runner, report);
   report->duration_ms = (g_get_monotonic_time () - t0) / 1000.0;
   if (report->vantage == NULL)
