@@ -585,6 +585,13 @@ rp_cors_judge (RpCheckResult *r, const char *origin, const char *foreign_origin,
   if (foreign->answered)
     rp_check_result_detail_str (r, "foreign_allow_origin", foreign->acao ? foreign->acao : "");
 
+  /* A redirect is not the endpoint the app reads: CORS is the final URL's
+   * business, and a browser checks it there. */
+  if (get->status >= 300 && get->status < 400 && get->acao == NULL) {
+    rp_check_result_set (r, RP_STATUS_SKIP, "CORS not checked: the URL redirects (%ld); give the final URL with --origin",
+                         get->status);
+    return;
+  }
   if (star && is_true (get->acac)) {
     rp_check_result_set (r, RP_STATUS_FAIL, "Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true");
     rp_check_result_set_hint (r, "browsers refuse this combination for requests with cookies, and it shows a CORS "
