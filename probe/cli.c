@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "probe/checks.h"
+#include "probe/credentials.h"
 #include "probe/output.h"
 #include "probe/progress.h"
 #include "probe/runner.h"
@@ -391,6 +392,20 @@ cmd_ws (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GErro
   }
   if (opts.livekit_key != NULL && !opts.livekit)
     wo.livekit = TRUE;
+  if (opts.livekit_key != NULL) {
+    /* A key without its secret can prove nothing: say so before any traffic. */
+    if (opts.livekit_secret_file != NULL) {
+      g_autoptr (RpSecret) secret = rp_read_secret_file (opts.livekit_secret_file, error);
+      if (secret == NULL) {
+        g_prefix_error (error, "--livekit-secret-file: ");
+        return EXIT_USAGE;
+      }
+    } else if (g_getenv ("RTCPROBE_LIVEKIT_SECRET") == NULL || *g_getenv ("RTCPROBE_LIVEKIT_SECRET") == '\0') {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "--livekit-key needs --livekit-secret-file (or RTCPROBE_LIVEKIT_SECRET)");
+      return EXIT_USAGE;
+    }
+  }
   for (guint i = 0; i < targets->len; i++)
     rp_check_ws_add (runner, po, g_ptr_array_index (targets, i), &wo, targets->len > 1 ? i + 1 : 0);
   return 0;
