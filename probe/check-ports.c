@@ -236,7 +236,7 @@ port_expire (RpCheck *check)
   if (s->spec.proto == RP_PROTO_TCP)
     tcp_filtered (check);
   else
-    udp_silent (check, 0);
+    udp_silent (check, s->client != NULL ? rp_stun_client_get_requests_sent (s->client) : 0);
 }
 
 static const RpCheckClass port_class = { port_start, port_expire, port_state_free };

@@ -80,6 +80,7 @@ struct _RpStunClient {
   guint dispatching;
   gboolean dead;
   gint64 rx_us;               /* receive time of the data being delivered */
+  guint requests_sent;        /* request transmissions, retransmissions included */
   GSource *deferred;          /* reports a failure of connect() from the loop */
   RpStunNetStatus deferred_net;
   char *deferred_reason;
@@ -256,6 +257,7 @@ on_txn_timer (gpointer data)
   switch (rp_stun_timer_tick (&t->timer, now)) {
   case RP_STUN_TIMER_RETRANSMIT:
     t->last_send_us = now;
+    client->requests_sent++;
     enter (client);
     transmit (client, t->bytes, t->len, t->to);
     if (leave (client) && client->state != STATE_FAILED && g_list_find (client->txns, t) != NULL) {
@@ -297,6 +299,7 @@ txn_start (Txn *t)
   t->first_send_us = t->last_send_us = now;
   rp_stun_timer_start (&t->timer, now, client->transport != RP_TRANSPORT_UDP, client->rto_us,
                        client->rc, client->rm);
+  client->requests_sent++;
   enter (client);
   transmit (client, t->bytes, t->len, t->to);
   if (leave (client) && g_list_find (client->txns, t) != NULL)
@@ -861,6 +864,12 @@ const RpStunClientInfo *
 rp_stun_client_get_info (RpStunClient *client)
 {
   return &client->info;
+}
+
+guint
+rp_stun_client_get_requests_sent (RpStunClient *client)
+{
+  return client->requests_sent;
 }
 
 gint64

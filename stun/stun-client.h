@@ -99,5 +99,7 @@ RpTransport rp_stun_client_get_transport (RpStunClient *client);
  * delivered, from the kernel's timestamp on UDP (SO_TIMESTAMPNS), from the
  * read on streams. Valid inside response and unsolicited callbacks. */
 gint64 rp_stun_client_get_rx_time (RpStunClient *client);
+/* Request transmissions so far, retransmissions included. */
+guint rp_stun_client_get_requests_sent (RpStunClient *client);
 
 G_END_DECLS
