@@ -128,6 +128,12 @@ alloc_passed (TurnRun *t)
   rp_check_result_set (r, RP_STATUS_PASS, "allocation lifecycle over %s works; relayed %s, allocate %.3f ms",
                        rp_transport_words (t->target.transport), rp_stun_address_to_string (&relayed, buf, sizeof buf),
                        rp_check_result_get_metric (r, "allocate_ms")->value);
+  if (t->alternate_hops > 0) {
+    /* RFC 8656 7.1 / RFC 8489 10: the server sent us elsewhere; say where. */
+    g_autofree char *summary = g_strdup (r->summary);
+    rp_check_result_set (r, RP_STATUS_PASS, "%s (redirected by 300 Try Alternate from %s to %s)", summary,
+                         rp_check_result_get_detail (r, "redirected_from")->str, t->server_str);
+  }
 }
 
 static void

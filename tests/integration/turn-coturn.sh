@@ -491,6 +491,26 @@ check_dead_ports() {
   jqc "relay.udp: not a pass" "$r" 'chk("relay.udp").status != "pass"'
 }
 
+# coturn's alternate-server answers every Allocate with 300 Try Alternate and
+# an ALTERNATE-SERVER; the probe follows it once and says so.
+check_alternate() {
+  local r=$W/alternate.json
+  echo "== 10. 300 Try Alternate is followed and reported"
+  lab_coturn_start "$W/alt" --conf-line "alternate-server=127.0.0.1:$LAB_TURN_PORT" >/dev/null ||
+    { lab_check "coturn with alternate-server started" false; return; }
+  local alt_port
+  alt_port=$(sed -n 's/^LAB_TURN_PORT=//p' "$W/alt/env")
+  probe "$r" --timeout "$TIMEOUT" turn "turn:127.0.0.1:$alt_port?transport=udp" \
+    --user "$LAB_TURN_USER" --password-file "$LAB_TURN_PASSWORD_FILE"
+  expect_rc "alternate" 0
+  jqc "turn.udp.allocate: pass on the alternate server 127.0.0.1:$LAB_TURN_PORT" "$r" \
+    'chk("turn.udp.allocate") | .status == "pass" and .details.alternate_server == $a
+     and .details.redirected_from == $f and (.summary | test("300 Try Alternate"))' \
+    --arg a "127.0.0.1:$LAB_TURN_PORT" --arg f "127.0.0.1:$alt_port"
+  jqc "relay.udp: pass through the alternate server" "$r" 'chk("relay.udp").status == "pass"'
+  lab_coturn_stop "$W/alt"
+}
+
 main() {
   lab_require turnserver turnutils_stunclient jq socat openssl ss
   [[ -x $RTCPROBE ]] || { echo "RTCPROBE=$RTCPROBE is not an executable" >&2; exit 1; }
@@ -504,6 +524,7 @@ main() {
   check_audit_lab
   check_no_secret_leaks
   check_dead_ports
+  check_alternate
   check_rest_secret
   check_no_udp
   check_no_tcp
