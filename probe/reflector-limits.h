@@ -1,0 +1,43 @@
+/* Per-source rate limits for the reflector, sans-I/O: a token bucket per
+ * source address in a table of bounded size. When the table is full the
+ * least recently seen source is evicted (LRU); an evicted source comes back
+ * with a full bucket, so eviction can make the limiter more lenient for a
+ * moment but never locks a well-behaved source out, and an attacker cycling
+ * spoofed addresses cannot grow memory. Time is passed in (monotonic
+ * microseconds) so the logic is tested without sleeping. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* One token bucket (RFC 2697's idea without colours): rate tokens per
+ * second, at most burst stored. */
+typedef struct {
+  double tokens;
+  gint64 last_us;
+} RpBucket;
+
+void rp_bucket_init (RpBucket *b, double burst, gint64 now_us);
+/* Refills for the time passed, then takes cost tokens if there are enough. */
+gboolean rp_bucket_take (RpBucket *b, double rate, double burst, double cost, gint64 now_us);
+
+typedef struct _RpRateTable RpRateTable;
+
+/* max_sources >= 1; rate > 0; burst >= 1. */
+RpRateTable *rp_rate_table_new (guint max_sources, double rate, double burst);
+void rp_rate_table_free (RpRateTable *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpRateTable, rp_rate_table_free)
+
+/* Takes one token from the bucket of this source (raw address octets:
+ * 4 for IPv4, 16 for IPv6; an IPv4-mapped IPv6 address counts as IPv4).
+ * FALSE: over the limit, drop. */
+gboolean rp_rate_table_allow (RpRateTable *t, const guint8 *addr, gsize addr_len, gint64 now_us);
+/* The same for a GInetAddress. */
+gboolean rp_rate_table_allow_inet (RpRateTable *t, GInetAddress *addr, gint64 now_us);
+
+guint rp_rate_table_size (RpRateTable *t);
+guint64 rp_rate_table_evictions (RpRateTable *t);
+guint64 rp_rate_table_refused (RpRateTable *t);
+
+G_END_DECLS

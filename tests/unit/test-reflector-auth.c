@@ -1,0 +1,192 @@
+/* Reflector tokens and signed STAMP packets (probe/reflector-auth.h), and
+ * the protocol messages that carry them (probe/reflector-proto.h). The
+ * token's expected value is computed here with OpenSSL directly, not with
+ * the code under test. */
+#include <openssl/hmac.h>
+#include <string.h>
+
+#include "probe/reflector-auth.h"
+#include "probe/reflector-proto.h"
+
+static const char secret[] = "0123456789abcdef-lab-secret";
+#define NOW 1700000000
+
+static char *
+reference_token (const char *key, const char *username)
+{
+  guint8 mac[20];
+  unsigned int n = 0;
+
+  HMAC (EVP_sha1 (), key, (int) strlen (key), (const guint8 *) username, strlen (username), mac, &n);
+  return g_base64_encode (mac, n);
+}
+
+static void
+test_token_make_matches_rest_convention (void)
+{
+  g_autofree char *username = NULL;
+  g_autofree char *token = rp_reflector_token_make (secret, strlen (secret), "alice", NOW + 60, &username);
+  g_autofree char *want = reference_token (secret, "1700000060:alice");
+
+  g_assert_cmpstr (username, ==, "1700000060:alice");
+  g_assert_cmpstr (token, ==, want);
+  g_assert_cmpstr (rp_reflector_token_name (username), ==, "alice");
+}
+
+static void
+test_token_verify (void)
+{
+  g_autofree char *u = NULL, *u2 = NULL;
+  g_autofree char *t = rp_reflector_token_make (secret, strlen (secret), "alice", NOW + 60, &u);
+  g_autofree char *old = rp_reflector_token_make (secret, strlen (secret), "alice", NOW - 1, &u2);
+  g_autofree char *forged = reference_token ("another secret entirely", u);
+  g_autofree char *far_u = NULL, *bad_u = NULL;
+  g_autofree char *far = rp_reflector_token_make (secret, strlen (secret), "alice", NOW + 100000, &far_u);
+  g_autofree char *bad = rp_reflector_token_make (secret, strlen (secret), "al ice", NOW + 60, &bad_u);
+
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, t, NOW, 3600), ==, RP_TOKEN_OK);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, forged, NOW, 3600), ==, RP_TOKEN_FORGED);
+  /* The name is covered by the HMAC: another name with the same token fails. */
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), "1700000060:bob", t, NOW, 3600), ==, RP_TOKEN_FORGED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u2, old, NOW, 3600), ==, RP_TOKEN_EXPIRED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, t, NOW + 60, 3600), ==, RP_TOKEN_EXPIRED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), far_u, far, NOW, 3600), ==, RP_TOKEN_TOO_LONG_LIVED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), bad_u, bad, NOW, 3600), ==, RP_TOKEN_BAD_NAME);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), "alice", t, NOW, 3600), ==, RP_TOKEN_MALFORMED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), "1700000060:", t, NOW, 3600), ==, RP_TOKEN_BAD_NAME);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, "short", NOW, 3600), ==, RP_TOKEN_MALFORMED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, NULL, NOW, 3600), ==, RP_TOKEN_MALFORMED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), NULL, t, NOW, 3600), ==, RP_TOKEN_MALFORMED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), "99999999999999999999999:a", t, NOW, 3600), ==,
+                   RP_TOKEN_MALFORMED);
+  g_assert_cmpstr (rp_token_result_to_string (RP_TOKEN_FORGED), ==, "forged");
+}
+
+static const guint8 key[RP_REFLECTOR_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                                  17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
+
+static void
+test_packet_sign_verify (void)
+{
+  RpStampSender p = { .seq = 7, .timestamp = 42, .error_estimate = RP_STAMP_EE_DEFAULT, .ssid = 0xbeef };
+  guint8 buf[2048], other[RP_REFLECTOR_KEY_LEN];
+
+  memset (other, 9, sizeof other);
+  g_assert_cmpuint (rp_reflector_packet_encode (&p, 63, key, buf, sizeof buf), ==, 0);
+  g_assert_cmpuint (rp_reflector_packet_encode (&p, 64, key, buf, 63), ==, 0);
+  for (gsize len = RP_REFLECTOR_MIN_PACKET; len <= 1472; len += 97) {
+    g_assert_cmpuint (rp_reflector_packet_encode (&p, len, key, buf, sizeof buf), ==, len);
+    g_assert_true (rp_reflector_packet_verify (buf, len, key));
+    g_assert_false (rp_reflector_packet_verify (buf, len, other));
+    g_assert_false (rp_reflector_packet_verify (buf, len - 1, key));
+    g_assert_cmpuint (rp_reflector_packet_ssid (buf, len), ==, 0xbeef);
+    g_assert_cmpuint (buf[len - 19], ==, RP_REFLECTOR_TLV_HMAC);   /* RFC 8972 4.8 type */
+    buf[3] ^= 1;                                                   /* a flipped bit anywhere */
+    g_assert_false (rp_reflector_packet_verify (buf, len, key));
+  }
+  g_assert_false (rp_reflector_packet_verify (buf, 10, key));
+  g_assert_false (rp_reflector_packet_verify (NULL, 100, key));
+}
+
+static void
+test_answer_in_place (void)
+{
+  RpStampReflector r;
+  RpStampSender p = { .seq = 3, .error_estimate = RP_STAMP_EE_DEFAULT, .ssid = 77 };
+  RpStampReflected out;
+  guint8 buf[512];
+  gsize len = 172;
+
+  rp_stamp_reflector_init (&r, FALSE);
+  p.timestamp = rp_stamp_us_to_ntp (1000);
+  g_assert_cmpuint (rp_reflector_packet_encode (&p, len, key, buf, sizeof buf), ==, len);
+  g_assert_true (rp_reflector_answer (&r, buf, len, key, 2000, 2500, 64));
+  /* The answer is the same length, signed again, and says what came in. */
+  g_assert_true (rp_reflector_packet_verify (buf, len, key));
+  g_assert_cmpint (rp_stamp_reflected_decode (buf, len, &out), ==, RP_STAMP_OK);
+  g_assert_cmpuint (out.sender_seq, ==, 3);
+  g_assert_cmpuint (out.seq, ==, 0);
+  g_assert_cmpuint (out.ssid, ==, 77);
+  g_assert_cmpint (rp_stamp_timestamp_diff_us (out.timestamp, out.receive_timestamp, out.error_estimate), ==, 500);
+  /* Unsigned: nothing, and the counter stays. */
+  p.seq = 4;
+  rp_reflector_packet_encode (&p, len, key, buf, sizeof buf);
+  buf[len - 1] ^= 0x80;
+  g_assert_false (rp_reflector_answer (&r, buf, len, key, 0, 0, 0));
+  g_assert_cmpuint (r.next_seq, ==, 1);
+}
+
+static void
+test_messages (void)
+{
+  RpReflectorWelcome w = { 0 }, back = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) o = NULL;
+  g_autofree char *text = NULL;
+  const char *type;
+  RpIceCandidate c;
+
+  w.session = (char *) "0011223344556677";
+  w.ssid = 513;
+  memcpy (w.key, key, sizeof key);
+  w.ufrag = (char *) "abcd";
+  w.pwd = (char *) "abcdefghijklmnopqrstuv";
+  w.candidates = g_array_new (FALSE, TRUE, sizeof (RpIceCandidate));
+  g_assert_true (rp_ice_candidate_from_sdp ("candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", &c, NULL));
+  g_array_append_val (w.candidates, c);
+  w.lifetime_s = 120;
+  w.max_packet = 1472;
+  w.udp_port = 9000;
+  text = rp_reflector_msg_welcome (&w);
+  g_array_unref (w.candidates);
+  o = rp_reflector_msg_parse (text, strlen (text), &type, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (type, ==, "welcome");
+  g_assert_true (rp_reflector_msg_get_welcome (o, &back, &error));
+  g_assert_cmpstr (back.session, ==, "0011223344556677");
+  g_assert_cmpuint (back.ssid, ==, 513);
+  g_assert_cmpmem (back.key, sizeof back.key, key, sizeof key);
+  g_assert_cmpuint (back.candidates->len, ==, 1);
+  g_assert_cmpuint (g_array_index (back.candidates, RpIceCandidate, 0).port, ==, 5000);
+  g_assert_cmpuint (back.udp_port, ==, 9000);
+  g_assert_cmpuint (back.tcp_port, ==, 0);
+  rp_reflector_welcome_clear (&back);
+
+  /* Hostile input. */
+  g_assert_null (rp_reflector_msg_parse ("[1,2]", 5, &type, NULL));
+  g_assert_null (rp_reflector_msg_parse ("{\"type\":3}", 10, &type, NULL));
+  g_assert_null (rp_reflector_msg_parse ("{\"type\":\"x\"", 11, &type, NULL));
+  g_assert_null (rp_reflector_msg_parse ("{\"type\":\"\xff\"}", 12, &type, NULL));
+  {
+    g_autoptr (JsonObject) a = rp_reflector_msg_parse ("{\"type\":\"answer\",\"ufrag\":\"ab\",\"pwd\":\"x\",\"candidates\":[]}", 56, &type, NULL);
+    char *u = NULL, *pw = NULL;
+    GArray *cands = NULL;
+    g_assert_nonnull (a);
+    g_assert_false (rp_reflector_msg_get_ice (a, &u, &pw, &cands, NULL));
+  }
+  {
+    GString *many = g_string_new ("{\"type\":\"answer\",\"ufrag\":\"abcd\",\"pwd\":\"abcdefghijklmnopqrstuv\",\"candidates\":[");
+    g_autoptr (JsonObject) a = NULL;
+    char *u = NULL, *pw = NULL;
+    GArray *cands = NULL;
+    for (int i = 0; i < 40; i++)
+      g_string_append_printf (many, "%s\"candidate:1 1 udp 1 127.0.0.1 %d typ host\"", i ? "," : "", 1000 + i);
+    g_string_append (many, "]}");
+    a = rp_reflector_msg_parse (many->str, many->len, &type, NULL);
+    g_assert_nonnull (a);
+    g_assert_false (rp_reflector_msg_get_ice (a, &u, &pw, &cands, NULL));   /* over the cap */
+    g_string_free (many, TRUE);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/reflector/token/make", test_token_make_matches_rest_convention);
+  g_test_add_func ("/reflector/token/verify", test_token_verify);
+  g_test_add_func ("/reflector/packet/sign-verify", test_packet_sign_verify);
+  g_test_add_func ("/reflector/packet/answer", test_answer_in_place);
+  g_test_add_func ("/reflector/messages", test_messages);
+  return g_test_run ();
+}
