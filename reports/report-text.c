@@ -7,7 +7,12 @@
  * pushes the rest of its row onto the next line instead of shifting the
  * columns, and the summary wraps under its own column, so status and id
  * always line up. Text from the network is untrusted: control characters
- * (a terminal escape, a newline) never reach the output. */
+ * (a terminal escape, a newline) never reach the output.
+ *
+ * The report of `check` (a "check" command with a verdict) is grouped like
+ * the runbook's smoke list: the verdict and where the run was made from on
+ * top, then Web & API, Realtime, Files, TURN and Voice, each row under the
+ * group of its kind. Every other report lists its rows as they came. */
 #include "reports/report.h"
 
 #include <math.h>
@@ -402,12 +407,10 @@ render_verbose (GString *out, const Layout *l, const RpField *f, const RpCheckRe
     }
 }
 
+/* Under a row: compact metrics, then the hint, then the verbose listing. */
 static void
-render_check (GString *out, const Layout *l, const RpCheckResult *r)
+render_below (GString *out, const Layout *l, const RpCheckResult *r)
 {
-  render_row (out, l, r);
-
-  /* Compact metrics, then the hint, then the verbose listing. */
   for (guint i = 0; i < rp_n_check_fields; i++)
     if (rp_check_fields[i].text & RP_TEXT_COMPACT)
       render_compact (out, l, &rp_check_fields[i], r);
@@ -419,6 +422,13 @@ render_check (GString *out, const Layout *l, const RpCheckResult *r)
     for (guint i = 0; i < rp_n_check_fields; i++)
       if (rp_check_fields[i].text & RP_TEXT_VERBOSE)
         render_verbose (out, l, &rp_check_fields[i], r);
+}
+
+static void
+render_check (GString *out, const Layout *l, const RpCheckResult *r)
+{
+  render_row (out, l, r);
+  render_below (out, l, r);
 }
 
 static void
@@ -468,9 +478,128 @@ render_footer (GString *out, const RpReport *r, gboolean color)
   end_line (out);
 }
 
+/* The smoke list's groups, by check kind; anything else goes last. */
+static const struct {
+  const char *kind;
+  guint group;
+} group_of[] = {
+  { "dns", 0 }, { "port", 0 }, { "http", 0 }, { "tls", 0 },
+  { "websocket", 1 },
+  { "file", 2 },
+  { "stun", 3 }, { "nat", 3 }, { "turn", 3 }, { "relay", 3 }, { "audit", 3 },
+  { "ice", 4 }, { "voice", 4 },
+};
+static const char *const group_names[] = { "Web & API", "Realtime", "Files", "TURN", "Voice", "Other" };
+
+static guint
+group_index (const RpCheckResult *c)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (group_of); i++)
+    if (g_strcmp0 (c->kind, group_of[i].kind) == 0)
+      return group_of[i].group;
+  return G_N_ELEMENTS (group_names) - 1;
+}
+
+static gboolean
+is_verdict (const RpCheckResult *c)
+{
+  return g_strcmp0 (c->kind, "verdict") == 0;
+}
+
+static const RpCheckResult *
+find_verdict (const RpReport *r)
+{
+  if (g_strcmp0 (r->command, "check") != 0)
+    return NULL;
+  for (guint i = 0; i < r->checks->len; i++)
+    if (is_verdict (g_ptr_array_index (r->checks, i)))
+      return g_ptr_array_index (r->checks, i);
+  return NULL;
+}
+
+static const char *
+vantage_str (const RpReport *r, const char *key)
+{
+  const RpDetail *d = r->vantage != NULL ? rp_check_result_get_detail (r->vantage, key) : NULL;
+  return d != NULL && d->type == RP_DETAIL_STRING && d->str != NULL && *d->str != '\0' ? d->str : NULL;
+}
+
+/* "from: hotel wifi, public 198.51.100.7, local 192.168.1.20 (wlan0)" */
+static void
+render_vantage_line (GString *out, const Layout *l, const RpReport *r)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *clean = NULL;
+  const char *label = vantage_str (r, "label"), *pub = vantage_str (r, "public_address");
+  const char *local = vantage_str (r, "local_address"), *ifname = vantage_str (r, "interface");
+
+  if (label != NULL)
+    g_string_append (s, label);
+  if (pub != NULL)
+    g_string_append_printf (s, "%spublic %s", s->len ? ", " : "", pub);
+  if (local != NULL)
+    g_string_append_printf (s, "%slocal %s", s->len ? ", " : "", local);
+  if (local != NULL && ifname != NULL)
+    g_string_append_printf (s, " (%s)", ifname);
+  if (s->len == 0)
+    return;
+  clean = sanitize (s->str);
+  pad (out, l->indent);
+  g_string_append (out, NOTE_ARROW "from: ");
+  lines = wrap_words (clean, wrap_width (l->width, l->indent + 9));
+  emit_wrapped (out, lines, l->indent + 9);
+}
+
+/* The verdict: its status, then its summary over the whole width. */
+static void
+render_verdict (GString *out, const Layout *l, const RpCheckResult *v)
+{
+  g_autofree char *status = g_ascii_strup (rp_status_to_string (v->status), -1);
+  g_autofree char *summary = sanitize (v->summary);
+  g_autoptr(GPtrArray) lines = wrap_words (summary, wrap_width (l->width, l->indent));
+  guint w = display_width (status);
+
+  if (l->color)
+    g_string_append_printf (out, "%s%s%s", status_color (v->status), status, ANSI_RESET);
+  else
+    g_string_append (out, status);
+  pad (out, l->indent > w ? l->indent - w : 1);
+  emit_wrapped (out, lines, l->indent);
+  render_below (out, l, v);
+}
+
+static void
+render_grouped (GString *out, const Layout *l, const RpReport *r, const RpCheckResult *verdict)
+{
+  render_verdict (out, l, verdict);
+  render_vantage_line (out, l, r);
+  for (guint g = 0; g < G_N_ELEMENTS (group_names); g++)
+    {
+      gboolean heading = FALSE;
+
+      for (guint i = 0; i < r->checks->len; i++)
+        {
+          const RpCheckResult *c = g_ptr_array_index (r->checks, i);
+
+          if (c == verdict || group_index (c) != g)
+            continue;
+          if (!heading)
+            {
+              end_line (out);
+              g_string_append_printf (out, l->color ? "\033[1m%s" ANSI_RESET : "%s", group_names[g]);
+              end_line (out);
+              heading = TRUE;
+            }
+          render_check (out, l, c);
+        }
+    }
+}
+
 char *
 rp_report_render_text (const RpReport *r, const RpTextOptions *opt)
 {
+  const RpCheckResult *verdict;
   static const RpTextOptions defaults = { FALSE, FALSE, 0 };
   GString *out;
   Layout l;
@@ -484,8 +613,12 @@ rp_report_render_text (const RpReport *r, const RpTextOptions *opt)
 
   if (l.verbose)
     render_header (out, r);
-  for (guint i = 0; i < r->checks->len; i++)
-    render_check (out, &l, g_ptr_array_index (r->checks, i));
+  verdict = find_verdict (r);
+  if (verdict != NULL)
+    render_grouped (out, &l, r, verdict);
+  else
+    for (guint i = 0; i < r->checks->len; i++)
+      render_check (out, &l, g_ptr_array_index (r->checks, i));
   if (r->checks->len > 0)
     end_line (out);
   render_footer (out, r, l.color);

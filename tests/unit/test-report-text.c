@@ -201,6 +201,96 @@ test_hint_only_when_not_pass (void)
                    "1 passed, 0 warned, 0 failed, 1 skipped in 0.000 s\n");
 }
 
+/* A `check` report: the verdict and the vantage on top, then the rows in
+ * the smoke list's groups whatever order they finished in. */
+static RpReport *
+check_report (void)
+{
+  RpReport *report = rp_report_new ("check");
+  RpCheckResult *r;
+
+  g_free (report->tool_version);
+  report->tool_version = g_strdup ("0.1.0");
+  g_date_time_unref (report->started_at);
+  report->started_at = g_date_time_new_utc (2026, 11, 27, 21, 48, 25.0);
+  report->duration_ms = 6012.5;
+  report->vantage = rp_check_result_new ("vantage", "vantage", "");
+  rp_check_result_detail_str (report->vantage, "label", "hotel wifi");
+  rp_check_result_detail_str (report->vantage, "public_address", "198.51.100.7");
+  rp_check_result_detail_str (report->vantage, "local_address", "192.168.1.20");
+  rp_check_result_detail_str (report->vantage, "interface", "wlan0");
+
+  r = rp_check_result_new ("verdict", "verdict", "deployment");
+  rp_check_result_set (r, RP_STATUS_FAIL, "Voice works only through TURN over TCP and TLS on this network: "
+                       "UDP 3478 and 7882 are blocked; the proxy does not pass websocket upgrades: Socket.IO "
+                       "falls back to long-polling");
+  rp_check_result_set_hint (r, "3478/udp gets no answer: open 3478/udp in the security list");
+  rp_report_add (report, r);
+  r = rp_check_result_new ("turn.udp.allocate", "turn", "turn:rtc.example.org:3478?transport=udp");
+  rp_check_result_set (r, RP_STATUS_FAIL, "no answer to TURN Allocate over UDP before the deadline");
+  rp_report_add (report, r);
+  r = rp_check_result_new ("port.443/tcp", "port", "rtc.example.org:443/tcp");
+  rp_check_result_set (r, RP_STATUS_PASS, "443/tcp open");
+  rp_check_result_metric (r, "connect_ms", 12.345);
+  rp_report_add (report, r);
+  r = rp_check_result_new ("voice.turn.tls", "voice", "turns:rtc.example.org:5349");
+  rp_check_result_set (r, RP_STATUS_PASS, "MOS 4.41 over TURN/TLS");
+  rp_report_add (report, r);
+  r = rp_check_result_new ("socketio", "websocket", "wss://api.example.org/socket.io/");
+  rp_check_result_set (r, RP_STATUS_WARN, "Socket.IO reachable only over long-polling: the websocket upgrade fails");
+  rp_report_add (report, r);
+  r = rp_check_result_new ("http.3", "file", "https://api.example.org/api/v1/files/3f2a");
+  rp_check_result_set (r, RP_STATUS_PASS, "200 OK after 1 redirect");
+  rp_report_add (report, r);
+  r = rp_check_result_new ("custom", "custom", "x");
+  rp_check_result_set (r, RP_STATUS_SKIP, "not configured");
+  rp_report_add (report, r);
+  r = rp_check_result_new ("http.1", "http", "https://app.example.org/");
+  rp_check_result_set (r, RP_STATUS_PASS, "200 OK");
+  rp_report_add (report, r);
+  return report;
+}
+
+static void
+test_golden_grouped (void)
+{
+  g_autoptr(RpReport) report = check_report ();
+  RpTextOptions opt = { .width = 100 };
+  g_autofree char *text = rp_report_render_text (report, &opt);
+  const char *web, *rt, *files, *turn, *voice, *other;
+
+  golden_check ("report-check.txt", text);
+  g_assert_true (g_str_has_prefix (text, "FAIL  Voice works only"));
+  web = strstr (text, "\nWeb & API\n");
+  rt = strstr (text, "\nRealtime\n");
+  files = strstr (text, "\nFiles\n");
+  turn = strstr (text, "\nTURN\n");
+  voice = strstr (text, "\nVoice\n");
+  other = strstr (text, "\nOther\n");
+  g_assert_true (web && rt && files && turn && voice && other);
+  g_assert_true (web < rt && rt < files && files < turn && turn < voice && voice < other);
+  g_assert_true (strstr (text, "http.1") < rt);
+  g_assert_nonnull (strstr (text, "-> from: hotel wifi, public 198.51.100.7, local 192.168.1.20 (wlan0)\n"));
+  g_assert_true (g_str_has_suffix (text, "\n4 passed, 1 warned, 2 failed, 1 skipped in 6.013 s\n"));
+}
+
+/* Only `check` with a verdict groups: other commands, and a `check`
+ * report without one (the shared fixture), list rows as they came. */
+static void
+test_not_grouped (void)
+{
+  g_autoptr(RpReport) report = check_report ();
+  g_autofree char *grouped = rp_report_render_text (report, NULL);
+  g_autofree char *plain = NULL;
+
+  g_free (report->command);
+  report->command = g_strdup ("turn");
+  plain = rp_report_render_text (report, NULL);
+  g_assert_nonnull (strstr (grouped, "\nTURN\n"));
+  g_assert_null (strstr (plain, "\nTURN\n"));
+  g_assert_true (g_str_has_prefix (plain, "FAIL  verdict  "));
+}
+
 static void
 test_empty (void)
 {
@@ -227,5 +317,7 @@ main (int argc, char **argv)
   g_test_add_func ("/report-text/numbers", test_numbers);
   g_test_add_func ("/report-text/hint-only-when-not-pass", test_hint_only_when_not_pass);
   g_test_add_func ("/report-text/empty", test_empty);
+  g_test_add_func ("/report-text/golden/grouped", test_golden_grouped);
+  g_test_add_func ("/report-text/not-grouped", test_not_grouped);
   return g_test_run ();
 }
