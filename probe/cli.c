@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "probe/check-deployment.h"
 #include "probe/checks.h"
 #include "probe/credentials.h"
 #include "probe/output.h"
@@ -19,7 +20,10 @@
 #include "probe/turn-check.h"
 #include "probe/web-checks.h"
 #include "probe/ice-checks.h"
+#include "probe/reflector-check.h"
+#include "probe/serve.h"
 #include "probe/voice-checks.h"
+#include "probe/vantage.h"
 #include "reports/report.h"
 #include "rp-config.h"
 
@@ -38,6 +42,7 @@ typedef struct {
   gboolean quiet;
   gboolean verbose;
   gboolean version;
+  char *label;
   char *ports;               /* ports --ports */
   char *user;                /* turn */
   char *password_file;
@@ -56,6 +61,10 @@ typedef struct {
   char **ice_turn;           /* ice, voice */
   char **ice_stun;
   gboolean relay_only;
+  char *reflector;           /* ice --reflector */
+  char *reflector_secret_file;
+  char *reflector_name;
+  char *serve_config;        /* serve */
   double duration_s;         /* voice */
   char *codec;
   char **thresholds;
@@ -77,6 +86,7 @@ static GOptionEntry global_entries[] = {
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print no report (exit code only; --output still written)", NULL },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Show every metric and detail in the text report", NULL },
   { "version", 'V', 0, G_OPTION_ARG_NONE, &opts.version, "Print the version and exit", NULL },
+  { "label", 0, 0, G_OPTION_ARG_STRING, &opts.label, "Name where the report was made from, e.g. 'hotel wifi' (in the report's vantage)", "TEXT" },
   { NULL }
 };
 
@@ -129,6 +139,12 @@ static GOptionEntry ice_entries[] = {
   { "stun", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_stun, "STUN server URI for server-reflexive candidates (repeatable)", "URI" },
   { "relay-only", 0, 0, G_OPTION_ARG_NONE, &opts.relay_only,
     "Use relay candidates only: the path a user behind a strict firewall gets", NULL },
+  { "reflector", 0, 0, G_OPTION_ARG_STRING, &opts.reflector,
+    "ICE with an `rtcprobe serve` reflector at this ws:// or wss:// URL instead of two local agents", "URL" },
+  { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.reflector_secret_file,
+    "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else --secret-file's)", "FILE" },
+  { "reflector-name", 0, 0, G_OPTION_ARG_STRING, &opts.reflector_name,
+    "The client name in the reflector token (default rtcprobe)", "NAME" },
   { "user", 'u', 0, G_OPTION_ARG_STRING, &opts.user, "TURN user name (with REST credentials: the name part)", "USER" },
   { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
     "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD)", "FILE" },
@@ -138,9 +154,21 @@ static GOptionEntry ice_entries[] = {
   { NULL }
 };
 
+static GOptionEntry serve_entries[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opts.serve_config,
+    "The reflector's INI file (listen addresses, secret, TURN servers, limits)", "FILE" },
+  { NULL }
+};
+
 static GOptionEntry voice_entries[] = {
   { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_turn,
     "TURN server URI to send the voice stream through (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]", "URI" },
+  { "reflector", 0, 0, G_OPTION_ARG_STRING, &opts.reflector,
+    "Stream to an `rtcprobe serve` reflector at this ws:// or wss:// URL: its direct UDP port and over ICE (--turn: for gathering)", "URL" },
+  { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.reflector_secret_file,
+    "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else --secret-file's)", "FILE" },
+  { "relay-only", 0, 0, G_OPTION_ARG_NONE, &opts.relay_only,
+    "With --reflector: ICE over relay candidates only, the path a user behind a strict firewall gets", NULL },
   { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &opts.duration_s, "Seconds of measured stream (default 10)", "S" },
   { "codec", 'c', 0, G_OPTION_ARG_STRING, &opts.codec,
     "Packet shape and E-model profile: opus (default, 102 bytes every 20 ms), g711 (172 bytes), or SIZE@MS", "CODEC" },
@@ -413,6 +441,34 @@ cmd_ws (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GErro
 
 static gboolean parse_turn_option (GPtrArray *out, GError **error);
 
+/* ice --reflector: one check against `rtcprobe serve`. */
+static int
+add_reflector (RpRunner *runner, const RpProbeOptions *po, RpTurnPlan *plan, GPtrArray *turn, GPtrArray *stun, GError **error)
+{
+  g_autoptr (RpTarget) url = rp_target_parse (opts.reflector, error);
+  g_autoptr (RpSecret) secret = NULL;
+  RpIceReflectorOptions ro = { NULL, turn, stun, opts.relay_only, NULL, 0, opts.reflector_name };
+
+  if (url == NULL)
+    return EXIT_USAGE;
+  if (url->scheme != RP_SCHEME_WS && url->scheme != RP_SCHEME_WSS) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--reflector '%s': give the reflector's wss:// URL", opts.reflector);
+    return EXIT_USAGE;
+  }
+  if (opts.relay_only && turn->len == 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--relay-only needs a --turn server");
+    return EXIT_USAGE;
+  }
+  secret = rp_reflector_secret_load (opts.reflector_secret_file, opts.secret_file, error);
+  if (secret == NULL)
+    return EXIT_USAGE;
+  ro.url = url;
+  ro.secret = secret;
+  ro.secret_len = strlen (secret);
+  rp_check_ice_reflector_add (runner, po, plan, &ro);
+  return 0;
+}
+
 static int
 cmd_ice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
 {
@@ -426,7 +482,7 @@ cmd_ice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GErr
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "ice: unexpected argument '%s' (servers go in --turn/--stun)", argv[1]);
     return EXIT_USAGE;
   }
-  if (!parse_turn_option (turn, error))
+  if ((opts.reflector == NULL || opts.ice_turn != NULL) && !parse_turn_option (turn, error))
     return EXIT_USAGE;
   for (guint i = 0; opts.ice_stun != NULL && opts.ice_stun[i] != NULL; i++) {
     RpTarget *t = rp_target_parse (opts.ice_stun[i], error);
@@ -442,6 +498,8 @@ cmd_ice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GErr
   if (!rp_turn_creds_load (&creds, opts.user, opts.password_file, opts.secret_file, opts.rest_ttl, error))
     return EXIT_USAGE;
   plan = rp_turn_plan_new (&creds);
+  if (opts.reflector != NULL)
+    return add_reflector (runner, po, plan, turn, stun, error);
   rp_check_ice_add (runner, po, plan, &io);
   return 0;
 }
@@ -481,7 +539,7 @@ cmd_voice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GE
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "voice: unexpected argument '%s' (servers go in --turn)", argv[1]);
     return EXIT_USAGE;
   }
-  if (!parse_turn_option (turn, error))
+  if ((opts.reflector == NULL || opts.ice_turn != NULL) && !parse_turn_option (turn, error))
     return EXIT_USAGE;
   if (opts.duration_s != 0) {
     if (!(opts.duration_s >= 1 && opts.duration_s <= 3600)) {
@@ -499,8 +557,50 @@ cmd_voice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GE
     return EXIT_USAGE;
   plan = rp_turn_plan_new (&creds);
   vo.turn = turn;
+  if (opts.reflector != NULL) {
+    g_autoptr (RpTarget) url = rp_target_parse (opts.reflector, error);
+    g_autoptr (RpSecret) secret = NULL;
+    RpIceReflectorOptions ro = { NULL, turn, NULL, opts.relay_only, NULL, 0, opts.reflector_name };
+    if (url == NULL)
+      return EXIT_USAGE;
+    if (url->scheme != RP_SCHEME_WS && url->scheme != RP_SCHEME_WSS) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--reflector '%s': give the reflector's wss:// URL", opts.reflector);
+      return EXIT_USAGE;
+    }
+    if (opts.relay_only && turn->len == 0) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--relay-only needs a --turn server");
+      return EXIT_USAGE;
+    }
+    secret = rp_reflector_secret_load (opts.reflector_secret_file, opts.secret_file, error);
+    if (secret == NULL)
+      return EXIT_USAGE;
+    ro.url = url;
+    ro.secret = secret;
+    ro.secret_len = strlen (secret);
+    rp_check_voice_reflector_add (runner, po, plan, &vo, &ro);
+    return 0;
+  }
+  if (opts.relay_only) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--relay-only goes with --reflector");
+    return EXIT_USAGE;
+  }
   rp_check_voice_add (runner, po, plan, &vo);
   return 0;
+}
+
+/* Handled in rp_cli_main: a server has no runner and no report. */
+static int
+cmd_serve (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  if (argc > 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "serve: unexpected argument '%s' (use --config FILE)", argv[1]);
+    return EXIT_USAGE;
+  }
+  if (opts.serve_config == NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "serve: give --config FILE (see tests/data/serve.ini)");
+    return EXIT_USAGE;
+  }
+  return rp_serve_main (opts.serve_config, error);
 }
 
 static const Command commands[] = {
@@ -534,11 +634,23 @@ static const Command commands[] = {
     "For each TURN transport, two libnice agents in this process, one restricted to that server's relay\n"
     "candidates, must reach READY: the selected pair, time to READY and RTT over it.",
     ice_entries, cmd_ice },
-  { "voice", "--turn URI...", "the voice path: RTT, jitter, loss per direction, MOS",
+  { "voice", "--turn URI...", "the voice path (or --reflector URL): RTT, jitter, loss per direction, MOS",
     "A voice-shaped stream of STAMP packets (RFC 8762), one per frame interval on an absolute schedule,\n"
     "through two allocations on each --turn server and back: RTT percentiles, RFC 3550 jitter and loss\n"
     "per direction, bursts, late packets, and the E-model MOS, with a verdict and what to blame.",
     voice_entries, cmd_voice },
+  { "serve", "--config FILE", "the reflector: the far end for ice --reflector, next to the deployment",
+    "A websocket signalling endpoint (behind the same proxy as the API) where clients authenticate with a\n"
+    "time-limited HMAC token, a libnice agent per session with the deployment's TURN servers, and signed\n"
+    "STAMP echo on the selected pair and on plain UDP/TCP ports. Runs until SIGTERM; logs to stderr.",
+    serve_entries, cmd_serve },
+  { "check", "DOMAIN", "everything for one deployment, in parallel, with a verdict",
+    "DOMAIN follows the runbook: app.DOMAIN, api.DOMAIN (health, Socket.IO, files), cdn.DOMAIN, TURN on\n"
+    "api.DOMAIN (3478 UDP/TCP, 5349 TLS), LiveKit at wss://DOMAIN:7880. --profile FILE names them instead,\n"
+    "with where the credentials live. DNS, ports, HTTPS, redirects, HSTS, certificates, Socket.IO, LiveKit,\n"
+    "the file URL, STUN/NAT, TURN on every transport, ICE and a 5 s voice stream run at once; the verdict\n"
+    "comes first.",
+    rp_check_option_entries, rp_check_command_run },
 };
 
 static const Command *
@@ -780,6 +892,12 @@ rp_cli_main (int argc, char **argv)
     return EXIT_USAGE;
   }
 
+  if (cmd->run == cmd_serve) {
+    rc = cmd_serve (NULL, NULL, (int) g_strv_length (args), args, &error);
+    if (error != NULL)
+      fprintf (stderr, "rtcprobe: %s\n", error->message);
+    return rc;
+  }
   po.timeout_us = (gint64) (opts.timeout_s * G_USEC_PER_SEC);
   po.family = opts.ipv4 ? RP_FAMILY_V4 : opts.ipv6 ? RP_FAMILY_V6 : RP_FAMILY_ANY;
   po.ca_file = opts.ca_file;
@@ -809,7 +927,9 @@ rp_cli_main (int argc, char **argv)
   report->duration_ms = (g_get_monotonic_time () - t0) / 1000.0;
   if (report->vantage == NULL)
     report->vantage = rp_check_result_new ("vantage", "vantage", "");
-  rp_check_result_detail_str (report->vantage, "family", po.family == RP_FAMILY_V4 ? "ipv4" : po.family == RP_FAMILY_V6 ? "ipv6" : "any");
+  rp_vantage_fill (report->vantage, report, opts.label, po.family);
+  if (cmd->run == rp_check_command_run)
+    rp_check_command_finish (report);
 
   rc = render_and_write (report);
   if (rc >= 0)
