@@ -1,0 +1,36 @@
+/* Fuzz target: what a client or a server can send the reflector: JSON
+ * signalling messages, token user names, and test packets to verify. */
+#include <stdint.h>
+#include <string.h>
+
+#include "probe/reflector-auth.h"
+#include "probe/reflector-proto.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  static const guint8 key[RP_REFLECTOR_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+  g_autofree char *text = g_strndup ((const char *) data, size);
+  const char *type = NULL;
+  JsonObject *o = rp_reflector_msg_parse ((const char *) data, size, &type, NULL);
+
+  if (o != NULL) {
+    g_autofree char *ufrag = NULL;
+    g_autofree char *pwd = NULL;
+    g_autoptr (GArray) cands = NULL;
+    RpReflectorWelcome w = { 0 };
+
+    rp_reflector_msg_str (o, "username");
+    rp_reflector_msg_str (o, "token");
+    rp_reflector_msg_get_ice (o, &ufrag, &pwd, &cands, NULL);
+    if (rp_reflector_msg_get_welcome (o, &w, NULL))
+      rp_reflector_welcome_clear (&w);
+    json_object_unref (o);
+  }
+  rp_reflector_token_name (text);
+  rp_reflector_packet_ssid (data, size);
+  rp_reflector_packet_verify (data, size, key);
+  return 0;
+}
