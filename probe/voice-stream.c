@@ -315,6 +315,8 @@ write_metrics (RpVoiceStream *v, RpCheckResult *r, const RpVoiceSummary *s, cons
     rp_check_result_detail_int (r, "late_bwd", s->backward.late);
   }
   rp_check_result_detail_int (r, "longest_loss_burst", s->longest_burst);
+  /* Lost after the last packet the reflector answered: no direction can be told. */
+  rp_check_result_detail_int (r, "lost_unattributed", s->unattributed);
   rp_check_result_detail_int (r, "reordered", s->reordered);
   rp_check_result_detail_int (r, "duplicates", s->duplicates);
   rp_check_result_metric (r, "mos", verdict->mos);
