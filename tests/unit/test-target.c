@@ -36,7 +36,7 @@ static const Good good[] = {
   { "ws://example.org", RP_SCHEME_WS, "example.org", FALSE, 80, FALSE, T, FALSE, "/", NULL, "ws://example.org/" },
   { "wss://example.org", RP_SCHEME_WSS, "example.org", FALSE, 443, FALSE, S, FALSE, "/", NULL, "wss://example.org/" },
   /* explicit ports, kept even when equal to the default */
-  { "stun:stun.l.google.com:19302", RP_SCHEME_STUN, "stun.l.google.com", FALSE, 19302, TRUE, U, FALSE, NULL, NULL, "stun:stun.l.google.com:19302" },
+  { "stun:media.example.test:19302", RP_SCHEME_STUN, "media.example.test", FALSE, 19302, TRUE, U, FALSE, NULL, NULL, "stun:media.example.test:19302" },
   { "turn:example.org:3478", RP_SCHEME_TURN, "example.org", FALSE, 3478, TRUE, U, FALSE, NULL, NULL, "turn:example.org:3478" },
   { "turns:example.org:443", RP_SCHEME_TURNS, "example.org", FALSE, 443, TRUE, S, FALSE, NULL, NULL, "turns:example.org:443" },
   { "turn:h:1", RP_SCHEME_TURN, "h", FALSE, 1, TRUE, U, FALSE, NULL, NULL, "turn:h:1" },
