@@ -115,6 +115,8 @@ on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, 
   case RP_STUN_NET_OK:
     set_state (r, "open");
     rp_check_result_metric (r, "connect_ms", rp_stun_client_get_info (client)->connect_us / 1000.0);
+    if (rp_stun_client_get_info (client)->tcp_rtt_us > 0)
+      rp_check_result_metric (r, "handshake_rtt_ms", rp_stun_client_get_info (client)->tcp_rtt_us / 1000.0);
     rp_check_result_detail_str (r, "local_address", rp_stun_client_get_info (client)->local_address);
     rp_check_result_set (r, RP_STATUS_PASS, "%u/tcp open", s->spec.port);
     break;

@@ -173,6 +173,9 @@ on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, 
   if (s->target.transport != RP_TRANSPORT_UDP)
     rp_check_result_metric (rp_check_get_result (check), "connect_ms",
                             rp_stun_client_get_info (client)->connect_us / 1000.0);
+  if (rp_stun_client_get_info (client)->tcp_rtt_us > 0)
+    rp_check_result_metric (rp_check_get_result (check), "handshake_rtt_ms",
+                            rp_stun_client_get_info (client)->tcp_rtt_us / 1000.0);
   rp_check_result_detail_str (rp_check_get_result (check), "local_address",
                               rp_stun_client_get_info (client)->local_address);
   rp_stun_random_tid (tid);

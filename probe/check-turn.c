@@ -404,6 +404,8 @@ on_a_connected (RpStunClient *client, RpStunNetStatus status, const char *reason
     return;
   if (t->target.transport != RP_TRANSPORT_UDP && info->connect_us > 0)
     rp_check_result_metric (r, "connect_ms", info->connect_us / 1000.0);
+  if (info->tcp_rtt_us > 0)
+    rp_check_result_metric (r, "handshake_rtt_ms", info->tcp_rtt_us / 1000.0);
   rp_explain_tls_details (r, info, t->options.insecure);
   if (status != RP_STUN_NET_OK) {
     RpTurnResult res = { .outcome = RP_STUN_TXN_NET, .net = status, .reason = reason };

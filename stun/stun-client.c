@@ -685,8 +685,14 @@ record_local_address (RpStunClient *client)
 static void
 connected (RpStunClient *client)
 {
-  if (client->transport != RP_TRANSPORT_UDP)
+  if (client->transport != RP_TRANSPORT_UDP) {
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
     client->info.connect_us = g_get_monotonic_time () - client->connect_start_us;
+    /* The SYN to SYN-ACK time as the kernel measured it (RFC 6298 sample). */
+    if (getsockopt (client->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 && ti.tcpi_rtt > 0)
+      client->info.tcp_rtt_us = ti.tcpi_rtt;
+  }
   record_local_address (client);
   if (client->transport == RP_TRANSPORT_TLS) {
     g_autoptr (GError) error = NULL;

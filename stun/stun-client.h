@@ -31,6 +31,7 @@ const char *rp_stun_net_status_to_string (RpStunNetStatus s);
 
 typedef struct {
   gint64 connect_us;          /* TCP connect (streams), 0 for UDP */
+  gint64 tcp_rtt_us;          /* the kernel's handshake RTT (TCP_INFO), 0 when unknown: free of our loop's latency */
   gint64 tls_us;              /* TLS handshake, 0 unless TLS */
   char local_address[64];
   char *tls_version;

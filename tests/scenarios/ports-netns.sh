@@ -121,6 +121,10 @@ check_map() {
   expect "$r" "$P/tcp" open pass
   lab_jq_check "port.$P/tcp: metrics.connect_ms is a number >= 0" "$r" \
     "$LAB_JQ_DEFS chk(\$id).metrics.connect_ms | type == \"number\" and . >= 0" --arg id "port.$P/tcp"
+  # The kernel's own handshake RTT (TCP_INFO): present, and never more than
+  # the connect time the probe measured around it.
+  lab_jq_check "port.$P/tcp: metrics.handshake_rtt_ms > 0 and <= connect_ms" "$r" \
+    "$LAB_JQ_DEFS chk(\$id).metrics | .handshake_rtt_ms > 0 and .handshake_rtt_ms <= .connect_ms" --arg id "port.$P/tcp"
   expect "$r" "$P/udp" open pass
   expect "$r" "$PD/tcp" filtered fail
   expect "$r" "$PR/tcp" closed fail
