@@ -651,8 +651,21 @@ lab_web_nginx_conf() {
   [[ $variant == shorttimeout ]] && timeout='proxy_read_timeout 2s;'
 
   # Locations shared by the plain (cleartext variant) and TLS app servers.
-  local app_locations
-  app_locations="
+  # With LAB_REFLECTOR_PORT set, /rtcprobe goes to an `rtcprobe serve`
+  # listening there, as a deployment would put the reflector next to the API.
+  local app_locations reflector_location=""
+  if [[ -n ${LAB_REFLECTOR_PORT:-} ]]; then
+    reflector_location="
+    location /rtcprobe {
+      proxy_pass http://127.0.0.1:$LAB_REFLECTOR_PORT;
+      proxy_http_version 1.1;
+      $upgrade
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_read_timeout 300s;
+    }"
+  fi
+  app_locations="$reflector_location
     location /socket.io/ {
       proxy_pass http://lab_app;
       proxy_http_version 1.1;
