@@ -270,8 +270,8 @@ append_chart (GString *out, const char *css, const char *title, const GArray *va
       lost_shown++;
   ymax = nice_ceiling (max * 1.1);
 
-  g_ascii_formatd (avg, sizeof avg, "%.1f", sum / samples);
-  g_ascii_formatd (peak, sizeof peak, "%.1f", max);
+  g_ascii_formatd (avg, sizeof avg, "%.3g", sum / samples);
+  g_ascii_formatd (peak, sizeof peak, "%.3g", max);
   caption = g_strdup_printf ("%s in ms over %u packets: mean %s, max %s, %u lost", title, n,
                              avg, peak, lost_shown);
 
