@@ -146,8 +146,22 @@ web_findings (Verdict *v, const char *app_id, const char *health_id)
   for (guint i = 0; i < v->checks->len; i++) {
     RpCheckResult *r = g_ptr_array_index (v->checks, i);
     if (g_strcmp0 (r->kind, "dns") == 0 && r->status == RP_STATUS_FAIL) {
-      g_autofree char *c = clause (r);
-      add_finding (v, r, g_strdup_printf ("%s does not resolve: %s", r->target, c));
+      gboolean said = FALSE;
+      /* The API or the app finding already names this host: once is enough. */
+      for (guint j = 0; j < v->texts->len && !said; j++)
+        said = strstr (g_ptr_array_index (v->texts, j), r->target) != NULL;
+      if (said) {
+        explain (v, r);
+      } else {
+        char *c = clause (r);
+        /* Our own dns summary already says "<host> does not resolve". */
+        if (strstr (c, r->target) != NULL) {
+          add_finding (v, r, c);
+        } else {
+          add_finding (v, r, g_strdup_printf ("%s does not resolve: %s", r->target, c));
+          g_free (c);
+        }
+      }
     }
   }
 }

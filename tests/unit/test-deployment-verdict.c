@@ -142,6 +142,20 @@ test_more_than_three (void)
   g_assert_cmpstr (detail (v, "Other"), ==, "warn: odd, odder");
 }
 
+/* A host that does not resolve is named once, however many checks fail
+ * because of it. */
+static void
+test_dns_named_once (void)
+{
+  g_autoptr (GPtrArray) c = healthy ();
+  g_autoptr (RpCheckResult) v = NULL;
+
+  rp_check_result_set (by_id (c, "http.2"), RP_STATUS_FAIL, "api.example.org does not resolve");
+  rp_check_result_set (by_id (c, "dns.api.example.org"), RP_STATUS_FAIL, "api.example.org does not resolve");
+  v = rp_deployment_verdict (c, "http.1", "http.2");
+  g_assert_cmpstr (v->summary, ==, "The API is down: api.example.org does not resolve");
+}
+
 static void
 test_groups (void)
 {
@@ -164,5 +178,6 @@ main (int argc, char **argv)
   g_test_add_func ("/deployment-verdict/api-down", test_api_down);
   g_test_add_func ("/deployment-verdict/more-than-three", test_more_than_three);
   g_test_add_func ("/deployment-verdict/groups", test_groups);
+  g_test_add_func ("/deployment-verdict/dns-named-once", test_dns_named_once);
   return g_test_run ();
 }
