@@ -58,7 +58,6 @@ GOptionEntry rp_check_option_entries[] = {
 /* What finish needs after the run. */
 static struct {
   RpProfile *profile;
-  char *file_id;            /* the file URL's http check */
   char *app_id;
   char *health_id;
   char *ca_file;
@@ -137,8 +136,9 @@ add_web (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p)
   g_autoptr (RpTarget) health = parse (p->health_url);
   g_autoptr (RpTarget) file = parse (p->file_url);
   g_autoptr (RpTarget) cdn = parse (p->cdn_url);
-  RpHttpOptions plain = { NULL, NULL, NULL };
-  RpHttpOptions api = { p->health_expect, p->origin, NULL };
+  RpHttpOptions plain = { NULL, NULL, NULL, NULL };
+  RpHttpOptions file_endpoint = { NULL, NULL, NULL, "file" };
+  RpHttpOptions api = { p->health_expect, p->origin, NULL, NULL };
   guint index = 0;
 
   if (app != NULL) {
@@ -152,8 +152,8 @@ add_web (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p)
   } else
     rp_check_skip_add (runner, "http.health", "http", "", "no API health URL: set [web] api_url or health_url");
   if (file != NULL) {
-    rp_check_http_add (runner, po, file, &plain, ++index);
-    run.file_id = g_strdup_printf ("http.%u", index);
+    /* Its own kind, so reports and the verdict put it under Files. */
+    rp_check_http_add (runner, po, file, &file_endpoint, ++index);
   } else {
     rp_check_skip_add (runner, "file", "file", p->cdn_url, "no sample file: set [files] file_hash (or --file-hash) to a file "
                        "that exists, and /api/v1/files/HASH must render");
@@ -431,20 +431,12 @@ rp_check_command_finish (RpReport *report)
 {
   RpCheckResult *verdict;
 
-  for (guint i = 0; run.file_id != NULL && i < report->checks->len; i++) {
-    RpCheckResult *r = g_ptr_array_index (report->checks, i);
-    if (g_strcmp0 (r->id, run.file_id) == 0) {
-      g_free (r->kind);
-      r->kind = g_strdup ("file");
-    }
-  }
   verdict = rp_deployment_verdict (report->checks, run.app_id, run.health_id);
   verdict->duration_ms = report->duration_ms;
   g_ptr_array_insert (report->checks, 0, verdict);
   if (report->vantage != NULL)
     rp_vantage_fill_from_checks (report->vantage, report->checks);
   g_clear_pointer (&run.profile, rp_profile_free);
-  g_clear_pointer (&run.file_id, g_free);
   g_clear_pointer (&run.app_id, g_free);
   g_clear_pointer (&run.health_id, g_free);
   g_clear_pointer (&run.ca_file, g_free);

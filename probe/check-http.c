@@ -373,7 +373,8 @@ rp_check_http_add (RpRunner *runner, const RpProbeOptions *options, const RpTarg
   s->expect_json = g_strdupv (http->expect_json);
   s->headers = g_strdupv (http->headers);
   s->chain = g_string_new (NULL);
-  rp_runner_add (runner, rp_check_result_new (id, "http", target->uri), RP_HTTP_TIMEOUT_US, &http_class, s);
+  rp_runner_add (runner, rp_check_result_new (id, http->kind != NULL ? http->kind : "http", target->uri),
+                 RP_HTTP_TIMEOUT_US, &http_class, s);
   rp_http_hygiene_register (runner, options, target);
   if (http->origin != NULL)
     rp_http_cors_add (runner, options, target, http, index);

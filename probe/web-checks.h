@@ -13,6 +13,7 @@ typedef struct {
   char **expect_json;       /* "KEY=VALUE" with dotted keys, NULL-terminated, or NULL */
   char *origin;             /* --origin URL for the CORS check, or NULL */
   char **headers;           /* extra "K: V" request headers, or NULL */
+  const char *kind;         /* the result's kind: NULL for "http", "file" for a file endpoint */
 } RpHttpOptions;
 
 /* `http URL`: http.<n> (status, redirects, phases, TLS), and per host
