@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "probe/check-deployment.h"
+#include "reports/fields.h"
 #include "probe/target.h"
 
 #define MAX_SHOWN 3
@@ -22,17 +23,7 @@ typedef struct {
 const char *
 rp_check_group_of_kind (const char *kind)
 {
-  static const struct { const char *kind, *group; } map[] = {
-    { "dns", "Web & API" }, { "port", "Web & API" }, { "http", "Web & API" }, { "tls", "Web & API" },
-    { "websocket", "Realtime" }, { "file", "Files" },
-    { "stun", "TURN" }, { "nat", "TURN" }, { "turn", "TURN" }, { "relay", "TURN" }, { "audit", "TURN" },
-    { "ice", "Voice" }, { "voice", "Voice" },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (map); i++)
-    if (g_strcmp0 (kind, map[i].kind) == 0)
-      return map[i].group;
-  return "Other";
+  return rp_report_groups[rp_report_group_of_kind (kind)];
 }
 
 static gboolean
@@ -367,17 +358,16 @@ rest_findings (Verdict *v)
 static void
 group_details (RpCheckResult *out, GPtrArray *checks)
 {
-  static const char *const groups[] = { "Web & API", "Realtime", "Files", "TURN", "Voice", "Other" };
   g_autoptr (GPtrArray) failing = g_ptr_array_new_with_free_func (g_free);
 
-  for (guint g = 0; g < G_N_ELEMENTS (groups); g++) {
+  for (guint g = 0; g < rp_n_report_groups; g++) {
     g_autoptr (GString) ids = g_string_new (NULL);
     RpStatus worst = RP_STATUS_SKIP;
     gboolean any = FALSE;
 
     for (guint i = 0; i < checks->len; i++) {
       const RpCheckResult *r = g_ptr_array_index (checks, i);
-      if (!g_str_equal (rp_check_group_of_kind (r->kind), groups[g]))
+      if (rp_report_group_of_kind (r->kind) != g)
         continue;
       any = TRUE;
       if (r->status == RP_STATUS_FAIL || (r->status == RP_STATUS_WARN && worst != RP_STATUS_FAIL)
@@ -390,10 +380,10 @@ group_details (RpCheckResult *out, GPtrArray *checks)
       continue;
     if (worst == RP_STATUS_FAIL || worst == RP_STATUS_WARN) {
       g_autofree char *val = g_strdup_printf ("%s: %s", rp_status_to_string (worst), ids->str);
-      rp_check_result_detail_str (out, groups[g], val);
-      g_ptr_array_add (failing, g_strdup (groups[g]));
+      rp_check_result_detail_str (out, rp_report_groups[g], val);
+      g_ptr_array_add (failing, g_strdup (rp_report_groups[g]));
     } else {
-      rp_check_result_detail_str (out, groups[g], rp_status_to_string (worst));
+      rp_check_result_detail_str (out, rp_report_groups[g], rp_status_to_string (worst));
     }
   }
   if (failing->len > 0) {

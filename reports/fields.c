@@ -247,3 +247,26 @@ rp_format_counts (const RpReport *r)
     g_string_append_printf (out, ", %u skipped", counts[RP_STATUS_SKIP]);
   return g_string_free (out, FALSE);
 }
+
+const char *const rp_report_groups[] = { "Web & API", "Realtime", "Files", "TURN", "Voice", "Other" };
+const guint rp_n_report_groups = G_N_ELEMENTS (rp_report_groups);
+
+guint
+rp_report_group_of_kind (const char *kind)
+{
+  static const struct {
+    const char *kind;
+    guint group;
+  } map[] = {
+    { "dns", 0 }, { "port", 0 }, { "http", 0 }, { "tls", 0 },
+    { "websocket", 1 },
+    { "file", 2 },
+    { "stun", 3 }, { "nat", 3 }, { "turn", 3 }, { "relay", 3 }, { "audit", 3 },
+    { "ice", 4 }, { "voice", 4 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (map); i++)
+    if (g_strcmp0 (kind, map[i].kind) == 0)
+      return map[i].group;
+  return G_N_ELEMENTS (rp_report_groups) - 1;
+}

@@ -74,4 +74,11 @@ char *rp_format_number (double v);
 /* "3 passed, 1 warned, 1 failed", with ", 1 skipped" when any were. */
 char *rp_format_counts (const RpReport *r);
 
+/* The groups of the runbook's smoke list, in report order, by check kind;
+ * every renderer and the `check` verdict use this one table. The last
+ * group, "Other", takes any kind not listed. */
+extern const char *const rp_report_groups[];
+extern const guint rp_n_report_groups;
+guint rp_report_group_of_kind (const char *kind);
+
 G_END_DECLS

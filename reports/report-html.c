@@ -19,21 +19,6 @@
 #include "reports/fields.h"
 #include "reports/html-chart.h"
 
-/* Sections in page order, and the kinds each holds. A kind not listed here
- * is looked up by the first part of the check id, then falls into "Other". */
-static const struct {
-  const char *title;
-  const char *kinds[8];
-} groups[] = {
-  { "Web &amp; API", { "http", "websocket", "ws", "socketio", "tls", "livekit", NULL } },
-  { "Realtime", { "realtime", "engineio", "sse", NULL } },
-  { "Files", { "files", "file", "cdn", "upload", "storage", NULL } },
-  { "TURN", { "turn", "relay", "audit", "stun", "nat", "port", "dns", NULL } },
-  { "Voice", { "voice", "ice", NULL } },
-  { "Other", { NULL } },
-};
-#define N_GROUPS G_N_ELEMENTS (groups)
-
 static const char style[] =
   ":root{color-scheme:light dark;--bg:#fff;--fg:#1f2328;--mut:#59636e;--line:#d1d9e0;"
   "--card:#f6f8fa;--pass:#1a7f37;--warn:#9a6700;--fail:#d1242f;--skip:#6e7781;"
@@ -92,30 +77,11 @@ esc (GString *out, const char *s)
   g_string_append (out, e);
 }
 
-static const char *
-check_kind_group_key (const RpCheckResult *r, gboolean by_id, char *buf, gsize len)
-{
-  if (!by_id)
-    return r->kind != NULL ? r->kind : "";
-  g_strlcpy (buf, r->id != NULL ? r->id : "", len);
-  buf[strcspn (buf, ".")] = '\0';
-  return buf;
-}
-
+/* Sections follow the smoke list's groups (reports/fields.c). */
 static guint
 group_of (const RpCheckResult *r)
 {
-  char buf[64];
-
-  for (int by_id = 0; by_id <= 1; by_id++)
-    {
-      g_autofree char *key = g_ascii_strdown (check_kind_group_key (r, by_id, buf, sizeof buf), -1);
-      for (guint g = 0; g < N_GROUPS; g++)
-        for (guint k = 0; groups[g].kinds[k] != NULL; k++)
-          if (strcmp (key, groups[g].kinds[k]) == 0)
-            return g;
-    }
-  return N_GROUPS - 1;
+  return rp_report_group_of_kind (r->kind);
 }
 
 static gboolean
@@ -339,8 +305,10 @@ append_group (GString *out, const RpReport *r, guint g)
   if (!any)
     return;
 
-  g_string_append_printf (out, "<section>\n<h2>%s</h2>\n<table>\n<thead><tr><th class=\"st\">Status</th>"
-                          "<th class=\"check\">Check</th><th>Result</th><th class=\"time\">Time</th></tr></thead>\n<tbody>\n", groups[g].title);
+  g_string_append (out, "<section>\n<h2>");
+  esc (out, rp_report_groups[g]);
+  g_string_append (out, "</h2>\n<table>\n<thead><tr><th class=\"st\">Status</th>"
+                        "<th class=\"check\">Check</th><th>Result</th><th class=\"time\">Time</th></tr></thead>\n<tbody>\n");
   for (guint i = 0; i < r->checks->len; i++)
     {
       const RpCheckResult *c = g_ptr_array_index (r->checks, i);
@@ -418,7 +386,7 @@ rp_report_render_html (const RpReport *r)
 
   append_header (out, r);
   g_string_append (out, "<main>\n");
-  for (guint g = 0; g < N_GROUPS; g++)
+  for (guint g = 0; g < rp_n_report_groups; g++)
     append_group (out, r, g);
   if (r->checks->len == 0)
     g_string_append (out, "<p>No checks ran.</p>\n");

@@ -478,26 +478,10 @@ render_footer (GString *out, const RpReport *r, gboolean color)
   end_line (out);
 }
 
-/* The smoke list's groups, by check kind; anything else goes last. */
-static const struct {
-  const char *kind;
-  guint group;
-} group_of[] = {
-  { "dns", 0 }, { "port", 0 }, { "http", 0 }, { "tls", 0 },
-  { "websocket", 1 },
-  { "file", 2 },
-  { "stun", 3 }, { "nat", 3 }, { "turn", 3 }, { "relay", 3 }, { "audit", 3 },
-  { "ice", 4 }, { "voice", 4 },
-};
-static const char *const group_names[] = { "Web & API", "Realtime", "Files", "TURN", "Voice", "Other" };
-
 static guint
 group_index (const RpCheckResult *c)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (group_of); i++)
-    if (g_strcmp0 (c->kind, group_of[i].kind) == 0)
-      return group_of[i].group;
-  return G_N_ELEMENTS (group_names) - 1;
+  return rp_report_group_of_kind (c->kind);
 }
 
 static gboolean
@@ -574,7 +558,7 @@ render_grouped (GString *out, const Layout *l, const RpReport *r, const RpCheckR
 {
   render_verdict (out, l, verdict);
   render_vantage_line (out, l, r);
-  for (guint g = 0; g < G_N_ELEMENTS (group_names); g++)
+  for (guint g = 0; g < rp_n_report_groups; g++)
     {
       gboolean heading = FALSE;
 
@@ -587,7 +571,7 @@ render_grouped (GString *out, const Layout *l, const RpReport *r, const RpCheckR
           if (!heading)
             {
               end_line (out);
-              g_string_append_printf (out, l->color ? "\033[1m%s" ANSI_RESET : "%s", group_names[g]);
+              g_string_append_printf (out, l->color ? "\033[1m%s" ANSI_RESET : "%s", rp_report_groups[g]);
               end_line (out);
               heading = TRUE;
             }

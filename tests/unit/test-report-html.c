@@ -176,7 +176,7 @@ test_structure (void)
   g_autoptr(GPtrArray) figures = all (root, "figure", NULL);
   static const char * const headings[] = { "Web & API", "TURN", "Voice" };
   /* The checks in page order: by section, then in report order. */
-  static const char * const order[] = { "http.api", "port.443/tcp", "stun.udp", "turn.udp.allocate",
+  static const char * const order[] = { "port.443/tcp", "http.api", "stun.udp", "turn.udp.allocate",
                                         "turn.tls.allocate", "voice.relay" };
 
   g_assert_cmpstr (root->name, ==, "html");
