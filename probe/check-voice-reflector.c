@@ -24,6 +24,7 @@
 #include "probe/reflector-client.h"
 #include "probe/voice-checks.h"
 #include "probe/voice-stream.h"
+#include "stun/rx-time.h"
 
 #define SETUP_BUDGET_US (20 * G_USEC_PER_SEC)
 #define SLACK_US (3 * G_USEC_PER_SEC)     /* warm-up gap, drain, goodbye */
@@ -184,25 +185,6 @@ start_stream (VoiceRefl *v, const char *rx_timestamps)
 
 /* ---- voice.reflector: our own UDP socket ---- */
 
-/* The kernel's receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) moved onto
- * the monotonic clock: the packet's age is the same on both clocks. */
-static gint64
-rx_time (struct msghdr *mh)
-{
-  gint64 now_mono = g_get_monotonic_time ();
-
-  for (struct cmsghdr *c = CMSG_FIRSTHDR (mh); c != NULL; c = CMSG_NXTHDR (mh, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-      struct timespec ts;
-      gint64 age;
-      memcpy (&ts, CMSG_DATA (c), sizeof ts);
-      age = g_get_real_time () - ((gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000);
-      return age >= 0 && age < G_USEC_PER_SEC ? now_mono - age : now_mono;
-    }
-  }
-  return now_mono;
-}
-
 static gboolean
 on_udp (gint fd, GIOCondition cond, gpointer data)
 {
@@ -224,7 +206,7 @@ on_udp (gint fd, GIOCondition cond, gpointer data)
         break;
       continue;   /* ICMP unreachable on a connected socket: shows as loss */
     }
-    take_packet (v, v->buf, (gsize) n, rx_time (&mh));
+    take_packet (v, v->buf, (gsize) n, rp_rx_time_from_msg (&mh));
   }
   return G_SOURCE_CONTINUE;
 }
@@ -235,7 +217,6 @@ open_direct (VoiceRefl *v, gboolean *kernel_ts, GError **error)
   const char *ip = rp_reflector_client_get_address (v->client);
   g_autoptr (GSocketAddress) sa = g_inet_socket_address_new_from_string (ip, v->welcome->udp_port);
   struct sockaddr_storage ss;
-  int one = 1;
 
   if (sa == NULL || !g_socket_address_to_native (sa, &ss, sizeof ss, error))
     return FALSE;
@@ -246,7 +227,7 @@ open_direct (VoiceRefl *v, gboolean *kernel_ts, GError **error)
                  v->welcome->udp_port, g_strerror (e));
     return FALSE;
   }
-  *kernel_ts = setsockopt (v->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0;
+  *kernel_ts = rp_rx_time_enable (v->fd);
   v->fd_source = g_unix_fd_source_new (v->fd, G_IO_IN);
   g_source_set_callback (v->fd_source, (GSourceFunc) (void (*) (void)) on_udp, v, NULL);
   g_source_attach (v->fd_source, rp_runner_get_context (rp_check_get_runner (v->check)));

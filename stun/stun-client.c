@@ -5,6 +5,7 @@
  * id. On a connected UDP socket only the server can reach us, so a datagram
  * that is not STUN is the server answering garbage, reported at once. */
 #include "stun/stun-client.h"
+#include "stun/rx-time.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -436,27 +437,6 @@ deliver (RpStunClient *client, const guint8 *data, gsize len, GSocketAddress *fr
   return alive;
 }
 
-/* The kernel's receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) moved onto
- * the monotonic clock: the packet's age is the same on both clocks. Falls
- * back to now when the socket carried no timestamp. */
-static gint64
-rx_time (struct msghdr *mh)
-{
-  gint64 now_mono = g_get_monotonic_time ();
-
-  for (struct cmsghdr *c = CMSG_FIRSTHDR (mh); c != NULL; c = CMSG_NXTHDR (mh, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-      struct timespec ts;
-      gint64 age;
-      memcpy (&ts, CMSG_DATA (c), sizeof ts);
-      age = g_get_real_time () - ((gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000);
-      /* A clock step between the two readings must not produce nonsense. */
-      return age >= 0 && age < G_USEC_PER_SEC ? now_mono - age : now_mono;
-    }
-  }
-  return now_mono;
-}
-
 static void
 read_datagrams (RpStunClient *client)
 {
@@ -485,7 +465,7 @@ read_datagrams (RpStunClient *client)
       fail_errno (client, "recv", errno);
       return;
     }
-    client->rx_us = rx_time (&mh);
+    client->rx_us = rp_rx_time_from_msg (&mh);
     from = g_socket_address_new_from_native (&ss, mh.msg_namelen);
     alive = deliver (client, buf, (gsize) n, from);
     if (!alive || client->state == STATE_FAILED)
@@ -799,8 +779,7 @@ rp_stun_client_connect (RpStunClient *client, RpStunConnectFunc func, gpointer u
     setsockopt (client->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   } else {
     /* Kernel receive timestamps: what measures the network, not our loop. */
-    int one = 1;
-    setsockopt (client->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    rp_rx_time_enable (client->fd);
   }
   start_watch (client);
   if (client->server == NULL) {
