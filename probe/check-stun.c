@@ -191,18 +191,17 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   g_autoptr (RpCheck) check = data;
   StunState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
-  g_autoptr (GError) error = NULL;
-  GList *addrs = rp_resolve_finish (res, &error);
+  GList *addrs = NULL;
   g_autofree char *server = NULL;
 
-  if (rp_check_is_finished (check)) {
-    g_resolver_free_addresses (addrs);
+  switch (rp_check_resolve_finish (check, res, s->host, s->options.family, &addrs)) {
+  case RP_RESOLVE_LATE:
     return;
-  }
-  if (addrs == NULL) {
-    rp_explain_resolve_failure (r, s->host, s->options.family, error);
+  case RP_RESOLVE_FAILED:
     rp_check_finish (check);
     return;
+  case RP_RESOLVED:
+    break;
   }
   if (!s->target.host_is_ip)
     rp_check_result_metric (r, "resolve_ms", (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);

@@ -429,19 +429,17 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
 {
   g_autoptr (RpCheck) check = data;
   TurnRun *t = rp_check_get_state (check);
-  RpCheckResult *r = rp_check_get_result (check);
-  g_autoptr (GError) error = NULL;
-  GList *addrs = rp_resolve_finish (res, &error);
+  GList *addrs = NULL;
 
-  if (rp_check_is_finished (check)) {
-    g_resolver_free_addresses (addrs);
+  switch (rp_check_resolve_finish (check, res, t->host, t->options.family, &addrs)) {
+  case RP_RESOLVE_LATE:
     return;
-  }
-  if (addrs == NULL) {
-    rp_explain_resolve_failure (r, t->host, t->options.family, error);
+  case RP_RESOLVE_FAILED:
     relay_skip (t, "the TURN server's name does not resolve");
     done_alloc (t);
     return;
+  case RP_RESOLVED:
+    break;
   }
   t->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (addrs->data, t->target.port));
   t->server_str = rp_address_port_to_string (addrs->data, t->target.port);

@@ -178,18 +178,17 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   g_autoptr (RpCheck) check = data;
   VoiceRun *v = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
-  g_autoptr (GError) error = NULL;
-  GList *addrs = rp_resolve_finish (res, &error);
+  GList *addrs = NULL;
   RpRelayPairConfig *c = &v->pair_config;
 
-  if (rp_check_is_finished (check)) {
-    g_resolver_free_addresses (addrs);
+  switch (rp_check_resolve_finish (check, res, v->host, v->options.family, &addrs)) {
+  case RP_RESOLVE_LATE:
     return;
-  }
-  if (addrs == NULL) {
-    rp_explain_resolve_failure (r, v->host, v->options.family, error);
+  case RP_RESOLVE_FAILED:
     rp_check_finish (check);
     return;
+  case RP_RESOLVED:
+    break;
   }
   v->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (addrs->data, v->target.port));
   v->server_str = rp_address_port_to_string (addrs->data, v->target.port);

@@ -634,18 +634,17 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   g_autoptr (RpCheck) check = data;
   WsState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
-  g_autoptr (GError) error = NULL;
-  GList *addrs = rp_resolve_finish (res, &error);
+  GList *addrs = NULL;
 
-  if (rp_check_is_finished (check)) {
-    g_resolver_free_addresses (addrs);
+  switch (rp_check_resolve_finish (check, res, s->host, s->options.family, &addrs)) {
+  case RP_RESOLVE_LATE:
     return;
-  }
-  if (addrs == NULL) {
-    rp_explain_resolve_failure (r, s->host, s->options.family, error);
+  case RP_RESOLVE_FAILED:
     sio_finish (s, RP_STATUS_FAIL, NULL, "%s does not resolve", s->host);
     rp_check_finish (check);
     return;
+  case RP_RESOLVED:
+    break;
   }
   s->addrs = addrs;
   rp_check_result_detail_str (r, "path", s->req_path);

@@ -18,6 +18,25 @@ rp_explain_resolve_failure (RpCheckResult *r, const char *host, RpFamily family,
   rp_check_result_detail_str (r, "error", error->message);
 }
 
+RpResolveOutcome
+rp_check_resolve_finish (RpCheck *check, GAsyncResult *res, const char *host, RpFamily family, GList **addresses)
+{
+  g_autoptr (GError) error = NULL;
+  GList *addrs = rp_resolve_finish (res, &error);
+
+  *addresses = NULL;
+  if (rp_check_is_finished (check)) {
+    g_resolver_free_addresses (addrs);
+    return RP_RESOLVE_LATE;
+  }
+  if (addrs == NULL) {
+    rp_explain_resolve_failure (rp_check_get_result (check), host, family, error);
+    return RP_RESOLVE_FAILED;
+  }
+  *addresses = addrs;
+  return RP_RESOLVED;
+}
+
 const char *
 rp_transport_words (RpTransport t)
 {

@@ -7,6 +7,7 @@
 #include "probe/credentials.h"
 #include "probe/options.h"
 #include "probe/result.h"
+#include "probe/runner.h"
 #include "stun/stun-client.h"
 #include "stun/turn-client.h"
 
@@ -14,6 +15,16 @@ G_BEGIN_DECLS
 
 /* The host name did not resolve: status FAIL, summary, hint, details.error. */
 void rp_explain_resolve_failure (RpCheckResult *r, const char *host, RpFamily family, const GError *error);
+
+typedef enum {
+  RP_RESOLVED,        /* *addresses set: the caller frees them (g_resolver_free_addresses) */
+  RP_RESOLVE_FAILED,  /* the result already says why; the caller finishes the check */
+  RP_RESOLVE_LATE,    /* the check finished meanwhile: nothing to do */
+} RpResolveOutcome;
+
+/* The end of a check's rp_resolve_async() callback, shared by every check. */
+RpResolveOutcome rp_check_resolve_finish (RpCheck *check, GAsyncResult *res, const char *host, RpFamily family,
+                                          GList **addresses);
 
 /* For sentences: "UDP", "TCP", "TLS". */
 const char *rp_transport_words (RpTransport t);

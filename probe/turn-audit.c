@@ -380,20 +380,19 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
 {
   g_autoptr (RpCheck) check = data;
   Audit *a = rp_check_get_state (check);
-  g_autoptr (GError) error = NULL;
-  GList *addrs = rp_resolve_finish (res, &error);
+  GList *addrs = NULL;
   const RpTurnCreds *creds = rp_turn_plan_get_creds (a->plan);
   RpStunClient *stun;
 
-  if (rp_check_is_finished (check)) {
-    g_resolver_free_addresses (addrs);
+  switch (rp_check_resolve_finish (check, res, a->target->host, a->options.family, &addrs)) {
+  case RP_RESOLVE_LATE:
     return;
-  }
-  if (addrs == NULL) {
-    rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "%s does not resolve", a->target->host);
+  case RP_RESOLVE_FAILED:
     skip_categories (a, "the TURN server's name does not resolve");
     rp_check_finish (check);
     return;
+  case RP_RESOLVED:
+    break;
   }
   a->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (addrs->data, a->target->port));
   a->server_str = rp_address_port_to_string (addrs->data, a->target->port);
