@@ -1,11 +1,11 @@
 /* `ice.reflector` (see reflector-check.h): the session with the reflector
- * and ICE up to READY are reflector-client.c's. On READY, signed STAMP
+ * and ICE up to a nominated pair are reflector-client.c's. Then signed STAMP
  * packets (RFC 8762, RFC 8972 HMAC TLV) go over the selected pair and come
  * back reflected; the RTT is (T4 - T1) - (T3 - T2), so the reflector's own
  * time is taken out.
  *
  * connect_ms is ICE alone: from our answer (both candidate lists known) to
- * READY, the same span as ice.<t>. Measures and never prints. */
+ * the nominated pair, the same span as ice.<t>. Measures and never prints. */
 #include "probe/reflector-check.h"
 
 #include <string.h>
@@ -78,7 +78,7 @@ report (Refl *r)
   if (n == 0) {
     rp_reflector_client_fail (r->client, "connectivity checks pass but test packets do not come back: a middlebox or relay "
                               "drops data, or the reflector's packet limits are lower than this probe's rate",
-                              "ICE is READY through the reflector (%s), but none of %u test packets came back", path, r->sent);
+                              "ICE connects through the reflector (%s), but none of %u test packets came back", path, r->sent);
     return;
   }
   {
@@ -86,7 +86,7 @@ report (Refl *r)
     rp_check_result_metric (res, "rtt_ms", median);
     rp_check_result_metric (res, "rtt_min_ms", v[0]);
     rp_check_result_metric (res, "rtt_max_ms", v[n - 1]);
-    rp_check_result_set (res, RP_STATUS_PASS, "READY through the reflector in %.3f ms: %s, %s <-> %s, RTT %.3f ms "
+    rp_check_result_set (res, RP_STATUS_PASS, "connected through the reflector in %.3f ms: %s, %s <-> %s, RTT %.3f ms "
                          "(%u/%u back)", rp_reflector_client_get_connect_ms (r->client), path,
                          rp_ice_cand_type_to_string (local.type), rp_ice_cand_type_to_string (remote.type), median, n, r->sent);
   }

@@ -7,7 +7,8 @@
  *  - ice.<udp|tcp|tls> for each TURN server: two agents in this process, A
  *    with only that server's relay candidates, B a normal peer (host,
  *    server-reflexive, and the same relay; relay only with --relay-only),
- *    must reach READY; then the round trip over the selected pair.
+ *    must connect (a nominated pair selected on both sides: where a call
+ *    starts media); then the round trip over the selected pair.
  *  - ice.verdict: which transports ICE completes through, i.e. what a caller
  *    on this network falls back to.
  * Names are resolved here and libnice gets numeric addresses; turns: goes
@@ -353,7 +354,7 @@ on_agent_gathered (RpIceAgent *agent, gpointer data)
 
 static const RpIceAgentCallbacks gather_callbacks = { NULL, on_agent_gathered, NULL, NULL };
 
-/* ---- ice.<t>: two agents to READY ---- */
+/* ---- ice.<t>: two agents to a nominated pair ---- */
 
 static void
 addr_port (char *buf, gsize size, const RpIceCandidate *c)
@@ -418,7 +419,7 @@ pair_report (IceRun *t, const RpIcePairResult *res)
   rp_check_result_detail_int (r, "packets_sent", res->sent);
   rp_check_result_detail_int (r, "packets_received", res->received);
   if (res->received == 0) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "ICE is READY through TURN over %s, but nothing sent over the selected pair "
+    rp_check_result_set (r, RP_STATUS_FAIL, "ICE connects through TURN over %s, but nothing sent over the selected pair "
                          "came back (%u packets)", tw, res->sent);
     rp_check_result_set_hint (r, "connectivity checks pass but data does not: a middlebox or the relay drops data "
                               "packets; see relay.%s from `rtcprobe turn`", rp_transport_to_string (t->target.transport));
@@ -427,7 +428,7 @@ pair_report (IceRun *t, const RpIcePairResult *res)
   rp_check_result_metric (r, "rtt_ms", res->rtt_median_ms);
   rp_check_result_metric (r, "rtt_min_ms", res->rtt_min_ms);
   rp_check_result_metric (r, "rtt_max_ms", res->rtt_max_ms);
-  rp_check_result_set (r, RP_STATUS_PASS, "READY through TURN over %s in %.3f ms: %s %s <-> %s %s, RTT %.3f ms (%u/%u back)",
+  rp_check_result_set (r, RP_STATUS_PASS, "connected through TURN over %s in %.3f ms: %s %s <-> %s %s, RTT %.3f ms (%u/%u back)",
                        tw, res->connect_us / 1000.0, rp_ice_cand_type_to_string (res->local.type), local,
                        rp_ice_cand_type_to_string (res->remote.type), remote, res->rtt_median_ms, res->received, res->sent);
 }

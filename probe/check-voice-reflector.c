@@ -102,7 +102,7 @@ write_result (VoiceRefl *v, gboolean cut_short)
                        "--turn` to tell this network from the relay");
   } else {
     over = g_strdup_printf ("over ICE (%s)", v->path_words != NULL ? v->path_words : "no pair");
-    none = g_strdup_printf ("ICE is READY with the reflector (%s), but no voice packet came back",
+    none = g_strdup_printf ("ICE connects with the reflector (%s), but no voice packet came back",
                             v->path_words != NULL ? v->path_words : "no pair");
     w.no_media_hint = "connectivity checks pass but media does not: a middlebox or relay drops data, or the reflector's "
                       "session_packet_rate is below this stream's rate";

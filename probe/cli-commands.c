@@ -545,10 +545,11 @@ const RpCliCommand rp_cli_commands[] = {
     "idle connections. Socket.IO URLs (/socket.io/) speak Engine.IO v4 and fall back to polling to tell a\n"
     "proxy that strips Upgrade headers. --livekit probes LiveKit signalling; --livekit-key signs a token.",
     ws_entries, cmd_ws },
-  { "ice", "--turn URI...", "ICE through libnice: gathering, and READY through each TURN transport",
+  { "ice", "--turn URI...", "ICE through libnice: gathering, and a connection through each TURN transport",
     "For each --turn/--stun server, the candidates gathered (type, transport, address, priority, time).\n"
     "For each TURN transport, two libnice agents in this process, one restricted to that server's relay\n"
-    "candidates, must reach READY: the selected pair, time to READY and RTT over it.",
+    "candidates, must connect (a nominated pair on both sides): the selected pair, time to connect and\n"
+    "RTT over it.",
     ice_entries, cmd_ice },
   { "voice", "--turn URI...", "the voice path (or --reflector URL): RTT, jitter, loss per direction, MOS",
     "A voice-shaped stream of STAMP packets (RFC 8762), one per frame interval on an absolute schedule,\n"

@@ -284,7 +284,7 @@ on_state (RpIceAgent *agent, RpIceState state, gpointer data)
                               "to TURN are both blocked", "ICE with the reflector failed after connectivity checks");
     return;
   }
-  if (state != RP_ICE_STATE_READY || c->ready || !rp_ice_agent_get_selected_pair (agent, &c->local, &c->remote))
+  if (!rp_ice_agent_is_connected (agent) || c->ready || !rp_ice_agent_get_selected_pair (agent, &c->local, &c->remote))
     return;
   c->t_ready = g_get_monotonic_time ();
   c->ready = TRUE;

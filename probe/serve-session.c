@@ -2,7 +2,7 @@
  * libnice agent with the deployment's TURN servers gathers; the welcome
  * carries its credentials, candidates and the session's packet key; the
  * client's answer starts the checks (the client controls, RFC 8445 6.1.1);
- * on READY the selected pair is reported to the client and signed STAMP
+ * once a nominated pair is selected it is reported to the client and signed STAMP
  * packets are echoed on it, in place and never larger (RFC 8762 4.3).
  *
  * Bounded: one agent, at most RP_REFLECTOR_MAX_CANDIDATES remote candidates,
@@ -32,7 +32,7 @@ struct _RpServeSession {
   guint64 ice_packets, direct_packets, dropped;
   gint64 started_us;
   GSource *lifetime, *gather_budget;
-  char *pair;                 /* "relay udp <-> host udp" once READY */
+  char *pair;                 /* "relay udp <-> host udp" once connected */
 };
 
 static void
@@ -116,7 +116,7 @@ on_state (RpIceAgent *agent, RpIceState state, gpointer data)
   RpServeSession *ss = data;
   RpIceCandidate l, r;
 
-  if (state != RP_ICE_STATE_READY || ss->ready)
+  if (!rp_ice_agent_is_connected (agent) || ss->ready)
     return;
   if (!rp_ice_agent_get_selected_pair (agent, &l, &r))
     return;

@@ -38,6 +38,7 @@ struct _RpIceAgent {
   gint64 gather_start_us;
   gint64 gathered_at_us;
   gboolean gathering_done;
+  gboolean selected;          /* libnice selected a pair */
   RpIceState state;
   RpIceState best_state;
   guint dispatching;
@@ -274,6 +275,23 @@ on_state_changed (NiceAgent *nice, guint stream, guint component, guint state, g
   }
 }
 
+/* libnice selects a pair when its nomination succeeds; the state may have
+ * changed before or may change after, so both wake the caller. */
+static void
+on_selected_pair (NiceAgent *nice, guint stream, guint component, NiceCandidate *l, NiceCandidate *r, gpointer data)
+{
+  RpIceAgent *self = data;
+
+  if (stream != self->stream || component != STREAM_COMPONENT)
+    return;
+  self->selected = TRUE;
+  if (self->cb.state_changed != NULL) {
+    enter (self);
+    self->cb.state_changed (self, self->state, self->user_data);
+    leave (self);
+  }
+}
+
 static void
 on_recv (NiceAgent *nice, guint stream, guint component, guint len, gchar *buf, gpointer data)
 {
@@ -305,8 +323,10 @@ rp_ice_agent_new (GMainContext *context, const RpIceAgentOptions *options, const
    * Aggressive nomination (libnice's default), although RFC 8445 8.1.1 keeps
    * only regular: libnice's regular nomination waits until every
    * higher-priority pair has failed, so behind a NAT (the peer's host
-   * address unreachable) READY comes after the retransmission timers, and
-   * connect time would measure libnice, not the network. */
+   * address unreachable) nomination comes after the retransmission timers,
+   * and connect time would measure libnice, not the network. Even so,
+   * libnice's READY waits for every pair's checks: callers wait for the
+   * nominated pair instead (rp_ice_agent_is_connected). */
   self->nice = nice_agent_new_full (context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_CONSENT_FRESHNESS);
   g_object_set (self->nice,
                 "controlling-mode", options->controlling,
@@ -329,6 +349,7 @@ rp_ice_agent_new (GMainContext *context, const RpIceAgentOptions *options, const
   g_signal_connect (self->nice, "new-candidate-full", G_CALLBACK (on_new_candidate), self);
   g_signal_connect (self->nice, "candidate-gathering-done", G_CALLBACK (on_gathering_done), self);
   g_signal_connect (self->nice, "component-state-changed", G_CALLBACK (on_state_changed), self);
+  g_signal_connect (self->nice, "new-selected-pair-full", G_CALLBACK (on_selected_pair), self);
   nice_agent_attach_recv (self->nice, self->stream, STREAM_COMPONENT, context, on_recv, self);
   return self;
 }
@@ -449,6 +470,12 @@ rp_ice_agent_add_remote_candidates (RpIceAgent *self, const GArray *cands, GErro
     return 0;
   }
   return n;
+}
+
+gboolean
+rp_ice_agent_is_connected (RpIceAgent *self)
+{
+  return self->selected && (self->state == RP_ICE_STATE_CONNECTED || self->state == RP_ICE_STATE_READY);
 }
 
 gboolean

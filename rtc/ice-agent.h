@@ -22,8 +22,8 @@ typedef enum {
   RP_ICE_STATE_NEW,          /* nothing started */
   RP_ICE_STATE_GATHERING,
   RP_ICE_STATE_CONNECTING,   /* checks running */
-  RP_ICE_STATE_CONNECTED,    /* a pair works, nomination pending */
-  RP_ICE_STATE_READY,        /* a pair is selected */
+  RP_ICE_STATE_CONNECTED,    /* a pair works; checks of other pairs may go on */
+  RP_ICE_STATE_READY,        /* every check is done */
   RP_ICE_STATE_FAILED,
 } RpIceState;
 
@@ -45,6 +45,7 @@ typedef struct {
   void (*candidate) (RpIceAgent *agent, const RpIceCandidate *cand, gpointer user_data);
   /* Gathering finished, whether or not every server answered. */
   void (*gathering_done) (RpIceAgent *agent, gpointer user_data);
+  /* The state changed, or a (new) pair was selected in the same state. */
   void (*state_changed) (RpIceAgent *agent, RpIceState state, gpointer user_data);
   /* A datagram from the peer over the selected pair. */
   void (*receive) (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data);
@@ -82,6 +83,12 @@ guint rp_ice_agent_add_remote_candidates (RpIceAgent *agent, const GArray *cands
 RpIceState rp_ice_agent_get_state (RpIceAgent *agent);
 /* The furthest state reached (CONNECTED beats CONNECTING, READY beats both). */
 RpIceState rp_ice_agent_get_best_state (RpIceAgent *agent);
+/* Media can flow: a nominated pair is selected and the state is CONNECTED
+ * or READY. This is what a call waits for (RFC 8445 8.1.1: nominated
+ * pair); READY comes only once every other pair has been checked, which
+ * behind a NAT means waiting out the retransmissions to unreachable
+ * addresses. */
+gboolean rp_ice_agent_is_connected (RpIceAgent *agent);
 /* FALSE until a pair is selected. */
 gboolean rp_ice_agent_get_selected_pair (RpIceAgent *agent, RpIceCandidate *local, RpIceCandidate *remote);
 

@@ -1,8 +1,9 @@
 /* Two agents in one process (see ice-pair.h). Signalling is the simplest
  * RFC 8445 allows: full candidate lists after gathering (no trickle), each
- * side's credentials with them. READY is taken from both sides: the
+ * side's credentials with them. Connected is taken from both sides: the
  * controlling agent selects when its nomination succeeds, the controlled one
- * when it sees the nominated pair (RFC 8445 8.1.1, 8.2). The echo packets
+ * when it sees the nominated pair (RFC 8445 8.1.1, 8.2); libnice's READY
+ * (every other pair checked too) is not waited for. The echo packets
  * carry a sequence number and a CLOCK_MONOTONIC send time, so the RTT needs
  * no state per packet beyond the array of results. */
 #include "rtc/ice-pair.h"
@@ -250,7 +251,7 @@ on_state (RpIceAgent *agent, RpIceState state, gpointer user_data)
     finish (p);
     return;
   }
-  if (p->res.state_a == RP_ICE_STATE_READY && p->res.state_b == RP_ICE_STATE_READY) {
+  if (rp_ice_agent_is_connected (p->agent[0]) && rp_ice_agent_is_connected (p->agent[1])) {
     p->res.connect_us = g_get_monotonic_time ()
                         - MAX (rp_ice_agent_get_gathered_at_us (p->agent[0]), rp_ice_agent_get_gathered_at_us (p->agent[1]));
     start_measuring (p);

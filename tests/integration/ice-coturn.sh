@@ -1,7 +1,7 @@
 #!/bin/bash
 # rtcprobe `ice` against a real coturn on loopback (tests/lab): libnice
 # gathers relay candidates over TURN/UDP, TURN/TCP and TURN/TLS (the last
-# through rtcprobe's loopback TLS bridge), and two agents reach READY through
+# through rtcprobe's loopback TLS bridge), and two agents connect through
 # each transport with a relay candidate on the selected pair. Then the
 # failures: a wrong password (libnice says nothing; rtcprobe's TURN client
 # explains the 401), a CA that does not trust the server's certificate (the
@@ -67,8 +67,8 @@ check_all_transports() {
       '[chk($id).details.candidates | scan("relay udp 127\\.0\\.0\\.1:([0-9]+) prio [0-9]+ at [0-9.]+ ms")[0] | tonumber]
        | length >= 1 and all(. >= $min and . <= $max)' \
       --arg id "ice.gather.$t" --argjson min "$LAB_TURN_RELAY_MIN" --argjson max "$LAB_TURN_RELAY_MAX"
-    jqc "ice.$t: READY, selected pair local type relay on a relay-range port" "$r" \
-      'chk($id) | .details.ice_state == "ready" and .details.local_type == "relay"
+    jqc "ice.$t: connected, selected pair local type relay on a relay-range port" "$r" \
+      'chk($id) | (.details.ice_state | IN("connected", "ready")) and .details.local_type == "relay"
        and (.details.local_address | capture(":(?<p>[0-9]+)$").p | tonumber | . >= $min and . <= $max)' \
       --arg id "ice.$t" --argjson min "$LAB_TURN_RELAY_MIN" --argjson max "$LAB_TURN_RELAY_MAX"
     jqc "ice.$t: relay_transport $t, 10 of 10 echoes back" "$r" \

@@ -7,7 +7,7 @@
 # filtering what the client may send:
 #   1. open: ICE completes through TURN over UDP, TCP and TLS.
 #   2. all UDP from the client dropped: ice.udp fails, ice.tcp and ice.tls
-#      reach READY (relay <-> relay through TURN over TCP/TLS), and the
+#      connect (relay <-> relay through TURN over TCP/TLS), and the
 #      verdict says voice falls back to TCP and TLS.
 #   3. only TCP 443 open (coturn's TLS port is 443): only turns:...:443 works.
 # The selected pair is asserted in each, and the router's drop counter proves
@@ -71,8 +71,8 @@ run_ice() { # report, tls port
 # ice.$t passes with A's relay (from the server's address, in the relay
 # range) on the selected pair, and the far side of one of the given types.
 expect_ready() { # what, report, transport, remote types (jq array)
-  jqc "$1: ice.$3 pass, READY, 10/10 echoes" "$2" \
-    'chk($id) | .status == "pass" and .details.ice_state == "ready" and .details.packets_received == 10' --arg id "ice.$3"
+  jqc "$1: ice.$3 pass, connected, 10/10 echoes" "$2" \
+    'chk($id) | .status == "pass" and (.details.ice_state | IN("connected", "ready")) and .details.packets_received == 10' --arg id "ice.$3"
   jqc "$1: ice.$3 selected pair: local relay on $LAB_SERVER_IP:<relay range>, remote one of $4" "$2" \
     'chk($id).details | .local_type == "relay" and (.remote_type as $rt | $types | index($rt) != null)
      and (.local_address | capture("^(?<a>[0-9.]+):(?<p>[0-9]+)$") | .a == $srv and (.p | tonumber) >= $min
