@@ -26,6 +26,11 @@
 
 #define ICE_TIMEOUT_US (20 * G_USEC_PER_SEC)
 #define GATHER_BUDGET_US (6 * G_USEC_PER_SEC)   /* then report what came, and diagnose */
+/* A healthy server gives libnice its relay in two round trips (TLS: four or
+ * five through the bridge). Past this, our own TURN client starts beside
+ * libnice, so a blocked transport is explained by the time libnice gives up
+ * (about 4.5 s) plus little, not by that time plus the client's own 5.5 s. */
+#define DIAGNOSE_AFTER_US (1500 * G_GINT64_CONSTANT (1000))
 #define ECHO_PACKETS 10
 #define ECHO_INTERVAL_US 20000
 #define ECHO_DRAIN_US 1000000
@@ -129,7 +134,9 @@ typedef struct {
   RpTurnTlsBridge *bridge;
   RpIceAgent *agent;            /* gather */
   GSource *budget;
+  GSource *diag_timer;          /* gather: starts the diagnosis beside libnice */
   RpTurnClient *diag;
+  gboolean diag_allocated;      /* our client got a relay while libnice was still gathering */
   RpIcePair *pair;
   gboolean reported;
 } IceRun;
@@ -141,12 +148,19 @@ is_turn (IceRun *t)
 }
 
 static void
+clear_source (GSource **source)
+{
+  if (*source != NULL) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+static void
 stop_network (IceRun *t)
 {
-  if (t->budget != NULL) {
-    g_source_destroy (t->budget);
-    g_clear_pointer (&t->budget, g_source_unref);
-  }
+  clear_source (&t->budget);
+  clear_source (&t->diag_timer);
   g_clear_pointer (&t->agent, rp_ice_agent_free);
   g_clear_pointer (&t->pair, rp_ice_pair_free);
   g_clear_pointer (&t->diag, rp_turn_client_free);
@@ -236,22 +250,39 @@ explain_no_relay (IceRun *t, const char *step, const RpTurnResult *res)
   rp_check_result_detail_str (r, "diagnosed_by", "rtcprobe's TURN client (libnice reports no TURN errors)");
 }
 
+static void record_gather (IceRun *t);
+
+static void
+libnice_alone_failed (IceRun *t)
+{
+  RpCheckResult *r = rp_check_get_result (t->check);
+
+  rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s, although the server allocates for "
+                       "rtcprobe's own TURN client", t->server_str, rp_transport_words (t->target.transport));
+  rp_check_result_set_hint (r, "the server works with these credentials, but libnice got no relay from it: %s",
+                            t->bridge != NULL ? "see tls_bridge_error" : "run with G_MESSAGES_DEBUG=libnice to see why");
+  done (t);
+}
+
 static void
 on_diag_allocate (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
 {
   IceRun *t = data;
-  RpCheckResult *r = rp_check_get_result (t->check);
 
   if (rp_check_is_finished (t->check))
     return;
   if (!res->success) {
+    record_gather (t);
     explain_no_relay (t, "Allocate", res);
+  } else if (t->agent != NULL) {
+    /* Started early and libnice may still get its relay: wait for it. */
+    t->diag_allocated = TRUE;
+    rp_turn_client_refresh (turn, 0, NULL, NULL);
+    return;
   } else {
-    rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s, although the server allocates for "
-                         "rtcprobe's own TURN client", t->server_str, rp_transport_words (t->target.transport));
-    rp_check_result_set_hint (r, "the server works with these credentials, but libnice got no relay from it: %s",
-                              t->bridge != NULL ? "see tls_bridge_error" : "run with G_MESSAGES_DEBUG=libnice to see why");
     rp_turn_client_refresh (turn, 0, NULL, NULL);   /* leave nothing allocated */
+    libnice_alone_failed (t);
+    return;
   }
   done (t);
 }
@@ -265,6 +296,7 @@ on_diag_connected (RpStunClient *client, RpStunNetStatus status, const char *rea
     return;
   if (status != RP_STUN_NET_OK) {
     RpTurnResult res = { .outcome = RP_STUN_TXN_NET, .net = status, .reason = reason };
+    record_gather (t);
     explain_no_relay (t, "connect", &res);
     done (t);
     return;
@@ -288,6 +320,35 @@ diagnose (IceRun *t)
 
 /* ---- ice.gather ---- */
 
+/* Gathering time, or the time so far while it goes on. */
+static double
+gather_ms (IceRun *t)
+{
+  gint64 us = rp_ice_agent_get_gather_us (t->agent);
+
+  return (us >= 0 ? us : g_get_monotonic_time () - rp_check_get_started_us (t->check)) / 1000.0;
+}
+
+/* What the agent gathered so far, as metrics and details. */
+static void
+record_gather (IceRun *t)
+{
+  RpCheckResult *r = rp_check_get_result (t->check);
+  const GArray *cands;
+
+  if (t->agent == NULL)
+    return;
+  cands = rp_ice_agent_get_local_candidates (t->agent);
+  g_autofree char *list = rp_ice_candidates_describe (cands);
+  rp_check_result_metric (r, "host_candidates", rp_ice_candidates_count (cands, RP_ICE_CAND_HOST));
+  rp_check_result_metric (r, "srflx_candidates", rp_ice_candidates_count (cands, RP_ICE_CAND_SRFLX));
+  rp_check_result_metric (r, "relay_candidates", rp_ice_candidates_count (cands, RP_ICE_CAND_RELAY));
+  rp_check_result_metric (r, "gather_ms", gather_ms (t));
+  rp_check_result_detail_str (r, "candidates", list);
+  rp_check_result_detail_bool (r, "gathering_complete", rp_ice_agent_get_gather_us (t->agent) >= 0);
+  bridge_details (t, r);
+}
+
 static void
 gather_report (IceRun *t)
 {
@@ -296,35 +357,29 @@ gather_report (IceRun *t)
   guint host = rp_ice_candidates_count (cands, RP_ICE_CAND_HOST);
   guint srflx = rp_ice_candidates_count (cands, RP_ICE_CAND_SRFLX);
   guint relay = rp_ice_candidates_count (cands, RP_ICE_CAND_RELAY);
-  gint64 gather_us = rp_ice_agent_get_gather_us (t->agent);
-  double gather_ms = (gather_us >= 0 ? gather_us : g_get_monotonic_time () - rp_check_get_started_us (t->check)) / 1000.0;
-  g_autofree char *list = rp_ice_candidates_describe (cands);
 
-  if (t->budget != NULL) {
-    g_source_destroy (t->budget);
-    g_clear_pointer (&t->budget, g_source_unref);
-  }
-  rp_check_result_metric (r, "host_candidates", host);
-  rp_check_result_metric (r, "srflx_candidates", srflx);
-  rp_check_result_metric (r, "relay_candidates", relay);
-  rp_check_result_metric (r, "gather_ms", gather_ms);
-  rp_check_result_detail_str (r, "candidates", list);
-  rp_check_result_detail_bool (r, "gathering_complete", gather_us >= 0);
-  bridge_details (t, r);
+  clear_source (&t->budget);
+  clear_source (&t->diag_timer);
+  record_gather (t);
   if (is_turn (t)) {
     if (relay > 0) {
       rp_check_result_set (r, RP_STATUS_PASS, "%u host, %u srflx, %u relay candidates in %.3f ms; relay through %s over %s",
-                           host, srflx, relay, gather_ms, t->server_str, rp_transport_words (t->target.transport));
+                           host, srflx, relay, gather_ms (t), t->server_str,
+                           rp_transport_words (t->target.transport));
       done (t);
       return;
     }
     g_clear_pointer (&t->agent, rp_ice_agent_free);
-    diagnose (t);
+    if (t->diag_allocated)
+      libnice_alone_failed (t);
+    else if (t->diag == NULL)
+      diagnose (t);
+    /* else the diagnosis under way reports */
     return;
   }
   if (srflx > 0) {
     rp_check_result_set (r, RP_STATUS_PASS, "%u host, %u srflx candidates in %.3f ms through %s", host, srflx,
-                         gather_ms, t->server_str);
+                         gather_ms (t), t->server_str);
   } else {
     /* RFC 8445 5.1.3: a server-reflexive candidate equal to its base is
      * redundant and libnice drops it, so "none" also means "no NAT". */
@@ -334,6 +389,19 @@ gather_report (IceRun *t)
                               t->target.port, t->uri);
   }
   done (t);
+}
+
+/* No relay yet: start our own client beside libnice. */
+static gboolean
+on_diag_timer (gpointer data)
+{
+  IceRun *t = data;
+
+  g_clear_pointer (&t->diag_timer, g_source_unref);
+  if (t->diag == NULL && t->agent != NULL
+      && rp_ice_candidates_count (rp_ice_agent_get_local_candidates (t->agent), RP_ICE_CAND_RELAY) == 0)
+    diagnose (t);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -533,6 +601,11 @@ start_ice (IceRun *t, GError **error)
     t->budget = g_timeout_source_new (GATHER_BUDGET_US / 1000);
     g_source_set_callback (t->budget, on_gather_budget, t, NULL);
     g_source_attach (t->budget, ctx);
+    if (is_turn (t)) {
+      t->diag_timer = g_timeout_source_new (DIAGNOSE_AFTER_US / 1000);
+      g_source_set_callback (t->diag_timer, on_diag_timer, t, NULL);
+      g_source_attach (t->diag_timer, ctx);
+    }
     return rp_ice_agent_gather (t->agent, error);
   } else {
     RpIceAgentOptions a = o, b = o;

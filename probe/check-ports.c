@@ -226,6 +226,8 @@ port_start (RpCheck *check)
   rp_check_result_detail_str (rp_check_get_result (check), "address", ip);
   s->client = rp_stun_client_new (udp ? RP_TRANSPORT_UDP : RP_TRANSPORT_TCP, sa, s->host, NULL, FALSE,
                                   rp_runner_get_context (rp_check_get_runner (check)));
+  /* The check's own deadline (budget_us) is what bounds the handshake here. */
+  rp_stun_client_set_connect_timeout (s->client, 0);
   /* The client only calls back while the check holds it (freed with the state). */
   rp_stun_client_connect (s->client, udp ? on_udp_ready : on_connected, check);
 }

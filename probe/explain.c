@@ -90,6 +90,11 @@ rp_explain_net_failure (RpCheckResult *r, RpTransport transport, const char *ser
     rp_check_result_set_hint (r, "an ICMP unreachable came back: a router or firewall rejects traffic to this host; "
                               "check the security list, the host firewall and this network's routing");
     break;
+  case RP_STUN_NET_FILTERED:
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s to %s filtered: %s", t, server, reason);
+    rp_check_result_set_hint (r, "no SYN-ACK, no reset, no ICMP: a firewall drops this TCP port (security list ingress "
+                              "rule, host firewall) or this network blocks it");
+    break;
   case RP_STUN_NET_TLS_UNTRUSTED:
     rp_check_result_set (r, RP_STATUS_FAIL, "TLS certificate not trusted: %s",
                          info != NULL ? rp_tls_verify_phrase (info->tls_verify_result) : "unknown reason");

@@ -82,6 +82,8 @@ struct _RpStunClient {
   gboolean dead;
   gint64 rx_us;               /* receive time of the data being delivered */
   guint requests_sent;        /* request transmissions, retransmissions included */
+  gint64 connect_budget_us;   /* 0: no budget for the TCP handshake */
+  GSource *connect_timer;
   GSource *deferred;          /* reports a failure of connect() from the loop */
   RpStunNetStatus deferred_net;
   char *deferred_reason;
@@ -91,7 +93,7 @@ const char *
 rp_stun_net_status_to_string (RpStunNetStatus s)
 {
   static const char *const names[] = { "ok", "refused", "unreachable", "closed",
-                                       "tls_handshake", "tls_untrusted", "garbage", "error" };
+                                       "tls_handshake", "tls_untrusted", "garbage", "filtered", "error" };
   return (guint) s < G_N_ELEMENTS (names) ? names[s] : "error";
 }
 
@@ -219,10 +221,20 @@ fail_all (RpStunClient *client, RpStunTxnOutcome outcome, RpStunNetStatus net, c
 }
 
 static void
+clear_connect_timer (RpStunClient *client)
+{
+  if (client->connect_timer != NULL) {
+    g_source_destroy (client->connect_timer);
+    g_clear_pointer (&client->connect_timer, g_source_unref);
+  }
+}
+
+static void
 fail_connection (RpStunClient *client, RpStunNetStatus net, const char *reason)
 {
   RpStunConnectFunc func = client->connect_func;
 
+  clear_connect_timer (client);
   client->state = STATE_FAILED;
   if (client->watch != NULL) {
     g_source_destroy ((GSource *) client->watch);
@@ -665,6 +677,7 @@ record_local_address (RpStunClient *client)
 static void
 connected (RpStunClient *client)
 {
+  clear_connect_timer (client);
   if (client->transport != RP_TRANSPORT_UDP) {
     struct tcp_info ti;
     socklen_t tl = sizeof ti;
@@ -723,6 +736,23 @@ on_fd_ready (RpStunClient *client, GIOCondition cond)
     break;
   }
   leave (client);
+}
+
+/* No SYN-ACK, no RST, no ICMP: something drops the handshake. */
+static gboolean
+on_connect_timeout (gpointer data)
+{
+  RpStunClient *client = data;
+  g_autofree char *reason = g_strdup_printf ("no answer to the TCP handshake within %.1f s",
+                                             client->connect_budget_us / 1e6);
+
+  g_clear_pointer (&client->connect_timer, g_source_unref);
+  if (client->state != STATE_CONNECTING)
+    return G_SOURCE_REMOVE;
+  enter (client);
+  fail_connection (client, RP_STUN_NET_FILTERED, reason);
+  leave (client);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -796,6 +826,11 @@ rp_stun_client_connect (RpStunClient *client, RpStunConnectFunc func, gpointer u
     defer_failure (client, RP_STUN_NET_OK, errno, "connect");
     return;
   }
+  if (type == SOCK_STREAM && client->connect_budget_us > 0) {
+    client->connect_timer = g_timeout_source_new ((guint) (client->connect_budget_us / 1000));
+    g_source_set_callback (client->connect_timer, on_connect_timeout, client, NULL);
+    g_source_attach (client->connect_timer, client->context);
+  }
   update_watch (client);
 }
 
@@ -835,6 +870,12 @@ rp_stun_client_set_unsolicited (RpStunClient *client, RpStunUnsolicitedFunc func
 {
   client->unsolicited = func;
   client->unsolicited_data = user_data;
+}
+
+void
+rp_stun_client_set_connect_timeout (RpStunClient *client, gint64 us)
+{
+  client->connect_budget_us = MAX (us, 0);
 }
 
 void
@@ -885,6 +926,7 @@ rp_stun_client_new (RpTransport transport, GSocketAddress *server, const char *h
   client->inbuf = g_byte_array_new ();
   client->outbuf = g_byte_array_new ();
   client->rto_us = RP_STUN_DEFAULT_RTO_US;
+  client->connect_budget_us = RP_STUN_DEFAULT_CONNECT_US;
   client->rc = RP_STUN_DEFAULT_RC;
   client->rm = RP_STUN_DEFAULT_RM;
   return client;
@@ -902,6 +944,7 @@ rp_stun_client_new_unconnected (GSocketAddress *local, GMainContext *context)
 static void
 really_free (RpStunClient *client)
 {
+  clear_connect_timer (client);
   if (client->deferred != NULL) {
     g_source_destroy (client->deferred);
     g_source_unref (client->deferred);

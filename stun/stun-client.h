@@ -24,6 +24,7 @@ typedef enum {
   RP_STUN_NET_TLS_HANDSHAKE,  /* the TLS handshake failed */
   RP_STUN_NET_TLS_UNTRUSTED,  /* handshake done, certificate not trusted */
   RP_STUN_NET_GARBAGE,        /* a stream carried bytes that are neither STUN nor ChannelData */
+  RP_STUN_NET_FILTERED,       /* TCP: no answer to the handshake within the connect budget */
   RP_STUN_NET_ERROR,          /* any other socket error */
 } RpStunNetStatus;
 
@@ -94,6 +95,12 @@ void rp_stun_client_set_unsolicited (RpStunClient *client, RpStunUnsolicitedFunc
 /* RFC 8489 6.2.1 parameters for unreliable transports (defaults: RTO 500 ms,
  * Rc 7, Rm 16); applies to requests made afterwards. */
 void rp_stun_client_set_timer (RpStunClient *client, gint64 rto_us, guint rc, guint rm);
+/* How long a TCP handshake may go unanswered before the connection fails
+ * as RP_STUN_NET_FILTERED (default RP_STUN_DEFAULT_CONNECT_US: Linux sends
+ * SYNs at 0, 1 and 3 s, so three SYNs go unanswered); 0 waits for the
+ * kernel (about two minutes) or the caller's deadline. Before connect. */
+#define RP_STUN_DEFAULT_CONNECT_US (5500 * G_GINT64_CONSTANT (1000))
+void rp_stun_client_set_connect_timeout (RpStunClient *client, gint64 us);
 const RpStunClientInfo *rp_stun_client_get_info (RpStunClient *client);
 RpTransport rp_stun_client_get_transport (RpStunClient *client);
 /* Monotonic receive time (microseconds) of the message or frame being

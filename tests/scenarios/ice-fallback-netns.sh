@@ -115,7 +115,10 @@ scenario_no_udp() {
   run_ice "$r" "$T"
   after=$(lab_router_dropped)
   lab_check "no-udp: exit code 1 (got $RC)" test "$RC" -eq 1
-  lab_check "no-udp: finished within $((TIMEOUT + 1)) s (took $MS ms)" test "$MS" -le $(((TIMEOUT + 1) * 1000))
+  # libnice gives up on UDP after about 4.5 s; our own client, started beside
+  # it, has the explanation by about 7 s: the run must not wait for --timeout.
+  lab_check "no-udp: ended on its own, $((TIMEOUT - 3)) s or less of the $TIMEOUT s deadline (took $MS ms)" \
+    test "$MS" -le $(((TIMEOUT - 3) * 1000))
   lab_check "no-udp: the router dropped the client's UDP ($before -> $after packets)" test "$after" -gt "$before"
   expect_fail "no-udp" "$r" udp
   jqc "no-udp: ice.gather.udp says UDP gets no answer" "$r" \
@@ -138,12 +141,14 @@ scenario_tcp443_only() {
   run_ice "$r" 443
   after=$(lab_router_dropped)
   lab_check "tcp443: exit code 1 (got $RC)" test "$RC" -eq 1
-  lab_check "tcp443: finished within $((TIMEOUT + 1)) s (took $MS ms)" test "$MS" -le $(((TIMEOUT + 1) * 1000))
+  lab_check "tcp443: ended on its own, $((TIMEOUT - 3)) s or less of the $TIMEOUT s deadline (took $MS ms)" \
+    test "$MS" -le $(((TIMEOUT - 3) * 1000))
   lab_check "tcp443: the router dropped the client's other traffic ($before -> $after packets)" test "$after" -gt "$before"
   expect_fail "tcp443" "$r" udp
   jqc "tcp443: ice.tcp fail (port $P/tcp filtered)" "$r" 'chk("ice.tcp").status == "fail"'
-  jqc "tcp443: ice.gather.tcp fail, relay_candidates 0" "$r" \
-    'chk("ice.gather.tcp") | .status == "fail" and .metrics.relay_candidates == 0'
+  jqc "tcp443: ice.gather.tcp fail, relay_candidates 0, the handshake filtered" "$r" \
+    'chk("ice.gather.tcp") | .status == "fail" and .metrics.relay_candidates == 0 and .details.net == "filtered"
+     and (.summary | test("filtered: no answer to the TCP handshake within"))'
   expect_ready "tcp443" "$r" tls '["relay"]'
   jqc "tcp443: ice.tls target is turns:$LAB_SERVER_IP:443, verified" "$r" \
     'chk("ice.tls") | (.target | endswith(":443")) and .details.tls_verified == true'

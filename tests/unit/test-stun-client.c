@@ -667,6 +667,65 @@ test_tcp_free_in_connect (void)
   refused (TRUE);
 }
 
+/* A listener whose accept queue is full drops further SYNs (Linux), which is
+ * what a firewall that drops the port looks like from here: no SYN-ACK, no
+ * reset. The connect budget turns that into FILTERED, and a queued request
+ * fails with it, once. */
+static int
+full_listener (guint16 *port, int *filler)
+{
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t sl = sizeof sin;
+
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  g_assert_cmpint (listen (fd, 0), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &sin, &sl), ==, 0);
+  *port = ntohs (sin.sin_port);
+  /* Backlog 0 holds one connection: this one, never accepted. */
+  *filler = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (connect (*filler, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  return fd;
+}
+
+static void
+test_tcp_filtered (void)
+{
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  int filler, lfd;
+  guint16 port;
+  Conn conn = { 0 };
+  Res res = { 0 };
+  gint64 t0;
+
+  lfd = full_listener (&port, &filler);
+  {
+    g_autoptr (GSocketAddress) server = lo_addr (port);
+    RpStunClient *client = rp_stun_client_new (RP_TRANSPORT_TCP, server, NULL, NULL, FALSE, ctx);
+
+    rp_stun_client_set_connect_timeout (client, 300000);
+    t0 = g_get_monotonic_time ();
+    rp_stun_client_connect (client, on_connect, &conn);
+    request (client, &res);
+    wait_for (ctx, &conn.done, WAIT_MS);
+    g_assert_true (conn.done);
+    g_assert_cmpint (conn.status, ==, RP_STUN_NET_FILTERED);
+    g_assert_cmpint (g_get_monotonic_time () - t0, >=, 300000);
+    g_assert_nonnull (strstr (conn.reason, "no answer to the TCP handshake within 0.3 s"));
+    g_assert_cmpstr (rp_stun_net_status_to_string (conn.status), ==, "filtered");
+    spin (ctx, 20);
+    g_assert_cmpuint (res.calls, ==, 1);
+    g_assert_cmpint (res.outcome, ==, RP_STUN_TXN_NET);
+    g_assert_cmpint (res.net, ==, RP_STUN_NET_FILTERED);
+    g_assert_cmpuint (conn.calls, ==, 1);
+    rp_stun_client_free (client);
+  }
+  close (filler);
+  close (lfd);
+  res_clear (&res);
+  conn_clear (&conn);
+}
+
 /* ---- TLS ---- */
 
 static SSL_CTX *
@@ -868,6 +927,7 @@ main (int argc, char **argv)
   g_test_add_func ("/stun-client/tcp/server-closes", test_tcp_server_closes);
   g_test_add_func ("/stun-client/tcp/refused", test_tcp_refused);
   g_test_add_func ("/stun-client/tcp/free-in-connect", test_tcp_free_in_connect);
+  g_test_add_func ("/stun-client/tcp/filtered", test_tcp_filtered);
   g_test_add_func ("/stun-client/tls/untrusted", test_tls_untrusted);
   g_test_add_func ("/stun-client/tls/free-in-connect", test_tls_free_in_connect);
   g_test_add_func ("/stun-client/tls/name-mismatch", test_tls_name_mismatch);
