@@ -17,6 +17,7 @@
 
 #include "probe/resolve.h"
 #include "probe/ws-client.h"
+#include "probe/ws-explain.h"
 #include "rtc/ice-agent.h"
 #include "rtc/turn-tls-bridge.h"
 #include "stun/stun-tls.h"
@@ -425,16 +426,22 @@ on_ws_failed (RpWsConn *conn, gpointer data)
 {
   RpReflectorClient *c = data;
   const RpWsInfo *i = rp_ws_conn_get_info (conn);
+  RpCheckResult *r = rp_check_get_result (c->check);
+  const char *ip = c->reflector_ip != NULL ? c->reflector_ip : c->host;
+  gboolean v6 = strchr (ip, ':') != NULL;
+  g_autofree char *server = g_strdup_printf ("%s%s%s:%u", v6 ? "[" : "", ip, v6 ? "]" : "", c->port);
+  g_autofree char *summary = NULL, *hint = NULL;
 
   if (rp_check_is_finished (c->check) || c->failed)
     return;
-  rp_check_result_detail_str (rp_check_get_result (c->check), "ws_phase", rp_ws_phase_to_string (i->phase));
-  if (i->http_status != 0)
-    rp_check_result_detail_int (rp_check_get_result (c->check), "http_status", i->http_status);
+  rp_check_result_detail_str (r, "ws_phase", rp_ws_phase_to_string (i->phase));
   c->phase = "signalling";
-  rp_reflector_client_fail (c, "see `rtcprobe ws URL` for the proxy's side: the location must pass Upgrade and Connection "
-                            "to rtcprobe serve", "the reflector's websocket did not open (%s%s%s)",
-                            rp_ws_phase_to_string (i->phase), i->error != NULL ? ": " : "", i->error != NULL ? i->error : "");
+  /* The same reasons as `rtcprobe ws` (refused, certificate, proxy status). */
+  rp_ws_explain_details (r, i, c->options.insecure);
+  rp_ws_explain_failure (r, i, server, c->host);
+  summary = g_strdup (r->summary);
+  hint = g_strdup (r->hint);
+  rp_reflector_client_fail (c, hint, "the reflector's websocket did not open: %s", summary);
 }
 
 static void

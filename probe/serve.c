@@ -9,7 +9,8 @@
  * max_connections; a new TCP connection takes a token from its source's
  * bucket (not for a trusted proxy, whose clients are counted by their
  * X-Forwarded-For address at the upgrade instead); only the configured path
- * upgrades, plain HTTP is closed unanswered; the HTTP phase and the hello are
+ * upgrades, plain HTTP on that path gets a fixed 426 (a proxy that drops
+ * Upgrade shows as that, not as a 502) and elsewhere is closed unanswered; the HTTP phase and the hello are
  * bounded by hello_timeout; the hello must carry a valid token before
  * anything is allocated; sessions are capped; messages are capped at 16 KiB
  * and only the ones the protocol expects are accepted, anything else closes
@@ -291,6 +292,27 @@ filter_accept (RpServe *s, void *in)
   return 0;
 }
 
+/* RFC 7231 6.5.15: 426 with the protocol to upgrade to; small, then close. */
+static void
+answer_upgrade_required (struct lws *wsi)
+{
+  static const char body[] = "rtcprobe serve: this path is a websocket; the request arrived without "
+                             "Upgrade: websocket (a proxy that does not pass Upgrade and Connection)\n";
+  guint8 buf[LWS_PRE + 512];
+  guint8 *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  guint8 out[LWS_PRE + sizeof body];
+
+  if (lws_add_http_header_status (wsi, 426, &p, end)
+      || lws_add_http_header_by_name (wsi, (const guint8 *) "upgrade:", (const guint8 *) "websocket", 9, &p, end)
+      || lws_add_http_header_by_name (wsi, (const guint8 *) "connection:", (const guint8 *) "Upgrade, close", 14, &p, end)
+      || lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const guint8 *) "text/plain", 10, &p, end)
+      || lws_add_http_header_content_length (wsi, sizeof body - 1, &p, end)
+      || lws_finalize_write_http_header (wsi, start, &p, end))
+    return;
+  memcpy (out + LWS_PRE, body, sizeof body - 1);
+  lws_write (wsi, out + LWS_PRE, sizeof body - 1, LWS_WRITE_HTTP_FINAL);
+}
+
 static int
 ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -301,7 +323,12 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
   case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
     return s != NULL ? filter_accept (s, in) : 1;
   case LWS_CALLBACK_HTTP:
-    return -1;   /* only the websocket is served; plain HTTP gets no answer */
+    /* Only the websocket is served. A plain GET on its path is what a proxy
+     * that drops Upgrade/Connection forwards: say so (426), so the client
+     * names the proxy instead of a bare 502. Anything else: no answer. */
+    if (s != NULL && !s->stopping && path_ok (wsi, s))
+      answer_upgrade_required (wsi);
+    return -1;
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
     char peer[INET6_ADDRSTRLEN];
     if (s == NULL || s->stopping || !path_ok (wsi, s) || s->connections >= s->config->max_connections)
@@ -458,6 +485,8 @@ start_lws (RpServe *s, GError **error)
     ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     ci.ssl_cert_filepath = c->tls_cert;
     ci.ssl_private_key_filepath = c->tls_key;
+    /* Websockets here are HTTP/1.1 upgrades (no RFC 8441): offer h2 to nobody. */
+    ci.alpn = "http/1.1";
   }
   s->lws = lws_create_context (&ci);
   if (s->lws == NULL) {

@@ -82,11 +82,13 @@ main() {
   LAB_REFLECTOR_PORT=$WS_PORT lab_web_start "$W/bad" noupgrade >/dev/null ||
     { echo "could not start the web lab" >&2; exit 1; }
   https=$(sed -n 's/^LAB_WEB_HTTPS_PORT=//p' "$W/bad/env")
+  ca=$(sed -n 's/^LAB_CA_FILE=//p' "$W/bad/env")
   r=$W/bad.json
   probe "$r" --ca-file "$ca" ice --reflector "wss://127.0.0.1:$https/rtcprobe" --reflector-secret-file "$W/secret"
   lab_check "noupgrade: exit 1 (got $RC)" test "$RC" -eq 1
   jqc "noupgrade: ice.reflector fails and the hint names the proxy's Upgrade header" "$r" \
-    'chk("ice.reflector") | .status == "fail" and (.hint | test("Upgrade"))'
+    'chk("ice.reflector") | .status == "fail" and (.summary | test("upgrade refused: HTTP 426"))
+     and .details.tls_verified == true and (.hint | test("Upgrade"))'
   lab_check "the secret is in no report" bash -c '! grep -rqF -- "$(cat "$1")" "$2"/*.json' _ "$W/secret" "$W"
   lab_finish
 }

@@ -11,6 +11,8 @@
 #   - SIGTERM: exit 0 within a second
 # Then `rtcprobe ice --reflector` against it, with a lab coturn for the
 # relay path: ice.reflector passes, and with --relay-only on a relay pair.
+# Last, serve's own TLS (wss:// without a proxy): ice and voice through it,
+# and the certificate reason when the client's CA did not sign it.
 # Traffic: loopback only (127.0.0.1, 127.0.0.2, 127.0.0.3).
 # Env: RTCPROBE = the built binary. Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -317,6 +319,45 @@ secret_file = $LAB_TURN_SECRET_FILE"
   lab_check "the secrets never appear in the reports" bash -c '! grep -rqF -- "$(cat "$1")" "$2"/*.json' _ "$W/secret" "$W"
 }
 
+check_wss_direct() {
+  echo "== 4. wss:// served by rtcprobe serve itself (tls_cert/tls_key), no proxy"
+  lab_make_ca "$W/ca"
+  # The earlier reflector keeps its ports: this one gets its own.
+  WS_PORT=$(lab_free_port tcp)
+  UDP_PORT=$(lab_free_port both)
+  write_config "$W/serve3.ini" "[listen]
+tls_cert = $W/ca/server.pem
+tls_key = $W/ca/server.key"
+  start_serve "$W/serve3.ini"
+  local url="wss://127.0.0.1:$WS_PORT/rtcprobe" r=$W/wss.json
+  probe "$r" --ca-file "$W/ca/ca.pem" ice --reflector "$url" --reflector-secret-file "$W/secret"
+  lab_check "wss: exit code 0 (got $RC)" test "$RC" -eq 0
+  jqc "wss: ice.reflector passes over the direct TLS websocket, host path" "$r" \
+    'chk("ice.reflector") | .status == "pass" and .details.path == "host" and .details.packets_received >= 9'
+  r=$W/wss-voice.json
+  probe "$r" --ca-file "$W/ca/ca.pem" voice --reflector "$url" --reflector-secret-file "$W/secret" --duration 2
+  lab_check "wss voice: exit code 0 (got $RC)" test "$RC" -eq 0
+  jqc "wss voice: voice.reflector over the direct port and voice.ice pass with a MOS" "$r" \
+    'chk("voice.reflector").status == "pass" and (chk("voice.ice") | .status == "pass" and .metrics.mos > 4)'
+  r=$W/wss-untrusted.json
+  probe "$r" --ca-file "$W/ca/other-ca.pem" ice --reflector "$url" --reflector-secret-file "$W/secret"
+  lab_check "wss, a CA that did not sign the certificate: exit code 1 (got $RC)" test "$RC" -eq 1
+  jqc "wss untrusted: the reason is the certificate (unknown CA), as in \`rtcprobe ws\`" "$r" \
+    'chk("ice.reflector") | .status == "fail" and (.summary | test("certificate not trusted: issued by an unknown CA"))
+     and .details.tls_error != null and (.hint | test("--ca-file"))'
+  # A plain GET (what a proxy without Upgrade/Connection forwards): 426 with
+  # Upgrade: websocket on the reflector's path, no answer anywhere else.
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca/ca.pem" "https://127.0.0.1:$WS_PORT/rtcprobe" || true)
+  lab_check "a plain GET on the path: 426 Upgrade Required (got $code)" test "$code" = 426
+  code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/ca/ca.pem" "https://127.0.0.1:$WS_PORT/other" || true)
+  lab_check "a plain GET elsewhere: no answer at all (got $code)" test "$code" = 000
+  r=$W/ws-to-tls.json
+  probe "$r" ice --reflector "ws://127.0.0.1:$WS_PORT/rtcprobe" --reflector-secret-file "$W/secret"
+  jqc "ws:// to the TLS port: fail, the hint says use wss://" "$r" \
+    'chk("ice.reflector") | .status == "fail" and (.hint | test("use wss://"))'
+}
+
 main() {
   lab_require python3 jq turnserver openssl
   [[ -x $RTCPROBE ]] || { echo "RTCPROBE=$RTCPROBE is not an executable" >&2; exit 1; }
@@ -327,6 +368,7 @@ main() {
   write_client
   check_hardening
   check_ice
+  check_wss_direct
   lab_finish
 }
 
