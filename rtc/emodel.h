@@ -1,15 +1,16 @@
-/* ITU-T G.107 E-model, reduced to what a network test can feed it:
- * R = (Ro - Is) - Idd - Ie,eff + A. Echo and loudness terms are taken at
- * their G.107 defaults (perfect echo control), which is what the 93.2 of
- * the default R already contains; only delay (Idd) and codec/loss
- * (Ie,eff) vary. MOS from R by G.107 Annex B, grade by G.109. */
+/* ITU-T G.107 E-model, with every loudness, noise and echo parameter at its
+ * G.107 (06/2015) Table 3 default and what a network test measures fed in:
+ * R = Ro - Is - Id - Ie,eff + A, where Id = Idte + Idle + Idd grows with the
+ * mouth-to-ear delay (the echo terms too: the default R of 93.2 is at zero
+ * delay) and Ie,eff with loss. MOS from R by G.107 Annex B, grade by G.109. */
 #pragma once
 
 #include <glib.h>
 
 G_BEGIN_DECLS
 
-/* G.107 default R with every parameter at its default value. */
+/* G.107's rounded default R (every parameter at its default, no delay);
+ * the computed value is 93.2062. */
 #define RP_EMODEL_R_DEFAULT 93.2
 
 typedef enum {
@@ -28,9 +29,8 @@ typedef struct {
 const RpCodecProfile *rp_codec_profile (RpCodec codec);
 
 typedef struct {
-  double r0_minus_is;   /* RP_EMODEL_R_DEFAULT */
   double a;             /* advantage factor: 0 (G.107 Table 3: conventional wirebound) */
-  double ta_ms;         /* mouth-to-ear delay */
+  double ta_ms;         /* mouth-to-ear delay; echo paths T = Ta, Tr = 2 Ta */
   double ppl;           /* packet loss, percent (0..100) */
   double burst_r;       /* G.107 BurstR: 1 random, > 1 bursty */
   double ie, bpl;       /* from the codec profile */
@@ -48,17 +48,26 @@ typedef enum {
 typedef struct {
   double r;
   double mos;
-  double idd;
+  double ro_minus_is;   /* basic signal-to-noise ratio less simultaneous impairments */
+  double idte, idle;    /* talker and listener echo at the default TELR / WEPL */
+  double idd;           /* delay alone */
+  double id;            /* Idte + Idle + Idd */
   double ie_eff;
   RpGrade grade;
 } RpEmodelResult;
 
-/* Defaults for a codec: R 93.2, A 0, no delay, no loss, BurstR 1. */
+/* Defaults for a codec: A 0, no delay, no loss, BurstR 1 (R 93.2). */
 void rp_emodel_input_init (RpEmodelInput *in, RpCodec codec);
 /* Mouth-to-ear delay: network one way (RTT / 2) + jitter buffer + codec. */
 double rp_emodel_mouth_to_ear_ms (double rtt_ms, double jitter_buffer_ms, RpCodec codec);
 
-/* G.107 7.3 delay impairment Idd(Ta), Ta in ms. */
+/* G.107 7.2: Ro - Is at the default parameters, T in ms (Is depends on T
+ * through STMRo, negligibly at the default TELR). */
+double rp_emodel_ro_minus_is (double t_ms);
+/* G.107 7.3 delay impairments, delays in ms: talker echo Idte(T), listener
+ * echo Idle(Tr), pure delay Idd(Ta). */
+double rp_emodel_idte (double t_ms);
+double rp_emodel_idle (double tr_ms);
 double rp_emodel_idd (double ta_ms);
 /* G.107 7.4 effective equipment impairment; ppl in percent. */
 double rp_emodel_ie_eff (double ie, double bpl, double ppl, double burst_r);

@@ -1,9 +1,14 @@
 /* Tests for the E-model against values worked out from the G.107 formulas
  * independently of this code (Python, double precision):
- *   default R 93.2                          -> MOS 4.4093
- *   Ta 100 ms, Ppl 1 %, BurstR 1, G.711+PLC -> Ie,eff 3.6398, R 89.5602, MOS 4.3281
- *   the same without PLC (Bpl 4.3)          -> Ie,eff 17.9245, R 75.2755, MOS 3.8337
+ *   G.107's rounded default R 93.2          -> MOS 4.4093
+ *   every default, no delay                 -> Ro 94.7688, Is 1.4136, Idle 0.1490,
+ *                                              R 93.2062, MOS 4.4094
+ *   Ta 100 ms, Ppl 1 %, BurstR 1, G.711+PLC -> Idte 1.9638, Idle 0.7277, Id 2.6915,
+ *                                              Ie,eff 3.6398, R 87.0239, MOS 4.2594
+ *                                              (the usual check value, MOS 4.26)
+ *   the same without PLC (Bpl 4.3)          -> Ie,eff 17.9245, R 72.7392, MOS 3.7227
  *   Idd(200 / 300 / 400 ms)                 -> 3.0444 / 14.7607 / 24.0701
+ *   Idte(200 ms) 3.5708, Idle(Tr 400 ms) 0.9353
  * and for the properties a verdict relies on: grade bands meet without gaps
  * or overlaps, and more loss, burstiness or delay never raises MOS. */
 #include <glib.h>
@@ -38,9 +43,12 @@ test_check_values (void)
   in.burst_r = 1;
   rp_emodel_compute (&in, &r);
   g_assert_cmpfloat (r.idd, ==, 0);
+  g_assert_cmpfloat_with_epsilon (r.idte, 1.9638, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.idle, 0.7277, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.id, 2.6915, 1e-4);
   g_assert_cmpfloat_with_epsilon (r.ie_eff, 95.0 / 26.1, 1e-9);
-  g_assert_cmpfloat_with_epsilon (r.r, 89.5602, 1e-4);
-  g_assert_cmpfloat_with_epsilon (r.mos, 4.3281, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.r, 87.0239, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.mos, 4.2594, 1e-4);
   g_assert_cmpint (r.grade, ==, RP_GRADE_HIGH);
 
   rp_emodel_input_init (&in, RP_CODEC_G711);
@@ -48,14 +56,19 @@ test_check_values (void)
   in.ppl = 1;
   rp_emodel_compute (&in, &r);
   g_assert_cmpfloat_with_epsilon (r.ie_eff, 17.9245, 1e-4);
-  g_assert_cmpfloat_with_epsilon (r.r, 75.2755, 1e-4);
-  g_assert_cmpfloat_with_epsilon (r.mos, 3.8337, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.r, 72.7392, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.mos, 3.7227, 1e-4);
   g_assert_cmpint (r.grade, ==, RP_GRADE_MEDIUM);
 
-  /* no impairment at all: the default R */
+  /* no delay, no loss: the default R, 93.2 as G.107 rounds it */
   rp_emodel_input_init (&in, RP_CODEC_OPUS);
   rp_emodel_compute (&in, &r);
-  g_assert_cmpfloat (r.r, ==, RP_EMODEL_R_DEFAULT);
+  g_assert_cmpfloat_with_epsilon (r.ro_minus_is, 93.3553, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.idle, 0.1490, 1e-4);
+  g_assert_cmpfloat (r.idte, ==, 0);
+  g_assert_cmpfloat_with_epsilon (r.r, 93.2062, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.r, RP_EMODEL_R_DEFAULT, 0.05);
+  g_assert_cmpfloat_with_epsilon (r.mos, 4.4094, 1e-4);
   g_assert_cmpint (r.grade, ==, RP_GRADE_BEST);
 }
 
@@ -70,6 +83,12 @@ test_idd (void)
   g_assert_cmpfloat_with_epsilon (rp_emodel_idd (400), 24.0701, 1e-4);
   /* continuous at 100 ms: X = 0 gives 25 (1 - 3 + 2) = 0 */
   g_assert_cmpfloat (rp_emodel_idd (100.001), <, 1e-9);
+  /* the echo terms grow with delay from the first millisecond */
+  g_assert_cmpfloat_with_epsilon (rp_emodel_idte (200), 3.5708, 1e-4);
+  g_assert_cmpfloat_with_epsilon (rp_emodel_idle (400), 0.9353, 1e-4);
+  g_assert_cmpfloat (rp_emodel_idte (0), ==, 0);
+  g_assert_cmpfloat (rp_emodel_idte (50), <, rp_emodel_idte (100));
+  g_assert_cmpfloat (rp_emodel_idle (100), <, rp_emodel_idle (200));
 }
 
 static void

@@ -3,9 +3,10 @@
  * direction to blame and its wording, overrides, and a path where nothing
  * came back. MOS values are the G.107 numbers for Opus rated as G.711+PLC
  * with Ta = RTT/2 + 60 + 26.5 ms, worked out independently:
- *   RTT 40, no loss       -> Ta 106.5, R 93.2,    MOS 4.4093
- *   RTT 40, 2 % forward   -> R 86.1889, MOS 4.2348 (far end), 4.4093 (user)
- *   RTT 300, no loss      -> Ta 236.5, Idd 7.2562, R 85.9438, MOS 4.2274 */
+ * (echo paths T = Ta, Tr = 2 Ta, every other parameter at its default):
+ *   RTT 40, no loss       -> Ta 106.5, Id 2.8230, R 90.5322, MOS 4.3518
+ *   RTT 40, 2 % forward   -> R 83.5212, MOS 4.1499 (far end), 4.3518 (user)
+ *   RTT 300, no loss      -> Ta 236.5, Idd 7.2562, Id 12.3229, R 81.0324, MOS 4.0624 */
 #include <glib.h>
 
 #include "rtc/verdict.h"
@@ -56,7 +57,7 @@ test_pass (void)
   g_assert_cmpint (v.status, ==, RP_VOICE_PASS);
   g_assert_cmpuint (v.reasons, ==, 0);
   g_assert_cmpfloat (v.ta_ms, ==, 106.5);
-  g_assert_cmpfloat_with_epsilon (v.mos, 4.4093, 1e-4);
+  g_assert_cmpfloat_with_epsilon (v.mos, 4.3518, 1e-4);
   g_assert_cmpint (v.blame.loss, ==, RP_BLAME_NONE);
   g_assert_null (rp_voice_blame_describe (&v.blame));
   g_assert_cmpstr (rp_voice_status_to_string (v.status), ==, "pass");
@@ -74,8 +75,8 @@ test_forward_loss_warns (void)
   g_assert_cmpint (v.status, ==, RP_VOICE_WARN);
   g_assert_cmpuint (v.reasons, ==, RP_VOICE_REASON_LOSS);
   g_assert_cmpfloat_with_epsilon (v.loss_pct, 2, 1e-9);
-  g_assert_cmpfloat_with_epsilon (v.forward.mos, 4.2348, 1e-4);
-  g_assert_cmpfloat_with_epsilon (v.backward.mos, 4.4093, 1e-4);
+  g_assert_cmpfloat_with_epsilon (v.forward.mos, 4.1499, 1e-4);
+  g_assert_cmpfloat_with_epsilon (v.backward.mos, 4.3518, 1e-4);
   g_assert_cmpfloat (v.mos, ==, v.forward.mos);
   g_assert_cmpint (v.blame.loss, ==, RP_BLAME_FORWARD);
   text = rp_voice_blame_describe (&v.blame);
@@ -161,7 +162,8 @@ test_jitter_and_rtt (void)
   g_assert_cmpuint (v.reasons, ==, RP_VOICE_REASON_RTT);
   g_assert_cmpfloat (v.ta_ms, ==, 236.5);
   g_assert_cmpfloat_with_epsilon (v.forward.idd, 7.2562, 1e-4);
-  g_assert_cmpfloat_with_epsilon (v.mos, 4.2274, 1e-4);
+  g_assert_cmpfloat_with_epsilon (v.forward.id, 12.3229, 1e-4);
+  g_assert_cmpfloat_with_epsilon (v.mos, 4.0624, 1e-4);
   g_assert_cmpint (v.status, ==, RP_VOICE_WARN);
 }
 
