@@ -33,6 +33,8 @@ rp_http_phase_metrics (RpCheckResult *r, const RpHttpTransfer *t)
     rp_check_result_metric (r, "tls_ms", p.tls / 1000.0);
   if (times.starttransfer > 0)
     rp_check_result_metric (r, "ttfb_ms", p.ttfb / 1000.0);
+  if (t->tcp_rtt_us > 0)
+    rp_check_result_metric (r, "tcp_rtt_ms", t->tcp_rtt_us / 1000.0);
 }
 
 void

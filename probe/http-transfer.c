@@ -6,8 +6,13 @@
 #include "probe/http-transfer.h"
 
 #include <gio/gio.h>
+#include <linux/tcp.h>   /* struct tcp_info with tcpi_min_rtt */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "probe/curl-glib.h"
 #include "rp-config.h"
@@ -35,6 +40,76 @@ record_tls (RpHttpTransfer *t)
   t->tls_cipher = g_strdup (SSL_get_cipher_name (info->internals));
 }
 
+/* Every socket curl opens for this transfer (fresh connections, no reuse). */
+static int
+on_sockopt (void *userp, curl_socket_t fd, curlsocktype purpose)
+{
+  RpHttpTransfer *t = userp;
+
+  if (purpose == CURLSOCKTYPE_IPCXN) {
+    int v = fd;
+    g_array_append_val (t->sockets, v);
+  }
+  return CURL_SOCKOPT_OK;
+}
+
+static gboolean
+same_endpoint (const struct sockaddr_storage *ss, const char *ip, long port)
+{
+  char buf[INET6_ADDRSTRLEN] = "";
+  guint16 p;
+
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *sin = (const struct sockaddr_in *) ss;
+    inet_ntop (AF_INET, &sin->sin_addr, buf, sizeof buf);
+    p = ntohs (sin->sin_port);
+  } else if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) ss;
+    inet_ntop (AF_INET6, &sin6->sin6_addr, buf, sizeof buf);
+    p = ntohs (sin6->sin6_port);
+  } else {
+    return FALSE;
+  }
+  return ip != NULL && g_str_equal (buf, ip) && p == port;
+}
+
+/* The kernel's RTT on the connection (the smallest sample: handshake, TLS,
+ * request), read when the answer starts, from the socket whose two ends are
+ * the ones curl reports (a closed socket's number may belong to another
+ * check by now). It does not include this program's loop latency, which
+ * curl's own phase times do when many checks run at once. */
+static void
+record_tcp_rtt (RpHttpTransfer *t)
+{
+  char *rip = NULL, *lip = NULL;
+  long rport = 0, lport = 0;
+
+  if (curl_easy_getinfo (t->easy, CURLINFO_PRIMARY_IP, &rip) != CURLE_OK
+      || curl_easy_getinfo (t->easy, CURLINFO_PRIMARY_PORT, &rport) != CURLE_OK
+      || curl_easy_getinfo (t->easy, CURLINFO_LOCAL_IP, &lip) != CURLE_OK
+      || curl_easy_getinfo (t->easy, CURLINFO_LOCAL_PORT, &lport) != CURLE_OK)
+    return;
+  for (guint i = t->sockets->len; i-- > 0;) {
+    int fd = g_array_index (t->sockets, int, i);
+    struct sockaddr_storage local, peer;
+    socklen_t ll = sizeof local, pl = sizeof peer, len = sizeof (struct tcp_info);
+    struct tcp_info ti;
+
+    if (getsockname (fd, (struct sockaddr *) &local, &ll) != 0 || getpeername (fd, (struct sockaddr *) &peer, &pl) != 0
+        || !same_endpoint (&local, lip, lport) || !same_endpoint (&peer, rip, rport))
+      continue;
+    memset (&ti, 0, sizeof ti);
+    if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+      return;
+    if (len >= offsetof (struct tcp_info, tcpi_min_rtt) + sizeof ti.tcpi_min_rtt && ti.tcpi_min_rtt > 0
+        && ti.tcpi_min_rtt != G_MAXUINT32)
+      t->tcp_rtt_us = ti.tcpi_min_rtt;
+    else
+      t->tcp_rtt_us = ti.tcpi_rtt;
+    return;
+  }
+}
+
 static size_t
 on_header (char *data, size_t size, size_t n, void *userp)
 {
@@ -49,6 +124,7 @@ on_header (char *data, size_t size, size_t n, void *userp)
   }
   record_tls (t);
   if (len >= 5 && memcmp (data, "HTTP/", 5) == 0) {
+    record_tcp_rtt (t);
     /* A new status line (after a 1xx): only the final response counts */
     g_ptr_array_set_size (t->header_names, 0);
     g_ptr_array_set_size (t->header_values, 0);
@@ -110,6 +186,7 @@ rp_http_transfer_new (const RpHttpRequest *req)
   t->body = g_byte_array_new ();
   t->header_names = g_ptr_array_new_with_free_func (g_free);
   t->header_values = g_ptr_array_new_with_free_func (g_free);
+  t->sockets = g_array_new (FALSE, FALSE, sizeof (int));
   t->easy = e = curl_easy_init ();
   left_ms = CLAMP (left_ms, 1, G_MAXLONG);
 
@@ -132,6 +209,8 @@ rp_http_transfer_new (const RpHttpRequest *req)
                                           : req->family == RP_FAMILY_V6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_WHATEVER);
   curl_easy_setopt (e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt (e, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt (e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+  curl_easy_setopt (e, CURLOPT_SOCKOPTDATA, t);
   curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt (e, CURLOPT_WRITEDATA, t);
   curl_easy_setopt (e, CURLOPT_CERTINFO, 1L);
@@ -184,6 +263,7 @@ rp_http_transfer_free (RpHttpTransfer *t)
   curl_slist_free_all (t->req_headers);
   g_ptr_array_unref (t->header_names);
   g_ptr_array_unref (t->header_values);
+  g_array_unref (t->sockets);
   g_byte_array_unref (t->body);
   g_free (t->tls_version);
   g_free (t->tls_cipher);

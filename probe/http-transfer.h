@@ -51,10 +51,12 @@ struct _RpHttpTransfer {
   gboolean headers_done;       /* the final response's header block is complete */
   char *tls_version;           /* "TLSv1.3", or NULL */
   char *tls_cipher;
+  gint64 tcp_rtt_us;           /* the kernel's min RTT on the connection (TCP_INFO), 0 unknown */
   RpFamily family;
   /* private */
   gsize body_cap;
   gsize header_bytes;
+  GArray *sockets;             /* int: the sockets curl opened, for TCP_INFO */
   struct curl_slist *req_headers;
   gboolean running;
   RpCurlLoop *loop;

@@ -63,6 +63,10 @@ check_good() {
     'chk("http.1").metrics | .connect_ms > 0 and .tls_ms > 0 and .ttfb_ms > 0 and .total_ms > 0 and .dns_ms >= 0'
   jqc "http.1: phases add up to no more than total" "$r" \
     'chk("http.1").metrics | (.dns_ms + .connect_ms + .tls_ms + .ttfb_ms) <= .total_ms + 0.01'
+  # The kernel's smallest RTT sample on the connection cannot exceed the
+  # handshake, TLS and request it was taken over.
+  jqc "http.1: tcp_rtt_ms from TCP_INFO, > 0 and within connect + tls + ttfb" "$r" \
+    'chk("http.1").metrics | .tcp_rtt_ms > 0 and .tcp_rtt_ms <= .connect_ms + .tls_ms + .ttfb_ms'
   jqc "http.1: TLS version, verified, lab CA, subject, SAN" "$r" \
     'chk("http.1").details | (.tls_version | test("^TLSv1\\.[23]$")) and .tls_verified == true
        and (.cert_issuer | test("rtcprobe web lab CA")) and .cert_subject == "CN=api.lab.test"
