@@ -17,7 +17,9 @@ rp_read_secret_file (const char *path, GError **error)
 {
   char buf[SECRET_MAX + 1];
   gsize len = 0;
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO or device named by mistake must not block open() or
+   * read(); anything but a regular file is refused below. */
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   struct stat st;
 
   if (fd < 0) {

@@ -7,6 +7,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "probe/quote.h"
+
 const char *
 rp_port_proto_to_string (RpPortProto p)
 {
@@ -23,15 +25,11 @@ is_separator (char ch)
   return ch == ',' || g_ascii_isspace (ch);
 }
 
-/* Printable, bounded copy of an entry for an error message. */
+/* Printable, bounded copy of user input for an error message. */
 static char *
 quote (const char *s, gsize len)
 {
-  const gsize max = 40;
-  g_autofree char *cut = g_strndup (s, MIN (len, max));
-  g_autofree char *esc = g_strescape (cut, NULL);
-
-  return g_strdup_printf ("\"%s%s\"", esc, len > max ? "..." : "");
+  return rp_quote_input (s, len, 40);
 }
 
 static gboolean fail (GError **error, const char *entry, gsize len, const char *fmt, ...)

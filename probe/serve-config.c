@@ -4,10 +4,11 @@
  * an internet-facing server. */
 #include "probe/serve-config.h"
 
-#include "probe/reflector-auth.h"
-
 #include <gio/gio.h>
 #include <string.h>
+
+#include "probe/quote.h"
+#include "probe/reflector-auth.h"
 
 static const char *const known[] = {
   "listen/websocket", "listen/path", "listen/tls_cert", "listen/tls_key", "listen/udp", "listen/tcp",
@@ -54,8 +55,11 @@ rp_serve_parse_listen (const char *text, RpServeListen *out, GError **error)
   out->port = (guint16) port;
   return TRUE;
 bad:
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "'%s': write a numeric ADDRESS:PORT, [IPv6]:PORT, :PORT for every address, or off", text);
+  {
+    g_autofree char *q = rp_quote_input (text, strlen (text), 64);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "%s: write a numeric ADDRESS:PORT, [IPv6]:PORT, :PORT for every address, or off", q);
+  }
   return FALSE;
 }
 
@@ -103,8 +107,9 @@ get_num (GKeyFile *kf, const char *group, const char *key, double min, double ma
     return TRUE;
   d = g_ascii_strtod (v, &end);
   if (end == v || *end != '\0' || !(d >= min && d <= max)) {
+    g_autofree char *q = rp_quote_input (v, strlen (v), 32);
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[%s] %s = %s: give a number from %g to %g",
-                 group, key, v, min, max);
+                 group, key, q, min, max);
     return FALSE;
   }
   *out = d;
@@ -161,8 +166,9 @@ load_turn (GKeyFile *kf, RpServeConfig *c, GError **error)
       continue;
     t = rp_target_parse (uris[i], &local);
     if (t == NULL || (t->scheme != RP_SCHEME_TURN && t->scheme != RP_SCHEME_TURNS)) {
-      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[turn] servers: '%s' is not a turn: or turns: URI%s%s",
-                   uris[i], local != NULL ? ": " : "", local != NULL ? local->message : "");
+      g_autofree char *q = rp_quote_input (uris[i], strlen (uris[i]), 64);
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[turn] servers: %s is not a turn: or turns: URI%s%s",
+                   q, local != NULL ? ": " : "", local != NULL ? local->message : "");
       if (t != NULL)
         rp_target_free (t);
       return FALSE;
@@ -223,8 +229,9 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   c->path = get_str (kf, "listen", "path");
   if (c->path == NULL)
     c->path = g_strdup ("/rtcprobe");
-  if (c->path[0] != '/' || strpbrk (c->path, " ?#\r\n") != NULL) {
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[listen] path = %s: an absolute path without query", c->path);
+  if (c->path[0] != '/' || strpbrk (c->path, " ?#\r\n\t") != NULL) {
+    g_autofree char *q = rp_quote_input (c->path, strlen (c->path), 64);
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[listen] path = %s: an absolute path without query", q);
     return FALSE;
   }
   c->tls_cert = get_str (kf, "listen", "tls_cert");
@@ -237,8 +244,8 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   for (guint i = 0; c->trusted_proxies != NULL && c->trusted_proxies[i] != NULL; i++) {
     g_strstrip (c->trusted_proxies[i]);
     if (!g_hostname_is_ip_address (c->trusted_proxies[i])) {
-      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[listen] trusted_proxies: '%s' is not a numeric address",
-                   c->trusted_proxies[i]);
+      g_autofree char *q = rp_quote_input (c->trusted_proxies[i], strlen (c->trusted_proxies[i]), 64);
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[listen] trusted_proxies: %s is not a numeric address", q);
       return FALSE;
     }
   }

@@ -10,6 +10,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "probe/quote.h"
+
 #define MAX_INPUT_LEN 4096   /* longer is a mistake, not a target */
 #define MAX_HOST_LEN 253     /* RFC 1035 2.3.4, without the trailing dot */
 #define MAX_LABEL_LEN 63
@@ -73,11 +75,7 @@ is_url_scheme (RpScheme s)
 static char *
 quote (const char *s, gsize len)
 {
-  const gsize max = 64;
-  g_autofree char *cut = g_strndup (s, MIN (len, max));
-  g_autofree char *esc = g_strescape (cut, NULL);
-
-  return g_strdup_printf ("\"%s%s\"", esc, len > max ? "..." : "");
+  return rp_quote_input (s, len, 64);
 }
 
 /* Parsing state: the input and how errors name it. */

@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "probe/quote.h"
 #include "probe/voice-checks.h"
 #include "rtc/stamp.h"
 
@@ -47,9 +48,12 @@ rp_voice_parse_codec (RpVoiceOptions *o, const char *text, GError **error)
       return TRUE;
     }
   }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "--codec %s: use opus, g711, or SIZE@MS with SIZE %d-1200 bytes and MS 5-200 (e.g. 200@20)", text,
-               RP_STAMP_BASE_LEN);
+  {
+    g_autofree char *q = rp_quote_input (text, strlen (text), 32);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "--codec %s: use opus, g711, or SIZE@MS with SIZE %d-1200 bytes and MS 5-200 (e.g. 200@20)", q,
+                 RP_STAMP_BASE_LEN);
+  }
   return FALSE;
 }
 
@@ -74,15 +78,19 @@ rp_voice_parse_threshold (RpVoiceOptions *o, const char *text, GError **error)
       continue;
     v = g_ascii_strtod (eq + 1, &end);
     if (end == eq + 1 || *end != '\0' || !(v >= 0 && v <= 100000)) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "--threshold %s: the value must be a number >= 0",
-                   text);
+      g_autofree char *q = rp_quote_input (text, strlen (text), 40);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "--threshold %s: the value must be a number from 0 to 100000",
+                   q);
       return FALSE;
     }
     G_STRUCT_MEMBER (double, &o->thresholds, names[i].offset) = v;
     return TRUE;
   }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "--threshold %s: use NAME=VALUE with NAME one of warn_mos, warn_rtt_p95_ms, warn_jitter_ms, "
-               "warn_loss_pct, fail_mos, fail_loss_pct", text);
+  {
+    g_autofree char *q = rp_quote_input (text, strlen (text), 40);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "--threshold %s: use NAME=VALUE with NAME one of warn_mos, warn_rtt_p95_ms, warn_jitter_ms, "
+                 "warn_loss_pct, fail_mos, fail_loss_pct", q);
+  }
   return FALSE;
 }

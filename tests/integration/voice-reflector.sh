@@ -150,7 +150,7 @@ EOF
   jqc "voice.turn's metric names: RTT percentiles ordered, jitter per direction, MOS of a clean path" "$r" \
     'all(.checks[] | select(.kind == "voice") | .metrics;
          .rtt_ms_min > 0 and .rtt_ms_min <= .rtt_ms_p50 and .rtt_ms_p50 <= .rtt_ms_p95 and .rtt_ms_p95 <= .rtt_ms_p99
-         and .rtt_ms_p99 <= .rtt_ms_max and .jitter_ms_fwd < 5 and .jitter_ms_bwd < 5 and .mos > 4.40 and .mos < 4.42)'
+         and .rtt_ms_p99 <= .rtt_ms_max and .jitter_ms_fwd < 5 and .jitter_ms_bwd < 5 and .mos > 4.355 and .mos < 4.365)'
   jqc "series: 100 RTT points, none lost; opus 102-byte packets every 20 ms" "$r" \
     'all(.checks[] | select(.kind == "voice"); (.details["series.rtt_ms"] | split(",") | length) == 100
          and .details["series.lost"] == "" and .details.packet_bytes == 102 and .metrics.interval_ms == 20)'
