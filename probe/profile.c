@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "probe/ini-load.h"
 #include "probe/portlist.h"
 #include "probe/target.h"
 
@@ -229,7 +230,7 @@ rp_profile_load (const char *path, GError **error)
   g_autofree char *dir = NULL;
   g_autofree char *abs = NULL;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local)) {
+  if (!rp_ini_load (kf, path, &local)) {
     fail (error, path, "%s", local->message);
     return NULL;
   }

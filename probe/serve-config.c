@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "probe/ini-load.h"
 #include "probe/quote.h"
 #include "probe/reflector-auth.h"
 
@@ -215,7 +216,7 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   c->max_tcp_connections = 64;
   c->tcp_idle_timeout_s = 30;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error) || !check_known (kf, error)) {
+  if (!rp_ini_load (kf, path, error) || !check_known (kf, error)) {
     g_prefix_error (error, "%s: ", path);
     return FALSE;
   }
