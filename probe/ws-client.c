@@ -240,7 +240,12 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
   RpWsConn *conn = wsi != NULL ? lws_get_opaque_user_data (wsi) : NULL;
 
   if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS && user != NULL) {
+    const LwsLoop *l = wsi != NULL ? lws_context_user (lws_get_context (wsi)) : NULL;
     SSL_CTX_set_info_callback (user, ssl_info_cb);
+    /* lws's own OS store is off (lws_context_for): without --ca-file, the
+     * system store, shared and read lazily like the STUN/TURN clients'. */
+    if (l != NULL && l->ca_file == NULL && !rp_tls_load_system_store (user))
+      g_debug ("no system trust store for websockets");
     return 0;
   }
   if (conn == (RpWsConn *) &orphan_sentinel) {
@@ -409,8 +414,13 @@ lws_context_for (GMainContext *gctx, const char *ca_file, GError **error)
   memset (&ci, 0, sizeof ci);
   ci.port = CONTEXT_PORT_NO_LISTEN;
   ci.protocols = protocols;
-  ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_GLIB;
+  /* lws would decode the whole OS bundle for its context (tens of ms on
+   * the loop every check shares) and trust it beside --ca-file: off. With
+   * --ca-file only that file is trusted, as for curl and STUN/TURN; without
+   * it, the system store comes in at LOAD_EXTRA_CLIENT_VERIFY_CERTS. */
+  ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
   ci.foreign_loops = foreign;
+  ci.user = l;
   ci.client_ssl_ca_filepath = l->ca_file;
   /* The checks' deadlines bound every phase and say which one stalled;
    * lws's own handshake timeouts would only blur that. */

@@ -269,11 +269,12 @@ check_hardening() {
   lab_check "the log says it stopped" grep -q "stopped after" "$W/serve.log"
 }
 
+PROBE_ENV=()   # env(1) arguments around the probe
 probe() { # out, args...
   local out=$1
   shift
   set +e
-  timeout 40 "$RTCPROBE" --format json --timeout 15 "$@" >"$out" 2>"$out.err"
+  env "${PROBE_ENV[@]}" timeout 40 "$RTCPROBE" --format json --timeout 15 "$@" >"$out" 2>"$out.err"
   RC=$?
   set -e
   printf '# rtcprobe --format json %s -> exit %d\n' "$*" "$RC"
@@ -339,6 +340,19 @@ tls_key = $W/ca/server.key"
   lab_check "wss voice: exit code 0 (got $RC)" test "$RC" -eq 0
   jqc "wss voice: voice.reflector over the direct port and voice.ice pass with a MOS" "$r" \
     'chk("voice.reflector").status == "pass" and (chk("voice.ice") | .status == "pass" and .metrics.mos > 4)'
+  # Without --ca-file, the system store: the lab CA in a hashed SSL_CERT_DIR
+  # is trusted; with --ca-file, only that file is (lws's own OS store is off).
+  local certs=$W/system-certs
+  mkdir -p "$certs" && cp "$W/ca/ca.pem" "$certs/" && openssl rehash "$certs" >/dev/null 2>&1
+  r=$W/wss-system.json
+  PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$certs")
+  probe "$r" ice --reflector "$url" --reflector-secret-file "$W/secret"
+  jqc "wss, no --ca-file, the lab CA in SSL_CERT_DIR: pass" "$r" 'chk("ice.reflector").status == "pass"'
+  r=$W/wss-cafile-only.json
+  probe "$r" --ca-file "$W/ca/other-ca.pem" ice --reflector "$url" --reflector-secret-file "$W/secret"
+  PROBE_ENV=()
+  jqc "wss, --ca-file of another CA: fail, although SSL_CERT_DIR has the right one" "$r" \
+    'chk("ice.reflector") | .status == "fail" and (.summary | test("certificate not trusted"))'
   r=$W/wss-untrusted.json
   probe "$r" --ca-file "$W/ca/other-ca.pem" ice --reflector "$url" --reflector-secret-file "$W/secret"
   lab_check "wss, a CA that did not sign the certificate: exit code 1 (got $RC)" test "$RC" -eq 1
