@@ -124,8 +124,15 @@ rp_http_cert_evaluate (const struct curl_certinfo *ci, const char *host, const c
   cert->not_before = asn1_unix (X509_get0_notBefore (leaf));
   cert->not_after = asn1_unix (X509_get0_notAfter (leaf));
 
-  store = X509_STORE_new ();
-  if (ca_file != NULL ? X509_STORE_load_file (store, ca_file) != 1 : X509_STORE_set_default_paths (store) != 1) {
+  /* --ca-file alone, or the process's shared system store (borrowed). */
+  if (ca_file != NULL) {
+    store = X509_STORE_new ();
+    if (store != NULL && X509_STORE_load_file (store, ca_file) != 1)
+      g_clear_pointer (&store, X509_STORE_free);
+  } else if ((store = rp_tls_system_store ()) != NULL) {
+    X509_STORE_up_ref (store);
+  }
+  if (store == NULL) {
     g_autofree char *why = rp_tls_last_error ();
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: cannot load CA certificates (%s)",
                  ca_file ? ca_file : "system trust store", why);

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "probe/curl-glib.h"
+#include "stun/stun-tls.h"
 #include "rp-config.h"
 
 /* Bytes per second below which a transfer counts as stalled (slowloris),
@@ -38,6 +39,12 @@ record_tls (RpHttpTransfer *t)
   /* Only valid while the connection is up: read it now, not after done. */
   t->tls_version = g_strdup (SSL_get_version (info->internals));
   t->tls_cipher = g_strdup (SSL_get_cipher_name (info->internals));
+}
+
+static CURLcode
+on_ssl_ctx (CURL *easy, void *ssl_ctx, void *userp)
+{
+  return rp_tls_load_system_store (ssl_ctx) ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
 }
 
 /* Every socket curl opens for this transfer (fresh connections, no reuse). */
@@ -220,6 +227,13 @@ rp_http_transfer_new (const RpHttpRequest *req)
     /* Trust exactly the given CA, as the STUN/TURN TLS client does */
     curl_easy_setopt (e, CURLOPT_CAINFO, req->ca_file);
     curl_easy_setopt (e, CURLOPT_CAPATH, NULL);
+  } else {
+    /* The system store every TLS check shares (stun-tls.h), so SSL_CERT_FILE
+     * and SSL_CERT_DIR mean the same here, and no transfer decodes the
+     * bundle again. */
+    curl_easy_setopt (e, CURLOPT_CAINFO, NULL);
+    curl_easy_setopt (e, CURLOPT_CAPATH, NULL);
+    curl_easy_setopt (e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
   }
   if (req->method != NULL)
     curl_easy_setopt (e, CURLOPT_CUSTOMREQUEST, req->method);

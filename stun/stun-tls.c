@@ -59,16 +59,24 @@ system_store_new (void)
   return store;
 }
 
-gboolean
-rp_tls_load_system_store (SSL_CTX *ctx)
+X509_STORE *
+rp_tls_system_store (void)
 {
   static gsize once;
-  static X509_STORE *store;   /* shared by every context, for the process */
+  static X509_STORE *store;   /* shared by every user, for the process */
 
   if (g_once_init_enter (&once)) {
     store = system_store_new ();
     g_once_init_leave (&once, 1);
   }
+  return store;
+}
+
+gboolean
+rp_tls_load_system_store (SSL_CTX *ctx)
+{
+  X509_STORE *store = rp_tls_system_store ();
+
   if (store == NULL)
     return FALSE;
   SSL_CTX_set1_cert_store (ctx, store);

@@ -19,12 +19,13 @@ TIMEOUT=10
 
 # Run the probe with a hard outer limit so this test can never hang.
 # Sets RC (exit code) and MS (wall time in ms); the report goes to $1.
+PROBE_ENV=()   # env(1) arguments around the probe
 probe() {
   local out=$1 t0
   shift
   t0=$(date +%s%N)
   set +e
-  timeout --kill-after=2 $((TIMEOUT + 10)) "$RTCPROBE" --format json --timeout "$TIMEOUT" "$@" >"$out" 2>"$out.err"
+  env "${PROBE_ENV[@]}" timeout --kill-after=2 $((TIMEOUT + 10)) "$RTCPROBE" --format json --timeout "$TIMEOUT" "$@" >"$out" 2>"$out.err"
   RC=$?
   set -e
   MS=$((($(date +%s%N) - t0) / 1000000))
@@ -169,6 +170,19 @@ check_tls_failures() {
   r=$W/system-store.json
   probe "$r" http "$HTTPS/health"
   jqc "system store: lab CA unknown" "$r" 'chk("http") | .status == "fail" and .details.tls_error == "unknown_ca"'
+  # The system store is OpenSSL's: the lab CA in a hashed SSL_CERT_DIR, or
+  # SSL_CERT_FILE naming it, is trusted by curl's handshake and our own check.
+  local certs=$W/system-certs
+  mkdir -p "$certs" && cp "$LAB_CA_FILE" "$certs/" && openssl rehash "$certs" >/dev/null 2>&1
+  r=$W/system-dir.json
+  PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$certs")
+  probe "$r" http "$HTTPS/health" --expect-json status=ok
+  jqc "SSL_CERT_DIR with the lab CA: pass, verified" "$r" 'chk("http") | .status == "pass" and .details.tls_verified == true'
+  r=$W/system-file.json
+  PROBE_ENV=(SSL_CERT_FILE="$LAB_CA_FILE" SSL_CERT_DIR="$W")
+  probe "$r" http "$HTTPS/health" --expect-json status=ok
+  PROBE_ENV=()
+  jqc "SSL_CERT_FILE naming the lab CA: pass, verified" "$r" 'chk("http") | .status == "pass" and .details.tls_verified == true'
 }
 
 check_refused() {
