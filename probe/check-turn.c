@@ -12,6 +12,7 @@
 #include "probe/turn-check.h"
 #include "probe/relay-pair.h"
 #include "probe/turn-relay.h"
+#include "stun/stun-timer.h"
 #include "stun/stun-tls.h"
 
 #define TURN_TIMEOUT_US (15 * G_USEC_PER_SEC)
@@ -287,6 +288,7 @@ new_turn_client (TurnRun *t)
   RpStunClient *stun = rp_stun_client_new (t->target.transport, G_SOCKET_ADDRESS (t->server), t->host, t->tls_ctx,
                                            t->options.insecure, rp_runner_get_context (rp_check_get_runner (t->alloc)));
 
+  rp_stun_client_set_timer (stun, RP_STUN_DEFAULT_RTO_US, RP_STUN_PROBE_RC, RP_STUN_PROBE_RM);
   return rp_turn_client_new (stun, c->username, c->password);
 }
 
@@ -300,7 +302,8 @@ on_refresh (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
 
   if (rp_check_is_finished (t->alloc))
     return;
-  rp_check_result_metric (r, "refresh_ms", res->rtt_us / 1000.0);
+  if (res->outcome == RP_STUN_TXN_RESPONSE)
+    rp_check_result_metric (r, "refresh_ms", res->rtt_us / 1000.0);
   if (!res->success) {
     fail_alloc (t, "Refresh", res, t->a);
     return;
@@ -320,7 +323,8 @@ on_allocate (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
 
   if (rp_check_is_finished (t->alloc))
     return;
-  rp_check_result_metric (r, "allocate_ms", res->rtt_us / 1000.0);
+  if (res->outcome == RP_STUN_TXN_RESPONSE)
+    rp_check_result_metric (r, "allocate_ms", res->rtt_us / 1000.0);
   rp_check_result_detail_int (r, "stale_nonce_retries", res->stale_nonce_retries);
   if (rp_turn_client_get_software (turn) != NULL)
     rp_check_result_detail_str (r, "server_software", rp_turn_client_get_software (turn));
@@ -345,7 +349,9 @@ on_unauthenticated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
 
   if (rp_check_is_finished (t->alloc))
     return;
-  rp_check_result_metric (r, "unauthenticated_ms", res->rtt_us / 1000.0);
+  /* Step times only for answers: silence or a broken connection took none. */
+  if (res->outcome == RP_STUN_TXN_RESPONSE)
+    rp_check_result_metric (r, "unauthenticated_ms", res->rtt_us / 1000.0);
   rp_check_result_detail_int (r, "retransmissions", res->retransmissions);
   if (rp_turn_client_get_software (turn) != NULL)
     rp_check_result_detail_str (r, "server_software", rp_turn_client_get_software (turn));

@@ -214,10 +214,13 @@ rp_explain_turn_failure (RpCheckResult *r, const char *step, const RpTurnResult 
   switch (res->outcome) {
   case RP_STUN_TXN_TIMEOUT:
     rp_explain_silence (r, ctx->transport, ctx->server, 0, step, res->retransmissions + 1);
-    if (ctx->transport == RP_TRANSPORT_UDP)
-      rp_check_result_set_hint (r, "UDP to %s gets no answer: it is blocked on this network or at the server's firewall "
-                                "(security list ingress rule for the port's UDP, host firewall), or coturn runs with no-udp",
-                                ctx->server);
+    if (ctx->transport == RP_TRANSPORT_UDP) {
+      const char *colon = strrchr (ctx->server, ':');   /* "ADDR:PORT" or "[V6]:PORT" */
+      guint port = colon != NULL ? (guint) g_ascii_strtoull (colon + 1, NULL, 10) : 0;
+      rp_check_result_set_hint (r, "%u/udp gets no answer from %s: it is blocked on this network or at the server's "
+                                "firewall (security list ingress rule for %u/udp, host firewall), or coturn runs with "
+                                "no-udp", port, ctx->server, port);
+    }
     return;
   case RP_STUN_TXN_MALFORMED:
     rp_check_result_set (r, RP_STATUS_FAIL, "%s: %s", step, res->reason);

@@ -3,6 +3,8 @@
  * The first failure ends the setup and is reported once. */
 #include "probe/relay-pair.h"
 
+#include "stun/stun-timer.h"
+
 typedef enum { STAGE_ALLOCATE, STAGE_PERMIT, STAGE_BIND, STAGE_READY, STAGE_FAILED } Stage;
 
 struct _RpRelayPair {
@@ -32,6 +34,8 @@ new_client (RpRelayPair *pair)
 
   if (c->rto_us > 0)
     rp_stun_client_set_timer (stun, c->rto_us, c->rc, c->rm);
+  else
+    rp_stun_client_set_timer (stun, RP_STUN_DEFAULT_RTO_US, RP_STUN_PROBE_RC, RP_STUN_PROBE_RM);
   return rp_turn_client_new (stun, c->creds->username, c->creds->password);
 }
 
@@ -54,9 +58,10 @@ on_step (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
 
   if (pair->stage == STAGE_FAILED)
     return;
-  if (turn == pair->a && pair->stage == STAGE_PERMIT)
+  /* Step times only for answers (0 stays "not reached"). */
+  if (turn == pair->a && pair->stage == STAGE_PERMIT && res->outcome == RP_STUN_TXN_RESPONSE)
     pair->permission_us = res->rtt_us;
-  if (turn == pair->a && pair->stage == STAGE_BIND)
+  if (turn == pair->a && pair->stage == STAGE_BIND && res->outcome == RP_STUN_TXN_RESPONSE)
     pair->bind_us = res->rtt_us;
   if (!res->success) {
     fail (pair, steps[pair->stage], res, turn);

@@ -28,7 +28,7 @@ typedef struct {
   gboolean insecure;
   const RpTurnCreds *creds;
   GMainContext *context;
-  /* UDP retransmission timer (0: RFC 8489 defaults) */
+  /* UDP retransmission timer (0: the default RTO with RP_STUN_PROBE_RC/RM) */
   gint64 rto_us;
   guint rc, rm;
 } RpRelayPairConfig;

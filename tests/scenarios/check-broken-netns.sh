@@ -44,6 +44,9 @@ main() {
   echo "# check in $LAB_DEPLOY_NETNS -> exit $rc in $ms ms"
   sed -n '1,8p' "$W/b.txt" | sed 's/^/#   /'
   lab_check "exit code 1 (got $rc)" test "$rc" -eq 1
+  # TURN over UDP knows silence after 5 requests (9.5 s): the run ends on its
+  # evidence, not on the 25 s deadline.
+  lab_check "the run ends on its evidence, long before --timeout 25 (took $ms ms)" test "$ms" -le 16000
   jqc "the verdict opens the report and fails" "$j" '.checks[0] | .id == "verdict" and .status == "fail"'
   jqc "the verdict names the blocked UDP ports" "$j" \
     'chk("verdict").summary | test("Voice works only through TURN over TCP and TLS on this network: UDP 3478 and 7882 are blocked")'
@@ -55,8 +58,9 @@ main() {
   jqc "the failing groups are listed" "$j" \
     'chk("verdict").details.failing_groups | test("Realtime") and test("TURN")'
   jqc "TURN over TCP and TLS still relays" "$j" '[chk("relay.tcp"), chk("relay.tls")] | all(.status == "pass")'
-  jqc "turn.udp.allocate fails with no answer" "$j" \
-    'chk("turn.udp.allocate") | .status == "fail" and (.summary | test("no answer"))'
+  jqc "turn.udp.allocate fails with no answer after 5 requests, and times no step it never saw answered" "$j" \
+    'chk("turn.udp.allocate") | .status == "fail" and (.summary | test("no answer to Allocate over UDP .* [(]5 requests[)]"))
+     and .metrics.unauthenticated_ms == null'
   jqc "the Socket.IO check says long-polling only" "$j" \
     'chk("socketio") | .status == "warn" and (.summary | test("long-polling"))'
   jqc "the health URL still answers (warned for the certificate only)" "$j" \
