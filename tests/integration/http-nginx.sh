@@ -17,22 +17,10 @@ source "$HERE/../lab/lib.sh"
 RTCPROBE=${RTCPROBE:-$HERE/../../build/rtcprobe}
 TIMEOUT=10
 
-# Run the probe with a hard outer limit so this test can never hang.
-# Sets RC (exit code) and MS (wall time in ms); the report goes to $1.
-PROBE_ENV=()   # env(1) arguments around the probe
-probe() {
-  local out=$1 t0
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) on this host
+  local out=$1
   shift
-  t0=$(date +%s%N)
-  set +e
-  env "${PROBE_ENV[@]}" timeout --kill-after=2 $((TIMEOUT + 10)) "$RTCPROBE" --format json --timeout "$TIMEOUT" "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# rtcprobe --format json %s -> exit %d in %d ms\n' "$*" "$RC" "$MS"
-  if [[ -s $out.err ]]; then
-    sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  fi
+  LAB_PROBE_LIMIT=$((TIMEOUT + 10)) lab_probe "$out" --timeout "$TIMEOUT" "$@"
 }
 
 expect_rc() { # what, expected
@@ -175,13 +163,13 @@ check_tls_failures() {
   local certs=$W/system-certs
   mkdir -p "$certs" && cp "$LAB_CA_FILE" "$certs/" && openssl rehash "$certs" >/dev/null 2>&1
   r=$W/system-dir.json
-  PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$certs")
+  LAB_PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$certs")
   probe "$r" http "$HTTPS/health" --expect-json status=ok
   jqc "SSL_CERT_DIR with the lab CA: pass, verified" "$r" 'chk("http") | .status == "pass" and .details.tls_verified == true'
   r=$W/system-file.json
-  PROBE_ENV=(SSL_CERT_FILE="$LAB_CA_FILE" SSL_CERT_DIR="$W")
+  LAB_PROBE_ENV=(SSL_CERT_FILE="$LAB_CA_FILE" SSL_CERT_DIR="$W")
   probe "$r" http "$HTTPS/health" --expect-json status=ok
-  PROBE_ENV=()
+  LAB_PROBE_ENV=()
   jqc "SSL_CERT_FILE naming the lab CA: pass, verified" "$r" 'chk("http") | .status == "pass" and .details.tls_verified == true'
 }
 

@@ -19,19 +19,10 @@ RTCPROBE=${RTCPROBE:-$HERE/../../build/rtcprobe}
 TIMEOUT=15
 unset RTCPROBE_TURN_PASSWORD RTCPROBE_TURN_SECRET
 
-probe() {
-  local out=$1 t0
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) on this host
+  local out=$1
   shift
-  t0=$(date +%s%N)
-  set +e
-  timeout --kill-after=2 $((TIMEOUT + 10)) "$RTCPROBE" --format json "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# rtcprobe --format json %s -> exit %d in %d ms\n' "$*" "$RC" "$MS"
-  if [[ -s $out.err ]]; then
-    sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  fi
+  LAB_PROBE_LIMIT=$((TIMEOUT + 10)) lab_probe "$out" "$@"
 }
 
 jqc() { # what, file, expr (chk(ID) available), [jq args]

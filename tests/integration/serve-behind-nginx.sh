@@ -14,16 +14,10 @@ source "$HERE/../lab/lib.sh"
 RTCPROBE=${RTCPROBE:-$HERE/../../build/rtcprobe}
 unset RTCPROBE_TURN_PASSWORD RTCPROBE_TURN_SECRET RTCPROBE_REFLECTOR_SECRET
 
-probe() {
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) on this host
   local out=$1
   shift
-  set +e
-  timeout --kill-after=2 40 "$RTCPROBE" --format json --timeout 20 "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  printf '# rtcprobe --format json %s -> exit %d\n' "$*" "$RC"
-  [[ -s $out.err ]] && sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  return 0
+  LAB_PROBE_LIMIT=40 lab_probe "$out" --timeout 20 "$@"
 }
 
 jqc() {

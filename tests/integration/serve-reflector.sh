@@ -269,15 +269,10 @@ check_hardening() {
   lab_check "the log says it stopped" grep -q "stopped after" "$W/serve.log"
 }
 
-PROBE_ENV=()   # env(1) arguments around the probe
-probe() { # out, args...
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) on this host
   local out=$1
   shift
-  set +e
-  env "${PROBE_ENV[@]}" timeout 40 "$RTCPROBE" --format json --timeout 15 "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  printf '# rtcprobe --format json %s -> exit %d\n' "$*" "$RC"
+  LAB_PROBE_LIMIT=40 lab_probe "$out" --timeout 15 "$@"
 }
 
 check_ice() {
@@ -345,12 +340,12 @@ tls_key = $W/ca/server.key"
   local certs=$W/system-certs
   mkdir -p "$certs" && cp "$W/ca/ca.pem" "$certs/" && openssl rehash "$certs" >/dev/null 2>&1
   r=$W/wss-system.json
-  PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$certs")
+  LAB_PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$certs")
   probe "$r" ice --reflector "$url" --reflector-secret-file "$W/secret"
   jqc "wss, no --ca-file, the lab CA in SSL_CERT_DIR: pass" "$r" 'chk("ice.reflector").status == "pass"'
   r=$W/wss-cafile-only.json
   probe "$r" --ca-file "$W/ca/other-ca.pem" ice --reflector "$url" --reflector-secret-file "$W/secret"
-  PROBE_ENV=()
+  LAB_PROBE_ENV=()
   jqc "wss, --ca-file of another CA: fail, although SSL_CERT_DIR has the right one" "$r" \
     'chk("ice.reflector") | .status == "fail" and (.summary | test("certificate not trusted"))'
   r=$W/wss-untrusted.json

@@ -13,23 +13,10 @@ source "$HERE/../lab/lib.sh"
 RTCPROBE=${RTCPROBE:-$HERE/../../build/rtcprobe}
 TIMEOUT=10
 
-# Run the probe with a hard outer limit so this test can never hang, with
-# PROBE_ENV (env(1) arguments) around it.
-PROBE_ENV=()
-# Sets RC (exit code) and MS (wall time in ms); the report goes to $1.
-probe() {
-  local out=$1 t0
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) on this host
+  local out=$1
   shift
-  t0=$(date +%s%N)
-  set +e
-  env "${PROBE_ENV[@]}" timeout --kill-after=2 $((TIMEOUT + 10)) "$RTCPROBE" --format json "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# rtcprobe --format json %s -> exit %d in %d ms\n' "$*" "$RC" "$MS"
-  if [[ -s $out.err ]]; then
-    sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  fi
+  LAB_PROBE_LIMIT=$((TIMEOUT + 10)) lab_probe "$out" "$@"
 }
 
 expect_rc() { # what, expected
@@ -109,24 +96,24 @@ check_tls() {
   mkdir -p "$certs" && cp "$LAB_CA_FILE" "$certs/lab-ca.pem" && openssl rehash "$certs" >/dev/null 2>&1
   echo "== STUN over TLS, no --ca-file, the lab CA in SSL_CERT_DIR (hashed)"
   r=$W/tls-dir.json
-  PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$certs")
+  LAB_PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$certs")
   probe "$r" --timeout "$TIMEOUT" stun "$uri"
   jqc "SSL_CERT_DIR with the lab CA: pass, verified" "$r" \
     'chk("stun.tls") | .status == "pass" and .details.tls_verified == true'
   r=$W/tls-dir-empty.json
-  PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$W")
+  LAB_PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$W")
   probe "$r" --timeout "$TIMEOUT" stun "$uri"
   jqc "SSL_CERT_DIR without it: fail, unknown_ca" "$r" \
     'chk("stun.tls") | .status == "fail" and .details.tls_error == "unknown_ca"'
   r=$W/tls-file.json
-  PROBE_ENV=(SSL_CERT_FILE="$LAB_CA_FILE" SSL_CERT_DIR="$W")
+  LAB_PROBE_ENV=(SSL_CERT_FILE="$LAB_CA_FILE" SSL_CERT_DIR="$W")
   probe "$r" --timeout "$TIMEOUT" stun "$uri"
   jqc "SSL_CERT_FILE naming the lab CA: pass, verified" "$r" \
     'chk("stun.tls") | .status == "pass" and .details.tls_verified == true'
   r=$W/tls-cafile-only.json
-  PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$certs")
+  LAB_PROBE_ENV=(-u SSL_CERT_FILE SSL_CERT_DIR="$certs")
   probe "$r" --timeout "$TIMEOUT" --ca-file "$LAB_OTHER_CA_FILE" stun "$uri"
-  PROBE_ENV=()
+  LAB_PROBE_ENV=()
   jqc "--ca-file is all that is trusted: the lab CA in SSL_CERT_DIR does not help" "$r" \
     'chk("stun.tls") | .status == "fail" and .details.tls_error == "unknown_ca"'
 }

@@ -24,24 +24,10 @@ TIMEOUT=10
 # Credentials come only from what each case passes.
 unset RTCPROBE_TURN_PASSWORD RTCPROBE_TURN_SECRET
 
-# Run the probe with a hard outer limit so this test can never hang.
-# Sets RC (exit code) and MS (wall time in ms); the report goes to $1.
-# PROBE_ENV (array of NAME=VALUE) is added to the probe's environment.
-PROBE_ENV=()
-probe() {
-  local out=$1 t0
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) on this host
+  local out=$1
   shift
-  t0=$(date +%s%N)
-  set +e
-  env ${PROBE_ENV[@]+"${PROBE_ENV[@]}"} timeout --kill-after=2 $((TIMEOUT + 10)) \
-    "$RTCPROBE" --format json "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# rtcprobe --format json %s -> exit %d in %d ms\n' "$*" "$RC" "$MS"
-  if [[ -s $out.err ]]; then
-    sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  fi
+  LAB_PROBE_LIMIT=$((TIMEOUT + 10)) lab_probe "$out" "$@"
 }
 
 expect_rc() { # what, expected
@@ -185,9 +171,9 @@ check_rest_secret() {
     --arg realm "$LAB_TURN_REALM"
 
   r=$W/rest-env.json
-  PROBE_ENV=("RTCPROBE_TURN_SECRET=$secret")
+  LAB_PROBE_ENV=("RTCPROBE_TURN_SECRET=$secret")
   probe "$r" --timeout "$TIMEOUT" turn "turn:127.0.0.1:$LAB_TURN_PORT?transport=udp"
-  PROBE_ENV=()
+  LAB_PROBE_ENV=()
   expect_rc "RTCPROBE_TURN_SECRET" 0
   jqc "RTCPROBE_TURN_SECRET: turn.udp.allocate and relay.udp pass" "$r" \
     '[chk("turn.udp.allocate"), chk("relay.udp")] | all(.status == "pass")'
@@ -415,12 +401,12 @@ check_no_secret_leaks() {
     shift
     n=$((n + 1))
     set +e
-    env ${PROBE_ENV[@]+"${PROBE_ENV[@]}"} timeout --kill-after=2 $((TIMEOUT + 10)) \
+    env ${LAB_PROBE_ENV[@]+"${LAB_PROBE_ENV[@]}"} timeout --kill-after=2 $((TIMEOUT + 10)) \
       "$RTCPROBE" --verbose --timeout "$TIMEOUT" --ca-file "$LAB_CA_FILE" "$@" >"$d/$n.txt" 2>"$d/$n.err"
-    env ${PROBE_ENV[@]+"${PROBE_ENV[@]}"} timeout --kill-after=2 $((TIMEOUT + 10)) \
+    env ${LAB_PROBE_ENV[@]+"${LAB_PROBE_ENV[@]}"} timeout --kill-after=2 $((TIMEOUT + 10)) \
       "$RTCPROBE" --format json --verbose --timeout "$TIMEOUT" --ca-file "$LAB_CA_FILE" \
       "$@" >"$d/$n.json" 2>>"$d/$n.err"
-    env ${PROBE_ENV[@]+"${PROBE_ENV[@]}"} timeout --kill-after=2 $((TIMEOUT + 10)) \
+    env ${LAB_PROBE_ENV[@]+"${LAB_PROBE_ENV[@]}"} timeout --kill-after=2 $((TIMEOUT + 10)) \
       "$RTCPROBE" --format json --verbose --timeout "$TIMEOUT" --ca-file "$LAB_CA_FILE" --output "$d/$n.out.json" \
       "$@" >>"$d/$n.err" 2>&1
     set -e
@@ -439,16 +425,16 @@ check_no_secret_leaks() {
   run_leak "long-term, wrong password" turn "turn:127.0.0.1:$lt_port" --user "$lt_user" --password-file "$d/wrong-pw"
   lab_jq_check "long-term, wrong password: the JSON run got 401" "$d/$n.json" \
     "$LAB_JQ_DEFS chk(\"turn.udp.allocate\").details.error_code == 401"
-  PROBE_ENV=("RTCPROBE_TURN_PASSWORD=$wrong_pw")
+  LAB_PROBE_ENV=("RTCPROBE_TURN_PASSWORD=$wrong_pw")
   run_leak "long-term, wrong password from the environment" turn "turn:127.0.0.1:$lt_port" --user "$lt_user"
-  PROBE_ENV=()
+  LAB_PROBE_ENV=()
   run_leak "REST, --secret-file" turn "turn:127.0.0.1:$rest_port" --audit --secret-file "$W/leakrest/turn-secret"
   lab_jq_check "REST, --secret-file: the JSON run really allocated (relay.udp pass)" "$d/$n.json" \
     "$LAB_JQ_DEFS chk(\"relay.udp\").status == \"pass\""
   run_leak "REST, wrong secret" turn "turn:127.0.0.1:$rest_port" --secret-file "$d/wrong-secret"
-  PROBE_ENV=("RTCPROBE_TURN_SECRET=$secret")
+  LAB_PROBE_ENV=("RTCPROBE_TURN_SECRET=$secret")
   run_leak "REST, secret from the environment" turn "turn:127.0.0.1:$rest_port"
-  PROBE_ENV=()
+  LAB_PROBE_ENV=()
   run_leak "REST, pasted expired credential" turn "turn:127.0.0.1:$rest_port" --user "$user" --password-file "$d/rest-pw"
   lab_jq_check "REST, pasted expired credential: the JSON run got 401" "$d/$n.json" \
     "$LAB_JQ_DEFS chk(\"turn.udp.allocate\").details.error_code == 401"

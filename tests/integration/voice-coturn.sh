@@ -14,18 +14,10 @@ source "$HERE/../lab/lib.sh"
 RTCPROBE=${RTCPROBE:-$HERE/../../build/rtcprobe}
 unset RTCPROBE_TURN_PASSWORD RTCPROBE_TURN_SECRET
 
-probe() {
-  local out=$1 t0
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) on this host
+  local out=$1
   shift
-  t0=$(date +%s%N)
-  set +e
-  timeout --kill-after=2 40 "$RTCPROBE" --format json "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# rtcprobe --format json %s -> exit %d in %d ms\n' "$*" "$RC" "$MS"
-  [[ -s $out.err ]] && sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  return 0
+  LAB_PROBE_LIMIT=40 lab_probe "$out" "$@"
 }
 
 jqc() {

@@ -27,18 +27,10 @@ jqc() { # what, file, expr, [jq args]
   lab_jq_check "$what" "$file" "$LAB_JQ_DEFS $expr" "$@"
 }
 
-probe() { # out, args...
-  local out=$1 t0
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) on this host
+  local out=$1
   shift
-  t0=$(date +%s%N)
-  set +e
-  timeout --kill-after=2 60 "$RTCPROBE" --format json --timeout 30 "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# rtcprobe --format json %s -> exit %d in %d ms\n' "$*" "$RC" "$MS"
-  [[ -s $out.err ]] && sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  return 0
+  LAB_PROBE_LIMIT=60 lab_probe "$out" --timeout 30 "$@"
 }
 
 # One direction of the direct path impaired by the kernel: $2 = dport

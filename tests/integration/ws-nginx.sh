@@ -22,20 +22,10 @@ for p in node npm nginx openssl curl jq; do
   command -v "$p" >/dev/null || lab_skip "$p not installed"
 done
 
-# Run the probe with a hard outer limit; sets RC and MS, the report goes to $1.
-probe() {
-  local out=$1 t0
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) on this host
+  local out=$1
   shift
-  t0=$(date +%s%N)
-  set +e
-  timeout --kill-after=2 $((TIMEOUT + 10)) "$RTCPROBE" --format json "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# rtcprobe --format json %s -> exit %d in %d ms\n' "$*" "$RC" "$MS"
-  if [[ -s $out.err ]]; then
-    sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  fi
+  LAB_PROBE_LIMIT=$((TIMEOUT + 10)) lab_probe "$out" "$@"
 }
 
 expect_rc() { lab_check "$1: exit code $2 (got $RC)" test "$RC" -eq "$2"; }

@@ -487,6 +487,47 @@ EOF
   }
 }
 
+# ---------------------------------------------------------------- namespaces
+
+# lab_netns_make NS...: as root, create the namespaces (deleted on exit) and
+# check nftables works in them; skip the test (77) where either is missing.
+lab_netns_make() {
+  local ns
+  [[ $(id -u) -eq 0 ]] || lab_skip "needs root for network namespaces"
+  for ns in "$@"; do
+    ip netns add "$ns" 2>/dev/null || lab_skip "ip netns add does not work here"
+    lab_on_exit "ip netns del $ns"
+  done
+  ip netns exec "$ns" nft list tables >/dev/null 2>&1 || lab_skip "nftables unusable in a namespace"
+}
+
+# ---------------------------------------------------------------- the probe
+
+# lab_probe OUT ARGS...: run "$RTCPROBE --format json ARGS" with a hard outer
+# limit, so no test can hang; the report goes to OUT, stderr to OUT.err (its
+# first lines are shown). Sets RC (exit code) and MS (wall time in ms).
+# Settings, as variables: LAB_PROBE_LIMIT (outer limit in s, default 40),
+# LAB_PROBE_NETNS (run inside that namespace), LAB_PROBE_ENV (an array of
+# env(1) arguments, e.g. (-u SSL_CERT_FILE SSL_CERT_DIR=/x)).
+lab_probe() {
+  local out=$1 t0 ns=${LAB_PROBE_NETNS:-}
+  local pre=()
+  shift
+  [[ -n $ns ]] && pre=(ip netns exec "$ns")
+  t0=$(date +%s%N)
+  set +e
+  ${pre[@]+"${pre[@]}"} env ${LAB_PROBE_ENV[@]+"${LAB_PROBE_ENV[@]}"} \
+    timeout --kill-after=2 "${LAB_PROBE_LIMIT:-40}" "$RTCPROBE" --format json "$@" >"$out" 2>"$out.err"
+  RC=$?
+  set -e
+  MS=$((($(date +%s%N) - t0) / 1000000))
+  printf '# %srtcprobe --format json %s -> exit %d in %d ms\n' "${ns:+[$ns] }" "$*" "$RC" "$MS"
+  if [[ -s $out.err ]]; then
+    sed 's/^/#   stderr: /' "$out.err" | head -n 5
+  fi
+  return 0
+}
+
 # ---------------------------------------------------------------- assertions
 
 LAB_FAILS=0

@@ -32,20 +32,10 @@ preflight() {
   ip netns del "rp-icepre-$$"
 }
 
-probe() {
-  local out=$1 t0
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) inside the client namespace
+  local out=$1
   shift
-  t0=$(date +%s%N)
-  set +e
-  ip netns exec "$LAB_NS_CLIENT" timeout --kill-after=2 $((TIMEOUT + 10)) \
-    "$RTCPROBE" --format json "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# [%s] rtcprobe --format json %s -> exit %d in %d ms\n' "$LAB_NS_CLIENT" "$*" "$RC" "$MS"
-  if [[ -s $out.err ]]; then
-    sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  fi
+  LAB_PROBE_NETNS="$LAB_NS_CLIENT" LAB_PROBE_LIMIT=$((TIMEOUT + 10)) lab_probe "$out" "$@"
 }
 
 jqc() { # what, file, expr (chk(ID) available), [jq args]

@@ -27,14 +27,9 @@ SRV_A=198.18.20.2
 SRV_B=198.18.20.3
 
 preflight() {
-  [[ $(id -u) -eq 0 ]] || lab_skip "needs root for network namespaces"
   lab_require ip nft turnserver jq
   [[ -x $RTCPROBE ]] || { echo "RTCPROBE=$RTCPROBE is not an executable" >&2; exit 1; }
-  local ns
-  for ns in "$NS_C" "$NS_R" "$NS_S"; do
-    ip netns add "$ns" 2>/dev/null || lab_skip "ip netns add does not work here"
-    lab_on_exit "ip netns del $ns"
-  done
+  lab_netns_make "$NS_C" "$NS_R" "$NS_S"
 }
 
 make_network() {
@@ -73,19 +68,10 @@ table ip rpnat {
 NFT
 }
 
-probe() {
-  local out=$1 t0
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) inside the client namespace
+  local out=$1
   shift
-  t0=$(date +%s%N)
-  set +e
-  ip netns exec "$NS_C" timeout --kill-after=2 $((TIMEOUT + 10)) \
-    "$RTCPROBE" --format json --timeout "$TIMEOUT" "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# [%s] rtcprobe --format json %s -> exit %d in %d ms\n' "$NS_C" "$*" "$RC" "$MS"
-  [[ -s $out.err ]] && sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  return 0
+  LAB_PROBE_NETNS="$NS_C" LAB_PROBE_LIMIT=$((TIMEOUT + 10)) lab_probe "$out" --timeout "$TIMEOUT" "$@"
 }
 
 nat_is() { # FILE WHAT MAPPING FILTERING STATUS

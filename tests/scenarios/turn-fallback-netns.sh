@@ -33,14 +33,9 @@ CLI4=198.18.0.1
 unset RTCPROBE_TURN_PASSWORD RTCPROBE_TURN_SECRET
 
 preflight() {
-  [[ $(id -u) -eq 0 ]] || lab_skip "needs root for network namespaces"
   lab_require ip nft turnserver turnutils_stunclient jq ss openssl
   [[ -x $RTCPROBE ]] || { echo "RTCPROBE=$RTCPROBE is not an executable" >&2; exit 1; }
-  ip netns add "$NS_C" 2>/dev/null || lab_skip "ip netns add does not work here"
-  lab_on_exit "ip netns del $NS_C"
-  ip netns add "$NS_S" || lab_skip "ip netns add does not work here"
-  lab_on_exit "ip netns del $NS_S"
-  ip netns exec "$NS_S" nft list tables >/dev/null 2>&1 || lab_skip "nftables unusable in a namespace"
+  lab_netns_make "$NS_C" "$NS_S"
 }
 
 make_network() {
@@ -71,22 +66,10 @@ dropped_packets() {
   ip netns exec "$NS_S" nft list chain inet rplab input | awk '/udp dport/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
 }
 
-# Run the probe from the client namespace with a hard outer limit.
-# Sets RC and MS (wall time in ms); the report goes to $1.
-probe() {
-  local out=$1 t0
+probe() { # out, args...: lab_probe (tests/lab/lib.sh) inside the client namespace
+  local out=$1
   shift
-  t0=$(date +%s%N)
-  set +e
-  ip netns exec "$NS_C" timeout --kill-after=2 $((TIMEOUT + 10)) \
-    "$RTCPROBE" --format json "$@" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# [%s] rtcprobe --format json %s -> exit %d in %d ms\n' "$NS_C" "$*" "$RC" "$MS"
-  if [[ -s $out.err ]]; then
-    sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  fi
+  LAB_PROBE_NETNS="$NS_C" LAB_PROBE_LIMIT=$((TIMEOUT + 10)) lab_probe "$out" "$@"
 }
 
 jqc() { # what, file, expr (chk(ID) available), [jq args]

@@ -48,15 +48,10 @@ JITTER_DURATION=20     # s: 1000 jitter updates
 unset RTCPROBE_TURN_PASSWORD RTCPROBE_TURN_SECRET
 
 preflight() {
-  [[ $(id -u) -eq 0 ]] || lab_skip "needs root for network namespaces"
   lab_require ip nft turnserver turnutils_stunclient jq ss openssl awk
   [[ -x $RTCPROBE ]] || { echo "RTCPROBE=$RTCPROBE is not an executable" >&2; exit 1; }
   [[ -x $DELAY_RELAY ]] || { echo "DELAY_RELAY=$DELAY_RELAY is not an executable" >&2; exit 1; }
-  ip netns add "$NS_C" 2>/dev/null || lab_skip "ip netns add does not work here"
-  lab_on_exit "ip netns del $NS_C"
-  ip netns add "$NS_S" || lab_skip "ip netns add does not work here"
-  lab_on_exit "ip netns del $NS_S"
-  ip netns exec "$NS_S" nft list tables >/dev/null 2>&1 || lab_skip "nftables unusable in a namespace"
+  lab_netns_make "$NS_C" "$NS_S"
 }
 
 make_network() {
@@ -72,21 +67,11 @@ make_network() {
 # Run the probe's voice check from the client namespace with an outer limit.
 # Usage: probe OUT DURATION URI. Sets RC and MS (wall time in ms).
 probe() {
-  local out=$1 duration=$2 uri=$3 t0
+  local out=$1 duration=$2 uri=$3
   # Setup (< 10 s budget) + 1 s warm-up + the stream + 1 s drain, with room.
   PROBE_TIMEOUT=$((duration + 15))
-  t0=$(date +%s%N)
-  set +e
-  ip netns exec "$NS_C" timeout --kill-after=2 $((PROBE_TIMEOUT + 10)) \
-    "$RTCPROBE" --format json --timeout "$PROBE_TIMEOUT" voice --duration "$duration" --turn "$uri" \
-    --user "$LAB_TURN_USER" --password-file "$LAB_TURN_PASSWORD_FILE" >"$out" 2>"$out.err"
-  RC=$?
-  set -e
-  MS=$((($(date +%s%N) - t0) / 1000000))
-  printf '# [%s] rtcprobe voice --duration %s --turn %s -> exit %d in %d ms\n' "$NS_C" "$duration" "$uri" "$RC" "$MS"
-  if [[ -s $out.err ]]; then
-    sed 's/^/#   stderr: /' "$out.err" | head -n 5
-  fi
+  LAB_PROBE_NETNS="$NS_C" LAB_PROBE_LIMIT=$((PROBE_TIMEOUT + 10)) lab_probe "$out" --timeout "$PROBE_TIMEOUT" \
+    voice --duration "$duration" --turn "$uri" --user "$LAB_TURN_USER" --password-file "$LAB_TURN_PASSWORD_FILE"
   jq -r '.checks[] | "#   \(.id): \(.status): \(.summary)"' "$out" 2>/dev/null || true
 }
 
