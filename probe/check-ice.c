@@ -425,19 +425,12 @@ static const RpIceAgentCallbacks gather_callbacks = { NULL, on_agent_gathered, N
 /* ---- ice.<t>: two agents to a nominated pair ---- */
 
 static void
-addr_port (char *buf, gsize size, const RpIceCandidate *c)
-{
-  gboolean v6 = strchr (c->addr, ':') != NULL;
-
-  g_snprintf (buf, size, "%s%s%s:%u", v6 ? "[" : "", c->addr, v6 ? "]" : "", c->port);
-}
-
-static void
 pair_report (IceRun *t, const RpIcePairResult *res)
 {
   RpCheckResult *r = rp_check_get_result (t->check);
   const char *tw = rp_transport_words (t->target.transport);
-  char local[96], remote[96];
+  g_autofree char *local = NULL;
+  g_autofree char *remote = NULL;
 
   rp_check_result_detail_str (r, "relay_transport", rp_transport_to_string (t->target.transport));
   rp_check_result_detail_str (r, "ice_state", rp_ice_state_to_string (res->state_a));
@@ -475,11 +468,11 @@ pair_report (IceRun *t, const RpIcePairResult *res)
     g_autofree char *p = rp_ice_candidate_describe (&res->remote);
     rp_check_result_detail_str (r, "local_type", rp_ice_cand_type_to_string (res->local.type));
     rp_check_result_detail_str (r, "local_transport", rp_ice_cand_transport_to_string (res->local.transport));
-    addr_port (local, sizeof local, &res->local);
+    local = rp_host_port_to_string (res->local.addr, res->local.port);
     rp_check_result_detail_str (r, "local_address", local);
     rp_check_result_detail_str (r, "remote_type", rp_ice_cand_type_to_string (res->remote.type));
     rp_check_result_detail_str (r, "remote_transport", rp_ice_cand_transport_to_string (res->remote.transport));
-    addr_port (remote, sizeof remote, &res->remote);
+    remote = rp_host_port_to_string (res->remote.addr, res->remote.port);
     rp_check_result_detail_str (r, "remote_address", remote);
     g_autofree char *sel = g_strdup_printf ("%s <-> %s", l, p);
     rp_check_result_detail_str (r, "selected_pair", sel);
@@ -497,8 +490,8 @@ pair_report (IceRun *t, const RpIcePairResult *res)
   rp_check_result_metric (r, "rtt_min_ms", res->rtt_min_ms);
   rp_check_result_metric (r, "rtt_max_ms", res->rtt_max_ms);
   rp_check_result_set (r, RP_STATUS_PASS, "connected through TURN over %s in %.3f ms: %s %s <-> %s %s, RTT %.3f ms (%u/%u back)",
-                       tw, res->connect_us / 1000.0, rp_ice_cand_type_to_string (res->local.type), local,
-                       rp_ice_cand_type_to_string (res->remote.type), remote, res->rtt_median_ms, res->received, res->sent);
+                       tw, res->connect_us / 1000.0, rp_ice_cand_type_to_string (res->local.type), local != NULL ? local : "?",
+                       rp_ice_cand_type_to_string (res->remote.type), remote != NULL ? remote : "?", res->rtt_median_ms, res->received, res->sent);
 }
 
 static void

@@ -427,9 +427,7 @@ on_ws_failed (RpWsConn *conn, gpointer data)
   RpReflectorClient *c = data;
   const RpWsInfo *i = rp_ws_conn_get_info (conn);
   RpCheckResult *r = rp_check_get_result (c->check);
-  const char *ip = c->reflector_ip != NULL ? c->reflector_ip : c->host;
-  gboolean v6 = strchr (ip, ':') != NULL;
-  g_autofree char *server = g_strdup_printf ("%s%s%s:%u", v6 ? "[" : "", ip, v6 ? "]" : "", c->port);
+  g_autofree char *server = rp_host_port_to_string (c->reflector_ip != NULL ? c->reflector_ip : c->host, c->port);
   g_autofree char *summary = NULL, *hint = NULL;
 
   if (rp_check_is_finished (c->check) || c->failed)

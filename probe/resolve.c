@@ -94,7 +94,13 @@ rp_address_port_to_string (GInetAddress *address, guint16 port)
 {
   g_autofree char *ip = g_inet_address_to_string (address);
 
-  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
-    return g_strdup_printf ("[%s]:%u", ip, port);
-  return g_strdup_printf ("%s:%u", ip, port);
+  return rp_host_port_to_string (ip, port);
+}
+
+char *
+rp_host_port_to_string (const char *host, guint16 port)
+{
+  gboolean v6 = strchr (host, ':') != NULL;
+
+  return g_strdup_printf ("%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }

@@ -18,5 +18,7 @@ GList *rp_resolve_finish (GAsyncResult *result, GError **error);
 char *rp_resolve_hint (const char *host, RpFamily family, const GError *error);
 /* "192.0.2.1:3478" or "[2001:db8::1]:3478" */
 char *rp_address_port_to_string (GInetAddress *address, guint16 port);
+/* The same for a numeric address (or a name) given as text. */
+char *rp_host_port_to_string (const char *host, guint16 port);
 
 G_END_DECLS
