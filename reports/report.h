@@ -5,7 +5,7 @@
 
 #include <glib.h>
 
-#include "probe/result.h"
+#include "common/result.h"
 
 G_BEGIN_DECLS
 

@@ -5,7 +5,7 @@
  * length field always counts the padded attributes written so far.
  * MESSAGE-INTEGRITY, MESSAGE-INTEGRITY-SHA256 and FINGERPRINT are added by
  * stun-integrity.c on top of the same primitives. */
-#include "stun-message.h"
+#include "stun/stun-message.h"
 
 #include <string.h>
 #include <sys/socket.h>

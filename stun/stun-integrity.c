@@ -5,7 +5,7 @@
  * CRC is a small table-driven implementation of the ISO-HDLC CRC-32 that
  * FINGERPRINT uses. Adding and checking share the same digest code so they
  * cannot disagree about which bytes are covered. */
-#include "stun-message.h"
+#include "stun/stun-message.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>

@@ -4,7 +4,7 @@
  * caller's buffer; accessors decode one attribute on demand and never trust a
  * length they have not checked. Stream framing of STUN and ChannelData
  * (RFC 8656 12.5) lives here too because it reads the same header bytes. */
-#include "stun-message.h"
+#include "stun/stun-message.h"
 
 #include <arpa/inet.h>
 #include <string.h>

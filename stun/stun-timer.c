@@ -4,7 +4,7 @@
  * rp_stun_timer_next_us() to learn whether to send again or give up. With the
  * defaults the sends happen at 0, 500, 1500, 3500, 7500, 15500 and 31500 ms
  * and the transaction times out at 39500 ms, the example of 6.2.1. */
-#include "stun-timer.h"
+#include "stun/stun-timer.h"
 
 /* Bounds that keep every product below in gint64 range whatever the caller
  * passes: 2^31 * 60 s and G_MAXUINT * 60 s are both far below 2^63 us. */

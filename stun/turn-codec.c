@@ -5,7 +5,7 @@
  * rules of RFC 8489 apply unchanged; this file only knows the value layouts.
  * Getters refuse a value whose length is not the one the RFC defines rather
  * than guess at it. Sans-I/O like the rest of the codec. */
-#include "turn-codec.h"
+#include "stun/turn-codec.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>

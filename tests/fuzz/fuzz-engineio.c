@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "probe/engineio.h"
+#include "probe/net/engineio.h"
 
 static void
 check_utf8 (const char *s)

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "probe/http-policy.h"
+#include "probe/net/http-policy.h"
 
 static void
 check_words (const RpCheckResult *r)

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rtc/ice-candidate.h"
+#include "rtc/ice/ice-candidate.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

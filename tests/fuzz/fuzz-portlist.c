@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "probe/portlist.h"
+#include "probe/core/portlist.h"
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)

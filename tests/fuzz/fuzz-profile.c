@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "probe/profile.h"
+#include "probe/core/profile.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

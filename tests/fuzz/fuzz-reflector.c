@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "probe/reflector-auth.h"
-#include "probe/reflector-proto.h"
+#include "reflector/protocol/reflector-auth.h"
+#include "reflector/protocol/reflector-proto.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "probe/serve-config.h"
+#include "reflector/serve-config.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rtc/stamp.h"
-#include "rtc/stats.h"
+#include "rtc/voice/stamp.h"
+#include "rtc/voice/stats.h"
 
 static void
 require (gboolean ok)

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "probe/target.h"
+#include "probe/core/target.h"
 
 static void
 check_same (const RpTarget *a, const RpTarget *b)

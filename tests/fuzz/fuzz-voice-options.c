@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "probe/voice-checks.h"
-#include "rtc/stamp.h"
+#include "probe/checks/checks-voice.h"
+#include "rtc/voice/stamp.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

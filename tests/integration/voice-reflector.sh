@@ -55,7 +55,7 @@ EOF
   dropped=$(ip netns exec "$ns" nft -j list table inet rpvoice | jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add')
   printf '# in %s, 20 %% of udp %s %s dropped (%s packets): voice --reflector --duration 2 -> exit %d\n' \
     "$ns" "$dir" "$UDP_PORT" "$dropped" "$RC"
-  # Packets lost after the last answer cannot be attributed (rtc/stats.c):
+  # Packets lost after the last answer cannot be attributed (rtc/voice/stats.c):
   # five in a row at the end happen once in 3000 runs.
   if [[ $dir == dport ]]; then
     jqc "forward drops: loss_pct_fwd > 0 and the loss but for an unattributed tail, loss_pct_bwd 0" "$r" \

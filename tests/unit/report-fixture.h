@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "probe/result.h"
+#include "common/result.h"
 
 static inline RpReport *
 fixture_report (void)

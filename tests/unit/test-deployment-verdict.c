@@ -4,7 +4,7 @@
  * and the check kinds' groups. */
 #include <string.h>
 
-#include "probe/check-deployment.h"
+#include "probe/checks/check-deployment.h"
 
 static RpCheckResult *
 add (GPtrArray *checks, const char *id, const char *kind, const char *target, RpStatus status, const char *summary)

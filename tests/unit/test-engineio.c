@@ -4,7 +4,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "probe/engineio.h"
+#include "probe/net/engineio.h"
 
 #define S(x) x, strlen (x)
 

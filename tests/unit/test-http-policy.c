@@ -8,8 +8,8 @@
 #include <openssl/x509_vfy.h>
 #include <string.h>
 
-#include "probe/http-policy.h"
-#include "probe/http-tls.h"
+#include "probe/net/http-policy.h"
+#include "probe/net/http-tls.h"
 
 /* ------------------------------------------------------------ HSTS */
 

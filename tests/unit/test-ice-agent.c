@@ -6,8 +6,8 @@
 #include <glib.h>
 #include <gio/gio.h>
 
-#include "rtc/ice-agent.h"
-#include "rtc/ice-pair.h"
+#include "rtc/ice/ice-agent.h"
+#include "rtc/ice/ice-pair.h"
 
 typedef struct {
   GMainContext *ctx;

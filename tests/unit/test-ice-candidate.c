@@ -4,8 +4,8 @@
 #include <glib.h>
 #include <gio/gio.h>
 
-#include "rtc/ice-candidate.h"
-#include "rtc/ice-pair.h"
+#include "rtc/ice/ice-candidate.h"
+#include "rtc/ice/ice-pair.h"
 
 static RpIceCandidate
 cand (RpIceCandType type, RpIceCandTransport tr, const char *addr, guint16 port, const char *raddr, guint16 rport)

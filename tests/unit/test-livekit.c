@@ -4,7 +4,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "probe/livekit.h"
+#include "probe/checks/check-livekit.h"
 
 static guchar *
 b64url_decode (const char *s, gsize *len)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "probe/output.h"
+#include "probe/cli/output.h"
 
 typedef struct {
   char *dir;

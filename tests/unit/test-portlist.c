@@ -3,7 +3,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "probe/portlist.h"
+#include "probe/core/portlist.h"
 
 /* Expected lists are written back as "PORT/PROTO" joined with ','. */
 static char *

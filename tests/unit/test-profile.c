@@ -7,9 +7,9 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-#include "probe/portlist.h"
-#include "probe/profile.h"
-#include "probe/target.h"
+#include "probe/core/portlist.h"
+#include "probe/core/profile.h"
+#include "probe/core/target.h"
 
 /* Writes text to a fresh profile file; returns its path. */
 static char *
@@ -107,7 +107,7 @@ test_bad_domain (void)
 static void
 test_example_profile (void)
 {
-  g_autofree char *path = g_build_filename (RP_TEST_DATA, "..", "..", "profiles", "example.ini", NULL);
+  g_autofree char *path = g_build_filename (RP_TEST_DATA, "..", "..", "examples", "profile.ini", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (RpProfile) p = rp_profile_load (path, &error);
 

@@ -1,12 +1,12 @@
-/* Reflector tokens and signed STAMP packets (probe/reflector-auth.h), and
- * the protocol messages that carry them (probe/reflector-proto.h). The
+/* Reflector tokens and signed STAMP packets (reflector/protocol/reflector-auth.h), and
+ * the protocol messages that carry them (reflector/protocol/reflector-proto.h). The
  * token's expected value is computed here with OpenSSL directly, not with
  * the code under test. */
 #include <openssl/hmac.h>
 #include <string.h>
 
-#include "probe/reflector-auth.h"
-#include "probe/reflector-proto.h"
+#include "reflector/protocol/reflector-auth.h"
+#include "reflector/protocol/reflector-proto.h"
 
 static const char secret[] = "0123456789abcdef-lab-secret";
 #define NOW 1700000000

@@ -1,6 +1,6 @@
 /* Token buckets and the bounded LRU table of sources
- * (probe/reflector-limits.h), with time passed in: no sleeping. */
-#include "probe/reflector-limits.h"
+ * (reflector/protocol/reflector-limits.h), with time passed in: no sleeping. */
+#include "reflector/protocol/reflector-limits.h"
 
 static const guint8 a1[4] = { 192, 0, 2, 1 }, a2[4] = { 192, 0, 2, 2 }, a3[4] = { 192, 0, 2, 3 };
 

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "probe/result.h"
+#include "common/result.h"
 #include "reports/fields.h"
 #include "reports/html-chart.h"
 #include "reports/report.h"

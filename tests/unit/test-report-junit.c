@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "probe/result.h"
+#include "common/result.h"
 #include "reports/fields.h"
 #include "reports/report.h"
 #include "markup-tree.h"

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "probe/result.h"
+#include "common/result.h"
 #include "reports/report.h"
 #include "report-fixture.h"
 

@@ -2,7 +2,7 @@
  * metrics and details keeping insertion order and being replaced in place,
  * report bookkeeping (tool name and version, UTC start, counts) and the exit
  * code rule of DESIGN.md (0 no fail, 1 a fail, strict: or a warn). */
-#include "probe/result.h"
+#include "common/result.h"
 
 #include "rp-config.h"
 

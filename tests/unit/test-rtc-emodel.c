@@ -13,7 +13,7 @@
  * or overlaps, and more loss, burstiness or delay never raises MOS. */
 #include <glib.h>
 
-#include "rtc/emodel.h"
+#include "rtc/voice/emodel.h"
 
 static void
 test_mos_from_r (void)

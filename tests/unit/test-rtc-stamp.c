@@ -5,7 +5,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "rtc/stamp.h"
+#include "rtc/voice/stamp.h"
 
 /* seq 0x01020304, T1 = 1.5 s, Error Estimate 0x0C01, SSID 0, 30 MBZ */
 static const guint8 sender_44[RP_STAMP_BASE_LEN] = {

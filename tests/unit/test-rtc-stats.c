@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rtc/stats.h"
+#include "rtc/voice/stats.h"
 
 #define MS 1000
 #define CLOCK_OFFSET_US G_GINT64_CONSTANT (987654321)   /* reflector clock - ours */

@@ -9,7 +9,7 @@
  *   RTT 300, no loss      -> Ta 236.5, Idd 7.2562, Id 12.3229, R 81.0324, MOS 4.0624 */
 #include <glib.h>
 
-#include "rtc/verdict.h"
+#include "rtc/voice/verdict.h"
 
 static RpVoiceSummary *
 clean_summary (void)

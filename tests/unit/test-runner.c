@@ -9,7 +9,7 @@
  * make them flaky; what they prove is "at the deadline, not never". */
 #include <gio/gio.h>
 
-#include "probe/runner.h"
+#include "probe/core/runner.h"
 
 #define MS G_GINT64_CONSTANT (1000)
 #define SLACK_US (300 * MS)

@@ -15,8 +15,8 @@
 
 #include <stdlib.h>
 
-#include "stun/stun-client.h"
-#include "stun/stun-tls.h"
+#include "stun/client/stun-client.h"
+#include "common/tls-client.h"
 #include "tests/unit/stun-peers.h"
 
 /* Generous bound for anything that should take a few milliseconds. */

@@ -5,7 +5,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "probe/target.h"
+#include "probe/core/target.h"
 
 typedef struct {
   const char *in;

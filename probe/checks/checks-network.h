@@ -1,0 +1,37 @@
+/* The checks the commands put on the runner. Each adds one or more checks
+ * (and may add more as results come in: a resolved name adds its port
+ * checks). */
+#pragma once
+
+#include "probe/core/options.h"
+#include "probe/core/portlist.h"
+#include "probe/core/runner.h"
+#include "probe/core/target.h"
+
+G_BEGIN_DECLS
+
+/* Called once the name resolved (addresses: GInetAddress list, borrowed). */
+typedef void (*RpResolvedFunc) (RpRunner *runner, GList *addresses, gpointer user_data);
+
+/* A `dns` check for host, unless it is a literal; on success calls func. */
+void rp_check_dns_add (RpRunner *runner, const RpProbeOptions *options, const char *host,
+                       RpResolvedFunc func, gpointer user_data, GDestroyNotify destroy);
+
+/* `ports HOST`: dns, then one `port` check per address and port. */
+void rp_check_ports_add (RpRunner *runner, const RpProbeOptions *options, const char *host,
+                         GArray *ports);
+
+/* `stun URI`: one `stun.<transport>` check per target, and for UDP a `nat`
+ * check (RFC 5780) when the server offers OTHER-ADDRESS. ids_unique: FALSE
+ * when several targets share a transport (ids then carry host:port). */
+void rp_check_stun_add (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target,
+                        gboolean ids_unique);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* `nat`: RFC 5780 mapping and filtering behaviour through the server at
+ * primary, whose OTHER-ADDRESS is other (NULL: a skip saying why). */
+void rp_check_nat_add (RpRunner *runner, const RpProbeOptions *options, const char *id,
+                       const char *target, GInetSocketAddress *primary, GInetSocketAddress *other);
+G_END_DECLS

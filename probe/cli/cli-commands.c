@@ -1,0 +1,573 @@
+/* The commands: each one's options and how it turns its arguments into
+ * checks on the runner. Usage errors are a GError and EXIT_USAGE; nothing
+ * here touches the network before the runner starts. */
+#include <string.h>
+
+#include "probe/checks/check-deployment.h"
+#include "probe/checks/checks-network.h"
+#include "probe/cli/cli-private.h"
+#include "probe/core/credentials.h"
+#include "probe/checks/checks-ice.h"
+#include "probe/checks/checks-reflector.h"
+#include "reflector/serve.h"
+#include "probe/checks/checks-turn.h"
+#include "probe/checks/checks-voice.h"
+#include "probe/checks/checks-web.h"
+
+#define opts rp_cli_opts
+
+static GOptionEntry ports_entries[] = {
+  { "ports", 'p', 0, G_OPTION_ARG_STRING, &opts.ports,
+    "Ports to probe, e.g. 80/tcp,3478/udp,50000-50010/udp (default: the runbook's " RP_PORTLIST_DEFAULT ")", "LIST" },
+  { NULL }
+};
+
+static GOptionEntry turn_entries[] = {
+  { "user", 'u', 0, G_OPTION_ARG_STRING, &opts.user, "TURN user name (with REST credentials: the name part)", "USER" },
+  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
+    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD); never on the command line", "FILE" },
+  { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.secret_file,
+    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET) and make TURN REST credentials", "FILE" },
+  { "rest-ttl", 0, 0, G_OPTION_ARG_INT, &opts.rest_ttl, "Lifetime of the REST credentials made from the secret (default 3600 s)", "S" },
+  { "all-transports", 'a', 0, G_OPTION_ARG_NONE, &opts.all_transports,
+    "Also test turns: on 5349 and 443 for every host given", NULL },
+  { "audit", 0, 0, G_OPTION_ARG_NONE, &opts.audit,
+    "Check the server refuses relaying into loopback, private, link-local and metadata addresses, and allocations without credentials", NULL },
+  { NULL }
+};
+
+static GOptionEntry http_entries[] = {
+  { "expect-json", 'j', 0, G_OPTION_ARG_STRING_ARRAY, &opts.expect_json,
+    "The body is JSON and KEY (dotted path) has VALUE, e.g. status=ok (repeatable)", "KEY=VALUE" },
+  { "origin", 0, 0, G_OPTION_ARG_STRING, &opts.origin,
+    "Check CORS: this origin is allowed and a foreign one is not", "URL" },
+  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opts.headers, "Add a request header (repeatable)", "'K: V'" },
+  { NULL }
+};
+
+static GOptionEntry ws_entries[] = {
+  { "hold", 0, 0, G_OPTION_ARG_DOUBLE, &opts.hold_s,
+    "Keep the connection idle for S seconds and report whether and why it was closed", "S" },
+  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opts.headers, "Add a header to the upgrade request (repeatable)", "'K: V'" },
+  { "engineio", 0, 0, G_OPTION_ARG_NONE, &opts.engineio,
+    "Speak Engine.IO v4 / Socket.IO (automatic when the path contains /socket.io/)", NULL },
+  { "livekit", 0, 0, G_OPTION_ARG_NONE, &opts.livekit,
+    "The URL is LiveKit signalling: probe /, /rtc/validate and the /rtc upgrade", NULL },
+  { "livekit-key", 0, 0, G_OPTION_ARG_STRING, &opts.livekit_key, "LiveKit API key: sign a token and expect /rtc/validate to accept it", "KEY" },
+  { "livekit-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.livekit_secret_file,
+    "Read the LiveKit API secret from FILE (or set RTCPROBE_LIVEKIT_SECRET)", "FILE" },
+  { NULL }
+};
+
+static GOptionEntry ice_entries[] = {
+  { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_turn,
+    "TURN server URI (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]", "URI" },
+  { "stun", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_stun, "STUN server URI for server-reflexive candidates (repeatable)", "URI" },
+  { "relay-only", 0, 0, G_OPTION_ARG_NONE, &opts.relay_only,
+    "Use relay candidates only: the path a user behind a strict firewall gets", NULL },
+  { "reflector", 0, 0, G_OPTION_ARG_STRING, &opts.reflector,
+    "ICE with an `rtcprobe serve` reflector at this ws:// or wss:// URL instead of two local agents", "URL" },
+  { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.reflector_secret_file,
+    "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else --secret-file's)", "FILE" },
+  { "reflector-name", 0, 0, G_OPTION_ARG_STRING, &opts.reflector_name,
+    "The client name in the reflector token (default rtcprobe)", "NAME" },
+  { "user", 'u', 0, G_OPTION_ARG_STRING, &opts.user, "TURN user name (with REST credentials: the name part)", "USER" },
+  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
+    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD)", "FILE" },
+  { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.secret_file,
+    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET)", "FILE" },
+  { "rest-ttl", 0, 0, G_OPTION_ARG_INT, &opts.rest_ttl, "Lifetime of REST credentials made from the secret (default 3600 s)", "S" },
+  { NULL }
+};
+
+static GOptionEntry serve_entries[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opts.serve_config,
+    "The reflector's INI file (listen addresses, secret, TURN servers, limits)", "FILE" },
+  { NULL }
+};
+
+static GOptionEntry voice_entries[] = {
+  { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_turn,
+    "TURN server URI to send the voice stream through (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]", "URI" },
+  { "reflector", 0, 0, G_OPTION_ARG_STRING, &opts.reflector,
+    "Stream to an `rtcprobe serve` reflector at this ws:// or wss:// URL: its direct UDP port and over ICE (--turn: for gathering)", "URL" },
+  { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.reflector_secret_file,
+    "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else --secret-file's)", "FILE" },
+  { "relay-only", 0, 0, G_OPTION_ARG_NONE, &opts.relay_only,
+    "With --reflector: ICE over relay candidates only, the path a user behind a strict firewall gets", NULL },
+  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &opts.duration_s, "Seconds of measured stream (default 10)", "S" },
+  { "codec", 'c', 0, G_OPTION_ARG_STRING, &opts.codec,
+    "Packet shape and E-model profile: opus (default, 102 bytes every 20 ms), g711 (172 bytes), or SIZE@MS", "CODEC" },
+  { "threshold", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.thresholds,
+    "Override a verdict threshold (repeatable): warn_mos=4.0 warn_rtt_p95_ms=300 warn_jitter_ms=30 warn_loss_pct=1 "
+    "fail_mos=3.1 fail_loss_pct=5", "NAME=VALUE" },
+  { "user", 'u', 0, G_OPTION_ARG_STRING, &opts.user, "TURN user name (with REST credentials: the name part)", "USER" },
+  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
+    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD)", "FILE" },
+  { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.secret_file,
+    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET)", "FILE" },
+  { "rest-ttl", 0, 0, G_OPTION_ARG_INT, &opts.rest_ttl, "Lifetime of REST credentials made from the secret (default 3600 s)", "S" },
+  { NULL }
+};
+
+static int
+cmd_ports (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GArray) ports = NULL;
+
+  if (argc != 2) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 argc < 2 ? "ports: give one HOST" : "ports: give one HOST (got %d arguments)", argc - 1);
+    return EXIT_USAGE;
+  }
+  ports = rp_portlist_parse (opts.ports != NULL ? opts.ports : RP_PORTLIST_DEFAULT, error);
+  if (ports == NULL)
+    return EXIT_USAGE;
+  if (!g_hostname_is_ip_address (argv[1])) {
+    /* Reuse the URI parser's host validation for names. */
+    g_autofree char *uri = g_strdup_printf ("stun:%s", argv[1]);
+    g_autoptr (RpTarget) t = rp_target_parse (uri, NULL);
+    if (t == NULL || t->port_explicit) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "ports: '%s' is not a host name or IP address", argv[1]);
+      return EXIT_USAGE;
+    }
+  }
+  rp_check_ports_add (runner, po, argv[1], ports);
+  return 0;
+}
+
+static int
+cmd_stun (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+  guint per_transport[3] = { 0, 0, 0 };
+
+  if (argc < 2) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "stun: give at least one URI (stun:host[:port], stuns:host[:port])");
+    return EXIT_USAGE;
+  }
+  for (int i = 1; i < argc; i++) {
+    RpTarget *t = rp_target_parse (argv[i], error);
+    if (t == NULL)
+      return EXIT_USAGE;
+    if (t->scheme != RP_SCHEME_STUN && t->scheme != RP_SCHEME_STUNS && t->scheme != RP_SCHEME_TURN
+        && t->scheme != RP_SCHEME_TURNS) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "stun: '%s' is not a stun:, stuns:, turn: or turns: URI", argv[i]);
+      rp_target_free (t);
+      return EXIT_USAGE;
+    }
+    per_transport[t->transport]++;
+    g_ptr_array_add (targets, t);
+  }
+  for (guint i = 0; i < targets->len; i++) {
+    RpTarget *t = g_ptr_array_index (targets, i);
+    rp_check_stun_add (runner, po, t, per_transport[t->transport] == 1);
+  }
+  return 0;
+}
+
+static gboolean
+same_target (const RpTarget *a, const RpTarget *b)
+{
+  return a->transport == b->transport && a->port == b->port && g_ascii_strcasecmp (a->host, b->host) == 0;
+}
+
+static void
+add_unique (GPtrArray *targets, RpTarget *t)
+{
+  for (guint i = 0; i < targets->len; i++)
+    if (same_target (g_ptr_array_index (targets, i), t)) {
+      rp_target_free (t);
+      return;
+    }
+  g_ptr_array_add (targets, t);
+}
+
+/* A bare turn:host means UDP and TCP (RFC 7065 leaves the choice to the
+ * client; WebRTC clients try both); --all-transports adds TLS on 5349 and 443. */
+static RpTarget *
+variant (const RpTarget *t, RpScheme scheme, RpTransport transport, guint16 port)
+{
+  g_autofree char *host = t->host_is_ip && strchr (t->host, ':') ? g_strdup_printf ("[%s]", t->host) : g_strdup (t->host);
+  g_autofree char *uri = scheme == RP_SCHEME_TURNS
+                           ? g_strdup_printf ("turns:%s:%u", host, port)
+                           : g_strdup_printf ("turn:%s:%u?transport=%s", host, port, transport == RP_TRANSPORT_TCP ? "tcp" : "udp");
+  return rp_target_parse (uri, NULL);
+}
+
+static int
+cmd_turn (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+  g_autoptr (RpTurnPlan) plan = NULL;
+  RpTurnCreds creds;
+  guint per_transport[3] = { 0, 0, 0 };
+
+  if (argc < 2) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "turn: give at least one URI (turn:host[:port][?transport=udp|tcp], turns:host[:port])");
+    return EXIT_USAGE;
+  }
+  if (opts.rest_ttl < -86400 * 365 || opts.rest_ttl > 86400 * 365) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--rest-ttl must be within a year");
+    return EXIT_USAGE;
+  }
+  for (int i = 1; i < argc; i++) {
+    g_autoptr (RpTarget) t = rp_target_parse (argv[i], error);
+    if (t == NULL)
+      return EXIT_USAGE;
+    if (t->scheme != RP_SCHEME_TURN && t->scheme != RP_SCHEME_TURNS) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "turn: '%s' is not a turn: or turns: URI", argv[i]);
+      return EXIT_USAGE;
+    }
+    if (t->scheme == RP_SCHEME_TURN && !t->transport_explicit) {
+      add_unique (targets, variant (t, RP_SCHEME_TURN, RP_TRANSPORT_UDP, t->port));
+      add_unique (targets, variant (t, RP_SCHEME_TURN, RP_TRANSPORT_TCP, t->port));
+    } else {
+      add_unique (targets, g_steal_pointer (&t));
+    }
+  }
+  if (opts.all_transports) {
+    guint n = targets->len;
+    for (guint i = 0; i < n; i++) {
+      const RpTarget *t = g_ptr_array_index (targets, i);
+      add_unique (targets, variant (t, RP_SCHEME_TURNS, RP_TRANSPORT_TLS, 5349));
+      add_unique (targets, variant (t, RP_SCHEME_TURNS, RP_TRANSPORT_TLS, 443));
+    }
+  }
+  if (!rp_turn_creds_load (&creds, opts.user, opts.password_file, opts.secret_file, opts.rest_ttl, error))
+    return EXIT_USAGE;
+  plan = rp_turn_plan_new (&creds);
+  for (guint i = 0; i < targets->len; i++)
+    per_transport[((RpTarget *) g_ptr_array_index (targets, i))->transport]++;
+  for (guint i = 0; i < targets->len; i++) {
+    const RpTarget *t = g_ptr_array_index (targets, i);
+    rp_check_turn_add (runner, po, plan, t, per_transport[t->transport] == 1);
+  }
+  if (targets->len > 1)
+    rp_turn_plan_add_verdict (plan, runner, po->timeout_us);
+  if (opts.audit)
+    rp_check_turn_audit_add (runner, po, plan, targets);
+  return 0;
+}
+
+/* Parses each argument as a URL of the given schemes. */
+static GPtrArray *
+parse_urls (const char *cmd, int argc, char **argv, RpScheme a, RpScheme b, GError **error)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+
+  if (argc < 2) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "%s: give at least one %s:// or %s:// URL", cmd,
+                 rp_scheme_to_string (a), rp_scheme_to_string (b));
+    return NULL;
+  }
+  for (int i = 1; i < argc; i++) {
+    RpTarget *t = rp_target_parse (argv[i], error);
+    if (t == NULL)
+      return NULL;
+    g_ptr_array_add (targets, t);
+    if (t->scheme != a && t->scheme != b) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: '%s' is not a %s:// or %s:// URL", cmd, argv[i],
+                   rp_scheme_to_string (a), rp_scheme_to_string (b));
+      return NULL;
+    }
+  }
+  return g_steal_pointer (&targets);
+}
+
+static gboolean
+check_headers (char **headers, GError **error)
+{
+  for (guint i = 0; headers != NULL && headers[i] != NULL; i++) {
+    const char *colon = strchr (headers[i], ':');
+    if (colon == NULL || colon == headers[i] || strpbrk (headers[i], "\r\n") != NULL) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--header '%s': write it as 'Name: value' on one line",
+                   headers[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static int
+cmd_http (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) targets = parse_urls ("http", argc, argv, RP_SCHEME_HTTPS, RP_SCHEME_HTTP, error);
+  RpHttpOptions ho = { opts.expect_json, opts.origin, opts.headers };
+
+  if (targets == NULL || !check_headers (opts.headers, error))
+    return EXIT_USAGE;
+  for (guint i = 0; opts.expect_json != NULL && opts.expect_json[i] != NULL; i++) {
+    const char *eq = strchr (opts.expect_json[i], '=');
+    if (eq == NULL || eq == opts.expect_json[i]) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--expect-json '%s': write KEY=VALUE, e.g. status=ok",
+                   opts.expect_json[i]);
+      return EXIT_USAGE;
+    }
+  }
+  if (opts.origin != NULL) {
+    g_autoptr (RpTarget) o = rp_target_parse (opts.origin, NULL);
+    if (o == NULL || (o->scheme != RP_SCHEME_HTTPS && o->scheme != RP_SCHEME_HTTP)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--origin '%s': give the app's origin, e.g. https://app.example.org",
+                   opts.origin);
+      return EXIT_USAGE;
+    }
+  }
+  for (guint i = 0; i < targets->len; i++)
+    rp_check_http_add (runner, po, g_ptr_array_index (targets, i), &ho, targets->len > 1 ? i + 1 : 0);
+  return 0;
+}
+
+static int
+cmd_ws (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) targets = parse_urls ("ws", argc, argv, RP_SCHEME_WSS, RP_SCHEME_WS, error);
+  RpWsOptions wo = { opts.hold_s, opts.headers, opts.engineio, opts.livekit, opts.livekit_key, opts.livekit_secret_file };
+
+  if (targets == NULL || !check_headers (opts.headers, error))
+    return EXIT_USAGE;
+  if (opts.hold_s < 0 || opts.hold_s > 3600) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--hold must be between 0 and 3600 seconds");
+    return EXIT_USAGE;
+  }
+  if (opts.livekit_key != NULL && !opts.livekit)
+    wo.livekit = TRUE;
+  if (opts.livekit_key != NULL) {
+    /* A key without its secret can prove nothing: say so before any traffic. */
+    if (opts.livekit_secret_file != NULL) {
+      g_autoptr (RpSecret) secret = rp_read_secret_file (opts.livekit_secret_file, error);
+      if (secret == NULL) {
+        g_prefix_error (error, "--livekit-secret-file: ");
+        return EXIT_USAGE;
+      }
+    } else if (g_getenv ("RTCPROBE_LIVEKIT_SECRET") == NULL || *g_getenv ("RTCPROBE_LIVEKIT_SECRET") == '\0') {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "--livekit-key needs --livekit-secret-file (or RTCPROBE_LIVEKIT_SECRET)");
+      return EXIT_USAGE;
+    }
+  }
+  for (guint i = 0; i < targets->len; i++)
+    rp_check_ws_add (runner, po, g_ptr_array_index (targets, i), &wo, targets->len > 1 ? i + 1 : 0);
+  return 0;
+}
+
+static gboolean parse_turn_option (GPtrArray *out, GError **error);
+
+/* --reflector for ice and voice: the URL, the shared secret, and the
+ * options both commands hand to the reflector client. */
+static gboolean
+reflector_options (GPtrArray *turn, GPtrArray *stun, RpTarget **url, RpSecret **secret, RpIceReflectorOptions *ro,
+                   GError **error)
+{
+  RpIceReflectorOptions o = { NULL, turn, stun, opts.relay_only, NULL, 0, opts.reflector_name };
+
+  *url = rp_target_parse (opts.reflector, error);
+  if (*url == NULL)
+    return FALSE;
+  if ((*url)->scheme != RP_SCHEME_WS && (*url)->scheme != RP_SCHEME_WSS) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--reflector '%s': give the reflector's wss:// URL", opts.reflector);
+    return FALSE;
+  }
+  if (opts.relay_only && turn->len == 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--relay-only needs a --turn server");
+    return FALSE;
+  }
+  *secret = rp_reflector_secret_load (opts.reflector_secret_file, opts.secret_file, error);
+  if (*secret == NULL)
+    return FALSE;
+  o.url = *url;
+  o.secret = *secret;
+  o.secret_len = strlen (*secret);
+  *ro = o;
+  return TRUE;
+}
+
+/* ice --reflector: one check against `rtcprobe serve`. */
+static int
+add_reflector (RpRunner *runner, const RpProbeOptions *po, RpTurnPlan *plan, GPtrArray *turn, GPtrArray *stun, GError **error)
+{
+  g_autoptr (RpTarget) url = NULL;
+  g_autoptr (RpSecret) secret = NULL;
+  RpIceReflectorOptions ro;
+
+  if (!reflector_options (turn, stun, &url, &secret, &ro, error))
+    return EXIT_USAGE;
+  rp_check_ice_reflector_add (runner, po, plan, &ro);
+  return 0;
+}
+
+static int
+cmd_ice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) turn = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+  g_autoptr (GPtrArray) stun = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+  g_autoptr (RpTurnPlan) plan = NULL;
+  RpTurnCreds creds;
+  RpIceOptions io = { turn, stun, opts.relay_only };
+
+  if (argc > 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "ice: unexpected argument '%s' (servers go in --turn/--stun)", argv[1]);
+    return EXIT_USAGE;
+  }
+  if ((opts.reflector == NULL || opts.ice_turn != NULL) && !parse_turn_option (turn, error))
+    return EXIT_USAGE;
+  for (guint i = 0; opts.ice_stun != NULL && opts.ice_stun[i] != NULL; i++) {
+    RpTarget *t = rp_target_parse (opts.ice_stun[i], error);
+    if (t == NULL)
+      return EXIT_USAGE;
+    if (t->scheme != RP_SCHEME_STUN || t->transport != RP_TRANSPORT_UDP) {
+      rp_target_free (t);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--stun '%s': ICE uses stun: over UDP", opts.ice_stun[i]);
+      return EXIT_USAGE;
+    }
+    g_ptr_array_add (stun, t);
+  }
+  if (!rp_turn_creds_load (&creds, opts.user, opts.password_file, opts.secret_file, opts.rest_ttl, error))
+    return EXIT_USAGE;
+  plan = rp_turn_plan_new (&creds);
+  if (opts.reflector != NULL)
+    return add_reflector (runner, po, plan, turn, stun, error);
+  rp_check_ice_add (runner, po, plan, &io);
+  return 0;
+}
+
+/* --turn URIs for ice and voice. */
+static gboolean
+parse_turn_option (GPtrArray *out, GError **error)
+{
+  for (guint i = 0; opts.ice_turn != NULL && opts.ice_turn[i] != NULL; i++) {
+    RpTarget *t = rp_target_parse (opts.ice_turn[i], error);
+    if (t == NULL)
+      return FALSE;
+    if (t->scheme != RP_SCHEME_TURN && t->scheme != RP_SCHEME_TURNS) {
+      rp_target_free (t);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--turn '%s' is not a turn: or turns: URI", opts.ice_turn[i]);
+      return FALSE;
+    }
+    g_ptr_array_add (out, t);
+  }
+  if (out->len == 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "give at least one --turn URI");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static int
+cmd_voice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) turn = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+  g_autoptr (RpTurnPlan) plan = NULL;
+  RpTurnCreds creds;
+  RpVoiceOptions vo;
+
+  rp_voice_options_init (&vo);
+  if (argc > 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "voice: unexpected argument '%s' (servers go in --turn)", argv[1]);
+    return EXIT_USAGE;
+  }
+  if ((opts.reflector == NULL || opts.ice_turn != NULL) && !parse_turn_option (turn, error))
+    return EXIT_USAGE;
+  if (opts.duration_s != 0) {
+    if (!(opts.duration_s >= 1 && opts.duration_s <= 3600)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--duration must be between 1 and 3600 seconds");
+      return EXIT_USAGE;
+    }
+    vo.duration_s = opts.duration_s;
+  }
+  if (opts.codec != NULL && !rp_voice_parse_codec (&vo, opts.codec, error))
+    return EXIT_USAGE;
+  for (guint i = 0; opts.thresholds != NULL && opts.thresholds[i] != NULL; i++)
+    if (!rp_voice_parse_threshold (&vo, opts.thresholds[i], error))
+      return EXIT_USAGE;
+  if (!rp_turn_creds_load (&creds, opts.user, opts.password_file, opts.secret_file, opts.rest_ttl, error))
+    return EXIT_USAGE;
+  plan = rp_turn_plan_new (&creds);
+  vo.turn = turn;
+  if (opts.reflector != NULL) {
+    g_autoptr (RpTarget) url = NULL;
+    g_autoptr (RpSecret) secret = NULL;
+    RpIceReflectorOptions ro;
+    if (!reflector_options (turn, NULL, &url, &secret, &ro, error))
+      return EXIT_USAGE;
+    rp_check_voice_reflector_add (runner, po, plan, &vo, &ro);
+    return 0;
+  }
+  if (opts.relay_only) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--relay-only goes with --reflector");
+    return EXIT_USAGE;
+  }
+  rp_check_voice_add (runner, po, plan, &vo);
+  return 0;
+}
+
+/* Handled in rp_cli_main: a server has no runner and no report. */
+static int
+cmd_serve (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+{
+  if (argc > 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "serve: unexpected argument '%s' (use --config FILE)", argv[1]);
+    return EXIT_USAGE;
+  }
+  if (opts.serve_config == NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "serve: give --config FILE (see examples/serve.ini)");
+    return EXIT_USAGE;
+  }
+  return rp_serve_main (opts.serve_config, error);
+}
+
+const RpCliCommand rp_cli_commands[] = {
+  { "ports", "HOST", "reachability of the deployment's ports",
+    "Probes each port on every address of HOST. TCP: open, closed (refused) or filtered (no answer).\n"
+    "UDP: a STUN Binding request; an answer is open, ICMP port unreachable is closed, silence is open|filtered.",
+    ports_entries, cmd_ports },
+  { "stun", "URI...", "STUN Binding: mapped address, RTT, NAT behaviour",
+    "URIs as in a WebRTC iceServers list: stun:host[:port][?transport=tcp], stuns:host[:port] (TLS),\n"
+    "turn:/turns: too (a TURN server answers Binding). Over UDP, NAT behaviour (RFC 5780) is tested\n"
+    "when the server offers an OTHER-ADDRESS.",
+    NULL, cmd_stun },
+  { "turn", "URI...", "TURN allocation lifecycle, relay data path, fallback verdict, --audit",
+    "URIs as in a WebRTC iceServers list: turn:host[:port][?transport=udp|tcp], turns:host[:port] (TLS).\n"
+    "A bare turn:host tests UDP and TCP. For each transport: Allocate (401 challenge, then with\n"
+    "credentials), Refresh, CreatePermission, ChannelBind, data through two relays and back, and\n"
+    "deallocation, each step timed. Credentials come from files or the environment, never argv.",
+    turn_entries, cmd_turn },
+  { "http", "URL...", "HTTPS endpoints: status, phases, certificate, redirect, HSTS, JSON, CORS",
+    "Each URL through libcurl: status and redirect chain, DNS/connect/TLS/first byte/total in microseconds,\n"
+    "certificate verification and days left, http:// to https:// redirect and HSTS for the host,\n"
+    "--expect-json status=ok on the body, --origin for a strict CORS policy.",
+    http_entries, cmd_http },
+  { "ws", "URL...", "websocket upgrades through the proxy: Socket.IO, LiveKit, idle hold",
+    "The upgrade (status, Sec-WebSocket-Accept, time), ping RTT, and with --hold whether the proxy cuts\n"
+    "idle connections. Socket.IO URLs (/socket.io/) speak Engine.IO v4 and fall back to polling to tell a\n"
+    "proxy that strips Upgrade headers. --livekit probes LiveKit signalling; --livekit-key signs a token.",
+    ws_entries, cmd_ws },
+  { "ice", "--turn URI...", "ICE through libnice: gathering, and a connection through each TURN transport",
+    "For each --turn/--stun server, the candidates gathered (type, transport, address, priority, time).\n"
+    "For each TURN transport, two libnice agents in this process, one restricted to that server's relay\n"
+    "candidates, must connect (a nominated pair on both sides): the selected pair, time to connect and\n"
+    "RTT over it.",
+    ice_entries, cmd_ice },
+  { "voice", "--turn URI...", "the voice path (or --reflector URL): RTT, jitter, loss per direction, MOS",
+    "A voice-shaped stream of STAMP packets (RFC 8762), one per frame interval on an absolute schedule,\n"
+    "through two allocations on each --turn server and back: RTT percentiles, RFC 3550 jitter and loss\n"
+    "per direction, bursts, late packets, and the E-model MOS, with a verdict and what to blame.",
+    voice_entries, cmd_voice },
+  { "serve", "--config FILE", "the reflector: the far end for ice --reflector, next to the deployment",
+    "A websocket signalling endpoint (behind the same proxy as the API) where clients authenticate with a\n"
+    "time-limited HMAC token, a libnice agent per session with the deployment's TURN servers, and signed\n"
+    "STAMP echo on the selected pair and on plain UDP/TCP ports. Runs until SIGTERM; logs to stderr.",
+    serve_entries, cmd_serve },
+  { "check", "DOMAIN", "everything for one deployment, in parallel, with a verdict",
+    "DOMAIN follows the runbook: app.DOMAIN, api.DOMAIN (health, Socket.IO, files), cdn.DOMAIN, TURN on\n"
+    "api.DOMAIN (3478 UDP/TCP, 5349 TLS), LiveKit at wss://DOMAIN:7880. --profile FILE names them instead,\n"
+    "with where the credentials live. DNS, ports, HTTPS, redirects, HSTS, certificates, Socket.IO, LiveKit,\n"
+    "the file URL, STUN/NAT, TURN on every transport, ICE and a 5 s voice stream run at once; the verdict\n"
+    "comes first.",
+    rp_check_option_entries, rp_check_command_run },
+};
+
+const guint rp_cli_n_commands = G_N_ELEMENTS (rp_cli_commands);

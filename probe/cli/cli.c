@@ -1,0 +1,327 @@
+/* The command line (DESIGN.md "Command line"). Global options may stand
+ * before or after the command. Parsing happens in two passes: the global
+ * options up to the command, then the command's own options together with
+ * the global ones. A usage error is one line on stderr and exit 2; checks
+ * that find problems are results, not errors. */
+#include "probe/cli/cli.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "probe/checks/check-deployment.h"
+#include "probe/cli/cli-private.h"
+#include "probe/cli/output.h"
+#include "probe/core/progress.h"
+#include "probe/core/vantage.h"
+#include "reports/report.h"
+#include "rp-config.h"
+
+
+CliOptions rp_cli_opts = { .timeout_s = 30.0, .rest_ttl = 3600 };
+#define opts rp_cli_opts
+
+static GOptionEntry global_entries[] = {
+  { "format", 0, 0, G_OPTION_ARG_STRING, &opts.format,
+    "Report format: text (default), json, junit, html or prometheus", "FORMAT" },
+  { "output", 'o', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.outputs,
+    "Write the report to FILE, atomically (repeatable; the format comes from the extension: .json .xml .html .prom .txt)", "FILE" },
+  { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &opts.timeout_s, "Bound the whole run to S seconds (default 30)", "S" },
+  { "strict", 0, 0, G_OPTION_ARG_NONE, &opts.strict, "Exit 1 on warnings too", NULL },
+  { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.ca_file, "Trust the CA certificates in FILE (PEM) for TLS instead of the system store", "FILE" },
+  { "insecure", 0, 0, G_OPTION_ARG_NONE, &opts.insecure, "Complete TLS checks even when the certificate does not verify (reported)", NULL },
+  { "ipv4", '4', 0, G_OPTION_ARG_NONE, &opts.ipv4, "Use IPv4 addresses only", NULL },
+  { "ipv6", '6', 0, G_OPTION_ARG_NONE, &opts.ipv6, "Use IPv6 addresses only", NULL },
+  { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print no report (exit code only; --output still written)", NULL },
+  { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Show every metric and detail in the text report", NULL },
+  { "version", 'V', 0, G_OPTION_ARG_NONE, &opts.version, "Print the version and exit", NULL },
+  { "label", 0, 0, G_OPTION_ARG_STRING, &opts.label, "Name where the report was made from, e.g. 'hotel wifi' (in the report's vantage)", "TEXT" },
+  { NULL }
+};
+
+static const RpCliCommand *
+find_command (const char *name)
+{
+  for (guint i = 0; i < rp_cli_n_commands; i++)
+    if (g_strcmp0 (rp_cli_commands[i].name, name) == 0)
+      return &rp_cli_commands[i];
+  return NULL;
+}
+
+static char *
+commands_help (void)
+{
+  GString *s = g_string_new ("Commands:\n");
+
+  for (guint i = 0; i < rp_cli_n_commands; i++)
+    g_string_append_printf (s, "  %-6s %-14s %s\n", rp_cli_commands[i].name, rp_cli_commands[i].args, rp_cli_commands[i].summary);
+  g_string_append (s, "\nrtcprobe COMMAND --help shows a command's options.\n"
+                      "Exit status: 0 no check failed, 1 a check failed (--strict: or warned), 2 usage error, 3 internal error.");
+  return g_string_free (s, FALSE);
+}
+
+static void
+usage_error (const char *message)
+{
+  fprintf (stderr, "rtcprobe: %s (see rtcprobe --help)\n", message);
+}
+
+static const char *const formats[] = { "text", "json", "junit", "html", "prometheus" };
+
+static gboolean
+known_format (const char *f)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    if (g_strcmp0 (f, formats[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The format for one output: --format when there is a single destination,
+ * else the file's extension. NULL (with error) when neither says. */
+static const char *
+format_for (const char *path, gboolean single, GError **error)
+{
+  static const struct { const char *ext, *format; } by_ext[] = {
+    { ".json", "json" }, { ".xml", "junit" }, { ".html", "html" }, { ".htm", "html" },
+    { ".prom", "prometheus" }, { ".txt", "text" },
+  };
+
+  if (opts.format != NULL && (single || path == NULL)) {
+    if (!known_format (opts.format)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--format %s: use text, json, junit, html or prometheus", opts.format);
+      return NULL;
+    }
+    return opts.format;
+  }
+  if (path == NULL || g_str_equal (path, "-"))
+    return "text";
+  for (guint i = 0; i < G_N_ELEMENTS (by_ext); i++)
+    if (g_str_has_suffix (path, by_ext[i].ext))
+      return by_ext[i].format;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "--output %s: name it .json, .xml (JUnit), .html, .prom or .txt, or give --format", path);
+  return NULL;
+}
+
+static gboolean
+check_globals (GError **error)
+{
+  if (!(opts.timeout_s > 0 && opts.timeout_s <= 3600)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--timeout must be between 0 and 3600 seconds");
+    return FALSE;
+  }
+  if (opts.ipv4 && opts.ipv6) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "-4 and -6 exclude each other");
+    return FALSE;
+  }
+  if (opts.ca_file != NULL && !g_file_test (opts.ca_file, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca-file %s: no such file", opts.ca_file);
+    return FALSE;
+  }
+  if (opts.outputs == NULL)
+    return format_for (NULL, TRUE, error) != NULL;
+  for (guint i = 0; opts.outputs[i] != NULL; i++)
+    if (format_for (opts.outputs[i], opts.outputs[1] == NULL, error) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/* The live line on stderr (a terminal only): elapsed time, packets, loss
+ * and RTT of each running stream. */
+static gboolean
+show_progress (gpointer data)
+{
+  const GPtrArray *entries = rp_progress_entries ();
+  g_autoptr (GString) line = g_string_new ("\r\033[K");
+
+  for (guint i = 0; i < entries->len; i++) {
+    const RpProgress *p = g_ptr_array_index (entries, i);
+    double loss = p->sent > 0 ? 100.0 * (p->sent - MIN (p->received, p->sent)) / p->sent : 0;
+    g_string_append_printf (line, "%s%s %.0f/%.0f s, %u sent, %.1f %% lost, RTT %.3f ms", i ? " | " : "", p->id,
+                            p->elapsed_s, p->total_s, p->sent, loss, p->rtt_ms);
+  }
+  fputs (line->str, stderr);
+  fflush (stderr);
+  return G_SOURCE_CONTINUE;
+}
+
+static char *
+render (RpReport *report, const char *format, gboolean to_terminal)
+{
+  if (g_str_equal (format, "json"))
+    return rp_report_render_json (report);
+  if (g_str_equal (format, "junit"))
+    return rp_report_render_junit (report);
+  if (g_str_equal (format, "html"))
+    return rp_report_render_html (report);
+  if (g_str_equal (format, "prometheus"))
+    return rp_report_render_prometheus (report);
+  {
+    const char *no_color = g_getenv ("NO_COLOR");
+    RpTextOptions to = { .verbose = opts.verbose };
+    struct winsize ws;
+    /* Colour and the terminal's width only on a terminal. */
+    if (to_terminal && isatty (STDOUT_FILENO)) {
+      to.color = no_color == NULL || *no_color == '\0';
+      if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 60)
+        to.width = ws.ws_col;
+    }
+    return rp_report_render_text (report, &to);
+  }
+}
+
+/* Renders to every destination; -1 when all went well, else an exit code. */
+static int
+render_and_write (RpReport *report)
+{
+  if (opts.outputs == NULL) {
+    g_autofree char *out = render (report, format_for (NULL, TRUE, NULL), TRUE);
+    if (out == NULL) {
+      fprintf (stderr, "rtcprobe: the report could not be rendered\n");
+      return EXIT_INTERNAL;
+    }
+    if (!opts.quiet) {
+      fputs (out, stdout);
+      fflush (stdout);
+    }
+    return -1;
+  }
+  for (guint i = 0; opts.outputs[i] != NULL; i++) {
+    g_autoptr (GError) error = NULL;
+    const char *path = opts.outputs[i];
+    g_autofree char *out = render (report, format_for (path, opts.outputs[1] == NULL, NULL), g_str_equal (path, "-"));
+    if (out == NULL) {
+      fprintf (stderr, "rtcprobe: the report could not be rendered\n");
+      return EXIT_INTERNAL;
+    }
+    if (!rp_output_write_atomic (path, out, strlen (out), &error)) {
+      fprintf (stderr, "rtcprobe: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  }
+  return -1;
+}
+
+int
+rp_cli_main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) gctx = g_option_context_new ("COMMAND [ARGS...]");
+  g_autoptr (GOptionContext) cctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) args = NULL;
+  g_autofree char *help = commands_help ();
+  const RpCliCommand *cmd;
+  int n, rc;
+  RpProbeOptions po = { 0 };
+  g_autoptr (RpReport) report = NULL;
+  g_autoptr (RpRunner) runner = NULL;
+  gint64 t0;
+
+  setlocale (LC_ALL, "");
+  args = g_new0 (char *, argc + 1);
+  for (int i = 0; i < argc; i++)
+    args[i] = g_strdup (argv[i]);
+
+  /* Pass 1: global options up to the command. */
+  g_option_context_set_summary (gctx, "Probes a realtime deployment (web, API, websockets, TURN, voice) from where you stand.");
+  g_option_context_set_description (gctx, help);
+  g_option_context_add_main_entries (gctx, global_entries, NULL);
+  g_option_context_set_strict_posix (gctx, TRUE);
+  if (!g_option_context_parse_strv (gctx, &args, &error)) {
+    usage_error (error->message);
+    return EXIT_USAGE;
+  }
+  if (opts.version) {
+    printf ("rtcprobe %s\n", RP_VERSION);
+    return 0;
+  }
+  n = (int) g_strv_length (args);
+  if (n < 2) {
+    usage_error ("no command given");
+    return EXIT_USAGE;
+  }
+  cmd = find_command (args[1]);
+  if (cmd == NULL) {
+    g_autofree char *msg = g_strdup_printf ("unknown command '%s'", args[1]);
+    usage_error (msg);
+    return EXIT_USAGE;
+  }
+
+  /* Pass 2: the command's options, and the global ones again. */
+  {
+    g_autofree char *param = g_strdup_printf ("%s %s", cmd->name, cmd->args);
+    g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+    cctx = g_option_context_new (param);
+    g_option_context_set_summary (cctx, cmd->description);
+    if (cmd->entries != NULL)
+      g_option_context_add_main_entries (cctx, cmd->entries, NULL);
+    g_option_context_add_main_entries (cctx, global_entries, NULL);
+    /* argv for pass 2: program name, then what follows the command. */
+    g_strv_builder_add (b, args[0]);
+    for (int i = 2; i < n; i++)
+      g_strv_builder_add (b, args[i]);
+    g_strfreev (args);
+    args = g_strv_builder_end (b);
+    if (!g_option_context_parse_strv (cctx, &args, &error)) {
+      usage_error (error->message);
+      return EXIT_USAGE;
+    }
+    if (opts.version) {
+      printf ("rtcprobe %s\n", RP_VERSION);
+      return 0;
+    }
+  }
+  if (!check_globals (&error)) {
+    usage_error (error->message);
+    return EXIT_USAGE;
+  }
+
+  /* A server runs until SIGTERM: no runner, no report. */
+  if (g_str_equal (cmd->name, "serve")) {
+    rc = cmd->run (NULL, NULL, (int) g_strv_length (args), args, &error);
+    if (error != NULL)
+      fprintf (stderr, "rtcprobe: %s\n", error->message);
+    return rc;
+  }
+  po.timeout_us = (gint64) (opts.timeout_s * G_USEC_PER_SEC);
+  po.family = opts.ipv4 ? RP_FAMILY_V4 : opts.ipv6 ? RP_FAMILY_V6 : RP_FAMILY_ANY;
+  po.ca_file = opts.ca_file;
+  po.insecure = opts.insecure;
+
+  report = rp_report_new (cmd->name);
+  t0 = g_get_monotonic_time ();
+  runner = rp_runner_new (g_main_context_default (), po.timeout_us);
+  /* args[0] is the program; the command's arguments follow. Rewrite so the
+   * command sees itself as argv[0]. */
+  rc = cmd->run (runner, &po, (int) g_strv_length (args), args, &error);
+  if (rc != 0) {
+    usage_error (error != NULL ? error->message : "bad arguments");
+    return rc;
+  }
+  {
+    guint progress = 0;
+    if (!opts.quiet && isatty (STDERR_FILENO))
+      progress = g_timeout_add (500, show_progress, NULL);
+    rp_runner_run (runner);
+    if (progress != 0) {
+      g_source_remove (progress);
+      fputs ("\r\033[K", stderr);
+    }
+  }
+  rp_runner_take_results (runner, report);
+  report->duration_ms = (g_get_monotonic_time () - t0) / 1000.0;
+  if (report->vantage == NULL)
+    report->vantage = rp_check_result_new ("vantage", "vantage", "");
+  rp_vantage_fill (report->vantage, report, opts.label, po.family);
+  if (cmd->run == rp_check_command_run)
+    rp_check_command_finish (report);
+
+  rc = render_and_write (report);
+  if (rc >= 0)
+    return rc;
+  return rp_report_exit_code (report, opts.strict);
+}

@@ -1,0 +1,390 @@
+/* The voice stream every path shares (see voice-stream.h): STAMP
+ * Session-Sender packets on an absolute schedule (rtc/voice/schedule.h), warm-up
+ * first and not counted, then the measured stream numbered by rtc/stats so
+ * it has no gaps, a drain for the packets in flight, and one way to turn
+ * the statistics into a result: RTT percentiles, RFC 3550 jitter and loss
+ * per direction, the E-model verdict (rtc/voice/verdict.h) and the chart series.
+ *
+ * A reflector whose count cannot be reset (rtcprobe serve keeps one per
+ * session and path) has counted the warm-up too. Then the stream pauses
+ * after the warm-up until its packets are back (or WARMUP_GAP_US), so the
+ * reflector sees all of the warm-up before the measured stream, and its
+ * numbers are taken relative to the count the warm-up reached (see
+ * rp_voice_stream_received), so warm-up packets never read as loss. */
+#include "probe/net/voice-stream.h"
+
+#include "probe/core/progress.h"
+#include "rtc/voice/schedule.h"
+#include "rtc/voice/stats.h"
+
+#define DRAIN_US (1000 * 1000)
+#define WARMUP_GAP_US (1000 * 1000)
+
+typedef enum { PHASE_IDLE, PHASE_WARMUP, PHASE_GAP, PHASE_STREAM, PHASE_DRAIN, PHASE_DONE } Phase;
+
+struct _RpVoiceStream {
+  RpVoiceStreamConfig config;
+  RpVoiceOptions voice;
+  char *id, *rx_timestamps;
+  gsize packet_size;
+  Phase phase;
+  guint warmup_packets, packets;
+  guint warmup_back;                 /* warm-up packets that came back */
+  guint32 r_warmup;                  /* the reflector had counted at least this many */
+  gboolean have_r_base;
+  guint32 r_base;                    /* reflector count after the warm-up */
+  RpSchedule *warmup_schedule, *schedule;
+  RpVoiceStats *stats;
+  GSource *timer;                    /* gap or drain */
+  gint64 stream_start_us;
+  guint received;                    /* for the progress line */
+  double last_rtt_ms;
+};
+
+RpVoiceStream *
+rp_voice_stream_new (const RpVoiceStreamConfig *config)
+{
+  RpVoiceStream *s = g_new0 (RpVoiceStream, 1);
+  RpVoiceStatsConfig sc;
+
+  s->config = *config;
+  s->voice = *config->voice;
+  s->voice.turn = NULL;
+  s->config.voice = &s->voice;
+  s->id = g_strdup (config->id);
+  s->config.id = s->id;
+  s->rx_timestamps = g_strdup (config->rx_timestamps);
+  s->config.rx_timestamps = s->rx_timestamps;
+  s->packet_size = config->packet_size != 0 ? config->packet_size : config->voice->packet_size;
+  s->warmup_packets = (guint) (s->voice.warmup_s * G_USEC_PER_SEC / s->voice.interval_us);
+  s->packets = MAX (1, (guint) (s->voice.duration_s * G_USEC_PER_SEC / s->voice.interval_us));
+  rp_voice_stats_config_init (&sc);
+  sc.reflector_stateful = config->reflector_stateful;
+  s->stats = rp_voice_stats_new (&sc);
+  return s;
+}
+
+static void
+clear_timer (RpVoiceStream *s)
+{
+  if (s->timer != NULL) {
+    g_source_destroy (s->timer);
+    g_clear_pointer (&s->timer, g_source_unref);
+  }
+}
+
+static void
+arm (RpVoiceStream *s, gint64 us, GSourceFunc fn)
+{
+  clear_timer (s);
+  s->timer = g_timeout_source_new ((guint) (us / 1000));
+  g_source_set_callback (s->timer, fn, s, NULL);
+  g_source_attach (s->timer, s->config.context);
+}
+
+void
+rp_voice_stream_free (RpVoiceStream *s)
+{
+  if (s == NULL)
+    return;
+  rp_progress_remove (s->id);
+  clear_timer (s);
+  rp_schedule_free (s->warmup_schedule);
+  rp_schedule_free (s->schedule);
+  rp_voice_stats_free (s->stats);
+  g_free (s->id);
+  g_free (s->rx_timestamps);
+  g_free (s);
+}
+
+gsize
+rp_voice_stream_get_packet_size (const RpVoiceStream *s)
+{
+  return s->packet_size;
+}
+
+gboolean
+rp_voice_stream_is_running (const RpVoiceStream *s)
+{
+  return s != NULL && s->phase != PHASE_IDLE && s->phase != PHASE_DONE;
+}
+
+/* ---- sending ---- */
+
+static gboolean
+on_drained (gpointer data)
+{
+  RpVoiceStream *s = data;
+
+  g_clear_pointer (&s->timer, g_source_unref);
+  s->phase = PHASE_DONE;
+  rp_progress_remove (s->id);
+  s->config.done (s->config.user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_one (RpVoiceStream *s, guint k, gboolean warmup)
+{
+  RpStampSender p = { 0 };
+  gint64 t1 = g_get_monotonic_time ();
+
+  p.error_estimate = RP_STAMP_EE_DEFAULT;
+  if (warmup) {
+    p.seq = RP_VOICE_WARMUP_SEQ | k;
+  } else {
+    if (k == 0)
+      s->stream_start_us = t1;
+    p.seq = rp_voice_stats_sent (s->stats, t1);
+  }
+  p.timestamp = rp_stamp_us_to_ntp (t1);
+  if (!warmup && k % 10 == 0)
+    rp_progress_update (s->id, (t1 - s->stream_start_us) / 1e6, s->voice.duration_s, k, s->received, s->last_rtt_ms);
+  s->config.send (&p, warmup, s->config.user_data);
+}
+
+static void
+on_stream_tick (RpSchedule *schedule, guint k, gint64 due_us, gpointer data)
+{
+  RpVoiceStream *s = data;
+
+  if (s->phase != PHASE_STREAM)
+    return;
+  send_one (s, k, FALSE);
+  if (k + 1 == s->packets) {
+    s->phase = PHASE_DRAIN;
+    arm (s, DRAIN_US, on_drained);
+  }
+}
+
+static void
+start_measured (RpVoiceStream *s)
+{
+  clear_timer (s);
+  s->phase = PHASE_STREAM;
+  s->schedule = rp_schedule_new (s->config.context, s->voice.interval_us, s->packets, on_stream_tick, s);
+}
+
+static gboolean
+on_gap_over (gpointer data)
+{
+  RpVoiceStream *s = data;
+
+  g_clear_pointer (&s->timer, g_source_unref);
+  start_measured (s);
+  return G_SOURCE_REMOVE;
+}
+
+/* One schedule for warm-up and stream, unless the reflector needs the gap. */
+static void
+on_tick (RpSchedule *schedule, guint k, gint64 due_us, gpointer data)
+{
+  RpVoiceStream *s = data;
+  gboolean warmup = k < s->warmup_packets;
+
+  if (s->phase != PHASE_WARMUP && s->phase != PHASE_STREAM)
+    return;
+  if (!warmup && s->phase == PHASE_WARMUP)
+    s->phase = PHASE_STREAM;
+  if (warmup) {
+    send_one (s, k, TRUE);
+    if (k + 1 == s->warmup_packets && s->config.reflector_counts_warmup) {
+      s->phase = PHASE_GAP;
+      if (s->warmup_back == s->warmup_packets)
+        start_measured (s);
+      else
+        arm (s, WARMUP_GAP_US, on_gap_over);
+    }
+    return;
+  }
+  on_stream_tick (schedule, k - s->warmup_packets, due_us, data);
+}
+
+void
+rp_voice_stream_start (RpVoiceStream *s)
+{
+  g_return_if_fail (s->phase == PHASE_IDLE);
+  if (s->warmup_packets == 0) {
+    start_measured (s);
+    return;
+  }
+  s->phase = PHASE_WARMUP;
+  if (s->config.reflector_counts_warmup)
+    s->warmup_schedule = rp_schedule_new (s->config.context, s->voice.interval_us, s->warmup_packets, on_tick, s);
+  else
+    s->schedule = rp_schedule_new (s->config.context, s->voice.interval_us, s->warmup_packets + s->packets, on_tick, s);
+}
+
+void
+rp_voice_stream_stop (RpVoiceStream *s)
+{
+  if (s == NULL)
+    return;
+  if (s->warmup_schedule != NULL)
+    rp_schedule_stop (s->warmup_schedule);
+  if (s->schedule != NULL)
+    rp_schedule_stop (s->schedule);
+  clear_timer (s);
+  s->phase = PHASE_DONE;
+  rp_progress_remove (s->id);
+}
+
+/* ---- receiving ---- */
+
+void
+rp_voice_stream_received (RpVoiceStream *s, const RpStampReflected *p, gint64 t4_us)
+{
+  RpVoiceSample sample;
+
+  if (s->phase == PHASE_IDLE || s->phase == PHASE_DONE)
+    return;
+  if (p->sender_seq & RP_VOICE_WARMUP_SEQ) {
+    /* The reflector had counted seq + 1 packets when it answered this one. */
+    s->r_warmup = MAX (s->r_warmup, p->seq + 1);
+    s->warmup_back++;
+    if (s->phase == PHASE_GAP && s->warmup_back >= s->warmup_packets)
+      start_measured (s);
+    return;
+  }
+  rp_voice_sample_from_stamp (&sample, p, t4_us);
+  if (s->config.reflector_counts_warmup) {
+    /* The first measured answer fixes where the count stood after the
+     * warm-up: it had counted the warm-up plus at most the measured packets
+     * before this one, exactly r when this is packet 0. When it is not,
+     * assume those were lost on the way back (the warm-up's highest answer
+     * is a floor), the choice that keeps the count consistent. */
+    if (!s->have_r_base) {
+      s->r_base = MAX (s->r_warmup, p->seq >= p->sender_seq ? p->seq - p->sender_seq : 0);
+      s->r_base = MIN (s->r_base, p->seq);
+      s->have_r_base = TRUE;
+    }
+    sample.reflector_seq = sample.reflector_seq >= s->r_base ? sample.reflector_seq - s->r_base : 0;
+  }
+  rp_voice_stats_received (s->stats, &sample);
+  s->received++;
+  s->last_rtt_ms = ((sample.t4_us - sample.t1_us) - (sample.t3_us - sample.t2_us)) / 1000.0;
+}
+
+/* ---- the result ---- */
+
+static void
+series_details (RpCheckResult *r, const RpVoiceSummary *s, gint64 interval_us)
+{
+  g_autoptr (GString) rtt = g_string_new (NULL);
+  g_autoptr (GString) lost = g_string_new (NULL);
+  char num[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (guint i = 0; i < s->n_points; i++) {
+    const RpVoicePoint *p = &s->points[i];
+    if (i > 0)
+      g_string_append_c (rtt, ',');
+    /* A point whose packets were all lost is a gap (an empty field). */
+    if (p->lost < p->sent)
+      g_string_append (rtt, g_ascii_formatd (num, sizeof num, "%.3f", p->rtt_mean_ms));
+    if (p->lost > 0)
+      g_string_append_printf (lost, "%s%u", lost->len ? "," : "", i);
+  }
+  rp_check_result_detail_str (r, "series.rtt_ms", rtt->str);
+  rp_check_result_detail_str (r, "series.lost", lost->str);
+  rp_check_result_detail_str (r, "series.interval_ms",
+                              g_ascii_formatd (num, sizeof num, "%.3f", s->points_stride * interval_us / 1000.0));
+}
+
+static void
+write_metrics (RpVoiceStream *v, RpCheckResult *r, const RpVoiceSummary *s, const RpVoiceVerdict *verdict,
+               const char *blame)
+{
+  const RpSchedule *sched = v->schedule != NULL ? v->schedule : v->warmup_schedule;
+
+  rp_check_result_detail_int (r, "packets_sent", s->sent);
+  rp_check_result_detail_int (r, "packets_received", s->received);
+  if (s->received > 0) {
+    rp_check_result_metric (r, "rtt_ms_min", s->rtt_min_ms);
+    rp_check_result_metric (r, "rtt_ms_p50", s->rtt_p50_ms);
+    rp_check_result_metric (r, "rtt_ms_p95", s->rtt_p95_ms);
+    rp_check_result_metric (r, "rtt_ms_p99", s->rtt_p99_ms);
+    rp_check_result_metric (r, "rtt_ms_max", s->rtt_max_ms);
+    rp_check_result_metric (r, "jitter_ms_fwd", s->forward.jitter_mean_ms);
+    rp_check_result_metric (r, "jitter_ms_bwd", s->backward.jitter_mean_ms);
+  }
+  rp_check_result_metric (r, "loss_pct", s->loss_pct);
+  if (s->directional) {
+    rp_check_result_metric (r, "loss_pct_fwd", s->forward.loss_pct);
+    rp_check_result_metric (r, "loss_pct_bwd", s->backward.loss_pct);
+    rp_check_result_detail_int (r, "late_fwd", s->forward.late);
+    rp_check_result_detail_int (r, "late_bwd", s->backward.late);
+  }
+  rp_check_result_detail_int (r, "longest_loss_burst", s->longest_burst);
+  /* Lost after the last packet the reflector answered: no direction can be told. */
+  rp_check_result_detail_int (r, "lost_unattributed", s->unattributed);
+  rp_check_result_detail_int (r, "reordered", s->reordered);
+  rp_check_result_detail_int (r, "duplicates", s->duplicates);
+  rp_check_result_metric (r, "mos", verdict->mos);
+  rp_check_result_metric (r, "r_factor", MIN (verdict->forward.r, verdict->backward.r));
+  rp_check_result_detail_str (r, "grade", rp_grade_to_string (rp_emodel_grade (MIN (verdict->forward.r,
+                                                                                      verdict->backward.r))));
+  rp_check_result_detail_str (r, "codec", rp_codec_profile (v->voice.codec)->name);
+  rp_check_result_detail_int (r, "packet_bytes", v->packet_size);
+  rp_check_result_metric (r, "interval_ms", v->voice.interval_us / 1000.0);
+  if (sched != NULL) {
+    /* The sender's self-check: how late its own schedule ran. */
+    rp_check_result_metric (r, "schedule_error_ms_p99", rp_histogram_percentile (rp_schedule_lateness (sched), 99) / 1000.0);
+    rp_check_result_detail_bool (r, "schedule_precise", rp_schedule_is_precise (sched));
+  }
+  if (v->rx_timestamps != NULL)
+    rp_check_result_detail_str (r, "rx_timestamps", v->rx_timestamps);
+  if (blame != NULL)
+    rp_check_result_detail_str (r, "blame", blame);
+  series_details (r, s, v->voice.interval_us);
+}
+
+void
+rp_voice_stream_write_result (RpVoiceStream *v, RpCheckResult *r, const RpVoiceStreamWords *w, gboolean cut_short)
+{
+  g_autofree RpVoiceSummary *s = g_new0 (RpVoiceSummary, 1);
+  RpVoiceVerdictConfig vc;
+  RpVoiceVerdict verdict;
+  g_autofree char *blame = NULL;
+  double fwd, bwd;
+
+  rp_voice_stats_summarize (v->stats, s);
+  rp_voice_verdict_config_init (&vc);
+  vc.codec = v->voice.codec;
+  vc.thresholds = v->voice.thresholds;
+  rp_voice_judge (s, &vc, &verdict);
+  rp_voice_direction_loss (s, &fwd, &bwd);
+  blame = rp_voice_blame_describe (&verdict.blame);
+  write_metrics (v, r, s, &verdict, blame);
+
+  if (s->received == 0) {
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s", w->no_media_summary);
+    rp_check_result_set_hint (r, "%s", w->no_media_hint);
+  } else {
+    RpStatus st = verdict.status == RP_VOICE_PASS ? RP_STATUS_PASS
+                  : verdict.status == RP_VOICE_WARN ? RP_STATUS_WARN : RP_STATUS_FAIL;
+    rp_check_result_set (r, st, "MOS %.2f (%s) %s: RTT p50 %.3f ms, p95 %.3f ms; jitter %.3f/%.3f ms; loss "
+                         "%.2f %% (fwd %.2f, bwd %.2f)", verdict.mos,
+                         rp_grade_to_string (rp_emodel_grade (MIN (verdict.forward.r, verdict.backward.r))),
+                         w->over, s->rtt_p50_ms, s->rtt_p95_ms,
+                         s->forward.jitter_mean_ms, s->backward.jitter_mean_ms, s->loss_pct, fwd, bwd);
+    if (st != RP_STATUS_PASS) {
+      g_autoptr (GString) why = g_string_new (NULL);
+      if (verdict.reasons & RP_VOICE_REASON_LOSS)
+        g_string_append_printf (why, "packets are lost%s%s%s; ", blame ? " (" : "", blame ? blame : "", blame ? ")" : "");
+      if (verdict.reasons & RP_VOICE_REASON_JITTER)
+        g_string_append (why, "delay varies more than a jitter buffer hides; ");
+      if (verdict.reasons & RP_VOICE_REASON_RTT)
+        g_string_append (why, "the round trip is long enough for people to talk over each other; ");
+      if (verdict.reasons & RP_VOICE_REASON_MOS)
+        g_string_append (why, "the estimated call quality is below what users accept; ");
+      g_string_append (why, w->advice);
+      rp_check_result_set_hint (r, "%s", why->str);
+    }
+  }
+  if (cut_short) {
+    rp_check_result_detail_bool (r, "cut_short", TRUE);
+    if (r->status == RP_STATUS_PASS)
+      r->status = RP_STATUS_WARN;
+    rp_check_result_set_hint (r, "the run's deadline stopped the stream early: raise --timeout above --duration");
+  }
+}

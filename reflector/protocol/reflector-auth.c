@@ -1,0 +1,194 @@
+/* Reflector tokens and signed STAMP test packets (see reflector-auth.h).
+ * One-shot HMAC() from OpenSSL: no per-call algorithm fetch, which matters
+ * on the packet path of an internet-facing server. */
+#include "reflector/protocol/reflector-auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <string.h>
+
+#define SHA1_LEN 20
+
+const char *
+rp_token_result_to_string (RpTokenResult r)
+{
+  static const char *const names[] = { "ok", "malformed", "bad-name", "expired", "too-long-lived", "forged" };
+
+  return (guint) r < G_N_ELEMENTS (names) ? names[r] : "unknown";
+}
+
+static gboolean
+name_char_ok (char c)
+{
+  return g_ascii_isalnum (c) || c == '.' || c == '_' || c == '@' || c == '+' || c == '-';
+}
+
+static gboolean
+hmac_sha1 (const char *secret, gsize secret_len, const char *text, guint8 out[SHA1_LEN])
+{
+  unsigned int n = 0;
+  static const guint8 empty = 0;
+
+  return HMAC (EVP_sha1 (), secret_len > 0 ? (const void *) secret : &empty, (int) secret_len,
+               (const guint8 *) text, strlen (text), out, &n) != NULL && n == SHA1_LEN;
+}
+
+char *
+rp_reflector_token_make (const char *secret, gsize secret_len, const char *name, gint64 expiry_unix, char **username)
+{
+  g_autofree char *user = g_strdup_printf ("%" G_GINT64_FORMAT ":%s", expiry_unix, name != NULL ? name : "");
+  guint8 mac[SHA1_LEN];
+  char *token;
+
+  *username = NULL;
+  if (!hmac_sha1 (secret, secret_len, user, mac))
+    return NULL;
+  token = g_base64_encode (mac, sizeof mac);
+  OPENSSL_cleanse (mac, sizeof mac);
+  *username = g_steal_pointer (&user);
+  return token;
+}
+
+const char *
+rp_reflector_token_name (const char *username)
+{
+  const char *p = username;
+
+  if (username == NULL || !g_ascii_isdigit (*p))
+    return NULL;
+  while (g_ascii_isdigit (*p))
+    p++;
+  if (*p != ':' || p - username > 19)
+    return NULL;
+  return p + 1;
+}
+
+RpTokenResult
+rp_reflector_token_verify (const char *secret, gsize secret_len, const char *username, const char *token,
+                           gint64 now_unix, gint64 max_ttl_s)
+{
+  const char *name = rp_reflector_token_name (username);
+  guint8 want[SHA1_LEN], got[SHA1_LEN + 3];
+  gsize name_len, token_len;
+  gint64 expiry;
+  gint state = 0;
+  guint save = 0;
+  gsize n;
+  gboolean same;
+
+  if (name == NULL || token == NULL)
+    return RP_TOKEN_MALFORMED;
+  /* base64 of 20 octets is 28 characters with one '=' */
+  token_len = strlen (token);
+  if (token_len != 28)
+    return RP_TOKEN_MALFORMED;
+  for (gsize i = 0; i < token_len; i++)
+    if (!g_ascii_isalnum (token[i]) && token[i] != '+' && token[i] != '/' && token[i] != '=')
+      return RP_TOKEN_MALFORMED;
+  name_len = strlen (name);
+  if (name_len == 0 || name_len > RP_REFLECTOR_NAME_MAX)
+    return RP_TOKEN_BAD_NAME;
+  for (gsize i = 0; i < name_len; i++)
+    if (!name_char_ok (name[i]))
+      return RP_TOKEN_BAD_NAME;
+  /* The HMAC first: what a client learns about the clock must not depend on
+   * whether it knows the secret. */
+  if (!hmac_sha1 (secret, secret_len, username, want))
+    return RP_TOKEN_FORGED;
+  n = g_base64_decode_step (token, token_len, got, &state, &save);
+  same = n == SHA1_LEN && CRYPTO_memcmp (want, got, SHA1_LEN) == 0;
+  OPENSSL_cleanse (want, sizeof want);
+  OPENSSL_cleanse (got, sizeof got);
+  if (!same)
+    return RP_TOKEN_FORGED;
+  expiry = g_ascii_strtoll (username, NULL, 10);
+  if (expiry <= now_unix)
+    return RP_TOKEN_EXPIRED;
+  if (expiry - now_unix > max_ttl_s)
+    return RP_TOKEN_TOO_LONG_LIVED;
+  return RP_TOKEN_OK;
+}
+
+/* ---- packets ---- */
+
+static void
+tag (const guint8 *buf, gsize covered, const guint8 key[RP_REFLECTOR_KEY_LEN], guint8 out[RP_REFLECTOR_TAG_LEN])
+{
+  guint8 mac[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+
+  /* RFC 8972 4.8: HMAC-SHA-256 truncated to its first 128 bits. */
+  if (HMAC (EVP_sha256 (), key, RP_REFLECTOR_KEY_LEN, buf, covered, mac, &n) == NULL || n < RP_REFLECTOR_TAG_LEN)
+    memset (mac, 0, sizeof mac);
+  memcpy (out, mac, RP_REFLECTOR_TAG_LEN);
+  OPENSSL_cleanse (mac, sizeof mac);
+}
+
+void
+rp_reflector_packet_sign (guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN])
+{
+  guint8 *tlv;
+
+  if (len < RP_REFLECTOR_MIN_PACKET)
+    return;
+  tlv = buf + len - RP_REFLECTOR_TRAILER_LEN;
+  tlv[0] = 0;                                  /* flags */
+  tlv[1] = RP_REFLECTOR_TLV_HMAC;
+  tlv[2] = 0;
+  tlv[3] = RP_REFLECTOR_TAG_LEN;
+  tag (buf, len - RP_REFLECTOR_TRAILER_LEN, key, tlv + RP_STAMP_TLV_HEADER_LEN);
+}
+
+gboolean
+rp_reflector_packet_verify (const guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN])
+{
+  const guint8 *tlv;
+  guint8 want[RP_REFLECTOR_TAG_LEN];
+  gboolean ok;
+
+  if (buf == NULL || len < RP_REFLECTOR_MIN_PACKET || len > RP_STAMP_MAX_LEN)
+    return FALSE;
+  tlv = buf + len - RP_REFLECTOR_TRAILER_LEN;
+  if (tlv[1] != RP_REFLECTOR_TLV_HMAC || tlv[2] != 0 || tlv[3] != RP_REFLECTOR_TAG_LEN)
+    return FALSE;
+  tag (buf, len - RP_REFLECTOR_TRAILER_LEN, key, want);
+  ok = CRYPTO_memcmp (want, tlv + RP_STAMP_TLV_HEADER_LEN, RP_REFLECTOR_TAG_LEN) == 0;
+  OPENSSL_cleanse (want, sizeof want);
+  return ok;
+}
+
+guint16
+rp_reflector_packet_ssid (const guint8 *buf, gsize len)
+{
+  if (buf == NULL || len < RP_STAMP_BASE_LEN)
+    return 0;
+  return (guint16) ((buf[RP_REFLECTOR_SSID_OFFSET] << 8) | buf[RP_REFLECTOR_SSID_OFFSET + 1]);
+}
+
+gsize
+rp_reflector_packet_encode (const RpStampSender *p, gsize packet_len, const guint8 key[RP_REFLECTOR_KEY_LEN],
+                            guint8 *buf, gsize buf_len)
+{
+  if (packet_len < RP_REFLECTOR_MIN_PACKET || packet_len > buf_len || packet_len > RP_STAMP_MAX_LEN)
+    return 0;
+  /* The STAMP packet with its padding, then the HMAC TLV as the last TLV. */
+  if (rp_stamp_sender_encode (p, packet_len - RP_REFLECTOR_TRAILER_LEN, buf, buf_len) == 0)
+    return 0;
+  rp_reflector_packet_sign (buf, packet_len, key);
+  return packet_len;
+}
+
+gboolean
+rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
+                     gint64 t2_us, gint64 t3_us, guint8 ttl)
+{
+  if (!rp_reflector_packet_verify (buf, len, key))
+    return FALSE;
+  /* RFC 8762 4.3: the answer has the request's length; the HMAC TLV is then
+   * rewritten over the reflected octets (RFC 8972 4.8), in place. */
+  if (rp_stamp_reflect (r, buf, len, t2_us, t3_us, ttl) != RP_STAMP_OK)
+    return FALSE;
+  rp_reflector_packet_sign (buf, len, key);
+  return TRUE;
+}

@@ -1,0 +1,127 @@
+/* Token buckets per source in a bounded LRU table (see reflector-limits.h).
+ * A hash table finds a source's entry; a GQueue of the same entries, most
+ * recent first, gives the eviction order in O(1). */
+#include "reflector/protocol/reflector-limits.h"
+
+#include <string.h>
+
+typedef struct {
+  guint8 len;
+  guint8 addr[16];
+  RpBucket bucket;
+  GList link;          /* in lru; data points back at the entry */
+} Source;
+
+struct _RpRateTable {
+  guint max;
+  double rate, burst;
+  GHashTable *by_addr;   /* Source* -> Source* (keyed by len + addr) */
+  GQueue lru;            /* head: most recently seen */
+  guint64 evictions, refused;
+};
+
+void
+rp_bucket_init (RpBucket *b, double burst, gint64 now_us)
+{
+  b->tokens = burst;
+  b->last_us = now_us;
+}
+
+gboolean
+rp_bucket_take (RpBucket *b, double rate, double burst, double cost, gint64 now_us)
+{
+  if (now_us > b->last_us) {
+    b->tokens = MIN (burst, b->tokens + (now_us - b->last_us) * rate / G_USEC_PER_SEC);
+    b->last_us = now_us;
+  }
+  if (b->tokens < cost)
+    return FALSE;
+  b->tokens -= cost;
+  return TRUE;
+}
+
+static guint
+source_hash (gconstpointer p)
+{
+  const Source *s = p;
+  guint h = 2166136261u;   /* FNV-1a; the table is bounded, so collisions cost time, not memory */
+
+  for (guint i = 0; i < s->len; i++)
+    h = (h ^ s->addr[i]) * 16777619u;
+  return h ^ s->len;
+}
+
+static gboolean
+source_equal (gconstpointer a, gconstpointer b)
+{
+  const Source *x = a, *y = b;
+
+  return x->len == y->len && memcmp (x->addr, y->addr, x->len) == 0;
+}
+
+RpRateTable *
+rp_rate_table_new (guint max_sources, double rate, double burst)
+{
+  RpRateTable *t = g_new0 (RpRateTable, 1);
+
+  t->max = MAX (max_sources, 1);
+  t->rate = rate > 0 ? rate : 1;
+  t->burst = burst >= 1 ? burst : 1;
+  t->by_addr = g_hash_table_new_full (source_hash, source_equal, NULL, g_free);
+  g_queue_init (&t->lru);
+  return t;
+}
+
+void
+rp_rate_table_free (RpRateTable *t)
+{
+  if (t == NULL)
+    return;
+  g_hash_table_unref (t->by_addr);
+  g_free (t);
+}
+
+gboolean
+rp_rate_table_allow (RpRateTable *t, const guint8 *addr, gsize addr_len, gint64 now_us)
+{
+  static const guint8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  Source key = { 0 };
+  Source *s;
+
+  if (addr_len == 16 && memcmp (addr, v4mapped, sizeof v4mapped) == 0) {
+    addr += 12;
+    addr_len = 4;
+  }
+  key.len = (guint8) MIN (addr_len, sizeof key.addr);
+  memcpy (key.addr, addr, key.len);
+  s = g_hash_table_lookup (t->by_addr, &key);
+  if (s != NULL) {
+    g_queue_unlink (&t->lru, &s->link);
+  } else {
+    if (g_hash_table_size (t->by_addr) >= t->max) {
+      GList *oldest = g_queue_pop_tail_link (&t->lru);
+      g_hash_table_remove (t->by_addr, oldest->data);
+      t->evictions++;
+    }
+    s = g_new0 (Source, 1);
+    *s = key;
+    s->link.data = s;
+    rp_bucket_init (&s->bucket, t->burst, now_us);
+    g_hash_table_add (t->by_addr, s);
+  }
+  g_queue_push_head_link (&t->lru, &s->link);
+  if (rp_bucket_take (&s->bucket, t->rate, t->burst, 1, now_us))
+    return TRUE;
+  t->refused++;
+  return FALSE;
+}
+
+gboolean
+rp_rate_table_allow_inet (RpRateTable *t, GInetAddress *addr, gint64 now_us)
+{
+  return rp_rate_table_allow (t, g_inet_address_to_bytes (addr), g_inet_address_get_native_size (addr), now_us);
+}
+
+guint rp_rate_table_size (RpRateTable *t) { return g_hash_table_size (t->by_addr); }
+guint64 rp_rate_table_evictions (RpRateTable *t) { return t->evictions; }
+guint64 rp_rate_table_refused (RpRateTable *t) { return t->refused; }

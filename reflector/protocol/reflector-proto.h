@@ -1,0 +1,75 @@
+/* The reflector's signalling protocol: JSON text messages over one
+ * websocket (RFC 6455), sans-I/O builders and parsers shared by
+ * `rtcprobe serve` and `rtcprobe ice --reflector`.
+ *
+ *   client                                   reflector
+ *   hello {version: 1, username, token}  ->
+ *                                        <-  welcome {version: 1, session, ssid, key,
+ *                                                     ufrag, pwd, candidates: [..],
+ *                                                     lifetime_s, max_packet,
+ *                                                     direct: {udp, tcp}}
+ *   answer {ufrag, pwd, candidates: [..]} ->
+ *                                        <-  selected {local, remote}   (its ICE is READY)
+ *   bye {reason}                         <-> bye {reason}
+ *                                        <-  error {code, message}, then close
+ *
+ * - username/token: the TURN REST convention, see reflector-auth.h.
+ * - candidates: RFC 8839 5.1 "candidate:" strings, as in RTCIceCandidate.
+ *   Gathering is complete before each side sends (no trickle), so each side
+ *   sends its list once. The client controls (RFC 8445 6.1.1: it starts the
+ *   session, as an offerer would) and the reflector is controlled.
+ * - key: base64 of the 32-byte session key for signed test packets; ssid:
+ *   the STAMP Session ID (RFC 8972 3) the packets carry. Test packets go over
+ *   the ICE pair, or to the direct UDP/TCP ports (0: not offered). Over TCP
+ *   each packet is preceded by its length in two octets (RFC 4571 framing).
+ * - max_packet: the largest test packet answered; lifetime_s: the session
+ *   ends after this (bye {reason: "lifetime"}).
+ * - error codes: "unauthorized" (no or bad token), "expired" (token too old
+ *   or too long-lived), "busy" (session cap), "rate-limited", "bad-request",
+ *   "timeout" (no hello in time), "internal". */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "reflector/protocol/reflector-auth.h"
+#include "rtc/ice/ice-candidate.h"
+
+G_BEGIN_DECLS
+
+#define RP_REFLECTOR_PROTO_VERSION 1
+#define RP_REFLECTOR_MAX_MESSAGE 16384      /* octets of one signalling message */
+#define RP_REFLECTOR_MAX_CANDIDATES 32
+
+typedef struct {
+  char *session;
+  guint16 ssid;
+  guint8 key[RP_REFLECTOR_KEY_LEN];
+  char *ufrag, *pwd;
+  GArray *candidates;            /* RpIceCandidate */
+  gint64 lifetime_s;
+  guint max_packet;
+  guint16 udp_port, tcp_port;
+} RpReflectorWelcome;
+
+void rp_reflector_welcome_clear (RpReflectorWelcome *w);
+
+/* A message as an object with a string "type" (returned in *type, owned by
+ * the object). G_IO_ERROR_INVALID_DATA otherwise. */
+JsonObject *rp_reflector_msg_parse (const char *text, gsize len, const char **type, GError **error);
+
+char *rp_reflector_msg_hello (const char *username, const char *token);
+char *rp_reflector_msg_welcome (const RpReflectorWelcome *w);
+char *rp_reflector_msg_answer (const char *ufrag, const char *pwd, const GArray *candidates);
+char *rp_reflector_msg_selected (const RpIceCandidate *local, const RpIceCandidate *remote);
+char *rp_reflector_msg_error (const char *code, const char *message);
+char *rp_reflector_msg_bye (const char *reason);
+
+/* A string member, or NULL when absent or not a string. */
+const char *rp_reflector_msg_str (JsonObject *o, const char *member);
+
+/* ufrag, pwd (RFC 8445 5.3: ice-chars, 4 and 22 to 256 characters) and at
+ * most RP_REFLECTOR_MAX_CANDIDATES candidates, each parsed. */
+gboolean rp_reflector_msg_get_ice (JsonObject *o, char **ufrag, char **pwd, GArray **candidates, GError **error);
+gboolean rp_reflector_msg_get_welcome (JsonObject *o, RpReflectorWelcome *w, GError **error);
+
+G_END_DECLS

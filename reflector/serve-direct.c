@@ -1,0 +1,343 @@
+/* The reflector's direct ports: test packets over plain UDP and TCP, for a
+ * path without ICE or TURN. A packet is answered only when it is a signed
+ * STAMP packet of a live session (reflector-auth.h); everything else gets
+ * nothing, not even an error: an unauthenticated sender learns nothing and
+ * a spoofed source cannot make us send anything (no amplification, and no
+ * reflection either). The answer has the request's length (RFC 8762 4.3).
+ *
+ * Order of the checks is cheapest first: per-source bucket, global bucket,
+ * length, session lookup by SSID, then the HMAC. Work per wakeup is bounded
+ * (RECV_BATCH datagrams), so a flood cannot starve the loop.
+ *
+ * TCP: RFC 4571 framing (two octets of length, then the packet). A
+ * connection that sends anything unauthenticated or malformed is closed.
+ * Connections are capped, idle ones closed; while an answer waits to be
+ * written nothing more is read from that connection (backpressure). */
+#include "reflector/serve-private.h"
+
+#include <string.h>
+
+#define RECV_BATCH 64
+
+typedef struct {
+  RpServeDirect *d;
+  GSocket *sock;
+  GInetAddress *peer;
+  GSource *source;
+  GSource *idle;
+  guint8 *in;              /* 2 + max_packet */
+  gsize in_len;
+  guint8 *out;             /* one answer, 2 + max_packet */
+  gsize out_len, out_off;
+} TcpConn;
+
+struct _RpServeDirect {
+  RpServe *serve;
+  GSocket *udp, *tcp;
+  GSource *udp_source, *tcp_source;
+  guint8 *buf;             /* max_packet + 1: a longer datagram shows as truncated */
+  GList *conns;            /* TcpConn* */
+  guint n_conns;
+};
+
+static gboolean
+source_allowed (RpServeDirect *d, GInetAddress *peer, gint64 now)
+{
+  if (!rp_rate_table_allow_inet (d->serve->packet_limit, peer, now)) {
+    d->serve->dropped_packets++;
+    return FALSE;
+  }
+  return rp_serve_packet_allowed (d->serve, now);
+}
+
+/* TRUE: buf[0..len) now holds the answer. */
+static gboolean
+answer (RpServeDirect *d, guint8 *buf, gsize len, gint64 t2)
+{
+  RpServeSession *ss;
+
+  if (len < RP_REFLECTOR_MIN_PACKET || len > d->serve->config->max_packet)
+    return FALSE;
+  ss = rp_serve_session_by_ssid (d->serve, rp_reflector_packet_ssid (buf, len));
+  if (ss == NULL || !rp_serve_session_reflect_direct (ss, buf, len, t2)) {
+    d->serve->dropped_packets++;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+on_udp (GSocket *sock, GIOCondition cond, gpointer data)
+{
+  RpServeDirect *d = data;
+  gsize cap = d->serve->config->max_packet + 1;
+
+  for (guint i = 0; i < RECV_BATCH; i++) {
+    GSocketAddress *from = NULL;
+    gssize n = g_socket_receive_from (sock, &from, (gchar *) d->buf, cap, NULL, NULL);
+    gint64 t2 = g_get_monotonic_time ();
+    if (n < 0)
+      break;
+    if (from != NULL && source_allowed (d, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from)), t2)
+        && (gsize) n < cap && answer (d, d->buf, (gsize) n, t2))
+      g_socket_send_to (sock, from, (const gchar *) d->buf, (gsize) n, NULL, NULL);
+    g_clear_object (&from);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- TCP ---- */
+
+static void
+tcp_close (TcpConn *c)
+{
+  RpServeDirect *d = c->d;
+
+  d->conns = g_list_remove (d->conns, c);
+  d->n_conns--;
+  if (c->source != NULL) {
+    g_source_destroy (c->source);
+    g_source_unref (c->source);
+  }
+  if (c->idle != NULL) {
+    g_source_destroy (c->idle);
+    g_source_unref (c->idle);
+  }
+  g_socket_close (c->sock, NULL);
+  g_object_unref (c->sock);
+  g_object_unref (c->peer);
+  g_free (c->in);
+  g_free (c->out);
+  g_free (c);
+}
+
+static gboolean on_tcp_io (GSocket *sock, GIOCondition cond, gpointer data);
+
+static gboolean
+on_tcp_idle (gpointer data)
+{
+  TcpConn *c = data;
+
+  g_clear_pointer (&c->idle, g_source_unref);
+  tcp_close (c);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+tcp_watch (TcpConn *c, GIOCondition cond)
+{
+  if (c->source != NULL) {
+    g_source_destroy (c->source);
+    g_source_unref (c->source);
+  }
+  c->source = g_socket_create_source (c->sock, cond | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (c->source, (GSourceFunc) (void (*) (void)) on_tcp_io, c, NULL);
+  g_source_attach (c->source, c->d->serve->context);
+}
+
+static void
+tcp_touch (TcpConn *c)
+{
+  if (c->idle != NULL) {
+    g_source_destroy (c->idle);
+    g_source_unref (c->idle);
+  }
+  c->idle = g_timeout_source_new_seconds ((guint) c->d->serve->config->tcp_idle_timeout_s);
+  g_source_set_callback (c->idle, on_tcp_idle, c, NULL);
+  g_source_attach (c->idle, c->d->serve->context);
+}
+
+/* RFC 4571 2: the 16-bit length in front of each packet. */
+static gsize
+frame_len (const TcpConn *c)
+{
+  return ((gsize) c->in[0] << 8) | c->in[1];
+}
+
+/* FALSE: close the connection. */
+static gboolean
+tcp_frame (TcpConn *c)
+{
+  gsize need = c->in_len >= 2 ? 2 + frame_len (c) : 2;
+  gint64 t2 = g_get_monotonic_time ();
+
+  if (c->in_len < 2 || c->in_len < need)
+    return TRUE;
+  if (!source_allowed (c->d, c->peer, t2) || !answer (c->d, c->in + 2, need - 2, t2))
+    return FALSE;
+  memcpy (c->out, c->in, need);
+  c->out_len = need;
+  c->out_off = 0;
+  c->in_len = 0;
+  return TRUE;
+}
+
+static gboolean
+on_tcp_io (GSocket *sock, GIOCondition cond, gpointer data)
+{
+  TcpConn *c = data;
+  gsize max = 2 + c->d->serve->config->max_packet;
+
+  if (cond & (G_IO_HUP | G_IO_ERR))
+    goto close;
+  if (c->out_len > 0) {
+    gssize n = g_socket_send (sock, (const gchar *) c->out + c->out_off, c->out_len - c->out_off, NULL, NULL);
+    if (n <= 0)
+      goto close;
+    c->out_off += (gsize) n;
+    if (c->out_off < c->out_len)
+      return G_SOURCE_CONTINUE;
+    c->out_len = c->out_off = 0;
+    tcp_watch (c, G_IO_IN);
+    return G_SOURCE_REMOVE;
+  }
+  {
+    /* Read no further than the end of the current frame. */
+    gsize want = c->in_len < 2 ? 2 - c->in_len : 2 + frame_len (c) - c->in_len;
+    gssize n;
+    n = g_socket_receive (sock, (gchar *) c->in + c->in_len, want, NULL, NULL);
+    if (n <= 0)
+      goto close;
+    c->in_len += (gsize) n;
+    if (c->in_len == 2 && (2 + frame_len (c) > max || frame_len (c) < RP_REFLECTOR_MIN_PACKET))
+      goto close;
+    tcp_touch (c);
+    if (!tcp_frame (c))
+      goto close;
+    if (c->out_len > 0) {
+      tcp_watch (c, G_IO_OUT);
+      return G_SOURCE_REMOVE;
+    }
+  }
+  return G_SOURCE_CONTINUE;
+close:
+  g_clear_pointer (&c->source, g_source_unref);
+  tcp_close (c);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_accept (GSocket *listener, GIOCondition cond, gpointer data)
+{
+  RpServeDirect *d = data;
+
+  for (guint i = 0; i < RECV_BATCH; i++) {
+    GSocket *sock = g_socket_accept (listener, NULL, NULL);
+    g_autoptr (GSocketAddress) sa = NULL;
+    TcpConn *c;
+    if (sock == NULL)
+      break;
+    sa = g_socket_get_remote_address (sock, NULL);
+    if (sa == NULL || d->n_conns >= d->serve->config->max_tcp_connections
+        || !rp_rate_table_allow_inet (d->serve->packet_limit, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)),
+                                      g_get_monotonic_time ())) {
+      d->serve->refused_rate++;
+      g_socket_close (sock, NULL);
+      g_object_unref (sock);
+      continue;
+    }
+    g_socket_set_blocking (sock, FALSE);
+    c = g_new0 (TcpConn, 1);
+    c->d = d;
+    c->sock = sock;
+    c->peer = g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)));
+    c->in = g_malloc (2 + d->serve->config->max_packet);
+    c->out = g_malloc (2 + d->serve->config->max_packet);
+    d->conns = g_list_prepend (d->conns, c);
+    d->n_conns++;
+    tcp_watch (c, G_IO_IN);
+    tcp_touch (c);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- setup ---- */
+
+static GSocket *
+open_socket (const RpServeListen *l, GSocketType type, GError **error)
+{
+  g_autoptr (GInetAddress) addr = *l->address != '\0' ? g_inet_address_new_from_string (l->address)
+                                                      : g_inet_address_new_any (G_SOCKET_FAMILY_IPV6);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, l->port);
+  g_autoptr (GSocket) sock = g_socket_new (g_inet_address_get_family (addr), type,
+                                           type == G_SOCKET_TYPE_DATAGRAM ? G_SOCKET_PROTOCOL_UDP : G_SOCKET_PROTOCOL_TCP, error);
+
+  if (sock == NULL)
+    return NULL;
+  g_socket_set_blocking (sock, FALSE);
+  if (!g_socket_bind (sock, sa, TRUE, error))
+    return NULL;
+  if (type == G_SOCKET_TYPE_STREAM) {
+    g_socket_set_listen_backlog (sock, 64);
+    if (!g_socket_listen (sock, error))
+      return NULL;
+  }
+  return g_steal_pointer (&sock);
+}
+
+static guint16
+local_port (GSocket *sock)
+{
+  g_autoptr (GSocketAddress) sa = sock != NULL ? g_socket_get_local_address (sock, NULL) : NULL;
+
+  return sa != NULL ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (sa)) : 0;
+}
+
+RpServeDirect *
+rp_serve_direct_new (RpServe *s, GError **error)
+{
+  RpServeDirect *d = g_new0 (RpServeDirect, 1);
+  RpServeConfig *c = s->config;
+
+  d->serve = s;
+  d->buf = g_malloc (c->max_packet + 1);
+  if (c->udp.port != 0) {
+    d->udp = open_socket (&c->udp, G_SOCKET_TYPE_DATAGRAM, error);
+    if (d->udp == NULL)
+      goto fail;
+    d->udp_source = g_socket_create_source (d->udp, G_IO_IN, NULL);
+    g_source_set_callback (d->udp_source, (GSourceFunc) (void (*) (void)) on_udp, d, NULL);
+    g_source_attach (d->udp_source, s->context);
+  }
+  if (c->tcp.port != 0) {
+    d->tcp = open_socket (&c->tcp, G_SOCKET_TYPE_STREAM, error);
+    if (d->tcp == NULL)
+      goto fail;
+    d->tcp_source = g_socket_create_source (d->tcp, G_IO_IN, NULL);
+    g_source_set_callback (d->tcp_source, (GSourceFunc) (void (*) (void)) on_accept, d, NULL);
+    g_source_attach (d->tcp_source, s->context);
+  }
+  return d;
+fail:
+  g_prefix_error (error, "direct reflector port: ");
+  rp_serve_direct_free (d);
+  return NULL;
+}
+
+guint16 rp_serve_direct_udp_port (RpServeDirect *d) { return local_port (d->udp); }
+guint16 rp_serve_direct_tcp_port (RpServeDirect *d) { return local_port (d->tcp); }
+
+void
+rp_serve_direct_free (RpServeDirect *d)
+{
+  if (d == NULL)
+    return;
+  while (d->conns != NULL)
+    tcp_close (d->conns->data);
+  if (d->udp_source != NULL) {
+    g_source_destroy (d->udp_source);
+    g_source_unref (d->udp_source);
+  }
+  if (d->tcp_source != NULL) {
+    g_source_destroy (d->tcp_source);
+    g_source_unref (d->tcp_source);
+  }
+  if (d->udp != NULL)
+    g_socket_close (d->udp, NULL);
+  if (d->tcp != NULL)
+    g_socket_close (d->tcp, NULL);
+  g_clear_object (&d->udp);
+  g_clear_object (&d->tcp);
+  g_free (d->buf);
+  g_free (d);
+}

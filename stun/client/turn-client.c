@@ -1,0 +1,351 @@
+/* A TURN allocation over one STUN client connection (see turn-client.h).
+ * Each request is kept as a template (method and its own attributes); every
+ * send copies it, gives it a fresh transaction id and appends USERNAME,
+ * REALM, NONCE and MESSAGE-INTEGRITY, so a 401 or 438 answer can be retried
+ * with what the server just taught us. */
+#include "stun/client/turn-client.h"
+
+#include <string.h>
+
+#include "rp-config.h"
+
+#define MAX_STALE_RETRIES 2
+
+typedef struct {
+  RpTurnClient *turn;
+  RpStunBuilder tmpl;         /* header + the request's own attributes */
+  gboolean authenticate;      /* FALSE: the unauthenticated probe */
+  gboolean sent_with_auth;
+  guint stale_retries;
+  guint retransmissions;
+  RpTurnFunc func;
+  gpointer user_data;
+} Request;
+
+struct _RpTurnClient {
+  RpStunClient *stun;
+  char *username;
+  RpSecret *password;
+  char *realm;
+  char *nonce;
+  guint8 key[16];
+  gboolean have_key;
+  char *software;
+  gboolean have_relayed, have_mapped, have_alternate;
+  RpStunAddress relayed, mapped, alternate;
+  guint32 lifetime;
+  RpTurnDataFunc data_func;
+  gpointer data_user;
+  GList *pending;             /* Request*: freed here if the connection dies first */
+};
+
+RpStunClient *rp_turn_client_get_stun (RpTurnClient *turn) { return turn->stun; }
+const char *rp_turn_client_get_realm (RpTurnClient *turn) { return turn->realm; }
+const char *rp_turn_client_get_software (RpTurnClient *turn) { return turn->software; }
+guint32 rp_turn_client_get_lifetime (RpTurnClient *turn) { return turn->lifetime; }
+
+gboolean
+rp_turn_client_get_relayed (RpTurnClient *turn, RpStunAddress *out)
+{
+  if (turn->have_relayed)
+    *out = turn->relayed;
+  return turn->have_relayed;
+}
+
+gboolean
+rp_turn_client_get_mapped (RpTurnClient *turn, RpStunAddress *out)
+{
+  if (turn->have_mapped)
+    *out = turn->mapped;
+  return turn->have_mapped;
+}
+
+gboolean
+rp_turn_client_get_alternate (RpTurnClient *turn, RpStunAddress *out)
+{
+  if (turn->have_alternate)
+    *out = turn->alternate;
+  return turn->have_alternate;
+}
+
+static void send_request (Request *req);
+
+static void
+learn (RpTurnClient *turn, const RpStunMessage *msg)
+{
+  g_autofree char *software = rp_stun_message_get_string (msg, RP_STUN_ATTR_SOFTWARE);
+  g_autofree char *realm = rp_stun_message_get_string (msg, RP_STUN_ATTR_REALM);
+  const RpStunAttr *nonce = rp_stun_message_find (msg, RP_STUN_ATTR_NONCE);
+
+  if (software != NULL) {
+    g_free (turn->software);
+    turn->software = g_steal_pointer (&software);
+  }
+  /* The nonce is echoed byte for byte (RFC 8489 9.2.4), not sanitised. */
+  if (nonce != NULL && nonce->len > 0 && nonce->len < 764) {
+    g_free (turn->nonce);
+    turn->nonce = g_strndup ((const char *) nonce->value, nonce->len);
+  }
+  if (realm != NULL && nonce != NULL) {
+    const RpStunAttr *ra = rp_stun_message_find (msg, RP_STUN_ATTR_REALM);
+    g_free (turn->realm);
+    turn->realm = g_strndup ((const char *) ra->value, ra->len);
+    if (turn->username != NULL && turn->password != NULL) {
+      rp_stun_long_term_key (turn->username, turn->realm, turn->password, turn->key);
+      turn->have_key = TRUE;
+    }
+  }
+}
+
+static void
+complete (Request *req, RpTurnResult *res)
+{
+  res->retransmissions = req->retransmissions;
+  res->stale_nonce_retries = req->stale_retries;
+  req->turn->pending = g_list_remove (req->turn->pending, req);
+  if (req->func != NULL)
+    req->func (req->turn, res, req->user_data);
+  g_free (req);
+}
+
+static void
+on_response (RpStunClient *client, const RpStunTxnResult *txn, gpointer data)
+{
+  Request *req = data;
+  RpTurnClient *turn = req->turn;
+  RpTurnResult res = { .outcome = txn->outcome, .rtt_us = txn->rtt_us, .net = txn->net, .reason = txn->reason };
+  g_autofree char *reason = NULL;
+
+  req->retransmissions += txn->retransmissions;
+  if (txn->outcome != RP_STUN_TXN_RESPONSE) {
+    complete (req, &res);
+    return;
+  }
+  res.msg = &txn->msg;
+  learn (turn, &txn->msg);
+
+  if (txn->msg.klass == RP_STUN_ERROR) {
+    rp_stun_message_get_error (&txn->msg, &res.error_code, &reason);
+    res.error_reason = reason;
+    /* RFC 8489 9.2.5: a 401 to a request without credentials is the
+     * challenge; answer it once with the realm and nonce it carries. */
+    if (res.error_code == RP_TURN_ERR_UNAUTHORIZED && req->authenticate && !req->sent_with_auth && turn->have_key) {
+      send_request (req);
+      return;
+    }
+    /* RFC 8489 9.2.5: 438 Stale Nonce: retry with the new nonce. */
+    if (res.error_code == RP_TURN_ERR_STALE_NONCE && req->authenticate && req->stale_retries < MAX_STALE_RETRIES
+        && turn->have_key) {
+      req->stale_retries++;
+      send_request (req);
+      return;
+    }
+    if (res.error_code == RP_TURN_ERR_TRY_ALTERNATE) {
+      const RpStunAttr *alt = rp_stun_message_find (&txn->msg, RP_STUN_ATTR_ALTERNATE_SERVER);
+      turn->have_alternate = alt != NULL && rp_stun_attr_get_address (&txn->msg, alt, &turn->alternate);
+    }
+    complete (req, &res);
+    return;
+  }
+  if (txn->msg.klass != RP_STUN_SUCCESS) {
+    res.outcome = RP_STUN_TXN_MALFORMED;
+    res.reason = "the server answered with a request or indication where a response was due";
+    complete (req, &res);
+    return;
+  }
+  /* RFC 8489 9.2.5: a response to an authenticated request must carry a
+   * MESSAGE-INTEGRITY made with the same key; one that fails is discarded. */
+  if (req->sent_with_auth) {
+    RpStunIntegrity mi = rp_stun_message_check_integrity (&txn->msg, turn->key, sizeof turn->key);
+    if (mi == RP_STUN_INTEGRITY_MISMATCH || mi == RP_STUN_INTEGRITY_MALFORMED) {
+      res.outcome = RP_STUN_TXN_MALFORMED;
+      res.reason = "the response's MESSAGE-INTEGRITY does not match our credentials";
+      complete (req, &res);
+      return;
+    }
+  }
+  if (txn->msg.method == RP_STUN_ALLOCATE) {
+    const RpStunAttr *ra = rp_stun_message_find (&txn->msg, RP_STUN_ATTR_XOR_RELAYED_ADDRESS);
+    const RpStunAttr *ma = rp_stun_message_find (&txn->msg, RP_STUN_ATTR_XOR_MAPPED_ADDRESS);
+    turn->have_relayed = ra != NULL && rp_stun_attr_get_address (&txn->msg, ra, &turn->relayed);
+    turn->have_mapped = ma != NULL && rp_stun_attr_get_address (&txn->msg, ma, &turn->mapped);
+    if (!turn->have_relayed) {
+      res.outcome = RP_STUN_TXN_MALFORMED;
+      res.reason = "the Allocate success has no XOR-RELAYED-ADDRESS";
+      complete (req, &res);
+      return;
+    }
+  }
+  if (txn->msg.method == RP_STUN_ALLOCATE || txn->msg.method == RP_STUN_REFRESH)
+    rp_turn_get_lifetime (&txn->msg, &turn->lifetime);
+  res.success = TRUE;
+  complete (req, &res);
+}
+
+static void
+send_request (Request *req)
+{
+  RpTurnClient *turn = req->turn;
+  RpStunBuilder b = req->tmpl;
+
+  /* A retry is a new transaction (RFC 8489 6.2). */
+  rp_stun_random_tid (b.buf + 8);
+  req->sent_with_auth = FALSE;
+  if (req->authenticate && turn->have_key && turn->nonce != NULL) {
+    rp_stun_builder_add_string (&b, RP_STUN_ATTR_USERNAME, turn->username);
+    rp_stun_builder_add (&b, RP_STUN_ATTR_REALM, turn->realm, (guint16) strlen (turn->realm));
+    rp_stun_builder_add (&b, RP_STUN_ATTR_NONCE, turn->nonce, (guint16) strlen (turn->nonce));
+    rp_stun_builder_add_integrity (&b, turn->key, sizeof turn->key);
+    req->sent_with_auth = TRUE;
+  }
+  rp_stun_builder_add_fingerprint (&b);
+  rp_stun_client_request (turn->stun, b.buf, b.len, on_response, req);
+}
+
+static Request *
+request_new (RpTurnClient *turn, guint16 method, gboolean authenticate, RpTurnFunc func, gpointer user_data)
+{
+  Request *req = g_new0 (Request, 1);
+  guint8 tid[RP_STUN_TID_LEN] = { 0 };
+
+  req->turn = turn;
+  req->authenticate = authenticate;
+  req->func = func;
+  req->user_data = user_data;
+  rp_stun_builder_init (&req->tmpl, method, RP_STUN_REQUEST, tid);
+  rp_stun_builder_add_string (&req->tmpl, RP_STUN_ATTR_SOFTWARE, "rtcprobe/" RP_VERSION);
+  turn->pending = g_list_prepend (turn->pending, req);
+  return req;
+}
+
+void
+rp_turn_client_probe_unauthenticated (RpTurnClient *turn, RpTurnFunc func, gpointer user_data)
+{
+  Request *req = request_new (turn, RP_STUN_ALLOCATE, FALSE, func, user_data);
+
+  rp_turn_add_requested_transport (&req->tmpl, RP_TURN_TRANSPORT_UDP);
+  send_request (req);
+}
+
+void
+rp_turn_client_allocate (RpTurnClient *turn, RpTurnFunc func, gpointer user_data)
+{
+  Request *req = request_new (turn, RP_STUN_ALLOCATE, TRUE, func, user_data);
+
+  rp_turn_add_requested_transport (&req->tmpl, RP_TURN_TRANSPORT_UDP);
+  send_request (req);
+}
+
+void
+rp_turn_client_refresh (RpTurnClient *turn, guint32 lifetime_s, RpTurnFunc func, gpointer user_data)
+{
+  Request *req = request_new (turn, RP_STUN_REFRESH, TRUE, func, user_data);
+
+  rp_turn_add_lifetime (&req->tmpl, lifetime_s);
+  send_request (req);
+}
+
+void
+rp_turn_client_create_permission (RpTurnClient *turn, const RpStunAddress *peer, RpTurnFunc func, gpointer user_data)
+{
+  Request *req = request_new (turn, RP_STUN_CREATE_PERMISSION, TRUE, func, user_data);
+
+  rp_stun_builder_add_address (&req->tmpl, RP_STUN_ATTR_XOR_PEER_ADDRESS, peer);
+  send_request (req);
+}
+
+void
+rp_turn_client_channel_bind (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer,
+                             RpTurnFunc func, gpointer user_data)
+{
+  Request *req = request_new (turn, RP_STUN_CHANNEL_BIND, TRUE, func, user_data);
+
+  rp_turn_add_channel_number (&req->tmpl, channel);
+  rp_stun_builder_add_address (&req->tmpl, RP_STUN_ATTR_XOR_PEER_ADDRESS, peer);
+  send_request (req);
+}
+
+gboolean
+rp_turn_client_send_channel (RpTurnClient *turn, guint16 channel, const guint8 *data, gsize len)
+{
+  guint8 buf[RP_STUN_MAX_MESSAGE + 8];
+  gboolean stream = rp_stun_client_get_transport (turn->stun) != RP_TRANSPORT_UDP;
+  gsize n = rp_turn_channeldata_build (channel, data, len, stream, buf, sizeof buf);
+
+  return n > 0 && rp_stun_client_send (turn->stun, buf, n);
+}
+
+gboolean
+rp_turn_client_send_indication (RpTurnClient *turn, const RpStunAddress *peer, const guint8 *data, gsize len)
+{
+  RpStunBuilder b;
+  guint8 tid[RP_STUN_TID_LEN];
+
+  rp_stun_random_tid (tid);
+  rp_stun_builder_init (&b, RP_STUN_SEND, RP_STUN_INDICATION, tid);
+  if (!rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_PEER_ADDRESS, peer) || !rp_turn_add_data (&b, data, len))
+    return FALSE;
+  return rp_stun_client_send (turn->stun, b.buf, b.len);
+}
+
+static void
+on_unsolicited (RpStunClient *client, const guint8 *data, gsize len, gpointer user_data)
+{
+  RpTurnClient *turn = user_data;
+  gboolean stream = rp_stun_client_get_transport (client) != RP_TRANSPORT_UDP;
+  RpStunMessage msg;
+  const guint8 *payload;
+  gsize plen;
+  guint16 channel;
+
+  if (turn->data_func == NULL)
+    return;
+  if (rp_turn_channeldata_parse (data, len, stream, &channel, &payload, &plen)) {
+    turn->data_func (turn, channel, NULL, payload, plen, turn->data_user);
+    return;
+  }
+  /* RFC 8656 11.6: a Data indication carries XOR-PEER-ADDRESS and DATA. */
+  if (rp_stun_message_parse (data, len, &msg) == RP_STUN_PARSE_OK && msg.method == RP_STUN_DATA
+      && msg.klass == RP_STUN_INDICATION) {
+    const RpStunAttr *pa = rp_stun_message_find (&msg, RP_STUN_ATTR_XOR_PEER_ADDRESS);
+    RpStunAddress peer;
+    if (pa != NULL && rp_stun_attr_get_address (&msg, pa, &peer) && rp_turn_get_data (&msg, &payload, &plen))
+      turn->data_func (turn, 0, &peer, payload, plen, turn->data_user);
+  }
+}
+
+void
+rp_turn_client_set_data_func (RpTurnClient *turn, RpTurnDataFunc func, gpointer user_data)
+{
+  turn->data_func = func;
+  turn->data_user = user_data;
+}
+
+RpTurnClient *
+rp_turn_client_new (RpStunClient *client, const char *username, const char *password)
+{
+  RpTurnClient *turn = g_new0 (RpTurnClient, 1);
+
+  turn->stun = client;
+  turn->username = g_strdup (username);
+  turn->password = g_strdup (password);
+  rp_stun_client_set_unsolicited (client, on_unsolicited, turn);
+  return turn;
+}
+
+void
+rp_turn_client_free (RpTurnClient *turn)
+{
+  if (turn == NULL)
+    return;
+  /* Pending requests die with the connection; their callbacks never run. */
+  rp_stun_client_free (turn->stun);
+  g_list_free_full (turn->pending, g_free);
+  explicit_bzero (turn->key, sizeof turn->key);
+  rp_secret_free (turn->password);
+  g_free (turn->username);
+  g_free (turn->realm);
+  g_free (turn->nonce);
+  g_free (turn->software);
+  g_free (turn);
+}
