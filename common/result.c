@@ -4,6 +4,7 @@
  * recording the same name twice overwrites the value where it already is,
  * which keeps that order stable when a check refines a number. */
 #include "common/result.h"
+#include "common/exit-code.h"
 
 #include "rp-config.h"
 
@@ -277,8 +278,8 @@ rp_report_exit_code (const RpReport *report, gboolean strict)
 
   rp_report_count (report, counts);
   if (counts[RP_STATUS_FAIL] > 0)
-    return 1;
+    return RP_EXIT_FAILED;
   if (strict && counts[RP_STATUS_WARN] > 0)
-    return 1;
-  return 0;
+    return RP_EXIT_FAILED;
+  return RP_EXIT_OK;
 }

@@ -413,12 +413,3 @@ rp_turn_rest_username_expiry (const char *username)
     return -1;
   return v;
 }
-
-void
-rp_secret_free (RpSecret *secret)
-{
-  if (secret == NULL)
-    return;
-  OPENSSL_cleanse (secret, strlen (secret));
-  g_free (secret);
-}

@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "common/secret.h"
 #include "stun/stun-message.h"
 
 G_BEGIN_DECLS
@@ -100,10 +101,5 @@ void rp_turn_rest_credentials (const char *secret, gsize secret_len, const char 
 /* The expiry encoded in a REST username ("1700000000:alice" -> 1700000000),
  * or -1 when it does not start with a decimal time followed by ':' or end. */
 gint64 rp_turn_rest_username_expiry (const char *username);
-
-/* A secret string: zeroed before it is freed (g_autoptr (RpSecret)). */
-typedef char RpSecret;
-void rp_secret_free (RpSecret *secret);   /* NULL is fine */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpSecret, rp_secret_free)
 
 G_END_DECLS

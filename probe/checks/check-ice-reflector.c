@@ -203,7 +203,7 @@ rp_check_ice_reflector_add (RpRunner *runner, const RpProbeOptions *options, RpT
 {
   Refl *r = g_new0 (Refl, 1);
 
-  r->client = rp_reflector_client_new (options, plan, ro, TRUE, &client_callbacks, r);
+  r->client = rp_reflector_client_new (options, rp_turn_plan_get_creds (plan), ro, TRUE, &client_callbacks, r);
   rp_runner_add (runner, rp_check_result_new ("ice.reflector", "ice", ro->url->uri), CHECK_TIMEOUT_US, &refl_class, r);
 }
 

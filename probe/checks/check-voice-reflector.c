@@ -327,7 +327,7 @@ add_one (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, cons
   v->voice = *voice;
   v->voice.turn = NULL;
   v->fd = -1;
-  v->client = rp_reflector_client_new (options, plan, ro, !direct, &client_callbacks, v);
+  v->client = rp_reflector_client_new (options, rp_turn_plan_get_creds (plan), ro, !direct, &client_callbacks, v);
   rp_runner_add (runner, rp_check_result_new (direct ? "voice.reflector" : "voice.ice", "voice", ro->url->uri), budget,
                  &voice_class, v);
 }

@@ -6,19 +6,10 @@
 #include "probe/core/options.h"
 #include "probe/core/runner.h"
 #include "probe/core/target.h"
+#include "probe/net/reflector-client.h"
 #include "probe/checks/checks-turn.h"
 
 G_BEGIN_DECLS
-
-typedef struct {
-  const RpTarget *url;      /* ws:// or wss://, borrowed for the call */
-  GPtrArray *turn;          /* RpTarget* (turn:, turns:), may be empty */
-  GPtrArray *stun;          /* RpTarget* (stun:), may be empty */
-  gboolean relay_only;      /* --relay-only: offer and use relay candidates only */
-  const char *secret;       /* the reflector's shared secret (copied) */
-  gsize secret_len;
-  const char *name;         /* the client name in the token */
-} RpIceReflectorOptions;
 
 /* Adds `ice.reflector`: the path ICE chose (host, srflx or relay; UDP or
  * TCP; which TURN URI), metrics.connect_ms and the RTT of signed STAMP

@@ -155,3 +155,11 @@ rp_turn_creds_clear (RpTurnCreds *creds)
   rp_secret_free (creds->password);
   memset (creds, 0, sizeof *creds);
 }
+
+void
+rp_turn_creds_copy (RpTurnCreds *dst, const RpTurnCreds *src)
+{
+  *dst = *src;
+  dst->username = g_strdup (src->username);
+  dst->password = g_strdup (src->password);
+}

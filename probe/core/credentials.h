@@ -6,7 +6,7 @@
 
 #include <glib.h>
 
-#include "stun/turn-codec.h"
+#include "common/secret.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +32,8 @@ typedef struct {
 gboolean rp_turn_creds_load (RpTurnCreds *creds, const char *user, const char *password_file,
                              const char *secret_file, gint64 rest_ttl_s, GError **error);
 void rp_turn_creds_clear (RpTurnCreds *creds);
+/* dst: an independent copy of src (the password duplicated; clear both). */
+void rp_turn_creds_copy (RpTurnCreds *dst, const RpTurnCreds *src);
 /* Reads a secret file: at most 4 KiB, one trailing newline dropped, not empty. */
 RpSecret *rp_read_secret_file (const char *path, GError **error);
 

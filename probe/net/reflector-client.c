@@ -40,7 +40,7 @@ struct _RpReflectorClient {
   gboolean tls, relay_only, use_ice;
   RpSecret *secret;
   gsize secret_len;
-  RpTurnPlan *plan;
+  RpTurnCreds creds;
   GPtrArray *turn, *stun;          /* Server* */
   char *reflector_ip;
   guint pending;
@@ -109,7 +109,7 @@ rp_reflector_client_free (RpReflectorClient *c)
     SSL_CTX_free (c->tls_ctx);
   g_ptr_array_unref (c->turn);
   g_ptr_array_unref (c->stun);
-  rp_turn_plan_unref (c->plan);
+  rp_turn_creds_clear (&c->creds);
   rp_secret_free (c->secret);
   g_free (c->reflector_ip);
   g_free (c->server_pair);
@@ -152,7 +152,6 @@ rp_reflector_client_explain_deadline (RpReflectorClient *c, RpCheckResult *res)
   rp_check_result_detail_str (res, "stalled_in", c->phase);
 }
 
-const char *rp_reflector_client_get_phase (RpReflectorClient *c) { return c->phase; }
 void rp_reflector_client_set_phase (RpReflectorClient *c, const char *phase) { c->phase = phase; }
 const char *rp_reflector_client_get_address (RpReflectorClient *c) { return c->reflector_ip; }
 double rp_reflector_client_get_connect_ms (RpReflectorClient *c) { return (c->t_ready - c->t_answer) / 1000.0; }
@@ -533,7 +532,7 @@ rp_reflector_client_start (RpReflectorClient *c, RpCheck *check)
 static gboolean
 start_agent (RpReflectorClient *c, GMainContext *ctx, gboolean loopback, GError **error)
 {
-  const RpTurnCreds *creds = rp_turn_plan_get_creds (c->plan);
+  const RpTurnCreds *creds = &c->creds;
   RpIceAgentOptions o = { .controlling = TRUE, .relay_only = c->relay_only, .loopback_only = loopback };
 
   c->agent = rp_ice_agent_new (ctx, &o, &agent_callbacks, c);
@@ -599,7 +598,8 @@ start_all (RpReflectorClient *c)
 }
 
 RpReflectorClient *
-rp_reflector_client_new (const RpProbeOptions *options, RpTurnPlan *plan, const RpIceReflectorOptions *ro, gboolean ice,
+rp_reflector_client_new (const RpProbeOptions *options, const RpTurnCreds *creds,
+                         const RpIceReflectorOptions *ro, gboolean ice,
                          const RpReflectorClientCallbacks *callbacks, gpointer user_data)
 {
   RpReflectorClient *c = g_new0 (RpReflectorClient, 1);
@@ -619,7 +619,7 @@ rp_reflector_client_new (const RpProbeOptions *options, RpTurnPlan *plan, const 
   c->secret = g_strndup (ro->secret, ro->secret_len);
   c->secret_len = ro->secret_len;
   c->name = g_strdup (ro->name != NULL ? ro->name : "rtcprobe");
-  c->plan = rp_turn_plan_ref (plan);
+  rp_turn_creds_copy (&c->creds, creds);
   c->turn = g_ptr_array_new_with_free_func (server_free);
   c->stun = g_ptr_array_new_with_free_func (server_free);
   for (guint i = 0; ro->turn != NULL && i < ro->turn->len; i++)

@@ -6,11 +6,25 @@
  * why it failed into the check's result; the caller sends test packets. */
 #pragma once
 
-#include "probe/checks/checks-reflector.h"
+#include "probe/core/credentials.h"
+#include "probe/core/options.h"
+#include "probe/core/runner.h"
+#include "probe/core/target.h"
 #include "reflector/protocol/reflector-proto.h"
 #include "rtc/ice/ice-candidate.h"
 
 G_BEGIN_DECLS
+
+typedef struct {
+  const RpTarget *url;      /* ws:// or wss://, borrowed for the call */
+  GPtrArray *turn;          /* RpTarget* (turn:, turns:), may be empty */
+  GPtrArray *stun;          /* RpTarget* (stun:), may be empty */
+  gboolean relay_only;      /* --relay-only: offer and use relay candidates only */
+  const char *secret;       /* the reflector's shared secret (copied) */
+  gsize secret_len;
+  const char *name;         /* the client name in the token */
+} RpIceReflectorOptions;
+
 
 typedef struct _RpReflectorClient RpReflectorClient;
 
@@ -27,8 +41,9 @@ typedef struct {
   void (*failed) (RpReflectorClient *c, gpointer user_data);
 } RpReflectorClientCallbacks;
 
-/* ice FALSE: signalling only, for the direct ports. ro is copied. */
-RpReflectorClient *rp_reflector_client_new (const RpProbeOptions *options, RpTurnPlan *plan,
+/* ice FALSE: signalling only, for the direct ports. ro and creds (the TURN
+ * credentials for ro->turn) are copied. */
+RpReflectorClient *rp_reflector_client_new (const RpProbeOptions *options, const RpTurnCreds *creds,
                                             const RpIceReflectorOptions *ro, gboolean ice,
                                             const RpReflectorClientCallbacks *callbacks, gpointer user_data);
 void rp_reflector_client_free (RpReflectorClient *c);
@@ -42,7 +57,6 @@ void rp_reflector_client_fail (RpReflectorClient *c, const char *hint, const cha
 /* The result when the deadline came before a result: where it stalled. */
 void rp_reflector_client_explain_deadline (RpReflectorClient *c, RpCheckResult *res);
 
-const char *rp_reflector_client_get_phase (RpReflectorClient *c);
 void rp_reflector_client_set_phase (RpReflectorClient *c, const char *phase);
 /* The reflector's address as resolved (numeric), once started. */
 const char *rp_reflector_client_get_address (RpReflectorClient *c);

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "common/result.h"
-#include "probe/checks/checks-voice.h"
+#include "probe/net/voice-options.h"
 #include "rtc/voice/stamp.h"
 
 G_BEGIN_DECLS

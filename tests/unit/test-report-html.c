@@ -12,8 +12,8 @@
 #include "reports/fields.h"
 #include "reports/html-chart.h"
 #include "reports/report.h"
-#include "markup-tree.h"
-#include "report-fixture.h"
+#include "tests/unit/markup-tree.h"
+#include "tests/unit/report-fixture.h"
 
 static Node *
 parse (const char *doc)

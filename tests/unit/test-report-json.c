@@ -9,7 +9,7 @@
 
 #include "common/result.h"
 #include "reports/report.h"
-#include "report-fixture.h"
+#include "tests/unit/report-fixture.h"
 
 static JsonObject *
 parse_report (const char *text, JsonParser *parser)

@@ -10,8 +10,8 @@
 #include "common/result.h"
 #include "reports/fields.h"
 #include "reports/report.h"
-#include "markup-tree.h"
-#include "report-fixture.h"
+#include "tests/unit/markup-tree.h"
+#include "tests/unit/report-fixture.h"
 
 static Node *
 parse (const char *doc)

@@ -10,7 +10,7 @@
 #include "common/result.h"
 #include "reports/fields.h"
 #include "reports/report.h"
-#include "report-fixture.h"
+#include "tests/unit/report-fixture.h"
 
 typedef struct {
   char *name;

@@ -6,7 +6,7 @@
 
 #include "common/result.h"
 #include "reports/report.h"
-#include "report-fixture.h"
+#include "tests/unit/report-fixture.h"
 
 static guint
 line_width (const char *line)

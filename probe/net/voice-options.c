@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/quote.h"
-#include "probe/checks/checks-voice.h"
+#include "probe/net/voice-options.h"
 #include "rtc/voice/stamp.h"
 
 void
