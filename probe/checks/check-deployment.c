@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "common/exit-code.h"
 #include "probe/checks/checks-network.h"
 #include "probe/core/credentials.h"
 #include "probe/checks/http-private.h"
@@ -22,46 +23,14 @@
 #include "probe/checks/checks-voice.h"
 #include "probe/checks/checks-web.h"
 
-#define EXIT_USAGE 2
 
-static struct {
-  char *profile;
-  char *user;
-  char *password_file;
-  char *secret_file;
-  char *livekit_key;
-  char *livekit_secret_file;
-  char *file_hash;
-  double duration_s;
-  gboolean audit;
-  gboolean no_voice;
-} copts;
-
-GOptionEntry rp_check_option_entries[] = {
-  { "profile", 'P', 0, G_OPTION_ARG_FILENAME, &copts.profile,
-    "The deployment's profile (INI): hosts, URLs, TURN URIs, where credentials live", "FILE" },
-  { "user", 'u', 0, G_OPTION_ARG_STRING, &copts.user, "TURN user name (overrides the profile's)", "USER" },
-  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &copts.password_file,
-    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD)", "FILE" },
-  { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, &copts.secret_file,
-    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET)", "FILE" },
-  { "livekit-key", 0, 0, G_OPTION_ARG_STRING, &copts.livekit_key, "LiveKit API key: sign a token and validate it", "KEY" },
-  { "livekit-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &copts.livekit_secret_file,
-    "Read the LiveKit API secret from FILE (or set RTCPROBE_LIVEKIT_SECRET)", "FILE" },
-  { "file-hash", 0, 0, G_OPTION_ARG_STRING, &copts.file_hash, "A file that exists: /api/v1/files/HASH must render", "HASH" },
-  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &copts.duration_s, "Seconds of measured voice stream (default 5)", "S" },
-  { "audit", 0, 0, G_OPTION_ARG_NONE, &copts.audit, "Also audit what the TURN server relays to (see turn --audit)", NULL },
-  { "no-voice", 0, 0, G_OPTION_ARG_NONE, &copts.no_voice, "Leave out the voice stream (the run then takes about a second)", NULL },
-  { NULL }
-};
-
-/* What finish needs after the run. */
-static struct {
+/* A run of the command: the profile and what finish needs after the run. */
+struct _RpCheckCommand {
   RpProfile *profile;
   char *app_id;
   char *health_id;
   char *ca_file;
-} run;
+};
 
 static void skip_start (RpCheck *check) { rp_check_finish (check); }
 
@@ -130,7 +99,7 @@ parse (const char *url)
 /* http.N for the app, the health URL (with --expect-json and CORS) and the
  * file URL; hygiene (redirect, HSTS) for each of their hosts and the CDN's. */
 static void
-add_web (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p)
+add_web (RpCheckCommand *cmd, RpRunner *runner, const RpProbeOptions *po, const RpProfile *p)
 {
   g_autoptr (RpTarget) app = parse (p->app_url);
   g_autoptr (RpTarget) health = parse (p->health_url);
@@ -143,12 +112,12 @@ add_web (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p)
 
   if (app != NULL) {
     rp_check_http_add (runner, po, app, &plain, ++index);
-    run.app_id = g_strdup_printf ("http.%u", index);
+    cmd->app_id = g_strdup_printf ("http.%u", index);
   } else
     rp_check_skip_add (runner, "http.app", "http", "", "no web app URL: set [web] app_url or [deployment] domain");
   if (health != NULL) {
     rp_check_http_add (runner, po, health, &api, ++index);
-    run.health_id = g_strdup_printf ("http.%u", index);
+    cmd->health_id = g_strdup_printf ("http.%u", index);
   } else
     rp_check_skip_add (runner, "http.health", "http", "", "no API health URL: set [web] api_url or health_url");
   if (file != NULL) {
@@ -299,7 +268,6 @@ add_media (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p, GErro
   g_autoptr (RpTurnPlan) plan = NULL;
   g_autofree char *why = NULL;
   RpTurnCreds creds;
-  guint per_transport[3] = { 0, 0, 0 };
 
   if (turn == NULL)
     return FALSE;
@@ -320,16 +288,7 @@ add_media (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p, GErro
     return TRUE;
   }
   plan = rp_turn_plan_new (&creds);
-  for (guint i = 0; i < turn->len; i++)
-    per_transport[((RpTarget *) g_ptr_array_index (turn, i))->transport]++;
-  for (guint i = 0; i < turn->len; i++) {
-    const RpTarget *t = g_ptr_array_index (turn, i);
-    rp_check_turn_add (runner, po, plan, t, per_transport[t->transport] == 1);
-  }
-  if (turn->len > 1)
-    rp_turn_plan_add_verdict (plan, runner, po->timeout_us);
-  if (p->audit)
-    rp_check_turn_audit_add (runner, po, plan, turn);
+  rp_check_turn_family_add (runner, po, plan, turn, p->audit);
 
   /* ICE: with the reflector when there is one, else two agents of ours. */
   if (p->reflector_url != NULL) {
@@ -362,82 +321,93 @@ add_media (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p, GErro
 
 /* Command-line options win over the profile. */
 static void
-apply_options (RpProfile *p)
+apply_options (RpProfile *p, const RpCheckCommandOptions *copts)
 {
 #define OVERRIDE(field, value) \
   if ((value) != NULL) { g_free (p->field); p->field = g_strdup (value); }
-  OVERRIDE (turn_user, copts.user);
-  if (copts.password_file != NULL || copts.secret_file != NULL) {
+  OVERRIDE (turn_user, copts->user);
+  if (copts->password_file != NULL || copts->secret_file != NULL) {
     g_clear_pointer (&p->turn_password_file, g_free);
     g_clear_pointer (&p->turn_password_env, g_free);
     g_clear_pointer (&p->turn_secret_file, g_free);
     g_clear_pointer (&p->turn_secret_env, g_free);
   }
-  OVERRIDE (turn_password_file, copts.password_file);
-  OVERRIDE (turn_secret_file, copts.secret_file);
-  OVERRIDE (livekit_key, copts.livekit_key);
-  OVERRIDE (livekit_secret_file, copts.livekit_secret_file);
-  OVERRIDE (file_hash, copts.file_hash);
+  OVERRIDE (turn_password_file, copts->password_file);
+  OVERRIDE (turn_secret_file, copts->secret_file);
+  OVERRIDE (livekit_key, copts->livekit_key);
+  OVERRIDE (livekit_secret_file, copts->livekit_secret_file);
+  OVERRIDE (file_hash, copts->file_hash);
 #undef OVERRIDE
-  if (copts.duration_s != 0)
-    p->voice_duration_s = copts.duration_s;
-  if (copts.audit)
+  if (copts->rest_ttl_given)
+    p->rest_ttl = copts->rest_ttl;
+  if (copts->duration_s != 0)
+    p->voice_duration_s = copts->duration_s;
+  if (copts->audit)
     p->audit = TRUE;
-  if (copts.no_voice)
+  if (copts->no_voice)
     p->voice = FALSE;
 }
 
+RpCheckCommand *
+rp_check_command_new (void)
+{
+  return g_new0 (RpCheckCommand, 1);
+}
+
+void
+rp_check_command_free (RpCheckCommand *cmd)
+{
+  if (cmd == NULL)
+    return;
+  g_clear_pointer (&cmd->profile, rp_profile_free);
+  g_free (cmd->app_id);
+  g_free (cmd->health_id);
+  g_free (cmd->ca_file);
+  g_free (cmd);
+}
+
 int
-rp_check_command_run (RpRunner *runner, const RpProbeOptions *options, int argc, char **argv, GError **error)
+rp_check_command_add (RpCheckCommand *cmd, RpRunner *runner, const RpProbeOptions *options,
+                      const RpCheckCommandOptions *copts, const char *domain, GError **error)
 {
   g_autoptr (RpProfile) p = NULL;
   RpProbeOptions po = *options;
 
-  if ((copts.profile == NULL) == (argc != 2) || argc > 2) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                 argc > 2 ? "check: give one DOMAIN (got %d arguments)" : "check: give a DOMAIN or --profile FILE (not both)",
-                 argc - 1);
-    return EXIT_USAGE;
-  }
-  p = copts.profile != NULL ? rp_profile_load (copts.profile, error) : rp_profile_new_for_domain (argv[1], error);
+  p = copts->profile != NULL ? rp_profile_load (copts->profile, error) : rp_profile_new_for_domain (domain, error);
   if (p == NULL)
-    return EXIT_USAGE;
-  apply_options (p);
+    return RP_EXIT_USAGE;
+  apply_options (p, copts);
   if (!rp_profile_finish (p, error))
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   /* --ca-file on the command line wins over the profile's. */
   if (po.ca_file == NULL && p->ca_file != NULL) {
     if (!g_file_test (p->ca_file, G_FILE_TEST_IS_REGULAR)) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "profile %s: [deployment] ca_file %s: no such file",
                    p->source, p->ca_file);
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     }
-    run.ca_file = g_strdup (p->ca_file);
-    po.ca_file = run.ca_file;
+    cmd->ca_file = g_strdup (p->ca_file);
+    po.ca_file = cmd->ca_file;
   }
   add_dns (runner, &po, p);
   if (!add_ports (runner, &po, p, error))
-    return EXIT_USAGE;
-  add_web (runner, &po, p);
+    return RP_EXIT_USAGE;
+  add_web (cmd, runner, &po, p);
   add_realtime (runner, &po, p);
   if (!add_media (runner, &po, p, error))
-    return EXIT_USAGE;
-  run.profile = g_steal_pointer (&p);
+    return RP_EXIT_USAGE;
+  cmd->profile = g_steal_pointer (&p);
   return 0;
 }
 
 void
-rp_check_command_finish (RpReport *report)
+rp_check_command_finish (RpCheckCommand *cmd, RpReport *report)
 {
   RpCheckResult *verdict;
 
-  verdict = rp_deployment_verdict (report->checks, run.app_id, run.health_id);
+  verdict = rp_deployment_verdict (report->checks, cmd->app_id, cmd->health_id);
   verdict->duration_ms = report->duration_ms;
   g_ptr_array_insert (report->checks, 0, verdict);
   if (report->vantage != NULL)
     rp_vantage_fill_from_checks (report->vantage, report->checks);
-  g_clear_pointer (&run.profile, rp_profile_free);
-  g_clear_pointer (&run.app_id, g_free);
-  g_clear_pointer (&run.health_id, g_free);
-  g_clear_pointer (&run.ca_file, g_free);
 }

@@ -11,16 +11,38 @@
 
 G_BEGIN_DECLS
 
-/* The check command's own options (--profile, credentials, --file-hash ...). */
-extern GOptionEntry rp_check_option_entries[];
+/* What the command line may override in the profile (borrowed; NULL or 0:
+ * the profile's value). */
+typedef struct {
+  const char *profile;          /* the profile file, or NULL: derived from the domain */
+  const char *user;
+  const char *password_file;
+  const char *secret_file;
+  gint rest_ttl;                /* with rest_ttl_given: instead of the profile's */
+  gboolean rest_ttl_given;
+  const char *livekit_key;
+  const char *livekit_secret_file;
+  const char *file_hash;
+  double duration_s;
+  gboolean audit;
+  gboolean no_voice;
+} RpCheckCommandOptions;
 
-/* Reads the profile (or derives one from DOMAIN) and adds every check.
- * Returns 0, or 2 with error set for a usage or configuration error. */
-int rp_check_command_run (RpRunner *runner, const RpProbeOptions *options, int argc, char **argv, GError **error);
+/* One run of the command: the profile and what finish needs after the run. */
+typedef struct _RpCheckCommand RpCheckCommand;
+
+RpCheckCommand *rp_check_command_new (void);
+void rp_check_command_free (RpCheckCommand *cmd);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpCheckCommand, rp_check_command_free)
+
+/* Reads options->profile (or derives a profile from domain) and adds every
+ * check. Returns 0, or 2 with error set for a usage or configuration error. */
+int rp_check_command_add (RpCheckCommand *cmd, RpRunner *runner, const RpProbeOptions *options,
+                          const RpCheckCommandOptions *copts, const char *domain, GError **error);
 
 /* After the run: puts the `verdict` first in report, marks the file URL's
  * check as kind "file", and fills the vantage from the STUN and NAT results. */
-void rp_check_command_finish (RpReport *report);
+void rp_check_command_finish (RpCheckCommand *cmd, RpReport *report);
 
 /* Adds a check that is already decided: status skip, summary as given. */
 void rp_check_skip_add (RpRunner *runner, const char *id, const char *kind, const char *target,

@@ -549,3 +549,21 @@ rp_check_turn_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *
   t->relay = rp_check_ref (rp_runner_add (runner, rp_check_result_new (relay_id, "relay", target->uri),
                                           TURN_TIMEOUT_US, &relay_class, NULL));
 }
+
+void
+rp_check_turn_family_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
+                          GPtrArray *targets, gboolean audit)
+{
+  guint per_transport[3] = { 0, 0, 0 };
+
+  for (guint i = 0; i < targets->len; i++)
+    per_transport[((RpTarget *) g_ptr_array_index (targets, i))->transport]++;
+  for (guint i = 0; i < targets->len; i++) {
+    const RpTarget *t = g_ptr_array_index (targets, i);
+    rp_check_turn_add (runner, options, plan, t, per_transport[t->transport] == 1);
+  }
+  if (targets->len > 1)
+    rp_turn_plan_add_verdict (plan, runner, options->timeout_us);
+  if (audit)
+    rp_check_turn_audit_add (runner, options, plan, targets);
+}

@@ -30,6 +30,13 @@ void rp_turn_plan_add_verdict (RpTurnPlan *plan, RpRunner *runner, gint64 timeou
 void rp_check_turn_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpTarget *target,
                         gboolean ids_unique);
 
+/* The TURN family for targets (RpTarget*), as `turn` and `check` run it:
+ * turn.<t>.allocate and relay.<t> per URI (ids by transport where a
+ * transport occurs once), turn.verdict when there are several, and the
+ * audit when asked. */
+void rp_check_turn_family_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
+                               GPtrArray *targets, gboolean audit);
+
 /* `audit.*` through the first of targets (RpTarget*) that reaches the
  * server: what it lets an authenticated client reach (RFC 1918, loopback,
  * metadata, ...) and whether it allocates without credentials. */

@@ -1,5 +1,5 @@
 /* The commands: each one's options and how it turns its arguments into
- * checks on the runner. Usage errors are a GError and EXIT_USAGE; nothing
+ * checks on the runner. Usage errors are a GError and RP_EXIT_USAGE; nothing
  * here touches the network before the runner starts. */
 #include <string.h>
 
@@ -14,115 +14,130 @@
 #include "probe/checks/checks-voice.h"
 #include "probe/checks/checks-web.h"
 
-#define opts rp_cli_opts
-
-static GOptionEntry ports_entries[] = {
-  { "ports", 'p', 0, G_OPTION_ARG_STRING, &opts.ports,
-    "Ports to probe, e.g. 80/tcp,3478/udp,50000-50010/udp (default: the runbook's " RP_PORTLIST_DEFAULT ")", "LIST" },
+const GOptionEntry rp_cli_turn_credential_entries[] = {
+  { "user", 'u', 0, G_OPTION_ARG_STRING, RP_CLI_OPT (user),
+    "TURN user name (with REST credentials: the name part; check: instead of the profile's)", "USER" },
+  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (password_file),
+    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD); never on the command line", "FILE" },
+  { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (secret_file),
+    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET) and make TURN REST credentials", "FILE" },
+  { "rest-ttl", 0, 0, G_OPTION_ARG_INT, RP_CLI_OPT (rest_ttl),
+    "Lifetime of the REST credentials made from the secret (default 3600 s; check: the profile's)", "S" },
   { NULL }
 };
 
-static GOptionEntry turn_entries[] = {
-  { "user", 'u', 0, G_OPTION_ARG_STRING, &opts.user, "TURN user name (with REST credentials: the name part)", "USER" },
-  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
-    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD); never on the command line", "FILE" },
-  { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.secret_file,
-    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET) and make TURN REST credentials", "FILE" },
-  { "rest-ttl", 0, 0, G_OPTION_ARG_INT, &opts.rest_ttl, "Lifetime of the REST credentials made from the secret (default 3600 s)", "S" },
-  { "all-transports", 'a', 0, G_OPTION_ARG_NONE, &opts.all_transports,
+static const GOptionEntry ports_entries[] = {
+  { "ports", 'p', 0, G_OPTION_ARG_STRING, RP_CLI_OPT (ports),
+    "Ports to probe, e.g. 80/tcp,3478/udp,50000-50010/udp (default: a web, TURN and LiveKit deployment's " RP_PORTLIST_DEFAULT ")", "LIST" },
+  { NULL }
+};
+
+static const GOptionEntry turn_entries[] = {
+  { "all-transports", 'a', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (all_transports),
     "Also test turns: on 5349 and 443 for every host given", NULL },
-  { "audit", 0, 0, G_OPTION_ARG_NONE, &opts.audit,
+  { "audit", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (audit),
     "Check the server refuses relaying into loopback, private, link-local and metadata addresses, and allocations without credentials", NULL },
   { NULL }
 };
 
-static GOptionEntry http_entries[] = {
-  { "expect-json", 'j', 0, G_OPTION_ARG_STRING_ARRAY, &opts.expect_json,
+static const GOptionEntry http_entries[] = {
+  { "expect-json", 'j', 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (expect_json),
     "The body is JSON and KEY (dotted path) has VALUE, e.g. status=ok (repeatable)", "KEY=VALUE" },
-  { "origin", 0, 0, G_OPTION_ARG_STRING, &opts.origin,
+  { "origin", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (origin),
     "Check CORS: this origin is allowed and a foreign one is not", "URL" },
-  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opts.headers, "Add a request header (repeatable)", "'K: V'" },
+  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (headers), "Add a request header (repeatable)", "'K: V'" },
   { NULL }
 };
 
-static GOptionEntry ws_entries[] = {
-  { "hold", 0, 0, G_OPTION_ARG_DOUBLE, &opts.hold_s,
+static const GOptionEntry ws_entries[] = {
+  { "hold", 0, 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (hold_s),
     "Keep the connection idle for S seconds and report whether and why it was closed", "S" },
-  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opts.headers, "Add a header to the upgrade request (repeatable)", "'K: V'" },
-  { "engineio", 0, 0, G_OPTION_ARG_NONE, &opts.engineio,
+  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (headers), "Add a header to the upgrade request (repeatable)", "'K: V'" },
+  { "engineio", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (engineio),
     "Speak Engine.IO v4 / Socket.IO (automatic when the path contains /socket.io/)", NULL },
-  { "livekit", 0, 0, G_OPTION_ARG_NONE, &opts.livekit,
+  { "livekit", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (livekit),
     "The URL is LiveKit signalling: probe /, /rtc/validate and the /rtc upgrade", NULL },
-  { "livekit-key", 0, 0, G_OPTION_ARG_STRING, &opts.livekit_key, "LiveKit API key: sign a token and expect /rtc/validate to accept it", "KEY" },
-  { "livekit-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.livekit_secret_file,
+  { "livekit-key", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (livekit_key), "LiveKit API key: sign a token and expect /rtc/validate to accept it", "KEY" },
+  { "livekit-secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (livekit_secret_file),
     "Read the LiveKit API secret from FILE (or set RTCPROBE_LIVEKIT_SECRET)", "FILE" },
   { NULL }
 };
 
-static GOptionEntry ice_entries[] = {
-  { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_turn,
+static const GOptionEntry ice_entries[] = {
+  { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_turn),
     "TURN server URI (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]", "URI" },
-  { "stun", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_stun, "STUN server URI for server-reflexive candidates (repeatable)", "URI" },
-  { "relay-only", 0, 0, G_OPTION_ARG_NONE, &opts.relay_only,
+  { "stun", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_stun), "STUN server URI for server-reflexive candidates (repeatable)", "URI" },
+  { "relay-only", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (relay_only),
     "Use relay candidates only: the path a user behind a strict firewall gets", NULL },
-  { "reflector", 0, 0, G_OPTION_ARG_STRING, &opts.reflector,
+  { "reflector", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (reflector),
     "ICE with an `rtcprobe serve` reflector at this ws:// or wss:// URL instead of two local agents", "URL" },
-  { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.reflector_secret_file,
+  { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (reflector_secret_file),
     "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else --secret-file's)", "FILE" },
-  { "reflector-name", 0, 0, G_OPTION_ARG_STRING, &opts.reflector_name,
+  { "reflector-name", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (reflector_name),
     "The client name in the reflector token (default rtcprobe)", "NAME" },
-  { "user", 'u', 0, G_OPTION_ARG_STRING, &opts.user, "TURN user name (with REST credentials: the name part)", "USER" },
-  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
-    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD)", "FILE" },
-  { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.secret_file,
-    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET)", "FILE" },
-  { "rest-ttl", 0, 0, G_OPTION_ARG_INT, &opts.rest_ttl, "Lifetime of REST credentials made from the secret (default 3600 s)", "S" },
   { NULL }
 };
 
-static GOptionEntry serve_entries[] = {
-  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opts.serve_config,
+static const GOptionEntry serve_entries[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (serve_config),
     "The reflector's INI file (listen addresses, secret, TURN servers, limits)", "FILE" },
   { NULL }
 };
 
-static GOptionEntry voice_entries[] = {
-  { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.ice_turn,
+static const GOptionEntry voice_entries[] = {
+  { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_turn),
     "TURN server URI to send the voice stream through (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]", "URI" },
-  { "reflector", 0, 0, G_OPTION_ARG_STRING, &opts.reflector,
+  { "reflector", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (reflector),
     "Stream to an `rtcprobe serve` reflector at this ws:// or wss:// URL: its direct UDP port and over ICE (--turn: for gathering)", "URL" },
-  { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.reflector_secret_file,
+  { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (reflector_secret_file),
     "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else --secret-file's)", "FILE" },
-  { "relay-only", 0, 0, G_OPTION_ARG_NONE, &opts.relay_only,
+  { "relay-only", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (relay_only),
     "With --reflector: ICE over relay candidates only, the path a user behind a strict firewall gets", NULL },
-  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &opts.duration_s, "Seconds of measured stream (default 10)", "S" },
-  { "codec", 'c', 0, G_OPTION_ARG_STRING, &opts.codec,
+  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (duration_s), "Seconds of measured stream (default 10)", "S" },
+  { "codec", 'c', 0, G_OPTION_ARG_STRING, RP_CLI_OPT (codec),
     "Packet shape and E-model profile: opus (default, 102 bytes every 20 ms), g711 (172 bytes), or SIZE@MS", "CODEC" },
-  { "threshold", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts.thresholds,
+  { "threshold", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (thresholds),
     "Override a verdict threshold (repeatable): warn_mos=4.0 warn_rtt_p95_ms=300 warn_jitter_ms=30 warn_loss_pct=1 "
     "fail_mos=3.1 fail_loss_pct=5", "NAME=VALUE" },
-  { "user", 'u', 0, G_OPTION_ARG_STRING, &opts.user, "TURN user name (with REST credentials: the name part)", "USER" },
-  { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.password_file,
-    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD)", "FILE" },
-  { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.secret_file,
-    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET)", "FILE" },
-  { "rest-ttl", 0, 0, G_OPTION_ARG_INT, &opts.rest_ttl, "Lifetime of REST credentials made from the secret (default 3600 s)", "S" },
   { NULL }
 };
 
-static int
-cmd_ports (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+static const GOptionEntry check_entries[] = {
+  { "profile", 'P', 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (profile),
+    "The deployment's profile (INI): hosts, URLs, TURN URIs, where credentials live", "FILE" },
+  { "livekit-key", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (livekit_key), "LiveKit API key: sign a token and validate it", "KEY" },
+  { "livekit-secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (livekit_secret_file),
+    "Read the LiveKit API secret from FILE (or set RTCPROBE_LIVEKIT_SECRET)", "FILE" },
+  { "file-hash", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (file_hash), "A file that exists: /api/v1/files/HASH must render", "HASH" },
+  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (duration_s), "Seconds of measured voice stream (default 5)", "S" },
+  { "audit", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (audit), "Also audit what the TURN server relays to (see turn --audit)", NULL },
+  { "no-voice", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (no_voice), "Leave out the voice stream (the run then takes about a second)", NULL },
+  { NULL }
+};
+
+/* --rest-ttl, or its default. */
+static gint
+rest_ttl (const RpCliOptions *o)
 {
+  return o->rest_ttl == RP_CLI_REST_TTL_UNSET ? 3600 : o->rest_ttl;
+}
+
+static int
+cmd_ports (RpCliRun *run, int argc, char **argv, GError **error)
+{
+  const RpCliOptions *o = run->o;
+  RpRunner *runner = run->runner;
+  const RpProbeOptions *po = run->po;
   g_autoptr (GArray) ports = NULL;
 
   if (argc != 2) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                  argc < 2 ? "ports: give one HOST" : "ports: give one HOST (got %d arguments)", argc - 1);
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
-  ports = rp_portlist_parse (opts.ports != NULL ? opts.ports : RP_PORTLIST_DEFAULT, error);
+  ports = rp_portlist_parse (o->ports != NULL ? o->ports : RP_PORTLIST_DEFAULT, error);
   if (ports == NULL)
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   if (!g_hostname_is_ip_address (argv[1])) {
     /* Reuse the URI parser's host validation for names. */
     g_autofree char *uri = g_strdup_printf ("stun:%s", argv[1]);
@@ -130,7 +145,7 @@ cmd_ports (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GE
     if (t == NULL || t->port_explicit) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "ports: '%s' is not a host name or IP address", argv[1]);
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     }
   }
   rp_check_ports_add (runner, po, argv[1], ports);
@@ -138,25 +153,27 @@ cmd_ports (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GE
 }
 
 static int
-cmd_stun (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+cmd_stun (RpCliRun *run, int argc, char **argv, GError **error)
 {
+  RpRunner *runner = run->runner;
+  const RpProbeOptions *po = run->po;
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   guint per_transport[3] = { 0, 0, 0 };
 
   if (argc < 2) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "stun: give at least one URI (stun:host[:port], stuns:host[:port])");
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
   for (int i = 1; i < argc; i++) {
     RpTarget *t = rp_target_parse (argv[i], error);
     if (t == NULL)
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     if (t->scheme != RP_SCHEME_STUN && t->scheme != RP_SCHEME_STUNS && t->scheme != RP_SCHEME_TURN
         && t->scheme != RP_SCHEME_TURNS) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "stun: '%s' is not a stun:, stuns:, turn: or turns: URI", argv[i]);
       rp_target_free (t);
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     }
     per_transport[t->transport]++;
     g_ptr_array_add (targets, t);
@@ -198,29 +215,27 @@ variant (const RpTarget *t, RpScheme scheme, RpTransport transport, guint16 port
 }
 
 static int
-cmd_turn (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+cmd_turn (RpCliRun *run, int argc, char **argv, GError **error)
 {
+  const RpCliOptions *o = run->o;
+  RpRunner *runner = run->runner;
+  const RpProbeOptions *po = run->po;
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   g_autoptr (RpTurnPlan) plan = NULL;
   RpTurnCreds creds;
-  guint per_transport[3] = { 0, 0, 0 };
 
   if (argc < 2) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                  "turn: give at least one URI (turn:host[:port][?transport=udp|tcp], turns:host[:port])");
-    return EXIT_USAGE;
-  }
-  if (opts.rest_ttl < -86400 * 365 || opts.rest_ttl > 86400 * 365) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--rest-ttl must be within a year");
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
   for (int i = 1; i < argc; i++) {
     g_autoptr (RpTarget) t = rp_target_parse (argv[i], error);
     if (t == NULL)
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     if (t->scheme != RP_SCHEME_TURN && t->scheme != RP_SCHEME_TURNS) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "turn: '%s' is not a turn: or turns: URI", argv[i]);
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     }
     if (t->scheme == RP_SCHEME_TURN && !t->transport_explicit) {
       add_unique (targets, variant (t, RP_SCHEME_TURN, RP_TRANSPORT_UDP, t->port));
@@ -229,7 +244,7 @@ cmd_turn (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GEr
       add_unique (targets, g_steal_pointer (&t));
     }
   }
-  if (opts.all_transports) {
+  if (o->all_transports) {
     guint n = targets->len;
     for (guint i = 0; i < n; i++) {
       const RpTarget *t = g_ptr_array_index (targets, i);
@@ -237,19 +252,10 @@ cmd_turn (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GEr
       add_unique (targets, variant (t, RP_SCHEME_TURNS, RP_TRANSPORT_TLS, 443));
     }
   }
-  if (!rp_turn_creds_load (&creds, opts.user, opts.password_file, opts.secret_file, opts.rest_ttl, error))
-    return EXIT_USAGE;
+  if (!rp_turn_creds_load (&creds, o->user, o->password_file, o->secret_file, rest_ttl (o), error))
+    return RP_EXIT_USAGE;
   plan = rp_turn_plan_new (&creds);
-  for (guint i = 0; i < targets->len; i++)
-    per_transport[((RpTarget *) g_ptr_array_index (targets, i))->transport]++;
-  for (guint i = 0; i < targets->len; i++) {
-    const RpTarget *t = g_ptr_array_index (targets, i);
-    rp_check_turn_add (runner, po, plan, t, per_transport[t->transport] == 1);
-  }
-  if (targets->len > 1)
-    rp_turn_plan_add_verdict (plan, runner, po->timeout_us);
-  if (opts.audit)
-    rp_check_turn_audit_add (runner, po, plan, targets);
+  rp_check_turn_family_add (runner, po, plan, targets, o->audit);
   return 0;
 }
 
@@ -293,27 +299,30 @@ check_headers (char **headers, GError **error)
 }
 
 static int
-cmd_http (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+cmd_http (RpCliRun *run, int argc, char **argv, GError **error)
 {
+  const RpCliOptions *o = run->o;
+  RpRunner *runner = run->runner;
+  const RpProbeOptions *po = run->po;
   g_autoptr (GPtrArray) targets = parse_urls ("http", argc, argv, RP_SCHEME_HTTPS, RP_SCHEME_HTTP, error);
-  RpHttpOptions ho = { opts.expect_json, opts.origin, opts.headers };
+  RpHttpOptions ho = { o->expect_json, o->origin, o->headers };
 
-  if (targets == NULL || !check_headers (opts.headers, error))
-    return EXIT_USAGE;
-  for (guint i = 0; opts.expect_json != NULL && opts.expect_json[i] != NULL; i++) {
-    const char *eq = strchr (opts.expect_json[i], '=');
-    if (eq == NULL || eq == opts.expect_json[i]) {
+  if (targets == NULL || !check_headers (o->headers, error))
+    return RP_EXIT_USAGE;
+  for (guint i = 0; o->expect_json != NULL && o->expect_json[i] != NULL; i++) {
+    const char *eq = strchr (o->expect_json[i], '=');
+    if (eq == NULL || eq == o->expect_json[i]) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--expect-json '%s': write KEY=VALUE, e.g. status=ok",
-                   opts.expect_json[i]);
-      return EXIT_USAGE;
+                   o->expect_json[i]);
+      return RP_EXIT_USAGE;
     }
   }
-  if (opts.origin != NULL) {
-    g_autoptr (RpTarget) o = rp_target_parse (opts.origin, NULL);
-    if (o == NULL || (o->scheme != RP_SCHEME_HTTPS && o->scheme != RP_SCHEME_HTTP)) {
+  if (o->origin != NULL) {
+    g_autoptr (RpTarget) origin = rp_target_parse (o->origin, NULL);
+    if (origin == NULL || (origin->scheme != RP_SCHEME_HTTPS && origin->scheme != RP_SCHEME_HTTP)) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--origin '%s': give the app's origin, e.g. https://app.example.org",
-                   opts.origin);
-      return EXIT_USAGE;
+                   o->origin);
+      return RP_EXIT_USAGE;
     }
   }
   for (guint i = 0; i < targets->len; i++)
@@ -322,31 +331,34 @@ cmd_http (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GEr
 }
 
 static int
-cmd_ws (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+cmd_ws (RpCliRun *run, int argc, char **argv, GError **error)
 {
+  const RpCliOptions *o = run->o;
+  RpRunner *runner = run->runner;
+  const RpProbeOptions *po = run->po;
   g_autoptr (GPtrArray) targets = parse_urls ("ws", argc, argv, RP_SCHEME_WSS, RP_SCHEME_WS, error);
-  RpWsOptions wo = { opts.hold_s, opts.headers, opts.engineio, opts.livekit, opts.livekit_key, opts.livekit_secret_file };
+  RpWsOptions wo = { o->hold_s, o->headers, o->engineio, o->livekit, o->livekit_key, o->livekit_secret_file };
 
-  if (targets == NULL || !check_headers (opts.headers, error))
-    return EXIT_USAGE;
-  if (opts.hold_s < 0 || opts.hold_s > 3600) {
+  if (targets == NULL || !check_headers (o->headers, error))
+    return RP_EXIT_USAGE;
+  if (o->hold_s < 0 || o->hold_s > 3600) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--hold must be between 0 and 3600 seconds");
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
-  if (opts.livekit_key != NULL && !opts.livekit)
+  if (o->livekit_key != NULL && !o->livekit)
     wo.livekit = TRUE;
-  if (opts.livekit_key != NULL) {
+  if (o->livekit_key != NULL) {
     /* A key without its secret can prove nothing: say so before any traffic. */
-    if (opts.livekit_secret_file != NULL) {
-      g_autoptr (RpSecret) secret = rp_read_secret_file (opts.livekit_secret_file, error);
+    if (o->livekit_secret_file != NULL) {
+      g_autoptr (RpSecret) secret = rp_read_secret_file (o->livekit_secret_file, error);
       if (secret == NULL) {
         g_prefix_error (error, "--livekit-secret-file: ");
-        return EXIT_USAGE;
+        return RP_EXIT_USAGE;
       }
     } else if (g_getenv ("RTCPROBE_LIVEKIT_SECRET") == NULL || *g_getenv ("RTCPROBE_LIVEKIT_SECRET") == '\0') {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                    "--livekit-key needs --livekit-secret-file (or RTCPROBE_LIVEKIT_SECRET)");
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     }
   }
   for (guint i = 0; i < targets->len; i++)
@@ -354,97 +366,100 @@ cmd_ws (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GErro
   return 0;
 }
 
-static gboolean parse_turn_option (GPtrArray *out, GError **error);
+static gboolean parse_turn_option (const RpCliOptions *o, GPtrArray *out, GError **error);
 
 /* --reflector for ice and voice: the URL, the shared secret, and the
  * options both commands hand to the reflector client. */
 static gboolean
-reflector_options (GPtrArray *turn, GPtrArray *stun, RpTarget **url, RpSecret **secret, RpIceReflectorOptions *ro,
+reflector_options (const RpCliOptions *o, GPtrArray *turn, GPtrArray *stun, RpTarget **url, RpSecret **secret, RpIceReflectorOptions *ro,
                    GError **error)
 {
-  RpIceReflectorOptions o = { NULL, turn, stun, opts.relay_only, NULL, 0, opts.reflector_name };
+  RpIceReflectorOptions r = { NULL, turn, stun, o->relay_only, NULL, 0, o->reflector_name };
 
-  *url = rp_target_parse (opts.reflector, error);
+  *url = rp_target_parse (o->reflector, error);
   if (*url == NULL)
     return FALSE;
   if ((*url)->scheme != RP_SCHEME_WS && (*url)->scheme != RP_SCHEME_WSS) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--reflector '%s': give the reflector's wss:// URL", opts.reflector);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--reflector '%s': give the reflector's wss:// URL", o->reflector);
     return FALSE;
   }
-  if (opts.relay_only && turn->len == 0) {
+  if (o->relay_only && turn->len == 0) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--relay-only needs a --turn server");
     return FALSE;
   }
-  *secret = rp_reflector_secret_load (opts.reflector_secret_file, opts.secret_file, error);
+  *secret = rp_reflector_secret_load (o->reflector_secret_file, o->secret_file, error);
   if (*secret == NULL)
     return FALSE;
-  o.url = *url;
-  o.secret = *secret;
-  o.secret_len = strlen (*secret);
-  *ro = o;
+  r.url = *url;
+  r.secret = *secret;
+  r.secret_len = strlen (*secret);
+  *ro = r;
   return TRUE;
 }
 
 /* ice --reflector: one check against `rtcprobe serve`. */
 static int
-add_reflector (RpRunner *runner, const RpProbeOptions *po, RpTurnPlan *plan, GPtrArray *turn, GPtrArray *stun, GError **error)
+add_reflector (const RpCliOptions *o, RpRunner *runner, const RpProbeOptions *po, RpTurnPlan *plan, GPtrArray *turn, GPtrArray *stun, GError **error)
 {
   g_autoptr (RpTarget) url = NULL;
   g_autoptr (RpSecret) secret = NULL;
   RpIceReflectorOptions ro;
 
-  if (!reflector_options (turn, stun, &url, &secret, &ro, error))
-    return EXIT_USAGE;
+  if (!reflector_options (o, turn, stun, &url, &secret, &ro, error))
+    return RP_EXIT_USAGE;
   rp_check_ice_reflector_add (runner, po, plan, &ro);
   return 0;
 }
 
 static int
-cmd_ice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+cmd_ice (RpCliRun *run, int argc, char **argv, GError **error)
 {
+  const RpCliOptions *o = run->o;
+  RpRunner *runner = run->runner;
+  const RpProbeOptions *po = run->po;
   g_autoptr (GPtrArray) turn = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   g_autoptr (GPtrArray) stun = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   g_autoptr (RpTurnPlan) plan = NULL;
   RpTurnCreds creds;
-  RpIceOptions io = { turn, stun, opts.relay_only };
+  RpIceOptions io = { turn, stun, o->relay_only };
 
   if (argc > 1) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "ice: unexpected argument '%s' (servers go in --turn/--stun)", argv[1]);
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
-  if ((opts.reflector == NULL || opts.ice_turn != NULL) && !parse_turn_option (turn, error))
-    return EXIT_USAGE;
-  for (guint i = 0; opts.ice_stun != NULL && opts.ice_stun[i] != NULL; i++) {
-    RpTarget *t = rp_target_parse (opts.ice_stun[i], error);
+  if ((o->reflector == NULL || o->ice_turn != NULL) && !parse_turn_option (o, turn, error))
+    return RP_EXIT_USAGE;
+  for (guint i = 0; o->ice_stun != NULL && o->ice_stun[i] != NULL; i++) {
+    RpTarget *t = rp_target_parse (o->ice_stun[i], error);
     if (t == NULL)
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     if (t->scheme != RP_SCHEME_STUN || t->transport != RP_TRANSPORT_UDP) {
       rp_target_free (t);
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--stun '%s': ICE uses stun: over UDP", opts.ice_stun[i]);
-      return EXIT_USAGE;
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--stun '%s': ICE uses stun: over UDP", o->ice_stun[i]);
+      return RP_EXIT_USAGE;
     }
     g_ptr_array_add (stun, t);
   }
-  if (!rp_turn_creds_load (&creds, opts.user, opts.password_file, opts.secret_file, opts.rest_ttl, error))
-    return EXIT_USAGE;
+  if (!rp_turn_creds_load (&creds, o->user, o->password_file, o->secret_file, rest_ttl (o), error))
+    return RP_EXIT_USAGE;
   plan = rp_turn_plan_new (&creds);
-  if (opts.reflector != NULL)
-    return add_reflector (runner, po, plan, turn, stun, error);
+  if (o->reflector != NULL)
+    return add_reflector (o, runner, po, plan, turn, stun, error);
   rp_check_ice_add (runner, po, plan, &io);
   return 0;
 }
 
 /* --turn URIs for ice and voice. */
 static gboolean
-parse_turn_option (GPtrArray *out, GError **error)
+parse_turn_option (const RpCliOptions *o, GPtrArray *out, GError **error)
 {
-  for (guint i = 0; opts.ice_turn != NULL && opts.ice_turn[i] != NULL; i++) {
-    RpTarget *t = rp_target_parse (opts.ice_turn[i], error);
+  for (guint i = 0; o->ice_turn != NULL && o->ice_turn[i] != NULL; i++) {
+    RpTarget *t = rp_target_parse (o->ice_turn[i], error);
     if (t == NULL)
       return FALSE;
     if (t->scheme != RP_SCHEME_TURN && t->scheme != RP_SCHEME_TURNS) {
       rp_target_free (t);
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--turn '%s' is not a turn: or turns: URI", opts.ice_turn[i]);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--turn '%s' is not a turn: or turns: URI", o->ice_turn[i]);
       return FALSE;
     }
     g_ptr_array_add (out, t);
@@ -457,8 +472,11 @@ parse_turn_option (GPtrArray *out, GError **error)
 }
 
 static int
-cmd_voice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
 {
+  const RpCliOptions *o = run->o;
+  RpRunner *runner = run->runner;
+  const RpProbeOptions *po = run->po;
   g_autoptr (GPtrArray) turn = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   g_autoptr (RpTurnPlan) plan = NULL;
   RpTurnCreds creds;
@@ -467,107 +485,143 @@ cmd_voice (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GE
   rp_voice_options_init (&vo);
   if (argc > 1) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "voice: unexpected argument '%s' (servers go in --turn)", argv[1]);
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
-  if ((opts.reflector == NULL || opts.ice_turn != NULL) && !parse_turn_option (turn, error))
-    return EXIT_USAGE;
-  if (opts.duration_s != 0) {
-    if (!(opts.duration_s >= 1 && opts.duration_s <= 3600)) {
+  if ((o->reflector == NULL || o->ice_turn != NULL) && !parse_turn_option (o, turn, error))
+    return RP_EXIT_USAGE;
+  if (o->duration_s != 0) {
+    if (!(o->duration_s >= 1 && o->duration_s <= 3600)) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--duration must be between 1 and 3600 seconds");
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     }
-    vo.duration_s = opts.duration_s;
+    vo.duration_s = o->duration_s;
   }
-  if (opts.codec != NULL && !rp_voice_parse_codec (&vo, opts.codec, error))
-    return EXIT_USAGE;
-  for (guint i = 0; opts.thresholds != NULL && opts.thresholds[i] != NULL; i++)
-    if (!rp_voice_parse_threshold (&vo, opts.thresholds[i], error))
-      return EXIT_USAGE;
-  if (!rp_turn_creds_load (&creds, opts.user, opts.password_file, opts.secret_file, opts.rest_ttl, error))
-    return EXIT_USAGE;
+  if (o->codec != NULL && !rp_voice_parse_codec (&vo, o->codec, error))
+    return RP_EXIT_USAGE;
+  for (guint i = 0; o->thresholds != NULL && o->thresholds[i] != NULL; i++)
+    if (!rp_voice_parse_threshold (&vo, o->thresholds[i], error))
+      return RP_EXIT_USAGE;
+  if (!rp_turn_creds_load (&creds, o->user, o->password_file, o->secret_file, rest_ttl (o), error))
+    return RP_EXIT_USAGE;
   plan = rp_turn_plan_new (&creds);
   vo.turn = turn;
-  if (opts.reflector != NULL) {
+  if (o->reflector != NULL) {
     g_autoptr (RpTarget) url = NULL;
     g_autoptr (RpSecret) secret = NULL;
     RpIceReflectorOptions ro;
-    if (!reflector_options (turn, NULL, &url, &secret, &ro, error))
-      return EXIT_USAGE;
+    if (!reflector_options (o, turn, NULL, &url, &secret, &ro, error))
+      return RP_EXIT_USAGE;
     rp_check_voice_reflector_add (runner, po, plan, &vo, &ro);
     return 0;
   }
-  if (opts.relay_only) {
+  if (o->relay_only) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--relay-only goes with --reflector");
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
   rp_check_voice_add (runner, po, plan, &vo);
   return 0;
 }
 
-/* Handled in rp_cli_main: a server has no runner and no report. */
+/* A server: no runner and no report; runs until SIGTERM. */
 static int
-cmd_serve (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error)
+cmd_serve (RpCliRun *run, int argc, char **argv, GError **error)
 {
+  const RpCliOptions *o = run->o;
   if (argc > 1) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "serve: unexpected argument '%s' (use --config FILE)", argv[1]);
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
-  if (opts.serve_config == NULL) {
+  if (o->serve_config == NULL) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "serve: give --config FILE (see examples/serve.ini)");
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
-  return rp_serve_main (opts.serve_config, error);
+  return rp_serve_main (o->serve_config, error);
+}
+
+static int
+cmd_check (RpCliRun *run, int argc, char **argv, GError **error)
+{
+  const RpCliOptions *o = run->o;
+  RpCheckCommandOptions co = {
+    .profile = o->profile, .user = o->user, .password_file = o->password_file,
+    .secret_file = o->secret_file, .rest_ttl = o->rest_ttl == RP_CLI_REST_TTL_UNSET ? 0 : o->rest_ttl,
+    .rest_ttl_given = o->rest_ttl != RP_CLI_REST_TTL_UNSET, .livekit_key = o->livekit_key,
+    .livekit_secret_file = o->livekit_secret_file, .file_hash = o->file_hash,
+    .duration_s = o->duration_s, .audit = o->audit, .no_voice = o->no_voice,
+  };
+  g_autoptr (RpCheckCommand) cmd = NULL;
+  int rc;
+
+  if ((o->profile == NULL) == (argc != 2) || argc > 2) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 argc > 2 ? "check: give one DOMAIN (got %d arguments)" : "check: give a DOMAIN or --profile FILE (not both)",
+                 argc - 1);
+    return RP_EXIT_USAGE;
+  }
+  cmd = rp_check_command_new ();
+  rc = rp_check_command_add (cmd, run->runner, run->po, &co, argc == 2 ? argv[1] : NULL, error);
+  if (rc != 0)
+    return rc;
+  run->state = g_steal_pointer (&cmd);
+  run->free_state = (GDestroyNotify) rp_check_command_free;
+  return 0;
+}
+
+static void
+finish_check (RpCliRun *run, RpReport *report)
+{
+  rp_check_command_finish (run->state, report);
 }
 
 const RpCliCommand rp_cli_commands[] = {
   { "ports", "HOST", "reachability of the deployment's ports",
     "Probes each port on every address of HOST. TCP: open, closed (refused) or filtered (no answer).\n"
     "UDP: a STUN Binding request; an answer is open, ICMP port unreachable is closed, silence is open|filtered.",
-    ports_entries, cmd_ports },
+    ports_entries, FALSE, FALSE, cmd_ports, NULL },
   { "stun", "URI...", "STUN Binding: mapped address, RTT, NAT behaviour",
     "URIs as in a WebRTC iceServers list: stun:host[:port][?transport=tcp], stuns:host[:port] (TLS),\n"
     "turn:/turns: too (a TURN server answers Binding). Over UDP, NAT behaviour (RFC 5780) is tested\n"
     "when the server offers an OTHER-ADDRESS.",
-    NULL, cmd_stun },
+    NULL, FALSE, FALSE, cmd_stun, NULL },
   { "turn", "URI...", "TURN allocation lifecycle, relay data path, fallback verdict, --audit",
     "URIs as in a WebRTC iceServers list: turn:host[:port][?transport=udp|tcp], turns:host[:port] (TLS).\n"
     "A bare turn:host tests UDP and TCP. For each transport: Allocate (401 challenge, then with\n"
     "credentials), Refresh, CreatePermission, ChannelBind, data through two relays and back, and\n"
     "deallocation, each step timed. Credentials come from files or the environment, never argv.",
-    turn_entries, cmd_turn },
+    turn_entries, TRUE, FALSE, cmd_turn, NULL },
   { "http", "URL...", "HTTPS endpoints: status, phases, certificate, redirect, HSTS, JSON, CORS",
     "Each URL through libcurl: status and redirect chain, DNS/connect/TLS/first byte/total in microseconds,\n"
     "certificate verification and days left, http:// to https:// redirect and HSTS for the host,\n"
     "--expect-json status=ok on the body, --origin for a strict CORS policy.",
-    http_entries, cmd_http },
+    http_entries, FALSE, FALSE, cmd_http, NULL },
   { "ws", "URL...", "websocket upgrades through the proxy: Socket.IO, LiveKit, idle hold",
     "The upgrade (status, Sec-WebSocket-Accept, time), ping RTT, and with --hold whether the proxy cuts\n"
     "idle connections. Socket.IO URLs (/socket.io/) speak Engine.IO v4 and fall back to polling to tell a\n"
     "proxy that strips Upgrade headers. --livekit probes LiveKit signalling; --livekit-key signs a token.",
-    ws_entries, cmd_ws },
+    ws_entries, FALSE, FALSE, cmd_ws, NULL },
   { "ice", "--turn URI...", "ICE through libnice: gathering, and a connection through each TURN transport",
     "For each --turn/--stun server, the candidates gathered (type, transport, address, priority, time).\n"
     "For each TURN transport, two libnice agents in this process, one restricted to that server's relay\n"
     "candidates, must connect (a nominated pair on both sides): the selected pair, time to connect and\n"
     "RTT over it.",
-    ice_entries, cmd_ice },
+    ice_entries, TRUE, FALSE, cmd_ice, NULL },
   { "voice", "--turn URI...", "the voice path (or --reflector URL): RTT, jitter, loss per direction, MOS",
     "A voice-shaped stream of STAMP packets (RFC 8762), one per frame interval on an absolute schedule,\n"
     "through two allocations on each --turn server and back: RTT percentiles, RFC 3550 jitter and loss\n"
     "per direction, bursts, late packets, and the E-model MOS, with a verdict and what to blame.",
-    voice_entries, cmd_voice },
+    voice_entries, TRUE, FALSE, cmd_voice, NULL },
   { "serve", "--config FILE", "the reflector: the far end for ice --reflector, next to the deployment",
     "A websocket signalling endpoint (behind the same proxy as the API) where clients authenticate with a\n"
     "time-limited HMAC token, a libnice agent per session with the deployment's TURN servers, and signed\n"
     "STAMP echo on the selected pair and on plain UDP/TCP ports. Runs until SIGTERM; logs to stderr.",
-    serve_entries, cmd_serve },
+    serve_entries, FALSE, TRUE, cmd_serve, NULL },
   { "check", "DOMAIN", "everything for one deployment, in parallel, with a verdict",
-    "DOMAIN follows the runbook: app.DOMAIN, api.DOMAIN (health, Socket.IO, files), cdn.DOMAIN, TURN on\n"
+    "DOMAIN is laid out the usual way: app.DOMAIN, api.DOMAIN (health, Socket.IO, files), cdn.DOMAIN, TURN on\n"
     "api.DOMAIN (3478 UDP/TCP, 5349 TLS), LiveKit at wss://DOMAIN:7880. --profile FILE names them instead,\n"
     "with where the credentials live. DNS, ports, HTTPS, redirects, HSTS, certificates, Socket.IO, LiveKit,\n"
     "the file URL, STUN/NAT, TURN on every transport, ICE and a 5 s voice stream run at once; the verdict\n"
     "comes first.",
-    rp_check_option_entries, rp_check_command_run },
+    check_entries, TRUE, FALSE, cmd_check, finish_check },
 };
 
 const guint rp_cli_n_commands = G_N_ELEMENTS (rp_cli_commands);

@@ -1,17 +1,20 @@
-/* What the command line's two files share: the parsed options and the
- * command table (cli-commands.c) that the parser (cli.c) runs. */
+/* What the command line's files share: the parsed options, the command
+ * table (cli-commands.c) that the parser (cli.c) runs, and what a command
+ * gets when it runs. */
 #pragma once
 
 #include <glib.h>
 
+#include "common/exit-code.h"
+#include "common/result.h"
 #include "probe/core/options.h"
 #include "probe/core/runner.h"
 
 G_BEGIN_DECLS
 
-#define EXIT_USAGE 2
-#define EXIT_INTERNAL 3
-
+/* Every option of every command. One value per run, filled by GOption
+ * through the tables, whose arg_data are offsets into this struct
+ * (RP_CLI_OPT) until cli.c binds them to the run's instance. */
 typedef struct {
   char *format;
   char **outputs;
@@ -26,47 +29,71 @@ typedef struct {
   gboolean version;
   char *label;
   char *ports;               /* ports --ports */
-  char *user;                /* turn */
+  char *user;                /* TURN credentials: turn, ice, voice, check */
   char *password_file;
   char *secret_file;
-  gint rest_ttl;
-  gboolean all_transports;
-  gboolean audit;
+  gint rest_ttl;             /* RP_CLI_REST_TTL_UNSET: not given */
+  gboolean all_transports;   /* turn */
+  gboolean audit;            /* turn, check */
   char **expect_json;        /* http */
   char *origin;
   char **headers;            /* http, ws */
   double hold_s;             /* ws */
   gboolean engineio;
   gboolean livekit;
-  char *livekit_key;
+  char *livekit_key;         /* ws, check */
   char *livekit_secret_file;
   char **ice_turn;           /* ice, voice */
   char **ice_stun;
   gboolean relay_only;
-  char *reflector;           /* ice --reflector */
+  char *reflector;           /* ice, voice --reflector */
   char *reflector_secret_file;
   char *reflector_name;
   char *serve_config;        /* serve */
-  double duration_s;         /* voice */
-  char *codec;
+  double duration_s;         /* voice, check */
+  char *codec;               /* voice */
   char **thresholds;
-} CliOptions;
+  char *profile;             /* check */
+  char *file_hash;
+  gboolean no_voice;
+} RpCliOptions;
 
-/* Filled by GOption; one run per process. */
-extern CliOptions rp_cli_opts;
+#define RP_CLI_REST_TTL_UNSET G_MININT
+/* An option table's arg_data before binding: the field's offset. */
+#define RP_CLI_OPT(field) GSIZE_TO_POINTER (G_STRUCT_OFFSET (RpCliOptions, field))
 
-typedef int (*CommandFunc) (RpRunner *runner, const RpProbeOptions *po, int argc, char **argv, GError **error);
+/* What a command works with. For a server (RpCliCommand.server) runner and
+ * po are NULL. A command that needs state after the run (its finish) keeps
+ * it in state, freed with free_state. */
+typedef struct {
+  const RpCliOptions *o;
+  RpRunner *runner;
+  const RpProbeOptions *po;
+  gpointer state;
+  GDestroyNotify free_state;
+} RpCliRun;
+
+/* Adds the command's checks to run->runner (a server: runs until it is
+ * told to stop). 0, or an exit code with error set. */
+typedef int (*RpCliRunFunc) (RpCliRun *run, int argc, char **argv, GError **error);
+/* After the runner finished, before the report is rendered. */
+typedef void (*RpCliFinishFunc) (RpCliRun *run, RpReport *report);
 
 typedef struct {
   const char *name;
   const char *args;
   const char *summary;
   const char *description;
-  GOptionEntry *entries;
-  CommandFunc run;
+  const GOptionEntry *entries;   /* NULL or the command's own options */
+  gboolean turn_credentials;     /* also rp_cli_turn_credential_entries */
+  gboolean server;               /* runs until SIGTERM: no runner, no report */
+  RpCliRunFunc run;
+  RpCliFinishFunc finish;        /* NULL or called after the run */
 } RpCliCommand;
 
 extern const RpCliCommand rp_cli_commands[];
 extern const guint rp_cli_n_commands;
+/* --user, --password-file, --secret-file, --rest-ttl: one table, one text. */
+extern const GOptionEntry rp_cli_turn_credential_entries[];
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* The command line (DESIGN.md "Command line"). Global options may stand
+/* The command line (README "Commands", doc/rtcprobe.1). Global options may stand
  * before or after the command. Parsing happens in two passes: the global
  * options up to the command, then the command's own options together with
  * the global ones. A usage error is one line on stderr and exit 2; checks
@@ -11,7 +11,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "probe/checks/check-deployment.h"
 #include "probe/cli/cli-private.h"
 #include "probe/cli/output.h"
 #include "probe/core/progress.h"
@@ -20,24 +19,21 @@
 #include "rp-config.h"
 
 
-CliOptions rp_cli_opts = { .timeout_s = 30.0, .rest_ttl = 3600 };
-#define opts rp_cli_opts
-
-static GOptionEntry global_entries[] = {
-  { "format", 0, 0, G_OPTION_ARG_STRING, &opts.format,
+static const GOptionEntry global_entries[] = {
+  { "format", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (format),
     "Report format: text (default), json, junit, html or prometheus", "FORMAT" },
-  { "output", 'o', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.outputs,
+  { "output", 'o', 0, G_OPTION_ARG_FILENAME_ARRAY, RP_CLI_OPT (outputs),
     "Write the report to FILE, atomically (repeatable; the format comes from the extension: .json .xml .html .prom .txt)", "FILE" },
-  { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &opts.timeout_s, "Bound the whole run to S seconds (default 30)", "S" },
-  { "strict", 0, 0, G_OPTION_ARG_NONE, &opts.strict, "Exit 1 on warnings too", NULL },
-  { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &opts.ca_file, "Trust the CA certificates in FILE (PEM) for TLS instead of the system store", "FILE" },
-  { "insecure", 0, 0, G_OPTION_ARG_NONE, &opts.insecure, "Complete TLS checks even when the certificate does not verify (reported)", NULL },
-  { "ipv4", '4', 0, G_OPTION_ARG_NONE, &opts.ipv4, "Use IPv4 addresses only", NULL },
-  { "ipv6", '6', 0, G_OPTION_ARG_NONE, &opts.ipv6, "Use IPv6 addresses only", NULL },
-  { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opts.quiet, "Print no report (exit code only; --output still written)", NULL },
-  { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose, "Show every metric and detail in the text report", NULL },
-  { "version", 'V', 0, G_OPTION_ARG_NONE, &opts.version, "Print the version and exit", NULL },
-  { "label", 0, 0, G_OPTION_ARG_STRING, &opts.label, "Name where the report was made from, e.g. 'hotel wifi' (in the report's vantage)", "TEXT" },
+  { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (timeout_s), "Bound the whole run to S seconds (default 30)", "S" },
+  { "strict", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (strict), "Exit 1 on warnings too", NULL },
+  { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (ca_file), "Trust the CA certificates in FILE (PEM) for TLS instead of the system store", "FILE" },
+  { "insecure", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (insecure), "Complete TLS checks even when the certificate does not verify (reported)", NULL },
+  { "ipv4", '4', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (ipv4), "Use IPv4 addresses only", NULL },
+  { "ipv6", '6', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (ipv6), "Use IPv6 addresses only", NULL },
+  { "quiet", 'q', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (quiet), "Print no report (exit code only; --output still written)", NULL },
+  { "verbose", 'v', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (verbose), "Show every metric and detail in the text report", NULL },
+  { "version", 'V', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (version), "Print the version and exit", NULL },
+  { "label", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (label), "Name where the report was made from, e.g. 'hotel wifi' (in the report's vantage)", "TEXT" },
   { NULL }
 };
 
@@ -82,20 +78,20 @@ known_format (const char *f)
 /* The format for one output: --format when there is a single destination,
  * else the file's extension. NULL (with error) when neither says. */
 static const char *
-format_for (const char *path, gboolean single, GError **error)
+format_for (const RpCliOptions *o, const char *path, gboolean single, GError **error)
 {
   static const struct { const char *ext, *format; } by_ext[] = {
     { ".json", "json" }, { ".xml", "junit" }, { ".html", "html" }, { ".htm", "html" },
     { ".prom", "prometheus" }, { ".txt", "text" },
   };
 
-  if (opts.format != NULL && (single || path == NULL)) {
-    if (!known_format (opts.format)) {
+  if (o->format != NULL && (single || path == NULL)) {
+    if (!known_format (o->format)) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--format %s: use text, json, junit, html or prometheus", opts.format);
+                   "--format %s: use text, json, junit, html or prometheus", o->format);
       return NULL;
     }
-    return opts.format;
+    return o->format;
   }
   if (path == NULL || g_str_equal (path, "-"))
     return "text";
@@ -108,24 +104,28 @@ format_for (const char *path, gboolean single, GError **error)
 }
 
 static gboolean
-check_globals (GError **error)
+check_globals (const RpCliOptions *o, GError **error)
 {
-  if (!(opts.timeout_s > 0 && opts.timeout_s <= 3600)) {
+  if (!(o->timeout_s > 0 && o->timeout_s <= 3600)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--timeout must be between 0 and 3600 seconds");
     return FALSE;
   }
-  if (opts.ipv4 && opts.ipv6) {
+  if (o->ipv4 && o->ipv6) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "-4 and -6 exclude each other");
     return FALSE;
   }
-  if (opts.ca_file != NULL && !g_file_test (opts.ca_file, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca-file %s: no such file", opts.ca_file);
+  if (o->ca_file != NULL && !g_file_test (o->ca_file, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca-file %s: no such file", o->ca_file);
     return FALSE;
   }
-  if (opts.outputs == NULL)
-    return format_for (NULL, TRUE, error) != NULL;
-  for (guint i = 0; opts.outputs[i] != NULL; i++)
-    if (format_for (opts.outputs[i], opts.outputs[1] == NULL, error) == NULL)
+  if (o->rest_ttl != RP_CLI_REST_TTL_UNSET && (o->rest_ttl < -86400 * 365 || o->rest_ttl > 86400 * 365)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--rest-ttl must be within a year");
+    return FALSE;
+  }
+  if (o->outputs == NULL)
+    return format_for (o, NULL, TRUE, error) != NULL;
+  for (guint i = 0; o->outputs[i] != NULL; i++)
+    if (format_for (o, o->outputs[i], o->outputs[1] == NULL, error) == NULL)
       return FALSE;
   return TRUE;
 }
@@ -150,7 +150,7 @@ show_progress (gpointer data)
 }
 
 static char *
-render (RpReport *report, const char *format, gboolean to_terminal)
+render (const RpCliOptions *o, RpReport *report, const char *format, gboolean to_terminal)
 {
   if (g_str_equal (format, "json"))
     return rp_report_render_json (report);
@@ -162,7 +162,7 @@ render (RpReport *report, const char *format, gboolean to_terminal)
     return rp_report_render_prometheus (report);
   {
     const char *no_color = g_getenv ("NO_COLOR");
-    RpTextOptions to = { .verbose = opts.verbose };
+    RpTextOptions to = { .verbose = o->verbose };
     struct winsize ws;
     /* Colour and the terminal's width only on a terminal. */
     if (to_terminal && isatty (STDOUT_FILENO)) {
@@ -176,38 +176,94 @@ render (RpReport *report, const char *format, gboolean to_terminal)
 
 /* Renders to every destination; -1 when all went well, else an exit code. */
 static int
-render_and_write (RpReport *report)
+render_and_write (const RpCliOptions *o, RpReport *report)
 {
-  if (opts.outputs == NULL) {
-    g_autofree char *out = render (report, format_for (NULL, TRUE, NULL), TRUE);
+  if (o->outputs == NULL) {
+    g_autofree char *out = render (o, report, format_for (o, NULL, TRUE, NULL), TRUE);
     if (out == NULL) {
       fprintf (stderr, "rtcprobe: the report could not be rendered\n");
-      return EXIT_INTERNAL;
+      return RP_EXIT_INTERNAL;
     }
-    if (!opts.quiet) {
+    if (!o->quiet) {
       fputs (out, stdout);
       fflush (stdout);
     }
     return -1;
   }
-  for (guint i = 0; opts.outputs[i] != NULL; i++) {
+  for (guint i = 0; o->outputs[i] != NULL; i++) {
     g_autoptr (GError) error = NULL;
-    const char *path = opts.outputs[i];
-    g_autofree char *out = render (report, format_for (path, opts.outputs[1] == NULL, NULL), g_str_equal (path, "-"));
+    const char *path = o->outputs[i];
+    g_autofree char *out = render (o, report, format_for (o, path, o->outputs[1] == NULL, NULL), g_str_equal (path, "-"));
     if (out == NULL) {
       fprintf (stderr, "rtcprobe: the report could not be rendered\n");
-      return EXIT_INTERNAL;
+      return RP_EXIT_INTERNAL;
     }
     if (!rp_output_write_atomic (path, out, strlen (out), &error)) {
       fprintf (stderr, "rtcprobe: %s\n", error->message);
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     }
   }
   return -1;
 }
 
-int
-rp_cli_main (int argc, char **argv)
+/* A copy of table whose arg_data (RP_CLI_OPT offsets) point into o. */
+static GOptionEntry *
+bind_entries (const GOptionEntry *table, RpCliOptions *o)
+{
+  guint n = 0;
+  GOptionEntry *bound;
+
+  while (table[n].long_name != NULL)
+    n++;
+  bound = g_new0 (GOptionEntry, n + 1);
+  for (guint i = 0; i < n; i++) {
+    bound[i] = table[i];
+    bound[i].arg_data = (char *) o + GPOINTER_TO_SIZE (table[i].arg_data);
+  }
+  return bound;
+}
+
+/* Frees what GOption stored through a bound table. */
+static void
+clear_entries (const GOptionEntry *bound)
+{
+  for (guint i = 0; bound[i].long_name != NULL; i++) {
+    gpointer field = bound[i].arg_data;
+    switch (bound[i].arg) {
+    case G_OPTION_ARG_STRING:
+    case G_OPTION_ARG_FILENAME:
+      g_clear_pointer ((char **) field, g_free);
+      break;
+    case G_OPTION_ARG_STRING_ARRAY:
+    case G_OPTION_ARG_FILENAME_ARRAY:
+      g_clear_pointer ((char ***) field, g_strfreev);
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+/* The tables a command parses: its own, the TURN credentials when it takes
+ * them, the global ones. */
+static void
+add_command_entries (GOptionContext *ctx, const RpCliCommand *cmd, RpCliOptions *o, GPtrArray *bound)
+{
+  const GOptionEntry *tables[] = {
+    cmd->entries, cmd->turn_credentials ? rp_cli_turn_credential_entries : NULL, global_entries,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++) {
+    if (tables[i] == NULL)
+      continue;
+    g_ptr_array_add (bound, bind_entries (tables[i], o));
+    g_option_context_add_main_entries (ctx, g_ptr_array_index (bound, bound->len - 1), NULL);
+  }
+}
+
+/* Parses, runs the command and writes the report; the exit code. */
+static int
+run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
 {
   g_autoptr (GOptionContext) gctx = g_option_context_new ("COMMAND [ARGS...]");
   g_autoptr (GOptionContext) cctx = NULL;
@@ -217,11 +273,11 @@ rp_cli_main (int argc, char **argv)
   const RpCliCommand *cmd;
   int n, rc;
   RpProbeOptions po = { 0 };
+  RpCliRun run = { .o = o, .po = &po };
   g_autoptr (RpReport) report = NULL;
   g_autoptr (RpRunner) runner = NULL;
   gint64 t0;
 
-  setlocale (LC_ALL, "");
   args = g_new0 (char *, argc + 1);
   for (int i = 0; i < argc; i++)
     args[i] = g_strdup (argv[i]);
@@ -229,26 +285,27 @@ rp_cli_main (int argc, char **argv)
   /* Pass 1: global options up to the command. */
   g_option_context_set_summary (gctx, "Probes a realtime deployment (web, API, websockets, TURN, voice) from where you stand.");
   g_option_context_set_description (gctx, help);
-  g_option_context_add_main_entries (gctx, global_entries, NULL);
+  g_ptr_array_add (bound, bind_entries (global_entries, o));
+  g_option_context_add_main_entries (gctx, g_ptr_array_index (bound, 0), NULL);
   g_option_context_set_strict_posix (gctx, TRUE);
   if (!g_option_context_parse_strv (gctx, &args, &error)) {
     usage_error (error->message);
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
-  if (opts.version) {
+  if (o->version) {
     printf ("rtcprobe %s\n", RP_VERSION);
-    return 0;
+    return RP_EXIT_OK;
   }
   n = (int) g_strv_length (args);
   if (n < 2) {
     usage_error ("no command given");
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
   cmd = find_command (args[1]);
   if (cmd == NULL) {
     g_autofree char *msg = g_strdup_printf ("unknown command '%s'", args[1]);
     usage_error (msg);
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
 
   /* Pass 2: the command's options, and the global ones again. */
@@ -257,9 +314,7 @@ rp_cli_main (int argc, char **argv)
     g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
     cctx = g_option_context_new (param);
     g_option_context_set_summary (cctx, cmd->description);
-    if (cmd->entries != NULL)
-      g_option_context_add_main_entries (cctx, cmd->entries, NULL);
-    g_option_context_add_main_entries (cctx, global_entries, NULL);
+    add_command_entries (cctx, cmd, o, bound);
     /* argv for pass 2: program name, then what follows the command. */
     g_strv_builder_add (b, args[0]);
     for (int i = 2; i < n; i++)
@@ -268,43 +323,47 @@ rp_cli_main (int argc, char **argv)
     args = g_strv_builder_end (b);
     if (!g_option_context_parse_strv (cctx, &args, &error)) {
       usage_error (error->message);
-      return EXIT_USAGE;
+      return RP_EXIT_USAGE;
     }
-    if (opts.version) {
+    if (o->version) {
       printf ("rtcprobe %s\n", RP_VERSION);
-      return 0;
+      return RP_EXIT_OK;
     }
   }
-  if (!check_globals (&error)) {
+  if (!check_globals (o, &error)) {
     usage_error (error->message);
-    return EXIT_USAGE;
+    return RP_EXIT_USAGE;
   }
 
   /* A server runs until SIGTERM: no runner, no report. */
-  if (g_str_equal (cmd->name, "serve")) {
-    rc = cmd->run (NULL, NULL, (int) g_strv_length (args), args, &error);
+  if (cmd->server) {
+    run.po = NULL;
+    rc = cmd->run (&run, (int) g_strv_length (args), args, &error);
     if (error != NULL)
       fprintf (stderr, "rtcprobe: %s\n", error->message);
     return rc;
   }
-  po.timeout_us = (gint64) (opts.timeout_s * G_USEC_PER_SEC);
-  po.family = opts.ipv4 ? RP_FAMILY_V4 : opts.ipv6 ? RP_FAMILY_V6 : RP_FAMILY_ANY;
-  po.ca_file = opts.ca_file;
-  po.insecure = opts.insecure;
+  po.timeout_us = (gint64) (o->timeout_s * G_USEC_PER_SEC);
+  po.family = o->ipv4 ? RP_FAMILY_V4 : o->ipv6 ? RP_FAMILY_V6 : RP_FAMILY_ANY;
+  po.ca_file = o->ca_file;
+  po.insecure = o->insecure;
 
   report = rp_report_new (cmd->name);
   t0 = g_get_monotonic_time ();
   runner = rp_runner_new (g_main_context_default (), po.timeout_us);
+  run.runner = runner;
   /* args[0] is the program; the command's arguments follow. Rewrite so the
    * command sees itself as argv[0]. */
-  rc = cmd->run (runner, &po, (int) g_strv_length (args), args, &error);
+  rc = cmd->run (&run, (int) g_strv_length (args), args, &error);
   if (rc != 0) {
     usage_error (error != NULL ? error->message : "bad arguments");
+    if (run.free_state != NULL)
+      run.free_state (run.state);
     return rc;
   }
   {
     guint progress = 0;
-    if (!opts.quiet && isatty (STDERR_FILENO))
+    if (!o->quiet && isatty (STDERR_FILENO))
       progress = g_timeout_add (500, show_progress, NULL);
     rp_runner_run (runner);
     if (progress != 0) {
@@ -316,12 +375,28 @@ rp_cli_main (int argc, char **argv)
   report->duration_ms = (g_get_monotonic_time () - t0) / 1000.0;
   if (report->vantage == NULL)
     report->vantage = rp_check_result_new ("vantage", "vantage", "");
-  rp_vantage_fill (report->vantage, report, opts.label, po.family);
-  if (cmd->run == rp_check_command_run)
-    rp_check_command_finish (report);
+  rp_vantage_fill (report->vantage, report, o->label, po.family);
+  if (cmd->finish != NULL)
+    cmd->finish (&run, report);
+  if (run.free_state != NULL)
+    run.free_state (run.state);
 
-  rc = render_and_write (report);
+  rc = render_and_write (o, report);
   if (rc >= 0)
     return rc;
-  return rp_report_exit_code (report, opts.strict);
+  return rp_report_exit_code (report, o->strict);
+}
+
+int
+rp_cli_main (int argc, char **argv)
+{
+  RpCliOptions o = { .timeout_s = 30.0, .rest_ttl = RP_CLI_REST_TTL_UNSET };
+  g_autoptr (GPtrArray) bound = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  setlocale (LC_ALL, "");
+  rc = run_command_line (&o, bound, argc, argv);
+  for (guint i = 0; i < bound->len; i++)
+    clear_entries (g_ptr_array_index (bound, i));
+  return rc;
 }
