@@ -1,4 +1,4 @@
-/* The result model: the contract between checks and reports (DESIGN.md).
+/* The result model: the contract between checks and reports (doc/internals/ARCHITECTURE.md, "The result model").
  * A check fills one RpCheckResult and never prints; renderers in reports/
  * turn an RpReport into bytes. Metrics are numbers with the unit in the name;
  * details are typed evidence (string, integer, boolean). Both keep insertion

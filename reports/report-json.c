@@ -1,4 +1,4 @@
-/* The JSON report, schema "rtcprobe.report/1" (DESIGN.md). Member names are
+/* The JSON report, schema "rtcprobe.report/1" (doc/internals/ARCHITECTURE.md, "The result model"). Member names are
  * frozen once released: add, never rename. Each check's members come from
  * the field table in fields.c. Strings are made valid UTF-8 before they reach
  * json-glib, which escapes control characters but passes invalid bytes

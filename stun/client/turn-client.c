@@ -275,19 +275,6 @@ rp_turn_client_send_channel (RpTurnClient *turn, guint16 channel, const guint8 *
   return n > 0 && rp_stun_client_send (turn->stun, buf, n);
 }
 
-gboolean
-rp_turn_client_send_indication (RpTurnClient *turn, const RpStunAddress *peer, const guint8 *data, gsize len)
-{
-  RpStunBuilder b;
-  guint8 tid[RP_STUN_TID_LEN];
-
-  rp_stun_random_tid (tid);
-  rp_stun_builder_init (&b, RP_STUN_SEND, RP_STUN_INDICATION, tid);
-  if (!rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_PEER_ADDRESS, peer) || !rp_turn_add_data (&b, data, len))
-    return FALSE;
-  return rp_stun_client_send (turn->stun, b.buf, b.len);
-}
-
 static void
 on_unsolicited (RpStunClient *client, const guint8 *data, gsize len, gpointer user_data)
 {

@@ -52,7 +52,6 @@ void rp_turn_client_channel_bind (RpTurnClient *turn, guint16 channel, const RpS
 
 /* Data path. FALSE when the connection is gone. */
 gboolean rp_turn_client_send_channel (RpTurnClient *turn, guint16 channel, const guint8 *data, gsize len);
-gboolean rp_turn_client_send_indication (RpTurnClient *turn, const RpStunAddress *peer, const guint8 *data, gsize len);
 void rp_turn_client_set_data_func (RpTurnClient *turn, RpTurnDataFunc func, gpointer user_data);
 
 /* What the allocation learned (valid after a successful allocate). */

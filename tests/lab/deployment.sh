@@ -55,7 +55,7 @@ make_namespaces() {
   ip -n "$nss" addr add "$SRV4/24" dev "$vs"
   ip -n "$nsc" link set "$vc" up
   ip -n "$nss" link set "$vs" up
-  # Dropped on the receiving side, as a remote firewall does (DESIGN lab notes).
+  # Dropped on the receiving side, as a remote firewall does (doc/internals/ARCHITECTURE.md, "The lab").
   ip netns exec "$nss" nft -f - <<EOF
 table inet rplab {
   chain input {

@@ -52,7 +52,7 @@ make_network() {
   ip netns exec "$NS_S" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 }
 
-# Impair on the receiving side, as a remote firewall would (see DESIGN lab notes).
+# Impair on the receiving side, as a remote firewall would (see doc/internals/ARCHITECTURE.md, "The lab").
 make_firewall() {
   ip netns exec "$NS_S" nft -f - <<EOF
 table inet rplab {

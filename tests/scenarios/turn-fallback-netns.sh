@@ -49,7 +49,7 @@ make_network() {
 }
 
 # Drop UDP to the TURN port on the receiving side, as a remote firewall would
-# (see DESIGN lab notes). Counted, so the test can prove the rule was hit.
+# (see doc/internals/ARCHITECTURE.md, "The lab"). Counted, so the test can prove the rule was hit.
 make_firewall() {
   ip netns exec "$NS_S" nft -f - <<EOF
 table inet rplab {

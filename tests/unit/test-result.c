@@ -1,7 +1,7 @@
 /* Tests for the result model: construction, formatted summaries and hints,
  * metrics and details keeping insertion order and being replaced in place,
  * report bookkeeping (tool name and version, UTC start, counts) and the exit
- * code rule of DESIGN.md (0 no fail, 1 a fail, strict: or a warn). */
+ * code rule of doc/internals/ARCHITECTURE.md (0 no fail, 1 a fail, strict: or a warn). */
 #include "common/result.h"
 
 #include "rp-config.h"
