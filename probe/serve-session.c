@@ -23,6 +23,7 @@ struct _RpServeSession {
   gpointer conn;              /* the websocket, NULL once gone */
   char id[17];
   char *peer, *name;
+  char *token;                /* its username: the key of its share (not secret) */
   guint16 ssid;
   guint8 key[RP_REFLECTOR_KEY_LEN];
   RpIceAgent *agent;
@@ -48,6 +49,27 @@ RpServeSession *
 rp_serve_session_by_ssid (RpServe *s, guint16 ssid)
 {
   return g_hash_table_lookup (s->sessions, GUINT_TO_POINTER ((guint) ssid));
+}
+
+/* The link between a session and its websocket, made and cleared on both
+ * sides at once (see rp_serve_ws_link). */
+static void
+link_conn (RpServeSession *ss, gpointer conn)
+{
+  ss->conn = conn;
+  if (conn != NULL)
+    rp_serve_ws_link (conn, ss);
+}
+
+static gpointer
+unlink_conn (RpServeSession *ss)
+{
+  gpointer conn = ss->conn;
+
+  if (conn != NULL)
+    rp_serve_ws_link (conn, NULL);
+  ss->conn = NULL;
+  return conn;
 }
 
 static void
@@ -219,7 +241,7 @@ new_ssid (RpServe *s)
 }
 
 RpServeSession *
-rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *name)
+rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *name, const char *token)
 {
   RpServeSession *ss = g_new0 (RpServeSession, 1);
   RpIceAgentOptions o = { .controlling = FALSE, .relay_only = FALSE, .loopback_only = s->config->loopback_only };
@@ -227,15 +249,22 @@ rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *n
   guint8 idb[8];
 
   ss->serve = s;
-  ss->conn = conn;
   ss->peer = g_strdup (peer);
   ss->name = g_strdup (name);
+  ss->token = g_strdup (token);
   ss->started_us = g_get_monotonic_time ();
   ss->ssid = new_ssid (s);
   if (ss->ssid == 0 || RAND_bytes (ss->key, sizeof ss->key) != 1 || RAND_bytes (idb, sizeof idb) != 1) {
+    rp_share_give (s->token_share, token);
     g_free (ss->peer);
     g_free (ss->name);
+    g_free (ss->token);
     g_free (ss);
+    if (conn != NULL) {
+      g_autofree char *m = rp_reflector_msg_error ("internal", "the reflector could not start a session");
+      rp_serve_ws_send (conn, m);
+      rp_serve_ws_close (conn, 1011);   /* RFC 6455 7.4.1: internal error */
+    }
     return NULL;
   }
   for (guint i = 0; i < sizeof idb; i++)
@@ -244,6 +273,7 @@ rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *n
   rp_stamp_reflector_init (&ss->stamp_direct, FALSE);
   rp_bucket_init (&ss->packets, s->config->session_packet_rate, ss->started_us);
   g_hash_table_insert (s->sessions, GUINT_TO_POINTER ((guint) ss->ssid), ss);
+  link_conn (ss, conn);
   s->sessions_total++;
   g_message ("session %s open: %s name=%s (%u of %u sessions)", ss->id, peer, name, g_hash_table_size (s->sessions),
              s->config->max_sessions);
@@ -309,19 +339,19 @@ rp_serve_session_end (RpServeSession *ss, const char *reason, gboolean tell)
 {
   RpServe *s = ss->serve;
   double age = (g_get_monotonic_time () - ss->started_us) / 1e6;
+  gpointer conn = unlink_conn (ss);
 
   g_message ("session %s end: %s after %.1f s; ice %s%s; echoed %" G_GUINT64_FORMAT " ice, %" G_GUINT64_FORMAT
              " direct, dropped %" G_GUINT64_FORMAT, ss->id, reason != NULL ? reason : "error", age,
              ss->ready ? "ready " : ss->answered ? "not ready" : "not started", ss->pair != NULL ? ss->pair : "",
              ss->ice_packets, ss->direct_packets, ss->dropped);
-  if (tell && ss->conn != NULL) {
-    send_msg (ss, rp_reflector_msg_bye (reason));
-    rp_serve_ws_close (ss->conn, reason != NULL && g_str_equal (reason, "shutdown") ? 1001 : 1000);
+  if (tell && conn != NULL) {
+    g_autofree char *bye = rp_reflector_msg_bye (reason);
+    rp_serve_ws_send (conn, bye);
+    rp_serve_ws_close (conn, reason != NULL && g_str_equal (reason, "shutdown") ? 1001 : 1000);
   }
-  if (ss->conn != NULL)
-    rp_serve_ws_detach (ss->conn);
-  ss->conn = NULL;
   g_hash_table_remove (s->sessions, GUINT_TO_POINTER ((guint) ss->ssid));
+  rp_share_give (s->token_share, ss->token);
   destroy_source (&ss->lifetime);
   destroy_source (&ss->gather_budget);
   g_clear_pointer (&ss->agent, rp_ice_agent_free);
@@ -329,5 +359,6 @@ rp_serve_session_end (RpServeSession *ss, const char *reason, gboolean tell)
   g_free (ss->pair);
   g_free (ss->peer);
   g_free (ss->name);
+  g_free (ss->token);
   g_free (ss);
 }
