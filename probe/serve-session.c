@@ -5,7 +5,10 @@
  * once a nominated pair is selected it is reported to the client and signed STAMP
  * packets are echoed on it, in place and never larger (RFC 8762 4.3).
  *
- * Bounded: one agent, at most RP_REFLECTOR_MAX_CANDIDATES remote candidates,
+ * Bounded: one agent, at most RP_REFLECTOR_MAX_CANDIDATES remote candidates
+ * of which RP_REFLECTOR_MAX_FOREIGN at addresses other than the client's
+ * (checks to them are paced by libnice, Ta, and end after the STUN
+ * retransmissions: a client cannot aim a stream of checks elsewhere),
  * packets no larger than max_packet answered from a fixed buffer, a packet
  * rate per session, and a lifetime after which the session ends. Each
  * session logs one line when it opens and one when it ends; neither holds
@@ -323,7 +326,13 @@ rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject *msg)
     return;
   }
   ss->answered = TRUE;
-  if (!rp_reflector_msg_get_ice (msg, &ufrag, &pwd, &cands, &error)
+  if (rp_reflector_msg_get_ice (msg, &ufrag, &pwd, &cands, &error)) {
+    guint dropped = rp_reflector_candidates_limit_foreign (cands, ss->peer, RP_REFLECTOR_MAX_FOREIGN);
+    if (dropped > 0)
+      g_message ("session %s: %u candidates not at %s beyond the first %d not checked", ss->id, dropped,
+                 ss->peer, RP_REFLECTOR_MAX_FOREIGN);
+  }
+  if (error != NULL
       || !rp_ice_agent_set_remote_credentials (ss->agent, ufrag, pwd, &error)
       || (cands->len > 0 && rp_ice_agent_add_remote_candidates (ss->agent, cands, &error) == 0)) {
     g_autofree char *why = g_strdup_printf ("answer refused: %s", error->message);

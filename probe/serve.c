@@ -220,7 +220,8 @@ on_message (Conn *c)
   g_byte_array_set_size (c->rx, 0);
   if (msg == NULL) {
     rp_serve_log_refusal (c->serve, "%s: bad message", c->peer);
-    send_error (c, "bad-request", "not a protocol message", 1008);
+    /* Our own reasons are fixed text; json-glib's may quote the input. */
+    send_error (c, "bad-request", error->domain == G_IO_ERROR ? error->message : "not a protocol message", 1008);
     return;
   }
   if (!c->hello_done)
