@@ -309,6 +309,17 @@ same_address (GInetAddress *peer, const char *addr)
 }
 
 guint
+rp_reflector_candidates_count_foreign (const GArray *cands, const char *peer)
+{
+  g_autoptr (GInetAddress) p = peer != NULL ? g_inet_address_new_from_string (peer) : NULL;
+  guint n = 0;
+
+  for (guint i = 0; i < cands->len; i++)
+    n += !same_address (p, g_array_index (cands, RpIceCandidate, i).addr);
+  return n;
+}
+
+guint
 rp_reflector_candidates_limit_foreign (GArray *cands, const char *peer, guint max)
 {
   g_autoptr (GInetAddress) p = peer != NULL ? g_inet_address_new_from_string (peer) : NULL;

@@ -80,6 +80,8 @@ const char *rp_reflector_msg_str (JsonObject *o, const char *member);
 gboolean rp_reflector_msg_get_ice (JsonObject *o, char **ufrag, char **pwd, GArray **candidates, GError **error);
 gboolean rp_reflector_msg_get_welcome (JsonObject *o, RpReflectorWelcome *w, GError **error);
 
+/* Candidates at an address other than peer's (all when peer is not one). */
+guint rp_reflector_candidates_count_foreign (const GArray *cands, const char *peer);
 /* Keeps, in their order, every candidate whose address is peer's (the
  * address the signalling came from) and the first max of the others;
  * returns how many were removed. A peer that is not an address keeps max. */

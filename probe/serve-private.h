@@ -26,6 +26,13 @@ typedef struct {
   RpTurnTlsBridge *bridge;    /* turns: one loopback bridge for every session */
 } RpServeTurn;
 
+/* Remote candidates at addresses other than their client's, over all
+ * sessions: each costs a few checks (libnice paces them, Ta, and retransmits
+ * at most 4 times), so this bounds the rate of checks a client can aim
+ * elsewhere; candidates at the client's own address never count. */
+#define RP_SERVE_FOREIGN_RATE 16.0  /* per second */
+#define RP_SERVE_FOREIGN_BURST 32.0
+
 typedef struct {
   RpServeConfig *config;
   GMainContext *context;
@@ -39,6 +46,7 @@ typedef struct {
   RpRateTable *packet_limit;  /* direct packets and TCP connections per source */
   RpBucket global;            /* every test packet answered, all sources */
   RpBucket log_bucket;        /* refusal lines in the log */
+  RpBucket foreign;           /* foreign candidates checked, all sessions */
   RpServeDirect *direct;
   gboolean stopping;
   guint64 sessions_total;

@@ -6,9 +6,9 @@
  * packets are echoed on it, in place and never larger (RFC 8762 4.3).
  *
  * Bounded: one agent, at most RP_REFLECTOR_MAX_CANDIDATES remote candidates
- * of which RP_REFLECTOR_MAX_FOREIGN at addresses other than the client's
- * (checks to them are paced by libnice, Ta, and end after the STUN
- * retransmissions: a client cannot aim a stream of checks elsewhere),
+ * of which RP_REFLECTOR_MAX_FOREIGN at addresses other than the client's,
+ * within RP_SERVE_FOREIGN_RATE over all sessions (a client cannot aim a
+ * stream of checks elsewhere),
  * packets no larger than max_packet answered from a fixed buffer, a packet
  * rate per session, and a lifetime after which the session ends. Each
  * session logs one line when it opens and one when it ends; neither holds
@@ -306,6 +306,24 @@ refuse (RpServeSession *ss, const char *code, const char *message)
   rp_serve_session_end (ss, code, FALSE);
 }
 
+/* Of the candidates not at the client's address, the first
+ * RP_REFLECTOR_MAX_FOREIGN while the reflector's budget for them lasts. */
+static void
+limit_foreign (RpServeSession *ss, GArray *cands)
+{
+  RpServe *s = ss->serve;
+  guint want = MIN (rp_reflector_candidates_count_foreign (cands, ss->peer), RP_REFLECTOR_MAX_FOREIGN);
+  guint allowed = 0, removed;
+  gint64 now = g_get_monotonic_time ();
+
+  while (allowed < want && rp_bucket_take (&s->foreign, RP_SERVE_FOREIGN_RATE, RP_SERVE_FOREIGN_BURST, 1, now))
+    allowed++;
+  removed = rp_reflector_candidates_limit_foreign (cands, ss->peer, allowed);
+  if (removed > 0)
+    g_message ("session %s: %u candidates not at %s not checked (at most %d a session, %g a second in all)",
+               ss->id, removed, ss->peer, RP_REFLECTOR_MAX_FOREIGN, RP_SERVE_FOREIGN_RATE);
+}
+
 void
 rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject *msg)
 {
@@ -326,12 +344,8 @@ rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject *msg)
     return;
   }
   ss->answered = TRUE;
-  if (rp_reflector_msg_get_ice (msg, &ufrag, &pwd, &cands, &error)) {
-    guint dropped = rp_reflector_candidates_limit_foreign (cands, ss->peer, RP_REFLECTOR_MAX_FOREIGN);
-    if (dropped > 0)
-      g_message ("session %s: %u candidates not at %s beyond the first %d not checked", ss->id, dropped,
-                 ss->peer, RP_REFLECTOR_MAX_FOREIGN);
-  }
+  if (rp_reflector_msg_get_ice (msg, &ufrag, &pwd, &cands, &error))
+    limit_foreign (ss, cands);
   if (error != NULL
       || !rp_ice_agent_set_remote_credentials (ss->agent, ufrag, pwd, &error)
       || (cands->len > 0 && rp_ice_agent_add_remote_candidates (ss->agent, cands, &error) == 0)) {

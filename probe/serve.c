@@ -597,6 +597,7 @@ rp_serve_main (const char *config_path, GError **error)
   s.packet_limit = rp_rate_table_new (config.source_table_size, config.session_packet_rate, config.session_packet_rate);
   rp_bucket_init (&s.global, config.global_packet_rate, now);
   rp_bucket_init (&s.log_bucket, 10, now);
+  rp_bucket_init (&s.foreign, RP_SERVE_FOREIGN_BURST, now);
   the_serve = &s;
 
   if (!resolve_turn (&s, error) || !start_lws (&s, error)) {

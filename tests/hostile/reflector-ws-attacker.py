@@ -225,11 +225,26 @@ def token_share():
           all(byes) and byes)
 
 
-def foreign():
-    """An answer with 30 candidates at 127.0.9.N and one at the client's own
-    address: count the checks each address receives."""
+def stun_username(data):
+    """The USERNAME (RFC 8489 14.3) of a STUN message, or None."""
+    if len(data) < 20 or data[0] >= 2:
+        return None
+    i = 20
+    while i + 4 <= len(data):
+        t, n = struct.unpack('!HH', data[i:i + 4])
+        if t == 0x0006:
+            return data[i + 4:i + 4 + n].decode(errors='replace')
+        i += 4 + (n + 3) // 4 * 4
+    return None
+
+
+def foreign(nsessions):
+    """nsessions sessions (4 per token), each answering with 30 candidates at
+    127.0.9.N and one at the client's own address: count the checks each
+    (session, address) receives. A session's checks carry its ufrag
+    (RFC 8445 7.2.2: USERNAME is the peer's ufrag, a colon, the sender's)."""
     src = next(sources)
-    socks, port = {}, None
+    socks = {}
     own = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     own.bind((src, 0))
     port = own.getsockname()[1]
@@ -239,31 +254,52 @@ def foreign():
         s.bind(('127.0.9.%d' % (i + 1), port))
         socks[s] = '127.0.9.%d' % (i + 1)
     socks[own] = src
-    ws, w = session('foreign', src)
-    check('foreign: welcome', is_welcome(w))
-    v4 = [c for c in w.get('candidates', []) if '.' in c.split()[4]] if is_welcome(w) else []
-    cands = [cand(src, port, 1)] + [cand(a, port, i + 2) for i, a in enumerate(sorted(set(socks.values()) - {src}))]
-    ws.send(answer(cands))
-    counts, times, end = {}, [], time.time() + float(ARG or 6)
+    others = sorted(set(socks.values()) - {src}, key=lambda a: int(a.split('.')[-1]))
+    held, v4, t_start = [], 0, time.time()
+    for k in range(nsessions):
+        ws, w = session('foreign%d' % (k // 4), src)
+        if not is_welcome(w):
+            check('foreign session %d: welcome (got %r)' % (k + 1, w), False)
+            ws.close()
+            continue
+        v4 = max(v4, len([c for c in w.get('candidates', []) if '.' in c.split()[4]]))
+        a = answer([cand(src, port, 1)] + [cand(addr, port, i + 2) for i, addr in enumerate(others)])
+        a['ufrag'] = 'evil%02d' % k
+        ws.send(a)
+        held.append(ws)
+    t_answers = time.time()
+    pairs, own_checks, times, end = {}, 0, [], time.time() + float(ARG or 6)
     while time.time() < end:
         r, _, _ = select.select(list(socks), [], [], 0.1)
         for s in r:
             data, frm = s.recvfrom(2048)
-            if len(data) >= 20 and data[0] < 2:   # STUN (RFC 8489 5)
-                counts[socks[s]] = counts.get(socks[s], 0) + 1
-                if socks[s] != src:
-                    times.append(time.time())
-    reached = sorted(a for a in counts if a != src)
-    total = sum(counts[a] for a in reached)
+            user = stun_username(data)
+            if user is None:
+                continue
+            if socks[s] == src:
+                own_checks += 1
+                continue
+            key = (user.split(':')[0], socks[s])
+            pairs[key] = pairs.get(key, 0) + 1
+            times.append(time.time())
+    per_session = {}
+    for (ufrag, addr) in pairs:
+        per_session[ufrag] = per_session.get(ufrag, 0) + 1
+    total = sum(pairs.values())
     peak = max((sum(1 for u in times if t <= u < t + 1) for t in times), default=0)
-    print('# checks: own address %d, %d foreign addresses, %d foreign checks, peak %d/s, %d local IPv4 candidates'
-          % (counts.get(src, 0), len(reached), total, peak, len(v4)), flush=True)
-    check('foreign: the client\'s own address is checked (%d checks)' % counts.get(src, 0), counts.get(src, 0) > 0)
-    check('foreign: at most 8 other addresses get checks (%d)' % len(reached), len(reached) <= 8)
-    check('foreign: at most 8 x 5 transmissions x %d local candidates to them (%d)' % (len(v4), total),
-          total <= 8 * 5 * max(1, len(v4)))
-    check('foreign: at most 60 checks a second to them (peak %d)' % peak, peak <= 60)
-    ws.close()
+    bound = 32 + 16 * (t_answers - t_start + 1)
+    print('# %d sessions: own address %d checks; %d (session, foreign address) pairs checked, at most %d in one '
+          'session; %d foreign checks, peak %d/s; %d local IPv4 candidates'
+          % (len(held), own_checks, len(pairs), max(per_session.values(), default=0), total, peak, v4), flush=True)
+    check('foreign: the client\'s own address is checked (%d checks)' % own_checks, own_checks > 0)
+    check('foreign: at most 8 other addresses per session get checks (%s)' % sorted(per_session.values()),
+          all(n <= 8 for n in per_session.values()))
+    check('foreign: at most 5 transmissions per pair and local candidate (max %d)' % max(pairs.values(), default=0),
+          all(n <= 5 * max(1, v4) for n in pairs.values()))
+    check('foreign: pairs within the budget of 32 + 16/s (%d <= %.0f)' % (len(pairs), bound), len(pairs) <= bound)
+    check('foreign: at most 100 checks a second to other addresses (peak %d)' % peak, peak <= 100)
+    for ws in held:
+        ws.close()
     for s in socks:
         s.close()
 
@@ -298,7 +334,7 @@ def hold_for_shutdown():
         ws.close()
 
 
-{'after-welcome': lambda: after_welcome(3), 'token-share': token_share, 'foreign': foreign,
+{'after-welcome': lambda: after_welcome(3), 'token-share': token_share, 'foreign': lambda: foreign(1), 'foreign-many': lambda: foreign(12),
  'silent': silent, 'hold': hold_for_shutdown}[MODE]()
 print('attacker: %d failed' % fails, flush=True)
 sys.exit(1 if fails else 0)

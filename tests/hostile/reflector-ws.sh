@@ -8,8 +8,9 @@
 #     max_sessions: each gets its error and close, and every slot comes back
 #   - 20 sessions with one token: its share of 4, the rest "busy"; the held
 #     ones end at their lifetime (bye "lifetime")
-#   - 30 candidates at addresses other than the client's: checks reach at
-#     most 8 of them, bounded in count and rate
+#   - 30 candidates at addresses other than the client's, from one session
+#     and from 12 at once: checks reach at most 8 of them per session, at
+#     most 5 per pair, and no more pairs than the reflector's budget
 #   - clients that never say hello: error "timeout", close 1008
 #   - SIGTERM with sessions open: bye "shutdown", exit 0 within a second
 # Each phase asserts the attacker's expectations, that the legitimate runs
@@ -149,13 +150,20 @@ main() {
   wait "$apid" "$lpid"
   report "$W/token-share.out"
   legit_passed voice "$W/voice.json"
-  lab_check "serve logged the foreign candidates it left out" grep -q 'beyond the first 8 not checked' "$W/serve.log"
+  lab_check "serve logged the foreign candidates it left out" grep -q 'candidates not at .* not checked' "$W/serve.log"
 
-  echo "== 3. afterwards: a legitimate ice run"
-  legit ice "$W/ice2.json"
+  echo "== 3. 12 sessions of 30 foreign candidates each, during a legitimate ice run"
+  legit ice "$W/ice2.json" &
+  lpid=$!
+  LIMIT=30 attack foreign-many 6
+  wait "$lpid"
   legit_passed ice "$W/ice2.json"
 
-  echo "== 4. SIGTERM with sessions open"
+  echo "== 4. afterwards: a legitimate ice run"
+  legit ice "$W/ice3.json"
+  legit_passed ice "$W/ice3.json"
+
+  echo "== 5. SIGTERM with sessions open"
   LIMIT=20 run_attacker hold 10 "$W/hold.out" &
   apid=$!
   for _ in $(seq 100); do grep -q '^ready' "$W/hold.out" 2>/dev/null && break; sleep 0.1; done
