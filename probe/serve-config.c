@@ -17,7 +17,8 @@ static const char *const known[] = {
   "auth/secret_file", "auth/max_token_ttl",
   "turn/servers", "turn/user", "turn/password_file", "turn/secret_file", "turn/rest_ttl", "turn/ca_file",
   "ice/loopback_only",
-  "limits/max_sessions", "limits/max_sessions_per_token", "limits/max_connections", "limits/session_lifetime", "limits/hello_timeout",
+  "limits/max_sessions", "limits/max_sessions_per_token",
+  "limits/max_connections", "limits/session_lifetime", "limits/hello_timeout",
   "limits/max_packet", "limits/session_packet_rate", "limits/source_rate", "limits/source_burst",
   "limits/source_table_size", "limits/global_packet_rate", "limits/max_tcp_connections", "limits/tcp_idle_timeout",
 };

@@ -244,7 +244,8 @@ new_ssid (RpServe *s)
 }
 
 RpServeSession *
-rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *name, const char *token)
+rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *name,
+                      const char *token)
 {
   RpServeSession *ss = g_new0 (RpServeSession, 1);
   RpIceAgentOptions o = { .controlling = FALSE, .relay_only = FALSE, .loopback_only = s->config->loopback_only };
@@ -264,7 +265,8 @@ rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *n
     g_free (ss->token);
     g_free (ss);
     if (conn != NULL) {
-      g_autofree char *m = rp_reflector_msg_error ("internal", "the reflector could not start a session");
+      g_autofree char *m = rp_reflector_msg_error ("internal",
+                                                   "the reflector could not start a session");
       rp_serve_ws_send (conn, m);
       rp_serve_ws_close (conn, 1011);   /* RFC 6455 7.4.1: internal error */
     }
@@ -312,15 +314,18 @@ static void
 limit_foreign (RpServeSession *ss, GArray *cands)
 {
   RpServe *s = ss->serve;
-  guint want = MIN (rp_reflector_candidates_count_foreign (cands, ss->peer), RP_REFLECTOR_MAX_FOREIGN);
+  guint want = rp_reflector_candidates_count_foreign (cands, ss->peer);
   guint allowed = 0, removed;
   gint64 now = g_get_monotonic_time ();
 
-  while (allowed < want && rp_bucket_take (&s->foreign, RP_SERVE_FOREIGN_RATE, RP_SERVE_FOREIGN_BURST, 1, now))
+  want = MIN (want, RP_REFLECTOR_MAX_FOREIGN);
+  while (allowed < want
+         && rp_bucket_take (&s->foreign, RP_SERVE_FOREIGN_RATE, RP_SERVE_FOREIGN_BURST, 1, now))
     allowed++;
   removed = rp_reflector_candidates_limit_foreign (cands, ss->peer, allowed);
   if (removed > 0)
-    g_message ("session %s: %u candidates not at %s not checked (at most %d a session, %g a second in all)",
+    g_message ("session %s: %u candidates not at %s not checked "
+               "(at most %d a session, %g a second in all)",
                ss->id, removed, ss->peer, RP_REFLECTOR_MAX_FOREIGN, RP_SERVE_FOREIGN_RATE);
 }
 

@@ -11,8 +11,9 @@
  * X-Forwarded-For address at the upgrade instead); only the configured path
  * upgrades, plain HTTP on that path gets a fixed 426 (a proxy that drops
  * Upgrade shows as that, not as a 502) and elsewhere is closed unanswered; the HTTP phase and the hello are
- * bounded by hello_timeout (a silent client gets error "timeout"); the hello must carry a valid token before
- * anything is allocated; sessions are capped, in all and per token; messages are capped at 16 KiB
+ * bounded by hello_timeout (a silent client gets error "timeout"); the hello
+ * must carry a valid token before anything is allocated; sessions are
+ * capped, in all and per token; messages are capped at 16 KiB
  * and only the ones the protocol expects are accepted, anything else closes
  * the connection (RFC 6455 7.4.1 1008). The server logs to stderr, one line
  * per event, never a token, key or password. */
@@ -201,7 +202,8 @@ on_hello (Conn *c, const char *type, JsonObject *msg)
   if (!rp_share_take (s->token_share, username, s->config->max_sessions_per_token)) {
     s->refused_busy++;
     rp_serve_log_refusal (s, "%s name=%s: the token holds %u sessions already", c->peer,
-                          rp_reflector_token_name (username), rp_share_count (s->token_share, username));
+                          rp_reflector_token_name (username),
+                          rp_share_count (s->token_share, username));
     send_error (c, "busy", "this token holds as many sessions as it may; end one first", 1013);
     return;
   }
@@ -221,7 +223,8 @@ on_message (Conn *c)
   if (msg == NULL) {
     rp_serve_log_refusal (c->serve, "%s: bad message", c->peer);
     /* Our own reasons are fixed text; json-glib's may quote the input. */
-    send_error (c, "bad-request", error->domain == G_IO_ERROR ? error->message : "not a protocol message", 1008);
+    send_error (c, "bad-request",
+                error->domain == G_IO_ERROR ? error->message : "not a protocol message", 1008);
     return;
   }
   if (!c->hello_done)
@@ -380,11 +383,13 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     /* At hello_timeout the client is told (error "timeout"); lws's own
      * timeout is only the backstop for one that does not take the close. */
     lws_set_timer_usecs (wsi, s->config->hello_timeout_s * G_USEC_PER_SEC);
-    lws_set_timeout (wsi, PENDING_TIMEOUT_USER_OK, (int) s->config->hello_timeout_s + HELLO_CLOSE_GRACE_S);
+    lws_set_timeout (wsi, PENDING_TIMEOUT_USER_OK,
+                     (int) s->config->hello_timeout_s + HELLO_CLOSE_GRACE_S);
     return 0;
   case LWS_CALLBACK_TIMER:
     if (!c->hello_done && c->close_code == 0) {
-      g_autofree char *why = g_strdup_printf ("no hello within %" G_GINT64_FORMAT " s", s->config->hello_timeout_s);
+      g_autofree char *why = g_strdup_printf ("no hello within %" G_GINT64_FORMAT " s",
+                                              s->config->hello_timeout_s);
       s->refused_auth++;
       rp_serve_log_refusal (s, "%s: no hello in time", c->peer);
       send_error (c, "timeout", why, 1008);   /* RFC 6455 7.4.1: policy violation */

@@ -236,8 +236,8 @@ test_limit_foreign (void)
   }
   append_cand (a, "::1", 7000);
   g_assert_cmpuint (rp_reflector_candidates_count_foreign (a, "127.0.1.5"), ==, 31);
-  g_assert_cmpuint (rp_reflector_candidates_limit_foreign (a, "127.0.1.5", RP_REFLECTOR_MAX_FOREIGN), ==,
-                    31 - RP_REFLECTOR_MAX_FOREIGN);
+  g_assert_cmpuint (rp_reflector_candidates_limit_foreign (a, "127.0.1.5", RP_REFLECTOR_MAX_FOREIGN),
+                    ==, 31 - RP_REFLECTOR_MAX_FOREIGN);
   g_assert_cmpuint (a->len, ==, 3 + RP_REFLECTOR_MAX_FOREIGN);
   for (guint i = 0; i < a->len; i++) {
     const RpIceCandidate *c = &g_array_index (a, RpIceCandidate, i);
@@ -247,7 +247,8 @@ test_limit_foreign (void)
     }
   }
   g_assert_cmpuint (foreign, ==, RP_REFLECTOR_MAX_FOREIGN);
-  g_assert_cmpuint (rp_reflector_candidates_count_foreign (a, "127.0.1.5"), ==, RP_REFLECTOR_MAX_FOREIGN);
+  g_assert_cmpuint (rp_reflector_candidates_count_foreign (a, "127.0.1.5"), ==,
+                    RP_REFLECTOR_MAX_FOREIGN);
   /* IPv6 in another spelling is the same address; a peer that is not an
    * address leaves max. */
   g_array_set_size (a, 0);
