@@ -31,17 +31,20 @@ def token(name):
     """One token per name for the whole run (the same username each time)."""
     if name not in TOKENS:
         user = '%d:%s' % (int(time.time()) + 300, name)
-        TOKENS[name] = user, base64.b64encode(hmac.new(SECRET, user.encode(), hashlib.sha1).digest()).decode()
+        mac = hmac.new(SECRET, user.encode(), hashlib.sha1).digest()
+        TOKENS[name] = user, base64.b64encode(mac).decode()
     return TOKENS[name]
 
 
 class Ws:
     def __init__(self, src=None):
         self.src = src or next(sources)
-        self.s = socket.create_connection(('127.0.0.1', WS), timeout=5, source_address=(self.src, 0))
+        self.s = socket.create_connection(('127.0.0.1', WS), timeout=5,
+                                          source_address=(self.src, 0))
         key = base64.b64encode(os.urandom(16)).decode()
-        self.s.sendall(('GET /rtcprobe HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n'
-                        'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n'
+        self.s.sendall(('GET /rtcprobe HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n'
+                        'Upgrade: websocket\r\nConnection: Upgrade\r\n'
+                        'Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n'
                         % (WS, key)).encode())
         head = b''
         while b'\r\n\r\n' not in head and len(head) < 4096:
@@ -80,7 +83,8 @@ class Ws:
         return out
 
     def recv(self, timeout=5):
-        """A text message as a dict, ('close', code) for a close frame, None when closed or silent."""
+        """A text message as a dict, ('close', code) for a close frame, None
+        when the connection closes or stays silent."""
         self.s.settimeout(timeout)
         try:
             b0, b1 = self._n(2)
@@ -127,6 +131,10 @@ def errors_of(msgs):
     return [m for m in msgs if isinstance(m, dict) and m.get('type') == 'error']
 
 
+def byes_of(msgs):
+    return [m.get('reason') for m in msgs if isinstance(m, dict) and m.get('type') == 'bye']
+
+
 def close_of(msgs):
     return msgs[-1][1] if msgs and isinstance(msgs[-1], tuple) else None
 
@@ -145,18 +153,27 @@ def deep():
 
 
 # kind -> (what to send after the welcome, error code, words in its message, close code)
+def forty(ws):
+    ws.send(answer([cand('127.0.9.%d' % (i + 1), 9, i) for i in range(40)]))
+
+
 ATTACKS = {
-    'valid JSON without a type': (lambda ws: ws.send({'hello': 'there'}), 'bad-request', 'no "type"', 1008),
-    'valid JSON of no protocol type': (lambda ws: ws.send({'type': 'nonsense'}), 'bad-request',
-                                       'unexpected message', 1008),
-    'a binary frame': (lambda ws: ws.frame(2, b'\x00\x01binary'), 'bad-request', 'text messages only', 1003),
-    'a 17 KiB message': (lambda ws: ws.frame(1, b'{"type":"answer","x":"' + b'a' * 17000 + b'"}'),
-                         'bad-request', 'too big', 1009),
-    'JSON nested 4000 deep': (lambda ws: ws.frame(1, deep()), 'bad-request', 'nests deeper than 8', 1008),
-    '40 candidates': (lambda ws: ws.send(answer([cand('127.0.9.%d' % (i + 1), 9, i) for i in range(40)])),
-                      'bad-request', 'more than 32 candidates', 1008),
-    'invalid UTF-8 in a text frame': (lambda ws: ws.frame(1, b'{"type":"\xff\xfe"}'), None, None, 1007),
-    'a close frame of its own': (lambda ws: ws.frame(8, struct.pack('!H', 1000)), None, None, 1000),
+    'valid JSON without a type':
+        (lambda ws: ws.send({'hello': 'there'}), 'bad-request', 'no "type"', 1008),
+    'valid JSON of no protocol type':
+        (lambda ws: ws.send({'type': 'nonsense'}), 'bad-request', 'unexpected message', 1008),
+    'a binary frame':
+        (lambda ws: ws.frame(2, b'\x00\x01binary'), 'bad-request', 'text messages only', 1003),
+    'a 17 KiB message':
+        (lambda ws: ws.frame(1, b'{"type":"answer","x":"' + b'a' * 17000 + b'"}'),
+         'bad-request', 'too big', 1009),
+    'JSON nested 4000 deep':
+        (lambda ws: ws.frame(1, deep()), 'bad-request', 'nests deeper than 8', 1008),
+    '40 candidates': (forty, 'bad-request', 'more than 32 candidates', 1008),
+    'invalid UTF-8 in a text frame':
+        (lambda ws: ws.frame(1, b'{"type":"\xff\xfe"}'), None, None, 1007),
+    'a close frame of its own':
+        (lambda ws: ws.frame(8, struct.pack('!H', 1000)), None, None, 1000),
 }
 
 
@@ -179,8 +196,8 @@ def after_welcome(rounds):
                 ok = close_of(got) == close_code and not errs
                 check('round %d, %s: close %d (got %r)' % (r + 1, kind, close_code, got), ok)
             else:
-                ok = (len(errs) == 1 and errs[0].get('code') == code and words in errs[0].get('message', '')
-                      and close_of(got) == close_code)
+                ok = (len(errs) == 1 and errs[0].get('code') == code
+                      and words in errs[0].get('message', '') and close_of(got) == close_code)
                 check('round %d, %s: error %s "...%s..." and close %d (got %r)'
                       % (r + 1, kind, code, words, close_code, [str(m)[:90] for m in got]), ok)
             ws.close()
@@ -191,7 +208,8 @@ def after_welcome(rounds):
         ws, w = session('after%d' % (i // 4))
         held.append(ws)
         ok += is_welcome(w)
-    check('after %d attacks, all %d slots open again (%d welcomes)' % (n, len(held), ok), ok == len(held))
+    check('after %d attacks, all %d slots open again (%d welcomes)' % (n, len(held), ok),
+          ok == len(held))
     for ws in held:
         ws.close()
 
@@ -207,22 +225,23 @@ def token_share():
             continue
         got = [m] + ws.until_close(3)
         e = errors_of(got)
-        if e and e[0].get('code') == 'busy' and 'token' in e[0].get('message', '') and close_of(got) == 1013:
+        if (e and e[0].get('code') == 'busy' and 'token' in e[0].get('message', '')
+                and close_of(got) == 1013):
             busy += 1
         else:
             other.append(got)
         ws.close()
-    check('20 sessions with one token: 4 (the share) get a welcome (%d)' % len(held), len(held) == 4)
+    check('20 sessions with one token: 4 (the share) get a welcome (%d)' % len(held),
+          len(held) == 4)
     check('the others: error busy naming the token, close 1013 (%d, other %r)' % (busy, other[:2]),
           busy == 20 - len(held) and not other)
     byes = []
     for ws in held:
         got = ws.until_close(int(ARG or 12))
-        byes.append([m.get('reason') for m in got if isinstance(m, dict) and m.get('type') == 'bye'] == ['lifetime']
-                    and close_of(got) == 1000)
+        byes.append(byes_of(got) == ['lifetime'] and close_of(got) == 1000)
         ws.close()
-    check('the held sessions end at their lifetime: bye lifetime, close 1000 (%d of %d)' % (sum(byes), len(byes)),
-          all(byes) and byes)
+    check('the held sessions end at their lifetime: bye lifetime, close 1000 (%d of %d)'
+          % (sum(byes), len(byes)), all(byes) and byes)
 
 
 def stun_username(data):
@@ -263,7 +282,8 @@ def foreign(nsessions):
             ws.close()
             continue
         v4 = max(v4, len([c for c in w.get('candidates', []) if '.' in c.split()[4]]))
-        a = answer([cand(src, port, 1)] + [cand(addr, port, i + 2) for i, addr in enumerate(others)])
+        a = answer([cand(src, port, 1)]
+                   + [cand(addr, port, i + 2) for i, addr in enumerate(others)])
         a['ufrag'] = 'evil%02d' % k
         ws.send(a)
         held.append(ws)
@@ -288,15 +308,17 @@ def foreign(nsessions):
     total = sum(pairs.values())
     peak = max((sum(1 for u in times if t <= u < t + 1) for t in times), default=0)
     bound = 32 + 16 * (t_answers - t_start + 1)
-    print('# %d sessions: own address %d checks; %d (session, foreign address) pairs checked, at most %d in one '
-          'session; %d foreign checks, peak %d/s; %d local IPv4 candidates'
-          % (len(held), own_checks, len(pairs), max(per_session.values(), default=0), total, peak, v4), flush=True)
+    print('# %d sessions: own address %d checks; %d (session, foreign address) pairs checked, '
+          'at most %d in one session; %d foreign checks, peak %d/s; %d local IPv4 candidates'
+          % (len(held), own_checks, len(pairs), max(per_session.values(), default=0), total,
+             peak, v4), flush=True)
     check('foreign: the client\'s own address is checked (%d checks)' % own_checks, own_checks > 0)
-    check('foreign: at most 8 other addresses per session get checks (%s)' % sorted(per_session.values()),
-          all(n <= 8 for n in per_session.values()))
-    check('foreign: at most 5 transmissions per pair and local candidate (max %d)' % max(pairs.values(), default=0),
-          all(n <= 5 * max(1, v4) for n in pairs.values()))
-    check('foreign: pairs within the budget of 32 + 16/s (%d <= %.0f)' % (len(pairs), bound), len(pairs) <= bound)
+    check('foreign: at most 8 other addresses per session get checks (%s)'
+          % sorted(per_session.values()), all(n <= 8 for n in per_session.values()))
+    check('foreign: at most 5 transmissions per pair and local candidate (max %d)'
+          % max(pairs.values(), default=0), all(n <= 5 * max(1, v4) for n in pairs.values()))
+    check('foreign: pairs within the budget of 32 + 16/s (%d <= %.0f)' % (len(pairs), bound),
+          len(pairs) <= bound)
     check('foreign: at most 100 checks a second to other addresses (peak %d)' % peak, peak <= 100)
     for ws in held:
         ws.close()
@@ -311,7 +333,8 @@ def silent():
     for i, ws in enumerate(conns):
         got = ws.until_close(hello_timeout + 3)
         e = errors_of(got)
-        ok = e and e[0].get('code') == 'timeout' and close_of(got) == 1008 and time.time() - t0 < hello_timeout + 1.5
+        ok = (e and e[0].get('code') == 'timeout' and close_of(got) == 1008
+              and time.time() - t0 < hello_timeout + 1.5)
         check('no hello %d: error timeout, close 1008 within hello_timeout + 1.5 s (%.1f s, got %r)'
               % (i + 1, time.time() - t0, got), bool(ok))
         ws.close()
@@ -328,13 +351,14 @@ def hold_for_shutdown():
     print('ready', flush=True)
     for i, ws in enumerate(held):
         got = ws.until_close(float(ARG or 15))
-        ok = [m.get('reason') for m in got if isinstance(m, dict) and m.get('type') == 'bye'] == ['shutdown'] \
-            and close_of(got) == 1001
+        ok = byes_of(got) == ['shutdown'] and close_of(got) == 1001
         check('shutdown %d: bye shutdown, close 1001 (got %r)' % (i + 1, got), ok)
         ws.close()
 
 
-{'after-welcome': lambda: after_welcome(3), 'token-share': token_share, 'foreign': lambda: foreign(1), 'foreign-many': lambda: foreign(12),
- 'silent': silent, 'hold': hold_for_shutdown}[MODE]()
+MODES = {'after-welcome': lambda: after_welcome(3), 'token-share': token_share,
+         'foreign': lambda: foreign(1), 'foreign-many': lambda: foreign(12),
+         'silent': silent, 'hold': hold_for_shutdown}
+MODES[MODE]()
 print('attacker: %d failed' % fails, flush=True)
 sys.exit(1 if fails else 0)

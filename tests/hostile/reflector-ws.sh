@@ -30,7 +30,7 @@ unset RTCPROBE_REFLECTOR_SECRET
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/tests/data/lsan.supp}
-SERVE_RSS_KB=400000          # peak RSS of serve, ASan build included
+SERVE_RSS_KB=150000          # peak RSS of serve (ASan build: about 52 MB measured)
 LIFETIME=8 HELLO_TIMEOUT=2
 
 write_config() {
@@ -97,10 +97,14 @@ legit() {
 }
 
 legit_passed() { # kind out
+  local ms
   cat "$2.line"
+  ms=$(sed -n 's/.* in \([0-9]*\) ms$/\1/p' "$2.line")
   lab_check "legitimate $1 --reflector: exit 0 (got $(cat "$2.rc"))" test "$(cat "$2.rc")" = 0
+  lab_check "legitimate $1 --reflector: within its --timeout 15 s + 1 ($ms ms)" test "${ms:-99999}" -lt 16000
   if [[ $1 == ice ]]; then
-    lab_jq_check "legitimate ice: ice.reflector passes" "$2" "$LAB_JQ_DEFS"' chk("ice.reflector").status == "pass"'
+    lab_jq_check "legitimate ice: ice.reflector passes" "$2" \
+      "$LAB_JQ_DEFS"' chk("ice.reflector").status == "pass"'
   else
     lab_jq_check "legitimate voice: voice.reflector and voice.ice pass" "$2" \
       "$LAB_JQ_DEFS"' chk("voice.reflector").status == "pass" and chk("voice.ice").status == "pass"'
@@ -111,13 +115,15 @@ sessions_balanced() {
   local o e
   o=$(grep -cE 'session [0-9a-f]{16} open: ' "$W/serve.log" || true)
   e=$(grep -cE 'session [0-9a-f]{16} end: ' "$W/serve.log" || true)
-  lab_check "every session that opened ended, once ($o open, $e end)" test "$o" -eq "$e" -a "$o" -gt 40
+  lab_check "every session that opened ended, once ($o open, $e end)" \
+    test "$o" -eq "$e" -a "$o" -gt 40
 }
 
 no_sanitizer_report() { # what file...
   local what=$1
   shift
-  lab_check "$what: no sanitizer report" bash -c '! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: " "$@"' _ "$@"
+  lab_check "$what: no sanitizer report" \
+    bash -c '! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: " "$@"' _ "$@"
 }
 
 main() {
@@ -150,7 +156,8 @@ main() {
   wait "$apid" "$lpid"
   report "$W/token-share.out"
   legit_passed voice "$W/voice.json"
-  lab_check "serve logged the foreign candidates it left out" grep -q 'candidates not at .* not checked' "$W/serve.log"
+  lab_check "serve logged the foreign candidates it left out" \
+    grep -q 'candidates not at .* not checked' "$W/serve.log"
 
   echo "== 3. 12 sessions of 30 foreign candidates each, during a legitimate ice run"
   legit ice "$W/ice2.json" &
