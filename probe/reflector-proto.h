@@ -25,8 +25,10 @@
  * - max_packet: the largest test packet answered; lifetime_s: the session
  *   ends after this (bye {reason: "lifetime"}).
  * - error codes: "unauthorized" (no or bad token), "expired" (token too old
- *   or too long-lived), "busy" (session cap), "rate-limited", "bad-request",
- *   "timeout" (no hello in time), "internal". */
+ *   or too long-lived), "busy" (session cap, or the token's share of it),
+ *   "rate-limited", "bad-request" (not a message of the protocol, or not
+ *   expected now: the session ends), "timeout" (no hello in time),
+ *   "internal". */
 #pragma once
 
 #include <json-glib/json-glib.h>
