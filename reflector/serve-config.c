@@ -17,7 +17,8 @@ static const char *const known[] = {
   "auth/secret_file", "auth/max_token_ttl",
   "turn/servers", "turn/user", "turn/password_file", "turn/secret_file", "turn/rest_ttl", "turn/ca_file",
   "ice/loopback_only",
-  "limits/max_sessions", "limits/max_connections", "limits/session_lifetime", "limits/hello_timeout",
+  "limits/max_sessions", "limits/max_sessions_per_token",
+  "limits/max_connections", "limits/session_lifetime", "limits/hello_timeout",
   "limits/max_packet", "limits/session_packet_rate", "limits/source_rate", "limits/source_burst",
   "limits/source_table_size", "limits/global_packet_rate", "limits/max_tcp_connections", "limits/tcp_idle_timeout",
 };
@@ -204,6 +205,7 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   c->max_token_ttl_s = 86400;
   c->turn_rest_ttl_s = 3600;
   c->max_sessions = 16;
+  c->max_sessions_per_token = 4;
   c->max_connections = 64;
   c->session_lifetime_s = 120;
   c->hello_timeout_s = 5;
@@ -274,6 +276,7 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
     }
   }
   NUM ("limits", "max_sessions", 1, 10000, max_sessions, guint);
+  NUM ("limits", "max_sessions_per_token", 1, 10000, max_sessions_per_token, guint);
   NUM ("limits", "max_connections", 1, 100000, max_connections, guint);
   NUM ("limits", "session_lifetime", 5, 86400, session_lifetime_s, gint64);
   NUM ("limits", "hello_timeout", 1, 60, hello_timeout_s, gint64);

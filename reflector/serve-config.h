@@ -38,6 +38,7 @@ typedef struct {
   gboolean loopback_only;
   /* [limits] */
   guint max_sessions;
+  guint max_sessions_per_token;   /* one bearer token's share of max_sessions */
   guint max_connections;
   gint64 session_lifetime_s;
   gint64 hello_timeout_s;

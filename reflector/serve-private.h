@@ -26,6 +26,13 @@ typedef struct {
   RpTurnTlsBridge *bridge;    /* turns: one loopback bridge for every session */
 } RpServeTurn;
 
+/* Remote candidates at addresses other than their client's, over all
+ * sessions: each costs a few checks (libnice paces them, Ta, and retransmits
+ * at most 4 times), so this bounds the rate of checks a client can aim
+ * elsewhere; candidates at the client's own address never count. */
+#define RP_SERVE_FOREIGN_RATE 16.0  /* per second */
+#define RP_SERVE_FOREIGN_BURST 32.0
+
 typedef struct {
   RpServeConfig *config;
   GMainContext *context;
@@ -33,11 +40,13 @@ typedef struct {
   struct lws_context *lws;
   GPtrArray *turn;            /* RpServeTurn* */
   GHashTable *sessions;       /* ssid (GUINT_TO_POINTER) -> RpServeSession* */
+  RpShareTable *token_share;  /* sessions held per token (username) */
   guint connections;          /* open websockets */
   RpRateTable *upgrade_limit; /* websocket upgrades per client address */
   RpRateTable *packet_limit;  /* direct packets and TCP connections per source */
   RpBucket global;            /* every test packet answered, all sources */
   RpBucket log_bucket;        /* refusal lines in the log */
+  RpBucket foreign;           /* foreign candidates checked, all sessions */
   RpServeDirect *direct;
   gboolean stopping;
   guint64 sessions_total;
@@ -53,19 +62,29 @@ gboolean rp_serve_packet_allowed (RpServe *s, gint64 now_us);
 
 /* ---- sessions (serve-session.c) ---- */
 
-/* Callbacks a session uses to talk to its websocket (serve.c). */
+/* Callbacks a session uses to talk to its websocket (serve.c). Neither
+ * touches the session. */
 void rp_serve_ws_send (gpointer conn, const char *text);
 void rp_serve_ws_close (gpointer conn, guint code);
-/* The session is gone: the websocket stops handing it messages. */
-void rp_serve_ws_detach (gpointer conn);
+/* The websocket's side of the link to its session (NULL: none). Only
+ * serve-session.c calls it, together with setting or clearing the session's
+ * own pointer to conn: the two links are made and cleared in one place each,
+ * so neither side can reach the other once one of them is gone. Every way a
+ * websocket ends (an error sent, the peer's close, lws's close) ends its
+ * session through rp_serve_session_end() exactly once. */
+void rp_serve_ws_link (gpointer conn, RpServeSession *ss);
 
-/* An authenticated client: makes the agent and starts gathering; the welcome
- * follows when gathering is done. conn is the websocket's handle. */
-RpServeSession *rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *name);
+/* An authenticated client: makes the agent, links it to conn (the
+ * websocket's handle) and starts gathering; the welcome follows when
+ * gathering is done. NULL (and conn told and closed) when it cannot start.
+ * token (the username) has taken one of its share in s->token_share; the
+ * session gives it back when it ends, or here when it cannot start. */
+RpServeSession *rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *name,
+                                      const char *token);
 /* A message after the hello (answer, bye). */
 void rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject *msg);
-/* Ends it: logs the session's line, frees the agent, forgets conn; with a
- * reason the client is told (bye) and the websocket closed. */
+/* Ends it: unlinks conn first, logs the session's line, frees the agent;
+ * with tell the client is told (bye) and the websocket closed. */
 void rp_serve_session_end (RpServeSession *ss, const char *reason, gboolean tell);
 RpServeSession *rp_serve_session_by_ssid (RpServe *s, guint16 ssid);
 /* The direct path: answers in place when the packet is this session's and

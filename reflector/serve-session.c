@@ -5,7 +5,10 @@
  * once a nominated pair is selected it is reported to the client and signed STAMP
  * packets are echoed on it, in place and never larger (RFC 8762 4.3).
  *
- * Bounded: one agent, at most RP_REFLECTOR_MAX_CANDIDATES remote candidates,
+ * Bounded: one agent, at most RP_REFLECTOR_MAX_CANDIDATES remote candidates
+ * of which RP_REFLECTOR_MAX_FOREIGN at addresses other than the client's,
+ * within RP_SERVE_FOREIGN_RATE over all sessions (a client cannot aim a
+ * stream of checks elsewhere),
  * packets no larger than max_packet answered from a fixed buffer, a packet
  * rate per session, and a lifetime after which the session ends. Each
  * session logs one line when it opens and one when it ends; neither holds
@@ -16,6 +19,8 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "stun/turn-codec.h"
+
 #define GATHER_BUDGET_MS 8000   /* then welcome with what came */
 
 struct _RpServeSession {
@@ -23,6 +28,7 @@ struct _RpServeSession {
   gpointer conn;              /* the websocket, NULL once gone */
   char id[17];
   char *peer, *name;
+  char *token;                /* its username: the key of its share (not secret) */
   guint16 ssid;
   guint8 key[RP_REFLECTOR_KEY_LEN];
   RpIceAgent *agent;
@@ -48,6 +54,27 @@ RpServeSession *
 rp_serve_session_by_ssid (RpServe *s, guint16 ssid)
 {
   return g_hash_table_lookup (s->sessions, GUINT_TO_POINTER ((guint) ssid));
+}
+
+/* The link between a session and its websocket, made and cleared on both
+ * sides at once (see rp_serve_ws_link). */
+static void
+link_conn (RpServeSession *ss, gpointer conn)
+{
+  ss->conn = conn;
+  if (conn != NULL)
+    rp_serve_ws_link (conn, ss);
+}
+
+static gpointer
+unlink_conn (RpServeSession *ss)
+{
+  gpointer conn = ss->conn;
+
+  if (conn != NULL)
+    rp_serve_ws_link (conn, NULL);
+  ss->conn = NULL;
+  return conn;
 }
 
 static void
@@ -219,7 +246,8 @@ new_ssid (RpServe *s)
 }
 
 RpServeSession *
-rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *name)
+rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *name,
+                      const char *token)
 {
   RpServeSession *ss = g_new0 (RpServeSession, 1);
   RpIceAgentOptions o = { .controlling = FALSE, .relay_only = FALSE, .loopback_only = s->config->loopback_only };
@@ -227,15 +255,23 @@ rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *n
   guint8 idb[8];
 
   ss->serve = s;
-  ss->conn = conn;
   ss->peer = g_strdup (peer);
   ss->name = g_strdup (name);
+  ss->token = g_strdup (token);
   ss->started_us = g_get_monotonic_time ();
   ss->ssid = new_ssid (s);
   if (ss->ssid == 0 || RAND_bytes (ss->key, sizeof ss->key) != 1 || RAND_bytes (idb, sizeof idb) != 1) {
+    rp_share_give (s->token_share, token);
     g_free (ss->peer);
     g_free (ss->name);
+    g_free (ss->token);
     g_free (ss);
+    if (conn != NULL) {
+      g_autofree char *m = rp_reflector_msg_error ("internal",
+                                                   "the reflector could not start a session");
+      rp_serve_ws_send (conn, m);
+      rp_serve_ws_close (conn, 1011);   /* RFC 6455 7.4.1: internal error */
+    }
     return NULL;
   }
   for (guint i = 0; i < sizeof idb; i++)
@@ -244,6 +280,7 @@ rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *n
   rp_stamp_reflector_init (&ss->stamp_direct, FALSE);
   rp_bucket_init (&ss->packets, s->config->session_packet_rate, ss->started_us);
   g_hash_table_insert (s->sessions, GUINT_TO_POINTER ((guint) ss->ssid), ss);
+  link_conn (ss, conn);
   s->sessions_total++;
   g_message ("session %s open: %s name=%s (%u of %u sessions)", ss->id, peer, name, g_hash_table_size (s->sessions),
              s->config->max_sessions);
@@ -273,6 +310,27 @@ refuse (RpServeSession *ss, const char *code, const char *message)
   rp_serve_session_end (ss, code, FALSE);
 }
 
+/* Of the candidates not at the client's address, the first
+ * RP_REFLECTOR_MAX_FOREIGN while the reflector's budget for them lasts. */
+static void
+limit_foreign (RpServeSession *ss, GArray *cands)
+{
+  RpServe *s = ss->serve;
+  guint want = rp_reflector_candidates_count_foreign (cands, ss->peer);
+  guint allowed = 0, removed;
+  gint64 now = g_get_monotonic_time ();
+
+  want = MIN (want, RP_REFLECTOR_MAX_FOREIGN);
+  while (allowed < want
+         && rp_bucket_take (&s->foreign, RP_SERVE_FOREIGN_RATE, RP_SERVE_FOREIGN_BURST, 1, now))
+    allowed++;
+  removed = rp_reflector_candidates_limit_foreign (cands, ss->peer, allowed);
+  if (removed > 0)
+    g_message ("session %s: %u candidates not at %s not checked "
+               "(at most %d a session, %g a second in all)",
+               ss->id, removed, ss->peer, RP_REFLECTOR_MAX_FOREIGN, RP_SERVE_FOREIGN_RATE);
+}
+
 void
 rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject *msg)
 {
@@ -293,7 +351,9 @@ rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject *msg)
     return;
   }
   ss->answered = TRUE;
-  if (!rp_reflector_msg_get_ice (msg, &ufrag, &pwd, &cands, &error)
+  if (rp_reflector_msg_get_ice (msg, &ufrag, &pwd, &cands, &error))
+    limit_foreign (ss, cands);
+  if (error != NULL
       || !rp_ice_agent_set_remote_credentials (ss->agent, ufrag, pwd, &error)
       || (cands->len > 0 && rp_ice_agent_add_remote_candidates (ss->agent, cands, &error) == 0)) {
     g_autofree char *why = g_strdup_printf ("answer refused: %s", error->message);
@@ -309,19 +369,19 @@ rp_serve_session_end (RpServeSession *ss, const char *reason, gboolean tell)
 {
   RpServe *s = ss->serve;
   double age = (g_get_monotonic_time () - ss->started_us) / 1e6;
+  gpointer conn = unlink_conn (ss);
 
   g_message ("session %s end: %s after %.1f s; ice %s%s; echoed %" G_GUINT64_FORMAT " ice, %" G_GUINT64_FORMAT
              " direct, dropped %" G_GUINT64_FORMAT, ss->id, reason != NULL ? reason : "error", age,
              ss->ready ? "ready " : ss->answered ? "not ready" : "not started", ss->pair != NULL ? ss->pair : "",
              ss->ice_packets, ss->direct_packets, ss->dropped);
-  if (tell && ss->conn != NULL) {
-    send_msg (ss, rp_reflector_msg_bye (reason));
-    rp_serve_ws_close (ss->conn, reason != NULL && g_str_equal (reason, "shutdown") ? 1001 : 1000);
+  if (tell && conn != NULL) {
+    g_autofree char *bye = rp_reflector_msg_bye (reason);
+    rp_serve_ws_send (conn, bye);
+    rp_serve_ws_close (conn, reason != NULL && g_str_equal (reason, "shutdown") ? 1001 : 1000);
   }
-  if (ss->conn != NULL)
-    rp_serve_ws_detach (ss->conn);
-  ss->conn = NULL;
   g_hash_table_remove (s->sessions, GUINT_TO_POINTER ((guint) ss->ssid));
+  rp_share_give (s->token_share, ss->token);
   destroy_source (&ss->lifetime);
   destroy_source (&ss->gather_budget);
   g_clear_pointer (&ss->agent, rp_ice_agent_free);
@@ -329,5 +389,6 @@ rp_serve_session_end (RpServeSession *ss, const char *reason, gboolean tell)
   g_free (ss->pair);
   g_free (ss->peer);
   g_free (ss->name);
+  g_free (ss->token);
   g_free (ss);
 }

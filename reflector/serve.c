@@ -11,8 +11,9 @@
  * X-Forwarded-For address at the upgrade instead); only the configured path
  * upgrades, plain HTTP on that path gets a fixed 426 (a proxy that drops
  * Upgrade shows as that, not as a 502) and elsewhere is closed unanswered; the HTTP phase and the hello are
- * bounded by hello_timeout; the hello must carry a valid token before
- * anything is allocated; sessions are capped; messages are capped at 16 KiB
+ * bounded by hello_timeout (a silent client gets error "timeout"); the hello
+ * must carry a valid token before anything is allocated; sessions are
+ * capped, in all and per token; messages are capped at 16 KiB
  * and only the ones the protocol expects are accepted, anything else closes
  * the connection (RFC 6455 7.4.1 1008). The server logs to stderr, one line
  * per event, never a token, key or password. */
@@ -31,6 +32,7 @@
 #define TX_QUEUE_MAX 8
 #define SUMMARY_INTERVAL_S 10
 #define SHUTDOWN_GRACE_MS 300
+#define HELLO_CLOSE_GRACE_S 2   /* after the "timeout" error, for the close */
 
 typedef struct {
   RpServe *serve;
@@ -94,24 +96,38 @@ rp_serve_ws_close (gpointer conn, guint code)
 
   if (c == NULL)
     return;
-  c->session = NULL;
   if (c->close_code == 0)
     c->close_code = code;
   lws_callback_on_writable (c->wsi);
 }
 
 void
-rp_serve_ws_detach (gpointer conn)
+rp_serve_ws_link (gpointer conn, RpServeSession *ss)
 {
-  ((Conn *) conn)->session = NULL;
+  Conn *c = conn;
+
+  g_assert (ss == NULL || c->session == NULL);
+  c->session = ss;
 }
 
+/* The websocket is ending (or has ended): its session, if any, ends now and
+ * only here, once; rp_serve_session_end() unlinks both sides. */
+static void
+end_session (Conn *c, const char *reason)
+{
+  if (c->session != NULL)
+    rp_serve_session_end (c->session, reason, FALSE);
+  g_assert (c->session == NULL);
+}
+
+/* error {code, message}, then the close: the session ends with it. */
 static void
 send_error (Conn *c, const char *code, const char *message, guint close_code)
 {
   g_autofree char *m = rp_reflector_msg_error (code, message);
 
   rp_serve_ws_send (c, m);
+  end_session (c, code);
   rp_serve_ws_close (c, close_code);
 }
 
@@ -170,6 +186,7 @@ on_hello (Conn *c, const char *type, JsonObject *msg)
     return;
   }
   c->hello_done = TRUE;
+  lws_set_timer_usecs (c->wsi, LWS_SET_TIMER_USEC_CANCEL);
   if (s->stopping) {
     send_error (c, "busy", "the reflector is shutting down", 1001);
     return;
@@ -182,8 +199,16 @@ on_hello (Conn *c, const char *type, JsonObject *msg)
     send_error (c, "busy", "too many sessions; try again later", 1013);
     return;
   }
+  if (!rp_share_take (s->token_share, username, s->config->max_sessions_per_token)) {
+    s->refused_busy++;
+    rp_serve_log_refusal (s, "%s name=%s: the token holds %u sessions already", c->peer,
+                          rp_reflector_token_name (username),
+                          rp_share_count (s->token_share, username));
+    send_error (c, "busy", "this token holds as many sessions as it may; end one first", 1013);
+    return;
+  }
   lws_set_timeout (c->wsi, NO_PENDING_TIMEOUT, 0);
-  c->session = rp_serve_session_new (s, c, c->peer, rp_reflector_token_name (username));
+  rp_serve_session_new (s, c, c->peer, rp_reflector_token_name (username), username);
 }
 
 static void
@@ -197,7 +222,9 @@ on_message (Conn *c)
   g_byte_array_set_size (c->rx, 0);
   if (msg == NULL) {
     rp_serve_log_refusal (c->serve, "%s: bad message", c->peer);
-    send_error (c, "bad-request", "not a protocol message", 1008);
+    /* Our own reasons are fixed text; json-glib's may quote the input. */
+    send_error (c, "bad-request",
+                error->domain == G_IO_ERROR ? error->message : "not a protocol message", 1008);
     return;
   }
   if (!c->hello_done)
@@ -353,7 +380,20 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     c->counted = TRUE;
     s->connections++;
     client_address (wsi, c);
-    lws_set_timeout (wsi, PENDING_TIMEOUT_USER_OK, (int) s->config->hello_timeout_s);
+    /* At hello_timeout the client is told (error "timeout"); lws's own
+     * timeout is only the backstop for one that does not take the close. */
+    lws_set_timer_usecs (wsi, s->config->hello_timeout_s * G_USEC_PER_SEC);
+    lws_set_timeout (wsi, PENDING_TIMEOUT_USER_OK,
+                     (int) s->config->hello_timeout_s + HELLO_CLOSE_GRACE_S);
+    return 0;
+  case LWS_CALLBACK_TIMER:
+    if (!c->hello_done && c->close_code == 0) {
+      g_autofree char *why = g_strdup_printf ("no hello within %" G_GINT64_FORMAT " s",
+                                              s->config->hello_timeout_s);
+      s->refused_auth++;
+      rp_serve_log_refusal (s, "%s: no hello in time", c->peer);
+      send_error (c, "timeout", why, 1008);   /* RFC 6455 7.4.1: policy violation */
+    }
     return 0;
   case LWS_CALLBACK_RECEIVE:
     if (c->close_code != 0)
@@ -375,11 +415,7 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
   case LWS_CALLBACK_SERVER_WRITEABLE:
     return on_writeable (c);
   case LWS_CALLBACK_CLOSED:
-    if (c->session != NULL) {
-      RpServeSession *ss = c->session;
-      c->session = NULL;
-      rp_serve_session_end (ss, "closed", FALSE);
-    }
+    end_session (c, "closed");
     if (c->counted) {
       s->connections--;
       c->counted = FALSE;
@@ -561,10 +597,12 @@ rp_serve_main (const char *config_path, GError **error)
   s.loop = g_main_loop_new (s.context, FALSE);
   s.turn = g_ptr_array_new_with_free_func (turn_free);
   s.sessions = g_hash_table_new (g_direct_hash, g_direct_equal);
+  s.token_share = rp_share_table_new ();
   s.upgrade_limit = rp_rate_table_new (config.source_table_size, config.source_rate, config.source_burst);
   s.packet_limit = rp_rate_table_new (config.source_table_size, config.session_packet_rate, config.session_packet_rate);
   rp_bucket_init (&s.global, config.global_packet_rate, now);
   rp_bucket_init (&s.log_bucket, 10, now);
+  rp_bucket_init (&s.foreign, RP_SERVE_FOREIGN_BURST, now);
   the_serve = &s;
 
   if (!resolve_turn (&s, error) || !start_lws (&s, error)) {
@@ -595,6 +633,7 @@ out:
   the_serve = NULL;
   g_ptr_array_unref (s.turn);
   g_hash_table_unref (s.sessions);
+  rp_share_table_free (s.token_share);
   rp_rate_table_free (s.upgrade_limit);
   rp_rate_table_free (s.packet_limit);
   g_main_loop_unref (s.loop);

@@ -1,6 +1,6 @@
-/* Token buckets per source in a bounded LRU table (see reflector-limits.h).
- * A hash table finds a source's entry; a GQueue of the same entries, most
- * recent first, gives the eviction order in O(1). */
+/* Token buckets per source in a bounded LRU table, and shares per key (see
+ * reflector-limits.h). A hash table finds a source's entry; a GQueue of the
+ * same entries, most recent first, gives the eviction order in O(1). */
 #include "reflector/protocol/reflector-limits.h"
 
 #include <string.h>
@@ -125,3 +125,61 @@ rp_rate_table_allow_inet (RpRateTable *t, GInetAddress *addr, gint64 now_us)
 guint rp_rate_table_size (RpRateTable *t) { return g_hash_table_size (t->by_addr); }
 guint64 rp_rate_table_evictions (RpRateTable *t) { return t->evictions; }
 guint64 rp_rate_table_refused (RpRateTable *t) { return t->refused; }
+
+/* ---- shares ---- */
+
+struct _RpShareTable {
+  GHashTable *count;          /* key (owned) -> GUINT_TO_POINTER (n > 0) */
+};
+
+RpShareTable *
+rp_share_table_new (void)
+{
+  RpShareTable *t = g_new0 (RpShareTable, 1);
+
+  t->count = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return t;
+}
+
+void
+rp_share_table_free (RpShareTable *t)
+{
+  if (t == NULL)
+    return;
+  g_hash_table_unref (t->count);
+  g_free (t);
+}
+
+guint
+rp_share_count (RpShareTable *t, const char *key)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (t->count, key));
+}
+
+gboolean
+rp_share_take (RpShareTable *t, const char *key, guint max)
+{
+  guint n = rp_share_count (t, key);
+
+  if (n >= max)
+    return FALSE;
+  g_hash_table_replace (t->count, g_strdup (key), GUINT_TO_POINTER (n + 1));
+  return TRUE;
+}
+
+void
+rp_share_give (RpShareTable *t, const char *key)
+{
+  guint n = rp_share_count (t, key);
+
+  if (n > 1)
+    g_hash_table_replace (t->count, g_strdup (key), GUINT_TO_POINTER (n - 1));
+  else if (n == 1)
+    g_hash_table_remove (t->count, key);
+}
+
+guint
+rp_share_table_size (RpShareTable *t)
+{
+  return g_hash_table_size (t->count);
+}

@@ -40,4 +40,20 @@ guint rp_rate_table_size (RpRateTable *t);
 guint64 rp_rate_table_evictions (RpRateTable *t);
 guint64 rp_rate_table_refused (RpRateTable *t);
 
+/* Shares of a capped resource by key (the reflector: sessions per token):
+ * a count per key, kept only while it is above zero, so the table is never
+ * larger than what is held. */
+typedef struct _RpShareTable RpShareTable;
+
+RpShareTable *rp_share_table_new (void);
+void rp_share_table_free (RpShareTable *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpShareTable, rp_share_table_free)
+/* One more for key if it holds fewer than max. FALSE: its share is full. */
+gboolean rp_share_take (RpShareTable *t, const char *key, guint max);
+/* Gives one back (one that was taken; more are ignored). */
+void rp_share_give (RpShareTable *t, const char *key);
+guint rp_share_count (RpShareTable *t, const char *key);
+/* Keys holding at least one. */
+guint rp_share_table_size (RpShareTable *t);
+
 G_END_DECLS

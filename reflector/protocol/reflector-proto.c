@@ -3,7 +3,10 @@
  * before use; the parsers never trust a count or a size they are given. */
 #include "reflector/protocol/reflector-proto.h"
 
+#include <gio/gio.h>
 #include <openssl/crypto.h>
+
+#include "common/json-guard.h"
 #include <string.h>
 
 void
@@ -28,6 +31,11 @@ rp_reflector_msg_parse (const char *text, gsize len, const char **type, GError *
   *type = NULL;
   if (len > RP_REFLECTOR_MAX_MESSAGE || !g_utf8_validate (text, len, NULL)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "message too long or not UTF-8");
+    return NULL;
+  }
+  if (!rp_json_depth_ok (text, len, RP_REFLECTOR_MAX_DEPTH)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "message nests deeper than %d levels",
+                 RP_REFLECTOR_MAX_DEPTH);
     return NULL;
   }
   if (!json_parser_load_from_data (parser, text, len, error))
@@ -290,4 +298,40 @@ rp_reflector_msg_get_welcome (JsonObject *o, RpReflectorWelcome *w, GError **err
     w->tcp_port = (guint16) CLAMP (msg_int (d, "tcp", 0), 0, G_MAXUINT16);
   }
   return TRUE;
+}
+
+static gboolean
+same_address (GInetAddress *peer, const char *addr)
+{
+  g_autoptr (GInetAddress) a = g_inet_address_new_from_string (addr);
+
+  return peer != NULL && a != NULL && g_inet_address_equal (peer, a);
+}
+
+guint
+rp_reflector_candidates_count_foreign (const GArray *cands, const char *peer)
+{
+  g_autoptr (GInetAddress) p = peer != NULL ? g_inet_address_new_from_string (peer) : NULL;
+  guint n = 0;
+
+  for (guint i = 0; i < cands->len; i++)
+    n += !same_address (p, g_array_index (cands, RpIceCandidate, i).addr);
+  return n;
+}
+
+guint
+rp_reflector_candidates_limit_foreign (GArray *cands, const char *peer, guint max)
+{
+  g_autoptr (GInetAddress) p = peer != NULL ? g_inet_address_new_from_string (peer) : NULL;
+  guint foreign = 0, removed = 0;
+
+  for (guint i = 0; i < cands->len;) {
+    if (same_address (p, g_array_index (cands, RpIceCandidate, i).addr) || foreign++ < max) {
+      i++;
+    } else {
+      g_array_remove_index (cands, i);
+      removed++;
+    }
+  }
+  return removed;
 }

@@ -25,8 +25,10 @@
  * - max_packet: the largest test packet answered; lifetime_s: the session
  *   ends after this (bye {reason: "lifetime"}).
  * - error codes: "unauthorized" (no or bad token), "expired" (token too old
- *   or too long-lived), "busy" (session cap), "rate-limited", "bad-request",
- *   "timeout" (no hello in time), "internal". */
+ *   or too long-lived), "busy" (session cap, or the token's share of it),
+ *   "rate-limited", "bad-request" (not a message of the protocol, or not
+ *   expected now: the session ends), "timeout" (no hello in time),
+ *   "internal". */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -39,6 +41,11 @@ G_BEGIN_DECLS
 #define RP_REFLECTOR_PROTO_VERSION 1
 #define RP_REFLECTOR_MAX_MESSAGE 16384      /* octets of one signalling message */
 #define RP_REFLECTOR_MAX_CANDIDATES 32
+#define RP_REFLECTOR_MAX_DEPTH 8            /* JSON nesting of one message (json-guard.h) */
+/* Remote candidates at an address other than the signalling peer's that the
+ * reflector checks: a NATed client has a few (host addresses behind its NAT,
+ * its relay); more would let a client aim the reflector's checks elsewhere. */
+#define RP_REFLECTOR_MAX_FOREIGN 8
 
 typedef struct {
   char *session;
@@ -54,7 +61,10 @@ typedef struct {
 void rp_reflector_welcome_clear (RpReflectorWelcome *w);
 
 /* A message as an object with a string "type" (returned in *type, owned by
- * the object). G_IO_ERROR_INVALID_DATA otherwise. */
+ * the object), nested at most RP_REFLECTOR_MAX_DEPTH deep (checked before
+ * json-glib, which recurses per level, sees it). G_IO_ERROR_INVALID_DATA
+ * with a fixed message (no text of the input) when it is not one; json-glib's
+ * own domain when it is not JSON. */
 JsonObject *rp_reflector_msg_parse (const char *text, gsize len, const char **type, GError **error);
 
 char *rp_reflector_msg_hello (const char *username, const char *token);
@@ -71,5 +81,12 @@ const char *rp_reflector_msg_str (JsonObject *o, const char *member);
  * most RP_REFLECTOR_MAX_CANDIDATES candidates, each parsed. */
 gboolean rp_reflector_msg_get_ice (JsonObject *o, char **ufrag, char **pwd, GArray **candidates, GError **error);
 gboolean rp_reflector_msg_get_welcome (JsonObject *o, RpReflectorWelcome *w, GError **error);
+
+/* Candidates at an address other than peer's (all when peer is not one). */
+guint rp_reflector_candidates_count_foreign (const GArray *cands, const char *peer);
+/* Keeps, in their order, every candidate whose address is peer's (the
+ * address the signalling came from) and the first max of the others;
+ * returns how many were removed. A peer that is not an address keeps max. */
+guint rp_reflector_candidates_limit_foreign (GArray *cands, const char *peer, guint max);
 
 G_END_DECLS

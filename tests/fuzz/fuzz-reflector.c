@@ -24,7 +24,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
     rp_reflector_msg_str (o, "username");
     rp_reflector_msg_str (o, "token");
-    rp_reflector_msg_get_ice (o, &ufrag, &pwd, &cands, NULL);
+    if (rp_reflector_msg_get_ice (o, &ufrag, &pwd, &cands, NULL)) {
+      guint before = cands->len;
+      guint max = RP_REFLECTOR_MAX_FOREIGN;
+      guint removed = rp_reflector_candidates_limit_foreign (cands, "127.0.0.1", max);
+      /* Invariant: what was removed is gone, and no more than the limit of
+       * the others is left. */
+      g_assert (cands->len + removed == before);
+      g_assert (rp_reflector_candidates_limit_foreign (cands, "127.0.0.1", max) == 0);
+    }
     if (rp_reflector_msg_get_welcome (o, &w, NULL))
       rp_reflector_welcome_clear (&w);
     json_object_unref (o);

@@ -3,7 +3,7 @@
 # independent client written here in Python's standard library (a websocket
 # client, HMAC tokens and signed STAMP packets), so the server is judged by
 # code it does not share:
-#   - no hello, a forged token, an expired token: refused, no session
+#   - no hello (error "timeout"), a forged token, an expired token: refused, no session
 #   - replies are never larger than requests (UDP and TCP, many sizes), and
 #     unauthenticated or oversized packets get nothing at all
 #   - the session cap, a connection flood and a packet flood from one source
@@ -159,9 +159,10 @@ if test == 'auth':
     refused('an expired token', {'type': 'hello', 'version': 1, 'username': u, 'token': t}, 'expired')
     u, t = token('greedy', int(time.time()) + 86400 * 30)
     refused('a token living longer than max_token_ttl', {'type': 'hello', 'version': 1, 'username': u, 'token': t}, 'expired')
-    ws = Ws(); t0 = time.time(); m = ws.recv()
-    check('silence after the upgrade: closed within hello_timeout + 1 s (%.1f s), nothing sent' % (time.time() - t0),
-          m is None or m[0] == 'close')
+    ws = Ws(); t0 = time.time(); m, c = ws.recv(), ws.recv()
+    check('silence after the upgrade: error timeout and a close 1008 within hello_timeout + 1 s (%.1f s)' % (time.time() - t0),
+          isinstance(m, dict) and m.get('type') == 'error' and m.get('code') == 'timeout' and c == ('close', 1008)
+          and time.time() - t0 < 3.5)
     ws, w = session()
     check('a valid token: welcome with session, ssid, key, ufrag, pwd, candidates, direct ports',
           isinstance(w, dict) and w.get('type') == 'welcome' and len(base64.b64decode(w['key'])) == 32 and w['ssid'] > 0

@@ -179,6 +179,88 @@ test_messages (void)
   }
 }
 
+/* The depth guard: as deep as the protocol needs passes, one level more
+ * than RP_REFLECTOR_MAX_DEPTH does not reach json-glib; brackets inside
+ * strings do not count. */
+static void
+test_depth (void)
+{
+  g_autoptr (GString) deep = g_string_new ("{\"type\":\"answer\",\"x\":");
+  g_autoptr (GError) error = NULL;
+  const char *type;
+
+  for (int i = 0; i < RP_REFLECTOR_MAX_DEPTH - 1; i++)
+    g_string_append_c (deep, '[');
+  for (int i = 0; i < RP_REFLECTOR_MAX_DEPTH - 1; i++)
+    g_string_append_c (deep, ']');
+  g_string_append_c (deep, '}');
+  {
+    g_autoptr (JsonObject) o = rp_reflector_msg_parse (deep->str, deep->len, &type, NULL);
+    g_assert_nonnull (o);
+  }
+  g_string_insert (deep, 22, "[");
+  g_string_insert (deep, deep->len - 1, "]");
+  g_assert_null (rp_reflector_msg_parse (deep->str, deep->len, &type, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "nests deeper"));
+  {
+    static const char text[] = "{\"type\":\"bye\",\"reason\":\"[[[[[[[[[[[[[[[[[[[[\"}";
+    g_autoptr (JsonObject) o = rp_reflector_msg_parse (text, sizeof text - 1, &type, NULL);
+    g_assert_nonnull (o);
+  }
+}
+
+static void
+append_cand (GArray *a, const char *addr, guint16 port)
+{
+  g_autofree char *sdp = g_strdup_printf ("candidate:1 1 udp 1 %s %u typ host", addr, port);
+  RpIceCandidate c;
+
+  g_assert_true (rp_ice_candidate_from_sdp (sdp, &c, NULL));
+  g_array_append_val (a, c);
+}
+
+/* Candidates at the peer's address all stay; of the others the first
+ * RP_REFLECTOR_MAX_FOREIGN, in order. */
+static void
+test_limit_foreign (void)
+{
+  g_autoptr (GArray) a = g_array_new (FALSE, TRUE, sizeof (RpIceCandidate));
+  guint foreign = 0;
+
+  for (guint i = 0; i < 30; i++) {
+    g_autofree char *addr = g_strdup_printf ("127.0.9.%u", i + 1);
+    append_cand (a, addr, 5000);
+    if (i % 10 == 0)
+      append_cand (a, "127.0.1.5", (guint16) (6000 + i));
+  }
+  append_cand (a, "::1", 7000);
+  g_assert_cmpuint (rp_reflector_candidates_count_foreign (a, "127.0.1.5"), ==, 31);
+  g_assert_cmpuint (rp_reflector_candidates_limit_foreign (a, "127.0.1.5", RP_REFLECTOR_MAX_FOREIGN),
+                    ==, 31 - RP_REFLECTOR_MAX_FOREIGN);
+  g_assert_cmpuint (a->len, ==, 3 + RP_REFLECTOR_MAX_FOREIGN);
+  for (guint i = 0; i < a->len; i++) {
+    const RpIceCandidate *c = &g_array_index (a, RpIceCandidate, i);
+    if (!g_str_equal (c->addr, "127.0.1.5")) {
+      g_autofree char *want = g_strdup_printf ("127.0.9.%u", ++foreign);
+      g_assert_cmpstr (c->addr, ==, want);
+    }
+  }
+  g_assert_cmpuint (foreign, ==, RP_REFLECTOR_MAX_FOREIGN);
+  g_assert_cmpuint (rp_reflector_candidates_count_foreign (a, "127.0.1.5"), ==,
+                    RP_REFLECTOR_MAX_FOREIGN);
+  /* IPv6 in another spelling is the same address; a peer that is not an
+   * address leaves max. */
+  g_array_set_size (a, 0);
+  append_cand (a, "2001:db8::1", 1);
+  append_cand (a, "2001:db8::2", 2);
+  g_assert_cmpuint (rp_reflector_candidates_limit_foreign (a, "2001:db8:0:0::1", 0), ==, 1);
+  g_assert_cmpstr (g_array_index (a, RpIceCandidate, 0).addr, ==, "2001:db8::1");
+  append_cand (a, "2001:db8::3", 3);
+  g_assert_cmpuint (rp_reflector_candidates_limit_foreign (a, "not-an-address", 1), ==, 1);
+  g_assert_cmpuint (a->len, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -188,5 +270,7 @@ main (int argc, char **argv)
   g_test_add_func ("/reflector/packet/sign-verify", test_packet_sign_verify);
   g_test_add_func ("/reflector/packet/answer", test_answer_in_place);
   g_test_add_func ("/reflector/messages", test_messages);
+  g_test_add_func ("/reflector/messages/depth", test_depth);
+  g_test_add_func ("/reflector/candidates/limit-foreign", test_limit_foreign);
   return g_test_run ();
 }

@@ -77,6 +77,36 @@ test_v4_mapped (void)
   g_assert_cmpuint (rp_rate_table_size (t), ==, 1);
 }
 
+/* Sessions per token: a share is taken up to max, given back one by one,
+ * and a key holding none is forgotten (the table holds only what is held). */
+static void
+test_share (void)
+{
+  g_autoptr (RpShareTable) t = rp_share_table_new ();
+
+  for (guint i = 0; i < 4; i++)
+    g_assert_true (rp_share_take (t, "1700000000:alice", 4));
+  for (guint i = 0; i < 20; i++)
+    g_assert_false (rp_share_take (t, "1700000000:alice", 4));
+  g_assert_cmpuint (rp_share_count (t, "1700000000:alice"), ==, 4);
+  /* Another token (even for the same name) has its own share. */
+  g_assert_true (rp_share_take (t, "1700000001:alice", 4));
+  g_assert_cmpuint (rp_share_table_size (t), ==, 2);
+  rp_share_give (t, "1700000000:alice");
+  g_assert_true (rp_share_take (t, "1700000000:alice", 4));
+  g_assert_false (rp_share_take (t, "1700000000:alice", 4));
+  for (guint i = 0; i < 4; i++)
+    rp_share_give (t, "1700000000:alice");
+  g_assert_cmpuint (rp_share_count (t, "1700000000:alice"), ==, 0);
+  rp_share_give (t, "1700000000:alice");   /* one too many: ignored */
+  rp_share_give (t, "never-taken");
+  g_assert_cmpuint (rp_share_count (t, "1700000000:alice"), ==, 0);
+  g_assert_cmpuint (rp_share_table_size (t), ==, 1);
+  rp_share_give (t, "1700000001:alice");
+  g_assert_cmpuint (rp_share_table_size (t), ==, 0);
+  g_assert_false (rp_share_take (t, "x", 0));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -85,5 +115,6 @@ main (int argc, char **argv)
   g_test_add_func ("/reflector/limits/flood", test_flood_one_source);
   g_test_add_func ("/reflector/limits/lru", test_lru_bounded);
   g_test_add_func ("/reflector/limits/v4-mapped", test_v4_mapped);
+  g_test_add_func ("/reflector/limits/share", test_share);
   return g_test_run ();
 }
