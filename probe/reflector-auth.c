@@ -183,8 +183,13 @@ gboolean
 rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
                      gint64 t2_us, gint64 t3_us, guint8 ttl)
 {
-  if (!rp_reflector_packet_verify (buf, len, key))
-    return FALSE;
+  return rp_reflector_packet_verify (buf, len, key) && rp_reflector_reflect (r, buf, len, key, t2_us, t3_us, ttl);
+}
+
+gboolean
+rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
+                      gint64 t2_us, gint64 t3_us, guint8 ttl)
+{
   /* RFC 8762 4.3: the answer has the request's length; the HMAC TLV is then
    * rewritten over the reflected octets (RFC 8972 4.8), in place. */
   if (rp_stamp_reflect (r, buf, len, t2_us, t3_us, ttl) != RP_STAMP_OK)

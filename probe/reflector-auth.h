@@ -73,5 +73,9 @@ void rp_reflector_packet_sign (guint8 *buf, gsize len, const guint8 key[RP_REFLE
  * back. FALSE: send nothing (the packet is unauthenticated or malformed). */
 gboolean rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
                               gint64 t2_us, gint64 t3_us, guint8 ttl);
+/* The same for a packet that already verified (the caller charged its
+ * budgets in between): reflect in place, sign. */
+gboolean rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
+                               gint64 t2_us, gint64 t3_us, guint8 ttl);
 
 G_END_DECLS

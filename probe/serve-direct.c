@@ -5,9 +5,14 @@
  * a spoofed source cannot make us send anything (no amplification, and no
  * reflection either). The answer has the request's length (RFC 8762 4.3).
  *
- * Order of the checks is cheapest first: per-source bucket, global bucket,
- * length, session lookup by SSID, then the HMAC. Work per wakeup is bounded
- * (RECV_BATCH datagrams), so a flood cannot starve the loop.
+ * Order of the checks is cheapest first: length, session lookup by SSID,
+ * then the HMAC. Only a packet that verified is charged to a rate: its
+ * session's, then the direct ports' global one (global_packet_rate, apart
+ * from the ICE path's), so unauthenticated datagrams, however many and from
+ * however many addresses, cannot use up the budget of the measurements the
+ * reflector exists for; they cost a receive and a hash lookup each (an
+ * HMAC when they name a live session) and are counted. Work per wakeup is
+ * bounded (RECV_BATCH datagrams), so a flood cannot starve the loop.
  *
  * TCP: RFC 4571 framing (two octets of length, then the packet). A
  * connection that sends anything unauthenticated or malformed is closed.
@@ -18,6 +23,7 @@
 #include <string.h>
 
 #define RECV_BATCH 64
+#define SUMMARY_INTERVAL_S 10
 
 typedef struct {
   RpServeDirect *d;
@@ -38,16 +44,17 @@ struct _RpServeDirect {
   guint8 *buf;             /* max_packet + 1: a longer datagram shows as truncated */
   GList *conns;            /* TcpConn* */
   guint n_conns;
+  RpBucket budget;         /* authenticated packets answered, all sessions */
+  GSource *summary;
+  guint64 unauthenticated; /* since the last summary line */
 };
 
-static gboolean
-source_allowed (RpServeDirect *d, GInetAddress *peer, gint64 now)
+gboolean
+rp_serve_direct_packet_allowed (RpServeDirect *d, gint64 now_us)
 {
-  if (!rp_rate_table_allow_inet (d->serve->packet_limit, peer, now)) {
-    d->serve->dropped_packets++;
-    return FALSE;
-  }
-  return rp_serve_packet_allowed (d->serve, now);
+  double rate = d->serve->config->global_packet_rate;
+
+  return rp_bucket_take (&d->budget, rate, rate, 1, now_us);
 }
 
 /* TRUE: buf[0..len) now holds the answer. */
@@ -56,14 +63,34 @@ answer (RpServeDirect *d, guint8 *buf, gsize len, gint64 t2)
 {
   RpServeSession *ss;
 
-  if (len < RP_REFLECTOR_MIN_PACKET || len > d->serve->config->max_packet)
-    return FALSE;
-  ss = rp_serve_session_by_ssid (d->serve, rp_reflector_packet_ssid (buf, len));
-  if (ss == NULL || !rp_serve_session_reflect_direct (ss, buf, len, t2)) {
-    d->serve->dropped_packets++;
+  if (len < RP_REFLECTOR_MIN_PACKET || len > d->serve->config->max_packet
+      || (ss = rp_serve_session_by_ssid (d->serve, rp_reflector_packet_ssid (buf, len))) == NULL) {
+    d->unauthenticated++;
     return FALSE;
   }
-  return TRUE;
+  switch (rp_serve_session_reflect_direct (ss, buf, len, t2)) {
+  case RP_SERVE_DIRECT_ANSWER:
+    return TRUE;
+  case RP_SERVE_DIRECT_UNAUTHENTICATED:
+    d->unauthenticated++;
+    break;
+  case RP_SERVE_DIRECT_OVER_RATE:
+    d->serve->dropped_packets++;
+    break;
+  }
+  return FALSE;
+}
+
+static gboolean
+on_summary (gpointer data)
+{
+  RpServeDirect *d = data;
+
+  if (d->unauthenticated > 0)
+    g_message ("direct ports, last %d s: %" G_GUINT64_FORMAT " unauthenticated packets, not answered",
+               SUMMARY_INTERVAL_S, d->unauthenticated);
+  d->unauthenticated = 0;
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -78,8 +105,9 @@ on_udp (GSocket *sock, GIOCondition cond, gpointer data)
     gint64 t2 = g_get_monotonic_time ();
     if (n < 0)
       break;
-    if (from != NULL && source_allowed (d, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from)), t2)
-        && (gsize) n < cap && answer (d, d->buf, (gsize) n, t2))
+    if ((gsize) n >= cap)
+      d->unauthenticated++;   /* truncated: longer than max_packet */
+    else if (from != NULL && answer (d, d->buf, (gsize) n, t2))
       g_socket_send_to (sock, from, (const gchar *) d->buf, (gsize) n, NULL, NULL);
     g_clear_object (&from);
   }
@@ -163,7 +191,7 @@ tcp_frame (TcpConn *c)
 
   if (c->in_len < 2 || c->in_len < need)
     return TRUE;
-  if (!source_allowed (c->d, c->peer, t2) || !answer (c->d, c->in + 2, need - 2, t2))
+  if (!answer (c->d, c->in + 2, need - 2, t2))
     return FALSE;
   memcpy (c->out, c->in, need);
   c->out_len = need;
@@ -291,6 +319,10 @@ rp_serve_direct_new (RpServe *s, GError **error)
 
   d->serve = s;
   d->buf = g_malloc (c->max_packet + 1);
+  rp_bucket_init (&d->budget, c->global_packet_rate, g_get_monotonic_time ());
+  d->summary = g_timeout_source_new_seconds (SUMMARY_INTERVAL_S);
+  g_source_set_callback (d->summary, on_summary, d, NULL);
+  g_source_attach (d->summary, s->context);
   if (c->udp.port != 0) {
     d->udp = open_socket (&c->udp, G_SOCKET_TYPE_DATAGRAM, error);
     if (d->udp == NULL)
@@ -324,6 +356,10 @@ rp_serve_direct_free (RpServeDirect *d)
     return;
   while (d->conns != NULL)
     tcp_close (d->conns->data);
+  if (d->summary != NULL) {
+    g_source_destroy (d->summary);
+    g_source_unref (d->summary);
+  }
   if (d->udp_source != NULL) {
     g_source_destroy (d->udp_source);
     g_source_unref (d->udp_source);

@@ -35,8 +35,8 @@ typedef struct {
   GHashTable *sessions;       /* ssid (GUINT_TO_POINTER) -> RpServeSession* */
   guint connections;          /* open websockets */
   RpRateTable *upgrade_limit; /* websocket upgrades per client address */
-  RpRateTable *packet_limit;  /* direct packets and TCP connections per source */
-  RpBucket global;            /* every test packet answered, all sources */
+  RpRateTable *packet_limit;  /* direct TCP connections per source */
+  RpBucket global;            /* test packets answered over ICE, all sessions */
   RpBucket log_bucket;        /* refusal lines in the log */
   RpServeDirect *direct;
   gboolean stopping;
@@ -48,7 +48,7 @@ typedef struct {
 /* A g_message() for refusals, itself rate-limited (a flood must not become
  * a flood of log lines); the counters carry the rest into the summary. */
 void rp_serve_log_refusal (RpServe *s, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-/* May one more test packet be answered (global rate)? */
+/* May one more test packet be answered over ICE (global rate)? */
 gboolean rp_serve_packet_allowed (RpServe *s, gint64 now_us);
 
 /* ---- sessions (serve-session.c) ---- */
@@ -68,9 +68,16 @@ void rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject 
  * reason the client is told (bye) and the websocket closed. */
 void rp_serve_session_end (RpServeSession *ss, const char *reason, gboolean tell);
 RpServeSession *rp_serve_session_by_ssid (RpServe *s, guint16 ssid);
-/* The direct path: answers in place when the packet is this session's and
- * within its rate. TRUE: send len octets back. */
-gboolean rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len, gint64 t2_us);
+typedef enum {
+  RP_SERVE_DIRECT_ANSWER,           /* send len octets of buf back */
+  RP_SERVE_DIRECT_UNAUTHENTICATED,  /* the HMAC does not verify */
+  RP_SERVE_DIRECT_OVER_RATE,        /* authenticated, over the session's or the direct ports' rate */
+} RpServeDirectVerdict;
+
+/* The direct path: answers in place when the packet verifies with this
+ * session's key; only then are the session's rate and the direct ports'
+ * global one charged. */
+RpServeDirectVerdict rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len, gint64 t2_us);
 
 /* ---- direct ports (serve-direct.c) ---- */
 
@@ -78,5 +85,8 @@ RpServeDirect *rp_serve_direct_new (RpServe *s, GError **error);
 void rp_serve_direct_free (RpServeDirect *d);
 guint16 rp_serve_direct_udp_port (RpServeDirect *d);
 guint16 rp_serve_direct_tcp_port (RpServeDirect *d);
+/* May one more authenticated packet be answered on the direct ports? Their
+ * own global_packet_rate, apart from the ICE path's. */
+gboolean rp_serve_direct_packet_allowed (RpServeDirect *d, gint64 now_us);
 
 G_END_DECLS

@@ -134,14 +134,17 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
   guint8 buf[RP_STAMP_MAX_LEN];
   gint64 t2 = g_get_monotonic_time ();
 
-  if (len > ss->serve->config->max_packet || len < RP_REFLECTOR_MIN_PACKET
+  /* Budgets are charged only once the packet verified: what others send
+   * to our candidates must not use up this session's rate or the ICE
+   * path's global one. */
+  if (len > ss->serve->config->max_packet || len < RP_REFLECTOR_MIN_PACKET || !rp_reflector_packet_verify (data, len, ss->key)
       || !rp_bucket_take (&ss->packets, ss->serve->config->session_packet_rate, ss->serve->config->session_packet_rate, 1, t2)
       || !rp_serve_packet_allowed (ss->serve, t2)) {
     ss->dropped++;
     return;
   }
   memcpy (buf, data, len);
-  if (!rp_reflector_answer (&ss->stamp_ice, buf, len, ss->key, t2, g_get_monotonic_time (), 0)) {
+  if (!rp_reflector_reflect (&ss->stamp_ice, buf, len, ss->key, t2, g_get_monotonic_time (), 0)) {
     ss->dropped++;
     return;
   }
@@ -149,19 +152,20 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
     ss->ice_packets++;
 }
 
-gboolean
+RpServeDirectVerdict
 rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len, gint64 t2_us)
 {
   if (!rp_reflector_packet_verify (buf, len, ss->key))
-    return FALSE;
-  if (!rp_bucket_take (&ss->packets, ss->serve->config->session_packet_rate, ss->serve->config->session_packet_rate, 1, t2_us)) {
+    return RP_SERVE_DIRECT_UNAUTHENTICATED;
+  if (!rp_bucket_take (&ss->packets, ss->serve->config->session_packet_rate, ss->serve->config->session_packet_rate, 1, t2_us)
+      || !rp_serve_direct_packet_allowed (ss->serve->direct, t2_us)) {
     ss->dropped++;
-    return FALSE;
+    return RP_SERVE_DIRECT_OVER_RATE;
   }
-  if (!rp_reflector_answer (&ss->stamp_direct, buf, len, ss->key, t2_us, g_get_monotonic_time (), 0))
-    return FALSE;
+  if (!rp_reflector_reflect (&ss->stamp_direct, buf, len, ss->key, t2_us, g_get_monotonic_time (), 0))
+    return RP_SERVE_DIRECT_UNAUTHENTICATED;
   ss->direct_packets++;
-  return TRUE;
+  return RP_SERVE_DIRECT_ANSWER;
 }
 
 static const RpIceAgentCallbacks agent_callbacks = { NULL, on_gathered, on_state, on_receive };
