@@ -16,8 +16,14 @@
  *
  * TCP: RFC 4571 framing (two octets of length, then the packet). A
  * connection that sends anything unauthenticated or malformed is closed.
- * Connections are capped, idle ones closed; while an answer waits to be
- * written nothing more is read from that connection (backpressure). */
+ * Connections are capped (max_tcp_connections), and one source holds at
+ * most tcp_connections_per_source of them (an IPv6 source by its /64), so
+ * one address cannot take every slot. A frame must be complete
+ * tcp_frame_timeout after its first octet, the first frame after the
+ * connection opened: octets trickled in cannot hold a slot, since only a
+ * complete frame ends the deadline. Between frames idle connections are
+ * closed at tcp_idle_timeout. While an answer waits to be written nothing
+ * more is read from that connection (backpressure). */
 #include "probe/serve-private.h"
 
 #include <string.h>
@@ -31,6 +37,7 @@ typedef struct {
   GInetAddress *peer;
   GSource *source;
   GSource *idle;
+  GSource *deadline;       /* the frame being read must be complete by then */
   guint8 *in;              /* 2 + max_packet */
   gsize in_len;
   guint8 *out;             /* one answer, 2 + max_packet */
@@ -43,10 +50,11 @@ struct _RpServeDirect {
   GSource *udp_source, *tcp_source;
   guint8 *buf;             /* max_packet + 1: a longer datagram shows as truncated */
   GList *conns;            /* TcpConn* */
-  guint n_conns;
+  RpSlotTable *slots;      /* max_tcp_connections, a share per source */
   RpBucket budget;         /* authenticated packets answered, all sessions */
   GSource *summary;
-  guint64 unauthenticated; /* since the last summary line */
+  guint64 unauthenticated; /* since the last summary line: */
+  guint64 tcp_share, tcp_late;
 };
 
 gboolean
@@ -86,10 +94,11 @@ on_summary (gpointer data)
 {
   RpServeDirect *d = data;
 
-  if (d->unauthenticated > 0)
-    g_message ("direct ports, last %d s: %" G_GUINT64_FORMAT " unauthenticated packets, not answered",
-               SUMMARY_INTERVAL_S, d->unauthenticated);
-  d->unauthenticated = 0;
+  if (d->unauthenticated + d->tcp_share + d->tcp_late > 0)
+    g_message ("direct ports, last %d s: %" G_GUINT64_FORMAT " unauthenticated packets, not answered; %"
+               G_GUINT64_FORMAT " TCP connections over a source's share, %" G_GUINT64_FORMAT
+               " frames past tcp_frame_timeout", SUMMARY_INTERVAL_S, d->unauthenticated, d->tcp_share, d->tcp_late);
+  d->unauthenticated = d->tcp_share = d->tcp_late = 0;
   return G_SOURCE_CONTINUE;
 }
 
@@ -117,20 +126,27 @@ on_udp (GSocket *sock, GIOCondition cond, gpointer data)
 /* ---- TCP ---- */
 
 static void
+destroy_source (GSource **s)
+{
+  if (*s != NULL) {
+    g_source_destroy (*s);
+    g_clear_pointer (s, g_source_unref);
+  }
+}
+
+static void
 tcp_close (TcpConn *c)
 {
   RpServeDirect *d = c->d;
 
   d->conns = g_list_remove (d->conns, c);
-  d->n_conns--;
+  rp_slot_table_release_inet (d->slots, c->peer);
   if (c->source != NULL) {
     g_source_destroy (c->source);
     g_source_unref (c->source);
   }
-  if (c->idle != NULL) {
-    g_source_destroy (c->idle);
-    g_source_unref (c->idle);
-  }
+  destroy_source (&c->idle);
+  destroy_source (&c->deadline);
   g_socket_close (c->sock, NULL);
   g_object_unref (c->sock);
   g_object_unref (c->peer);
@@ -149,6 +165,25 @@ on_tcp_idle (gpointer data)
   g_clear_pointer (&c->idle, g_source_unref);
   tcp_close (c);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_tcp_deadline (gpointer data)
+{
+  TcpConn *c = data;
+
+  g_clear_pointer (&c->deadline, g_source_unref);
+  c->d->tcp_late++;
+  tcp_close (c);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+tcp_arm_deadline (TcpConn *c)
+{
+  c->deadline = g_timeout_source_new_seconds ((guint) c->d->serve->config->tcp_frame_timeout_s);
+  g_source_set_callback (c->deadline, on_tcp_deadline, c, NULL);
+  g_source_attach (c->deadline, c->d->serve->context);
 }
 
 static void
@@ -193,6 +228,7 @@ tcp_frame (TcpConn *c)
     return TRUE;
   if (!answer (c->d, c->in + 2, need - 2, t2))
     return FALSE;
+  destroy_source (&c->deadline);
   memcpy (c->out, c->in, need);
   c->out_len = need;
   c->out_off = 0;
@@ -226,6 +262,8 @@ on_tcp_io (GSocket *sock, GIOCondition cond, gpointer data)
     n = g_socket_receive (sock, (gchar *) c->in + c->in_len, want, NULL, NULL);
     if (n <= 0)
       goto close;
+    if (c->in_len == 0 && c->deadline == NULL)
+      tcp_arm_deadline (c);   /* the first octet of a frame after the first */
     c->in_len += (gsize) n;
     if (c->in_len == 2 && (2 + frame_len (c) > max || frame_len (c) < RP_REFLECTOR_MIN_PACKET))
       goto close;
@@ -244,6 +282,27 @@ close:
   return G_SOURCE_REMOVE;
 }
 
+/* A slot for a new connection: the source's rate, its share, the cap. */
+static gboolean
+admit (RpServeDirect *d, GInetAddress *peer)
+{
+  if (!rp_rate_table_allow_inet (d->serve->packet_limit, peer, g_get_monotonic_time ())) {
+    d->serve->refused_rate++;
+    return FALSE;
+  }
+  switch (rp_slot_table_take_inet (d->slots, peer)) {
+  case RP_SLOT_TAKEN:
+    return TRUE;
+  case RP_SLOT_SOURCE_SHARE:
+    d->tcp_share++;
+    return FALSE;
+  case RP_SLOT_FULL:
+    d->serve->refused_rate++;
+    return FALSE;
+  }
+  return FALSE;
+}
+
 static gboolean
 on_accept (GSocket *listener, GIOCondition cond, gpointer data)
 {
@@ -256,10 +315,7 @@ on_accept (GSocket *listener, GIOCondition cond, gpointer data)
     if (sock == NULL)
       break;
     sa = g_socket_get_remote_address (sock, NULL);
-    if (sa == NULL || d->n_conns >= d->serve->config->max_tcp_connections
-        || !rp_rate_table_allow_inet (d->serve->packet_limit, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)),
-                                      g_get_monotonic_time ())) {
-      d->serve->refused_rate++;
+    if (sa == NULL || !admit (d, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)))) {
       g_socket_close (sock, NULL);
       g_object_unref (sock);
       continue;
@@ -272,9 +328,9 @@ on_accept (GSocket *listener, GIOCondition cond, gpointer data)
     c->in = g_malloc (2 + d->serve->config->max_packet);
     c->out = g_malloc (2 + d->serve->config->max_packet);
     d->conns = g_list_prepend (d->conns, c);
-    d->n_conns++;
     tcp_watch (c, G_IO_IN);
     tcp_touch (c);
+    tcp_arm_deadline (c);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -320,6 +376,7 @@ rp_serve_direct_new (RpServe *s, GError **error)
   d->serve = s;
   d->buf = g_malloc (c->max_packet + 1);
   rp_bucket_init (&d->budget, c->global_packet_rate, g_get_monotonic_time ());
+  d->slots = rp_slot_table_new (c->max_tcp_connections, c->tcp_connections_per_source);
   d->summary = g_timeout_source_new_seconds (SUMMARY_INTERVAL_S);
   g_source_set_callback (d->summary, on_summary, d, NULL);
   g_source_attach (d->summary, s->context);
@@ -374,6 +431,7 @@ rp_serve_direct_free (RpServeDirect *d)
     g_socket_close (d->tcp, NULL);
   g_clear_object (&d->udp);
   g_clear_object (&d->tcp);
+  rp_slot_table_free (d->slots);
   g_free (d->buf);
   g_free (d);
 }
