@@ -1,4 +1,5 @@
-/* Reflector tokens and signed STAMP test packets (see reflector-auth.h).
+/* Reflector tokens, signed STAMP test packets and the direct path's
+ * binding to one peer (see reflector-auth.h).
  * One-shot HMAC() from OpenSSL: no per-call algorithm fetch, which matters
  * on the packet path of an internet-facing server. */
 #include "probe/reflector-auth.h"
@@ -196,4 +197,46 @@ rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len, const guint8 
     return FALSE;
   rp_reflector_packet_sign (buf, len, key);
   return TRUE;
+}
+
+/* ---- the direct path's peer ---- */
+
+void
+rp_reflector_peer_init (RpReflectorPeer *p, RpReflectorTransport transport, const guint8 *addr, gsize addr_len,
+                        guint16 port, guint64 conn)
+{
+  static const guint8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  memset (p, 0, sizeof *p);
+  if (addr_len == 16 && memcmp (addr, v4mapped, sizeof v4mapped) == 0) {
+    addr += 12;
+    addr_len = 4;
+  }
+  p->transport = transport;
+  p->len = (guint8) MIN (addr_len, sizeof p->addr);
+  memcpy (p->addr, addr, p->len);
+  p->port = port;
+  p->conn = transport == RP_REFLECTOR_PEER_TCP ? conn : 0;
+}
+
+static gboolean
+peer_equal (const RpReflectorPeer *a, const RpReflectorPeer *b)
+{
+  return a->transport == b->transport && a->len == b->len && memcmp (a->addr, b->addr, a->len) == 0
+         && a->port == b->port && a->conn == b->conn;
+}
+
+gboolean
+rp_reflector_binding_admits (const RpReflectorBinding *b, const RpReflectorPeer *p)
+{
+  return !b->bound || peer_equal (&b->peer, p);
+}
+
+void
+rp_reflector_binding_prove (RpReflectorBinding *b, const RpReflectorPeer *p)
+{
+  if (b->bound)
+    return;
+  b->peer = *p;
+  b->bound = TRUE;
 }

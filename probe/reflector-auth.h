@@ -14,7 +14,21 @@
  * SSID (RFC 8972 3) names the session. The reflector answers in place,
  * exactly as long as the request, and signs its answer with the same key, so
  * the sender can tell real answers from injected ones. A packet that does
- * not verify gets nothing. */
+ * not verify gets nothing.
+ *
+ * On the direct ports a signed packet proves the session, not the sender: a
+ * copy replayed from elsewhere verifies as well. So a session's direct path
+ * is bound to the peer of the first packet that verified (for UDP its
+ * address and port, for TCP its connection), and packets naming the session
+ * from any other peer are dropped unanswered, before their HMAC is checked.
+ * What holds: a replay from another address or port, or over another TCP
+ * connection, gets no answer and no answer goes anywhere but the bound
+ * peer. What does not: a replay that really comes from the bound address
+ * and port (the same host, or the same NAT mapping) is answered, there; an
+ * on-path attacker who gets a copy of the session's first packet in before
+ * the original takes the direct path (the tester then sees loss, nothing
+ * else); a client whose NAT mapping changes mid-session loses its direct
+ * path until a new session. */
 #pragma once
 
 #include <glib.h>
@@ -77,5 +91,37 @@ gboolean rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len, const
  * budgets in between): reflect in place, sign. */
 gboolean rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
                                gint64 t2_us, gint64 t3_us, guint8 ttl);
+
+/* Where a packet on a direct port came from. An IPv4-mapped IPv6 address
+ * counts as IPv4. conn tells TCP connections apart (a serial number: a
+ * later connection from the same address and port is another peer). */
+typedef enum {
+  RP_REFLECTOR_PEER_UDP = 1,
+  RP_REFLECTOR_PEER_TCP = 2,
+} RpReflectorTransport;
+
+typedef struct {
+  RpReflectorTransport transport;
+  guint8 len;              /* 4 or 16 */
+  guint8 addr[16];
+  guint16 port;
+  guint64 conn;            /* TCP; 0 for UDP */
+} RpReflectorPeer;
+
+void rp_reflector_peer_init (RpReflectorPeer *p, RpReflectorTransport transport, const guint8 *addr, gsize addr_len,
+                             guint16 port, guint64 conn);
+
+/* A session's direct path: unbound until a packet verifies, then bound to
+ * that packet's peer for the rest of the session. */
+typedef struct {
+  gboolean bound;
+  RpReflectorPeer peer;
+} RpReflectorBinding;
+
+/* May a packet from p be checked further (before its HMAC)? TRUE while
+ * nothing is bound, or when p is the bound peer. */
+gboolean rp_reflector_binding_admits (const RpReflectorBinding *b, const RpReflectorPeer *p);
+/* A packet from p verified: binds to p when nothing is bound yet. */
+void rp_reflector_binding_prove (RpReflectorBinding *b, const RpReflectorPeer *p);
 
 G_END_DECLS

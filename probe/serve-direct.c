@@ -1,12 +1,17 @@
 /* The reflector's direct ports: test packets over plain UDP and TCP, for a
  * path without ICE or TURN. A packet is answered only when it is a signed
- * STAMP packet of a live session (reflector-auth.h); everything else gets
- * nothing, not even an error: an unauthenticated sender learns nothing and
- * a spoofed source cannot make us send anything (no amplification, and no
- * reflection either). The answer has the request's length (RFC 8762 4.3).
+ * STAMP packet of a live session (reflector-auth.h) and comes from the peer
+ * the session's direct path is bound to: the first that sent it a packet
+ * that verified (UDP: that address and port; TCP: that connection).
+ * Everything else gets nothing, not even an error: an unauthenticated
+ * sender learns nothing, and neither a spoofed source nor a replay of
+ * captured packets from another address or port makes us send anything to
+ * anyone but the bound peer (no amplification, no reflection). What the
+ * binding does not cover is said in reflector-auth.h. The answer has the
+ * request's length (RFC 8762 4.3).
  *
  * Order of the checks is cheapest first: length, session lookup by SSID,
- * then the HMAC. Only a packet that verified is charged to a rate: its
+ * the session's bound peer, then the HMAC. Only a packet that verified is charged to a rate: its
  * session's, then the direct ports' global one (global_packet_rate, apart
  * from the ICE path's), so unauthenticated datagrams, however many and from
  * however many addresses, cannot use up the budget of the measurements the
@@ -38,6 +43,7 @@ typedef struct {
   GSource *source;
   GSource *idle;
   GSource *deadline;       /* the frame being read must be complete by then */
+  RpReflectorPeer from;    /* this connection, for the session binding */
   guint8 *in;              /* 2 + max_packet */
   gsize in_len;
   guint8 *out;             /* one answer, 2 + max_packet */
@@ -53,8 +59,9 @@ struct _RpServeDirect {
   RpSlotTable *slots;      /* max_tcp_connections, a share per source */
   RpBucket budget;         /* authenticated packets answered, all sessions */
   GSource *summary;
+  guint64 conn_serial;     /* tells TCP connections apart */
   guint64 unauthenticated; /* since the last summary line: */
-  guint64 tcp_share, tcp_late;
+  guint64 foreign, tcp_share, tcp_late;
 };
 
 gboolean
@@ -67,7 +74,7 @@ rp_serve_direct_packet_allowed (RpServeDirect *d, gint64 now_us)
 
 /* TRUE: buf[0..len) now holds the answer. */
 static gboolean
-answer (RpServeDirect *d, guint8 *buf, gsize len, gint64 t2)
+answer (RpServeDirect *d, guint8 *buf, gsize len, const RpReflectorPeer *from, gint64 t2)
 {
   RpServeSession *ss;
 
@@ -76,7 +83,7 @@ answer (RpServeDirect *d, guint8 *buf, gsize len, gint64 t2)
     d->unauthenticated++;
     return FALSE;
   }
-  switch (rp_serve_session_reflect_direct (ss, buf, len, t2)) {
+  switch (rp_serve_session_reflect_direct (ss, buf, len, from, t2)) {
   case RP_SERVE_DIRECT_ANSWER:
     return TRUE;
   case RP_SERVE_DIRECT_UNAUTHENTICATED:
@@ -84,6 +91,9 @@ answer (RpServeDirect *d, guint8 *buf, gsize len, gint64 t2)
     break;
   case RP_SERVE_DIRECT_OVER_RATE:
     d->serve->dropped_packets++;
+    break;
+  case RP_SERVE_DIRECT_FOREIGN:
+    d->foreign++;
     break;
   }
   return FALSE;
@@ -94,12 +104,23 @@ on_summary (gpointer data)
 {
   RpServeDirect *d = data;
 
-  if (d->unauthenticated + d->tcp_share + d->tcp_late > 0)
-    g_message ("direct ports, last %d s: %" G_GUINT64_FORMAT " unauthenticated packets, not answered; %"
-               G_GUINT64_FORMAT " TCP connections over a source's share, %" G_GUINT64_FORMAT
-               " frames past tcp_frame_timeout", SUMMARY_INTERVAL_S, d->unauthenticated, d->tcp_share, d->tcp_late);
-  d->unauthenticated = d->tcp_share = d->tcp_late = 0;
+  if (d->unauthenticated + d->foreign + d->tcp_share + d->tcp_late > 0)
+    g_message ("direct ports, last %d s: %" G_GUINT64_FORMAT " unauthenticated packets and %" G_GUINT64_FORMAT
+               " from an address their session is not bound to, none answered; %" G_GUINT64_FORMAT
+               " TCP connections over a source's share, %" G_GUINT64_FORMAT " frames past tcp_frame_timeout",
+               SUMMARY_INTERVAL_S, d->unauthenticated, d->foreign, d->tcp_share, d->tcp_late);
+  d->unauthenticated = d->foreign = d->tcp_share = d->tcp_late = 0;
   return G_SOURCE_CONTINUE;
+}
+
+static void
+peer_of (RpReflectorPeer *p, RpReflectorTransport transport, GSocketAddress *sa, guint64 conn)
+{
+  GInetSocketAddress *isa = G_INET_SOCKET_ADDRESS (sa);
+  GInetAddress *a = g_inet_socket_address_get_address (isa);
+
+  rp_reflector_peer_init (p, transport, g_inet_address_to_bytes (a), g_inet_address_get_native_size (a),
+                          g_inet_socket_address_get_port (isa), conn);
 }
 
 static gboolean
@@ -114,10 +135,14 @@ on_udp (GSocket *sock, GIOCondition cond, gpointer data)
     gint64 t2 = g_get_monotonic_time ();
     if (n < 0)
       break;
-    if ((gsize) n >= cap)
+    if ((gsize) n >= cap || from == NULL) {
       d->unauthenticated++;   /* truncated: longer than max_packet */
-    else if (from != NULL && answer (d, d->buf, (gsize) n, t2))
-      g_socket_send_to (sock, from, (const gchar *) d->buf, (gsize) n, NULL, NULL);
+    } else {
+      RpReflectorPeer peer;
+      peer_of (&peer, RP_REFLECTOR_PEER_UDP, from, 0);
+      if (answer (d, d->buf, (gsize) n, &peer, t2))
+        g_socket_send_to (sock, from, (const gchar *) d->buf, (gsize) n, NULL, NULL);
+    }
     g_clear_object (&from);
   }
   return G_SOURCE_CONTINUE;
@@ -226,7 +251,7 @@ tcp_frame (TcpConn *c)
 
   if (c->in_len < 2 || c->in_len < need)
     return TRUE;
-  if (!answer (c->d, c->in + 2, need - 2, t2))
+  if (!answer (c->d, c->in + 2, need - 2, &c->from, t2))
     return FALSE;
   destroy_source (&c->deadline);
   memcpy (c->out, c->in, need);
@@ -325,6 +350,7 @@ on_accept (GSocket *listener, GIOCondition cond, gpointer data)
     c->d = d;
     c->sock = sock;
     c->peer = g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)));
+    peer_of (&c->from, RP_REFLECTOR_PEER_TCP, sa, ++d->conn_serial);
     c->in = g_malloc (2 + d->serve->config->max_packet);
     c->out = g_malloc (2 + d->serve->config->max_packet);
     d->conns = g_list_prepend (d->conns, c);

@@ -28,6 +28,7 @@ struct _RpServeSession {
   RpIceAgent *agent;
   gboolean welcomed, answered, ready;
   RpStampReflector stamp_ice, stamp_direct;   /* stateful, one per path (RFC 8762 4.3.1) */
+  RpReflectorBinding direct_peer;             /* the only peer answered on the direct ports */
   RpBucket packets;
   guint64 ice_packets, direct_packets, dropped;
   gint64 started_us;
@@ -153,10 +154,13 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
 }
 
 RpServeDirectVerdict
-rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len, gint64 t2_us)
+rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len, const RpReflectorPeer *from, gint64 t2_us)
 {
+  if (!rp_reflector_binding_admits (&ss->direct_peer, from))
+    return RP_SERVE_DIRECT_FOREIGN;
   if (!rp_reflector_packet_verify (buf, len, ss->key))
     return RP_SERVE_DIRECT_UNAUTHENTICATED;
+  rp_reflector_binding_prove (&ss->direct_peer, from);
   if (!rp_bucket_take (&ss->packets, ss->serve->config->session_packet_rate, ss->serve->config->session_packet_rate, 1, t2_us)
       || !rp_serve_direct_packet_allowed (ss->serve->direct, t2_us)) {
     ss->dropped++;

@@ -1,4 +1,5 @@
-/* Reflector tokens and signed STAMP packets (probe/reflector-auth.h), and
+/* Reflector tokens, signed STAMP packets and the direct path's binding to
+ * one peer (probe/reflector-auth.h), and
  * the protocol messages that carry them (probe/reflector-proto.h). The
  * token's expected value is computed here with OpenSSL directly, not with
  * the code under test. */
@@ -179,6 +180,45 @@ test_messages (void)
   }
 }
 
+static void
+test_binding (void)
+{
+  static const guint8 v4[4] = { 192, 0, 2, 1 }, v4b[4] = { 192, 0, 2, 2 };
+  static const guint8 mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 };
+  static const guint8 v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+  RpReflectorBinding b = { 0 };
+  RpReflectorPeer first, same, port, addr, tcp, tcp_again, tcp_later, six;
+
+  rp_reflector_peer_init (&first, RP_REFLECTOR_PEER_UDP, v4, 4, 5000, 0);
+  rp_reflector_peer_init (&same, RP_REFLECTOR_PEER_UDP, mapped, 16, 5000, 7);   /* conn ignored for UDP */
+  rp_reflector_peer_init (&port, RP_REFLECTOR_PEER_UDP, v4, 4, 5001, 0);
+  rp_reflector_peer_init (&addr, RP_REFLECTOR_PEER_UDP, v4b, 4, 5000, 0);
+  rp_reflector_peer_init (&tcp, RP_REFLECTOR_PEER_TCP, v4, 4, 5000, 1);
+  rp_reflector_peer_init (&six, RP_REFLECTOR_PEER_UDP, v6, 16, 5000, 0);
+
+  /* Unbound: anyone may try (the HMAC decides). */
+  g_assert_true (rp_reflector_binding_admits (&b, &addr));
+  g_assert_true (rp_reflector_binding_admits (&b, &tcp));
+  /* The first proof binds; a later one does not move the binding. */
+  rp_reflector_binding_prove (&b, &first);
+  rp_reflector_binding_prove (&b, &addr);
+  g_assert_true (rp_reflector_binding_admits (&b, &first));
+  g_assert_true (rp_reflector_binding_admits (&b, &same));      /* IPv4-mapped is the same address */
+  g_assert_false (rp_reflector_binding_admits (&b, &port));     /* another port: another peer */
+  g_assert_false (rp_reflector_binding_admits (&b, &addr));
+  g_assert_false (rp_reflector_binding_admits (&b, &tcp));      /* another transport */
+  g_assert_false (rp_reflector_binding_admits (&b, &six));
+
+  /* TCP: bound to the connection, not to its address and port. */
+  memset (&b, 0, sizeof b);
+  rp_reflector_peer_init (&tcp_again, RP_REFLECTOR_PEER_TCP, mapped, 16, 5000, 1);
+  rp_reflector_peer_init (&tcp_later, RP_REFLECTOR_PEER_TCP, v4, 4, 5000, 2);
+  rp_reflector_binding_prove (&b, &tcp);
+  g_assert_true (rp_reflector_binding_admits (&b, &tcp_again));
+  g_assert_false (rp_reflector_binding_admits (&b, &tcp_later));
+  g_assert_false (rp_reflector_binding_admits (&b, &first));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -188,5 +228,6 @@ main (int argc, char **argv)
   g_test_add_func ("/reflector/packet/sign-verify", test_packet_sign_verify);
   g_test_add_func ("/reflector/packet/answer", test_answer_in_place);
   g_test_add_func ("/reflector/messages", test_messages);
+  g_test_add_func ("/reflector/binding", test_binding);
   return g_test_run ();
 }
