@@ -184,12 +184,14 @@ gboolean
 rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
                      gint64 t2_us, gint64 t3_us, guint8 ttl)
 {
-  return rp_reflector_packet_verify (buf, len, key) && rp_reflector_reflect (r, buf, len, key, t2_us, t3_us, ttl);
+  return rp_reflector_packet_verify (buf, len, key)
+         && rp_reflector_reflect (r, buf, len, key, t2_us, t3_us, ttl);
 }
 
 gboolean
-rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
-                      gint64 t2_us, gint64 t3_us, guint8 ttl)
+rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len,
+                      const guint8 key[RP_REFLECTOR_KEY_LEN], gint64 t2_us, gint64 t3_us,
+                      guint8 ttl)
 {
   /* RFC 8762 4.3: the answer has the request's length; the HMAC TLV is then
    * rewritten over the reflected octets (RFC 8972 4.8), in place. */
@@ -202,8 +204,8 @@ rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len, const guint8 
 /* ---- the direct path's peer ---- */
 
 void
-rp_reflector_peer_init (RpReflectorPeer *p, RpReflectorTransport transport, const guint8 *addr, gsize addr_len,
-                        guint16 port, guint64 conn)
+rp_reflector_peer_init (RpReflectorPeer *p, RpReflectorTransport transport, const guint8 *addr,
+                        gsize addr_len, guint16 port, guint64 conn)
 {
   static const guint8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 

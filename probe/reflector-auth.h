@@ -89,8 +89,9 @@ gboolean rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len, const
                               gint64 t2_us, gint64 t3_us, guint8 ttl);
 /* The same for a packet that already verified (the caller charged its
  * budgets in between): reflect in place, sign. */
-gboolean rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
-                               gint64 t2_us, gint64 t3_us, guint8 ttl);
+gboolean rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len,
+                               const guint8 key[RP_REFLECTOR_KEY_LEN], gint64 t2_us, gint64 t3_us,
+                               guint8 ttl);
 
 /* Where a packet on a direct port came from. An IPv4-mapped IPv6 address
  * counts as IPv4. conn tells TCP connections apart (a serial number: a
@@ -108,8 +109,8 @@ typedef struct {
   guint64 conn;            /* TCP; 0 for UDP */
 } RpReflectorPeer;
 
-void rp_reflector_peer_init (RpReflectorPeer *p, RpReflectorTransport transport, const guint8 *addr, gsize addr_len,
-                             guint16 port, guint64 conn);
+void rp_reflector_peer_init (RpReflectorPeer *p, RpReflectorTransport transport,
+                             const guint8 *addr, gsize addr_len, guint16 port, guint64 conn);
 
 /* A session's direct path: unbound until a packet verifies, then bound to
  * that packet's peer for the rest of the session. */

@@ -231,13 +231,15 @@ rp_slot_table_release (RpSlotTable *t, const guint8 *addr, gsize addr_len)
 RpSlotResult
 rp_slot_table_take_inet (RpSlotTable *t, GInetAddress *addr)
 {
-  return rp_slot_table_take (t, g_inet_address_to_bytes (addr), g_inet_address_get_native_size (addr));
+  return rp_slot_table_take (t, g_inet_address_to_bytes (addr),
+                             g_inet_address_get_native_size (addr));
 }
 
 void
 rp_slot_table_release_inet (RpSlotTable *t, GInetAddress *addr)
 {
-  rp_slot_table_release (t, g_inet_address_to_bytes (addr), g_inet_address_get_native_size (addr));
+  rp_slot_table_release (t, g_inet_address_to_bytes (addr),
+                         g_inet_address_get_native_size (addr));
 }
 
 guint rp_slot_table_used (RpSlotTable *t) { return t->used; }

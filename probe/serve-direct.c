@@ -105,10 +105,11 @@ on_summary (gpointer data)
   RpServeDirect *d = data;
 
   if (d->unauthenticated + d->foreign + d->tcp_share + d->tcp_late > 0)
-    g_message ("direct ports, last %d s: %" G_GUINT64_FORMAT " unauthenticated packets and %" G_GUINT64_FORMAT
-               " from an address their session is not bound to, none answered; %" G_GUINT64_FORMAT
-               " TCP connections over a source's share, %" G_GUINT64_FORMAT " frames past tcp_frame_timeout",
-               SUMMARY_INTERVAL_S, d->unauthenticated, d->foreign, d->tcp_share, d->tcp_late);
+    g_message ("direct ports, last %d s: %" G_GUINT64_FORMAT " unauthenticated packets and %"
+               G_GUINT64_FORMAT " from an address their session is not bound to, none answered; %"
+               G_GUINT64_FORMAT " TCP connections over a source's share, %" G_GUINT64_FORMAT
+               " frames past tcp_frame_timeout", SUMMARY_INTERVAL_S, d->unauthenticated, d->foreign,
+               d->tcp_share, d->tcp_late);
   d->unauthenticated = d->foreign = d->tcp_share = d->tcp_late = 0;
   return G_SOURCE_CONTINUE;
 }
@@ -119,8 +120,9 @@ peer_of (RpReflectorPeer *p, RpReflectorTransport transport, GSocketAddress *sa,
   GInetSocketAddress *isa = G_INET_SOCKET_ADDRESS (sa);
   GInetAddress *a = g_inet_socket_address_get_address (isa);
 
-  rp_reflector_peer_init (p, transport, g_inet_address_to_bytes (a), g_inet_address_get_native_size (a),
-                          g_inet_socket_address_get_port (isa), conn);
+  rp_reflector_peer_init (p, transport, g_inet_address_to_bytes (a),
+                          g_inet_address_get_native_size (a), g_inet_socket_address_get_port (isa),
+                          conn);
 }
 
 static gboolean

@@ -71,7 +71,7 @@ RpServeSession *rp_serve_session_by_ssid (RpServe *s, guint16 ssid);
 typedef enum {
   RP_SERVE_DIRECT_ANSWER,           /* send len octets of buf back */
   RP_SERVE_DIRECT_UNAUTHENTICATED,  /* the HMAC does not verify */
-  RP_SERVE_DIRECT_OVER_RATE,        /* authenticated, over the session's or the direct ports' rate */
+  RP_SERVE_DIRECT_OVER_RATE,        /* verified, over the session's or the direct ports' rate */
   RP_SERVE_DIRECT_FOREIGN,          /* not from the peer the session's direct path is bound to */
 } RpServeDirectVerdict;
 
@@ -79,8 +79,8 @@ typedef enum {
  * the session's direct path is bound to (or binds it: reflector-auth.h)
  * and verifies with the session's key; only then are the session's rate
  * and the direct ports' global one charged. */
-RpServeDirectVerdict rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len, const RpReflectorPeer *from,
-                                                      gint64 t2_us);
+RpServeDirectVerdict rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
+                                                      const RpReflectorPeer *from, gint64 t2_us);
 
 /* ---- direct ports (serve-direct.c) ---- */
 

@@ -138,7 +138,8 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
   /* Budgets are charged only once the packet verified: what others send
    * to our candidates must not use up this session's rate or the ICE
    * path's global one. */
-  if (len > ss->serve->config->max_packet || len < RP_REFLECTOR_MIN_PACKET || !rp_reflector_packet_verify (data, len, ss->key)
+  if (len > ss->serve->config->max_packet || len < RP_REFLECTOR_MIN_PACKET
+      || !rp_reflector_packet_verify (data, len, ss->key)
       || !rp_bucket_take (&ss->packets, ss->serve->config->session_packet_rate, ss->serve->config->session_packet_rate, 1, t2)
       || !rp_serve_packet_allowed (ss->serve, t2)) {
     ss->dropped++;
@@ -154,19 +155,23 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
 }
 
 RpServeDirectVerdict
-rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len, const RpReflectorPeer *from, gint64 t2_us)
+rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
+                                 const RpReflectorPeer *from, gint64 t2_us)
 {
+  double rate = ss->serve->config->session_packet_rate;
+
   if (!rp_reflector_binding_admits (&ss->direct_peer, from))
     return RP_SERVE_DIRECT_FOREIGN;
   if (!rp_reflector_packet_verify (buf, len, ss->key))
     return RP_SERVE_DIRECT_UNAUTHENTICATED;
   rp_reflector_binding_prove (&ss->direct_peer, from);
-  if (!rp_bucket_take (&ss->packets, ss->serve->config->session_packet_rate, ss->serve->config->session_packet_rate, 1, t2_us)
+  if (!rp_bucket_take (&ss->packets, rate, rate, 1, t2_us)
       || !rp_serve_direct_packet_allowed (ss->serve->direct, t2_us)) {
     ss->dropped++;
     return RP_SERVE_DIRECT_OVER_RATE;
   }
-  if (!rp_reflector_reflect (&ss->stamp_direct, buf, len, ss->key, t2_us, g_get_monotonic_time (), 0))
+  if (!rp_reflector_reflect (&ss->stamp_direct, buf, len, ss->key, t2_us,
+                             g_get_monotonic_time (), 0))
     return RP_SERVE_DIRECT_UNAUTHENTICATED;
   ss->direct_packets++;
   return RP_SERVE_DIRECT_ANSWER;
