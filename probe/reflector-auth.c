@@ -242,3 +242,26 @@ rp_reflector_binding_prove (RpReflectorBinding *b, const RpReflectorPeer *p)
   b->peer = *p;
   b->bound = TRUE;
 }
+
+RpReflectorAdmit
+rp_reflector_admit (RpReflectorBinding *b, const RpReflectorPeer *from, const guint8 *buf,
+                    gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
+                    const RpReflectorBudget *budgets, guint n_budgets, gint64 now_us)
+{
+  if (b != NULL && !rp_reflector_binding_admits (b, from))
+    return RP_REFLECTOR_FOREIGN;
+  if (!rp_reflector_packet_verify (buf, len, key))
+    return RP_REFLECTOR_UNAUTHENTICATED;
+  if (b != NULL)
+    rp_reflector_binding_prove (b, from);
+  for (guint i = 0; i < n_budgets; i++) {
+    const RpReflectorBudget *r = &budgets[i];
+    if (!rp_bucket_take (r->bucket, r->rate, r->rate, 1, now_us)) {
+      /* Give back what the earlier budgets took for this packet. */
+      while (i-- > 0)
+        budgets[i].bucket->tokens += 1;
+      return RP_REFLECTOR_OVER_RATE;
+    }
+  }
+  return RP_REFLECTOR_ADMIT;
+}

@@ -33,6 +33,7 @@
 
 #include <glib.h>
 
+#include "probe/reflector-limits.h"
 #include "rtc/stamp.h"
 
 G_BEGIN_DECLS
@@ -124,5 +125,30 @@ typedef struct {
 gboolean rp_reflector_binding_admits (const RpReflectorBinding *b, const RpReflectorPeer *p);
 /* A packet from p verified: binds to p when nothing is bound yet. */
 void rp_reflector_binding_prove (RpReflectorBinding *b, const RpReflectorPeer *p);
+
+/* A rate a verified packet is charged to: rate per second, one second's
+ * worth of burst. */
+typedef struct {
+  RpBucket *bucket;
+  double rate;
+} RpReflectorBudget;
+
+typedef enum {
+  RP_REFLECTOR_ADMIT,            /* verified and within every budget: answer it */
+  RP_REFLECTOR_UNAUTHENTICATED,  /* the HMAC TLV is missing or does not verify */
+  RP_REFLECTOR_OVER_RATE,        /* verified, but a budget is empty */
+  RP_REFLECTOR_FOREIGN,          /* not from the bound peer (HMAC not checked) */
+} RpReflectorAdmit;
+
+/* One test packet's way in, cheapest check first: the binding (when b is
+ * not NULL), the HMAC (a packet that verifies binds b), then the budgets in
+ * order. A packet is charged to the budgets only when it verified and all
+ * of them have room: a refused packet, authenticated or not, costs no
+ * budget anything. */
+RpReflectorAdmit rp_reflector_admit (RpReflectorBinding *b, const RpReflectorPeer *from,
+                                     const guint8 *buf, gsize len,
+                                     const guint8 key[RP_REFLECTOR_KEY_LEN],
+                                     const RpReflectorBudget *budgets, guint n_budgets,
+                                     gint64 now_us);
 
 G_END_DECLS

@@ -64,12 +64,10 @@ struct _RpServeDirect {
   guint64 foreign, tcp_share, tcp_late;
 };
 
-gboolean
-rp_serve_direct_packet_allowed (RpServeDirect *d, gint64 now_us)
+RpBucket *
+rp_serve_direct_budget (RpServeDirect *d)
 {
-  double rate = d->serve->config->global_packet_rate;
-
-  return rp_bucket_take (&d->budget, rate, rate, 1, now_us);
+  return &d->budget;
 }
 
 /* TRUE: buf[0..len) now holds the answer. */
@@ -84,15 +82,15 @@ answer (RpServeDirect *d, guint8 *buf, gsize len, const RpReflectorPeer *from, g
     return FALSE;
   }
   switch (rp_serve_session_reflect_direct (ss, buf, len, from, t2)) {
-  case RP_SERVE_DIRECT_ANSWER:
+  case RP_REFLECTOR_ADMIT:
     return TRUE;
-  case RP_SERVE_DIRECT_UNAUTHENTICATED:
+  case RP_REFLECTOR_UNAUTHENTICATED:
     d->unauthenticated++;
     break;
-  case RP_SERVE_DIRECT_OVER_RATE:
+  case RP_REFLECTOR_OVER_RATE:
     d->serve->dropped_packets++;
     break;
-  case RP_SERVE_DIRECT_FOREIGN:
+  case RP_REFLECTOR_FOREIGN:
     d->foreign++;
     break;
   }

@@ -68,19 +68,13 @@ void rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject 
  * reason the client is told (bye) and the websocket closed. */
 void rp_serve_session_end (RpServeSession *ss, const char *reason, gboolean tell);
 RpServeSession *rp_serve_session_by_ssid (RpServe *s, guint16 ssid);
-typedef enum {
-  RP_SERVE_DIRECT_ANSWER,           /* send len octets of buf back */
-  RP_SERVE_DIRECT_UNAUTHENTICATED,  /* the HMAC does not verify */
-  RP_SERVE_DIRECT_OVER_RATE,        /* verified, over the session's or the direct ports' rate */
-  RP_SERVE_DIRECT_FOREIGN,          /* not from the peer the session's direct path is bound to */
-} RpServeDirectVerdict;
-
 /* The direct path: answers in place when the packet comes from the peer
- * the session's direct path is bound to (or binds it: reflector-auth.h)
- * and verifies with the session's key; only then are the session's rate
- * and the direct ports' global one charged. */
-RpServeDirectVerdict rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
-                                                      const RpReflectorPeer *from, gint64 t2_us);
+ * the session's direct path is bound to (or binds it) and verifies with
+ * the session's key; only then are the session's rate and the direct
+ * ports' global one charged (rp_reflector_admit). RP_REFLECTOR_ADMIT: send
+ * len octets of buf back. */
+RpReflectorAdmit rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
+                                                  const RpReflectorPeer *from, gint64 t2_us);
 
 /* ---- direct ports (serve-direct.c) ---- */
 
@@ -88,8 +82,8 @@ RpServeDirect *rp_serve_direct_new (RpServe *s, GError **error);
 void rp_serve_direct_free (RpServeDirect *d);
 guint16 rp_serve_direct_udp_port (RpServeDirect *d);
 guint16 rp_serve_direct_tcp_port (RpServeDirect *d);
-/* May one more authenticated packet be answered on the direct ports? Their
- * own global_packet_rate, apart from the ICE path's. */
-gboolean rp_serve_direct_packet_allowed (RpServeDirect *d, gint64 now_us);
+/* The direct ports' budget for authenticated packets: their own
+ * global_packet_rate, apart from the ICE path's. */
+RpBucket *rp_serve_direct_budget (RpServeDirect *d);
 
 G_END_DECLS

@@ -154,27 +154,27 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
     ss->ice_packets++;
 }
 
-RpServeDirectVerdict
+RpReflectorAdmit
 rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
                                  const RpReflectorPeer *from, gint64 t2_us)
 {
   double rate = ss->serve->config->session_packet_rate;
+  const RpReflectorBudget budgets[] = {
+    { &ss->packets, rate },
+    { rp_serve_direct_budget (ss->serve->direct), ss->serve->config->global_packet_rate },
+  };
+  RpReflectorAdmit a = rp_reflector_admit (&ss->direct_peer, from, buf, len, ss->key, budgets,
+                                           G_N_ELEMENTS (budgets), t2_us);
 
-  if (!rp_reflector_binding_admits (&ss->direct_peer, from))
-    return RP_SERVE_DIRECT_FOREIGN;
-  if (!rp_reflector_packet_verify (buf, len, ss->key))
-    return RP_SERVE_DIRECT_UNAUTHENTICATED;
-  rp_reflector_binding_prove (&ss->direct_peer, from);
-  if (!rp_bucket_take (&ss->packets, rate, rate, 1, t2_us)
-      || !rp_serve_direct_packet_allowed (ss->serve->direct, t2_us)) {
+  if (a == RP_REFLECTOR_OVER_RATE)
     ss->dropped++;
-    return RP_SERVE_DIRECT_OVER_RATE;
-  }
+  if (a != RP_REFLECTOR_ADMIT)
+    return a;
   if (!rp_reflector_reflect (&ss->stamp_direct, buf, len, ss->key, t2_us,
                              g_get_monotonic_time (), 0))
-    return RP_SERVE_DIRECT_UNAUTHENTICATED;
+    return RP_REFLECTOR_UNAUTHENTICATED;
   ss->direct_packets++;
-  return RP_SERVE_DIRECT_ANSWER;
+  return RP_REFLECTOR_ADMIT;
 }
 
 static const RpIceAgentCallbacks agent_callbacks = { NULL, on_gathered, on_state, on_receive };
