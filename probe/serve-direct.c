@@ -11,12 +11,13 @@
  * request's length (RFC 8762 4.3).
  *
  * Order of the checks is cheapest first: length, session lookup by SSID,
- * the session's bound peer, then the HMAC. Only a packet that verified is charged to a rate: its
- * session's, then the direct ports' global one (global_packet_rate, apart
- * from the ICE path's), so unauthenticated datagrams, however many and from
- * however many addresses, cannot use up the budget of the measurements the
- * reflector exists for; they cost a receive and a hash lookup each (an
- * HMAC when they name a live session) and are counted. Work per wakeup is
+ * the session's bound peer, then the HMAC (rp_reflector_admit). Only a
+ * packet that verified is charged to a rate: its session's, then the direct
+ * ports' global one (global_packet_rate, apart from the ICE path's), so
+ * unauthenticated datagrams, however many and from however many addresses,
+ * cannot use up the budget of the measurements the reflector exists for;
+ * they cost a receive and a hash lookup each (an HMAC when they name a live
+ * session and it is not bound yet) and are counted. Work per wakeup is
  * bounded (RECV_BATCH datagrams), so a flood cannot starve the loop.
  *
  * TCP: RFC 4571 framing (two octets of length, then the packet). A
@@ -104,7 +105,7 @@ on_summary (gpointer data)
 
   if (d->unauthenticated + d->foreign + d->tcp_share + d->tcp_late > 0)
     g_message ("direct ports, last %d s: %" G_GUINT64_FORMAT " unauthenticated packets and %"
-               G_GUINT64_FORMAT " from an address their session is not bound to, none answered; %"
+               G_GUINT64_FORMAT " from a peer their session is not bound to, none answered; %"
                G_GUINT64_FORMAT " TCP connections over a source's share, %" G_GUINT64_FORMAT
                " frames past tcp_frame_timeout", SUMMARY_INTERVAL_S, d->unauthenticated, d->foreign,
                d->tcp_share, d->tcp_late);

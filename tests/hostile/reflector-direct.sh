@@ -157,7 +157,7 @@ part_replay() {
   local att=$W/replay.out
   run_attacker "$att" replay "$WS_PORT" "$DIRECT_PORT" "$W/secret"
   count_attacker "$att"
-  wait_log "serve counted the replays from other addresses" "[1-9][0-9]* from an address their session is not bound to"
+  wait_log "serve counted the replays from other addresses" "[1-9][0-9]* from a peer their session is not bound to"
   stop_serve
 }
 
