@@ -21,6 +21,7 @@ static const char *const known[] = {
   "limits/max_connections", "limits/session_lifetime", "limits/hello_timeout",
   "limits/max_packet", "limits/session_packet_rate", "limits/source_rate", "limits/source_burst",
   "limits/source_table_size", "limits/global_packet_rate", "limits/max_tcp_connections", "limits/tcp_idle_timeout",
+  "limits/tcp_connections_per_source", "limits/tcp_frame_timeout",
 };
 
 gboolean
@@ -217,6 +218,8 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   c->global_packet_rate = 5000;
   c->max_tcp_connections = 64;
   c->tcp_idle_timeout_s = 30;
+  c->tcp_connections_per_source = 4;
+  c->tcp_frame_timeout_s = 5;
 
   if (!rp_ini_load (kf, path, error) || !check_known (kf, error)) {
     g_prefix_error (error, "%s: ", path);
@@ -288,6 +291,8 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   NUM ("limits", "global_packet_rate", 1, 1000000, global_packet_rate, double);
   NUM ("limits", "max_tcp_connections", 1, 100000, max_tcp_connections, guint);
   NUM ("limits", "tcp_idle_timeout", 1, 3600, tcp_idle_timeout_s, gint64);
+  NUM ("limits", "tcp_connections_per_source", 1, 100000, tcp_connections_per_source, guint);
+  NUM ("limits", "tcp_frame_timeout", 1, 3600, tcp_frame_timeout_s, gint64);
   return TRUE;
 }
 

@@ -48,7 +48,9 @@ typedef struct {
   guint source_table_size;
   double global_packet_rate;
   guint max_tcp_connections;
+  guint tcp_connections_per_source;
   gint64 tcp_idle_timeout_s;
+  gint64 tcp_frame_timeout_s;
 } RpServeConfig;
 
 /* Fills c from the file (defaults for absent keys). G_KEY_FILE_ERROR or

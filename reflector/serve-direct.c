@@ -1,23 +1,41 @@
 /* The reflector's direct ports: test packets over plain UDP and TCP, for a
  * path without ICE or TURN. A packet is answered only when it is a signed
- * STAMP packet of a live session (reflector-auth.h); everything else gets
- * nothing, not even an error: an unauthenticated sender learns nothing and
- * a spoofed source cannot make us send anything (no amplification, and no
- * reflection either). The answer has the request's length (RFC 8762 4.3).
+ * STAMP packet of a live session (reflector-auth.h) and comes from the peer
+ * the session's direct path is bound to: the first that sent it a packet
+ * that verified (UDP: that address and port; TCP: that connection).
+ * Everything else gets nothing, not even an error: an unauthenticated
+ * sender learns nothing, and neither a spoofed source nor a replay of
+ * captured packets from another address or port makes us send anything to
+ * anyone but the bound peer (no amplification, no reflection). What the
+ * binding does not cover is said in reflector-auth.h. The answer has the
+ * request's length (RFC 8762 4.3).
  *
- * Order of the checks is cheapest first: per-source bucket, global bucket,
- * length, session lookup by SSID, then the HMAC. Work per wakeup is bounded
- * (RECV_BATCH datagrams), so a flood cannot starve the loop.
+ * Order of the checks is cheapest first: length, session lookup by SSID,
+ * the session's bound peer, then the HMAC (rp_reflector_admit). Only a
+ * packet that verified is charged to a rate: its session's, then the direct
+ * ports' global one (global_packet_rate, apart from the ICE path's), so
+ * unauthenticated datagrams, however many and from however many addresses,
+ * cannot use up the budget of the measurements the reflector exists for;
+ * they cost a receive and a hash lookup each (an HMAC when they name a live
+ * session and it is not bound yet) and are counted. Work per wakeup is
+ * bounded (RECV_BATCH datagrams), so a flood cannot starve the loop.
  *
  * TCP: RFC 4571 framing (two octets of length, then the packet). A
  * connection that sends anything unauthenticated or malformed is closed.
- * Connections are capped, idle ones closed; while an answer waits to be
- * written nothing more is read from that connection (backpressure). */
+ * Connections are capped (max_tcp_connections), and one source holds at
+ * most tcp_connections_per_source of them (an IPv6 source by its /64), so
+ * one address cannot take every slot. A frame must be complete
+ * tcp_frame_timeout after its first octet, the first frame after the
+ * connection opened: octets trickled in cannot hold a slot, since only a
+ * complete frame ends the deadline. Between frames idle connections are
+ * closed at tcp_idle_timeout. While an answer waits to be written nothing
+ * more is read from that connection (backpressure). */
 #include "reflector/serve-private.h"
 
 #include <string.h>
 
 #define RECV_BATCH 64
+#define SUMMARY_INTERVAL_S 10
 
 typedef struct {
   RpServeDirect *d;
@@ -25,6 +43,8 @@ typedef struct {
   GInetAddress *peer;
   GSource *source;
   GSource *idle;
+  GSource *deadline;       /* the frame being read must be complete by then */
+  RpReflectorPeer from;    /* this connection, for the session binding */
   guint8 *in;              /* 2 + max_packet */
   gsize in_len;
   guint8 *out;             /* one answer, 2 + max_packet */
@@ -37,33 +57,71 @@ struct _RpServeDirect {
   GSource *udp_source, *tcp_source;
   guint8 *buf;             /* max_packet + 1: a longer datagram shows as truncated */
   GList *conns;            /* TcpConn* */
-  guint n_conns;
+  RpSlotTable *slots;      /* max_tcp_connections, a share per source */
+  RpBucket budget;         /* authenticated packets answered, all sessions */
+  GSource *summary;
+  guint64 conn_serial;     /* tells TCP connections apart */
+  guint64 unauthenticated; /* since the last summary line: */
+  guint64 foreign, tcp_share, tcp_late;
 };
 
-static gboolean
-source_allowed (RpServeDirect *d, GInetAddress *peer, gint64 now)
+RpBucket *
+rp_serve_direct_budget (RpServeDirect *d)
 {
-  if (!rp_rate_table_allow_inet (d->serve->packet_limit, peer, now)) {
-    d->serve->dropped_packets++;
-    return FALSE;
-  }
-  return rp_serve_packet_allowed (d->serve, now);
+  return &d->budget;
 }
 
 /* TRUE: buf[0..len) now holds the answer. */
 static gboolean
-answer (RpServeDirect *d, guint8 *buf, gsize len, gint64 t2)
+answer (RpServeDirect *d, guint8 *buf, gsize len, const RpReflectorPeer *from, gint64 t2)
 {
   RpServeSession *ss;
 
-  if (len < RP_REFLECTOR_MIN_PACKET || len > d->serve->config->max_packet)
-    return FALSE;
-  ss = rp_serve_session_by_ssid (d->serve, rp_reflector_packet_ssid (buf, len));
-  if (ss == NULL || !rp_serve_session_reflect_direct (ss, buf, len, t2)) {
-    d->serve->dropped_packets++;
+  if (len < RP_REFLECTOR_MIN_PACKET || len > d->serve->config->max_packet
+      || (ss = rp_serve_session_by_ssid (d->serve, rp_reflector_packet_ssid (buf, len))) == NULL) {
+    d->unauthenticated++;
     return FALSE;
   }
-  return TRUE;
+  switch (rp_serve_session_reflect_direct (ss, buf, len, from, t2)) {
+  case RP_REFLECTOR_ADMIT:
+    return TRUE;
+  case RP_REFLECTOR_UNAUTHENTICATED:
+    d->unauthenticated++;
+    break;
+  case RP_REFLECTOR_OVER_RATE:
+    d->serve->dropped_packets++;
+    break;
+  case RP_REFLECTOR_FOREIGN:
+    d->foreign++;
+    break;
+  }
+  return FALSE;
+}
+
+static gboolean
+on_summary (gpointer data)
+{
+  RpServeDirect *d = data;
+
+  if (d->unauthenticated + d->foreign + d->tcp_share + d->tcp_late > 0)
+    g_message ("direct ports, last %d s: %" G_GUINT64_FORMAT " unauthenticated packets and %"
+               G_GUINT64_FORMAT " from a peer their session is not bound to, none answered; %"
+               G_GUINT64_FORMAT " TCP connections over a source's share, %" G_GUINT64_FORMAT
+               " frames past tcp_frame_timeout", SUMMARY_INTERVAL_S, d->unauthenticated, d->foreign,
+               d->tcp_share, d->tcp_late);
+  d->unauthenticated = d->foreign = d->tcp_share = d->tcp_late = 0;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+peer_of (RpReflectorPeer *p, RpReflectorTransport transport, GSocketAddress *sa, guint64 conn)
+{
+  GInetSocketAddress *isa = G_INET_SOCKET_ADDRESS (sa);
+  GInetAddress *a = g_inet_socket_address_get_address (isa);
+
+  rp_reflector_peer_init (p, transport, g_inet_address_to_bytes (a),
+                          g_inet_address_get_native_size (a), g_inet_socket_address_get_port (isa),
+                          conn);
 }
 
 static gboolean
@@ -78,9 +136,14 @@ on_udp (GSocket *sock, GIOCondition cond, gpointer data)
     gint64 t2 = g_get_monotonic_time ();
     if (n < 0)
       break;
-    if (from != NULL && source_allowed (d, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from)), t2)
-        && (gsize) n < cap && answer (d, d->buf, (gsize) n, t2))
-      g_socket_send_to (sock, from, (const gchar *) d->buf, (gsize) n, NULL, NULL);
+    if ((gsize) n >= cap || from == NULL) {
+      d->unauthenticated++;   /* truncated: longer than max_packet */
+    } else {
+      RpReflectorPeer peer;
+      peer_of (&peer, RP_REFLECTOR_PEER_UDP, from, 0);
+      if (answer (d, d->buf, (gsize) n, &peer, t2))
+        g_socket_send_to (sock, from, (const gchar *) d->buf, (gsize) n, NULL, NULL);
+    }
     g_clear_object (&from);
   }
   return G_SOURCE_CONTINUE;
@@ -89,20 +152,27 @@ on_udp (GSocket *sock, GIOCondition cond, gpointer data)
 /* ---- TCP ---- */
 
 static void
+destroy_source (GSource **s)
+{
+  if (*s != NULL) {
+    g_source_destroy (*s);
+    g_clear_pointer (s, g_source_unref);
+  }
+}
+
+static void
 tcp_close (TcpConn *c)
 {
   RpServeDirect *d = c->d;
 
   d->conns = g_list_remove (d->conns, c);
-  d->n_conns--;
+  rp_slot_table_release_inet (d->slots, c->peer);
   if (c->source != NULL) {
     g_source_destroy (c->source);
     g_source_unref (c->source);
   }
-  if (c->idle != NULL) {
-    g_source_destroy (c->idle);
-    g_source_unref (c->idle);
-  }
+  destroy_source (&c->idle);
+  destroy_source (&c->deadline);
   g_socket_close (c->sock, NULL);
   g_object_unref (c->sock);
   g_object_unref (c->peer);
@@ -121,6 +191,25 @@ on_tcp_idle (gpointer data)
   g_clear_pointer (&c->idle, g_source_unref);
   tcp_close (c);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_tcp_deadline (gpointer data)
+{
+  TcpConn *c = data;
+
+  g_clear_pointer (&c->deadline, g_source_unref);
+  c->d->tcp_late++;
+  tcp_close (c);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+tcp_arm_deadline (TcpConn *c)
+{
+  c->deadline = g_timeout_source_new_seconds ((guint) c->d->serve->config->tcp_frame_timeout_s);
+  g_source_set_callback (c->deadline, on_tcp_deadline, c, NULL);
+  g_source_attach (c->deadline, c->d->serve->context);
 }
 
 static void
@@ -163,8 +252,9 @@ tcp_frame (TcpConn *c)
 
   if (c->in_len < 2 || c->in_len < need)
     return TRUE;
-  if (!source_allowed (c->d, c->peer, t2) || !answer (c->d, c->in + 2, need - 2, t2))
+  if (!answer (c->d, c->in + 2, need - 2, &c->from, t2))
     return FALSE;
+  destroy_source (&c->deadline);
   memcpy (c->out, c->in, need);
   c->out_len = need;
   c->out_off = 0;
@@ -198,6 +288,8 @@ on_tcp_io (GSocket *sock, GIOCondition cond, gpointer data)
     n = g_socket_receive (sock, (gchar *) c->in + c->in_len, want, NULL, NULL);
     if (n <= 0)
       goto close;
+    if (c->in_len == 0 && c->deadline == NULL)
+      tcp_arm_deadline (c);   /* the first octet of a frame after the first */
     c->in_len += (gsize) n;
     if (c->in_len == 2 && (2 + frame_len (c) > max || frame_len (c) < RP_REFLECTOR_MIN_PACKET))
       goto close;
@@ -216,6 +308,27 @@ close:
   return G_SOURCE_REMOVE;
 }
 
+/* A slot for a new connection: the source's rate, its share, the cap. */
+static gboolean
+admit (RpServeDirect *d, GInetAddress *peer)
+{
+  if (!rp_rate_table_allow_inet (d->serve->packet_limit, peer, g_get_monotonic_time ())) {
+    d->serve->refused_rate++;
+    return FALSE;
+  }
+  switch (rp_slot_table_take_inet (d->slots, peer)) {
+  case RP_SLOT_TAKEN:
+    return TRUE;
+  case RP_SLOT_SOURCE_SHARE:
+    d->tcp_share++;
+    return FALSE;
+  case RP_SLOT_FULL:
+    d->serve->refused_rate++;
+    return FALSE;
+  }
+  return FALSE;
+}
+
 static gboolean
 on_accept (GSocket *listener, GIOCondition cond, gpointer data)
 {
@@ -228,10 +341,7 @@ on_accept (GSocket *listener, GIOCondition cond, gpointer data)
     if (sock == NULL)
       break;
     sa = g_socket_get_remote_address (sock, NULL);
-    if (sa == NULL || d->n_conns >= d->serve->config->max_tcp_connections
-        || !rp_rate_table_allow_inet (d->serve->packet_limit, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)),
-                                      g_get_monotonic_time ())) {
-      d->serve->refused_rate++;
+    if (sa == NULL || !admit (d, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)))) {
       g_socket_close (sock, NULL);
       g_object_unref (sock);
       continue;
@@ -241,12 +351,13 @@ on_accept (GSocket *listener, GIOCondition cond, gpointer data)
     c->d = d;
     c->sock = sock;
     c->peer = g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)));
+    peer_of (&c->from, RP_REFLECTOR_PEER_TCP, sa, ++d->conn_serial);
     c->in = g_malloc (2 + d->serve->config->max_packet);
     c->out = g_malloc (2 + d->serve->config->max_packet);
     d->conns = g_list_prepend (d->conns, c);
-    d->n_conns++;
     tcp_watch (c, G_IO_IN);
     tcp_touch (c);
+    tcp_arm_deadline (c);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -291,6 +402,11 @@ rp_serve_direct_new (RpServe *s, GError **error)
 
   d->serve = s;
   d->buf = g_malloc (c->max_packet + 1);
+  rp_bucket_init (&d->budget, c->global_packet_rate, g_get_monotonic_time ());
+  d->slots = rp_slot_table_new (c->max_tcp_connections, c->tcp_connections_per_source);
+  d->summary = g_timeout_source_new_seconds (SUMMARY_INTERVAL_S);
+  g_source_set_callback (d->summary, on_summary, d, NULL);
+  g_source_attach (d->summary, s->context);
   if (c->udp.port != 0) {
     d->udp = open_socket (&c->udp, G_SOCKET_TYPE_DATAGRAM, error);
     if (d->udp == NULL)
@@ -324,6 +440,10 @@ rp_serve_direct_free (RpServeDirect *d)
     return;
   while (d->conns != NULL)
     tcp_close (d->conns->data);
+  if (d->summary != NULL) {
+    g_source_destroy (d->summary);
+    g_source_unref (d->summary);
+  }
   if (d->udp_source != NULL) {
     g_source_destroy (d->udp_source);
     g_source_unref (d->udp_source);
@@ -338,6 +458,7 @@ rp_serve_direct_free (RpServeDirect *d)
     g_socket_close (d->tcp, NULL);
   g_clear_object (&d->udp);
   g_clear_object (&d->tcp);
+  rp_slot_table_free (d->slots);
   g_free (d->buf);
   g_free (d);
 }

@@ -43,8 +43,8 @@ typedef struct {
   RpShareTable *token_share;  /* sessions held per token (username) */
   guint connections;          /* open websockets */
   RpRateTable *upgrade_limit; /* websocket upgrades per client address */
-  RpRateTable *packet_limit;  /* direct packets and TCP connections per source */
-  RpBucket global;            /* every test packet answered, all sources */
+  RpRateTable *packet_limit;  /* direct TCP connections per source */
+  RpBucket global;            /* test packets answered over ICE, all sessions */
   RpBucket log_bucket;        /* refusal lines in the log */
   RpBucket foreign;           /* foreign candidates checked, all sessions */
   RpServeDirect *direct;
@@ -57,7 +57,7 @@ typedef struct {
 /* A g_message() for refusals, itself rate-limited (a flood must not become
  * a flood of log lines); the counters carry the rest into the summary. */
 void rp_serve_log_refusal (RpServe *s, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-/* May one more test packet be answered (global rate)? */
+/* May one more test packet be answered over ICE (global rate)? */
 gboolean rp_serve_packet_allowed (RpServe *s, gint64 now_us);
 
 /* ---- sessions (serve-session.c) ---- */
@@ -87,9 +87,13 @@ void rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject 
  * with tell the client is told (bye) and the websocket closed. */
 void rp_serve_session_end (RpServeSession *ss, const char *reason, gboolean tell);
 RpServeSession *rp_serve_session_by_ssid (RpServe *s, guint16 ssid);
-/* The direct path: answers in place when the packet is this session's and
- * within its rate. TRUE: send len octets back. */
-gboolean rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len, gint64 t2_us);
+/* The direct path: answers in place when the packet comes from the peer
+ * the session's direct path is bound to (or binds it) and verifies with
+ * the session's key; only then are the session's rate and the direct
+ * ports' global one charged (rp_reflector_admit). RP_REFLECTOR_ADMIT: send
+ * len octets of buf back. */
+RpReflectorAdmit rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
+                                                  const RpReflectorPeer *from, gint64 t2_us);
 
 /* ---- direct ports (serve-direct.c) ---- */
 
@@ -97,5 +101,8 @@ RpServeDirect *rp_serve_direct_new (RpServe *s, GError **error);
 void rp_serve_direct_free (RpServeDirect *d);
 guint16 rp_serve_direct_udp_port (RpServeDirect *d);
 guint16 rp_serve_direct_tcp_port (RpServeDirect *d);
+/* The direct ports' budget for authenticated packets: their own
+ * global_packet_rate, apart from the ICE path's. */
+RpBucket *rp_serve_direct_budget (RpServeDirect *d);
 
 G_END_DECLS

@@ -34,6 +34,7 @@ struct _RpServeSession {
   RpIceAgent *agent;
   gboolean welcomed, answered, ready;
   RpStampReflector stamp_ice, stamp_direct;   /* stateful, one per path (RFC 8762 4.3.1) */
+  RpReflectorBinding direct_peer;             /* the only peer answered on the direct ports */
   RpBucket packets;
   guint64 ice_packets, direct_packets, dropped;
   gint64 started_us;
@@ -161,14 +162,18 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
   guint8 buf[RP_STAMP_MAX_LEN];
   gint64 t2 = g_get_monotonic_time ();
 
+  /* Budgets are charged only once the packet verified: what others send
+   * to our candidates must not use up this session's rate or the ICE
+   * path's global one. */
   if (len > ss->serve->config->max_packet || len < RP_REFLECTOR_MIN_PACKET
+      || !rp_reflector_packet_verify (data, len, ss->key)
       || !rp_bucket_take (&ss->packets, ss->serve->config->session_packet_rate, ss->serve->config->session_packet_rate, 1, t2)
       || !rp_serve_packet_allowed (ss->serve, t2)) {
     ss->dropped++;
     return;
   }
   memcpy (buf, data, len);
-  if (!rp_reflector_answer (&ss->stamp_ice, buf, len, ss->key, t2, g_get_monotonic_time (), 0)) {
+  if (!rp_reflector_reflect (&ss->stamp_ice, buf, len, ss->key, t2, g_get_monotonic_time (), 0)) {
     ss->dropped++;
     return;
   }
@@ -176,19 +181,27 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
     ss->ice_packets++;
 }
 
-gboolean
-rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len, gint64 t2_us)
+RpReflectorAdmit
+rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
+                                 const RpReflectorPeer *from, gint64 t2_us)
 {
-  if (!rp_reflector_packet_verify (buf, len, ss->key))
-    return FALSE;
-  if (!rp_bucket_take (&ss->packets, ss->serve->config->session_packet_rate, ss->serve->config->session_packet_rate, 1, t2_us)) {
+  double rate = ss->serve->config->session_packet_rate;
+  const RpReflectorBudget budgets[] = {
+    { &ss->packets, rate },
+    { rp_serve_direct_budget (ss->serve->direct), ss->serve->config->global_packet_rate },
+  };
+  RpReflectorAdmit a = rp_reflector_admit (&ss->direct_peer, from, buf, len, ss->key, budgets,
+                                           G_N_ELEMENTS (budgets), t2_us);
+
+  if (a == RP_REFLECTOR_OVER_RATE)
     ss->dropped++;
-    return FALSE;
-  }
-  if (!rp_reflector_answer (&ss->stamp_direct, buf, len, ss->key, t2_us, g_get_monotonic_time (), 0))
-    return FALSE;
+  if (a != RP_REFLECTOR_ADMIT)
+    return a;
+  if (!rp_reflector_reflect (&ss->stamp_direct, buf, len, ss->key, t2_us,
+                             g_get_monotonic_time (), 0))
+    return RP_REFLECTOR_UNAUTHENTICATED;
   ss->direct_packets++;
-  return TRUE;
+  return RP_REFLECTOR_ADMIT;
 }
 
 static const RpIceAgentCallbacks agent_callbacks = { NULL, on_gathered, on_state, on_receive };

@@ -1,4 +1,5 @@
-/* Reflector tokens and signed STAMP test packets (see reflector-auth.h).
+/* Reflector tokens, signed STAMP test packets and the direct path's
+ * binding to one peer (see reflector-auth.h).
  * One-shot HMAC() from OpenSSL: no per-call algorithm fetch, which matters
  * on the packet path of an internet-facing server. */
 #include "reflector/protocol/reflector-auth.h"
@@ -183,12 +184,84 @@ gboolean
 rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
                      gint64 t2_us, gint64 t3_us, guint8 ttl)
 {
-  if (!rp_reflector_packet_verify (buf, len, key))
-    return FALSE;
+  return rp_reflector_packet_verify (buf, len, key)
+         && rp_reflector_reflect (r, buf, len, key, t2_us, t3_us, ttl);
+}
+
+gboolean
+rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len,
+                      const guint8 key[RP_REFLECTOR_KEY_LEN], gint64 t2_us, gint64 t3_us,
+                      guint8 ttl)
+{
   /* RFC 8762 4.3: the answer has the request's length; the HMAC TLV is then
    * rewritten over the reflected octets (RFC 8972 4.8), in place. */
   if (rp_stamp_reflect (r, buf, len, t2_us, t3_us, ttl) != RP_STAMP_OK)
     return FALSE;
   rp_reflector_packet_sign (buf, len, key);
   return TRUE;
+}
+
+/* ---- the direct path's peer ---- */
+
+void
+rp_reflector_peer_init (RpReflectorPeer *p, RpReflectorTransport transport, const guint8 *addr,
+                        gsize addr_len, guint16 port, guint64 conn)
+{
+  static const guint8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  memset (p, 0, sizeof *p);
+  if (addr_len == 16 && memcmp (addr, v4mapped, sizeof v4mapped) == 0) {
+    addr += 12;
+    addr_len = 4;
+  }
+  p->transport = transport;
+  p->len = (guint8) MIN (addr_len, sizeof p->addr);
+  memcpy (p->addr, addr, p->len);
+  p->port = port;
+  p->conn = transport == RP_REFLECTOR_PEER_TCP ? conn : 0;
+}
+
+static gboolean
+peer_equal (const RpReflectorPeer *a, const RpReflectorPeer *b)
+{
+  return a->transport == b->transport && a->len == b->len && memcmp (a->addr, b->addr, a->len) == 0
+         && a->port == b->port && a->conn == b->conn;
+}
+
+gboolean
+rp_reflector_binding_admits (const RpReflectorBinding *b, const RpReflectorPeer *p)
+{
+  return !b->bound || peer_equal (&b->peer, p);
+}
+
+void
+rp_reflector_binding_prove (RpReflectorBinding *b, const RpReflectorPeer *p)
+{
+  if (b->bound)
+    return;
+  b->peer = *p;
+  b->bound = TRUE;
+}
+
+RpReflectorAdmit
+rp_reflector_admit (RpReflectorBinding *b, const RpReflectorPeer *from, const guint8 *buf,
+                    gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
+                    const RpReflectorBudget *budgets, guint n_budgets, gint64 now_us)
+{
+  if (b != NULL && !rp_reflector_binding_admits (b, from))
+    return RP_REFLECTOR_FOREIGN;
+  if (!rp_reflector_packet_verify (buf, len, key))
+    return RP_REFLECTOR_UNAUTHENTICATED;
+  if (b != NULL)
+    rp_reflector_binding_prove (b, from);
+  for (guint i = 0; i < n_budgets; i++) {
+    const RpReflectorBudget *r = &budgets[i];
+    if (!rp_bucket_take (r->bucket, r->rate, r->rate, 1, now_us)) {
+      /* Give back what the earlier budgets took for this packet. */
+      while (i-- > 0)
+        budgets[i].bucket->tokens += 1;
+      return RP_REFLECTOR_OVER_RATE;
+    }
+  }
+  return RP_REFLECTOR_ADMIT;
 }

@@ -14,11 +14,26 @@
  * SSID (RFC 8972 3) names the session. The reflector answers in place,
  * exactly as long as the request, and signs its answer with the same key, so
  * the sender can tell real answers from injected ones. A packet that does
- * not verify gets nothing. */
+ * not verify gets nothing.
+ *
+ * On the direct ports a signed packet proves the session, not the sender: a
+ * copy replayed from elsewhere verifies as well. So a session's direct path
+ * is bound to the peer of the first packet that verified (for UDP its
+ * address and port, for TCP its connection), and packets naming the session
+ * from any other peer are dropped unanswered, before their HMAC is checked.
+ * What holds: a replay from another address or port, or over another TCP
+ * connection, gets no answer and no answer goes anywhere but the bound
+ * peer. What does not: a replay that really comes from the bound address
+ * and port (the same host, or the same NAT mapping) is answered, there; an
+ * on-path attacker who gets a copy of the session's first packet in before
+ * the original takes the direct path (the tester then sees loss, nothing
+ * else); a client whose NAT mapping changes mid-session loses its direct
+ * path until a new session. */
 #pragma once
 
 #include <glib.h>
 
+#include "reflector/protocol/reflector-limits.h"
 #include "rtc/voice/stamp.h"
 
 G_BEGIN_DECLS
@@ -73,5 +88,67 @@ void rp_reflector_packet_sign (guint8 *buf, gsize len, const guint8 key[RP_REFLE
  * back. FALSE: send nothing (the packet is unauthenticated or malformed). */
 gboolean rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
                               gint64 t2_us, gint64 t3_us, guint8 ttl);
+/* The same for a packet that already verified (the caller charged its
+ * budgets in between): reflect in place, sign. */
+gboolean rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len,
+                               const guint8 key[RP_REFLECTOR_KEY_LEN], gint64 t2_us, gint64 t3_us,
+                               guint8 ttl);
+
+/* Where a packet on a direct port came from. An IPv4-mapped IPv6 address
+ * counts as IPv4. conn tells TCP connections apart (a serial number: a
+ * later connection from the same address and port is another peer). */
+typedef enum {
+  RP_REFLECTOR_PEER_UDP = 1,
+  RP_REFLECTOR_PEER_TCP = 2,
+} RpReflectorTransport;
+
+typedef struct {
+  RpReflectorTransport transport;
+  guint8 len;              /* 4 or 16 */
+  guint8 addr[16];
+  guint16 port;
+  guint64 conn;            /* TCP; 0 for UDP */
+} RpReflectorPeer;
+
+void rp_reflector_peer_init (RpReflectorPeer *p, RpReflectorTransport transport,
+                             const guint8 *addr, gsize addr_len, guint16 port, guint64 conn);
+
+/* A session's direct path: unbound until a packet verifies, then bound to
+ * that packet's peer for the rest of the session. */
+typedef struct {
+  gboolean bound;
+  RpReflectorPeer peer;
+} RpReflectorBinding;
+
+/* May a packet from p be checked further (before its HMAC)? TRUE while
+ * nothing is bound, or when p is the bound peer. */
+gboolean rp_reflector_binding_admits (const RpReflectorBinding *b, const RpReflectorPeer *p);
+/* A packet from p verified: binds to p when nothing is bound yet. */
+void rp_reflector_binding_prove (RpReflectorBinding *b, const RpReflectorPeer *p);
+
+/* A rate a verified packet is charged to: rate per second, one second's
+ * worth of burst. */
+typedef struct {
+  RpBucket *bucket;
+  double rate;
+} RpReflectorBudget;
+
+typedef enum {
+  RP_REFLECTOR_ADMIT,            /* verified and within every budget: answer it */
+  RP_REFLECTOR_UNAUTHENTICATED,  /* the HMAC TLV is missing or does not verify */
+  RP_REFLECTOR_OVER_RATE,        /* verified, but a budget is empty */
+  RP_REFLECTOR_FOREIGN,          /* not from the bound peer (HMAC not checked) */
+} RpReflectorAdmit;
+
+/* One test packet's way in, cheapest check first: the binding (when b is
+ * not NULL), the HMAC (a packet that verifies binds b), then the budgets in
+ * order. A packet is charged to the budgets only when it verified and all
+ * of them have room: a refused packet, authenticated or not, costs no
+ * budget anything. */
+RpReflectorAdmit rp_reflector_admit (RpReflectorBinding *b, const RpReflectorPeer *from,
+                                     const guint8 *buf, gsize len,
+                                     const guint8 key[RP_REFLECTOR_KEY_LEN],
+                                     const RpReflectorBudget *budgets, guint n_budgets,
+                                     gint64 now_us);
 
 G_END_DECLS

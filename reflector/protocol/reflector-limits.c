@@ -1,6 +1,7 @@
-/* Token buckets per source in a bounded LRU table, and shares per key (see
- * reflector-limits.h). A hash table finds a source's entry; a GQueue of the
- * same entries, most recent first, gives the eviction order in O(1). */
+/* Token buckets per source in a bounded LRU table, a pool of slots shared
+ * between sources, and shares per key (see reflector-limits.h). A hash table finds a
+ * source's entry; a GQueue of the same entries, most recent first, gives
+ * the eviction order in O(1). */
 #include "reflector/protocol/reflector-limits.h"
 
 #include <string.h>
@@ -125,6 +126,133 @@ rp_rate_table_allow_inet (RpRateTable *t, GInetAddress *addr, gint64 now_us)
 guint rp_rate_table_size (RpRateTable *t) { return g_hash_table_size (t->by_addr); }
 guint64 rp_rate_table_evictions (RpRateTable *t) { return t->evictions; }
 guint64 rp_rate_table_refused (RpRateTable *t) { return t->refused; }
+
+/* ---- slots ---- */
+
+typedef struct {
+  guint8 len;
+  guint8 addr[16];
+  guint held;
+} Holder;
+
+struct _RpSlotTable {
+  guint total, per_source, used;
+  GHashTable *by_addr;   /* Holder* -> Holder* (keyed by len + addr) */
+};
+
+static guint
+holder_hash (gconstpointer p)
+{
+  const Holder *h = p;
+  guint v = 2166136261u;
+
+  for (guint i = 0; i < h->len; i++)
+    v = (v ^ h->addr[i]) * 16777619u;
+  return v ^ h->len;
+}
+
+static gboolean
+holder_equal (gconstpointer a, gconstpointer b)
+{
+  const Holder *x = a, *y = b;
+
+  return x->len == y->len && memcmp (x->addr, y->addr, x->len) == 0;
+}
+
+/* The source an address counts as: IPv4, or the /64 of IPv6. */
+static void
+holder_key (const guint8 *addr, gsize addr_len, Holder *key)
+{
+  static const guint8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  memset (key, 0, sizeof *key);
+  if (addr_len == 16 && memcmp (addr, v4mapped, sizeof v4mapped) == 0) {
+    addr += 12;
+    addr_len = 4;
+  }
+  key->len = (guint8) (addr_len == 16 ? 8 : MIN (addr_len, sizeof key->addr));
+  memcpy (key->addr, addr, key->len);
+}
+
+RpSlotTable *
+rp_slot_table_new (guint total, guint per_source)
+{
+  RpSlotTable *t = g_new0 (RpSlotTable, 1);
+
+  t->total = MAX (total, 1);
+  t->per_source = MAX (per_source, 1);
+  t->by_addr = g_hash_table_new_full (holder_hash, holder_equal, NULL, g_free);
+  return t;
+}
+
+void
+rp_slot_table_free (RpSlotTable *t)
+{
+  if (t == NULL)
+    return;
+  g_hash_table_unref (t->by_addr);
+  g_free (t);
+}
+
+RpSlotResult
+rp_slot_table_take (RpSlotTable *t, const guint8 *addr, gsize addr_len)
+{
+  Holder key, *h;
+
+  holder_key (addr, addr_len, &key);
+  h = g_hash_table_lookup (t->by_addr, &key);
+  if (h != NULL && h->held >= t->per_source)
+    return RP_SLOT_SOURCE_SHARE;
+  if (t->used >= t->total)
+    return RP_SLOT_FULL;
+  if (h == NULL) {
+    h = g_memdup2 (&key, sizeof key);
+    g_hash_table_add (t->by_addr, h);
+  }
+  h->held++;
+  t->used++;
+  return RP_SLOT_TAKEN;
+}
+
+void
+rp_slot_table_release (RpSlotTable *t, const guint8 *addr, gsize addr_len)
+{
+  Holder key, *h;
+
+  holder_key (addr, addr_len, &key);
+  h = g_hash_table_lookup (t->by_addr, &key);
+  if (h == NULL)
+    return;
+  t->used--;
+  if (--h->held == 0)
+    g_hash_table_remove (t->by_addr, h);
+}
+
+RpSlotResult
+rp_slot_table_take_inet (RpSlotTable *t, GInetAddress *addr)
+{
+  return rp_slot_table_take (t, g_inet_address_to_bytes (addr),
+                             g_inet_address_get_native_size (addr));
+}
+
+void
+rp_slot_table_release_inet (RpSlotTable *t, GInetAddress *addr)
+{
+  rp_slot_table_release (t, g_inet_address_to_bytes (addr),
+                         g_inet_address_get_native_size (addr));
+}
+
+guint rp_slot_table_used (RpSlotTable *t) { return t->used; }
+
+guint
+rp_slot_table_held (RpSlotTable *t, const guint8 *addr, gsize addr_len)
+{
+  Holder key, *h;
+
+  holder_key (addr, addr_len, &key);
+  h = g_hash_table_lookup (t->by_addr, &key);
+  return h != NULL ? h->held : 0;
+}
 
 /* ---- shares ---- */
 

@@ -55,5 +55,31 @@ void rp_share_give (RpShareTable *t, const char *key);
 guint rp_share_count (RpShareTable *t, const char *key);
 /* Keys holding at least one. */
 guint rp_share_table_size (RpShareTable *t);
+/* A capped pool of slots (connections) shared between sources: at most
+ * total in all and per_source held by one source at once, so one source
+ * cannot take every slot. An IPv6 source counts by its /64 (one subscriber
+ * usually has all of it); IPv4-mapped IPv6 counts as IPv4. Memory: one
+ * entry per source holding a slot, at most total. */
+typedef struct _RpSlotTable RpSlotTable;
+
+typedef enum {
+  RP_SLOT_TAKEN,
+  RP_SLOT_FULL,           /* every slot is held */
+  RP_SLOT_SOURCE_SHARE,   /* this source holds per_source already */
+} RpSlotResult;
+
+/* total >= 1, per_source >= 1. */
+RpSlotTable *rp_slot_table_new (guint total, guint per_source);
+void rp_slot_table_free (RpSlotTable *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpSlotTable, rp_slot_table_free)
+
+RpSlotResult rp_slot_table_take (RpSlotTable *t, const guint8 *addr, gsize addr_len);
+/* Gives back a slot this source took; anything else is ignored. */
+void rp_slot_table_release (RpSlotTable *t, const guint8 *addr, gsize addr_len);
+RpSlotResult rp_slot_table_take_inet (RpSlotTable *t, GInetAddress *addr);
+void rp_slot_table_release_inet (RpSlotTable *t, GInetAddress *addr);
+/* Slots held in all, and by this source. */
+guint rp_slot_table_used (RpSlotTable *t);
+guint rp_slot_table_held (RpSlotTable *t, const guint8 *addr, gsize addr_len);
 
 G_END_DECLS

@@ -95,6 +95,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_assert_cmpint (c.session_lifetime_s, >, 0);
   g_assert_cmpint (c.hello_timeout_s, >, 0);
   g_assert_cmpfloat (c.session_packet_rate, >, 0);
+  g_assert_cmpuint (c.tcp_connections_per_source, >, 0);
+  g_assert_cmpint (c.tcp_frame_timeout_s, >, 0);
   rp_serve_config_clear (&c);
   g_unlink (path);
   return 0;

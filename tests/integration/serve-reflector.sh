@@ -180,6 +180,10 @@ elif test == 'sizes':
            os.urandom(64), os.urandom(1000), b'\0' * 44, b'x', packet(key, ssid, 4, 2000)]
     got = udp_exchange('127.0.0.1', bad)
     check('UDP: forged, wrongly keyed, other SSID, garbage, short and oversized packets get nothing (%d answers)' % len(got), got == [])
+    ws.close()
+    # The first session's direct path is bound to its UDP socket: TCP gets a session of its own.
+    ws, w = session(name='tcp')
+    key, ssid = base64.b64decode(w['key']), w['ssid']
     t = socket.create_connection(('127.0.0.1', UDP), timeout=2)
     ok = True
     for i, n in enumerate([64, 172, 1472]):

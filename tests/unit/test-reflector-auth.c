@@ -1,4 +1,5 @@
-/* Reflector tokens and signed STAMP packets (reflector/protocol/reflector-auth.h), and
+/* Reflector tokens, signed STAMP packets and the direct path's binding to
+ * one peer (reflector/protocol/reflector-auth.h), and
  * the protocol messages that carry them (reflector/protocol/reflector-proto.h). The
  * token's expected value is computed here with OpenSSL directly, not with
  * the code under test. */
@@ -261,6 +262,115 @@ test_limit_foreign (void)
   g_assert_cmpuint (a->len, ==, 1);
 }
 
+static void
+test_binding (void)
+{
+  static const guint8 v4[4] = { 192, 0, 2, 1 }, v4b[4] = { 192, 0, 2, 2 };
+  static const guint8 mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 };
+  static const guint8 v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+  RpReflectorBinding b = { 0 };
+  RpReflectorPeer first, same, port, addr, tcp, tcp_again, tcp_later, six;
+
+  rp_reflector_peer_init (&first, RP_REFLECTOR_PEER_UDP, v4, 4, 5000, 0);
+  rp_reflector_peer_init (&same, RP_REFLECTOR_PEER_UDP, mapped, 16, 5000, 7);   /* conn ignored for UDP */
+  rp_reflector_peer_init (&port, RP_REFLECTOR_PEER_UDP, v4, 4, 5001, 0);
+  rp_reflector_peer_init (&addr, RP_REFLECTOR_PEER_UDP, v4b, 4, 5000, 0);
+  rp_reflector_peer_init (&tcp, RP_REFLECTOR_PEER_TCP, v4, 4, 5000, 1);
+  rp_reflector_peer_init (&six, RP_REFLECTOR_PEER_UDP, v6, 16, 5000, 0);
+
+  /* Unbound: anyone may try (the HMAC decides). */
+  g_assert_true (rp_reflector_binding_admits (&b, &addr));
+  g_assert_true (rp_reflector_binding_admits (&b, &tcp));
+  /* The first proof binds; a later one does not move the binding. */
+  rp_reflector_binding_prove (&b, &first);
+  rp_reflector_binding_prove (&b, &addr);
+  g_assert_true (rp_reflector_binding_admits (&b, &first));
+  g_assert_true (rp_reflector_binding_admits (&b, &same));      /* IPv4-mapped is the same address */
+  g_assert_false (rp_reflector_binding_admits (&b, &port));     /* another port: another peer */
+  g_assert_false (rp_reflector_binding_admits (&b, &addr));
+  g_assert_false (rp_reflector_binding_admits (&b, &tcp));      /* another transport */
+  g_assert_false (rp_reflector_binding_admits (&b, &six));
+
+  /* TCP: bound to the connection, not to its address and port. */
+  memset (&b, 0, sizeof b);
+  rp_reflector_peer_init (&tcp_again, RP_REFLECTOR_PEER_TCP, mapped, 16, 5000, 1);
+  rp_reflector_peer_init (&tcp_later, RP_REFLECTOR_PEER_TCP, v4, 4, 5000, 2);
+  rp_reflector_binding_prove (&b, &tcp);
+  g_assert_true (rp_reflector_binding_admits (&b, &tcp_again));
+  g_assert_false (rp_reflector_binding_admits (&b, &tcp_later));
+  g_assert_false (rp_reflector_binding_admits (&b, &first));
+}
+
+/* Budgets are charged to verified packets only (a flood of forged or
+ * replayed ones leaves them full), and a packet one budget refuses costs
+ * the others nothing. */
+static RpReflectorAdmit
+admit (RpReflectorBinding *b, const RpReflectorPeer *from, const guint8 *buf, gsize len,
+       const RpReflectorBudget budgets[2], gint64 now_us)
+{
+  return rp_reflector_admit (b, from, buf, len, key, budgets, 2, now_us);
+}
+
+static void
+test_admit_budgets (void)
+{
+  static const guint8 lo[4] = { 192, 0, 2, 1 }, other[4] = { 192, 0, 2, 9 };
+  RpStampSender p = { .error_estimate = RP_STAMP_EE_DEFAULT, .ssid = 5 };
+  RpReflectorBinding b = { 0 };
+  RpReflectorPeer me, them;
+  RpBucket session, global;
+  RpReflectorBudget budgets[] = { { &session, 10 }, { &global, 3 } };
+  guint8 good[172], forged[172], garbage[172];
+
+  rp_reflector_peer_init (&me, RP_REFLECTOR_PEER_UDP, lo, 4, 4000, 0);
+  rp_reflector_peer_init (&them, RP_REFLECTOR_PEER_UDP, other, 4, 4000, 0);
+  rp_bucket_init (&session, 10, 0);
+  rp_bucket_init (&global, 3, 0);
+  g_assert_cmpuint (rp_reflector_packet_encode (&p, sizeof good, key, good, sizeof good), ==,
+                    sizeof good);
+  memcpy (forged, good, sizeof forged);
+  forged[sizeof forged - 1] ^= 1;
+  memset (garbage, 0xa5, sizeof garbage);
+
+  /* Unauthenticated, 10000 times, from two peers: nothing charged, nothing bound. */
+  for (int i = 0; i < 10000; i++) {
+    g_assert_cmpint (admit (&b, &them, forged, sizeof forged, budgets, 0), ==,
+                     RP_REFLECTOR_UNAUTHENTICATED);
+    g_assert_cmpint (admit (&b, &me, garbage, sizeof garbage, budgets, 0), ==,
+                     RP_REFLECTOR_UNAUTHENTICATED);
+    g_assert_cmpint (admit (&b, &me, good, 63, budgets, 0), ==,
+                     RP_REFLECTOR_UNAUTHENTICATED);
+  }
+  g_assert_false (b.bound);
+  g_assert_cmpfloat (session.tokens, ==, 10);
+  g_assert_cmpfloat (global.tokens, ==, 3);
+
+  /* The first that verifies binds and is charged to both. */
+  g_assert_cmpint (admit (&b, &me, good, sizeof good, budgets, 0), ==, RP_REFLECTOR_ADMIT);
+  g_assert_true (b.bound);
+  g_assert_cmpfloat (session.tokens, ==, 9);
+  g_assert_cmpfloat (global.tokens, ==, 2);
+  /* A replay of that packet from elsewhere: refused before its HMAC, free. */
+  for (int i = 0; i < 1000; i++)
+    g_assert_cmpint (admit (&b, &them, good, sizeof good, budgets, 0), ==,
+                     RP_REFLECTOR_FOREIGN);
+  g_assert_cmpfloat (session.tokens, ==, 9);
+  g_assert_cmpfloat (global.tokens, ==, 2);
+  /* The global budget runs out first; what it refuses costs the session nothing. */
+  g_assert_cmpint (admit (&b, &me, good, sizeof good, budgets, 0), ==, RP_REFLECTOR_ADMIT);
+  g_assert_cmpint (admit (&b, &me, good, sizeof good, budgets, 0), ==, RP_REFLECTOR_ADMIT);
+  g_assert_cmpint (admit (&b, &me, good, sizeof good, budgets, 0), ==,
+                   RP_REFLECTOR_OVER_RATE);
+  g_assert_cmpfloat (session.tokens, ==, 7);
+  g_assert_cmpfloat (global.tokens, ==, 0);
+  /* One second later both have refilled. */
+  g_assert_cmpint (admit (&b, &me, good, sizeof good, budgets, G_USEC_PER_SEC), ==,
+                   RP_REFLECTOR_ADMIT);
+  /* Without a binding, any peer that verifies is answered. */
+  g_assert_cmpint (admit (NULL, &them, good, sizeof good, budgets, G_USEC_PER_SEC), ==,
+                   RP_REFLECTOR_ADMIT);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -270,6 +380,8 @@ main (int argc, char **argv)
   g_test_add_func ("/reflector/packet/sign-verify", test_packet_sign_verify);
   g_test_add_func ("/reflector/packet/answer", test_answer_in_place);
   g_test_add_func ("/reflector/messages", test_messages);
+  g_test_add_func ("/reflector/binding", test_binding);
+  g_test_add_func ("/reflector/admit-budgets", test_admit_budgets);
   g_test_add_func ("/reflector/messages/depth", test_depth);
   g_test_add_func ("/reflector/candidates/limit-foreign", test_limit_foreign);
   return g_test_run ();

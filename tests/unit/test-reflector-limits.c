@@ -107,6 +107,67 @@ test_share (void)
   g_assert_false (rp_share_take (t, "x", 0));
 }
 
+static void
+test_slots_share (void)
+{
+  g_autoptr (RpSlotTable) t = rp_slot_table_new (6, 2);
+
+  /* One source gets its share and no more, however often it asks. */
+  g_assert_cmpint (rp_slot_table_take (t, a1, 4), ==, RP_SLOT_TAKEN);
+  g_assert_cmpint (rp_slot_table_take (t, a1, 4), ==, RP_SLOT_TAKEN);
+  for (int i = 0; i < 100; i++)
+    g_assert_cmpint (rp_slot_table_take (t, a1, 4), ==, RP_SLOT_SOURCE_SHARE);
+  g_assert_cmpuint (rp_slot_table_used (t), ==, 2);
+  /* Others still find slots, until the pool is full. */
+  g_assert_cmpint (rp_slot_table_take (t, a2, 4), ==, RP_SLOT_TAKEN);
+  g_assert_cmpint (rp_slot_table_take (t, a2, 4), ==, RP_SLOT_TAKEN);
+  g_assert_cmpint (rp_slot_table_take (t, a3, 4), ==, RP_SLOT_TAKEN);
+  g_assert_cmpint (rp_slot_table_take (t, a3, 4), ==, RP_SLOT_TAKEN);
+  g_assert_cmpint (rp_slot_table_take (t, (const guint8[4]) { 192, 0, 2, 4 }, 4), ==, RP_SLOT_FULL);
+  /* A slot given back can be taken again, by anyone. */
+  rp_slot_table_release (t, a1, 4);
+  g_assert_cmpuint (rp_slot_table_held (t, a1, 4), ==, 1);
+  g_assert_cmpint (rp_slot_table_take (t, (const guint8[4]) { 192, 0, 2, 4 }, 4), ==, RP_SLOT_TAKEN);
+  g_assert_cmpuint (rp_slot_table_used (t), ==, 6);
+  /* Releasing what was never taken changes nothing. */
+  rp_slot_table_release (t, (const guint8[4]) { 192, 0, 2, 5 }, 4);
+  g_assert_cmpuint (rp_slot_table_used (t), ==, 6);
+  /* Every slot back: no entry left behind. */
+  rp_slot_table_release (t, a1, 4);
+  rp_slot_table_release (t, a2, 4);
+  rp_slot_table_release (t, a2, 4);
+  rp_slot_table_release (t, a3, 4);
+  rp_slot_table_release (t, a3, 4);
+  rp_slot_table_release (t, (const guint8[4]) { 192, 0, 2, 4 }, 4);
+  g_assert_cmpuint (rp_slot_table_used (t), ==, 0);
+  g_assert_cmpuint (rp_slot_table_held (t, a1, 4), ==, 0);
+  rp_slot_table_release (t, a1, 4);
+  g_assert_cmpuint (rp_slot_table_used (t), ==, 0);
+}
+
+static void
+test_slots_ipv6_prefix (void)
+{
+  g_autoptr (RpSlotTable) t = rp_slot_table_new (100, 3);
+  guint8 addr[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1 };
+  const guint8 mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 };
+
+  /* Addresses of one /64 are one source: cycling the interface id does not
+   * buy more slots. */
+  for (guint i = 0; i < 50; i++) {
+    addr[15] = (guint8) i;
+    g_assert_cmpint (rp_slot_table_take (t, addr, 16), ==, i < 3 ? RP_SLOT_TAKEN : RP_SLOT_SOURCE_SHARE);
+  }
+  addr[7] = 2;   /* another /64 */
+  g_assert_cmpint (rp_slot_table_take (t, addr, 16), ==, RP_SLOT_TAKEN);
+  /* An IPv4-mapped address is the IPv4 source. */
+  g_assert_cmpint (rp_slot_table_take (t, a1, 4), ==, RP_SLOT_TAKEN);
+  g_assert_cmpuint (rp_slot_table_held (t, mapped, 16), ==, 1);
+  rp_slot_table_release (t, mapped, 16);
+  g_assert_cmpuint (rp_slot_table_held (t, a1, 4), ==, 0);
+  g_assert_cmpuint (rp_slot_table_used (t), ==, 4);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -116,5 +177,7 @@ main (int argc, char **argv)
   g_test_add_func ("/reflector/limits/lru", test_lru_bounded);
   g_test_add_func ("/reflector/limits/v4-mapped", test_v4_mapped);
   g_test_add_func ("/reflector/limits/share", test_share);
+  g_test_add_func ("/reflector/limits/slots-share", test_slots_share);
+  g_test_add_func ("/reflector/limits/slots-ipv6-prefix", test_slots_ipv6_prefix);
   return g_test_run ();
 }
