@@ -32,6 +32,7 @@ struct _RpWsConn {
   GByteArray *rx;          /* the message being reassembled */
   gboolean rx_binary;
   GQueue tx;               /* of char*, text messages to send */
+  gsize tx_bytes;          /* their total length */
   guint pings_wanted;
   guint64 ping_seq;
   GHashTable *pings;       /* seq -> sent time (monotonic us) */
@@ -192,16 +193,18 @@ verify_peer (RpWsConn *conn)
   X509_free (leaf);
 }
 
-/* Messages are handed over NUL-terminated (the NUL is not counted). */
+/* Messages are handed over NUL-terminated (the NUL is not counted). The
+ * callback may free the connection: the buffer is taken out first. */
 static void
 deliver_message (RpWsConn *conn)
 {
+  g_autoptr (GByteArray) msg = conn->rx;
   guint8 nul = 0;
 
-  g_byte_array_append (conn->rx, &nul, 1);
+  conn->rx = g_byte_array_new ();
+  g_byte_array_append (msg, &nul, 1);
   if (conn->cb.message != NULL)
-    conn->cb.message (conn, (const char *) conn->rx->data, conn->rx->len - 1, conn->rx_binary, conn->data);
-  g_byte_array_set_size (conn->rx, 0);
+    conn->cb.message (conn, (const char *) msg->data, msg->len - 1, conn->rx_binary, conn->data);
 }
 
 static int
@@ -224,6 +227,7 @@ on_writeable (struct lws *wsi, RpWsConn *conn)
   } else if (!g_queue_is_empty (&conn->tx)) {
     g_autofree char *text = g_queue_pop_head (&conn->tx);
     gsize len = strlen (text);
+    conn->tx_bytes -= len;
     g_autofree guint8 *out = g_malloc (LWS_PRE + len + 1);
     memcpy (out + LWS_PRE, text, len);
     if (lws_write (wsi, out + LWS_PRE, len, LWS_WRITE_TEXT) < (int) len)
@@ -339,7 +343,7 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
   case LWS_CALLBACK_CLIENT_RECEIVE:
     if (lws_is_first_fragment (wsi))
       conn->rx_binary = lws_frame_is_binary (wsi);
-    if (conn->info.too_big)
+    if (conn->info.too_big || conn->info.outpaced)
       return 0;
     if (conn->rx->len + len > conn->max_message) {
       /* RFC 6455 7.4.1: 1009, message too big to process. Returning -1
@@ -534,12 +538,38 @@ rp_ws_conn_new (GMainContext *context, const RpWsConnOptions *o, const RpWsCallb
   return conn;
 }
 
+/* The peer makes us send faster than the connection drains: stop reading,
+ * and close with 1008 (RFC 6455 7.4.1, a message that violates policy)
+ * instead of queueing without end. */
+static void
+overflow (RpWsConn *conn)
+{
+  if (conn->info.outpaced)
+    return;
+  conn->info.outpaced = TRUE;
+  conn->info.tx_queued = g_queue_get_length (&conn->tx);
+  conn->info.tx_queued_bytes = conn->tx_bytes;
+  g_queue_clear_full (&conn->tx, g_free);
+  conn->tx_bytes = 0;
+  conn->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+  conn->close_wanted = TRUE;
+  lws_rx_flow_control (conn->wsi, 0);
+  lws_callback_on_writable (conn->wsi);
+}
+
 gboolean
 rp_ws_conn_send_text (RpWsConn *conn, const char *text)
 {
-  if (conn->wsi == NULL || conn->info.phase != RP_WS_PHASE_OPEN)
+  gsize len = strlen (text);
+
+  if (conn->wsi == NULL || conn->info.phase != RP_WS_PHASE_OPEN || conn->close_wanted)
     return FALSE;
+  if (g_queue_get_length (&conn->tx) >= RP_WS_TX_MAX_MESSAGES || conn->tx_bytes + len > RP_WS_TX_MAX_BYTES) {
+    overflow (conn);
+    return FALSE;
+  }
   g_queue_push_tail (&conn->tx, g_strdup (text));
+  conn->tx_bytes += len;
   lws_callback_on_writable (conn->wsi);
   return TRUE;
 }
