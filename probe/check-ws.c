@@ -423,7 +423,7 @@ finish_outpaced (RpCheck *check)
   eio_details (s, r);
   rp_check_result_detail_int (r, "server_pings", s->server_pings);
   rp_check_result_detail_int (r, "unsent_messages", i->tx_queued);
-  rp_check_result_set (r, RP_STATUS_FAIL, "the server outpaces us: %u Engine.IO pings in %.1f s, %u answers still "
+  rp_check_result_set (r, RP_STATUS_FAIL, "the server outpaces us: %u Engine.IO pings in %.1f s, %u messages still "
                        "waiting to be sent; closed (1008)", s->server_pings, open_s, i->tx_queued);
   rp_check_result_set_hint (r, "an Engine.IO v4 server pings once per pingInterval (25 s by default); this one sends "
                             "pings faster than the connection carries the pongs: a broken server or a proxy loop. The "
