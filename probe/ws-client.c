@@ -587,6 +587,17 @@ rp_ws_conn_ping (RpWsConn *conn)
 const RpWsInfo *
 rp_ws_conn_get_info (RpWsConn *conn)
 {
+  SSL *ssl = conn->wsi != NULL && conn->info.phase == RP_WS_PHASE_CONNECT ? lws_get_ssl (conn->wsi) : NULL;
+  SslTimes *t = ssl != NULL ? SSL_get_ex_data (ssl, ssl_times_index) : NULL;
+
+  /* A server that accepts TCP and never answers the ClientHello leaves the
+   * phase at connect (lws says nothing until the handshake ends): the
+   * handshake's recorded start says TCP was done. */
+  if (t != NULL && t->start_us != 0) {
+    conn->info.phase = RP_WS_PHASE_TLS;
+    if (conn->info.connect_us == 0)
+      conn->info.connect_us = t->start_us - conn->info.start_us;
+  }
   return &conn->info;
 }
 
