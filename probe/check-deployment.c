@@ -16,6 +16,7 @@
 #include "probe/http-checks.h"
 #include "probe/ice-checks.h"
 #include "probe/profile.h"
+#include "probe/quote.h"
 #include "probe/reflector-check.h"
 #include "probe/turn-check.h"
 #include "probe/vantage.h"
@@ -408,8 +409,9 @@ rp_check_command_run (RpRunner *runner, const RpProbeOptions *options, int argc,
   /* --ca-file on the command line wins over the profile's. */
   if (po.ca_file == NULL && p->ca_file != NULL) {
     if (!g_file_test (p->ca_file, G_FILE_TEST_IS_REGULAR)) {
+      g_autofree char *shown = rp_quote_path (p->ca_file);
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "profile %s: [deployment] ca_file %s: no such file",
-                   p->source, p->ca_file);
+                   p->source, shown);
       return EXIT_USAGE;
     }
     run.ca_file = g_strdup (p->ca_file);

@@ -15,6 +15,7 @@
 #include "probe/cli-private.h"
 #include "probe/output.h"
 #include "probe/progress.h"
+#include "probe/quote.h"
 #include "probe/vantage.h"
 #include "reports/report.h"
 #include "rp-config.h"
@@ -119,7 +120,8 @@ check_globals (GError **error)
     return FALSE;
   }
   if (opts.ca_file != NULL && !g_file_test (opts.ca_file, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca-file %s: no such file", opts.ca_file);
+    g_autofree char *shown = rp_quote_path (opts.ca_file);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca-file %s: no such file", shown);
     return FALSE;
   }
   if (opts.outputs == NULL)

@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
+#include "probe/quote.h"
 #include "stun/stun-tls.h"
 
 #define PING_PAYLOAD 8
@@ -433,9 +434,10 @@ lws_context_for (GMainContext *gctx, const char *ca_file, GError **error)
   ci.uid = (uid_t) -1;
   l->lws = lws_create_context (&ci);
   if (l->lws == NULL) {
+    g_autofree char *shown = ca_file != NULL ? rp_quote_path (ca_file) : NULL;
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                  "libwebsockets could not start on the GLib loop (is libwebsockets-evlib-glib installed?%s%s)",
-                 ca_file != NULL ? " or is --ca-file unreadable: " : "", ca_file != NULL ? ca_file : "");
+                 ca_file != NULL ? " or is --ca-file unreadable: " : "", ca_file != NULL ? shown : "");
     g_main_loop_unref (l->loop);
     g_main_context_unref (l->gctx);
     g_free (l->ca_file);
