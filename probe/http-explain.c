@@ -46,6 +46,9 @@ rp_http_explain_stall (RpCheckResult *r, const RpHttpTransfer *t, const char *ho
     rp_http_transfer_times (t, &times);
     rp_http_phase_metrics (r, t);
   }
+  /* curl leaves the connect time at 0 until TLS is done too. */
+  if (t != NULL && t->tls_started && times.connect == 0)
+    times.connect = MAX (times.namelookup, 1);
   if (times.namelookup == 0 && times.connect == 0 && !g_hostname_is_ip_address (host)) {
     rp_check_result_set (r, RP_STATUS_FAIL, "no DNS answer for %s before the deadline", host);
     rp_check_result_set_hint (r, "this network's DNS resolver is slow or unreachable: probe by IP address to tell");
