@@ -273,19 +273,21 @@ refuse_redirect (RpCheck *check, RpHttpTransfer *t, const char *next)
   if (scheme != NULL) {
     g_autofree char *shown = rp_body_excerpt (location, strlen (location), 60);
     rp_check_result_detail_str (r, "location", location);
-    rp_check_result_set (r, RP_STATUS_FAIL, "%ld redirect to a %s: URL (%s) refused: only http and https are "
-                         "followed", t->status, scheme, shown);
-    rp_check_result_set_hint (r, "the server sends clients to %s: instead of a web page; a browser refuses that too: "
-                              "fix the Location the app or proxy sets for %s", scheme, t->url);
+    rp_check_result_set (r, RP_STATUS_FAIL, "%ld redirect to a %s: URL (%s) refused: only http "
+                         "and https are followed", t->status, scheme, shown);
+    rp_check_result_set_hint (r, "the server sends clients to %s: instead of a web page; a "
+                              "browser refuses that too: fix the Location the app or proxy sets "
+                              "for %s", scheme, t->url);
     return TRUE;
   }
   if (next != NULL && rp_http_is_downgrade (t->url, next)) {
     rp_check_result_detail_str (r, "location", next);
-    rp_check_result_set (r, RP_STATUS_FAIL, "%ld redirect from https to cleartext http (%s): a downgrade, not "
-                         "followed", t->status, next);
-    rp_check_result_set_hint (r, "the redirect hands the next request, with its cookies and tokens, to every network "
-                              "on the way in clear: make the app and proxy redirect to https:// (behind a proxy, "
-                              "the app must trust X-Forwarded-Proto)");
+    rp_check_result_set (r, RP_STATUS_FAIL, "%ld redirect from https to cleartext http (%s): a "
+                         "downgrade, not followed", t->status, next);
+    rp_check_result_set_hint (r, "the redirect hands the next request, with its cookies and "
+                              "tokens, to every network on the way in clear: make the app and "
+                              "proxy redirect to https:// (behind a proxy, the app must trust "
+                              "X-Forwarded-Proto)");
     return TRUE;
   }
   return FALSE;

@@ -423,13 +423,16 @@ finish_outpaced (RpCheck *check)
   eio_details (s, r);
   rp_check_result_detail_int (r, "server_pings", s->server_pings);
   rp_check_result_detail_int (r, "unsent_messages", i->tx_queued);
-  rp_check_result_set (r, RP_STATUS_FAIL, "the server outpaces us: %u Engine.IO pings in %.1f s, %u messages still "
-                       "waiting to be sent; closed (1008)", s->server_pings, open_s, i->tx_queued);
-  rp_check_result_set_hint (r, "an Engine.IO v4 server pings once per pingInterval (25 s by default); this one sends "
-                            "pings faster than the connection carries the pongs: a broken server or a proxy loop. The "
-                            "probe stops at %d queued messages (%d KiB) rather than use memory without bound",
+  rp_check_result_set (r, RP_STATUS_FAIL, "the server outpaces us: %u Engine.IO pings in %.1f s, "
+                       "%u messages still waiting to be sent; closed (1008)", s->server_pings,
+                       open_s, i->tx_queued);
+  rp_check_result_set_hint (r, "an Engine.IO v4 server pings once per pingInterval (25 s by "
+                            "default); this one sends pings faster than the connection carries "
+                            "the pongs: a broken server or a proxy loop. The probe stops at %d "
+                            "queued messages (%d KiB) rather than use memory without bound",
                             RP_WS_TX_MAX_MESSAGES, RP_WS_TX_MAX_BYTES / 1024);
-  sio_finish (s, RP_STATUS_FAIL, NULL, "the server flooded the connection before Socket.IO answered CONNECT");
+  sio_finish (s, RP_STATUS_FAIL, NULL,
+              "the server flooded the connection before Socket.IO answered CONNECT");
   g_clear_pointer (&s->conn, rp_ws_conn_free);
   rp_check_finish (check);
 }

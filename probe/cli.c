@@ -121,7 +121,8 @@ check_globals (GError **error)
   }
   if (opts.ca_file != NULL && !g_file_test (opts.ca_file, G_FILE_TEST_IS_REGULAR)) {
     g_autofree char *shown = rp_quote_path (opts.ca_file);
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca-file %s: no such file", shown);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca-file %s: no such file",
+                 shown);
     return FALSE;
   }
   if (opts.outputs == NULL)

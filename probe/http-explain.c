@@ -179,11 +179,12 @@ rp_http_explain_failure (RpCheckResult *r, const RpHttpTransfer *t, CURLcode cod
     /* curl refuses a single header line over CURL_MAX_HTTP_HEADER and says
      * only "Out of memory". */
     rp_check_result_detail_bool (r, "header_oversized", TRUE);
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u sent a response header line longer than %d KiB (curl's limit): "
-                         "an oversized header", host, port, CURL_MAX_HTTP_HEADER / 1024);
-    rp_check_result_set_hint (r, "no client reads a header that long: check what the app or proxy puts in one header "
-                              "(a huge cookie or token, a header repeated into one line) and whether this is the right "
-                              "server");
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u sent a response header line longer than %d "
+                         "KiB (curl's limit): an oversized header", host, port,
+                         CURL_MAX_HTTP_HEADER / 1024);
+    rp_check_result_set_hint (r, "no client reads a header that long: check what the app or proxy "
+                              "puts in one header (a huge cookie or token, a header repeated into "
+                              "one line) and whether this is the right server");
     return;
   }
   case CURLE_PARTIAL_FILE:

@@ -437,7 +437,8 @@ lws_context_for (GMainContext *gctx, const char *ca_file, GError **error)
     g_autofree char *shown = ca_file != NULL ? rp_quote_path (ca_file) : NULL;
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                  "libwebsockets could not start on the GLib loop (is libwebsockets-evlib-glib installed?%s%s)",
-                 ca_file != NULL ? " or is --ca-file unreadable: " : "", ca_file != NULL ? shown : "");
+                 ca_file != NULL ? " or is --ca-file unreadable: " : "",
+                 ca_file != NULL ? shown : "");
     g_main_loop_unref (l->loop);
     g_main_context_unref (l->gctx);
     g_free (l->ca_file);
@@ -566,7 +567,8 @@ rp_ws_conn_send_text (RpWsConn *conn, const char *text)
 
   if (conn->wsi == NULL || conn->info.phase != RP_WS_PHASE_OPEN || conn->close_wanted)
     return FALSE;
-  if (g_queue_get_length (&conn->tx) >= RP_WS_TX_MAX_MESSAGES || conn->tx_bytes + len > RP_WS_TX_MAX_BYTES) {
+  if (g_queue_get_length (&conn->tx) >= RP_WS_TX_MAX_MESSAGES
+      || conn->tx_bytes + len > RP_WS_TX_MAX_BYTES) {
     overflow (conn);
     return FALSE;
   }
@@ -589,7 +591,8 @@ rp_ws_conn_ping (RpWsConn *conn)
 const RpWsInfo *
 rp_ws_conn_get_info (RpWsConn *conn)
 {
-  SSL *ssl = conn->wsi != NULL && conn->info.phase == RP_WS_PHASE_CONNECT ? lws_get_ssl (conn->wsi) : NULL;
+  gboolean connecting = conn->wsi != NULL && conn->info.phase == RP_WS_PHASE_CONNECT;
+  SSL *ssl = connecting ? lws_get_ssl (conn->wsi) : NULL;
   SslTimes *t = ssl != NULL ? SSL_get_ex_data (ssl, ssl_times_index) : NULL;
 
   /* A server that accepts TCP and never answers the ClientHello leaves the

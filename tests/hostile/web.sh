@@ -1,18 +1,19 @@
-# shellcheck shell=bash
+#!/bin/bash
 # Hostile HTTP(S), websocket and Engine.IO servers (web-server.py, one mode
 # per attack) against `rtcprobe http` and `rtcprobe ws`. Each case asserts
 # the exit status and the wording, that the run ended within its --timeout
 # (plus a margin), its peak RSS (GNU time's %M, of the probe and the timeout
 # wrapper that runs it) and that no sanitizer reported anything. Everything
 # listens on 127.0.0.1; each server ends by itself after SERVER_LIFETIME s.
+# Env: RTCPROBE = the built binary. Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 
-# shellcheck source=../lab/lib.sh
-source "$RTCPROBE_SOURCE/tests/lab/lib.sh"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../lab/lib.sh"
 lab_require python3 jq openssl /usr/bin/time
 lab_init
 
-SERVER=$RTCPROBE_SOURCE/tests/hostile/web-server.py
+SERVER=$HERE/web-server.py
 SERVER_LIFETIME=60
 # Peak RSS bound for every run. An unbounded Engine.IO ping flood reached
 # 533 MB in 5 s; a bounded run stays near 20 MB (about 60 MB under ASan).
@@ -49,6 +50,7 @@ probe() {
   OUT=$DIR/$name.json
   LAB_PROBE_ENV=(/usr/bin/time -f %M -o "$OUT.rss")
   LAB_PROBE_LIMIT=$((timeout + 10)) lab_probe "$OUT" --timeout "$timeout" "$@"
+  # shellcheck disable=SC2034 # read by lab_probe
   LAB_PROBE_ENV=()
   RSS=$(tail -n 1 "$OUT.rss")
   printf '# peak RSS %s KiB\n' "$RSS"
@@ -80,6 +82,7 @@ has() {
 lacks() {
   local got
   got=$(summary "$1")
+  # shellcheck disable=SC2016 # expanded by the inner shell
   lab_check "$1 does not say /$2/" bash -c '! grep -qE -- "$0" <<<"$1"' "$2" "$got"
 }
 
@@ -97,12 +100,15 @@ probe redirect-port 5 http -H "$SECRET_HEADER" "http://127.0.0.1:$PORT/"
 common redirect-port 1
 has http '200 OK .* after 1 redirect'
 lab_check "the redirect was followed to port $PORT2" grep -q '^GET /next ' "$RECORD"
-lab_check "--header did not reach port $PORT2" bash -c '! grep -qi "^X-Rtcprobe-Hostile" "$0"' "$RECORD"
+# shellcheck disable=SC2016 # expanded by the inner shell
+lab_check "--header did not reach port $PORT2" \
+  bash -c '! grep -qi "^X-Rtcprobe-Hostile" "$0"' "$RECORD"
 stop
 
 # ---- 3. https -> http downgrade: a finding, not followed, no header in clear
 start redirect-http --tls
-probe redirect-http 5 --ca-file "$DIR/pki/ca.pem" http -H "$SECRET_HEADER" "https://127.0.0.1:$PORT/"
+probe redirect-http 5 --ca-file "$DIR/pki/ca.pem" \
+  http -H "$SECRET_HEADER" "https://127.0.0.1:$PORT/"
 common redirect-http 1
 has http 'redirect from https to cleartext http .*downgrade'
 lab_check "nothing was sent in clear to port $PORT2" test ! -s "$RECORD"
@@ -124,7 +130,8 @@ probe tls-silent-ws 3 ws "wss://127.0.0.1:$PORT/"
 common tls-silent-ws 1
 has ws 'TLS handshake silence'
 lacks ws 'filtered'
-lab_jq_check "ws stalled in phase tls" "$OUT" '.checks[] | select(.id == "ws") | .details.stalled_phase == "tls"'
+lab_jq_check "ws stalled in phase tls" "$OUT" \
+  '.checks[] | select(.id == "ws") | .details.stalled_phase == "tls"'
 probe tls-silent-http 3 http "https://127.0.0.1:$PORT/"
 common tls-silent-http 1
 has http 'TLS handshake with 127.0.0.1:[0-9]+ did not finish'
@@ -149,7 +156,8 @@ stop
 start eio-bad-utf8
 probe eio-bad-utf8 6 ws --engineio "ws://127.0.0.1:$PORT/socket.io/"
 common eio-bad-utf8 0
-lab_check "the report is valid UTF-8" python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$OUT"
+lab_check "the report is valid UTF-8" \
+  python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$OUT"
 lab_jq_check "the Engine.IO sid is kept, with U+FFFD for the bad escapes" "$OUT" \
   '.checks[] | select(.id == "ws") | .details.eio_sid | test("^a\ufffd")'
 has socketio 'Socket.IO connected to namespace /'
@@ -159,7 +167,8 @@ stop
 start garbage-frames
 probe garbage-frames 4 ws "ws://127.0.0.1:$PORT/"
 common garbage-frames 1
-lab_jq_check "ws fails with a reason" "$OUT" '.checks[] | select(.id == "ws") | .status == "fail" and (.summary | length) > 0'
+lab_jq_check "ws fails with a reason" "$OUT" \
+  '.checks[] | select(.id == "ws") | .status == "fail" and (.summary | length) > 0'
 stop
 
 # ---- 10. an escaped newline in a *_file path: a one-line error

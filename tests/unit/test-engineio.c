@@ -136,7 +136,8 @@ test_bad_escapes (void)
   RpEioOpen open;
   RpSioPacket p;
 
-  g_assert_true (rp_eio_parse_open (S ("0{\"sid\":\"a\\222b\",\"upgrades\":[\"x\\ud800y\"]}"), &open, NULL));
+  g_assert_true (rp_eio_parse_open (S ("0{\"sid\":\"a\\222b\",\"upgrades\":[\"x\\ud800y\"]}"),
+                                    &open, NULL));
   g_assert_true (g_utf8_validate (open.sid, -1, NULL));
   g_assert_true (g_utf8_validate (open.upgrades[0], -1, NULL));
   rp_eio_open_clear (&open);
