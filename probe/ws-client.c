@@ -632,6 +632,9 @@ rp_ws_conn_free (RpWsConn *conn)
   if (conn->wsi != NULL) {
     struct lws *wsi = conn->wsi;
     lws_set_opaque_user_data (wsi, &orphan_sentinel);
+    /* Read nothing more: a peer that floods control frames (which lws
+     * answers itself, without a callback) would keep the fd busy. */
+    lws_rx_flow_control (wsi, 0);
     if (conn->info.phase == RP_WS_PHASE_OPEN) {
       /* RFC 6455 7.1.2: start the closing handshake; lws drops the TCP
        * connection if the server does not answer in time. */

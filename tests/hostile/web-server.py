@@ -7,6 +7,8 @@ bounded in count and time.
 Modes:
   ping-flood       websocket upgrade, Engine.IO open, then "2" (ping) frames
                    as fast as the socket takes them; never reads
+  control-flood    websocket upgrade, then RFC 6455 ping frames (each wants a
+                   pong) as fast as the socket takes them; never reads
   redirect-port    302 to the same host on --port2 (the recorder)
   redirect-http    302 to http://127.0.0.1:--port2/ (run with --tls: a downgrade)
   redirect-data    302 to a data: URL
@@ -141,6 +143,15 @@ def mode_ping_flood(sock, head):
             return
 
 
+def mode_control_flood(sock, head):
+    if not upgrade(sock, head):
+        return
+    burst = frame(b"flood", 9) * 4096
+    for _ in range(200000):
+        if left() <= 0 or not send(sock, burst):
+            return
+
+
 def mode_eio_bad_utf8(sock, head):
     if not upgrade(sock, head):
         return
@@ -219,7 +230,8 @@ def serve_main(sock):
     elif ARGS.mode == "redirect-file":
         redirect(sock, "file:///etc/passwd")
     else:
-        {"ping-flood": mode_ping_flood, "eio-bad-utf8": mode_eio_bad_utf8,
+        {"ping-flood": mode_ping_flood, "control-flood": mode_control_flood,
+         "eio-bad-utf8": mode_eio_bad_utf8,
          "garbage-frames": mode_garbage_frames, "huge-header": mode_huge_header,
          "trickle": mode_trickle}[ARGS.mode](sock, head)
 

@@ -94,6 +94,14 @@ has ws 'the server outpaces us: [0-9]+ Engine.IO pings'
 has socketio 'flooded'
 stop
 
+# ---- 1b. websocket ping frames (lws answers them itself) as fast as it goes:
+# the run still ends at its deadline and not when the server stops
+start control-flood
+probe control-flood 5 ws "ws://127.0.0.1:$PORT/"
+common control-flood 0
+has ws 'no pong came back'
+stop
+
 # ---- 2. --header to another port of the same host: not sent
 start redirect-port
 probe redirect-port 5 http -H "$SECRET_HEADER" "http://127.0.0.1:$PORT/"
