@@ -158,6 +158,10 @@ start trickle
 probe trickle 4 http "http://127.0.0.1:$PORT/"
 common trickle 1
 has http 'headers started .* but never finished|did not finish before the deadline'
+probe trickle-ws 4 ws --engineio "ws://127.0.0.1:$PORT/socket.io/"
+common trickle-ws 1
+has ws 'no answer to the websocket upgrade .* before the deadline'
+has socketio 'stalled in phase upgrade'
 stop
 
 # ---- 8. Engine.IO strings that json-glib decodes to bytes that are not UTF-8
