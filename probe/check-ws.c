@@ -414,7 +414,8 @@ finish_outpaced (RpCheck *check)
   WsState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
   const RpWsInfo *i = rp_ws_conn_get_info (s->conn);
-  double open_s = (g_get_monotonic_time () - i->start_us - i->upgrade_us) / (double) G_USEC_PER_SEC;
+  double open_s = (g_get_monotonic_time () - i->start_us - i->upgrade_us)
+                  / (double) G_USEC_PER_SEC;
 
   stop_source (&s->ping_timer);
   stop_source (&s->hold_timer);
@@ -423,6 +424,7 @@ finish_outpaced (RpCheck *check)
   eio_details (s, r);
   rp_check_result_detail_int (r, "server_pings", s->server_pings);
   rp_check_result_detail_int (r, "unsent_messages", i->tx_queued);
+  rp_check_result_detail_int (r, "unsent_bytes", i->tx_queued_bytes);
   rp_check_result_set (r, RP_STATUS_FAIL, "the server outpaces us: %u Engine.IO pings in %.1f s, "
                        "%u messages still waiting to be sent; closed (1008)", s->server_pings,
                        open_s, i->tx_queued);

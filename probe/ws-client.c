@@ -228,8 +228,8 @@ on_writeable (struct lws *wsi, RpWsConn *conn)
   } else if (!g_queue_is_empty (&conn->tx)) {
     g_autofree char *text = g_queue_pop_head (&conn->tx);
     gsize len = strlen (text);
-    conn->tx_bytes -= len;
     g_autofree guint8 *out = g_malloc (LWS_PRE + len + 1);
+    conn->tx_bytes -= len;
     memcpy (out + LWS_PRE, text, len);
     if (lws_write (wsi, out + LWS_PRE, len, LWS_WRITE_TEXT) < (int) len)
       return -1;
