@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/exit-code.h"
+#include "common/quote.h"
 #include "probe/checks/checks-network.h"
 #include "probe/core/credentials.h"
 #include "probe/checks/http-private.h"
@@ -382,8 +383,9 @@ rp_check_command_add (RpCheckCommand *cmd, RpRunner *runner, const RpProbeOption
   /* --ca-file on the command line wins over the profile's. */
   if (po.ca_file == NULL && p->ca_file != NULL) {
     if (!g_file_test (p->ca_file, G_FILE_TEST_IS_REGULAR)) {
+      g_autofree char *shown = rp_quote_path (p->ca_file);
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "profile %s: [deployment] ca_file %s: no such file",
-                   p->source, p->ca_file);
+                   p->source, shown);
       return RP_EXIT_USAGE;
     }
     cmd->ca_file = g_strdup (p->ca_file);

@@ -20,7 +20,8 @@
 typedef struct {
   RpProbeOptions options;
   char *ca_file;
-  char *host;               /* of the URL given: custom headers go only there */
+  char *host;               /* of the URL given */
+  char *url;                /* the URL given: custom headers go only to its origin */
   guint16 port;
   char *path;
   char **expect_json;
@@ -50,6 +51,7 @@ http_state_free (gpointer data)
   g_strfreev (s->headers);
   g_free (s->ca_file);
   g_free (s->host);
+  g_free (s->url);
   g_free (s->path);
   g_free (s->hop_host);
   g_free (s->insecure_host);
@@ -79,9 +81,10 @@ start_hop (RpCheck *check, const char *url, gboolean evidence)
   s->hop_port = uri != NULL && g_uri_get_port (uri) > 0 ? g_uri_get_port (uri)
                 : scheme != NULL && g_ascii_strcasecmp (scheme, "http") == 0 ? 80 : 443;
   req.url = url;
-  /* Like curl's own redirect rule: credentials a user adds with --header
-   * are not handed to another host (a CDN). */
-  req.headers = !evidence && g_ascii_strcasecmp (s->hop_host, s->host) == 0 ? s->headers : NULL;
+  /* Like curl since CVE-2022-27776: credentials a user adds with --header
+   * go only to the origin they were given for (scheme, host and port), not
+   * to a CDN, another port of the same host or a cleartext URL. */
+  req.headers = !evidence && rp_http_same_origin (url, s->url) ? s->headers : NULL;
   req.ca_file = s->ca_file;
   req.verify = !s->options.insecure && !evidence;
   req.family = s->options.family;
@@ -257,6 +260,39 @@ judge_final (RpCheck *check, RpHttpTransfer *t, gint64 total_us)
   }
 }
 
+/* Redirects that are not followed: to a scheme other than http(s) (data:,
+ * javascript:, file:), and from https to cleartext http, which would hand
+ * the request (and any cookie or token in it) to every network on the way. */
+static gboolean
+refuse_redirect (RpCheck *check, RpHttpTransfer *t, const char *next)
+{
+  RpCheckResult *r = rp_check_get_result (check);
+  const char *location = rp_http_transfer_header (t, "location");
+  const char *scheme = rp_http_refused_scheme (location);
+
+  if (scheme != NULL) {
+    g_autofree char *shown = rp_body_excerpt (location, strlen (location), 60);
+    rp_check_result_detail_str (r, "location", location);
+    rp_check_result_set (r, RP_STATUS_FAIL, "%ld redirect to a %s: URL (%s) refused: only http "
+                         "and https are followed", t->status, scheme, shown);
+    rp_check_result_set_hint (r, "the server sends clients to %s: instead of a web page; a "
+                              "browser refuses that too: fix the Location the app or proxy sets "
+                              "for %s", scheme, t->url);
+    return TRUE;
+  }
+  if (next != NULL && rp_http_is_downgrade (t->url, next)) {
+    rp_check_result_detail_str (r, "location", next);
+    rp_check_result_set (r, RP_STATUS_FAIL, "%ld redirect from https to cleartext http (%s): a "
+                         "downgrade, not followed", t->status, next);
+    rp_check_result_set_hint (r, "the redirect hands the next request, with its cookies and "
+                              "tokens, to every network on the way in clear: make the app and "
+                              "proxy redirect to https:// (behind a proxy, the app must trust "
+                              "X-Forwarded-Proto)");
+    return TRUE;
+  }
+  return FALSE;
+}
+
 static void
 on_hop_done (RpHttpTransfer *t, CURLcode code, gpointer data)
 {
@@ -291,6 +327,12 @@ on_hop_done (RpHttpTransfer *t, CURLcode code, gpointer data)
   }
   g_string_append_printf (s->chain, "%s%ld %s", s->chain->len ? " -> " : "", t->status, t->url);
   next = rp_http_transfer_redirect_url (t);
+  if (t->status >= 300 && t->status < 400 && refuse_redirect (check, t, next)) {
+    rp_http_phase_metrics (r, t);
+    rp_check_result_detail_str (r, "redirects", s->chain->str);
+    rp_check_finish (check);
+    return;
+  }
   if (t->status >= 300 && t->status < 400 && next != NULL && s->hops < MAX_REDIRECTS) {
     g_autofree char *url = g_strdup (next);   /* owned by the handle about to go */
     s->hops++;
@@ -368,6 +410,7 @@ rp_check_http_add (RpRunner *runner, const RpProbeOptions *options, const RpTarg
   s->ca_file = g_strdup (options->ca_file);
   s->options.ca_file = s->ca_file;
   s->host = g_strdup (target->host);
+  s->url = g_strdup (target->uri);
   s->port = target->port;
   s->path = g_strdup (target->path);
   s->expect_json = g_strdupv (http->expect_json);

@@ -406,6 +406,39 @@ on_sio_packet (RpCheck *check, const char *msg, gsize len)
   maybe_advance (check);
 }
 
+/* The server makes us answer faster than the connection carries the answers
+ * (ws-client.c bounds the send queue): a finding, and the end of the check. */
+static void
+finish_outpaced (RpCheck *check)
+{
+  WsState *s = rp_check_get_state (check);
+  RpCheckResult *r = rp_check_get_result (check);
+  const RpWsInfo *i = rp_ws_conn_get_info (s->conn);
+  double open_s = (g_get_monotonic_time () - i->start_us - i->upgrade_us)
+                  / (double) G_USEC_PER_SEC;
+
+  stop_source (&s->ping_timer);
+  stop_source (&s->hold_timer);
+  rp_ws_explain_details (r, i, s->options.insecure);
+  rtt_metrics (s, r);
+  eio_details (s, r);
+  rp_check_result_detail_int (r, "server_pings", s->server_pings);
+  rp_check_result_detail_int (r, "unsent_messages", i->tx_queued);
+  rp_check_result_detail_int (r, "unsent_bytes", i->tx_queued_bytes);
+  rp_check_result_set (r, RP_STATUS_FAIL, "the server outpaces us: %u Engine.IO pings in %.1f s, "
+                       "%u messages still waiting to be sent; closed (1008)", s->server_pings,
+                       open_s, i->tx_queued);
+  rp_check_result_set_hint (r, "an Engine.IO v4 server pings once per pingInterval (25 s by "
+                            "default); this one sends pings faster than the connection carries "
+                            "the pongs: a broken server or a proxy loop. The probe stops at %d "
+                            "queued messages (%d KiB) rather than use memory without bound",
+                            RP_WS_TX_MAX_MESSAGES, RP_WS_TX_MAX_BYTES / 1024);
+  sio_finish (s, RP_STATUS_FAIL, NULL,
+              "the server flooded the connection before Socket.IO answered CONNECT");
+  g_clear_pointer (&s->conn, rp_ws_conn_free);
+  rp_check_finish (check);
+}
+
 static void
 on_message (RpWsConn *conn, const char *msg, gsize len, gboolean binary, gpointer data)
 {
@@ -431,14 +464,16 @@ on_message (RpWsConn *conn, const char *msg, gsize len, gboolean binary, gpointe
     {
       /* Socket.IO v5: the client connects to a namespace with "40[nsp,]". */
       g_autofree char *connect = rp_sio_connect_packet (s->nsp);
-      rp_ws_conn_send_text (conn, connect);
+      if (!rp_ws_conn_send_text (conn, connect) && rp_ws_conn_get_info (conn)->outpaced)
+        finish_outpaced (check);
     }
     break;
   case RP_EIO_PING:
     /* Engine.IO v4: the server pings every pingInterval; a client that does
      * not answer with a pong within pingTimeout is dropped. */
     s->server_pings++;
-    rp_ws_conn_send_text (conn, "3");
+    if (!rp_ws_conn_send_text (conn, "3") && rp_ws_conn_get_info (conn)->outpaced)
+      finish_outpaced (check);
     break;
   case RP_EIO_MESSAGE:
     on_sio_packet (check, msg, len);

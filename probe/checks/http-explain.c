@@ -46,6 +46,9 @@ rp_http_explain_stall (RpCheckResult *r, const RpHttpTransfer *t, const char *ho
     rp_http_transfer_times (t, &times);
     rp_http_phase_metrics (r, t);
   }
+  /* curl leaves the connect time at 0 until TLS is done too. */
+  if (t != NULL && t->tls_started && times.connect == 0)
+    times.connect = MAX (times.namelookup, 1);
   if (times.namelookup == 0 && times.connect == 0 && !g_hostname_is_ip_address (host)) {
     rp_check_result_set (r, RP_STATUS_FAIL, "no DNS answer for %s before the deadline", host);
     rp_check_result_set_hint (r, "this network's DNS resolver is slow or unreachable: probe by IP address to tell");
@@ -168,6 +171,22 @@ rp_http_explain_failure (RpCheckResult *r, const RpHttpTransfer *t, CURLcode cod
       return;
     }
     break;
+  case CURLE_OUT_OF_MEMORY: {
+    RpHttpTimes times;
+    rp_http_transfer_times (t, &times);
+    if (times.starttransfer == 0 || t->headers_done)
+      break;
+    /* curl refuses a single header line over CURL_MAX_HTTP_HEADER and says
+     * only "Out of memory". */
+    rp_check_result_detail_bool (r, "header_oversized", TRUE);
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u sent a response header line longer than %d "
+                         "KiB (curl's limit): an oversized header", host, port,
+                         CURL_MAX_HTTP_HEADER / 1024);
+    rp_check_result_set_hint (r, "no client reads a header that long: check what the app or proxy "
+                              "puts in one header (a huge cookie or token, a header repeated into "
+                              "one line) and whether this is the right server");
+    return;
+  }
   case CURLE_PARTIAL_FILE:
     rp_check_result_set (r, RP_STATUS_FAIL, "the body was cut short: fewer bytes arrived than Content-Length announced");
     rp_check_result_set_hint (r, "the upstream or nginx closed mid-response: look at nginx's error.log (upstream "

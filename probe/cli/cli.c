@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "common/quote.h"
 #include "probe/cli/cli-private.h"
 #include "probe/cli/output.h"
 #include "probe/core/progress.h"
@@ -115,7 +116,9 @@ check_globals (const RpCliOptions *o, GError **error)
     return FALSE;
   }
   if (o->ca_file != NULL && !g_file_test (o->ca_file, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca-file %s: no such file", o->ca_file);
+    g_autofree char *shown = rp_quote_path (o->ca_file);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--ca-file %s: no such file",
+                 shown);
     return FALSE;
   }
   if (o->rest_ttl != RP_CLI_REST_TTL_UNSET && (o->rest_ttl < -86400 * 365 || o->rest_ttl > 86400 * 365)) {

@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/quote.h"
+#include "stun/turn-codec.h"
+
 #define SECRET_MAX 4096
 
 RpSecret *
@@ -21,15 +24,16 @@ rp_read_secret_file (const char *path, GError **error)
    * read(); anything but a regular file is refused below. */
   int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   struct stat st;
+  g_autofree char *shown = rp_quote_path (path);
 
   if (fd < 0) {
     int e = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", path, g_strerror (e));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", shown, g_strerror (e));
     return NULL;
   }
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
     close (fd);
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: not a regular file", path);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: not a regular file", shown);
     return NULL;
   }
   while (len < sizeof buf) {
@@ -40,7 +44,7 @@ rp_read_secret_file (const char *path, GError **error)
       int e = errno;
       close (fd);
       explicit_bzero (buf, sizeof buf);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", path, g_strerror (e));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", shown, g_strerror (e));
       return NULL;
     }
     if (n == 0)
@@ -51,7 +55,7 @@ rp_read_secret_file (const char *path, GError **error)
   if (len > SECRET_MAX) {
     explicit_bzero (buf, sizeof buf);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: longer than %d bytes; is this the right file?",
-                 path, SECRET_MAX);
+                 shown, SECRET_MAX);
     return NULL;
   }
   if (len > 0 && buf[len - 1] == '\n')
@@ -61,7 +65,7 @@ rp_read_secret_file (const char *path, GError **error)
   if (len == 0 || memchr (buf, '\0', len) != NULL || memchr (buf, '\n', len) != NULL) {
     explicit_bzero (buf, sizeof buf);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 len == 0 ? "%s: empty" : "%s: must hold one line of text", path);
+                 len == 0 ? "%s: empty" : "%s: must hold one line of text", shown);
     return NULL;
   }
   {

@@ -45,14 +45,21 @@ parse_json (const char *s, gsize len, GError **error)
   return root;
 }
 
+/* A JSON string node as valid UTF-8: the input was validated, but json-glib
+ * decodes escapes it should refuse (octal "\222", lone surrogates "\ud800")
+ * into bytes that are not UTF-8; those become U+FFFD. */
+static char *
+node_string (JsonNode *n)
+{
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return g_utf8_make_valid (json_node_get_string (n), -1);
+}
+
 static char *
 member_string (JsonObject *o, const char *name)
 {
-  JsonNode *n = json_object_get_member (o, name);
-
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return g_strdup (json_node_get_string (n));
+  return node_string (json_object_get_member (o, name));
 }
 
 static gint64
@@ -105,8 +112,9 @@ rp_eio_parse_open (const char *data, gsize len, RpEioOpen *open, GError **error)
     JsonArray *a = json_node_get_array (n);
     for (guint i = 0; i < json_array_get_length (a) && i < 16; i++) {
       JsonNode *e = json_array_get_element (a, i);
-      if (JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING)
-        g_ptr_array_add (up, g_strdup (json_node_get_string (e)));
+      char *v = node_string (e);
+      if (v != NULL)
+        g_ptr_array_add (up, v);
     }
   }
   g_ptr_array_add (up, NULL);
@@ -187,8 +195,8 @@ rp_sio_parse (const char *data, gsize len, RpSioPacket *p, GError **error)
   } else if (p->type == RP_SIO_CONNECT_ERROR) {
     if (JSON_NODE_HOLDS_OBJECT (root))
       p->message = member_string (json_node_get_object (root), "message");
-    else if (JSON_NODE_HOLDS_VALUE (root) && json_node_get_value_type (root) == G_TYPE_STRING)
-      p->message = g_strdup (json_node_get_string (root));
+    else
+      p->message = node_string (root);
   }
   return TRUE;
 }

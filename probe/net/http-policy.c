@@ -221,6 +221,53 @@ rp_redirect_judge (RpCheckResult *r, const char *http_url, long status, const ch
   }
 }
 
+/* ------------------------------------------------------------ origins */
+
+static int
+default_port (const char *scheme)
+{
+  if (g_ascii_strcasecmp (scheme, "http") == 0 || g_ascii_strcasecmp (scheme, "ws") == 0)
+    return 80;
+  if (g_ascii_strcasecmp (scheme, "https") == 0 || g_ascii_strcasecmp (scheme, "wss") == 0)
+    return 443;
+  return -1;
+}
+
+gboolean
+rp_http_same_origin (const char *a, const char *b)
+{
+  g_autoptr (GUri) ua = a != NULL ? g_uri_parse (a, G_URI_FLAGS_NONE, NULL) : NULL;
+  g_autoptr (GUri) ub = b != NULL ? g_uri_parse (b, G_URI_FLAGS_NONE, NULL) : NULL;
+  int pa, pb;
+
+  if (ua == NULL || ub == NULL || g_uri_get_host (ua) == NULL || g_uri_get_host (ub) == NULL
+      || g_ascii_strcasecmp (g_uri_get_scheme (ua), g_uri_get_scheme (ub)) != 0
+      || g_ascii_strcasecmp (g_uri_get_host (ua), g_uri_get_host (ub)) != 0)
+    return FALSE;
+  pa = g_uri_get_port (ua) > 0 ? g_uri_get_port (ua) : default_port (g_uri_get_scheme (ua));
+  pb = g_uri_get_port (ub) > 0 ? g_uri_get_port (ub) : default_port (g_uri_get_scheme (ub));
+  return pa > 0 && pa == pb;
+}
+
+gboolean
+rp_http_is_downgrade (const char *from, const char *to)
+{
+  const char *f = from != NULL ? g_uri_peek_scheme (from) : NULL;
+  const char *t = to != NULL ? g_uri_peek_scheme (to) : NULL;
+
+  return g_strcmp0 (f, "https") == 0 && g_strcmp0 (t, "http") == 0;
+}
+
+const char *
+rp_http_refused_scheme (const char *location)
+{
+  const char *scheme = location != NULL ? g_uri_peek_scheme (location) : NULL;
+
+  if (scheme == NULL || g_str_equal (scheme, "http") || g_str_equal (scheme, "https"))
+    return NULL;
+  return scheme;
+}
+
 /* ------------------------------------------------------------ status codes */
 
 static const char *

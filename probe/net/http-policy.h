@@ -45,6 +45,18 @@ RpRedirectKind rp_redirect_classify (long status, const char *location);
 /* http.<host>.redirect from the answer to GET http_url. */
 void rp_redirect_judge (RpCheckResult *r, const char *http_url, long status, const char *location);
 
+/* RFC 6454 4: do two absolute URLs have one origin (scheme, host, port; a
+ * missing port is the scheme's default)? Custom request headers go only to
+ * the origin they were given for, as curl does since CVE-2022-27776. FALSE
+ * when either URL does not parse or has no host. */
+gboolean rp_http_same_origin (const char *a, const char *b);
+/* A redirect from an https:// URL to an http:// one: a downgrade to cleartext. */
+gboolean rp_http_is_downgrade (const char *from, const char *to);
+/* The scheme of location (the Location header as sent; lower case, interned),
+ * or NULL when it is relative or its scheme is http or https: a scheme the
+ * probe refuses to follow (data:, javascript:, file:, ...). */
+const char *rp_http_refused_scheme (const char *location);
+
 /* ------------------------------------------------------------ status codes */
 
 /* The final status of http.<n> (after redirects): pass for 2xx, otherwise a

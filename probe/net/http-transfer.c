@@ -41,9 +41,17 @@ record_tls (RpHttpTransfer *t)
   t->tls_cipher = g_strdup (SSL_get_cipher_name (info->internals));
 }
 
+/* curl makes the SSL_CTX when the TCP connection is up and TLS begins:
+ * the mark that tells a silent TLS server from a filtered port (curl's
+ * connect time stays 0 until the handshake is done). */
 static CURLcode
 on_ssl_ctx (CURL *easy, void *ssl_ctx, void *userp)
 {
+  RpHttpTransfer *t = userp;
+
+  t->tls_started = TRUE;
+  if (!t->system_store)
+    return CURLE_OK;
   return rp_tls_load_system_store (ssl_ctx) ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
 }
 
@@ -233,8 +241,10 @@ rp_http_transfer_new (const RpHttpRequest *req)
      * bundle again. */
     curl_easy_setopt (e, CURLOPT_CAINFO, NULL);
     curl_easy_setopt (e, CURLOPT_CAPATH, NULL);
-    curl_easy_setopt (e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    t->system_store = TRUE;
   }
+  curl_easy_setopt (e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+  curl_easy_setopt (e, CURLOPT_SSL_CTX_DATA, t);
   if (req->method != NULL)
     curl_easy_setopt (e, CURLOPT_CUSTOMREQUEST, req->method);
   for (guint i = 0; req->headers != NULL && req->headers[i] != NULL; i++)

@@ -49,6 +49,7 @@ struct _RpHttpTransfer {
   gboolean stopped;            /* stopped on purpose (body_cap 0, or body_over) */
   gboolean headers_over;       /* more than RP_HTTP_MAX_HEADER_BYTES of headers */
   gboolean headers_done;       /* the final response's header block is complete */
+  gboolean tls_started;        /* the TLS handshake began, so TCP was connected */
   char *tls_version;           /* "TLSv1.3", or NULL */
   char *tls_cipher;
   gint64 tcp_rtt_us;           /* the kernel's min RTT on the connection (TCP_INFO), 0 unknown */
@@ -56,6 +57,7 @@ struct _RpHttpTransfer {
   /* private */
   gsize body_cap;
   gsize header_bytes;
+  gboolean system_store;       /* no ca_file: trust the system store */
   GArray *sockets;             /* int: the sockets curl opened, for TCP_INFO */
   struct curl_slist *req_headers;
   gboolean running;

@@ -449,6 +449,11 @@ on_ws_closed (RpWsConn *conn, gpointer data)
 
   if (rp_check_is_finished (c->check) || c->failed || c->ready)
     return;
+  if (i->outpaced) {
+    rp_reflector_client_fail (c, NULL, "the reflector outpaces us: %u messages waiting to be sent "
+                              "in %s; closed (1008)", i->tx_queued, c->phase);
+    return;
+  }
   rp_reflector_client_fail (c, i->close_code == 1008 ? "the reflector refused the session (policy): check the secret and "
                                                        "the clock" : NULL,
                             "the reflector closed the websocket in %s (close code %u)", c->phase, i->close_code);

@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
+#include "common/quote.h"
 #include "common/tls-client.h"
 
 #define PING_PAYLOAD 8
@@ -32,6 +33,7 @@ struct _RpWsConn {
   GByteArray *rx;          /* the message being reassembled */
   gboolean rx_binary;
   GQueue tx;               /* of char*, text messages to send */
+  gsize tx_bytes;          /* their total length */
   guint pings_wanted;
   guint64 ping_seq;
   GHashTable *pings;       /* seq -> sent time (monotonic us) */
@@ -192,16 +194,18 @@ verify_peer (RpWsConn *conn)
   X509_free (leaf);
 }
 
-/* Messages are handed over NUL-terminated (the NUL is not counted). */
+/* Messages are handed over NUL-terminated (the NUL is not counted). The
+ * callback may free the connection: the buffer is taken out first. */
 static void
 deliver_message (RpWsConn *conn)
 {
+  g_autoptr (GByteArray) msg = conn->rx;
   guint8 nul = 0;
 
-  g_byte_array_append (conn->rx, &nul, 1);
+  conn->rx = g_byte_array_new ();
+  g_byte_array_append (msg, &nul, 1);
   if (conn->cb.message != NULL)
-    conn->cb.message (conn, (const char *) conn->rx->data, conn->rx->len - 1, conn->rx_binary, conn->data);
-  g_byte_array_set_size (conn->rx, 0);
+    conn->cb.message (conn, (const char *) msg->data, msg->len - 1, conn->rx_binary, conn->data);
 }
 
 static int
@@ -225,6 +229,7 @@ on_writeable (struct lws *wsi, RpWsConn *conn)
     g_autofree char *text = g_queue_pop_head (&conn->tx);
     gsize len = strlen (text);
     g_autofree guint8 *out = g_malloc (LWS_PRE + len + 1);
+    conn->tx_bytes -= len;
     memcpy (out + LWS_PRE, text, len);
     if (lws_write (wsi, out + LWS_PRE, len, LWS_WRITE_TEXT) < (int) len)
       return -1;
@@ -339,7 +344,7 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
   case LWS_CALLBACK_CLIENT_RECEIVE:
     if (lws_is_first_fragment (wsi))
       conn->rx_binary = lws_frame_is_binary (wsi);
-    if (conn->info.too_big)
+    if (conn->info.too_big || conn->info.outpaced)
       return 0;
     if (conn->rx->len + len > conn->max_message) {
       /* RFC 6455 7.4.1: 1009, message too big to process. Returning -1
@@ -429,9 +434,11 @@ lws_context_for (GMainContext *gctx, const char *ca_file, GError **error)
   ci.uid = (uid_t) -1;
   l->lws = lws_create_context (&ci);
   if (l->lws == NULL) {
+    g_autofree char *shown = ca_file != NULL ? rp_quote_path (ca_file) : NULL;
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                  "libwebsockets could not start on the GLib loop (is libwebsockets-evlib-glib installed?%s%s)",
-                 ca_file != NULL ? " or is --ca-file unreadable: " : "", ca_file != NULL ? ca_file : "");
+                 ca_file != NULL ? " or is --ca-file unreadable: " : "",
+                 ca_file != NULL ? shown : "");
     g_main_loop_unref (l->loop);
     g_main_context_unref (l->gctx);
     g_free (l->ca_file);
@@ -534,12 +541,39 @@ rp_ws_conn_new (GMainContext *context, const RpWsConnOptions *o, const RpWsCallb
   return conn;
 }
 
+/* The peer makes us send faster than the connection drains: stop reading,
+ * and close with 1008 (RFC 6455 7.4.1, a message that violates policy)
+ * instead of queueing without end. */
+static void
+overflow (RpWsConn *conn)
+{
+  if (conn->info.outpaced)
+    return;
+  conn->info.outpaced = TRUE;
+  conn->info.tx_queued = g_queue_get_length (&conn->tx);
+  conn->info.tx_queued_bytes = conn->tx_bytes;
+  g_queue_clear_full (&conn->tx, g_free);
+  conn->tx_bytes = 0;
+  conn->close_code = LWS_CLOSE_STATUS_POLICY_VIOLATION;
+  conn->close_wanted = TRUE;
+  lws_rx_flow_control (conn->wsi, 0);
+  lws_callback_on_writable (conn->wsi);
+}
+
 gboolean
 rp_ws_conn_send_text (RpWsConn *conn, const char *text)
 {
-  if (conn->wsi == NULL || conn->info.phase != RP_WS_PHASE_OPEN)
+  gsize len = strlen (text);
+
+  if (conn->wsi == NULL || conn->info.phase != RP_WS_PHASE_OPEN || conn->close_wanted)
     return FALSE;
+  if (g_queue_get_length (&conn->tx) >= RP_WS_TX_MAX_MESSAGES
+      || conn->tx_bytes + len > RP_WS_TX_MAX_BYTES) {
+    overflow (conn);
+    return FALSE;
+  }
   g_queue_push_tail (&conn->tx, g_strdup (text));
+  conn->tx_bytes += len;
   lws_callback_on_writable (conn->wsi);
   return TRUE;
 }
@@ -557,6 +591,18 @@ rp_ws_conn_ping (RpWsConn *conn)
 const RpWsInfo *
 rp_ws_conn_get_info (RpWsConn *conn)
 {
+  gboolean connecting = conn->wsi != NULL && conn->info.phase == RP_WS_PHASE_CONNECT;
+  SSL *ssl = connecting ? lws_get_ssl (conn->wsi) : NULL;
+  SslTimes *t = ssl != NULL ? SSL_get_ex_data (ssl, ssl_times_index) : NULL;
+
+  /* A server that accepts TCP and never answers the ClientHello leaves the
+   * phase at connect (lws says nothing until the handshake ends): the
+   * handshake's recorded start says TCP was done. */
+  if (t != NULL && t->start_us != 0) {
+    conn->info.phase = RP_WS_PHASE_TLS;
+    if (conn->info.connect_us == 0)
+      conn->info.connect_us = t->start_us - conn->info.start_us;
+  }
   return &conn->info;
 }
 
@@ -586,6 +632,9 @@ rp_ws_conn_free (RpWsConn *conn)
   if (conn->wsi != NULL) {
     struct lws *wsi = conn->wsi;
     lws_set_opaque_user_data (wsi, &orphan_sentinel);
+    /* Read nothing more: a peer that floods control frames (which lws
+     * answers itself, without a callback) would keep the fd busy. */
+    lws_rx_flow_control (wsi, 0);
     if (conn->info.phase == RP_WS_PHASE_OPEN) {
       /* RFC 6455 7.1.2: start the closing handshake; lws drops the TCP
        * connection if the server does not answer in time. */

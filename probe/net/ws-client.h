@@ -67,6 +67,9 @@ typedef struct {
   char *close_reason;
   gint64 closed_us;        /* monotonic */
   gboolean too_big;        /* a message exceeded max_message */
+  gboolean outpaced;       /* the send queue overflowed: closed with 1008 */
+  guint tx_queued;         /* messages waiting when it overflowed */
+  gsize tx_queued_bytes;
 } RpWsInfo;
 
 typedef struct {
@@ -88,7 +91,14 @@ typedef struct {
  * plugin, unreadable CA file). */
 RpWsConn *rp_ws_conn_new (GMainContext *context, const RpWsConnOptions *options,
                           const RpWsCallbacks *callbacks, gpointer data, GError **error);
-/* Queue a text message / a ping (only once established). */
+/* The send queue's bounds: a peer that makes us answer faster than the
+ * connection drains (an Engine.IO ping flood) fills it; then the message is
+ * refused, info.outpaced is set and the connection is closed (1008). */
+#define RP_WS_TX_MAX_MESSAGES 64
+#define RP_WS_TX_MAX_BYTES (256 * 1024)
+
+/* Queue a text message / a ping (only once established). FALSE when not
+ * open or when the send queue is full (see RP_WS_TX_MAX_MESSAGES). */
 gboolean rp_ws_conn_send_text (RpWsConn *conn, const char *text);
 gboolean rp_ws_conn_ping (RpWsConn *conn);
 const RpWsInfo *rp_ws_conn_get_info (RpWsConn *conn);

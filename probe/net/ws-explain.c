@@ -197,8 +197,11 @@ rp_ws_explain_deadline (RpCheckResult *r, const RpWsInfo *i, const char *server,
                               "blocks it", port);
     return;
   case RP_WS_PHASE_TLS:
-    rp_check_result_set (r, RP_STATUS_FAIL, "TLS handshake with %s did not finish before the deadline", server);
-    rp_check_result_set_hint (r, "TCP %u is open but the TLS handshake stalls: is this port really TLS?", port);
+    rp_check_result_set (r, RP_STATUS_FAIL, "TLS handshake silence: %s accepted TCP but the TLS "
+                         "handshake did not finish before the deadline", server);
+    rp_check_result_set_hint (r, "TCP %u is open but the TLS handshake stalls: is this port really "
+                              "TLS (not a plain HTTP or TCP service that waits for the client to "
+                              "speak first)?", port);
     return;
   case RP_WS_PHASE_UPGRADE:
     rp_check_result_set (r, RP_STATUS_FAIL, "no answer to the websocket upgrade from %s before the deadline", server);

@@ -6,7 +6,10 @@
  *   'j'  "PATH=VALUE\n" then a body: rp_json_judge() fails with a summary
  *        and hint, or passes; the lookup never crashes on any shape, and
  *        hostile nesting is refused before json-glib recurses;
- *   'c'  CORS header values (ACAO\nACAC\n): the verdict is total.
+ *   'c'  CORS header values (ACAO\nACAC\n): the verdict is total;
+ *   'l'  "URL\nLOCATION": the redirect rules. The origin comparison is
+ *        symmetric, one origin is never a downgrade, and a refused scheme is
+ *        lower case, not http or https.
  * Summaries and hints must be valid UTF-8 (reports are JSON). */
 #include <stdint.h>
 #include <string.h>
@@ -77,6 +80,29 @@ fuzz_cors (const char *text)
   check_words (r);
 }
 
+static void
+fuzz_location (const char *text)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", 2);
+  const char *url = lines[0], *location = url != NULL ? lines[1] : NULL;
+  const char *scheme;
+  gboolean same;
+
+  if (location == NULL)
+    return;
+  same = rp_http_same_origin (url, location);
+  g_assert_cmpint (same, ==, rp_http_same_origin (location, url));
+  if (same)
+    g_assert_false (rp_http_is_downgrade (url, location));
+  scheme = rp_http_refused_scheme (location);
+  if (scheme != NULL) {
+    g_assert_cmpstr (scheme, !=, "http");
+    g_assert_cmpstr (scheme, !=, "https");
+    for (const char *p = scheme; *p != '\0'; p++)
+      g_assert_false (g_ascii_isupper (*p) || *p == ':');
+  }
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -94,6 +120,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     break;
   case 'c':
     fuzz_cors (text);
+    break;
+  case 'l':
+    fuzz_location (text);
     break;
   default:
     break;

@@ -128,6 +128,27 @@ test_sio_connect_error (void)
   rp_sio_packet_clear (&p);
 }
 
+/* json-glib decodes an octal escape or a lone surrogate into bytes that are
+ * not UTF-8: what the parser returns must still be UTF-8. */
+static void
+test_bad_escapes (void)
+{
+  RpEioOpen open;
+  RpSioPacket p;
+
+  g_assert_true (rp_eio_parse_open (S ("0{\"sid\":\"a\\222b\",\"upgrades\":[\"x\\ud800y\"]}"),
+                                    &open, NULL));
+  g_assert_true (g_utf8_validate (open.sid, -1, NULL));
+  g_assert_true (g_utf8_validate (open.upgrades[0], -1, NULL));
+  rp_eio_open_clear (&open);
+  g_assert_true (rp_sio_parse (S ("40{\"sid\":\"\\ud800x\"}"), &p, NULL));
+  g_assert_true (g_utf8_validate (p.sid, -1, NULL));
+  rp_sio_packet_clear (&p);
+  g_assert_true (rp_sio_parse (S ("44\"\\udc00z\""), &p, NULL));
+  g_assert_true (g_utf8_validate (p.message, -1, NULL));
+  rp_sio_packet_clear (&p);
+}
+
 static void
 test_sio_other (void)
 {
@@ -209,6 +230,7 @@ main (int argc, char **argv)
   g_test_add_func ("/socketio/connect", test_sio_connect);
   g_test_add_func ("/socketio/connect-error", test_sio_connect_error);
   g_test_add_func ("/socketio/other", test_sio_other);
+  g_test_add_func ("/socketio/bad-escapes", test_bad_escapes);
   g_test_add_func ("/socketio/connect-packet", test_connect_packet);
   return g_test_run ();
 }

@@ -421,6 +421,47 @@ test_tls_error_text (void)
     g_assert_cmpint (rp_http_tls_code_from_error (cases[i].text), ==, cases[i].code);
 }
 
+/* RFC 6454 origins for --header on redirects (curl's CVE-2022-27776 rule). */
+static void
+test_origin (void)
+{
+  static const struct { const char *a, *b; gboolean same; } rows[] = {
+    { "https://a.test/x", "https://a.test/y?z", TRUE },
+    { "https://a.test/", "https://A.TEST:443/", TRUE },
+    { "http://a.test/", "http://a.test:80/p", TRUE },
+    { "https://a.test/", "https://a.test:8443/", FALSE },
+    { "http://127.0.0.1:8080/", "http://127.0.0.1:8081/", FALSE },
+    { "https://a.test/", "http://a.test/", FALSE },
+    { "https://a.test:80/", "http://a.test:80/", FALSE },
+    { "https://a.test/", "https://b.a.test/", FALSE },
+    { "http://[::1]:8080/", "http://[::1]:8080/q", TRUE },
+    { "http://[::1]:8080/", "http://127.0.0.1:8080/", FALSE },
+    { "https://a.test/", "data:text/plain,a.test", FALSE },
+    { "file:///etc/passwd", "file:///etc/passwd", FALSE },
+    { "https://a.test/", "/relative", FALSE },
+    { "https://a.test/", NULL, FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rows); i++) {
+    g_test_message ("%s vs %s", rows[i].a, rows[i].b);
+    g_assert_cmpint (rp_http_same_origin (rows[i].a, rows[i].b), ==, rows[i].same);
+    g_assert_cmpint (rp_http_same_origin (rows[i].b, rows[i].a), ==, rows[i].same);
+  }
+  g_assert_true (rp_http_is_downgrade ("https://a.test/", "http://a.test/"));
+  g_assert_true (rp_http_is_downgrade ("HTTPS://a.test/", "HTTP://b.test:8080/"));
+  g_assert_false (rp_http_is_downgrade ("http://a.test/", "https://a.test/"));
+  g_assert_false (rp_http_is_downgrade ("https://a.test/", "https://b.test/"));
+  g_assert_false (rp_http_is_downgrade ("http://a.test/", "http://b.test/"));
+  g_assert_cmpstr (rp_http_refused_scheme ("data:text/plain,hi"), ==, "data");
+  g_assert_cmpstr (rp_http_refused_scheme ("JavaScript:alert(1)"), ==, "javascript");
+  g_assert_cmpstr (rp_http_refused_scheme ("file:///etc/passwd"), ==, "file");
+  g_assert_null (rp_http_refused_scheme ("https://a.test/"));
+  g_assert_null (rp_http_refused_scheme ("HTTP://a.test/"));
+  g_assert_null (rp_http_refused_scheme ("/next"));
+  g_assert_null (rp_http_refused_scheme ("next?a=b:c"));
+  g_assert_null (rp_http_refused_scheme (NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -435,5 +476,6 @@ main (int argc, char **argv)
   g_test_add_func ("/http-policy/cors", test_cors);
   g_test_add_func ("/http-policy/phases", test_phases);
   g_test_add_func ("/http-policy/tls-error-text", test_tls_error_text);
+  g_test_add_func ("/http-policy/origin", test_origin);
   return g_test_run ();
 }
