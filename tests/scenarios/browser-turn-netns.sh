@@ -9,6 +9,9 @@
 #   udp-drop   UDP to the TURN port dropped (a security list without UDP)
 #   tls-only   UDP and TCP to the TURN port dropped: only TURN over TLS
 #   udp-loss   10 % of UDP dropped at random each way
+#   untrusted  nothing dropped, but the browser does not trust the lab CA and
+#              rtcprobe runs with --insecure and no --ca-file: the TLS relay
+#              must not count as working for either
 # In each, headless Chromium (driven over the DevTools protocol by
 # tests/lab/browser/cdp-turn.py) runs tests/lab/browser/turn-relay.html: per
 # TURN URI (UDP, TCP, TLS) two peer connections with iceTransportPolicy
@@ -31,7 +34,7 @@ BROWSER_DIR=$HERE/../lab/browser
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 TIMEOUT=10
 BROWSER_WAIT_MS=8000
-CONDITIONS=${CONDITIONS:-open udp-drop tls-only udp-loss}
+CONDITIONS=${CONDITIONS:-open udp-drop tls-only udp-loss untrusted}
 
 NS_C=rp-bcli-$$
 NS_S=rp-bsrv-$$
@@ -64,7 +67,7 @@ make_network() {
 set_condition() {
   local cond=$1 srv_rule="" cli_rule=""
   case $cond in
-    open) ;;
+    open | untrusted) ;;
     udp-drop) srv_rule="iifname \"$VETH_S\" udp dport $P counter drop" ;;
     tls-only) srv_rule="iifname \"$VETH_S\" th dport $P counter drop" ;;
     udp-loss)
@@ -97,7 +100,8 @@ EOF
 # The browser trusts the lab CA through its NSS database ($HOME/.pki/nssdb).
 make_browser_home() {
   BHOME=$W/home
-  mkdir -p "$BHOME/.pki/nssdb"
+  mkdir -p "$BHOME/.pki/nssdb" "$W/home-untrusted/.pki/nssdb"
+  certutil -N -d "sql:$W/home-untrusted/.pki/nssdb" --empty-password
   certutil -N -d "sql:$BHOME/.pki/nssdb" --empty-password
   certutil -A -d "sql:$BHOME/.pki/nssdb" -n "rtcprobe lab CA" -t "C,," -i "$LAB_CA_FILE"
   # The credentials go to the page through the DevTools pipe, from this file.
@@ -108,11 +112,11 @@ make_browser_home() {
 }
 
 # Run the page in the client namespace; the result (JSON array) goes to OUT.
-browser_run() { # out
-  local out=$1 profile rc
+browser_run() { # out, home
+  local out=$1 home=$2 profile rc
   profile=$(mktemp -d "$W/profile.XXXXXX")
   set +e
-  ip netns exec "$NS_C" env HOME="$BHOME" timeout --kill-after=5 60 python3 "$BROWSER_DIR/cdp-turn.py" \
+  ip netns exec "$NS_C" env HOME="$home" timeout --kill-after=5 60 python3 "$BROWSER_DIR/cdp-turn.py" \
     "$CHROMIUM" "$BROWSER_DIR/turn-relay.html" "$W/browser.json" "$profile" 45 >"$out" 2>"$out.err"
   rc=$?
   set -e
@@ -135,12 +139,17 @@ probe_works() {
 }
 
 run_condition() {
-  local cond=$1 expected=$2 b=$W/browser-$1.json r=$W/probe-$1.json bw pw
+  local cond=$1 expected=$2 b=$W/browser-$1.json r=$W/probe-$1.json bw pw home=$BHOME
+  local trust=(--ca-file "$LAB_CA_FILE")
   echo "== $cond: expected to work: ${expected:-nothing}"
   set_condition "$cond"
-  browser_run "$b"
+  if [[ $cond == untrusted ]]; then
+    home=$W/home-untrusted
+    trust=(--insecure)
+  fi
+  browser_run "$b" "$home"
   LAB_PROBE_NETNS="$NS_C" LAB_PROBE_LIMIT=$((TIMEOUT + 10)) lab_probe "$r" --timeout "$TIMEOUT" \
-    --ca-file "$LAB_CA_FILE" turn "turn:$SRV4:$P" "turn:$SRV4:$P?transport=tcp" "turns:$SRV4:$T" \
+    "${trust[@]}" turn "turn:$SRV4:$P" "turn:$SRV4:$P?transport=tcp" "turns:$SRV4:$T" \
     --user "$LAB_TURN_USER" --password-file "$LAB_TURN_PASSWORD_FILE"
   lab_check "$cond: rtcprobe finished within $((TIMEOUT + 1)) s (took $MS ms)" \
     test "$MS" -le $(((TIMEOUT + 1) * 1000))
@@ -177,6 +186,7 @@ main() {
     case $c in
       open | udp-loss) run_condition "$c" "UDP TCP TLS" ;;
       udp-drop) run_condition "$c" "TCP TLS" ;;
+      untrusted) run_condition "$c" "UDP TCP" ;;
       tls-only) run_condition "$c" "TLS" ;;
     esac
   done
