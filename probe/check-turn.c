@@ -174,7 +174,7 @@ on_pair_dealloc (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnR
 static void
 on_a_dealloc (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
 {
-  dealloc_done (data, res->success, "Refresh(LIFETIME=0)", res, turn);
+  dealloc_done (data, rp_relay_dealloc_succeeded (res), "Refresh(LIFETIME=0)", res, turn);
 }
 
 /* RFC 8656 7: a Refresh with LIFETIME 0 deletes the allocation. */
