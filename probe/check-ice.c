@@ -88,14 +88,17 @@ static gint
 by_transport (gconstpointer a, gconstpointer b)
 {
   const IceOutcome *x = a, *y = b;
-  return x->transport != y->transport ? (int) x->transport - (int) y->transport : (int) x->port - (int) y->port;
+  if (x->transport != y->transport)
+    return (int) x->transport - (int) y->transport;
+  return (int) x->port - (int) y->port;
 }
 
 /* The lists in a fixed order (UDP, TCP, TLS), not the order checks ended. */
 static void
 verdict_lists (IcePlan *p)
 {
-  g_autoptr (GArray) sorted = g_array_sized_new (FALSE, FALSE, sizeof (IceOutcome), p->outcomes->len);
+  g_autoptr (GArray) sorted = g_array_sized_new (FALSE, FALSE, sizeof (IceOutcome),
+                                                 p->outcomes->len);
 
   g_array_append_vals (sorted, p->outcomes->data, p->outcomes->len);
   g_array_sort (sorted, by_transport);
@@ -235,7 +238,8 @@ report_plan (IceRun *t)
     t->reported = TRUE;
     RpCheckResult *r = rp_check_get_result (t->check);
     /* A certificate ignored with --insecure is one a browser refuses. */
-    plan_report (t->ice_plan, &t->target, t->label, r->status == RP_STATUS_PASS && !rp_explain_tls_untrusted (r));
+    plan_report (t->ice_plan, &t->target, t->label,
+                 r->status == RP_STATUS_PASS && !rp_explain_tls_untrusted (r));
   }
 }
 
@@ -537,9 +541,10 @@ pair_report (IceRun *t, const RpIcePairResult *res)
                        rp_ice_cand_type_to_string (res->remote.type), remote != NULL ? remote : "?", res->rtt_median_ms, res->received, res->sent);
   if (rp_explain_tls_untrusted (r)) {
     g_autofree char *summary = g_strdup (r->summary);
-    rp_check_result_set (r, RP_STATUS_WARN, "%s, but the certificate is not trusted (--insecure): browsers refuse "
-                         "this relay", summary);
-    rp_check_result_set_hint (r, "the TLS relay works only with certificate verification off; see tls_verify");
+    rp_check_result_set (r, RP_STATUS_WARN, "%s, but the certificate is not trusted (--insecure): "
+                         "browsers refuse this relay", summary);
+    rp_check_result_set_hint (r, "the TLS relay works only with certificate verification off; "
+                              "see tls_verify");
   }
 }
 

@@ -140,8 +140,8 @@ alloc_passed (TurnRun *t)
     g_autofree char *summary = g_strdup (r->summary);
     const RpStunClientInfo *info = rp_stun_client_get_info (rp_turn_client_get_stun (t->a));
     g_autofree char *why = rp_tls_verify_reason (info->tls_verify_result, t->host);
-    rp_check_result_set (r, RP_STATUS_WARN, "%s, but the certificate is not trusted (--insecure): browsers refuse "
-                         "this relay", summary);
+    rp_check_result_set (r, RP_STATUS_WARN, "%s, but the certificate is not trusted (--insecure): "
+                         "browsers refuse this relay", summary);
     rp_check_result_set_hint (r, "%s", why);
   }
 }
@@ -207,15 +207,16 @@ relay_loss (const RpRelayStats *st, double *out_pct, double *back_pct)
 static void
 relay_lossy (RpCheckResult *r, const RpRelayStats *st, double loss, double out, double back)
 {
-  const char *where = out > 0 && back > 0 ? "both ways" : out > 0 ? "on the way out (this network or the relay)"
-                                                                   : "on the way back";
+  const char *where = out > 0 && back > 0 ? "both ways"
+                       : out > 0 ? "on the way out (this network or the relay)" : "on the way back";
 
-  rp_check_result_set (r, RP_STATUS_WARN, "the relay forwards, with loss: %u of %u packets back (%.1f %% lost: "
-                       "%.1f %% out, %.1f %% back), RTT %.3f ms", st->received, st->sent, loss, out, back,
-                       st->rtt_median_ms);
-  rp_check_result_set_hint (r, "packets are lost %s. The relay works, and clients stay on it despite the loss "
-                            "rather than fall back to another transport: measure what it does to calls with "
-                            "`rtcprobe voice` (%u packets are too few to judge voice quality)", where, st->sent);
+  rp_check_result_set (r, RP_STATUS_WARN, "the relay forwards, with loss: %u of %u packets back "
+                       "(%.1f %% lost: %.1f %% out, %.1f %% back), RTT %.3f ms", st->received,
+                       st->sent, loss, out, back, st->rtt_median_ms);
+  rp_check_result_set_hint (r, "packets are lost %s. The relay works, and clients stay on it "
+                            "despite the loss rather than fall back to another transport: measure "
+                            "what it does to calls with `rtcprobe voice` (%u packets are too few "
+                            "to judge voice quality)", where, st->sent);
 }
 
 static void

@@ -114,8 +114,8 @@ format_for (const char *path, gboolean single, GError **error)
     }
     if (named != NULL && !g_str_equal (named, opts.format)) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--format %s contradicts an --output file named %s (%s): drop --format or rename the file",
-                   opts.format, ext, named);
+                   "--format %s contradicts an --output file named %s (%s): "
+                   "drop --format or rename the file", opts.format, ext, named);
       return NULL;
     }
     if (single || path == NULL)

@@ -165,9 +165,10 @@ lossy_finding (Verdict *v, RpCheckResult *relay, const char *tw, RpCheckResult *
 {
   const RpMetric *m = rp_check_result_get_metric (relay, "loss_pct");
 
-  add_finding (v, relay, g_strdup_printf ("TURN over %s relays with %.1f %% loss: clients stay on it, so calls "
-                                          "connect and voice may break up (measure it with `rtcprobe voice`)",
-                                          tw, m != NULL ? m->value : 0.0));
+  add_finding (v, relay, g_strdup_printf ("TURN over %s relays with %.1f %% loss: clients stay on "
+                                          "it, so calls connect and voice may break up (measure "
+                                          "it with `rtcprobe voice`)", tw,
+                                          m != NULL ? m->value : 0.0));
   if (verdict != NULL)
     explain (v, verdict);
 }
@@ -181,7 +182,8 @@ turn_findings (Verdict *v)
   g_autoptr (GPtrArray) ok = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) failed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) blocked = g_ptr_array_new_with_free_func (g_free);
-  RpCheckResult *udp_alloc = NULL, *first_bad = NULL, *lossy = NULL, *verdict = find (v, "turn.verdict");
+  RpCheckResult *udp_alloc = NULL, *first_bad = NULL, *lossy = NULL;
+  RpCheckResult *verdict = find (v, "turn.verdict");
   const char *lossy_word = NULL;
   gboolean udp_silent = FALSE;
 
@@ -203,7 +205,8 @@ turn_findings (Verdict *v)
     }
     g_ptr_array_add (failed, g_strdup (words[t]));
     if (first_bad == NULL)
-      first_bad = works (alloc) && relay != NULL && !rp_explain_tls_untrusted (alloc) ? relay : alloc;
+      first_bad = works (alloc) && relay != NULL && !rp_explain_tls_untrusted (alloc) ? relay
+                                                                                       : alloc;
     if (t == 0) {
       udp_alloc = alloc;
       udp_silent = alloc->summary != NULL && strstr (alloc->summary, "no answer") != NULL;

@@ -142,8 +142,8 @@ rp_relay_pair_start (RpRelayPair *pair, RpRelayPairFunc func, gpointer user_data
 gboolean
 rp_relay_dealloc_succeeded (const RpTurnResult *res)
 {
-  return res->success || (res->outcome == RP_STUN_TXN_RESPONSE && res->error_code == RP_TURN_ERR_ALLOCATION_MISMATCH
-                          && res->retransmissions > 0);
+  return res->success || (res->outcome == RP_STUN_TXN_RESPONSE && res->retransmissions > 0
+                          && res->error_code == RP_TURN_ERR_ALLOCATION_MISMATCH);
 }
 
 /* Reports once, when both answered: the first failure if there was one. */

@@ -135,7 +135,8 @@ lossy_relays (RpTurnPlan *plan)
   for (guint i = 0; i < plan->outcomes->len; i++) {
     Outcome *o = &g_array_index (plan->outcomes, Outcome, i);
     if (o->works && o->loss_pct > 0)
-      g_string_append_printf (s, "%s%s relays with %.1f %% loss", s->len ? ", " : "", o->label, o->loss_pct);
+      g_string_append_printf (s, "%s%s relays with %.1f %% loss", s->len ? ", " : "", o->label,
+                              o->loss_pct);
   }
   return g_string_free (s, s->len == 0);
 }
@@ -145,8 +146,9 @@ add_loss_note (RpCheckResult *r, const char *lossy)
 {
   g_autofree char *hint = r->hint != NULL ? g_strdup_printf ("%s. ", r->hint) : g_strdup ("");
 
-  rp_check_result_set_hint (r, "%s%s: clients stay on that relay despite the loss (they do not fall back on loss), "
-                            "so calls connect and voice may break up; measure it with `rtcprobe voice`", hint, lossy);
+  rp_check_result_set_hint (r, "%s%s: clients stay on that relay despite the loss (they do not "
+                            "fall back on loss), so calls connect and voice may break up; measure "
+                            "it with `rtcprobe voice`", hint, lossy);
 }
 
 static void
@@ -176,8 +178,8 @@ write_verdict (RpTurnPlan *plan)
     rp_check_result_detail_bool (r, o->label, o->works);
   }
   if (good == plan->outcomes->len && lossy != NULL) {
-    rp_check_result_set (r, RP_STATUS_WARN, "TURN works over %s from this network, but %s: clients stay on it, "
-                         "so calls connect and voice may break up", ok, lossy);
+    rp_check_result_set (r, RP_STATUS_WARN, "TURN works over %s from this network, but %s: "
+                         "clients stay on it, so calls connect and voice may break up", ok, lossy);
     rp_check_result_set_hint (r, "measure what the loss does to calls with `rtcprobe voice`");
   } else if (good == plan->outcomes->len) {
     rp_check_result_set (r, RP_STATUS_PASS, "TURN works over %s from this network", ok);
@@ -232,7 +234,8 @@ rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckRe
     /* Only --insecure made it work: browsers refuse the certificate. */
     o.works = FALSE;
     g_free (o.why);
-    o.why = g_strdup ("the certificate is not trusted (accepted only with --insecure): browsers refuse this relay");
+    o.why = g_strdup ("the certificate is not trusted (accepted only with --insecure): "
+                      "browsers refuse this relay");
   }
   if (o.works && loss != NULL && relay->status == RP_STATUS_WARN)
     o.loss_pct = loss->value;

@@ -180,12 +180,12 @@ test_lossy_udp (void)
 
   rp_check_result_set (r, RP_STATUS_WARN, "the relay forwards, with loss: 17 of 20 packets back");
   rp_check_result_metric (r, "loss_pct", 15.0);
-  add (c, "turn.verdict", "turn", "fallback", RP_STATUS_WARN, "TURN works over UDP and TLS from this network, but "
-       "UDP relays with 15.0 % loss");
+  add (c, "turn.verdict", "turn", "fallback", RP_STATUS_WARN,
+       "TURN works over UDP and TLS from this network, but UDP relays with 15.0 % loss");
   v = rp_deployment_verdict (c, "http.1", "http.2");
   g_assert_cmpint (v->status, ==, RP_STATUS_WARN);
-  g_assert_cmpstr (v->summary, ==, "TURN over UDP relays with 15.0 % loss: clients stay on it, so calls connect and "
-                   "voice may break up (measure it with `rtcprobe voice`)");
+  g_assert_cmpstr (v->summary, ==, "TURN over UDP relays with 15.0 % loss: clients stay on it, so "
+                   "calls connect and voice may break up (measure it with `rtcprobe voice`)");
   g_assert_null (strstr (v->summary, "falls back"));
 }
 
@@ -198,13 +198,13 @@ test_untrusted_tls (void)
   g_autoptr (RpCheckResult) v = NULL;
   RpCheckResult *r = by_id (c, "turn.tls.allocate");
 
-  rp_check_result_set (r, RP_STATUS_WARN, "allocation lifecycle over TLS works, but the certificate is not trusted "
-                       "(--insecure): browsers refuse this relay");
+  rp_check_result_set (r, RP_STATUS_WARN, "allocation lifecycle over TLS works, but the "
+                       "certificate is not trusted (--insecure): browsers refuse this relay");
   rp_check_result_detail_bool (r, "tls_verified", FALSE);
   v = rp_deployment_verdict (c, "http.1", "http.2");
   g_assert_cmpint (v->status, ==, RP_STATUS_WARN);
-  g_assert_true (g_str_has_prefix (v->summary, "TURN over TLS fails (allocation lifecycle over TLS works, but the "
-                                   "certificate is not trusted"));
+  g_assert_true (g_str_has_prefix (v->summary, "TURN over TLS fails (allocation lifecycle over TLS "
+                                   "works, but the certificate is not trusted"));
   g_assert_nonnull (strstr (v->summary, "; voice works over UDP"));
 }
 
