@@ -205,8 +205,7 @@ turn_findings (Verdict *v)
     }
     g_ptr_array_add (failed, g_strdup (words[t]));
     if (first_bad == NULL)
-      first_bad = works (alloc) && relay != NULL && !rp_explain_tls_untrusted (alloc) ? relay
-                                                                                       : alloc;
+      first_bad = works (alloc) && relay != NULL && !works (relay) ? relay : alloc;
     if (t == 0) {
       udp_alloc = alloc;
       udp_silent = alloc->summary != NULL && strstr (alloc->summary, "no answer") != NULL;

@@ -15,7 +15,6 @@ typedef struct {
   RpTransport transport;
   guint16 port;
   gboolean works;
-  gboolean untrusted;         /* TLS answered only because --insecure ignored the certificate */
   double loss_pct;            /* on a working relay that lost packets, else 0 */
   char *why;                  /* summary of the failing result */
   RpCheckResult *alloc;       /* borrowed; alive until the runner is freed */
@@ -221,7 +220,6 @@ void
 rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckResult *alloc, RpCheckResult *relay)
 {
   Outcome o = { 0 };
-
   const RpMetric *loss = rp_check_result_get_metric (relay, "loss_pct");
 
   o.transport = target->transport;
@@ -229,8 +227,7 @@ rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckRe
   o.works = (alloc->status == RP_STATUS_PASS || alloc->status == RP_STATUS_WARN)
             && (relay->status == RP_STATUS_PASS || relay->status == RP_STATUS_WARN);
   o.why = g_strdup (alloc->status == RP_STATUS_PASS || alloc->status == RP_STATUS_WARN ? relay->summary : alloc->summary);
-  o.untrusted = rp_explain_tls_untrusted (alloc);
-  if (o.untrusted) {
+  if (o.works && rp_explain_tls_untrusted (alloc)) {
     /* Only --insecure made it work: browsers refuse the certificate. */
     o.works = FALSE;
     g_free (o.why);
