@@ -32,7 +32,7 @@ source "$HERE/../lab/lib.sh"
 RTCPROBE=${RTCPROBE:-$HERE/../../build/rtcprobe}
 BROWSER_DIR=$HERE/../lab/browser
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-TIMEOUT=10
+TIMEOUT=15
 BROWSER_WAIT_MS=8000
 CONDITIONS=${CONDITIONS:-open udp-drop tls-only udp-loss untrusted}
 

@@ -22,7 +22,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lab/lib.sh"
 
 RTCPROBE=${RTCPROBE:-$HERE/../../build/rtcprobe}
-TIMEOUT=8
+# Long enough for a request's whole retransmission schedule (Rc 5, 9.5 s):
+# with 10 % loss each way a request and its answer meet within it but for a
+# run of five losses in a row.
+TIMEOUT=15
 RUNS=${RUNS:-3}
 
 NS_C=rp-lcli-$$
