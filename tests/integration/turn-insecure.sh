@@ -32,6 +32,8 @@ probe() { # out, args...
   LAB_PROBE_LIMIT=$((TIMEOUT + 10)) lab_probe "$out" "$@"
   lab_check "$(basename "$out"): finished within $((TIMEOUT + 1)) s (took $MS ms)" \
     test "$MS" -le $(((TIMEOUT + 1) * 1000))
+  lab_check "$(basename "$out"): exit code 0 or 1 (got $RC), no sanitizer report" \
+    test "$RC" -le 1 -a -z "$(grep -e 'Sanitizer' -e 'runtime error' "$out.err")"
 }
 
 main() {

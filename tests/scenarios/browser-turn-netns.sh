@@ -153,6 +153,8 @@ run_condition() {
     --user "$LAB_TURN_USER" --password-file "$LAB_TURN_PASSWORD_FILE"
   lab_check "$cond: rtcprobe finished within $((TIMEOUT + 1)) s (took $MS ms)" \
     test "$MS" -le $(((TIMEOUT + 1) * 1000))
+  lab_check "$cond: rtcprobe exit code 0 or 1 (got $RC), no sanitizer report" \
+    test "$RC" -le 1 -a -z "$(grep -e 'Sanitizer' -e 'runtime error' "$r.err")"
   bw=$(browser_works "$b" 2>/dev/null || echo "no browser result")
   pw=$(probe_works "$r" 2>/dev/null || echo "no report")
   echo "# $cond: browser connected through [$bw]; rtcprobe turn.verdict says [$pw] work"

@@ -96,6 +96,7 @@ run_once() {
   after=$(dropped_packets)
   lab_check "run $n: the loss rules dropped UDP ($before -> $after packets)" test "$after" -gt "$before"
   lab_check "run $n: exit code 0, warnings at most (got $RC)" test "$RC" -eq 0
+  lab_check "run $n: no sanitizer report" test -z "$(grep -e 'Sanitizer' -e 'runtime error' "$r.err")"
   lab_check "run $n: finished within $((TIMEOUT + 1)) s (took $MS ms)" test "$MS" -le $(((TIMEOUT + 1) * 1000))
   jqc "run $n: relay.udp pass or warn, some echoes back" "$r" \
     'chk("relay.udp") | (.status == "pass" or .status == "warn") and .details.packets_received > 0'
