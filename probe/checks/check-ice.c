@@ -38,9 +38,17 @@
 /* ---- the verdict across TURN transports ---- */
 
 typedef struct {
+  RpTransport transport;
+  guint16 port;
+  char *label;
+  gboolean works;
+} IceOutcome;
+
+typedef struct {
   gatomicrefcount ref;
   guint expected, reported;
-  GString *works, *fails;       /* "TCP and TLS" style lists */
+  GArray *outcomes;             /* of IceOutcome, in finishing order */
+  GString *works, *fails;       /* "UDP, TCP, TLS": always in that order */
   RpCheck *verdict;             /* borrowed: the verdict check owns this plan */
 } IcePlan;
 
@@ -52,10 +60,17 @@ plan_ref (IcePlan *p)
 }
 
 static void
+outcome_clear (gpointer data)
+{
+  g_free (((IceOutcome *) data)->label);
+}
+
+static void
 plan_unref (IcePlan *p)
 {
   if (p == NULL || !g_atomic_ref_count_dec (&p->ref))
     return;
+  g_array_unref (p->outcomes);
   g_string_free (p->works, TRUE);
   g_string_free (p->fails, TRUE);
   g_free (p);
@@ -69,11 +84,38 @@ list_add (GString *s, const char *label)
   g_string_append (s, label);
 }
 
+static gint
+by_transport (gconstpointer a, gconstpointer b)
+{
+  const IceOutcome *x = a, *y = b;
+  if (x->transport != y->transport)
+    return (int) x->transport - (int) y->transport;
+  return (int) x->port - (int) y->port;
+}
+
+/* The lists in a fixed order (UDP, TCP, TLS), not the order checks ended. */
+static void
+verdict_lists (IcePlan *p)
+{
+  g_autoptr (GArray) sorted = g_array_sized_new (FALSE, FALSE, sizeof (IceOutcome),
+                                                 p->outcomes->len);
+
+  g_array_append_vals (sorted, p->outcomes->data, p->outcomes->len);
+  g_array_sort (sorted, by_transport);
+  g_string_truncate (p->works, 0);
+  g_string_truncate (p->fails, 0);
+  for (guint i = 0; i < sorted->len; i++) {
+    IceOutcome *o = &g_array_index (sorted, IceOutcome, i);
+    list_add (o->works ? p->works : p->fails, o->label);
+  }
+}
+
 static void
 verdict_fill (IcePlan *p)
 {
   RpCheckResult *r = rp_check_get_result (p->verdict);
 
+  verdict_lists (p);
   if (p->fails->len == 0 && p->reported == p->expected) {
     rp_check_result_set (r, RP_STATUS_PASS, "ICE completes through TURN over %s", p->works->str);
   } else if (p->works->len > 0) {
@@ -91,9 +133,11 @@ verdict_fill (IcePlan *p)
 }
 
 static void
-plan_report (IcePlan *p, const char *label, gboolean works)
+plan_report (IcePlan *p, const RpTarget *target, const char *label, gboolean works)
 {
-  list_add (works ? p->works : p->fails, label);
+  IceOutcome o = { target->transport, target->port, g_strdup (label), works };
+
+  g_array_append_val (p->outcomes, o);
   if (++p->reported < p->expected || rp_check_is_finished (p->verdict))
     return;
   verdict_fill (p);
@@ -192,7 +236,10 @@ report_plan (IceRun *t)
 {
   if (t->ice_plan != NULL && !t->reported) {
     t->reported = TRUE;
-    plan_report (t->ice_plan, t->label, rp_check_get_result (t->check)->status == RP_STATUS_PASS);
+    RpCheckResult *r = rp_check_get_result (t->check);
+    /* A certificate ignored with --insecure is one a browser refuses. */
+    plan_report (t->ice_plan, &t->target, t->label,
+                 r->status == RP_STATUS_PASS && !rp_explain_tls_untrusted (r));
   }
 }
 
@@ -492,6 +539,13 @@ pair_report (IceRun *t, const RpIcePairResult *res)
   rp_check_result_set (r, RP_STATUS_PASS, "connected through TURN over %s in %.3f ms: %s %s <-> %s %s, RTT %.3f ms (%u/%u back)",
                        tw, res->connect_us / 1000.0, rp_ice_cand_type_to_string (res->local.type), local != NULL ? local : "?",
                        rp_ice_cand_type_to_string (res->remote.type), remote != NULL ? remote : "?", res->rtt_median_ms, res->received, res->sent);
+  if (rp_explain_tls_untrusted (r)) {
+    g_autofree char *summary = g_strdup (r->summary);
+    rp_check_result_set (r, RP_STATUS_WARN, "%s, but the certificate is not trusted (--insecure): "
+                         "browsers refuse this relay", summary);
+    rp_check_result_set_hint (r, "the TLS relay works only with certificate verification off; "
+                              "see tls_verify");
+  }
 }
 
 static void
@@ -760,6 +814,8 @@ rp_check_ice_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *p
   IcePlan *p = g_new0 (IcePlan, 1);
 
   g_atomic_ref_count_init (&p->ref);
+  p->outcomes = g_array_new (FALSE, TRUE, sizeof (IceOutcome));
+  g_array_set_clear_func (p->outcomes, outcome_clear);
   p->works = g_string_new (NULL);
   p->fails = g_string_new (NULL);
   for (guint i = 0; i < ice->turn->len; i++)

@@ -135,6 +135,15 @@ alloc_passed (TurnRun *t)
     rp_check_result_set (r, RP_STATUS_PASS, "%s (redirected by 300 Try Alternate from %s to %s)", summary,
                          rp_check_result_get_detail (r, "redirected_from")->str, t->server_str);
   }
+  if (rp_explain_tls_untrusted (r)) {
+    /* Works here only because --insecure ignored the certificate. */
+    g_autofree char *summary = g_strdup (r->summary);
+    const RpStunClientInfo *info = rp_stun_client_get_info (rp_turn_client_get_stun (t->a));
+    g_autofree char *why = rp_tls_verify_reason (info->tls_verify_result, t->host);
+    rp_check_result_set (r, RP_STATUS_WARN, "%s, but the certificate is not trusted (--insecure): "
+                         "browsers refuse this relay", summary);
+    rp_check_result_set_hint (r, "%s", why);
+  }
 }
 
 static void
@@ -165,7 +174,7 @@ on_pair_dealloc (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnR
 static void
 on_a_dealloc (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
 {
-  dealloc_done (data, res->success, "Refresh(LIFETIME=0)", res, turn);
+  dealloc_done (data, rp_relay_dealloc_succeeded (res), "Refresh(LIFETIME=0)", res, turn);
 }
 
 /* RFC 8656 7: a Refresh with LIFETIME 0 deletes the allocation. */
@@ -181,21 +190,53 @@ deallocate (TurnRun *t)
 
 /* ---- the relay: permissions, channels, data ---- */
 
+/* Loss per direction: out = sent but never echoed by the far allocation;
+ * back = echoed but never received, out of those that reached the far end. */
+static void
+relay_loss (const RpRelayStats *st, double *out_pct, double *back_pct)
+{
+  guint echoed = MIN (st->echoed, st->sent), received = MIN (st->received, echoed);
+
+  *out_pct = st->sent > 0 ? 100.0 * (st->sent - echoed) / st->sent : 100.0;
+  *back_pct = echoed > 0 ? 100.0 * (echoed - received) / echoed : 0.0;
+}
+
+/* Echoes came back, so the relay forwards: loss on it is a finding about
+ * voice quality, not a broken transport. Clients do not leave a working UDP
+ * relay because of loss (ICE picks pairs by connectivity, not by loss). */
+static void
+relay_lossy (RpCheckResult *r, const RpRelayStats *st, double loss, double out, double back)
+{
+  const char *where = out > 0 && back > 0 ? "both ways"
+                       : out > 0 ? "on the way out (this network or the relay)" : "on the way back";
+
+  rp_check_result_set (r, RP_STATUS_WARN, "the relay forwards, with loss: %u of %u packets back "
+                       "(%.1f %% lost: %.1f %% out, %.1f %% back), RTT %.3f ms", st->received,
+                       st->sent, loss, out, back, st->rtt_median_ms);
+  rp_check_result_set_hint (r, "packets are lost %s. The relay works, and clients stay on it "
+                            "despite the loss rather than fall back to another transport: measure "
+                            "what it does to calls with `rtcprobe voice` (%u packets are too few "
+                            "to judge voice quality)", where, st->sent);
+}
+
 static void
 on_relay_done (RpRelayProbe *probe, gpointer data)
 {
   TurnRun *t = data;
   RpCheckResult *r = rp_check_get_result (t->relay);
   RpRelayStats st;
-  double loss;
+  double loss, out, back;
 
   rp_relay_probe_get_stats (probe, &st);
   loss = st.sent > 0 ? 100.0 * (st.sent - st.received) / st.sent : 100.0;
+  relay_loss (&st, &out, &back);
   rp_check_result_detail_int (r, "packets_sent", st.sent);
   rp_check_result_detail_int (r, "packets_received", st.received);
   rp_check_result_detail_int (r, "packets_echoed", st.echoed);
   rp_check_result_metric (r, "loss_pct", loss);
   if (st.received > 0) {
+    rp_check_result_metric (r, "loss_pct_out", out);
+    rp_check_result_metric (r, "loss_pct_back", back);
     rp_check_result_metric (r, "rtt_ms", st.rtt_median_ms);
     rp_check_result_metric (r, "rtt_min_ms", st.rtt_min_ms);
     rp_check_result_metric (r, "rtt_max_ms", st.rtt_max_ms);
@@ -211,12 +252,7 @@ on_relay_done (RpRelayProbe *probe, gpointer data)
       rp_check_result_set_hint (r, "data reached the far allocation but the echo never came back: the return path "
                                 "through the relay is blocked (relay port range min-port..max-port in the security list?)");
   } else if (st.received < st.sent) {
-    rp_check_result_set (r, loss > 5.0 ? RP_STATUS_FAIL : RP_STATUS_WARN,
-                         "the relay forwards, with loss: %u of %u packets back (%.1f %% lost), RTT %.3f ms",
-                         st.received, st.sent, loss, st.rtt_median_ms);
-    rp_check_result_set_hint (r, "%s", st.echoed < st.sent
-                              ? "packets are lost on the way out (this network or the relay): voice through this path will break up"
-                              : "packets are lost on the way back: voice through this path will break up");
+    relay_lossy (r, &st, loss, out, back);
   } else {
     rp_check_result_set (r, RP_STATUS_PASS, "the relay forwards both ways: %u of %u packets back, RTT %.3f ms "
                          "(min %.3f, max %.3f)", st.received, st.sent, st.rtt_median_ms, st.rtt_min_ms, st.rtt_max_ms);

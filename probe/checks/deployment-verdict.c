@@ -9,6 +9,7 @@
 
 #include "probe/checks/check-deployment.h"
 #include "reports/fields.h"
+#include "probe/core/explain.h"
 #include "probe/core/target.h"
 
 #define MAX_SHOWN 3
@@ -157,6 +158,21 @@ web_findings (Verdict *v, const char *app_id, const char *health_id)
   }
 }
 
+/* Every transport relays, one with loss: clients stay on it (loss is no
+ * reason to fall back), so this is about voice quality. */
+static void
+lossy_finding (Verdict *v, RpCheckResult *relay, const char *tw, RpCheckResult *verdict)
+{
+  const RpMetric *m = rp_check_result_get_metric (relay, "loss_pct");
+
+  add_finding (v, relay, g_strdup_printf ("TURN over %s relays with %.1f %% loss: clients stay on "
+                                          "it, so calls connect and voice may break up (measure "
+                                          "it with `rtcprobe voice`)", tw,
+                                          m != NULL ? m->value : 0.0));
+  if (verdict != NULL)
+    explain (v, verdict);
+}
+
 /* Per transport, whether TURN (allocation and relay) works. */
 static void
 turn_findings (Verdict *v)
@@ -166,7 +182,9 @@ turn_findings (Verdict *v)
   g_autoptr (GPtrArray) ok = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) failed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) blocked = g_ptr_array_new_with_free_func (g_free);
-  RpCheckResult *udp_alloc = NULL, *first_bad = NULL, *verdict = find (v, "turn.verdict");
+  RpCheckResult *udp_alloc = NULL, *first_bad = NULL, *lossy = NULL;
+  RpCheckResult *verdict = find (v, "turn.verdict");
+  const char *lossy_word = NULL;
   gboolean udp_silent = FALSE;
 
   for (guint t = 0; t < G_N_ELEMENTS (names); t++) {
@@ -176,20 +194,28 @@ turn_findings (Verdict *v)
 
     if (alloc == NULL)
       continue;
-    if (works (alloc) && works (relay)) {
+    /* A certificate that verified only with --insecure: browsers refuse it. */
+    if (works (alloc) && works (relay) && !rp_explain_tls_untrusted (alloc)) {
       g_ptr_array_add (ok, g_strdup (words[t]));
+      if (relay->status == RP_STATUS_WARN && lossy == NULL) {
+        lossy = relay;
+        lossy_word = words[t];
+      }
       continue;
     }
     g_ptr_array_add (failed, g_strdup (words[t]));
     if (first_bad == NULL)
-      first_bad = works (alloc) && relay != NULL ? relay : alloc;
+      first_bad = works (alloc) && relay != NULL && !works (relay) ? relay : alloc;
     if (t == 0) {
       udp_alloc = alloc;
       udp_silent = alloc->summary != NULL && strstr (alloc->summary, "no answer") != NULL;
     }
   }
-  if (failed->len == 0)
+  if (failed->len == 0) {
+    if (lossy != NULL)
+      lossy_finding (v, lossy, lossy_word, verdict);
     return;
+  }
 
   /* UDP that gets no answer: name the ports (TURN's and any UDP port probe
    * that heard nothing). */

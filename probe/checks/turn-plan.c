@@ -1,7 +1,10 @@
 /* The verdict over every TURN transport tested: which ones a client on this
  * network can fall back to. It waits for each transport's results, then
  * says it in one line, and adds the fallback to the hint of each failed
- * transport ("TURN over TLS works, so voice falls back to it"). */
+ * transport ("TURN over TLS works, so voice falls back to it"). It says what
+ * a browser would do: loss on a relay that forwards is no reason to leave it
+ * (ICE selects pairs by connectivity, not by loss), and a TLS relay whose
+ * certificate does not verify is refused, --insecure or not. */
 #include <string.h>
 
 #include "probe/checks/checks-turn.h"
@@ -12,6 +15,7 @@ typedef struct {
   RpTransport transport;
   guint16 port;
   gboolean works;
+  double loss_pct;            /* on a working relay that lost packets, else 0 */
   char *why;                  /* summary of the failing result */
   RpCheckResult *alloc;       /* borrowed; alive until the runner is freed */
 } Outcome;
@@ -120,6 +124,32 @@ label_outcomes (RpTurnPlan *plan)
   }
 }
 
+/* "UDP relays with 10.0 % loss", for every working relay that lost
+ * packets, or NULL. */
+static char *
+lossy_relays (RpTurnPlan *plan)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < plan->outcomes->len; i++) {
+    Outcome *o = &g_array_index (plan->outcomes, Outcome, i);
+    if (o->works && o->loss_pct > 0)
+      g_string_append_printf (s, "%s%s relays with %.1f %% loss", s->len ? ", " : "", o->label,
+                              o->loss_pct);
+  }
+  return g_string_free (s, s->len == 0);
+}
+
+static void
+add_loss_note (RpCheckResult *r, const char *lossy)
+{
+  g_autofree char *hint = r->hint != NULL ? g_strdup_printf ("%s. ", r->hint) : g_strdup ("");
+
+  rp_check_result_set_hint (r, "%s%s: clients stay on that relay despite the loss (they do not "
+                            "fall back on loss), so calls connect and voice may break up; measure "
+                            "it with `rtcprobe voice`", hint, lossy);
+}
+
 static void
 write_verdict (RpTurnPlan *plan)
 {
@@ -127,11 +157,13 @@ write_verdict (RpTurnPlan *plan)
   guint good = 0, udp_good = 0, udp_total = 0;
   g_autofree char *ok = NULL;
   g_autofree char *bad = NULL;
+  g_autofree char *lossy = NULL;
   g_autoptr (GString) reasons = g_string_new (NULL);
 
   label_outcomes (plan);
   ok = join_labels (plan, TRUE);
   bad = join_labels (plan, FALSE);
+  lossy = lossy_relays (plan);
 
   for (guint i = 0; i < plan->outcomes->len; i++) {
     Outcome *o = &g_array_index (plan->outcomes, Outcome, i);
@@ -144,7 +176,11 @@ write_verdict (RpTurnPlan *plan)
       g_string_append_printf (reasons, "%s%s: %s", reasons->len ? "; " : "", o->label, o->why);
     rp_check_result_detail_bool (r, o->label, o->works);
   }
-  if (good == plan->outcomes->len) {
+  if (good == plan->outcomes->len && lossy != NULL) {
+    rp_check_result_set (r, RP_STATUS_WARN, "TURN works over %s from this network, but %s: "
+                         "clients stay on it, so calls connect and voice may break up", ok, lossy);
+    rp_check_result_set_hint (r, "measure what the loss does to calls with `rtcprobe voice`");
+  } else if (good == plan->outcomes->len) {
     rp_check_result_set (r, RP_STATUS_PASS, "TURN works over %s from this network", ok);
   } else if (good == 0) {
     rp_check_result_set (r, RP_STATUS_FAIL, "TURN fails on every transport tested (%s): clients that need a relay "
@@ -162,6 +198,8 @@ write_verdict (RpTurnPlan *plan)
                          ok, bad);
     rp_check_result_set_hint (r, "%s", reasons->str);
   }
+  if (lossy != NULL && good < plan->outcomes->len)
+    add_loss_note (r, lossy);
   /* Each failed transport learns what a client falls back to. */
   for (guint i = 0; i < plan->outcomes->len; i++) {
     Outcome *o = &g_array_index (plan->outcomes, Outcome, i);
@@ -182,12 +220,22 @@ void
 rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckResult *alloc, RpCheckResult *relay)
 {
   Outcome o = { 0 };
+  const RpMetric *loss = rp_check_result_get_metric (relay, "loss_pct");
 
   o.transport = target->transport;
   o.port = target->port;
   o.works = (alloc->status == RP_STATUS_PASS || alloc->status == RP_STATUS_WARN)
             && (relay->status == RP_STATUS_PASS || relay->status == RP_STATUS_WARN);
   o.why = g_strdup (alloc->status == RP_STATUS_PASS || alloc->status == RP_STATUS_WARN ? relay->summary : alloc->summary);
+  if (o.works && rp_explain_tls_untrusted (alloc)) {
+    /* Only --insecure made it work: browsers refuse the certificate. */
+    o.works = FALSE;
+    g_free (o.why);
+    o.why = g_strdup ("the certificate is not trusted (accepted only with --insecure): "
+                      "browsers refuse this relay");
+  }
+  if (o.works && loss != NULL && relay->status == RP_STATUS_WARN)
+    o.loss_pct = loss->value;
   o.alloc = alloc;
   g_array_append_val (plan->outcomes, o);
   if (plan->verdict != NULL && plan->outcomes->len == plan->expected && !rp_check_is_finished (plan->verdict))

@@ -76,29 +76,52 @@ known_format (const char *f)
   return FALSE;
 }
 
-/* The format for one output: --format when there is a single destination,
- * else the file's extension. NULL (with error) when neither says. */
+/* The format a file's extension names, or NULL (then *ext is unset). */
 static const char *
-format_for (const RpCliOptions *o, const char *path, gboolean single, GError **error)
+format_of_name (const char *path, const char **ext)
 {
   static const struct { const char *ext, *format; } by_ext[] = {
     { ".json", "json" }, { ".xml", "junit" }, { ".html", "html" }, { ".htm", "html" },
     { ".prom", "prometheus" }, { ".txt", "text" },
   };
 
-  if (o->format != NULL && (single || path == NULL)) {
+  for (guint i = 0; path != NULL && i < G_N_ELEMENTS (by_ext); i++)
+    if (g_str_has_suffix (path, by_ext[i].ext)) {
+      *ext = by_ext[i].ext;
+      return by_ext[i].format;
+    }
+  return NULL;
+}
+
+/* The format for one output: --format when there is a single destination,
+ * else the file's extension. An extension that names another format than
+ * --format is an error: the file would hold what its name denies. NULL
+ * (with error) when neither says or they disagree. */
+static const char *
+format_for (const RpCliOptions *o, const char *path, gboolean single, GError **error)
+{
+  const char *ext = NULL;
+  const char *named = format_of_name (path, &ext);
+
+  if (o->format != NULL) {
     if (!known_format (o->format)) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--format %s: use text, json, junit, html or prometheus", o->format);
       return NULL;
     }
-    return o->format;
+    if (named != NULL && !g_str_equal (named, o->format)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--format %s contradicts an --output file named %s (%s): "
+                   "drop --format or rename the file", o->format, ext, named);
+      return NULL;
+    }
+    if (single || path == NULL)
+      return o->format;
   }
   if (path == NULL || g_str_equal (path, "-"))
     return "text";
-  for (guint i = 0; i < G_N_ELEMENTS (by_ext); i++)
-    if (g_str_has_suffix (path, by_ext[i].ext))
-      return by_ext[i].format;
+  if (named != NULL)
+    return named;
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                "--output %s: name it .json, .xml (JUnit), .html, .prom or .txt, or give --format", path);
   return NULL;

@@ -66,6 +66,14 @@ rp_explain_tls_details (RpCheckResult *r, const RpStunClientInfo *info, gboolean
     rp_check_result_detail_bool (r, "insecure", TRUE);
 }
 
+gboolean
+rp_explain_tls_untrusted (const RpCheckResult *r)
+{
+  const RpDetail *d = r != NULL ? rp_check_result_get_detail (r, "tls_verified") : NULL;
+
+  return d != NULL && d->type == RP_DETAIL_BOOL && d->num == 0;
+}
+
 void
 rp_explain_net_failure (RpCheckResult *r, RpTransport transport, const char *server,
                         RpStunNetStatus net, const char *reason, const RpStunClientInfo *info)

@@ -32,6 +32,10 @@ const char *rp_transport_words (RpTransport t);
 /* TLS evidence (version, cipher, verification, certificate, days left). */
 void rp_explain_tls_details (RpCheckResult *r, const RpStunClientInfo *info, gboolean insecure);
 
+/* The result's TLS certificate did not verify (details.tls_verified false):
+ * the check went on only because of --insecure, and no browser would. */
+gboolean rp_explain_tls_untrusted (const RpCheckResult *r);
+
 /* The connection failed (refused, unreachable, TLS, garbage, closed). */
 void rp_explain_net_failure (RpCheckResult *r, RpTransport transport, const char *server,
                              RpStunNetStatus net, const char *reason, const RpStunClientInfo *info);

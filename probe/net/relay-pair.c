@@ -139,6 +139,13 @@ rp_relay_pair_start (RpRelayPair *pair, RpRelayPairFunc func, gpointer user_data
   rp_stun_client_connect (rp_turn_client_get_stun (pair->b), on_connected, pair);
 }
 
+gboolean
+rp_relay_dealloc_succeeded (const RpTurnResult *res)
+{
+  return res->success || (res->outcome == RP_STUN_TXN_RESPONSE && res->retransmissions > 0
+                          && res->error_code == RP_TURN_ERR_ALLOCATION_MISMATCH);
+}
+
 /* Reports once, when both answered: the first failure if there was one. */
 static void
 on_dealloc (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
@@ -146,7 +153,7 @@ on_dealloc (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
   RpRelayPair *pair = data;
 
   pair->dealloc_pending--;
-  if (!res->success && !pair->dealloc_failed) {
+  if (!rp_relay_dealloc_succeeded (res) && !pair->dealloc_failed) {
     pair->dealloc_failed = TRUE;
     if (pair->dealloc_func != NULL)
       pair->dealloc_func (pair, FALSE, "Refresh(LIFETIME=0)", res, turn, pair->dealloc_data);

@@ -44,6 +44,11 @@ gint64 rp_relay_pair_permission_us (RpRelayPair *pair);
 gint64 rp_relay_pair_channel_bind_us (RpRelayPair *pair);
 /* Refresh(LIFETIME=0) on both allocations; func (may be NULL) once both answered. */
 void rp_relay_pair_deallocate (RpRelayPair *pair, RpRelayPairFunc func, gpointer user_data);
+
+/* Whether a Refresh(LIFETIME=0) deleted the allocation: a success, or a 437
+ * to a retransmitted request (RFC 8656 7.3: the first transmission deleted
+ * it and its answer was lost; the retransmission finds nothing to delete). */
+gboolean rp_relay_dealloc_succeeded (const RpTurnResult *res);
 void rp_relay_pair_free (RpRelayPair *pair);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpRelayPair, rp_relay_pair_free)
 

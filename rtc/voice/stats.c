@@ -385,7 +385,8 @@ rp_voice_stats_summarize (const RpVoiceStats *s, RpVoiceSummary *out)
   }
   out->unattributed = out->lost - fwd - bwd;
   direction_summarize (&s->fwd, s->config.jitter_buffer_ms, fwd, s->sent, &out->forward);
-  direction_summarize (&s->bwd, s->config.jitter_buffer_ms, bwd, s->sent, &out->backward);
+  /* Backward loss is out of what reached the reflector, not of all sent. */
+  direction_summarize (&s->bwd, s->config.jitter_buffer_ms, bwd, s->sent - fwd, &out->backward);
 
   out->points_stride = s->stride;
   out->n_points = s->n_buckets;

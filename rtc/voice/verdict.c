@@ -36,9 +36,11 @@ void
 rp_voice_direction_loss (const RpVoiceSummary *s, double *forward_pct, double *backward_pct)
 {
   guint64 shared = s->directional ? s->unattributed : s->lost;
+  guint64 reached = s->sent - MIN (s->forward.lost, s->sent);
 
   *forward_pct = pct (s->forward.lost + s->forward.late + shared, s->sent);
-  *backward_pct = pct (s->backward.lost + s->backward.late + shared, s->sent);
+  /* The way back carries only what reached the far end. */
+  *backward_pct = pct (s->backward.lost + s->backward.late + shared, reached);
 }
 
 static RpBlame
@@ -57,6 +59,7 @@ RpVoiceBlame
 rp_voice_blame (const RpVoiceSummary *s, const RpVoiceThresholds *t)
 {
   RpVoiceBlame b = { RP_BLAME_NONE, RP_BLAME_NONE };
+  guint64 reached = s->sent - MIN (s->forward.lost, s->sent);   /* what the way back carried */
   double fwd, bwd;
 
   if (s->received == 0) {
@@ -69,7 +72,7 @@ rp_voice_blame (const RpVoiceSummary *s, const RpVoiceThresholds *t)
    * only once the unattributed part is added is "direction unknown". */
   rp_voice_direction_loss (s, &fwd, &bwd);
   b.loss = blame_of (pct (s->forward.lost + s->forward.late, s->sent) > t->warn_loss_pct,
-                     pct (s->backward.lost + s->backward.late, s->sent) > t->warn_loss_pct,
+                     pct (s->backward.lost + s->backward.late, reached) > t->warn_loss_pct,
                      MAX (fwd, bwd) > t->warn_loss_pct);
   b.jitter = blame_of (s->forward.jitter_mean_ms > t->warn_jitter_ms,
                        s->backward.jitter_mean_ms > t->warn_jitter_ms, FALSE);

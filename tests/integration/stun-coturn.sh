@@ -195,6 +195,12 @@ check_usage() {
   echo "== usage error"
   probe "$r" stun "notascheme:127.0.0.1"
   expect_rc "bad URI" 2
+  # lab_probe gives --format json: a .txt file contradicts it.
+  probe "$r" --output "$W/contradicts.txt" stun "stun:127.0.0.1:$LAB_TURN_PORT"
+  expect_rc "--format json --output x.txt" 2
+  lab_check "--format json --output x.txt: one line naming both" \
+    test "$(wc -l <"$r.err")" -eq 1 -a -n "$(grep -e '--format json contradicts an --output file named .txt' "$r.err")"
+  lab_check "--format json --output x.txt: no file written" test ! -e "$W/contradicts.txt"
 }
 
 main() {

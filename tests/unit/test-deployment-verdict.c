@@ -169,6 +169,45 @@ test_groups (void)
   g_assert_cmpstr (rp_check_group_of_kind (NULL), ==, "Other");
 }
 
+/* A UDP relay that echoes with loss works: clients stay on it, so the
+ * verdict says so and never that voice falls back to TLS. */
+static void
+test_lossy_udp (void)
+{
+  g_autoptr (GPtrArray) c = healthy ();
+  g_autoptr (RpCheckResult) v = NULL;
+  RpCheckResult *r = by_id (c, "relay.udp");
+
+  rp_check_result_set (r, RP_STATUS_WARN, "the relay forwards, with loss: 17 of 20 packets back");
+  rp_check_result_metric (r, "loss_pct", 15.0);
+  add (c, "turn.verdict", "turn", "fallback", RP_STATUS_WARN,
+       "TURN works over UDP and TLS from this network, but UDP relays with 15.0 % loss");
+  v = rp_deployment_verdict (c, "http.1", "http.2");
+  g_assert_cmpint (v->status, ==, RP_STATUS_WARN);
+  g_assert_cmpstr (v->summary, ==, "TURN over UDP relays with 15.0 % loss: clients stay on it, so "
+                   "calls connect and voice may break up (measure it with `rtcprobe voice`)");
+  g_assert_null (strstr (v->summary, "falls back"));
+}
+
+/* A TLS relay that worked only because --insecure ignored its certificate
+ * is not a transport a browser can use. */
+static void
+test_untrusted_tls (void)
+{
+  g_autoptr (GPtrArray) c = healthy ();
+  g_autoptr (RpCheckResult) v = NULL;
+  RpCheckResult *r = by_id (c, "turn.tls.allocate");
+
+  rp_check_result_set (r, RP_STATUS_WARN, "allocation lifecycle over TLS works, but the "
+                       "certificate is not trusted (--insecure): browsers refuse this relay");
+  rp_check_result_detail_bool (r, "tls_verified", FALSE);
+  v = rp_deployment_verdict (c, "http.1", "http.2");
+  g_assert_cmpint (v->status, ==, RP_STATUS_WARN);
+  g_assert_true (g_str_has_prefix (v->summary, "TURN over TLS fails (allocation lifecycle over TLS "
+                                   "works, but the certificate is not trusted"));
+  g_assert_nonnull (strstr (v->summary, "; voice works over UDP"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -179,5 +218,7 @@ main (int argc, char **argv)
   g_test_add_func ("/deployment-verdict/more-than-three", test_more_than_three);
   g_test_add_func ("/deployment-verdict/groups", test_groups);
   g_test_add_func ("/deployment-verdict/dns-named-once", test_dns_named_once);
+  g_test_add_func ("/deployment-verdict/lossy-udp", test_lossy_udp);
+  g_test_add_func ("/deployment-verdict/untrusted-tls", test_untrusted_tls);
   return g_test_run ();
 }

@@ -259,6 +259,8 @@ test_loss_by_direction (void)
   g_assert_cmpuint (o->longest_burst, ==, 3);
   g_assert_cmpfloat_with_epsilon (o->loss_pct, 0.6, 1e-9);
   g_assert_cmpfloat_with_epsilon (o->forward.loss_pct, 0.4, 1e-9);
+  /* backward: out of the 996 that reached the reflector */
+  g_assert_cmpfloat_with_epsilon (o->backward.loss_pct, 100.0 * 2 / 996, 1e-9);
   /* 4 bursts of mean length 1.5; random loss at p = 0.006 gives 1/(1-p) */
   g_assert_cmpfloat_with_epsilon (o->burst_ratio, 1.5 * (1 - 0.006), 1e-9);
   /* the chart (1000 packets: two per point) shows the losses where they were */

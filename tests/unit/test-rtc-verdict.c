@@ -225,6 +225,20 @@ test_overrides (void)
   g_assert_cmpfloat (v.forward.mos, <, 3.6);
 }
 
+/* 100 of 1000 lost forward, 60 of the 900 that reached the far end lost
+ * on the way back: backward is 6.67 %, not 60 / 1000. */
+static void
+test_backward_of_reached (void)
+{
+  g_autofree RpVoiceSummary *s = clean_summary ();
+  double fwd, bwd;
+
+  lose (s, 100, 60, 0);
+  rp_voice_direction_loss (s, &fwd, &bwd);
+  g_assert_cmpfloat_with_epsilon (fwd, 10, 1e-9);
+  g_assert_cmpfloat_with_epsilon (bwd, 100.0 * 60 / 900, 1e-9);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -237,5 +251,6 @@ main (int argc, char **argv)
   g_test_add_func ("/rtc/verdict/mos-fails", test_mos_fails);
   g_test_add_func ("/rtc/verdict/no-reply", test_no_reply);
   g_test_add_func ("/rtc/verdict/overrides", test_overrides);
+  g_test_add_func ("/rtc/verdict/backward-of-reached", test_backward_of_reached);
   return g_test_run ();
 }
