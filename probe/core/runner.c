@@ -6,6 +6,9 @@
  * because cancelled GIO operations call back after the check has finished. */
 #include "probe/core/runner.h"
 
+#define DRAIN_MAX_US (500 * 1000)
+#define DRAIN_MAX_ITERATIONS 100000
+
 struct _RpRunner {
   GMainContext *context;
   gint64 run_deadline_us;
@@ -153,8 +156,15 @@ rp_runner_free (RpRunner *runner)
   }
   /* Drop every check before the context: their sources live on it. */
   g_ptr_array_unref (runner->checks);
-  while (g_main_context_iteration (runner->context, FALSE))
-    ;
+  /* Let what is ready finish (cancelled operations drop their references),
+   * bounded in count and time: a peer that keeps a socket readable must not
+   * hold the exit. */
+  {
+    gint64 until = g_get_monotonic_time () + DRAIN_MAX_US;
+    for (guint i = 0; i < DRAIN_MAX_ITERATIONS && g_get_monotonic_time () < until; i++)
+      if (!g_main_context_iteration (runner->context, FALSE))
+        break;
+  }
   g_main_context_unref (runner->context);
   g_free (runner);
 }
