@@ -360,7 +360,8 @@ rp_sdp_build (const RpSdpSession *l, guint64 session_id)
   g_string_append_printf (s, "a=sctp-port:%u\r\n", l->sctp_port);
   g_string_append_printf (s, "a=max-message-size:%" G_GUINT64_FORMAT "\r\n", l->max_message_size);
   for (guint i = 0; l->candidates != NULL && i < l->candidates->len; i++) {
-    g_autofree char *c = rp_ice_candidate_to_sdp (&g_array_index (l->candidates, RpIceCandidate, i));
+    const RpIceCandidate *cand = &g_array_index (l->candidates, RpIceCandidate, i);
+    g_autofree char *c = rp_ice_candidate_to_sdp (cand);
     g_string_append_printf (s, "a=%s\r\n", c);
   }
   if (l->end_of_candidates)

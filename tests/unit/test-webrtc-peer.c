@@ -1,0 +1,225 @@
+/* Two of our WebRTC peers on loopback, one offering and one answering,
+ * through the whole stack: ICE (trickle both ways), DTLS with the
+ * fingerprints of the SDP, SCTP, DCEP. Channels open in both directions,
+ * ordered and unordered (maxRetransmits 0) messages come back, an empty
+ * message survives, and a wrong fingerprint fails the DTLS handshake. */
+#include <glib.h>
+#include <gio/gio.h>
+#include <string.h>
+
+#include "rtc/webrtc/peer.h"
+
+#define TEST_TIMEOUT_S 20
+#define MESSAGES 50
+
+typedef struct {
+  GMainContext *ctx;
+  RpDtlsCert *cert_a, *cert_b;
+  RpWebrtcPeer *a, *b;             /* a offers, b answers and echoes */
+  GPtrArray *cand_a, *cand_b;      /* candidates held until the other side has a description */
+  gboolean b_has_offer, a_has_answer;
+  guint opened_a, opened_b;
+  guint echoed[2];                 /* ordered, unordered */
+  guint empty;
+  RpWebrtcChannel *ordered, *unordered;
+  gboolean failed;
+  char *fail_reason;
+  gboolean b_opened_channel_seen;
+} Fixture;
+
+static void
+on_candidate (RpWebrtcPeer *peer, const char *cand, gpointer data)
+{
+  Fixture *f = data;
+  RpWebrtcPeer *other = peer == f->a ? f->b : f->a;
+  gboolean ready = peer == f->a ? f->b_has_offer : f->a_has_answer;
+
+  if (cand == NULL)
+    return;
+  if (ready && other != NULL)
+    g_assert_true (rp_webrtc_peer_add_remote_candidate (other, cand, NULL));
+  else
+    g_ptr_array_add (peer == f->a ? f->cand_a : f->cand_b, g_strdup (cand));
+}
+
+static void
+on_state (RpWebrtcPeer *peer, RpWebrtcState s, const char *reason, gpointer data)
+{
+  Fixture *f = data;
+
+  if (s == RP_WEBRTC_STATE_FAILED) {
+    f->failed = TRUE;
+    g_free (f->fail_reason);
+    f->fail_reason = g_strdup (reason);
+  }
+}
+
+static void
+on_open (RpWebrtcPeer *peer, RpWebrtcChannel *ch, gpointer data)
+{
+  Fixture *f = data;
+
+  if (peer == f->a)
+    f->opened_a++;
+  else
+    f->opened_b++;
+}
+
+static void
+on_message (RpWebrtcPeer *peer, RpWebrtcChannel *ch, const guint8 *d, gsize len, gboolean binary,
+            gpointer data)
+{
+  Fixture *f = data;
+
+  if (peer == f->b) {
+    g_assert_true (rp_webrtc_channel_send (ch, d, len, binary, NULL));
+    return;
+  }
+  if (len == 0)
+    f->empty++;
+  else
+    f->echoed[ch == f->ordered ? 0 : 1]++;
+}
+
+static const RpWebrtcPeerCallbacks callbacks = { on_candidate, on_state, on_open, on_message, NULL };
+
+static void
+flush (Fixture *f, GPtrArray *cands, RpWebrtcPeer *to)
+{
+  for (guint i = 0; i < cands->len; i++)
+    g_assert_true (rp_webrtc_peer_add_remote_candidate (to, cands->pdata[i], NULL));
+  g_ptr_array_set_size (cands, 0);
+}
+
+static gboolean
+iterate_until (Fixture *f, gboolean (*done) (Fixture *f))
+{
+  gint64 end = g_get_monotonic_time () + TEST_TIMEOUT_S * G_USEC_PER_SEC;
+
+  while (!done (f) && !f->failed && g_get_monotonic_time () < end)
+    g_main_context_iteration (f->ctx, TRUE);
+  return done (f);
+}
+
+static void
+setup (Fixture *f, gconstpointer unused)
+{
+  RpWebrtcPeerOptions o = { .loopback_only = TRUE };
+
+  f->ctx = g_main_context_new ();
+  g_main_context_push_thread_default (f->ctx);
+  f->cert_a = rp_dtls_cert_new (NULL);
+  f->cert_b = rp_dtls_cert_new (NULL);
+  g_assert_nonnull (f->cert_a);
+  f->cand_a = g_ptr_array_new_with_free_func (g_free);
+  f->cand_b = g_ptr_array_new_with_free_func (g_free);
+  f->a = rp_webrtc_peer_new (f->ctx, f->cert_a, &o, &callbacks, f);
+  f->b = rp_webrtc_peer_new (f->ctx, f->cert_b, &o, &callbacks, f);
+}
+
+static void
+teardown (Fixture *f, gconstpointer unused)
+{
+  rp_webrtc_peer_free (f->a);
+  rp_webrtc_peer_free (f->b);
+  /* let libnice close its sockets */
+  for (guint i = 0; i < 50 && g_main_context_iteration (f->ctx, FALSE); i++)
+    ;
+  rp_dtls_cert_free (f->cert_a);
+  rp_dtls_cert_free (f->cert_b);
+  g_ptr_array_unref (f->cand_a);
+  g_ptr_array_unref (f->cand_b);
+  g_free (f->fail_reason);
+  g_main_context_pop_thread_default (f->ctx);
+  g_main_context_unref (f->ctx);
+}
+
+static void
+negotiate (Fixture *f, gboolean corrupt_fingerprint)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *offer = rp_webrtc_peer_create_offer (f->a, &error);
+  g_autofree char *answer = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (offer, "a=setup:actpass\r\n"));
+  g_assert_true (rp_webrtc_peer_set_remote_description (f->b, offer, strlen (offer), FALSE,
+                                                        &error));
+  g_assert_no_error (error);
+  f->b_has_offer = TRUE;
+  flush (f, f->cand_a, f->b);
+  answer = rp_webrtc_peer_create_answer (f->b, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (answer, "a=setup:passive\r\n"));
+  if (corrupt_fingerprint) {
+    char *fp = strstr (answer, "a=fingerprint:sha-256 ") + strlen ("a=fingerprint:sha-256 ");
+    fp[0] = fp[0] == 'A' ? 'B' : 'A';
+  }
+  g_assert_true (rp_webrtc_peer_set_remote_description (f->a, answer, strlen (answer), TRUE,
+                                                        &error));
+  g_assert_no_error (error);
+  f->a_has_answer = TRUE;
+  flush (f, f->cand_b, f->a);
+}
+
+static gboolean
+both_open (Fixture *f)
+{
+  return f->opened_a >= 2 && f->opened_b >= 2;
+}
+
+static gboolean
+all_echoed (Fixture *f)
+{
+  return f->echoed[0] == MESSAGES && f->empty == 1 && f->echoed[1] >= MESSAGES * 9 / 10;
+}
+
+static void
+test_echo (Fixture *f, gconstpointer unused)
+{
+  RpDcepPolicy ordered = { .ordered = TRUE };
+  RpDcepPolicy voice = { .ordered = FALSE, .limit_rtx = TRUE, .max_rtx = 0 };
+  guint8 msg[160];
+
+  negotiate (f, FALSE);
+  f->ordered = rp_webrtc_peer_open_channel (f->a, "ordered", &ordered, NULL);
+  f->unordered = rp_webrtc_peer_open_channel (f->a, "voice", &voice, NULL);
+  g_assert_nonnull (f->ordered);
+  /* a opens first as the DTLS client (actpass answered passive): even ids */
+  g_assert_cmpuint (rp_webrtc_channel_get_id (f->ordered) % 2, ==, 0);
+  g_assert_true (iterate_until (f, both_open));
+  g_assert_cmpint (rp_webrtc_peer_get_state (f->a), ==, RP_WEBRTC_STATE_CONNECTED);
+  memset (msg, 0x5a, sizeof msg);
+  for (guint i = 0; i < MESSAGES; i++) {
+    g_assert_true (rp_webrtc_channel_send (f->ordered, msg, sizeof msg, TRUE, NULL));
+    g_assert_true (rp_webrtc_channel_send (f->unordered, msg, sizeof msg, TRUE, NULL));
+  }
+  g_assert_true (rp_webrtc_channel_send (f->ordered, msg, 0, FALSE, NULL));
+  g_assert_true (iterate_until (f, all_echoed));
+  g_assert_false (f->failed);
+}
+
+static gboolean
+has_failed (Fixture *f)
+{
+  return f->failed;
+}
+
+static void
+test_wrong_fingerprint (Fixture *f, gconstpointer unused)
+{
+  negotiate (f, TRUE);
+  g_assert_true (iterate_until (f, has_failed));
+  g_assert_cmpstr (f->fail_reason, ==,
+                   "DTLS: the peer's certificate is not the one its SDP fingerprint names");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/webrtc/peer/echo", Fixture, NULL, setup, test_echo, teardown);
+  g_test_add ("/webrtc/peer/wrong-fingerprint", Fixture, NULL, setup, test_wrong_fingerprint,
+              teardown);
+  return g_test_run ();
+}
