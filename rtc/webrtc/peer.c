@@ -38,6 +38,8 @@ struct _RpWebrtcPeer {
   guint skipped_candidates;
   GHashTable *channels;          /* stream id -> RpWebrtcChannel */
   guint16 next_id;               /* our next stream id (RFC 8832 6: parity by DTLS role) */
+  gboolean describing;           /* inside create_offer/answer: candidates go in the SDP */
+  GSource *end_idle;             /* the end of candidates, told after the description */
   guint dispatching;
   gboolean dead;
 };
@@ -307,10 +309,25 @@ on_ice_candidate (RpIceAgent *agent, const RpIceCandidate *cand, gpointer user_d
   RpWebrtcPeer *p = user_data;
   g_autofree char *line = rp_ice_candidate_to_sdp (cand);
 
+  if (p->describing)
+    return;   /* the description being made carries it */
   enter (p);
   if (p->cb.candidate != NULL)
     p->cb.candidate (p, line, p->user_data);
   leave (p);
+}
+
+static gboolean
+on_end_idle (gpointer data)
+{
+  RpWebrtcPeer *p = data;
+
+  g_clear_pointer (&p->end_idle, g_source_unref);
+  enter (p);
+  if (p->cb.candidate != NULL)
+    p->cb.candidate (p, NULL, p->user_data);
+  leave (p);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -320,8 +337,14 @@ on_ice_gathering_done (RpIceAgent *agent, gpointer user_data)
 
   enter (p);
   flush_remote (p);
-  if (!p->dead && p->cb.candidate != NULL)
+  if (p->describing && p->end_idle == NULL) {
+    /* after the description that says a=end-of-candidates has been handed out */
+    p->end_idle = g_idle_source_new ();
+    g_source_set_callback (p->end_idle, on_end_idle, p, NULL);
+    g_source_attach (p->end_idle, p->context);
+  } else if (!p->dead && p->cb.candidate != NULL) {
     p->cb.candidate (p, NULL, p->user_data);
+  }
   leave (p);
 }
 
@@ -381,6 +404,10 @@ rp_webrtc_peer_free (RpWebrtcPeer *p)
   if (p == NULL || p->dead)
     return;
   p->dead = TRUE;
+  if (p->end_idle != NULL) {
+    g_source_destroy (p->end_idle);
+    g_clear_pointer (&p->end_idle, g_source_unref);
+  }
   /* top down: SCTP, then DTLS (its close_notify still goes out over ICE) */
   g_clear_pointer (&p->sctp, rp_sctp_transport_free);
   g_clear_pointer (&p->dtls, rp_dtls_transport_free);
@@ -389,27 +416,33 @@ rp_webrtc_peer_free (RpWebrtcPeer *p)
     really_free (p);
 }
 
-static gboolean
-start_ice (RpWebrtcPeer *p, gboolean controlling, GError **error)
+static void
+make_ice (RpWebrtcPeer *p, gboolean controlling)
 {
   RpIceAgentOptions o = { .controlling = controlling, .loopback_only = p->options.loopback_only };
-  gboolean ok;
 
-  if (p->ice != NULL)
-    return TRUE;
-  p->ice = rp_ice_agent_new (p->context, &o, &ice_callbacks, p);
-  enter (p);
-  ok = rp_ice_agent_gather (p->ice, error);
-  if (!leave (p))
-    return FALSE;
-  return ok;
+  if (p->ice == NULL)
+    p->ice = rp_ice_agent_new (p->context, &o, &ice_callbacks, p);
 }
 
+/* Gathers, then describes us with the candidates known by then; those are
+ * not told through the candidate callback (the peer cannot take a
+ * candidate before it has the description). NULL when a callback freed
+ * the peer. */
 static char *
-describe_local (RpWebrtcPeer *p, RpSdpSetup setup)
+describe_local (RpWebrtcPeer *p, RpSdpSetup setup, GError **error)
 {
   g_autoptr (RpSdpSession) l = rp_sdp_session_new ();
-  const GArray *cands = rp_ice_agent_get_local_candidates (p->ice);
+  const GArray *cands;
+  gboolean ok;
+
+  enter (p);
+  p->describing = TRUE;
+  ok = rp_ice_agent_gather (p->ice, error);
+  p->describing = FALSE;
+  if (!leave (p) || !ok)
+    return NULL;
+  cands = rp_ice_agent_get_local_candidates (p->ice);
 
   rp_ice_agent_get_local_credentials (p->ice, &l->ufrag, &l->pwd);
   memcpy (l->fingerprint, rp_dtls_cert_get_fingerprint (p->cert), RP_DTLS_FINGERPRINT_LEN);
@@ -431,9 +464,8 @@ rp_webrtc_peer_create_offer (RpWebrtcPeer *p, GError **error)
     return NULL;
   }
   p->offerer = TRUE;
-  if (!start_ice (p, TRUE, error))
-    return NULL;
-  return describe_local (p, RP_SDP_SETUP_ACTPASS);
+  make_ice (p, TRUE);
+  return describe_local (p, RP_SDP_SETUP_ACTPASS, error);
 }
 
 static gboolean
@@ -464,8 +496,8 @@ rp_webrtc_peer_set_remote_description (RpWebrtcPeer *p, const char *sdp, gsize l
   }
   if ((s = rp_sdp_parse (sdp, len, is_answer, error)) == NULL)
     return FALSE;
-  if (!is_answer && !start_ice (p, FALSE, error))
-    return FALSE;
+  if (!is_answer)
+    make_ice (p, FALSE);
   if (!rp_ice_agent_set_remote_credentials (p->ice, s->ufrag, s->pwd, error))
     return FALSE;
   if (s->mid[0] != '\0')
@@ -488,11 +520,11 @@ rp_webrtc_peer_set_remote_description (RpWebrtcPeer *p, const char *sdp, gsize l
 char *
 rp_webrtc_peer_create_answer (RpWebrtcPeer *p, GError **error)
 {
-  if (p->offerer || !p->have_remote) {
+  if (p->offerer || !p->have_remote || rp_ice_agent_get_state (p->ice) != RP_ICE_STATE_NEW) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "WebRTC: an answer needs an offer first");
     return NULL;
   }
-  return describe_local (p, p->dtls_client ? RP_SDP_SETUP_ACTIVE : RP_SDP_SETUP_PASSIVE);
+  return describe_local (p, p->dtls_client ? RP_SDP_SETUP_ACTIVE : RP_SDP_SETUP_PASSIVE, error);
 }
 
 gboolean

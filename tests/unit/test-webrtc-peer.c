@@ -81,7 +81,9 @@ on_message (RpWebrtcPeer *peer, RpWebrtcChannel *ch, const guint8 *d, gsize len,
     f->echoed[ch == f->ordered ? 0 : 1]++;
 }
 
-static const RpWebrtcPeerCallbacks callbacks = { on_candidate, on_state, on_open, on_message, NULL };
+static const RpWebrtcPeerCallbacks callbacks = {
+  on_candidate, on_state, on_open, on_message, NULL,
+};
 
 static void
 flush (Fixture *f, GPtrArray *cands, RpWebrtcPeer *to)

@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""WebRTC between headless Chromium and our peer (tests/lab/webrtc-echo).
+
+A blank page makes an RTCPeerConnection with two data channels, "ordered"
+(reliable, ordered) and "voice" (ordered: false, maxRetransmits: 0), and
+offers; this driver carries the offer, the answer and the trickled
+candidates both ways between the page (DevTools protocol over
+--remote-debugging-pipe) and webrtc-echo (JSON lines on its stdin/stdout).
+Then the page sends 50 text messages on "ordered" (and one empty message),
+which must come back complete and in order, and 50 voice test messages of
+160 octets every 20 ms on "voice", whose replies must be as long as the
+requests, echo their sequence numbers and carry the reflector's counters.
+The channel "server" that webrtc-echo opens must reach the page with its
+"hello". Loopback only: Chromium may use the loopback interface
+(--allow-loopback-in-peer-connection) and shows its addresses instead of
+mDNS names; every host name resolves to nothing.
+
+  webrtc-chromium.py CHROMIUM ECHO WORKDIR     exit 0 pass, 1 fail
+"""
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+
+DEADLINE_S = 60
+CONNECT_S = 20
+
+
+class Fail(Exception):
+    pass
+
+
+class Pipe:
+    """DevTools protocol over --remote-debugging-pipe: NUL-ended JSON."""
+
+    def __init__(self, rfd, wfd):
+        self.rfd, self.wfd = rfd, wfd
+        self.buf = b''
+        self.next_id = 0
+        self.session = None
+
+    def call(self, method, params=None, timeout=20):
+        self.next_id += 1
+        msg = {'id': self.next_id, 'method': method, 'params': params or {}}
+        if self.session and not method.startswith('Target.'):
+            msg['sessionId'] = self.session
+        os.write(self.wfd, json.dumps(msg).encode() + b'\0')
+        end = time.monotonic() + timeout
+        while True:
+            while b'\0' in self.buf:
+                raw, self.buf = self.buf.split(b'\0', 1)
+                reply = json.loads(raw)
+                if reply.get('id') == self.next_id:
+                    if 'error' in reply:
+                        raise Fail(f'{method}: {reply["error"]}')
+                    return reply['result']
+            left = end - time.monotonic()
+            if left <= 0:
+                raise Fail(f'{method}: no answer from Chromium within {timeout} s')
+            r, _, _ = select.select([self.rfd], [], [], left)
+            if r:
+                chunk = os.read(self.rfd, 1 << 16)
+                if not chunk:
+                    raise Fail('Chromium closed the DevTools pipe')
+                self.buf += chunk
+
+    def js(self, expr, timeout=20):
+        res = self.call('Runtime.evaluate', {'expression': expr, 'awaitPromise': True,
+                                             'returnByValue': True}, timeout)
+        if 'exceptionDetails' in res:
+            raise Fail('page: ' + json.dumps(res['exceptionDetails'])[:400])
+        return res['result'].get('value')
+
+
+PAGE_SETUP = r'''
+(async () => {
+  const T = window.T = {cands: [], gathered: false, ordered: [], voice: [], server: [],
+                        serverLabel: null};
+  const pc = window.pc = new RTCPeerConnection();
+  pc.onicecandidate = e => {
+    if (e.candidate && e.candidate.candidate) T.cands.push(e.candidate.candidate);
+    else if (!e.candidate) T.gathered = true;
+  };
+  T.o = pc.createDataChannel('ordered');
+  T.v = pc.createDataChannel('voice', {ordered: false, maxRetransmits: 0});
+  T.o.binaryType = T.v.binaryType = 'arraybuffer';
+  T.o.onmessage = m => T.ordered.push(m.data);
+  T.v.onmessage = m => T.voice.push(new Uint8Array(m.data));
+  pc.ondatachannel = e => {
+    T.serverLabel = e.channel.label;
+    e.channel.onmessage = m => T.server.push(m.data);
+  };
+  await pc.setLocalDescription(await pc.createOffer());
+  return pc.localDescription.sdp;
+})()
+'''
+
+PAGE_EXCHANGE = r'''
+(async () => {
+  const T = window.T, N = 50, LEN = 160;
+  for (let i = 0; i < N; i++) T.o.send('m' + i);
+  T.o.send('');
+  const t0 = performance.timeOrigin;
+  for (let i = 0; i < N; i++) {
+    const b = new ArrayBuffer(LEN), d = new DataView(b);
+    d.setUint8(0, 1); d.setUint8(1, 1); d.setUint32(4, i);
+    d.setBigUint64(8, BigInt(Math.round((t0 + performance.now()) * 1000)));
+    T.v.send(b);
+    await new Promise(r => setTimeout(r, 20));
+  }
+  const end = performance.now() + 5000;
+  while (performance.now() < end && (T.ordered.length < N + 1 || T.voice.length < N))
+    await new Promise(r => setTimeout(r, 20));
+  const replies = T.voice.map(u => {
+    const d = new DataView(u.buffer);
+    return {len: u.length, version: d.getUint8(0), type: d.getUint8(1), seq: d.getUint32(4),
+            recv: Number(d.getBigUint64(16)), sent: Number(d.getBigUint64(24)),
+            rseq: d.getUint32(32), received: d.getUint32(36)};
+  });
+  return {ordered: T.ordered, replies: replies, server: T.server, serverLabel: T.serverLabel,
+          voiceOrdered: T.v.ordered, voiceMaxRetransmits: T.v.maxRetransmits,
+          sctpMax: window.pc.sctp ? window.pc.sctp.maxMessageSize : null};
+})()
+'''
+
+
+def start_chromium(chromium, workdir):
+    to_r, to_w = os.pipe()
+    from_r, from_w = os.pipe()
+
+    def child_fds():
+        a, b = os.dup(to_r), os.dup(from_w)
+        os.dup2(a, 3)
+        os.dup2(b, 4)
+
+    args = [chromium, '--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-pipe',
+            '--no-first-run', '--disable-background-networking', '--disable-component-update',
+            '--disable-sync', '--disable-default-apps', '--no-pings', '--disable-quic',
+            '--host-resolver-rules=MAP * ~NOTFOUND', '--allow-loopback-in-peer-connection',
+            '--disable-features=WebRtcHideLocalIpsWithMdns',
+            '--user-data-dir=' + os.path.join(workdir, 'profile'), 'about:blank']
+    log = open(os.path.join(workdir, 'chromium.log'), 'wb')
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                            preexec_fn=child_fds, pass_fds=(3, 4))
+    os.close(to_r)
+    os.close(from_w)
+    return proc, Pipe(from_r, to_w)
+
+
+class Echo:
+    def __init__(self, path, workdir):
+        self.proc = subprocess.Popen([path, '--timeout', str(DEADLINE_S)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=open(os.path.join(workdir, 'echo.log'), 'wb'))
+        self.buf = b''
+        self.events = []
+
+    def send(self, obj):
+        self.proc.stdin.write(json.dumps(obj).encode() + b'\n')
+        self.proc.stdin.flush()
+
+    def poll(self, timeout):
+        """Lines that arrived within timeout seconds, parsed."""
+        out = []
+        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if r:
+            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
+            if not chunk:
+                raise Fail('webrtc-echo exited: ' + str(self.proc.poll()))
+            self.buf += chunk
+        while b'\n' in self.buf:
+            line, self.buf = self.buf.split(b'\n', 1)
+            msg = json.loads(line)
+            print('# echo: ' + json.dumps(msg)[:200])
+            self.events.append(msg)
+            out.append(msg)
+        return out
+
+
+CHECKS = [0, 0]
+
+
+def check(what, ok, detail=''):
+    CHECKS[0] += 1
+    if ok:
+        print('ok   - ' + what)
+    else:
+        CHECKS[1] += 1
+        print('FAIL - ' + what + (': ' + detail if detail else ''))
+
+
+def connect(page, echo):
+    offer = page.js(PAGE_SETUP)
+    check('the page offers one m=application UDP/DTLS/SCTP webrtc-datachannel section',
+          'm=application 9 UDP/DTLS/SCTP webrtc-datachannel' in offer, offer[:300])
+    echo.send({'type': 'offer', 'sdp': offer})
+    answer, browser_done = None, False
+    end = time.monotonic() + CONNECT_S
+    while time.monotonic() < end:
+        for msg in echo.poll(0.05):
+            if msg.get('type') == 'answer':
+                answer = msg['sdp']
+                page.js('pc.setRemoteDescription({type: "answer", sdp: %s})' % json.dumps(answer))
+            elif 'candidate' in msg and msg['candidate']:
+                page.js('pc.addIceCandidate({candidate: %s, sdpMLineIndex: 0})'
+                        % json.dumps(msg['candidate']))
+            elif msg.get('event') == 'error':
+                raise Fail('webrtc-echo: ' + msg.get('message', ''))
+        if answer is not None and not browser_done:
+            got = page.js('({c: T.cands.splice(0), g: T.gathered})')
+            for c in got['c']:
+                echo.send({'candidate': c})
+            if got['g']:
+                echo.send({'candidate': ''})
+                browser_done = True
+        state = page.js('[T.o.readyState, T.v.readyState, pc.connectionState]')
+        if state[0] == 'open' and state[1] == 'open':
+            return answer
+        if state[2] == 'failed':
+            raise Fail('the page says the connection failed')
+    raise Fail('the channels did not open within %d s' % CONNECT_S)
+
+
+def exchange(page, echo):
+    r = page.js(PAGE_EXCHANGE, timeout=30)
+    echo.poll(0.2)
+    expected = ['m%d' % i for i in range(50)] + ['']
+    check('ordered: 50 messages and an empty one come back complete and in order',
+          r['ordered'] == expected, json.dumps(r['ordered'])[:300])
+    replies = r['replies']
+    check('voice: replies to at least 45 of 50 requests (unordered, maxRetransmits 0)',
+          len(replies) >= 45, str(len(replies)))
+    check('voice: every reply is exactly as long as its request (160 octets)',
+          all(x['len'] == 160 for x in replies))
+    check('voice: every reply is a version 1 reply echoing a sequence number sent',
+          all(x['version'] == 1 and x['type'] == 2 and 0 <= x['seq'] < 50 for x in replies)
+          and len({x['seq'] for x in replies}) == len(replies))
+    check('voice: the reflector counts its replies and the requests it received',
+          sorted(x['rseq'] for x in replies) == list(range(len(replies)))
+          and max(x['received'] for x in replies) == len(replies))
+    check('voice: reflector send time is not before its receive time',
+          all(x['sent'] >= x['recv'] > 0 for x in replies))
+    check('the page sees its voice channel as unordered with maxRetransmits 0',
+          r['voiceOrdered'] is False and r['voiceMaxRetransmits'] == 0)
+    check('the channel the far end opened reaches the page with its message',
+          r['serverLabel'] == 'server' and r['server'] == ['hello'],
+          json.dumps([r['serverLabel'], r['server']]))
+    opens = {e['label']: e for e in echo.events if e.get('event') == 'open'}
+    v, o = opens.get('voice', {}), opens.get('ordered', {})
+    check('the far end read DCEP: "voice" unordered, maxRetransmits 0',
+          v.get('ordered') is False and v.get('maxRetransmits') == 0
+          and v.get('maxPacketLifeTime') is None, json.dumps(v))
+    check('the far end read DCEP: "ordered" reliable and ordered',
+          o.get('ordered') is True and o.get('maxRetransmits') is None
+          and o.get('maxPacketLifeTime') is None, json.dumps(o))
+    check('the far end took odd stream ids (the DTLS server, RFC 8832 6) for its channel',
+          opens.get('server', {}).get('id', 0) % 2 == 1, json.dumps(opens.get('server')))
+
+
+def main():
+    chromium, echo_path, workdir = sys.argv[1:4]
+    proc, page = start_chromium(chromium, workdir)
+    echo = Echo(echo_path, workdir)
+    try:
+        target = page.call('Target.createTarget', {'url': 'about:blank'})['targetId']
+        page.session = page.call('Target.attachToTarget',
+                                 {'targetId': target, 'flatten': True})['sessionId']
+        answer = connect(page, echo)
+        check('the answer says a=setup:passive to the page\'s actpass (RFC 8842)',
+              'a=setup:passive' in answer)
+        check('the far end reports the connection up',
+              any(e.get('state') == 'connected' for e in echo.events))
+        exchange(page, echo)
+    except Fail as e:
+        check('the test ran to its end', False, str(e))
+    finally:
+        for p in (echo.proc, proc):
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    print('%d passed, %d failed' % (CHECKS[0] - CHECKS[1], CHECKS[1]))
+    return 1 if CHECKS[1] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
