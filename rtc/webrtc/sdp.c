@@ -67,16 +67,21 @@ fail (Parser *p, GError **error, const char *fmt, ...)
   va_start (ap, fmt);
   msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "SDP line %u: %s", p->lineno, msg);
+  if (p->lineno > 0)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "SDP line %u: %s", p->lineno, msg);
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "SDP: %s", msg);
   return FALSE;
 }
 
 static gboolean
 unsupported (Parser *p, GError **error, const char *what)
 {
+  g_autofree char *where = p->lineno > 0 ? g_strdup_printf (" line %u", p->lineno) : NULL;
+
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-               "SDP line %u: %s: only data channels (m=application UDP/DTLS/SCTP "
-               "webrtc-datachannel) are answered", p->lineno, what);
+               "SDP%s: %s: only data channels (m=application UDP/DTLS/SCTP "
+               "webrtc-datachannel) are answered", where != NULL ? where : "", what);
   return FALSE;
 }
 
@@ -286,7 +291,7 @@ finish (Parser *p, GError **error)
 {
   RpSdpSession *s = p->s;
 
-  p->lineno++;
+  p->lineno = 0;   /* what is missing is on no line */
   if (p->media == 0)
     return unsupported (p, error, "no m= section");
   if (s->ufrag == NULL)

@@ -191,8 +191,10 @@ def check(what, ok, detail=''):
         print('FAIL - ' + what + (': ' + detail if detail else ''))
 
 
-def connect(page, echo):
+def connect(page, echo, workdir):
     offer = page.js(PAGE_SETUP)
+    with open(os.path.join(workdir, 'offer.sdp'), 'w') as f:
+        f.write(offer)
     check('the page offers one m=application UDP/DTLS/SCTP webrtc-datachannel section',
           'm=application 9 UDP/DTLS/SCTP webrtc-datachannel' in offer, offer[:300])
     echo.send({'type': 'offer', 'sdp': offer})
@@ -267,7 +269,7 @@ def main():
         target = page.call('Target.createTarget', {'url': 'about:blank'})['targetId']
         page.session = page.call('Target.attachToTarget',
                                  {'targetId': target, 'flatten': True})['sessionId']
-        answer = connect(page, echo)
+        answer = connect(page, echo, workdir)
         check('the answer says a=setup:passive to the page\'s actpass (RFC 8842)',
               'a=setup:passive' in answer)
         check('the far end reports the connection up',
