@@ -89,13 +89,15 @@ test_malformed (void)
   assert_bad (voice_open, 11, "DCEP: DATA_CHANNEL_OPEN is shorter than its 12-octet header");
   memcpy (m, voice_open, sizeof voice_open);
   m[0] = 0x02;
-  assert_bad (m, sizeof voice_open, "DCEP: DATA_CHANNEL_OPEN does not start with message type 0x03");
+  assert_bad (m, sizeof voice_open,
+              "DCEP: DATA_CHANNEL_OPEN does not start with message type 0x03");
   memcpy (m, voice_open, sizeof voice_open);
   m[1] = 0x03;
   assert_bad (m, sizeof voice_open, "DCEP: DATA_CHANNEL_OPEN has an unknown channel type 0x03");
   memcpy (m, voice_open, sizeof voice_open);
   m[9] = 0x06;   /* label runs past the end */
-  assert_bad (m, sizeof voice_open, "DCEP: DATA_CHANNEL_OPEN lengths do not match the message size");
+  assert_bad (m, sizeof voice_open,
+              "DCEP: DATA_CHANNEL_OPEN lengths do not match the message size");
   memcpy (m, voice_open, sizeof voice_open);
   m[sizeof voice_open] = 0;   /* one trailing octet */
   assert_bad (m, sizeof m, "DCEP: DATA_CHANNEL_OPEN lengths do not match the message size");

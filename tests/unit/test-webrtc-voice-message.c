@@ -56,8 +56,10 @@ test_refused (void)
   RpVoiceRequest back;
   guint8 buf[RP_VOICE_MSG_MAX_LEN + 1];
 
-  g_assert_cmpuint (rp_voice_request_build (&req, RP_VOICE_MSG_MIN_LEN - 1, buf, sizeof buf), ==, 0);
-  g_assert_cmpuint (rp_voice_request_build (&req, RP_VOICE_MSG_MAX_LEN + 1, buf, sizeof buf), ==, 0);
+  g_assert_cmpuint (rp_voice_request_build (&req, RP_VOICE_MSG_MIN_LEN - 1, buf, sizeof buf),
+                    ==, 0);
+  g_assert_cmpuint (rp_voice_request_build (&req, RP_VOICE_MSG_MAX_LEN + 1, buf, sizeof buf),
+                    ==, 0);
   g_assert_cmpuint (rp_voice_request_build (&req, 100, buf, 99), ==, 0);
   rp_voice_request_build (&req, 100, buf, sizeof buf);
   g_assert_cmpint (rp_voice_request_parse (buf, 39, &back), ==, RP_VOICE_MSG_BAD_LENGTH);
