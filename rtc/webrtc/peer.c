@@ -18,7 +18,7 @@ struct _RpWebrtcChannel {
   guint16 id;
   char *label, *protocol;
   RpDcepPolicy policy;
-  gboolean ours, open, open_sent;
+  gboolean ours, open, open_sent, closing;
 };
 
 struct _RpWebrtcPeer {
@@ -190,7 +190,9 @@ on_stream_reset (guint16 stream, gpointer user_data)
     return;
   enter (p);
   /* RFC 8831 6.7: the other side resets its outgoing stream, we reset ours */
-  rp_sctp_transport_reset_stream (p->sctp, stream);
+  if (!c->closing)
+    rp_sctp_transport_reset_stream (p->sctp, stream);
+  c->open = FALSE;
   if (p->cb.channel_closed != NULL)
     p->cb.channel_closed (p, c, p->user_data);
   if (!p->dead)
@@ -593,7 +595,7 @@ rp_webrtc_channel_send (RpWebrtcChannel *c, const guint8 *data, gsize len, gbool
   RpWebrtcPeer *p = c->peer;
   guint64 max = p->remote->max_message_size;
 
-  if (!c->open || p->sctp == NULL) {
+  if (!c->open || c->closing || p->sctp == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "WebRTC: channel %u is not open",
                  c->id);
     return FALSE;
@@ -606,4 +608,14 @@ rp_webrtc_channel_send (RpWebrtcChannel *c, const guint8 *data, gsize len, gbool
   }
   return rp_sctp_transport_send (p->sctp, c->id, binary ? RP_DCEP_PPID_BINARY : RP_DCEP_PPID_STRING,
                                  &c->policy, data, len, error);
+}
+
+void
+rp_webrtc_channel_close (RpWebrtcChannel *c)
+{
+  if (c->closing)
+    return;
+  c->closing = TRUE;
+  if (c->peer->sctp != NULL)
+    rp_sctp_transport_reset_stream (c->peer->sctp, c->id);
 }

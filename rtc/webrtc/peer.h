@@ -89,5 +89,9 @@ const RpDcepPolicy *rp_webrtc_channel_get_policy (RpWebrtcChannel *channel);
  * a=max-message-size, or the send buffer is full. */
 gboolean rp_webrtc_channel_send (RpWebrtcChannel *channel, const guint8 *data, gsize len,
                                  gboolean binary, GError **error);
+/* Closes the channel (RFC 8831 6.7: we reset our outgoing stream, the peer
+ * resets its own); channel_closed follows when the peer has. Nothing more
+ * can be sent on it. */
+void rp_webrtc_channel_close (RpWebrtcChannel *channel);
 
 G_END_DECLS

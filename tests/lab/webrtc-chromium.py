@@ -11,7 +11,8 @@ which must come back complete and in order, and 50 voice test messages of
 160 octets every 20 ms on "voice", whose replies must be as long as the
 requests, echo their sequence numbers and carry the reflector's counters.
 The channel "server" that webrtc-echo opens must reach the page with its
-"hello". Loopback only: Chromium may use the loopback interface
+"hello". Last, the page closes "ordered" and both sides must see it
+closed. Loopback only: Chromium may use the loopback interface
 (--allow-loopback-in-peer-connection) and shows its addresses instead of
 mDNS names; every host name resolves to nothing.
 
@@ -261,6 +262,28 @@ def exchange(page, echo):
           opens.get('server', {}).get('id', 0) % 2 == 1, json.dumps(opens.get('server')))
 
 
+PAGE_CLOSE = r'''
+(async () => {
+  T.o.close();
+  const end = performance.now() + 5000;
+  while (T.o.readyState !== 'closed' && performance.now() < end)
+    await new Promise(r => setTimeout(r, 20));
+  return T.o.readyState;
+})()
+'''
+
+
+def close(page, echo):
+    state = page.js(PAGE_CLOSE, timeout=15)
+    end = time.monotonic() + 5
+    while time.monotonic() < end and not any(
+            e.get('event') == 'closed' for e in echo.events):
+        echo.poll(0.1)
+    check('the page closes "ordered": both sides reset their streams (RFC 8831 6.7)',
+          state == 'closed' and any(e.get('event') == 'closed' and e.get('label') == 'ordered'
+                                    for e in echo.events), state)
+
+
 def main():
     chromium, echo_path, workdir = sys.argv[1:4]
     proc, page = start_chromium(chromium, workdir)
@@ -275,6 +298,7 @@ def main():
         check('the far end reports the connection up',
               any(e.get('state') == 'connected' for e in echo.events))
         exchange(page, echo)
+        close(page, echo)
     except Fail as e:
         check('the test ran to its end', False, str(e))
     finally:

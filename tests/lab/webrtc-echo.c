@@ -6,7 +6,7 @@
  *        {"event":"state","state":"connected","reason":null}
  *        {"event":"open","label":"...","id":N,"ordered":B,"maxRetransmits":N|null,
  *         "maxPacketLifeTime":N|null}
- *        {"event":"error","message":"..."}
+ *        {"event":"closed","label":"..."}  {"event":"error","message":"..."}
  * A channel labelled "voice" answers voice test messages
  * (rtc/webrtc/voice-message.h); any other channel echoes each message as it
  * came. Once connected it opens a channel "server" of its own and sends
@@ -147,8 +147,14 @@ on_message (RpWebrtcPeer *peer, RpWebrtcChannel *ch, const guint8 *d, gsize len,
     rp_webrtc_channel_send (ch, reply, len, TRUE, NULL);
 }
 
+static void
+on_closed (RpWebrtcPeer *peer, RpWebrtcChannel *ch, gpointer data)
+{
+  emit_pair ("event", "closed", "label", rp_webrtc_channel_get_label (ch));
+}
+
 static const RpWebrtcPeerCallbacks callbacks = {
-  on_candidate, on_state, on_open, on_message, NULL,
+  on_candidate, on_state, on_open, on_message, on_closed,
 };
 
 static gboolean

@@ -24,7 +24,7 @@ typedef struct {
   RpWebrtcChannel *ordered, *unordered;
   gboolean failed;
   char *fail_reason;
-  gboolean b_opened_channel_seen;
+  guint closed_a, closed_b;
 } Fixture;
 
 static void
@@ -81,8 +81,19 @@ on_message (RpWebrtcPeer *peer, RpWebrtcChannel *ch, const guint8 *d, gsize len,
     f->echoed[ch == f->ordered ? 0 : 1]++;
 }
 
+static void
+on_closed (RpWebrtcPeer *peer, RpWebrtcChannel *ch, gpointer data)
+{
+  Fixture *f = data;
+
+  if (peer == f->a)
+    f->closed_a++;
+  else
+    f->closed_b++;
+}
+
 static const RpWebrtcPeerCallbacks callbacks = {
-  on_candidate, on_state, on_open, on_message, NULL,
+  on_candidate, on_state, on_open, on_message, on_closed,
 };
 
 static void
@@ -176,6 +187,12 @@ all_echoed (Fixture *f)
   return f->echoed[0] == MESSAGES && f->empty == 1 && f->echoed[1] >= MESSAGES * 9 / 10;
 }
 
+static gboolean
+both_closed (Fixture *f)
+{
+  return f->closed_a == 1 && f->closed_b == 1;
+}
+
 static void
 test_echo (Fixture *f, gconstpointer unused)
 {
@@ -199,6 +216,11 @@ test_echo (Fixture *f, gconstpointer unused)
   g_assert_true (rp_webrtc_channel_send (f->ordered, msg, 0, FALSE, NULL));
   g_assert_true (iterate_until (f, all_echoed));
   g_assert_false (f->failed);
+  /* RFC 8831 6.7: a closes, b sees it and resets too, a learns it is done */
+  rp_webrtc_channel_close (f->ordered);
+  g_assert_false (rp_webrtc_channel_send (f->ordered, msg, 1, TRUE, NULL));
+  g_assert_true (iterate_until (f, both_closed));
+  g_assert_true (rp_webrtc_channel_send (f->unordered, msg, sizeof msg, TRUE, NULL));
 }
 
 static gboolean
