@@ -299,6 +299,14 @@ def main():
               any(e.get('state') == 'connected' for e in echo.events))
         exchange(page, echo)
         close(page, echo)
+        echo.proc.stdin.close()
+        try:
+            rc = echo.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        err = open(os.path.join(workdir, 'echo.log'), errors='replace').read()
+        check('the far end exits cleanly at the end of its input, nothing on stderr',
+              rc == 0 and err == '', 'exit %s; %s' % (rc, err[-600:]))
     except Fail as e:
         check('the test ran to its end', False, str(e))
     finally:
