@@ -3,7 +3,8 @@
 # on loopback: SDP offer/answer and trickled candidates carried by
 # tests/lab/webrtc-chromium.py, ICE, DTLS with the SDP fingerprints, SCTP,
 # DCEP in both directions, ordered echo and voice test messages on an
-# unordered maxRetransmits 0 channel. See the driver for each assertion.
+# unordered maxRetransmits 0 channel; our peer offering too; a forged
+# fingerprint refused. See the driver for each assertion.
 # Env: RTCPROBE_WEBRTC_ECHO = tests/lab/webrtc-echo. Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 

@@ -1,7 +1,16 @@
 #!/usr/bin/env python3
 """WebRTC between headless Chromium and our peer (tests/lab/webrtc-echo).
 
-A blank page makes an RTCPeerConnection with two data channels, "ordered"
+Three scenarios, each with a fresh page and a fresh webrtc-echo:
+  browser-offers     the page offers (below), our peer answers;
+  we-offer           our peer offers, the page answers a=setup:active; the
+                     channel our peer opens brings "hello" and echoes "ping";
+  wrong-fingerprint  the page's offer reaches our peer with one hex digit of
+                     its fingerprint changed: DTLS must fail with the
+                     fingerprint named, and no channel may open.
+Each ends with webrtc-echo exiting cleanly at the end of its input.
+
+In browser-offers, a blank page makes an RTCPeerConnection with two data channels, "ordered"
 (reliable, ordered) and "voice" (ordered: false, maxRetransmits: 0), and
 offers; this driver carries the offer, the answer and the trickled
 candidates both ways between the page (DevTools protocol over
@@ -151,10 +160,10 @@ def start_chromium(chromium, workdir):
 
 
 class Echo:
-    def __init__(self, path, workdir):
+    def __init__(self, path, workdir, name):
+        self.log = os.path.join(workdir, 'echo-%s.log' % name)
         self.proc = subprocess.Popen([path, '--timeout', str(DEADLINE_S)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE,
-                                     stderr=open(os.path.join(workdir, 'echo.log'), 'wb'))
+                                     stdout=subprocess.PIPE, stderr=open(self.log, 'wb'))
         self.buf = b''
         self.events = []
 
@@ -174,7 +183,7 @@ class Echo:
         while b'\n' in self.buf:
             line, self.buf = self.buf.split(b'\n', 1)
             msg = json.loads(line)
-            print('# echo: ' + json.dumps(msg)[:200])
+            print('# echo: ' + json.dumps(msg)[:160])
             self.events.append(msg)
             out.append(msg)
         return out
@@ -284,39 +293,158 @@ def close(page, echo):
                                     for e in echo.events), state)
 
 
+PAGE_ANSWER = r"""
+(async (offer) => {
+  const T = window.T = {cands: [], gathered: false, server: [], serverLabel: null};
+  const pc = window.pc = new RTCPeerConnection();
+  pc.onicecandidate = e => {
+    if (e.candidate && e.candidate.candidate) T.cands.push(e.candidate.candidate);
+    else if (!e.candidate) T.gathered = true;
+  };
+  pc.ondatachannel = e => {
+    const ch = e.channel;
+    let pinged = false;
+    const ping = () => { if (!pinged) { pinged = true; ch.send('ping'); } };
+    T.serverLabel = ch.label;
+    ch.onmessage = m => T.server.push(m.data);
+    ch.onopen = ping;
+    if (ch.readyState === 'open') ping();
+  };
+  await pc.setRemoteDescription({type: 'offer', sdp: offer});
+  await pc.setLocalDescription(await pc.createAnswer());
+  return pc.localDescription.sdp;
+})(%s)
+"""
+
+
+def finish_echo(echo):
+    echo.proc.stdin.close()
+    try:
+        rc = echo.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    err = open(echo.log, errors='replace').read()
+    check('the far end exits cleanly at the end of its input, nothing on stderr',
+          rc == 0 and err == '', 'exit %s; %s' % (rc, err[-600:]))
+
+
+def new_page(page):
+    page.session = None
+    target = page.call('Target.createTarget', {'url': 'about:blank'})['targetId']
+    page.session = page.call('Target.attachToTarget',
+                             {'targetId': target, 'flatten': True})['sessionId']
+    return target
+
+
+def scenario_browser_offers(page, echo, workdir):
+    print('# the page offers, our peer answers')
+    answer = connect(page, echo, workdir)
+    check('the answer says a=setup:passive to the page\'s actpass (RFC 8842)',
+          'a=setup:passive' in answer)
+    check('the far end reports the connection up',
+          any(e.get('state') == 'connected' for e in echo.events))
+    exchange(page, echo)
+    close(page, echo)
+
+
+def scenario_we_offer(page, echo, workdir):
+    print('# our peer offers, the page answers')
+    echo.send({'type': 'create-offer'})
+    offer, sent_answer, browser_done = None, False, False
+    end = time.monotonic() + CONNECT_S
+    while time.monotonic() < end:
+        for msg in echo.poll(0.05):
+            if msg.get('type') == 'offer':
+                offer = msg['sdp']
+                answer = page.js(PAGE_ANSWER % json.dumps(offer))
+                with open(os.path.join(workdir, 'answer.sdp'), 'w') as f:
+                    f.write(answer)
+                check('Chromium takes our offer and answers a=setup:active',
+                      'a=setup:active' in answer, answer[:300])
+                echo.send({'type': 'answer', 'sdp': answer})
+                sent_answer = True
+            elif 'candidate' in msg and msg['candidate']:
+                page.js('pc.addIceCandidate({candidate: %s, sdpMLineIndex: 0})'
+                        % json.dumps(msg['candidate']))
+            elif msg.get('event') == 'error':
+                raise Fail('webrtc-echo: ' + msg.get('message', ''))
+        if sent_answer and not browser_done:
+            got = page.js('({c: T.cands.splice(0), g: T.gathered})')
+            for c in got['c']:
+                echo.send({'candidate': c})
+            if got['g']:
+                echo.send({'candidate': ''})
+                browser_done = True
+        if sent_answer and page.js('T.server.length') >= 2:
+            break
+    server = page.js('[T.serverLabel, T.server]') if sent_answer else [None, []]
+    check('our channel reaches the page, says hello and echoes the page\'s ping',
+          server == ['server', ['hello', 'ping']], json.dumps(server))
+    opened = [e for e in echo.events if e.get('event') == 'open']
+    check('as the DTLS server (the page answered active) our channel id is odd',
+          len(opened) == 1 and opened[0]['id'] % 2 == 1, json.dumps(opened))
+
+
+def scenario_wrong_fingerprint(page, echo, workdir):
+    print('# the page offers, the fingerprint is altered on the way')
+    offer = page.js(PAGE_SETUP)
+    i = offer.index('a=fingerprint:sha-256 ') + len('a=fingerprint:sha-256 ')
+    offer = offer[:i] + ('0' if offer[i] != '0' else '1') + offer[i + 1:]
+    echo.send({'type': 'offer', 'sdp': offer})
+    end = time.monotonic() + CONNECT_S + 10
+    answered, browser_done, failed = False, False, None
+    while time.monotonic() < end and failed is None:
+        for msg in echo.poll(0.05):
+            if msg.get('type') == 'answer':
+                page.js('pc.setRemoteDescription({type: "answer", sdp: %s})'
+                        % json.dumps(msg['sdp']))
+                answered = True
+            elif 'candidate' in msg and msg['candidate']:
+                page.js('pc.addIceCandidate({candidate: %s, sdpMLineIndex: 0})'
+                        % json.dumps(msg['candidate']))
+            elif msg.get('state') in ('failed', 'connected'):
+                failed = msg
+        if answered and not browser_done:
+            got = page.js('({c: T.cands.splice(0), g: T.gathered})')
+            for c in got['c']:
+                echo.send({'candidate': c})
+            if got['g']:
+                echo.send({'candidate': ''})
+                browser_done = True
+    check('a certificate that is not the offer\'s fingerprint fails DTLS, no channel opens',
+          failed is not None and failed.get('state') == 'failed'
+          and failed.get('reason') == 'DTLS: the peer\'s certificate is not the one its SDP '
+                                      'fingerprint names'
+          and not any(e.get('event') == 'open' for e in echo.events), json.dumps(failed))
+
+
 def main():
     chromium, echo_path, workdir = sys.argv[1:4]
     proc, page = start_chromium(chromium, workdir)
-    echo = Echo(echo_path, workdir)
+    scenarios = [('browser-offers', scenario_browser_offers), ('we-offer', scenario_we_offer),
+                 ('wrong-fingerprint', scenario_wrong_fingerprint)]
     try:
-        target = page.call('Target.createTarget', {'url': 'about:blank'})['targetId']
-        page.session = page.call('Target.attachToTarget',
-                                 {'targetId': target, 'flatten': True})['sessionId']
-        answer = connect(page, echo, workdir)
-        check('the answer says a=setup:passive to the page\'s actpass (RFC 8842)',
-              'a=setup:passive' in answer)
-        check('the far end reports the connection up',
-              any(e.get('state') == 'connected' for e in echo.events))
-        exchange(page, echo)
-        close(page, echo)
-        echo.proc.stdin.close()
-        try:
-            rc = echo.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            rc = None
-        err = open(os.path.join(workdir, 'echo.log'), errors='replace').read()
-        check('the far end exits cleanly at the end of its input, nothing on stderr',
-              rc == 0 and err == '', 'exit %s; %s' % (rc, err[-600:]))
-    except Fail as e:
-        check('the test ran to its end', False, str(e))
-    finally:
-        for p in (echo.proc, proc):
-            p.terminate()
+        for name, run in scenarios:
+            echo = Echo(echo_path, workdir, name)
             try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+                target = new_page(page)
+                run(page, echo, workdir)
+                finish_echo(echo)
+                page.session = None
+                page.call('Target.closeTarget', {'targetId': target})
+            except Fail as e:
+                check('%s: the scenario ran to its end' % name, False, str(e))
+            finally:
+                if echo.proc.poll() is None:
+                    echo.proc.kill()
+                    echo.proc.wait()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     print('%d passed, %d failed' % (CHECKS[0] - CHECKS[1], CHECKS[1]))
     return 1 if CHECKS[1] else 0
 

@@ -2,7 +2,9 @@
  * lines on stdin and reporting on stdout, so that a browser driver can carry
  * the offer, answer and trickled candidates between it and a page.
  *   in:  {"type":"offer","sdp":"..."}  {"candidate":"candidate:..."}  {"candidate":""}
- *   out: {"type":"answer","sdp":"..."}  {"candidate":"..."}  {"candidate":null}
+ *        {"type":"create-offer"}  {"type":"answer","sdp":"..."}   (we offer instead)
+ *   out: {"type":"answer","sdp":"..."}  {"type":"offer","sdp":"..."}
+ *        {"candidate":"..."}  {"candidate":null}
  *        {"event":"state","state":"connected","reason":null}
  *        {"event":"open","label":"...","id":N,"ordered":B,"maxRetransmits":N|null,
  *         "maxPacketLifeTime":N|null}
@@ -158,10 +160,19 @@ static const RpWebrtcPeerCallbacks callbacks = {
 };
 
 static gboolean
-handle_offer (Echo *e, const char *sdp, GError **error)
+handle_description (Echo *e, const char *type, const char *sdp, GError **error)
 {
   g_autofree char *answer = NULL;
+  g_autofree char *offer = NULL;
 
+  if (strcmp (type, "create-offer") == 0) {
+    if ((offer = rp_webrtc_peer_create_offer (e->peer, error)) == NULL)
+      return FALSE;
+    emit_pair ("type", "offer", "sdp", offer);
+    return TRUE;
+  }
+  if (strcmp (type, "answer") == 0)
+    return rp_webrtc_peer_set_remote_description (e->peer, sdp, strlen (sdp), TRUE, error);
   if (!rp_webrtc_peer_set_remote_description (e->peer, sdp, strlen (sdp), FALSE, error)
       || (answer = rp_webrtc_peer_create_answer (e->peer, error)) == NULL)
     return FALSE;
@@ -182,8 +193,9 @@ handle_line (Echo *e, const char *line)
     return;
   }
   o = json_node_get_object (json_parser_get_root (parser));
-  if (json_object_has_member (o, "sdp"))
-    handle_offer (e, json_object_get_string_member_with_default (o, "sdp", ""), &error);
+  if (json_object_has_member (o, "type"))
+    handle_description (e, json_object_get_string_member_with_default (o, "type", ""),
+                        json_object_get_string_member_with_default (o, "sdp", ""), &error);
   else if (json_object_has_member (o, "candidate"))
     rp_webrtc_peer_add_remote_candidate (
       e->peer, json_object_get_string_member_with_default (o, "candidate", ""), &error);

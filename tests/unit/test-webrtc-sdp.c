@@ -44,6 +44,19 @@ test_chromium (void)
 }
 
 static void
+test_chromium_answer (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RpSdpSession) s = parse_file ("chromium-156-answer.sdp", TRUE, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (s->ufrag, ==, "irzj");
+  g_assert_cmpint (s->setup, ==, RP_SDP_SETUP_ACTIVE);
+  g_assert_cmpuint (s->fingerprint[0], ==, 0x4f);
+  g_assert_cmpstr (s->mid, ==, "0");
+}
+
+static void
 test_firefox (void)
 {
   g_autoptr (GError) error = NULL;
@@ -243,6 +256,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/webrtc/sdp/chromium", test_chromium);
+  g_test_add_func ("/webrtc/sdp/chromium-answer", test_chromium_answer);
   g_test_add_func ("/webrtc/sdp/firefox", test_firefox);
   g_test_add_func ("/webrtc/sdp/safari", test_safari);
   g_test_add_func ("/webrtc/sdp/refused-files", test_refused_files);
