@@ -64,6 +64,11 @@ channel_free (gpointer p)
 static void
 really_free (RpWebrtcPeer *p)
 {
+  g_clear_pointer (&p->end_idle, g_source_unref);
+  /* top down: SCTP, then DTLS (its close_notify still goes out over ICE) */
+  g_clear_pointer (&p->sctp, rp_sctp_transport_free);
+  g_clear_pointer (&p->dtls, rp_dtls_transport_free);
+  g_clear_pointer (&p->ice, rp_ice_agent_free);
   g_hash_table_unref (p->channels);
   g_array_unref (p->pending_remote);
   rp_sdp_session_free (p->remote);
@@ -87,6 +92,13 @@ leave (RpWebrtcPeer *p)
     really_free (p);
   return alive;
 }
+
+/* Entered from a lower layer: nothing to do for a peer being freed. */
+#define RETURN_IF_DEAD(p) \
+  do { \
+    if ((p)->dead) \
+      return; \
+  } while (0)
 
 static void
 set_state (RpWebrtcPeer *p, RpWebrtcState s, const char *reason)
@@ -162,6 +174,8 @@ on_sctp_message (guint16 stream, guint32 ppid, const guint8 *data, gsize len, gp
   RpWebrtcChannel *c = g_hash_table_lookup (p->channels, GUINT_TO_POINTER (stream));
   gboolean binary = ppid == RP_DCEP_PPID_BINARY || ppid == RP_DCEP_PPID_BINARY_EMPTY;
 
+  RETURN_IF_DEAD (p);
+
   enter (p);
   if (ppid == RP_DCEP_PPID_CONTROL) {
     if (len > 0 && data[0] == RP_DCEP_MSG_OPEN)
@@ -185,6 +199,8 @@ on_stream_reset (guint16 stream, gpointer user_data)
 {
   RpWebrtcPeer *p = user_data;
   RpWebrtcChannel *c = g_hash_table_lookup (p->channels, GUINT_TO_POINTER (stream));
+
+  RETURN_IF_DEAD (p);
 
   if (c == NULL)
     return;
@@ -218,6 +234,8 @@ on_sctp_connected (gpointer user_data)
   GHashTableIter it;
   gpointer value;
 
+  RETURN_IF_DEAD (p);
+
   enter (p);
   set_state (p, RP_WEBRTC_STATE_CONNECTED, NULL);
   g_hash_table_iter_init (&it, p->channels);
@@ -233,6 +251,8 @@ static void
 on_sctp_closed (const char *reason, gpointer user_data)
 {
   RpWebrtcPeer *p = user_data;
+
+  RETURN_IF_DEAD (p);
 
   enter (p);
   set_state (p, p->state == RP_WEBRTC_STATE_CONNECTED ? RP_WEBRTC_STATE_CLOSED
@@ -262,6 +282,8 @@ on_dtls_connected (gpointer user_data)
   g_autoptr (GError) error = NULL;
   gsize max = p->options.max_message_size;
 
+  RETURN_IF_DEAD (p);
+
   p->sctp = rp_sctp_transport_new (p->context, RP_WEBRTC_SCTP_PORT, p->remote->sctp_port, max,
                                    &sctp_callbacks, p, &error);
   if (p->sctp == NULL || !rp_sctp_transport_connect (p->sctp, &error))
@@ -278,6 +300,8 @@ static void
 on_dtls_receive (const guint8 *data, gsize len, gpointer user_data)
 {
   RpWebrtcPeer *p = user_data;
+
+  RETURN_IF_DEAD (p);
 
   if (p->sctp != NULL)
     rp_sctp_transport_receive (p->sctp, data, len);
@@ -311,6 +335,8 @@ on_ice_candidate (RpIceAgent *agent, const RpIceCandidate *cand, gpointer user_d
   RpWebrtcPeer *p = user_data;
   g_autofree char *line = rp_ice_candidate_to_sdp (cand);
 
+  RETURN_IF_DEAD (p);
+
   if (p->describing)
     return;   /* the description being made carries it */
   enter (p);
@@ -337,6 +363,8 @@ on_ice_gathering_done (RpIceAgent *agent, gpointer user_data)
 {
   RpWebrtcPeer *p = user_data;
 
+  RETURN_IF_DEAD (p);
+
   enter (p);
   flush_remote (p);
   if (p->describing && p->end_idle == NULL) {
@@ -355,6 +383,8 @@ on_ice_state (RpIceAgent *agent, RpIceState state, gpointer user_data)
 {
   RpWebrtcPeer *p = user_data;
 
+  RETURN_IF_DEAD (p);
+
   enter (p);
   if (state == RP_ICE_STATE_FAILED)
     set_state (p, RP_WEBRTC_STATE_FAILED, "ICE: no candidate pair works");
@@ -367,6 +397,8 @@ static void
 on_ice_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data)
 {
   RpWebrtcPeer *p = user_data;
+
+  RETURN_IF_DEAD (p);
 
   if (p->dtls == NULL || !rp_dtls_is_dtls (data, len))
     return;
@@ -406,14 +438,9 @@ rp_webrtc_peer_free (RpWebrtcPeer *p)
   if (p == NULL || p->dead)
     return;
   p->dead = TRUE;
-  if (p->end_idle != NULL) {
+  if (p->end_idle != NULL)
     g_source_destroy (p->end_idle);
-    g_clear_pointer (&p->end_idle, g_source_unref);
-  }
-  /* top down: SCTP, then DTLS (its close_notify still goes out over ICE) */
-  g_clear_pointer (&p->sctp, rp_sctp_transport_free);
-  g_clear_pointer (&p->dtls, rp_dtls_transport_free);
-  g_clear_pointer (&p->ice, rp_ice_agent_free);
+  /* inside a callback of ours a lower layer is on the stack: leave() frees */
   if (p->dispatching == 0)
     really_free (p);
 }

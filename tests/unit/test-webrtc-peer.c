@@ -25,6 +25,8 @@ typedef struct {
   gboolean failed;
   char *fail_reason;
   guint closed_a, closed_b;
+  gboolean free_in_callback;       /* a frees itself when it fails or a channel opens */
+  gboolean a_freed;
 } Fixture;
 
 static void
@@ -43,6 +45,14 @@ on_candidate (RpWebrtcPeer *peer, const char *cand, gpointer data)
 }
 
 static void
+free_a (Fixture *f)
+{
+  rp_webrtc_peer_free (f->a);
+  f->a = NULL;
+  f->a_freed = TRUE;
+}
+
+static void
 on_state (RpWebrtcPeer *peer, RpWebrtcState s, const char *reason, gpointer data)
 {
   Fixture *f = data;
@@ -52,6 +62,8 @@ on_state (RpWebrtcPeer *peer, RpWebrtcState s, const char *reason, gpointer data
     g_free (f->fail_reason);
     f->fail_reason = g_strdup (reason);
   }
+  if (s == RP_WEBRTC_STATE_FAILED && peer == f->a && f->free_in_callback)
+    free_a (f);
 }
 
 static void
@@ -63,6 +75,8 @@ on_open (RpWebrtcPeer *peer, RpWebrtcChannel *ch, gpointer data)
     f->opened_a++;
   else
     f->opened_b++;
+  if (peer == f->a && f->free_in_callback)
+    free_a (f);
 }
 
 static void
@@ -109,7 +123,7 @@ iterate_until (Fixture *f, gboolean (*done) (Fixture *f))
 {
   gint64 end = g_get_monotonic_time () + TEST_TIMEOUT_S * G_USEC_PER_SEC;
 
-  while (!done (f) && !f->failed && g_get_monotonic_time () < end)
+  while (!done (f) && !(f->failed && !f->free_in_callback) && g_get_monotonic_time () < end)
     g_main_context_iteration (f->ctx, TRUE);
   return done (f);
 }
@@ -238,6 +252,28 @@ test_wrong_fingerprint (Fixture *f, gconstpointer unused)
                    "DTLS: the peer's certificate is not the one its SDP fingerprint names");
 }
 
+static gboolean
+a_freed (Fixture *f)
+{
+  return f->a_freed;
+}
+
+/* The peer freed from inside its own callbacks, with DTLS (a failed
+ * handshake) or SCTP (a channel opening) on the stack: under ASan this
+ * proves the teardown waits until the lower layer has returned. */
+static void
+test_free_in_callback (Fixture *f, gconstpointer wrong_fingerprint)
+{
+  RpDcepPolicy ordered = { .ordered = TRUE };
+
+  f->free_in_callback = TRUE;
+  negotiate (f, GPOINTER_TO_INT (wrong_fingerprint));
+  g_assert_nonnull (rp_webrtc_peer_open_channel (f->a, "x", &ordered, NULL));
+  g_assert_true (iterate_until (f, a_freed));
+  for (guint i = 0; i < 20; i++)
+    g_main_context_iteration (f->ctx, FALSE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -245,5 +281,9 @@ main (int argc, char **argv)
   g_test_add ("/webrtc/peer/echo", Fixture, NULL, setup, test_echo, teardown);
   g_test_add ("/webrtc/peer/wrong-fingerprint", Fixture, NULL, setup, test_wrong_fingerprint,
               teardown);
+  g_test_add ("/webrtc/peer/free-when-open", Fixture, GINT_TO_POINTER (FALSE), setup,
+              test_free_in_callback, teardown);
+  g_test_add ("/webrtc/peer/free-when-failed", Fixture, GINT_TO_POINTER (TRUE), setup,
+              test_free_in_callback, teardown);
   return g_test_run ();
 }
