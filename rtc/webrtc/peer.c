@@ -8,7 +8,6 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "rtc/ice/ice-agent.h"
 #include "rtc/webrtc/dtls-transport.h"
 #include "rtc/webrtc/sctp-transport.h"
 #include "rtc/webrtc/sdp.h"
@@ -21,6 +20,13 @@ struct _RpWebrtcChannel {
   gboolean ours, open, open_sent, closing;
 };
 
+typedef struct {
+  char ip[RP_ICE_ADDR_MAX];
+  guint16 port;
+  RpIceRelayTransport transport;
+  char *username, *password;
+} TurnServer;
+
 struct _RpWebrtcPeer {
   GMainContext *context;
   RpDtlsCert *cert;
@@ -29,6 +35,10 @@ struct _RpWebrtcPeer {
   gpointer user_data;
   RpWebrtcState state;
   RpIceAgent *ice;
+  char stun_ip[RP_ICE_ADDR_MAX];
+  guint16 stun_port;
+  TurnServer turn[RP_WEBRTC_MAX_TURN_SERVERS];
+  guint n_turn;
   RpDtlsTransport *dtls;
   RpSctpTransport *sctp;
   gboolean offerer, have_remote, dtls_client;
@@ -69,6 +79,12 @@ really_free (RpWebrtcPeer *p)
   g_clear_pointer (&p->sctp, rp_sctp_transport_free);
   g_clear_pointer (&p->dtls, rp_dtls_transport_free);
   g_clear_pointer (&p->ice, rp_ice_agent_free);
+  for (guint i = 0; i < p->n_turn; i++) {
+    g_free (p->turn[i].username);
+    if (p->turn[i].password != NULL)
+      memset (p->turn[i].password, 0, strlen (p->turn[i].password));
+    g_free (p->turn[i].password);
+  }
   g_hash_table_unref (p->channels);
   g_array_unref (p->pending_remote);
   rp_sdp_session_free (p->remote);
@@ -445,13 +461,73 @@ rp_webrtc_peer_free (RpWebrtcPeer *p)
     really_free (p);
 }
 
-static void
-make_ice (RpWebrtcPeer *p, gboolean controlling)
+static gboolean
+make_ice (RpWebrtcPeer *p, gboolean controlling, GError **error)
 {
-  RpIceAgentOptions o = { .controlling = controlling, .loopback_only = p->options.loopback_only };
+  RpIceAgentOptions o = { .controlling = controlling, .loopback_only = p->options.loopback_only,
+                          .relay_only = p->options.relay_only };
 
-  if (p->ice == NULL)
-    p->ice = rp_ice_agent_new (p->context, &o, &ice_callbacks, p);
+  if (p->ice != NULL)
+    return TRUE;
+  p->ice = rp_ice_agent_new (p->context, &o, &ice_callbacks, p);
+  if (p->stun_port != 0 && !rp_ice_agent_set_stun_server (p->ice, p->stun_ip, p->stun_port, error))
+    return FALSE;
+  for (guint i = 0; i < p->n_turn; i++) {
+    TurnServer *t = &p->turn[i];
+    if (!rp_ice_agent_add_turn_server (p->ice, t->ip, t->port, t->transport, t->username,
+                                       t->password, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+before_ice (RpWebrtcPeer *p, const char *ip, GError **error)
+{
+  if (p->ice != NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 "WebRTC: ICE servers are set before the first description");
+    return FALSE;
+  }
+  if (!g_hostname_is_ip_address (ip) || strlen (ip) >= RP_ICE_ADDR_MAX) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "WebRTC: an ICE server needs a numeric address");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+rp_webrtc_peer_set_stun_server (RpWebrtcPeer *p, const char *ip, guint16 port, GError **error)
+{
+  if (!before_ice (p, ip, error))
+    return FALSE;
+  g_strlcpy (p->stun_ip, ip, sizeof p->stun_ip);
+  p->stun_port = port;
+  return TRUE;
+}
+
+gboolean
+rp_webrtc_peer_add_turn_server (RpWebrtcPeer *p, const char *ip, guint16 port,
+                                RpIceRelayTransport transport, const char *username,
+                                const char *password, GError **error)
+{
+  TurnServer *t;
+
+  if (!before_ice (p, ip, error))
+    return FALSE;
+  if (p->n_turn >= RP_WEBRTC_MAX_TURN_SERVERS) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "WebRTC: at most %d TURN servers",
+                 RP_WEBRTC_MAX_TURN_SERVERS);
+    return FALSE;
+  }
+  t = &p->turn[p->n_turn++];
+  g_strlcpy (t->ip, ip, sizeof t->ip);
+  t->port = port;
+  t->transport = transport;
+  t->username = g_strdup (username != NULL ? username : "");
+  t->password = g_strdup (password != NULL ? password : "");
+  return TRUE;
 }
 
 /* Gathers, then describes us with the candidates known by then; those are
@@ -493,7 +569,8 @@ rp_webrtc_peer_create_offer (RpWebrtcPeer *p, GError **error)
     return NULL;
   }
   p->offerer = TRUE;
-  make_ice (p, TRUE);
+  if (!make_ice (p, TRUE, error))
+    return NULL;
   return describe_local (p, RP_SDP_SETUP_ACTPASS, error);
 }
 
@@ -525,8 +602,8 @@ rp_webrtc_peer_set_remote_description (RpWebrtcPeer *p, const char *sdp, gsize l
   }
   if ((s = rp_sdp_parse (sdp, len, is_answer, error)) == NULL)
     return FALSE;
-  if (!is_answer)
-    make_ice (p, FALSE);
+  if (!is_answer && !make_ice (p, FALSE, error))
+    return FALSE;
   if (!rp_ice_agent_set_remote_credentials (p->ice, s->ufrag, s->pwd, error))
     return FALSE;
   if (s->mid[0] != '\0')

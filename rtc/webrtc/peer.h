@@ -10,6 +10,7 @@
 
 #include <glib.h>
 
+#include "rtc/ice/ice-agent.h"
 #include "rtc/webrtc/dcep.h"
 #include "rtc/webrtc/dtls-cert.h"
 
@@ -17,6 +18,7 @@ G_BEGIN_DECLS
 
 #define RP_WEBRTC_MAX_CHANNELS 64
 #define RP_WEBRTC_SCTP_PORT 5000
+#define RP_WEBRTC_MAX_TURN_SERVERS 8
 
 typedef struct _RpWebrtcPeer RpWebrtcPeer;
 typedef struct _RpWebrtcChannel RpWebrtcChannel;   /* owned by its peer */
@@ -33,6 +35,7 @@ const char *rp_webrtc_state_to_string (RpWebrtcState s);
 
 typedef struct {
   gboolean loopback_only;        /* host candidates on 127.0.0.1 and ::1 only */
+  gboolean relay_only;           /* offer and use TURN relay candidates only */
   guint64 max_message_size;      /* what we accept (a=max-message-size); 0: 65536 */
 } RpWebrtcPeerOptions;
 
@@ -58,6 +61,14 @@ RpWebrtcPeer *rp_webrtc_peer_new (GMainContext *context, RpDtlsCert *cert,
                                   const RpWebrtcPeerCallbacks *callbacks, gpointer user_data);
 void rp_webrtc_peer_free (RpWebrtcPeer *peer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpWebrtcPeer, rp_webrtc_peer_free)
+
+/* The deployment's STUN and TURN servers (numeric addresses), before the
+ * first description; relay candidates then come after it, trickled. */
+gboolean rp_webrtc_peer_set_stun_server (RpWebrtcPeer *peer, const char *ip, guint16 port,
+                                         GError **error);
+gboolean rp_webrtc_peer_add_turn_server (RpWebrtcPeer *peer, const char *ip, guint16 port,
+                                         RpIceRelayTransport transport, const char *username,
+                                         const char *password, GError **error);
 
 /* Offerer: gathers and returns our offer (a=setup:actpass, trickle, the
  * candidates known so far). The offerer is the controlling ICE agent. */

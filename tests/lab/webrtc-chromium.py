@@ -8,6 +8,10 @@ Three scenarios, each with a fresh page and a fresh webrtc-echo:
   wrong-fingerprint  the page's offer reaches our peer with one hex digit of
                      its fingerprint changed: DTLS must fail with the
                      fingerprint named, and no channel may open.
+  relay              (when WEBRTC_TURN=IP:PORT, WEBRTC_TURN_USER and
+                     WEBRTC_TURN_PASSWORD_FILE name a TURN server) both sides
+                     relay-only: the page's selected pair is relay to relay
+                     and our relay candidates are trickled after the answer.
 Each ends with webrtc-echo exiting cleanly at the end of its input.
 
 In browser-offers, a blank page makes an RTCPeerConnection with two data channels, "ordered"
@@ -88,7 +92,7 @@ PAGE_SETUP = r'''
 (async () => {
   const T = window.T = {cands: [], gathered: false, ordered: [], voice: [], server: [],
                         serverLabel: null};
-  const pc = window.pc = new RTCPeerConnection();
+  const pc = window.pc = new RTCPeerConnection(CONFIG);
   pc.onicecandidate = e => {
     if (e.candidate && e.candidate.candidate) T.cands.push(e.candidate.candidate);
     else if (!e.candidate) T.gathered = true;
@@ -160,9 +164,10 @@ def start_chromium(chromium, workdir):
 
 
 class Echo:
-    def __init__(self, path, workdir, name):
+    def __init__(self, path, workdir, name, extra=()):
         self.log = os.path.join(workdir, 'echo-%s.log' % name)
-        self.proc = subprocess.Popen([path, '--timeout', str(DEADLINE_S)], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([path, '--timeout', str(DEADLINE_S)] + list(extra),
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=open(self.log, 'wb'))
         self.buf = b''
         self.events = []
@@ -201,8 +206,8 @@ def check(what, ok, detail=''):
         print('FAIL - ' + what + (': ' + detail if detail else ''))
 
 
-def connect(page, echo, workdir):
-    offer = page.js(PAGE_SETUP)
+def connect(page, echo, workdir, config='{}'):
+    offer = page.js(PAGE_SETUP.replace('CONFIG', config))
     with open(os.path.join(workdir, 'offer.sdp'), 'w') as f:
         f.write(offer)
     check('the page offers one m=application UDP/DTLS/SCTP webrtc-datachannel section',
@@ -387,7 +392,7 @@ def scenario_we_offer(page, echo, workdir):
 
 def scenario_wrong_fingerprint(page, echo, workdir):
     print('# the page offers, the fingerprint is altered on the way')
-    offer = page.js(PAGE_SETUP)
+    offer = page.js(PAGE_SETUP.replace('CONFIG', '{}'))
     i = offer.index('a=fingerprint:sha-256 ') + len('a=fingerprint:sha-256 ')
     offer = offer[:i] + ('0' if offer[i] != '0' else '1') + offer[i + 1:]
     echo.send({'type': 'offer', 'sdp': offer})
@@ -418,14 +423,59 @@ def scenario_wrong_fingerprint(page, echo, workdir):
           and not any(e.get('event') == 'open' for e in echo.events), json.dumps(failed))
 
 
+PAGE_RELAY_CHECK = r'''
+(async () => {
+  T.o.send('through the relay');
+  const end = performance.now() + 5000;
+  while (T.ordered.length < 1 && performance.now() < end)
+    await new Promise(r => setTimeout(r, 20));
+  const stats = await pc.getStats();
+  let pair = null;
+  stats.forEach(s => { if (s.type === 'transport' && s.selectedCandidatePairId)
+                         pair = stats.get(s.selectedCandidatePairId); });
+  const local = pair ? stats.get(pair.localCandidateId) : null;
+  const remote = pair ? stats.get(pair.remoteCandidateId) : null;
+  return {echo: T.ordered, local: local && local.candidateType,
+          remote: remote && remote.candidateType};
+})()
+'''
+
+
+def scenario_relay(page, echo, workdir):
+    print('# both sides relay-only through coturn on loopback')
+    turn = os.environ['WEBRTC_TURN']
+    user = os.environ['WEBRTC_TURN_USER']
+    password = open(os.environ['WEBRTC_TURN_PASSWORD_FILE']).read().strip()
+    config = json.dumps({'iceTransportPolicy': 'relay', 'iceServers': [
+        {'urls': 'turn:%s?transport=udp' % turn, 'username': user, 'credential': password}]})
+    connect(page, echo, workdir, config)
+    r = page.js(PAGE_RELAY_CHECK, timeout=15)
+    check('relay: a message comes back over the TURN relays',
+          r['echo'] == ['through the relay'], json.dumps(r))
+    check('relay: the page\'s selected pair is relay to relay',
+          r['local'] == 'relay' and r['remote'] == 'relay', json.dumps(r))
+    answer_at = next(i for i, e in enumerate(echo.events) if e.get('type') == 'answer')
+    trickled = [e['candidate'] for e in echo.events[answer_at:]
+                if e.get('candidate') and ' typ relay' in e['candidate']]
+    check('relay: our relay candidates are trickled after the answer',
+          len(trickled) >= 1 and all(' typ relay' in c for c in trickled
+                                     if c), json.dumps(trickled))
+
+
 def main():
     chromium, echo_path, workdir = sys.argv[1:4]
     proc, page = start_chromium(chromium, workdir)
-    scenarios = [('browser-offers', scenario_browser_offers), ('we-offer', scenario_we_offer),
-                 ('wrong-fingerprint', scenario_wrong_fingerprint)]
+    scenarios = [('browser-offers', scenario_browser_offers, []),
+                 ('we-offer', scenario_we_offer, []),
+                 ('wrong-fingerprint', scenario_wrong_fingerprint, [])]
+    if os.environ.get('WEBRTC_TURN'):
+        scenarios.append(('relay', scenario_relay,
+                          ['--relay-only', '--turn', os.environ['WEBRTC_TURN'],
+                           '--turn-user', os.environ['WEBRTC_TURN_USER'],
+                           '--turn-password-file', os.environ['WEBRTC_TURN_PASSWORD_FILE']]))
     try:
-        for name, run in scenarios:
-            echo = Echo(echo_path, workdir, name)
+        for name, run, extra in scenarios:
+            echo = Echo(echo_path, workdir, name, extra)
             try:
                 target = new_page(page)
                 run(page, echo, workdir)

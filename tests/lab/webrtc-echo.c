@@ -13,7 +13,9 @@
  * (rtc/webrtc/voice-message.h); any other channel echoes each message as it
  * came. Once connected it opens a channel "server" of its own and sends
  * "hello" on it when that opens. Exits at the end of stdin or after
- * --timeout seconds (default 30). Host candidates on loopback only. */
+ * --timeout seconds (default 30). Host candidates on loopback only; with
+ * --turn IP:PORT (TURN over UDP; --turn-user, --turn-password-file) and
+ * --relay-only, relay candidates only. */
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
@@ -234,12 +236,41 @@ on_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+add_turn (RpWebrtcPeer *peer, const char *hostport, const char *user, const char *pw_file,
+          GError **error)
+{
+  g_autofree char *pw = NULL;
+  g_autofree char *ip = NULL;
+  const char *colon = strrchr (hostport, ':');
+  guint64 port = 0;
+
+  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, error))
+    return FALSE;
+  if (pw_file != NULL && !g_file_get_contents (pw_file, &pw, NULL, error))
+    return FALSE;
+  if (pw != NULL)
+    g_strchomp (pw);
+  ip = g_strndup (hostport, (gsize) (colon - hostport));
+  return rp_webrtc_peer_add_turn_server (peer, ip, (guint16) port, RP_ICE_RELAY_UDP, user, pw,
+                                         error);
+}
+
 int
 main (int argc, char **argv)
 {
   int timeout_s = 30;
+  g_autofree char *turn = NULL;
+  g_autofree char *turn_user = NULL;
+  g_autofree char *turn_pw_file = NULL;
+  gboolean relay_only = FALSE;
   GOptionEntry entries[] = {
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, "Give up after SECONDS", "SECONDS" },
+    { "turn", 0, 0, G_OPTION_ARG_STRING, &turn, "TURN server over UDP", "IP:PORT" },
+    { "turn-user", 0, 0, G_OPTION_ARG_STRING, &turn_user, "TURN user name", "NAME" },
+    { "turn-password-file", 0, 0, G_OPTION_ARG_FILENAME, &turn_pw_file, "TURN password file",
+      "FILE" },
+    { "relay-only", 0, 0, G_OPTION_ARG_NONE, &relay_only, "Relay candidates only", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) oc = g_option_context_new ("- WebRTC echo peer for tests");
@@ -259,7 +290,14 @@ main (int argc, char **argv)
     return 1;
   }
   e.loop = g_main_loop_new (NULL, FALSE);
+  options.relay_only = relay_only;
   e.peer = rp_webrtc_peer_new (g_main_context_default (), cert, &options, &callbacks, &e);
+  if (turn != NULL && !add_turn (e.peer, turn, turn_user, turn_pw_file, &error)) {
+    fprintf (stderr, "webrtc-echo: --turn: %s\n", error->message);
+    rp_webrtc_peer_free (e.peer);
+    g_main_loop_unref (e.loop);
+    return 2;
+  }
   in = g_io_channel_unix_new (0);
   g_io_add_watch (in, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, &e);
   g_timeout_add_seconds ((guint) timeout_s, on_timeout, &e);
