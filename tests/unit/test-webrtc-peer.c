@@ -26,6 +26,9 @@ typedef struct {
   char *fail_reason;
   guint closed_a, closed_b;
   gboolean free_in_callback;       /* a frees itself when it fails or a channel opens */
+  gsize b_max_message;             /* b's a=max-message-size (0: the default) */
+  gboolean inflate_max;            /* a is told b takes 262144 octets, whatever b said */
+  GPtrArray *lengths_b;            /* lengths of the messages b received */
   gboolean a_freed;
 } Fixture;
 
@@ -86,6 +89,7 @@ on_message (RpWebrtcPeer *peer, RpWebrtcChannel *ch, const guint8 *d, gsize len,
   Fixture *f = data;
 
   if (peer == f->b) {
+    g_ptr_array_add (f->lengths_b, GSIZE_TO_POINTER (len));
     g_assert_true (rp_webrtc_channel_send (ch, d, len, binary, NULL));
     return;
   }
@@ -129,9 +133,10 @@ iterate_until (Fixture *f, gboolean (*done) (Fixture *f))
 }
 
 static void
-setup (Fixture *f, gconstpointer unused)
+setup (Fixture *f, gconstpointer data)
 {
   RpWebrtcPeerOptions o = { .loopback_only = TRUE };
+  RpWebrtcPeerOptions ob = { .loopback_only = TRUE };
 
   f->ctx = g_main_context_new ();
   g_main_context_push_thread_default (f->ctx);
@@ -140,8 +145,11 @@ setup (Fixture *f, gconstpointer unused)
   g_assert_nonnull (f->cert_a);
   f->cand_a = g_ptr_array_new_with_free_func (g_free);
   f->cand_b = g_ptr_array_new_with_free_func (g_free);
+  f->lengths_b = g_ptr_array_new ();
+  f->b_max_message = GPOINTER_TO_SIZE (data);
+  ob.max_message_size = f->b_max_message;
   f->a = rp_webrtc_peer_new (f->ctx, f->cert_a, &o, &callbacks, f);
-  f->b = rp_webrtc_peer_new (f->ctx, f->cert_b, &o, &callbacks, f);
+  f->b = rp_webrtc_peer_new (f->ctx, f->cert_b, &ob, &callbacks, f);
 }
 
 static void
@@ -156,9 +164,18 @@ teardown (Fixture *f, gconstpointer unused)
   rp_dtls_cert_free (f->cert_b);
   g_ptr_array_unref (f->cand_a);
   g_ptr_array_unref (f->cand_b);
+  g_ptr_array_unref (f->lengths_b);
   g_free (f->fail_reason);
   g_main_context_pop_thread_default (f->ctx);
   g_main_context_unref (f->ctx);
+}
+
+static char *
+inflate_max_size (const char *sdp)
+{
+  g_auto (GStrv) parts = g_strsplit (sdp, "a=max-message-size:1024\r\n", 2);
+
+  return g_strjoin ("a=max-message-size:262144\r\n", parts[0], parts[1], NULL);
 }
 
 static void
@@ -181,6 +198,13 @@ negotiate (Fixture *f, gboolean corrupt_fingerprint)
   if (corrupt_fingerprint) {
     char *fp = strstr (answer, "a=fingerprint:sha-256 ") + strlen ("a=fingerprint:sha-256 ");
     fp[0] = fp[0] == 'A' ? 'B' : 'A';
+  }
+  if (f->inflate_max) {
+    g_autofree char *lie = NULL;
+    g_assert_nonnull (strstr (answer, "a=max-message-size:1024\r\n"));
+    lie = inflate_max_size (answer);
+    g_free (answer);
+    answer = g_steal_pointer (&lie);
   }
   g_assert_true (rp_webrtc_peer_set_remote_description (f->a, answer, strlen (answer), TRUE,
                                                         &error));
@@ -274,6 +298,37 @@ test_free_in_callback (Fixture *f, gconstpointer wrong_fingerprint)
     g_main_context_iteration (f->ctx, FALSE);
 }
 
+static gboolean
+small_echoed (Fixture *f)
+{
+  return f->echoed[0] >= 1;
+}
+
+/* b accepts 1024 octets (a=max-message-size:1024); a is told otherwise and
+ * sends 5000: b must drop that message whole, deliver the next one, and a
+ * must refuse to send more than b's real limit once it knows it. */
+static void
+test_max_message (Fixture *f, gconstpointer unused)
+{
+  RpDcepPolicy ordered = { .ordered = TRUE };
+  g_autofree guint8 *big = g_malloc0 (262145);
+  g_autoptr (GError) error = NULL;
+
+  f->inflate_max = TRUE;
+  negotiate (f, FALSE);
+  f->ordered = rp_webrtc_peer_open_channel (f->a, "ordered", &ordered, NULL);
+  f->unordered = rp_webrtc_peer_open_channel (f->a, "spare", &ordered, NULL);
+  g_assert_true (iterate_until (f, both_open));
+  g_assert_true (rp_webrtc_channel_send (f->ordered, big, 5000, TRUE, NULL));
+  g_assert_true (rp_webrtc_channel_send (f->ordered, big, 1000, TRUE, NULL));
+  g_assert_true (iterate_until (f, small_echoed));
+  g_assert_cmpuint (f->lengths_b->len, ==, 1);
+  g_assert_cmpuint (GPOINTER_TO_SIZE (f->lengths_b->pdata[0]), ==, 1000);
+  /* past what a was told, a refuses the message itself */
+  g_assert_false (rp_webrtc_channel_send (f->ordered, big, 262145, TRUE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -281,6 +336,8 @@ main (int argc, char **argv)
   g_test_add ("/webrtc/peer/echo", Fixture, NULL, setup, test_echo, teardown);
   g_test_add ("/webrtc/peer/wrong-fingerprint", Fixture, NULL, setup, test_wrong_fingerprint,
               teardown);
+  g_test_add ("/webrtc/peer/max-message", Fixture, GSIZE_TO_POINTER (1024), setup,
+              test_max_message, teardown);
   g_test_add ("/webrtc/peer/free-when-open", Fixture, GINT_TO_POINTER (FALSE), setup,
               test_free_in_callback, teardown);
   g_test_add ("/webrtc/peer/free-when-failed", Fixture, GINT_TO_POINTER (TRUE), setup,
