@@ -318,7 +318,7 @@ init_usrsctp (gpointer unused)
   usrsctp_init (0, on_output, NULL);
   usrsctp_sysctl_set_sctp_ecn_enable (0);
   usrsctp_sysctl_set_sctp_pr_enable (1);         /* RFC 3758, for partial reliability */
-  usrsctp_sysctl_set_sctp_asconf_enable (0);
+  usrsctp_sysctl_set_sctp_asconf_enable (0);    /* unused by data channels, as Firefox has it */
   usrsctp_sysctl_set_sctp_auth_enable (0);      /* DTLS authenticates (RFC 8261 6) */
   table = g_hash_table_new (NULL, NULL);
   return NULL;
