@@ -80,7 +80,9 @@ on_closed (gpointer user_data)
   ((Side *) user_data)->closed = TRUE;
 }
 
-static const RpDtlsCallbacks callbacks = { on_send, on_connected, on_failed, on_receive, on_closed };
+static const RpDtlsCallbacks callbacks = {
+  on_send, on_connected, on_failed, on_receive, on_closed,
+};
 
 /* Delivers what is on the wire, else runs the context once. */
 static void
