@@ -45,6 +45,7 @@ struct _RpWebrtcPeer {
   RpSdpSession *remote;
   char mid[RP_SDP_MID_MAX];
   GArray *pending_remote;        /* RpIceCandidate, until local gathering is done */
+  guint remote_count;            /* remote candidates taken, at most RP_SDP_MAX_CANDIDATES */
   guint skipped_candidates;
   GHashTable *channels;          /* stream id -> RpWebrtcChannel */
   guint16 next_id;               /* our next stream id (RFC 8832 6: parity by DTLS role) */
@@ -609,6 +610,7 @@ rp_webrtc_peer_set_remote_description (RpWebrtcPeer *p, const char *sdp, gsize l
   if (s->mid[0] != '\0')
     g_strlcpy (p->mid, s->mid, sizeof p->mid);
   g_array_append_vals (p->pending_remote, s->candidates->data, s->candidates->len);
+  p->remote_count += s->candidates->len;
   p->skipped_candidates += s->skipped_candidates;
   p->remote = g_steal_pointer (&s);
   p->have_remote = TRUE;
@@ -640,15 +642,16 @@ rp_webrtc_peer_add_remote_candidate (RpWebrtcPeer *p, const char *line, GError *
 
   if (line == NULL || *line == '\0')
     return TRUE;
-  if (p->pending_remote->len >= RP_SDP_MAX_CANDIDATES) {
+  if (p->remote_count >= RP_SDP_MAX_CANDIDATES) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                 "WebRTC: more than %d remote candidates are waiting", RP_SDP_MAX_CANDIDATES);
+                 "WebRTC: more than %d remote candidates", RP_SDP_MAX_CANDIDATES);
     return FALSE;
   }
   if (!rp_ice_candidate_from_sdp (line, &c, NULL) || c.component != 1) {
     p->skipped_candidates++;
     return TRUE;
   }
+  p->remote_count++;
   g_array_append_val (p->pending_remote, c);
   enter (p);
   flush_remote (p);

@@ -81,7 +81,9 @@ gboolean rp_webrtc_peer_set_remote_description (RpWebrtcPeer *peer, const char *
 char *rp_webrtc_peer_create_answer (RpWebrtcPeer *peer, GError **error);
 /* A trickled candidate ("candidate:..." with or without "a="); NULL or ""
  * is the end of candidates. Candidates we cannot use (mDNS names, other
- * components) are skipped and counted: not an error. */
+ * components) are skipped and counted: not an error. Past
+ * RP_SDP_MAX_CANDIDATES in all (the description's included):
+ * G_IO_ERROR_NO_SPACE. */
 gboolean rp_webrtc_peer_add_remote_candidate (RpWebrtcPeer *peer, const char *candidate,
                                               GError **error);
 const char *rp_webrtc_peer_get_mid (RpWebrtcPeer *peer);

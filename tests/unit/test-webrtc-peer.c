@@ -329,12 +329,35 @@ test_max_message (Fixture *f, gconstpointer unused)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
 }
 
+/* A peer that trickles without end: past 64 remote candidates in all, the
+ * rest are refused (each would cost a libnice check list entry). Loopback
+ * addresses only: the checks libnice sends to them stay on this host. */
+static void
+test_candidate_bound (Fixture *f, gconstpointer unused)
+{
+  guint taken = 0;
+  g_autoptr (GError) error = NULL;
+
+  negotiate (f, FALSE);
+  for (guint i = 0; i < 100 && error == NULL; i++) {
+    g_autofree char *line = g_strdup_printf ("candidate:%u 1 udp %u 127.0.%u.%u 9 typ host", i + 7,
+                                             1000 + i, 1 + i / 200, 2 + i % 200);
+    if (rp_webrtc_peer_add_remote_candidate (f->a, line, &error))
+      taken++;
+  }
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+  g_assert_cmpuint (taken, <, 64);
+  g_assert_cmpuint (taken, >, 50);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/webrtc/peer/echo", Fixture, NULL, setup, test_echo, teardown);
   g_test_add ("/webrtc/peer/wrong-fingerprint", Fixture, NULL, setup, test_wrong_fingerprint,
+              teardown);
+  g_test_add ("/webrtc/peer/candidate-bound", Fixture, NULL, setup, test_candidate_bound,
               teardown);
   g_test_add ("/webrtc/peer/max-message", Fixture, GSIZE_TO_POINTER (1024), setup,
               test_max_message, teardown);
