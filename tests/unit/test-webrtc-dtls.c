@@ -3,8 +3,8 @@
  * datagram delivered from the test's GMainContext. The handshake completes
  * and data flows both ways; a lost first flight is retransmitted by the
  * timer on the context; a certificate that is not the announced one fails
- * the handshake; close_notify reaches the other side; RFC 7983's first
- * octet decides what is DTLS. */
+ * the handshake; close_notify reaches the other side; garbage is survived;
+ * RFC 7983's first octet decides what is DTLS. */
 #include <glib.h>
 #include <string.h>
 
@@ -219,6 +219,38 @@ test_wrong_fingerprint (Fixture *f, gconstpointer unused)
   g_assert_false (rp_dtls_transport_send (f->client.t, (const guint8 *) "x", 1));
 }
 
+/* Garbage from the peer's address: records of every DTLS content type with
+ * random bodies, truncated headers, oversized datagrams. The server fails
+ * at most once with a one-line reason, never delivers application data,
+ * and a later send is refused; none of it crashes (ASan run). */
+static void
+test_garbage (Fixture *f, gconstpointer unused)
+{
+  GRand *r = g_rand_new_with_seed (8261);
+  guint8 buf[20000];
+
+  make (f, f->server.cert);
+  for (guint i = 0; i < 2000; i++) {
+    gsize len = i % 97 == 0 ? sizeof buf : (gsize) g_rand_int_range (r, 1, 300);
+    for (gsize j = 0; j < len; j++)
+      buf[j] = (guint8) g_rand_int (r);
+    buf[0] = (guint8) g_rand_int_range (r, 20, 64);
+    if (len > 2 && i % 3 == 0) {
+      buf[1] = 0xfe;   /* DTLS 1.2 / 1.0 version octets */
+      buf[2] = i % 2 ? 0xfd : 0xff;
+    }
+    rp_dtls_transport_receive (f->server.t, buf, len);
+  }
+  g_rand_free (r);
+  g_assert_false (f->server.connected);
+  g_assert_cmpuint (f->server.received->len, ==, 0);
+  if (f->server.failed) {
+    g_assert_true (g_str_has_prefix (f->server.reason, "DTLS: "));
+    g_assert_null (strchr (f->server.reason, '\n'));
+  }
+  g_assert_false (rp_dtls_transport_send (f->server.t, (const guint8 *) "x", 1));
+}
+
 static void
 test_demux (void)
 {
@@ -239,6 +271,7 @@ main (int argc, char **argv)
   g_test_add ("/webrtc/dtls/lost-flight", Fixture, NULL, setup, test_lost_flight, teardown);
   g_test_add ("/webrtc/dtls/wrong-fingerprint", Fixture, NULL, setup, test_wrong_fingerprint,
               teardown);
+  g_test_add ("/webrtc/dtls/garbage", Fixture, NULL, setup, test_garbage, teardown);
   g_test_add_func ("/webrtc/dtls/demux", test_demux);
   return g_test_run ();
 }
