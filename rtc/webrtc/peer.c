@@ -660,6 +660,7 @@ rp_webrtc_peer_add_remote_candidate (RpWebrtcPeer *p, const char *line, GError *
 }
 
 const char *rp_webrtc_peer_get_mid (RpWebrtcPeer *p) { return p->mid; }
+guint rp_webrtc_peer_get_skipped_candidates (RpWebrtcPeer *p) { return p->skipped_candidates; }
 RpWebrtcState rp_webrtc_peer_get_state (RpWebrtcPeer *p) { return p->state; }
 
 RpWebrtcChannel *

@@ -87,6 +87,9 @@ char *rp_webrtc_peer_create_answer (RpWebrtcPeer *peer, GError **error);
 gboolean rp_webrtc_peer_add_remote_candidate (RpWebrtcPeer *peer, const char *candidate,
                                               GError **error);
 const char *rp_webrtc_peer_get_mid (RpWebrtcPeer *peer);
+/* Remote candidates skipped so far: mDNS names (a browser hiding its
+ * addresses) and components other than 1. */
+guint rp_webrtc_peer_get_skipped_candidates (RpWebrtcPeer *peer);
 RpWebrtcState rp_webrtc_peer_get_state (RpWebrtcPeer *peer);
 
 /* A channel of ours; DATA_CHANNEL_OPEN goes once SCTP is up. */

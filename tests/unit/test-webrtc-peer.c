@@ -347,6 +347,12 @@ test_candidate_bound (Fixture *f, gconstpointer unused)
   }
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
   g_assert_cmpuint (taken, <, 64);
+  /* an mDNS name is skipped and counted, not an error */
+  g_assert_cmpuint (rp_webrtc_peer_get_skipped_candidates (f->b), ==, 0);
+  g_assert_true (rp_webrtc_peer_add_remote_candidate (
+    f->b, "candidate:1 1 udp 2113937151 4f1c8e2a-6b1d-4d2e-9a55-3c7b2e91d0af.local 5 typ host",
+    NULL));
+  g_assert_cmpuint (rp_webrtc_peer_get_skipped_candidates (f->b), ==, 1);
   g_assert_cmpuint (taken, >, 50);
 }
 
