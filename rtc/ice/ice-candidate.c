@@ -110,6 +110,9 @@ rp_ice_candidate_from_sdp (const char *line, RpIceCandidate *out, GError **error
   if (g_str_has_prefix (p, "candidate:"))
     p += strlen ("candidate:");
   copy = g_strstrip (g_strdup (p));
+  /* GRegex takes UTF-8 only (it returns NULL for anything else) */
+  if (!g_utf8_validate (copy, -1, NULL))
+    return bad (error, "not UTF-8 text", line);
   tok = g_regex_split_simple ("[ \t]+", copy, 0, 0);
   n = g_strv_length (tok);
   if (n < 8)

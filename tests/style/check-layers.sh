@@ -17,6 +17,7 @@ reports 1
 stun/client 2
 rtc/ice 3
 reflector/protocol 4
+rtc/webrtc 4
 probe/core 5
 probe/net 6
 probe/checks 7

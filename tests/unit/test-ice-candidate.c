@@ -114,6 +114,7 @@ test_rejects (void)
     "candidate:1 1 udp 1 192.0.2.1 9 typ srflx raddr 2001:db8::1 rport 9",
     "candidate:1 1 udp 1 192.0.2.1 9 typ srflx raddr",
     "candidate:1 1 udp 1 192.0.2.1 9 typ srflx raddr 10.0.0.1 rport 99999",
+    "candidate:1 1 udp 1 192.0.2.1 9 typ host \xff",             /* not UTF-8 */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
