@@ -11,6 +11,7 @@
 #include "probe/checks/checks-network.h"
 #include "probe/core/explain.h"
 #include "probe/core/resolve.h"
+#include "probe/core/server-target.h"
 #include "probe/checks/checks-turn.h"
 #include "common/tls-client.h"
 
@@ -75,9 +76,7 @@ struct _Audit {
   char *ca_file;
   gboolean open_server;          /* allocates without credentials */
   RpProbeOptions options;
-  SSL_CTX *tls_ctx;
-  GInetSocketAddress *server;
-  char *server_str;
+  RpServerTarget srv;            /* targets[current], its TLS context and address */
   RpTurnClient *turn;
   RpCheck *unauth;               /* the driver, owns this state */
   RpCheck *checks[G_N_ELEMENTS (categories)];   /* refs */
@@ -104,12 +103,9 @@ audit_free (gpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (categories); i++)
     g_clear_pointer (&a->checks[i], rp_check_unref);
   g_ptr_array_unref (a->probes);
-  if (a->tls_ctx != NULL)
-    SSL_CTX_free (a->tls_ctx);
-  g_clear_object (&a->server);
+  rp_server_target_clear (&a->srv);
   rp_turn_plan_unref (a->plan);
   g_ptr_array_unref (a->targets);
-  g_free (a->server_str);
   g_free (a->ca_file);
   g_free (a);
 }
@@ -277,7 +273,7 @@ start_probes (Audit *a)
     for (guint i = 0; categories[c].addresses[i] != NULL; i++) {
       if (g_str_equal (categories[c].addresses[i], "self")) {
         /* The address we reached it at, and the address it relays from. */
-        g_autofree char *server_ip = g_inet_address_to_string (g_inet_socket_address_get_address (a->server));
+        g_autofree char *server_ip = g_inet_address_to_string (g_inet_socket_address_get_address (a->srv.server));
         g_autofree char *rs = NULL;
         Probe *p;
         if (rp_turn_client_get_relayed (a->turn, &relayed)) {
@@ -346,7 +342,7 @@ on_unauthenticated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
     try_target (a);
     return;
   } else {
-    RpTurnContext ctx = { a->target->transport, a->server_str, creds, NULL };
+    RpTurnContext ctx = { a->target->transport, a->srv.server_str, creds, NULL };
     rp_explain_turn_failure (r, "Allocate", res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (turn)));
     skip_categories (a, "the server could not be reached for the audit");
     rp_check_finish (a->unauth);
@@ -394,10 +390,9 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   case RP_RESOLVED:
     break;
   }
-  a->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (addrs->data, a->target->port));
-  a->server_str = rp_address_port_to_string (addrs->data, a->target->port);
+  rp_server_target_set_address (&a->srv, addrs->data, a->target->port);
   g_resolver_free_addresses (addrs);
-  stun = rp_stun_client_new (a->target->transport, G_SOCKET_ADDRESS (a->server), a->target->host, a->tls_ctx,
+  stun = rp_stun_client_new (a->target->transport, G_SOCKET_ADDRESS (a->srv.server), a->target->host, a->srv.tls_ctx,
                              a->options.insecure, rp_runner_get_context (rp_check_get_runner (check)));
   /* Over UDP, give up after 4.75 s rather than RFC 8489's 39.5 s, so the
    * audit can still move on to TCP or TLS within its deadline. */
@@ -415,20 +410,14 @@ try_target (Audit *a)
 
   a->target = g_ptr_array_index (a->targets, a->current);
   g_clear_pointer (&a->turn, rp_turn_client_free);
-  g_clear_object (&a->server);
-  g_clear_pointer (&a->server_str, g_free);
-  if (a->tls_ctx != NULL) {
-    SSL_CTX_free (a->tls_ctx);
-    a->tls_ctx = NULL;
-  }
+  rp_server_target_clear (&a->srv);
+  rp_server_target_init (&a->srv, a->target, &a->options);
   /* The result names the URI the audit actually went through. */
   g_free (rp_check_get_result (check)->target);
   rp_check_get_result (check)->target = g_strdup (a->target->uri);
-  if (a->target->transport == RP_TRANSPORT_TLS) {
+  {
     g_autoptr (GError) error = NULL;
-    RpTlsOptions tls = { a->ca_file, a->options.insecure };
-    a->tls_ctx = rp_tls_client_ctx_new (&tls, &error);
-    if (a->tls_ctx == NULL) {
+    if (!rp_server_target_prepare_tls (&a->srv, &error)) {
       rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "%s", error->message);
       skip_categories (a, "TLS could not be set up");
       rp_check_finish (check);
@@ -455,7 +444,7 @@ audit_expire (RpCheck *check)
   RpCheckResult *r = rp_check_get_result (check);
 
   if (r->summary == NULL || *r->summary == '\0')
-    rp_explain_deadline (r, a->target->transport, a->server_str, a->target->port, "TURN Allocate",
+    rp_explain_deadline (r, a->target->transport, a->srv.server_str, a->target->port, "TURN Allocate",
                          a->turn != NULL ? rp_stun_client_get_info (rp_turn_client_get_stun (a->turn)) : NULL);
   /* Categories whose permissions all answered still get their verdict. */
   for (guint c = 0; c < G_N_ELEMENTS (categories); c++) {

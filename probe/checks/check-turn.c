@@ -9,6 +9,7 @@
 #include "probe/checks/checks-network.h"
 #include "probe/core/explain.h"
 #include "probe/core/resolve.h"
+#include "probe/core/server-target.h"
 #include "probe/checks/checks-turn.h"
 #include "probe/net/relay-pair.h"
 #include "probe/net/turn-relay.h"
@@ -23,12 +24,7 @@
 
 typedef struct {
   RpTurnPlan *plan;
-  RpTarget target;
-  char *host, *uri, *ca_file;
-  RpProbeOptions options;
-  SSL_CTX *tls_ctx;
-  GInetSocketAddress *server;
-  char *server_str;
+  RpServerTarget srv;           /* the server, its TLS context and address */
   guint alternate_hops;
   RpCheck *alloc;               /* the check that owns this state */
   RpCheck *relay;               /* ref */
@@ -56,21 +52,15 @@ turn_run_free (gpointer data)
   else
     rp_turn_client_free (t->a);
   g_clear_pointer (&t->relay, rp_check_unref);
-  if (t->tls_ctx != NULL)
-    SSL_CTX_free (t->tls_ctx);
-  g_clear_object (&t->server);
+  rp_server_target_clear (&t->srv);
   rp_turn_plan_unref (t->plan);
-  g_free (t->server_str);
-  g_free (t->host);
-  g_free (t->uri);
-  g_free (t->ca_file);
   g_free (t);
 }
 
 static RpTurnContext
 context_of (TurnRun *t)
 {
-  RpTurnContext ctx = { t->target.transport, t->server_str, rp_turn_plan_get_creds (t->plan),
+  RpTurnContext ctx = { t->srv.target.transport, t->srv.server_str, rp_turn_plan_get_creds (t->plan),
                         t->a != NULL ? rp_turn_client_get_realm (t->a) : NULL };
   return ctx;
 }
@@ -80,7 +70,7 @@ done_alloc (TurnRun *t)
 {
   if (!rp_check_is_finished (t->relay))
     return;   /* the allocation result waits for the relay to deallocate */
-  rp_turn_plan_transport_done (t->plan, &t->target, rp_check_get_result (t->alloc), rp_check_get_result (t->relay));
+  rp_turn_plan_transport_done (t->plan, &t->srv.target, rp_check_get_result (t->alloc), rp_check_get_result (t->relay));
   rp_check_finish (t->alloc);
 }
 
@@ -127,19 +117,19 @@ alloc_passed (TurnRun *t)
   if (rp_check_result_get_detail (r, "deallocate_error") != NULL)
     return;   /* already explained */
   rp_check_result_set (r, RP_STATUS_PASS, "allocation lifecycle over %s works; relayed %s, allocate %.3f ms",
-                       rp_transport_words (t->target.transport), rp_stun_address_to_string (&relayed, buf, sizeof buf),
+                       rp_transport_words (t->srv.target.transport), rp_stun_address_to_string (&relayed, buf, sizeof buf),
                        rp_check_result_get_metric (r, "allocate_ms")->value);
   if (t->alternate_hops > 0) {
     /* RFC 8656 7.1 / RFC 8489 10: the server sent us elsewhere; say where. */
     g_autofree char *summary = g_strdup (r->summary);
     rp_check_result_set (r, RP_STATUS_PASS, "%s (redirected by 300 Try Alternate from %s to %s)", summary,
-                         rp_check_result_get_detail (r, "redirected_from")->str, t->server_str);
+                         rp_check_result_get_detail (r, "redirected_from")->str, t->srv.server_str);
   }
   if (rp_explain_tls_untrusted (r)) {
     /* Works here only because --insecure ignored the certificate. */
     g_autofree char *summary = g_strdup (r->summary);
     const RpStunClientInfo *info = rp_stun_client_get_info (rp_turn_client_get_stun (t->a));
-    g_autofree char *why = rp_tls_verify_reason (info->tls_verify_result, t->host);
+    g_autofree char *why = rp_tls_verify_reason (info->tls_verify_result, t->srv.target.host);
     rp_check_result_set (r, RP_STATUS_WARN, "%s, but the certificate is not trusted (--insecure): "
                          "browsers refuse this relay", summary);
     rp_check_result_set_hint (r, "%s", why);
@@ -306,11 +296,11 @@ start_relay (TurnRun *t)
 {
   RpRelayPairConfig *c = &t->pair_config;
 
-  c->transport = t->target.transport;
-  c->server = G_SOCKET_ADDRESS (t->server);
-  c->host = t->host;
-  c->tls_ctx = t->tls_ctx;
-  c->insecure = t->options.insecure;
+  c->transport = t->srv.target.transport;
+  c->server = G_SOCKET_ADDRESS (t->srv.server);
+  c->host = t->srv.target.host;
+  c->tls_ctx = t->srv.tls_ctx;
+  c->insecure = t->srv.options.insecure;
   c->creds = rp_turn_plan_get_creds (t->plan);
   c->context = rp_runner_get_context (rp_check_get_runner (t->alloc));
   t->pair = rp_relay_pair_new (c, t->a);
@@ -321,8 +311,8 @@ static RpTurnClient *
 new_turn_client (TurnRun *t)
 {
   const RpTurnCreds *c = rp_turn_plan_get_creds (t->plan);
-  RpStunClient *stun = rp_stun_client_new (t->target.transport, G_SOCKET_ADDRESS (t->server), t->host, t->tls_ctx,
-                                           t->options.insecure, rp_runner_get_context (rp_check_get_runner (t->alloc)));
+  RpStunClient *stun = rp_stun_client_new (t->srv.target.transport, G_SOCKET_ADDRESS (t->srv.server), t->srv.target.host, t->srv.tls_ctx,
+                                           t->srv.options.insecure, rp_runner_get_context (rp_check_get_runner (t->alloc)));
 
   rp_stun_client_set_timer (stun, RP_STUN_DEFAULT_RTO_US, RP_STUN_PROBE_RC, RP_STUN_PROBE_RM);
   return rp_turn_client_new (stun, c->username, c->password);
@@ -405,12 +395,9 @@ on_unauthenticated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
       g_autoptr (GInetAddress) ip = g_inet_address_new_from_bytes (alt.addr, alt.family == AF_INET6 ? G_SOCKET_FAMILY_IPV6
                                                                                                     : G_SOCKET_FAMILY_IPV4);
       rp_check_result_detail_str (r, "alternate_server", rp_stun_address_to_string (&alt, buf, sizeof buf));
-      rp_check_result_detail_str (r, "redirected_from", t->server_str);
+      rp_check_result_detail_str (r, "redirected_from", t->srv.server_str);
       t->alternate_hops++;
-      g_clear_object (&t->server);
-      t->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (ip, alt.port));
-      g_free (t->server_str);
-      t->server_str = g_strdup (buf);
+      rp_server_target_set_address (&t->srv, ip, alt.port);
       g_clear_pointer (&t->a, rp_turn_client_free);
       connect_a (t);
       return;
@@ -444,11 +431,11 @@ on_a_connected (RpStunClient *client, RpStunNetStatus status, const char *reason
 
   if (rp_check_is_finished (t->alloc))
     return;
-  if (t->target.transport != RP_TRANSPORT_UDP && info->connect_us > 0)
+  if (t->srv.target.transport != RP_TRANSPORT_UDP && info->connect_us > 0)
     rp_check_result_metric (r, "connect_ms", info->connect_us / 1000.0);
   if (info->tcp_rtt_us > 0)
     rp_check_result_metric (r, "handshake_rtt_ms", info->tcp_rtt_us / 1000.0);
-  rp_explain_tls_details (r, info, t->options.insecure);
+  rp_explain_tls_details (r, info, t->srv.options.insecure);
   if (status != RP_STUN_NET_OK) {
     RpTurnResult res = { .outcome = RP_STUN_TXN_NET, .net = status, .reason = reason };
     fail_alloc (t, "connect", &res, t->a);
@@ -461,7 +448,7 @@ on_a_connected (RpStunClient *client, RpStunNetStatus status, const char *reason
 static void
 connect_a (TurnRun *t)
 {
-  rp_check_result_detail_str (rp_check_get_result (t->alloc), "server_address", t->server_str);
+  rp_check_result_detail_str (rp_check_get_result (t->alloc), "server_address", t->srv.server_str);
   t->a = new_turn_client (t);
   rp_stun_client_connect (rp_turn_client_get_stun (t->a), on_a_connected, t);
 }
@@ -473,7 +460,7 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   TurnRun *t = rp_check_get_state (check);
   GList *addrs = NULL;
 
-  switch (rp_check_resolve_finish (check, res, t->host, t->options.family, &addrs)) {
+  switch (rp_check_resolve_finish (check, res, t->srv.target.host, t->srv.options.family, &addrs)) {
   case RP_RESOLVE_LATE:
     return;
   case RP_RESOLVE_FAILED:
@@ -483,8 +470,7 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   case RP_RESOLVED:
     break;
   }
-  t->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (addrs->data, t->target.port));
-  t->server_str = rp_address_port_to_string (addrs->data, t->target.port);
+  rp_server_target_set_address (&t->srv, addrs->data, t->srv.target.port);
   g_resolver_free_addresses (addrs);
   connect_a (t);
 }
@@ -495,18 +481,16 @@ turn_start (RpCheck *check)
   TurnRun *t = rp_check_get_state (check);
 
   t->alloc = check;
-  if (t->target.transport == RP_TRANSPORT_TLS) {
+  {
     g_autoptr (GError) error = NULL;
-    RpTlsOptions tls = { t->ca_file, t->options.insecure };
-    t->tls_ctx = rp_tls_client_ctx_new (&tls, &error);
-    if (t->tls_ctx == NULL) {
+    if (!rp_server_target_prepare_tls (&t->srv, &error)) {
       rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "%s", error->message);
       relay_skip (t, "TLS could not be set up");
       done_alloc (t);
       return;
     }
   }
-  rp_resolve_async (t->host, t->options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (t->srv.target.host, t->srv.options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
 }
 
 static void
@@ -520,7 +504,7 @@ turn_expire (RpCheck *check)
     alloc_passed (t);
     rp_check_result_detail_bool (r, "deallocate_unanswered", TRUE);
   } else {
-    rp_explain_deadline (r, t->target.transport, t->server_str, t->target.port, "TURN Allocate",
+    rp_explain_deadline (r, t->srv.target.transport, t->srv.server_str, t->srv.target.port, "TURN Allocate",
                          t->a != NULL ? rp_stun_client_get_info (rp_turn_client_get_stun (t->a)) : NULL);
   }
   if (!rp_check_is_finished (t->relay)) {
@@ -533,7 +517,7 @@ turn_expire (RpCheck *check)
       rp_check_finish (t->relay);
     }
   }
-  rp_turn_plan_transport_done (t->plan, &t->target, r, rp_check_get_result (t->relay));
+  rp_turn_plan_transport_done (t->plan, &t->srv.target, r, rp_check_get_result (t->relay));
 }
 
 static const RpCheckClass turn_class = { turn_start, turn_expire, turn_run_free };
@@ -561,15 +545,7 @@ rp_check_turn_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *
   const char *tname = rp_transport_to_string (target->transport);
 
   t->plan = rp_turn_plan_ref (plan);
-  t->target = *target;
-  t->host = g_strdup (target->host);
-  t->uri = g_strdup (target->uri);
-  t->target.host = t->host;
-  t->target.uri = t->uri;
-  t->target.path = t->target.query = NULL;
-  t->options = *options;
-  t->ca_file = g_strdup (options->ca_file);
-  t->options.ca_file = t->ca_file;
+  rp_server_target_init (&t->srv, target, options);
   if (ids_unique) {
     base = g_strdup (tname);
   } else {

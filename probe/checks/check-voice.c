@@ -10,6 +10,7 @@
 #include "probe/core/explain.h"
 #include "probe/net/relay-pair.h"
 #include "probe/core/resolve.h"
+#include "probe/core/server-target.h"
 #include "probe/checks/checks-voice.h"
 #include "probe/net/voice-stream.h"
 #include "rtc/voice/stamp.h"
@@ -21,13 +22,8 @@
 
 typedef struct {
   RpTurnPlan *plan;
-  RpTarget target;
-  char *host, *uri, *ca_file;
-  RpProbeOptions options;
+  RpServerTarget srv;           /* the server, its TLS context and address */
   RpVoiceOptions voice;
-  SSL_CTX *tls_ctx;
-  GInetSocketAddress *server;
-  char *server_str;
   RpCheck *check;
   RpRelayPairConfig pair_config;
   RpRelayPair *pair;
@@ -45,14 +41,8 @@ voice_run_free (gpointer data)
 
   rp_voice_stream_free (v->stream);
   rp_relay_pair_free (v->pair);
-  if (v->tls_ctx != NULL)
-    SSL_CTX_free (v->tls_ctx);
-  g_clear_object (&v->server);
+  rp_server_target_clear (&v->srv);
   rp_turn_plan_unref (v->plan);
-  g_free (v->server_str);
-  g_free (v->host);
-  g_free (v->uri);
-  g_free (v->ca_file);
   g_free (v->buf);
   g_free (v);
 }
@@ -60,7 +50,7 @@ voice_run_free (gpointer data)
 static void
 write_result (VoiceRun *v, gboolean cut_short)
 {
-  const char *t = rp_transport_words (v->target.transport);
+  const char *t = rp_transport_words (v->srv.target.transport);
   g_autofree char *over = g_strdup_printf ("over TURN/%s", t);
   g_autofree char *none = g_strdup_printf ("no voice packet came back over TURN/%s: the relay path does not carry media", t);
   g_autofree char *advice = g_strdup_printf ("this is the %s relay path: compare `rtcprobe voice` over another transport "
@@ -143,13 +133,13 @@ on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnRes
   if (rp_check_is_finished (v->check))
     return;
   if (!ok) {
-    RpTurnContext ctx = { v->target.transport, v->server_str, rp_turn_plan_get_creds (v->plan),
+    RpTurnContext ctx = { v->srv.target.transport, v->srv.server_str, rp_turn_plan_get_creds (v->plan),
                           rp_turn_client_get_realm (who) };
     RpCheckResult *r = rp_check_get_result (v->check);
     g_autofree char *summary = NULL;
     rp_explain_turn_failure (r, step, res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (who)));
     summary = g_strdup (r->summary);
-    rp_check_result_set (r, RP_STATUS_FAIL, "no voice path over TURN/%s: %s", rp_transport_words (v->target.transport),
+    rp_check_result_set (r, RP_STATUS_FAIL, "no voice path over TURN/%s: %s", rp_transport_words (v->srv.target.transport),
                          summary);
     v->done = TRUE;
     rp_relay_pair_deallocate (v->pair, NULL, NULL);
@@ -161,7 +151,7 @@ on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnRes
   sc.context = rp_runner_get_context (rp_check_get_runner (v->check));
   sc.id = rp_check_get_result (v->check)->id;
   sc.reflector_stateful = TRUE;
-  sc.rx_timestamps = v->target.transport == RP_TRANSPORT_UDP ? "kernel" : "userspace";
+  sc.rx_timestamps = v->srv.target.transport == RP_TRANSPORT_UDP ? "kernel" : "userspace";
   sc.send = send_packet;
   sc.done = on_stream_done;
   sc.user_data = v;
@@ -181,7 +171,7 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   GList *addrs = NULL;
   RpRelayPairConfig *c = &v->pair_config;
 
-  switch (rp_check_resolve_finish (check, res, v->host, v->options.family, &addrs)) {
+  switch (rp_check_resolve_finish (check, res, v->srv.target.host, v->srv.options.family, &addrs)) {
   case RP_RESOLVE_LATE:
     return;
   case RP_RESOLVE_FAILED:
@@ -190,15 +180,14 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   case RP_RESOLVED:
     break;
   }
-  v->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (addrs->data, v->target.port));
-  v->server_str = rp_address_port_to_string (addrs->data, v->target.port);
+  rp_server_target_set_address (&v->srv, addrs->data, v->srv.target.port);
   g_resolver_free_addresses (addrs);
-  rp_check_result_detail_str (r, "server_address", v->server_str);
-  c->transport = v->target.transport;
-  c->server = G_SOCKET_ADDRESS (v->server);
-  c->host = v->host;
-  c->tls_ctx = v->tls_ctx;
-  c->insecure = v->options.insecure;
+  rp_check_result_detail_str (r, "server_address", v->srv.server_str);
+  c->transport = v->srv.target.transport;
+  c->server = G_SOCKET_ADDRESS (v->srv.server);
+  c->host = v->srv.target.host;
+  c->tls_ctx = v->srv.tls_ctx;
+  c->insecure = v->srv.options.insecure;
   c->creds = rp_turn_plan_get_creds (v->plan);
   c->context = rp_runner_get_context (rp_check_get_runner (check));
   v->pair = rp_relay_pair_new (c, NULL);
@@ -211,17 +200,15 @@ voice_start (RpCheck *check)
   VoiceRun *v = rp_check_get_state (check);
 
   v->check = check;
-  if (v->target.transport == RP_TRANSPORT_TLS) {
+  {
     g_autoptr (GError) error = NULL;
-    RpTlsOptions tls = { v->ca_file, v->options.insecure };
-    v->tls_ctx = rp_tls_client_ctx_new (&tls, &error);
-    if (v->tls_ctx == NULL) {
+    if (!rp_server_target_prepare_tls (&v->srv, &error)) {
       rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "%s", error->message);
       rp_check_finish (check);
       return;
     }
   }
-  rp_resolve_async (v->host, v->options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (v->srv.target.host, v->srv.options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
 }
 
 static void
@@ -239,7 +226,7 @@ voice_expire (RpCheck *check)
       rp_relay_pair_deallocate (v->pair, NULL, NULL);
     return;
   }
-  rp_explain_deadline (r, v->target.transport, v->server_str, v->target.port, "TURN Allocate", NULL);
+  rp_explain_deadline (r, v->srv.target.transport, v->srv.server_str, v->srv.target.port, "TURN Allocate", NULL);
   if (v->pair != NULL)
     rp_relay_pair_deallocate (v->pair, NULL, NULL);
 }
@@ -260,15 +247,7 @@ rp_check_voice_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan 
     gint64 budget;
 
     v->plan = rp_turn_plan_ref (plan);
-    v->target = *target;
-    v->host = g_strdup (target->host);
-    v->uri = g_strdup (target->uri);
-    v->target.host = v->host;
-    v->target.uri = v->uri;
-    v->target.path = v->target.query = NULL;
-    v->options = *options;
-    v->ca_file = g_strdup (options->ca_file);
-    v->options.ca_file = v->ca_file;
+    rp_server_target_init (&v->srv, target, options);
     v->voice = *voice;
     v->voice.turn = NULL;
     v->buf = g_malloc0 (voice->packet_size);
