@@ -224,8 +224,14 @@ rp_explain_turn_failure (RpCheckResult *r, const char *step, const RpTurnResult 
     return;
   case RP_STUN_TXN_MALFORMED:
     rp_check_result_set (r, RP_STATUS_FAIL, "%s: %s", step, res->reason);
-    rp_check_result_set_hint (r, "the server at %s does not answer like a TURN server: check that this port is coturn's",
-                              ctx->server);
+    if (res->integrity_failed)
+      rp_check_result_set_hint (r, "a TURN server signs every answer to an authenticated request with the user's key "
+                                "(RFC 8489 9.2.5); browsers drop answers that are not signed, so no call gets this "
+                                "relay. Check that %s is the TURN server you configured and that nothing between "
+                                "here and it answers in its place", ctx->server);
+    else
+      rp_check_result_set_hint (r, "the server at %s does not answer like a TURN server: check that this port is "
+                                "coturn's", ctx->server);
     return;
   case RP_STUN_TXN_NET:
     rp_explain_net_failure (r, ctx->transport, ctx->server, res->net, res->reason, info);
