@@ -436,9 +436,12 @@ deliver (RpStunClient *client, const guint8 *data, gsize len, GSocketAddress *fr
       }
     }
     /* RFC 8489 6.3: a response that matches no transaction is discarded;
-     * remember it so a timeout can say the server did answer. */
+     * remember it so a timeout (or the caller's deadline) can say the
+     * server did answer. */
     for (GList *l = client->txns; l != NULL; l = l->next)
       ((Txn *) l->data)->strays++;
+    if (client->txns != NULL)
+      client->info.strays++;
     return TRUE;
   }
   if (client->unsolicited != NULL) {
