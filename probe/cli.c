@@ -17,6 +17,7 @@
 #include "probe/progress.h"
 #include "probe/vantage.h"
 #include "reports/report.h"
+#include "rtc/ice-agent.h"
 #include "rp-config.h"
 
 
@@ -206,6 +207,21 @@ render_and_write (RpReport *report)
   return -1;
 }
 
+/* libnice deallocates an agent's TURN relays (Refresh with LIFETIME 0) as it
+ * closes, after the checks have finished: let the answers come, or each
+ * UDP relay stays allocated on the server for its lifetime and counts
+ * against the user's quota. Up to 1.5 s, and at most 0.5 s past --timeout. */
+#define ICE_CLOSE_WAIT_US (1500 * G_GINT64_CONSTANT (1000))
+#define ICE_CLOSE_GRACE_US (500 * G_GINT64_CONSTANT (1000))
+
+static void
+wait_ice_closed (gint64 run_deadline_us)
+{
+  gint64 left = run_deadline_us - g_get_monotonic_time ();
+
+  rp_ice_agent_wait_closed (g_main_context_default (), CLAMP (left + ICE_CLOSE_GRACE_US, 0, ICE_CLOSE_WAIT_US));
+}
+
 int
 rp_cli_main (int argc, char **argv)
 {
@@ -307,6 +323,7 @@ rp_cli_main (int argc, char **argv)
     if (!opts.quiet && isatty (STDERR_FILENO))
       progress = g_timeout_add (500, show_progress, NULL);
     rp_runner_run (runner);
+    wait_ice_closed (t0 + po.timeout_us);
     if (progress != 0) {
       g_source_remove (progress);
       fputs ("\r\033[K", stderr);

@@ -77,10 +77,40 @@ leave (RpIceAgent *self)
   return alive;
 }
 
+/* Agents freed whose close (the TURN deallocations) has not finished. */
+static guint closing;
+
 static void
 on_closed (GObject *source, GAsyncResult *res, gpointer data)
 {
   g_object_unref (source);
+  g_assert (closing > 0);
+  closing--;
+}
+
+static gboolean
+on_wait_over (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+rp_ice_agent_wait_closed (GMainContext *context, gint64 budget_us)
+{
+  gboolean over = FALSE;
+  GSource *timer;
+
+  if (closing == 0 || budget_us <= 0)
+    return closing == 0;
+  timer = g_timeout_source_new ((guint) (budget_us / 1000));
+  g_source_set_callback (timer, on_wait_over, &over, NULL);
+  g_source_attach (timer, context);
+  while (closing > 0 && !over)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timer);
+  g_source_unref (timer);
+  return closing == 0;
 }
 
 static void
@@ -100,6 +130,7 @@ rp_ice_agent_free (RpIceAgent *self)
    * keeps the context busy until the deallocation times out. */
   if (self->stream != 0)
     nice_agent_attach_recv (self->nice, self->stream, STREAM_COMPONENT, self->context, discard_recv, NULL);
+  closing++;
   nice_agent_close_async (self->nice, on_closed, NULL);
   self->nice = NULL;
   if (self->dispatching == 0)
