@@ -19,6 +19,7 @@
 #include "rtc/ice-agent.h"
 
 #include <nice/agent.h>
+#include <nice/interfaces.h>
 #include <string.h>
 
 #define STREAM_COMPONENT 1
@@ -383,6 +384,20 @@ rp_ice_agent_new (GMainContext *context, const RpIceAgentOptions *options, const
   g_signal_connect (self->nice, "new-selected-pair-full", G_CALLBACK (on_selected_pair), self);
   nice_agent_attach_recv (self->nice, self->stream, STREAM_COMPONENT, context, on_recv, self);
   return self;
+}
+
+gboolean
+rp_ice_has_local_address (GSocketFamily family)
+{
+  GList *ips = nice_interfaces_get_local_ips (FALSE);
+  gboolean found = FALSE;
+
+  for (GList *l = ips; l != NULL && !found; l = l->next) {
+    g_autoptr (GInetAddress) a = g_inet_address_new_from_string (l->data);
+    found = a != NULL && g_inet_address_get_family (a) == family;
+  }
+  g_list_free_full (ips, g_free);
+  return found;
 }
 
 static gboolean

@@ -63,6 +63,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpIceAgent, rp_ice_agent_free)
  * for their whole lifetime (RFC 8656 7: 600 s by default). */
 gboolean rp_ice_agent_wait_closed (GMainContext *context, gint64 budget_us);
 
+/* Whether libnice finds an address to gather from (an interface that is up,
+ * loopback aside: nice_interfaces_get_local_ips) of this family. Right
+ * after an interface comes up there may be none yet, and gathering fails. */
+gboolean rp_ice_has_local_address (GSocketFamily family);
+
 /* Servers: numeric addresses only (resolve first); before gathering. */
 gboolean rp_ice_agent_set_stun_server (RpIceAgent *agent, const char *ip, guint16 port, GError **error);
 gboolean rp_ice_agent_add_turn_server (RpIceAgent *agent, const char *ip, guint16 port, RpIceRelayTransport transport,
