@@ -6,6 +6,9 @@
 # exit status and wording (the check's summary), within --timeout plus a
 # margin, under a peak RSS bound (/usr/bin/time -f %M), and with no
 # sanitizer report on stderr (the suite runs against the ASan/UBSan build).
+# Then the stun check's budget: it follows --timeout (over TCP a silent
+# server is waited for until then), and over UDP the transaction timer names
+# stray answers at 9.5 s.
 # Traffic: loopback only (the peer refuses any other address).
 # Env: RTCPROBE = the binary, RTCPROBE_SOURCE = the source root.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -41,6 +44,7 @@ start_peer() { # mode
   UDP_PORT=$(lab_free_port udp)
   TCP_PORT=$(lab_free_port tcp)
   TLS_PORT=$(lab_free_port tcp)
+  : >"$log"   # a mode may run twice: its earlier "ready" must not count
   python3 "$PEER" --mode "$mode" --host 127.0.0.1 --udp-port "$UDP_PORT" --tcp-port "$TCP_PORT" \
     --tls-port "$TLS_PORT" --cert "$W/ca/server.pem" --key "$W/ca/server.key" \
     --user hostile --password-file "$PASSWORD_FILE" --lifetime 120 >"$log" 2>&1 &
@@ -117,8 +121,8 @@ MODES=(silence stall wrongtid no-mi bad-mi truncated garbage-attrs huge-length e
   endless-438 alternate-loop flood trickle)
 
 # One run: exit status, wording, wall time, peak RSS, no sanitizer report.
-run_case() { # command, mode, transport
-  local cmd=$1 mode=$2 t=$3 out=$W/$1-$2-$3.json uri want rc_want re id t0
+run_case() { # command, mode, transport, [--timeout]
+  local cmd=$1 mode=$2 t=$3 timeout=${4:-$TIMEOUT} out=$W/$1-$2-$3-${4:-0}.json uri want rc_want re id t0
   want=${EXPECT[$cmd:$mode:$t]:-${EXPECT[$cmd:$mode]:-}}
   [[ -n $want ]] || { echo "no expectation for $cmd:$mode:$t" >&2; exit 1; }
   rc_want=${want%%|*}
@@ -130,20 +134,20 @@ run_case() { # command, mode, transport
   [[ $cmd == turn ]] && creds=(--user hostile --password-file "$PASSWORD_FILE")
   t0=$(date +%s%N)
   set +e
-  /usr/bin/time -f %M -o "$out.rss" timeout --kill-after=2 $((TIMEOUT + 10)) \
-    "$RTCPROBE" --format json --timeout "$TIMEOUT" --ca-file "$W/ca/ca.pem" "$cmd" "$uri" \
+  /usr/bin/time -f %M -o "$out.rss" timeout --kill-after=2 $((timeout + 10)) \
+    "$RTCPROBE" --format json --timeout "$timeout" --ca-file "$W/ca/ca.pem" "$cmd" "$uri" \
     "${creds[@]}" >"$out" 2>"$out.err"
   RC=$?
   set -e
   MS=$((($(date +%s%N) - t0) / 1000000))
   KB=$(tail -n 1 "$out.rss" 2>/dev/null | tr -dc 0-9)
   KB=${KB:-0}
-  echo "# $cmd $mode over $t: exit $RC in $MS ms, peak RSS $KB KB"
+  echo "# $cmd $mode over $t, --timeout $timeout: exit $RC in $MS ms, peak RSS $KB KB"
   lab_check "$cmd $mode/$t: exit status $rc_want (got $RC)" test "$RC" -eq "$rc_want"
   lab_jq_check "$cmd $mode/$t: $id says /$re/" "$out" \
     "$LAB_JQ_DEFS chk(\$id).summary | test(\$re)" --arg id "$id" --arg re "$re"
-  lab_check "$cmd $mode/$t: within --timeout $TIMEOUT s + $MARGIN_MS ms (took $MS ms)" \
-    test "$MS" -le $((TIMEOUT * 1000 + MARGIN_MS))
+  lab_check "$cmd $mode/$t: within --timeout $timeout s + $MARGIN_MS ms (took $MS ms)" \
+    test "$MS" -le $((timeout * 1000 + MARGIN_MS))
   lab_check "$cmd $mode/$t: peak RSS $KB KB under $RSS_BOUND_KB KB" test "$KB" -gt 0 -a "$KB" -le "$RSS_BOUND_KB"
   if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$out.err"; then
     lab_check "$cmd $mode/$t: no sanitizer report" false
@@ -163,5 +167,21 @@ for mode in "${MODES[@]}"; do
   done
   stop_peer
 done
+
+# The stun check's budget is --timeout (it was a fixed 8 s): over TCP a
+# silent server is waited for until --timeout, and over UDP stray answers
+# are named by the transaction timer itself at 9.5 s.
+echo "== the stun check's budget follows --timeout"
+start_peer silence
+run_case stun silence tcp 10
+lab_check "stun silence/tcp: waited until --timeout 10 s (took $MS ms)" test "$MS" -ge 9900
+stop_peer
+start_peer wrongtid
+run_case stun wrongtid udp 12
+lab_check "stun wrongtid/udp: the transaction timer ended it at 9.5 s, not the deadline (took $MS ms)" \
+  test "$MS" -ge 9400 -a "$MS" -le 11000
+lab_jq_check "stun wrongtid/udp: 5 requests, 5 stray answers counted" "$W/stun-wrongtid-udp-12.json" \
+  "$LAB_JQ_DEFS"' chk("stun.udp") | .details.stray_responses == 5 and .details.retransmissions == 4'
+stop_peer
 
 lab_finish
