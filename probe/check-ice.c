@@ -88,13 +88,12 @@ verdict_fill (IcePlan *p)
                               "results for what blocks the others", p->works->str);
   } else {
     rp_check_result_set (r, RP_STATUS_FAIL, "ICE completes through no TURN transport (%s tried)", p->fails->str);
-    if (p->no_local_address)
-      rp_check_result_set_hint (r, "this machine had no usable network address, so ICE could not start: nothing is "
-                                "known about the network yet (see ice.gather.*)");
-    else
-      rp_check_result_set_hint (r, "a caller on this network that needs a relay cannot connect: see ice.gather.* for "
-                                "whether relay candidates came back");
+    rp_check_result_set_hint (r, "a caller on this network that needs a relay cannot connect: see ice.gather.* for "
+                              "whether relay candidates came back");
   }
+  if (p->no_local_address && p->works->len == 0)
+    rp_check_result_set_hint (r, "this machine had no usable network address, so ICE could not "
+                              "start: nothing is known about the network yet (see ice.gather.*)");
   rp_check_result_detail_str (r, "works", p->works->str);
   rp_check_result_detail_str (r, "fails", p->fails->str);
 }
@@ -628,17 +627,16 @@ start_ice (IceRun *t, GError **error)
   }
 }
 
+static GSocketFamily
+server_family (IceRun *t)
+{
+  return g_inet_address_get_family (g_inet_socket_address_get_address (t->server));
+}
+
 static gboolean
 has_local_address (IceRun *t)
 {
-  return rp_ice_has_local_address (g_inet_address_get_family (g_inet_socket_address_get_address (t->server)));
-}
-
-static const char *
-family_words (IceRun *t)
-{
-  return g_inet_address_get_family (g_inet_socket_address_get_address (t->server)) == G_SOCKET_FAMILY_IPV6
-         ? "IPv6" : "IPv4";
+  return rp_ice_has_local_address (server_family (t));
 }
 
 /* No address libnice could gather from: this machine's state, not the
@@ -648,12 +646,15 @@ no_local_address (IceRun *t)
 {
   RpCheckResult *r = rp_check_get_result (t->check);
 
-  rp_check_result_set (r, RP_STATUS_FAIL, "ICE could not start: this machine has no usable %s address (no network "
-                       "interface but loopback is up with one; waited %.1f s)", family_words (t),
+  rp_check_result_set (r, RP_STATUS_FAIL, "ICE could not start: this machine has no usable %s "
+                       "address (no network interface but loopback is up with one; "
+                       "waited %.1f s)",
+                       server_family (t) == G_SOCKET_FAMILY_IPV6 ? "IPv6" : "IPv4",
                        (g_get_monotonic_time () - t->address_wait_start_us) / 1e6);
-  rp_check_result_set_hint (r, "ICE gathers candidates from this machine's own addresses: bring the network interface "
-                            "up (or wait for DHCP or address configuration) and run again. This says nothing about "
-                            "the network or the TURN server");
+  rp_check_result_set_hint (r, "ICE gathers candidates from this machine's own addresses: "
+                            "bring the network interface up (or wait for DHCP or address "
+                            "configuration) and run again. This says nothing about the network "
+                            "or the TURN server");
   rp_check_result_detail_bool (r, "no_local_address", TRUE);
   if (t->ice_plan != NULL)
     t->ice_plan->no_local_address = TRUE;
@@ -666,7 +667,8 @@ begin_ice (IceRun *t)
   g_autoptr (GError) error = NULL;
 
   if (t->address_wait_start_us > 0) {
-    rp_check_result_metric (r, "local_address_wait_ms", (g_get_monotonic_time () - t->address_wait_start_us) / 1000.0);
+    rp_check_result_metric (r, "local_address_wait_ms",
+                            (g_get_monotonic_time () - t->address_wait_start_us) / 1000.0);
     if (!has_local_address (t)) {
       no_local_address (t);
       done (t);
@@ -683,8 +685,9 @@ static gboolean
 on_address_wait (gpointer data)
 {
   IceRun *t = data;
+  gint64 waited = g_get_monotonic_time () - t->address_wait_start_us;
 
-  if (!has_local_address (t) && g_get_monotonic_time () - t->address_wait_start_us < ADDRESS_WAIT_US)
+  if (!has_local_address (t) && waited < ADDRESS_WAIT_US)
     return G_SOURCE_CONTINUE;
   clear_source (&t->address_wait);
   begin_ice (t);

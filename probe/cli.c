@@ -219,7 +219,8 @@ wait_ice_closed (gint64 run_deadline_us)
 {
   gint64 left = run_deadline_us - g_get_monotonic_time ();
 
-  rp_ice_agent_wait_closed (g_main_context_default (), CLAMP (left + ICE_CLOSE_GRACE_US, 0, ICE_CLOSE_WAIT_US));
+  rp_ice_agent_wait_closed (g_main_context_default (),
+                            CLAMP (left + ICE_CLOSE_GRACE_US, 0, ICE_CLOSE_WAIT_US));
 }
 
 int

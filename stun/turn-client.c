@@ -113,12 +113,14 @@ integrity_reason (RpStunIntegrity mi)
 {
   switch (mi) {
   case RP_STUN_INTEGRITY_ABSENT:
-    return "the server did not prove it knows the key (no MESSAGE-INTEGRITY in the success response)";
+    return "the server did not prove it knows the key "
+           "(no MESSAGE-INTEGRITY in the success response)";
   case RP_STUN_INTEGRITY_MISMATCH:
-    return "the server did not prove it knows the key (the success response's MESSAGE-INTEGRITY does not "
-           "match our credentials)";
+    return "the server did not prove it knows the key "
+           "(the success response's MESSAGE-INTEGRITY does not match our credentials)";
   default:
-    return "the server did not prove it knows the key (malformed MESSAGE-INTEGRITY in the success response)";
+    return "the server did not prove it knows the key "
+           "(malformed MESSAGE-INTEGRITY in the success response)";
   }
 }
 
