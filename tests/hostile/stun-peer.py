@@ -15,7 +15,9 @@ Modes (what every request gets):
   truncated       a success whose last attribute runs past the message's end
   garbage-attrs   a consistently framed success whose address, error and string
                   attributes hold nonsense (bad family, short values, control
-                  bytes), and an unknown comprehension-required attribute
+                  bytes)
+  unknown-required  the honest answer plus an attribute of the
+                  comprehension-required range that no client knows (0x7ffe)
   huge-length     a header claiming 65532 bytes of attributes, then 16 bytes
   endless-401     401 Unauthorized with a fresh NONCE to every request
   endless-438     401 to the first request, then 438 Stale Nonce with a fresh
@@ -143,9 +145,9 @@ def parse(data):
     return method, klass, data[8:20], attrs
 
 
-def honest_success(method, tid, peer, attrs, key):
-    """What a plain server would answer to an accepted request."""
-    out = [attr(A_SOFTWARE, b"hostile-stun-peer")]
+def honest_success(method, tid, peer, attrs, key, extra=()):
+    """What a plain server would answer to an accepted request (plus extra attributes)."""
+    out = [attr(A_SOFTWARE, b"hostile-stun-peer")] + list(extra)
     if method == BINDING:
         out.append(xor_address(A_XOR_MAPPED, peer[0], peer[1], tid))
         return message(BINDING, SUCCESS, tid, out)
@@ -195,9 +197,12 @@ def answer(data, peer, own_port):
                attr(A_RELAYED, b""),
                attr(A_ERROR, b"\x00"),
                attr(A_SOFTWARE, b"\x1b[2J\x00\xff\xfe\r\nfake: line"),
-               attr(A_LIFETIME, b"\x01"),
-               attr(0x7FFE, b"required but unknown")]
+               attr(A_LIFETIME, b"\x01")]
         return message(method, SUCCESS, tid, out)
+    if mode == "unknown-required":
+        if method != BINDING and not authenticated:
+            return challenge(method, tid)
+        return honest_success(method, tid, peer, attrs, None, [attr(0x7FFE, b"required but unknown")])
     if mode == "huge-length":
         return struct.pack("!HHI", msg_type(method, SUCCESS), 0xFFFC, COOKIE) + tid + os.urandom(16)
     if mode == "endless-401":

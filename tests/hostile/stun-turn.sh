@@ -90,6 +90,7 @@ declare -A EXPECT=(
   [stun:bad-mi]='0|^Binding over (UDP|TCP|TLS) answered in'
   [stun:truncated]='1|^malformed STUN response: STUN attribute runs past the end of the message'
   [stun:garbage-attrs]='1|^malformed STUN response: no \(XOR-\)MAPPED-ADDRESS in the Binding success$'
+  [stun:unknown-required]='1|^malformed STUN response: it carries attribute 0x7ffe, comprehension-required and unknown to this client$'
   [stun:huge-length:udp]='1|^malformed STUN response: truncated STUN message \(36 bytes\)$'
   [stun:huge-length:tcp]='1|^no answer to STUN Binding over TCP before the deadline$'
   [stun:huge-length:tls]='1|^no answer to STUN Binding over TLS before the deadline$'
@@ -108,6 +109,7 @@ declare -A EXPECT=(
   [turn:bad-mi]="1|^Allocate: the server did not prove it knows the key \\(the success response's MESSAGE-INTEGRITY does not match our credentials\\)$"
   [turn:truncated]='1|^Allocate: malformed STUN response: STUN attribute runs past the end of the message'
   [turn:garbage-attrs]='1|^Allocate: the Allocate success has no XOR-RELAYED-ADDRESS$'
+  [turn:unknown-required]='1|^Allocate: malformed STUN response: it carries attribute 0x7ffe, comprehension-required and unknown to this client$'
   [turn:huge-length:udp]='1|^Allocate: malformed STUN response: truncated STUN message \(36 bytes\)$'
   [turn:huge-length]='1|^no answer to TURN Allocate over (TCP|TLS) before the deadline$'
   [turn:endless-401]='1|^Allocate refused: 401 Unauthorized$'
@@ -117,8 +119,8 @@ declare -A EXPECT=(
   [turn:trickle]='1|^no answer to TURN Allocate over (UDP|TCP|TLS) before the deadline$'
 )
 
-MODES=(silence stall wrongtid no-mi bad-mi truncated garbage-attrs huge-length endless-401
-  endless-438 alternate-loop flood trickle)
+MODES=(silence stall wrongtid no-mi bad-mi truncated garbage-attrs unknown-required huge-length
+  endless-401 endless-438 alternate-loop flood trickle)
 
 # One run: exit status, wording, wall time, peak RSS, no sanitizer report.
 run_case() { # command, mode, transport, [--timeout]
