@@ -34,6 +34,10 @@
 #define ECHO_PACKETS 10
 #define ECHO_INTERVAL_US 20000
 #define ECHO_DRAIN_US 1000000
+/* Right after an interface comes up libnice may find no address to gather
+ * from yet: wait for one, bounded, polling the interfaces. */
+#define ADDRESS_WAIT_US (4 * G_USEC_PER_SEC)
+#define ADDRESS_POLL_MS 100
 
 /* ---- the verdict across TURN transports ---- */
 
@@ -49,6 +53,7 @@ typedef struct {
   guint expected, reported;
   GArray *outcomes;             /* of IceOutcome, in finishing order */
   GString *works, *fails;       /* "UDP, TCP, TLS": always in that order */
+  gboolean no_local_address;    /* a transport failed because this machine had no address */
   RpCheck *verdict;             /* borrowed: the verdict check owns this plan */
 } IcePlan;
 
@@ -128,6 +133,9 @@ verdict_fill (IcePlan *p)
     rp_check_result_set_hint (r, "a caller on this network that needs a relay cannot connect: see ice.gather.* for "
                               "whether relay candidates came back");
   }
+  if (p->no_local_address && p->works->len == 0)
+    rp_check_result_set_hint (r, "this machine had no usable network address, so ICE could not "
+                              "start: nothing is known about the network yet (see ice.gather.*)");
   rp_check_result_detail_str (r, "works", p->works->str);
   rp_check_result_detail_str (r, "fails", p->fails->str);
 }
@@ -178,6 +186,8 @@ typedef struct {
   RpTurnTlsBridge *bridge;
   RpIceAgent *agent;            /* gather */
   GSource *budget;
+  GSource *address_wait;        /* polls for a local address to gather from */
+  gint64 address_wait_start_us;
   GSource *diag_timer;          /* gather: starts the diagnosis beside libnice */
   RpTurnClient *diag;
   gboolean diag_allocated;      /* our client got a relay while libnice was still gathering */
@@ -204,6 +214,7 @@ static void
 stop_network (IceRun *t)
 {
   clear_source (&t->budget);
+  clear_source (&t->address_wait);
   clear_source (&t->diag_timer);
   g_clear_pointer (&t->agent, rp_ice_agent_free);
   g_clear_pointer (&t->pair, rp_ice_pair_free);
@@ -670,13 +681,79 @@ start_ice (IceRun *t, GError **error)
   }
 }
 
+static GSocketFamily
+server_family (IceRun *t)
+{
+  return g_inet_address_get_family (g_inet_socket_address_get_address (t->server));
+}
+
+static gboolean
+has_local_address (IceRun *t)
+{
+  return rp_ice_has_local_address (server_family (t));
+}
+
+/* No address libnice could gather from: this machine's state, not the
+ * network's, and the hint must not blame the network. */
+static void
+no_local_address (IceRun *t)
+{
+  RpCheckResult *r = rp_check_get_result (t->check);
+
+  rp_check_result_set (r, RP_STATUS_FAIL, "ICE could not start: this machine has no usable %s "
+                       "address (no network interface but loopback is up with one; "
+                       "waited %.1f s)",
+                       server_family (t) == G_SOCKET_FAMILY_IPV6 ? "IPv6" : "IPv4",
+                       (g_get_monotonic_time () - t->address_wait_start_us) / 1e6);
+  rp_check_result_set_hint (r, "ICE gathers candidates from this machine's own addresses: "
+                            "bring the network interface up (or wait for DHCP or address "
+                            "configuration) and run again. This says nothing about the network "
+                            "or the TURN server");
+  rp_check_result_detail_bool (r, "no_local_address", TRUE);
+  if (t->ice_plan != NULL)
+    t->ice_plan->no_local_address = TRUE;
+}
+
+static void
+begin_ice (IceRun *t)
+{
+  RpCheckResult *r = rp_check_get_result (t->check);
+  g_autoptr (GError) error = NULL;
+
+  if (t->address_wait_start_us > 0) {
+    rp_check_result_metric (r, "local_address_wait_ms",
+                            (g_get_monotonic_time () - t->address_wait_start_us) / 1000.0);
+    if (!has_local_address (t)) {
+      no_local_address (t);
+      done (t);
+      return;
+    }
+  }
+  if (!start_ice (t, &error)) {
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s", error->message);
+    done (t);
+  }
+}
+
+static gboolean
+on_address_wait (gpointer data)
+{
+  IceRun *t = data;
+  gint64 waited = g_get_monotonic_time () - t->address_wait_start_us;
+
+  if (!has_local_address (t) && waited < ADDRESS_WAIT_US)
+    return G_SOURCE_CONTINUE;
+  clear_source (&t->address_wait);
+  begin_ice (t);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_resolved (GObject *source, GAsyncResult *res, gpointer data)
 {
   g_autoptr (RpCheck) check = data;
   IceRun *t = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
-  g_autoptr (GError) error = NULL;
   GList *addrs = NULL;
 
   switch (rp_check_resolve_finish (check, res, t->host, t->options.family, &addrs)) {
@@ -695,10 +772,15 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   t->loopback = g_inet_address_get_is_loopback (addrs->data);
   g_resolver_free_addresses (addrs);
   rp_check_result_detail_str (r, "server_address", t->server_str);
-  if (!start_ice (t, &error)) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s", error->message);
-    done (t);
+  if (!t->loopback && !has_local_address (t)) {
+    t->phase = "waiting for a local address";
+    t->address_wait_start_us = g_get_monotonic_time ();
+    t->address_wait = g_timeout_source_new (ADDRESS_POLL_MS);
+    g_source_set_callback (t->address_wait, on_address_wait, t, NULL);
+    g_source_attach (t->address_wait, rp_runner_get_context (rp_check_get_runner (check)));
+    return;
   }
+  begin_ice (t);
 }
 
 static void
@@ -729,6 +811,8 @@ ice_expire (RpCheck *check)
 
   if (t->server_str == NULL) {
     rp_explain_deadline (r, t->target.transport, NULL, t->target.port, "", NULL);
+  } else if (t->address_wait != NULL) {
+    no_local_address (t);
   } else if (t->diag != NULL) {
     /* Our own Allocate stalled: say where, as `turn` would. */
     rp_explain_deadline (r, t->target.transport, t->server_str, t->target.port, "TURN Allocate",

@@ -8,8 +8,9 @@
 #include "probe/core/explain.h"
 #include "probe/core/resolve.h"
 #include "rp-config.h"
-#include "stun/client/stun-client.h"
 #include "common/tls-client.h"
+#include "stun/client/stun-client.h"
+#include "stun/stun-timer.h"
 
 typedef struct {
   RpTarget target;          /* shallow copy; strings owned below */
@@ -143,6 +144,8 @@ on_response (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
     rp_explain_silence (r, s->target.transport, server, s->target.port, "STUN Binding", res->retransmissions + 1);
     break;
   case RP_STUN_TXN_MALFORMED:
+    if (rp_stun_client_get_info (client)->strays > 0)
+      rp_check_result_detail_int (r, "stray_responses", rp_stun_client_get_info (client)->strays);
     rp_check_result_set (r, RP_STATUS_FAIL, "%s", res->reason);
     rp_check_result_set_hint (r, "the server at %s does not speak STUN correctly: check that the URI's port is the STUN/TURN "
                               "listener and not another service", s->uri);
@@ -212,6 +215,9 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
 
   s->client = rp_stun_client_new (s->target.transport, G_SOCKET_ADDRESS (s->server), s->host, s->tls_ctx,
                                   s->options.insecure, rp_runner_get_context (rp_check_get_runner (check)));
+  /* Over UDP the transaction knows silence (or only stray answers) at 9.5 s,
+   * as TURN does; over TCP and TLS the run's --timeout ends the wait. */
+  rp_stun_client_set_timer (s->client, RP_STUN_DEFAULT_RTO_US, RP_STUN_PROBE_RC, RP_STUN_PROBE_RM);
   rp_stun_client_connect (s->client, on_connected, check);
 }
 
@@ -269,6 +275,7 @@ rp_check_stun_add (RpRunner *runner, const RpProbeOptions *options, const RpTarg
     id = g_strdup_printf ("stun.%s@%s", rp_transport_to_string (target->transport), hostport);
     s->nat_id = g_strdup_printf ("nat@%s", hostport);
   }
+  /* The budget is the run's --timeout (the runner caps it there). */
   rp_runner_add (runner, rp_check_result_new (id, "stun", target->uri),
-                 RP_STUN_TIMEOUT_US, &stun_class, s);
+                 options->timeout_us, &stun_class, s);
 }

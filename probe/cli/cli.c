@@ -17,6 +17,7 @@
 #include "probe/core/progress.h"
 #include "probe/core/vantage.h"
 #include "reports/report.h"
+#include "rtc/ice/ice-agent.h"
 #include "rp-config.h"
 
 
@@ -232,6 +233,23 @@ render_and_write (const RpCliOptions *o, RpReport *report)
   return -1;
 }
 
+/* libnice deallocates an agent's TURN relays (Refresh with LIFETIME 0) as it
+ * closes, after the checks have finished: let the answers come, or each
+ * UDP relay stays allocated on the server for its lifetime and counts
+ * against the user's quota. Up to 1.5 s, and at most 0.5 s past --timeout. */
+#define ICE_CLOSE_WAIT_US (1500 * G_GINT64_CONSTANT (1000))
+#define ICE_CLOSE_GRACE_US (500 * G_GINT64_CONSTANT (1000))
+
+static void
+wait_ice_closed (gint64 run_deadline_us)
+{
+  gint64 left = run_deadline_us - g_get_monotonic_time ();
+
+  rp_ice_agent_wait_closed (g_main_context_default (),
+                            CLAMP (left + ICE_CLOSE_GRACE_US, 0, ICE_CLOSE_WAIT_US));
+}
+
+
 /* A copy of table whose arg_data (RP_CLI_OPT offsets) point into o. */
 static GOptionEntry *
 bind_entries (const GOptionEntry *table, RpCliOptions *o)
@@ -392,6 +410,7 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
     if (!o->quiet && isatty (STDERR_FILENO))
       progress = g_timeout_add (500, show_progress, NULL);
     rp_runner_run (runner);
+    wait_ice_closed (t0 + po.timeout_us);
     if (progress != 0) {
       g_source_remove (progress);
       fputs ("\r\033[K", stderr);

@@ -165,6 +165,18 @@ rp_explain_deadline (RpCheckResult *r, RpTransport transport, const char *server
     rp_check_result_set_hint (r, "TCP %u is open but the TLS handshake stalls: is this port really TLS?", port);
     return;
   }
+  if (info != NULL && info->strays > 0) {
+    /* RFC 8489 6.3: such answers are discarded; the server did answer. */
+    rp_check_result_detail_int (r, "stray_responses", info->strays);
+    rp_check_result_set (r, RP_STATUS_FAIL, "no answer to %s over %s before the deadline: "
+                         "the server answered %u time%s, but never with the transaction id "
+                         "of our request", what, rp_transport_words (transport), info->strays,
+                         info->strays == 1 ? "" : "s");
+    rp_check_result_set_hint (r, "every client discards answers to transactions it did not "
+                              "start: the server at %s is broken, or something between here "
+                              "and it rewrites STUN transaction ids", server);
+    return;
+  }
   rp_check_result_set (r, RP_STATUS_FAIL, "no answer to %s over %s before the deadline", what, rp_transport_words (transport));
   if (transport == RP_TRANSPORT_UDP)
     rp_check_result_set_hint (r, "%u/udp gets no answer: it is blocked on this network or at the server's firewall "
@@ -232,8 +244,15 @@ rp_explain_turn_failure (RpCheckResult *r, const char *step, const RpTurnResult 
     return;
   case RP_STUN_TXN_MALFORMED:
     rp_check_result_set (r, RP_STATUS_FAIL, "%s: %s", step, res->reason);
-    rp_check_result_set_hint (r, "the server at %s does not answer like a TURN server: check that this port is coturn's",
-                              ctx->server);
+    if (res->integrity_failed)
+      rp_check_result_set_hint (r, "a TURN server signs every answer to an authenticated "
+                                "request with the user's key (RFC 8489 9.2.5); browsers drop "
+                                "answers that are not signed, so no call gets this relay. Check "
+                                "that %s is the TURN server you configured and that nothing "
+                                "between here and it answers in its place", ctx->server);
+    else
+      rp_check_result_set_hint (r, "the server at %s does not answer like a TURN server: check "
+                                "that this port is coturn's", ctx->server);
     return;
   case RP_STUN_TXN_NET:
     rp_explain_net_failure (r, ctx->transport, ctx->server, res->net, res->reason, info);

@@ -22,6 +22,5 @@ typedef struct {
 #define RP_TCP_CONNECT_TIMEOUT_US (3 * G_USEC_PER_SEC)
 #define RP_UDP_PORT_TIMEOUT_US (4 * G_USEC_PER_SEC)   /* RFC 8489 sends at 0, .5, 1.5, 3.5 s */
 #define RP_DNS_TIMEOUT_US (5 * G_USEC_PER_SEC)
-#define RP_STUN_TIMEOUT_US (8 * G_USEC_PER_SEC)
 
 G_END_DECLS

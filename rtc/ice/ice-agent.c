@@ -19,6 +19,7 @@
 #include "rtc/ice/ice-agent.h"
 
 #include <nice/agent.h>
+#include <nice/interfaces.h>
 #include <string.h>
 
 #define STREAM_COMPONENT 1
@@ -77,10 +78,40 @@ leave (RpIceAgent *self)
   return alive;
 }
 
+/* Agents freed whose close (the TURN deallocations) has not finished. */
+static guint closing;
+
 static void
 on_closed (GObject *source, GAsyncResult *res, gpointer data)
 {
   g_object_unref (source);
+  g_assert (closing > 0);
+  closing--;
+}
+
+static gboolean
+on_wait_over (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+rp_ice_agent_wait_closed (GMainContext *context, gint64 budget_us)
+{
+  gboolean over = FALSE;
+  GSource *timer;
+
+  if (closing == 0 || budget_us <= 0)
+    return closing == 0;
+  timer = g_timeout_source_new ((guint) (budget_us / 1000));
+  g_source_set_callback (timer, on_wait_over, &over, NULL);
+  g_source_attach (timer, context);
+  while (closing > 0 && !over)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timer);
+  g_source_unref (timer);
+  return closing == 0;
 }
 
 static void
@@ -100,6 +131,7 @@ rp_ice_agent_free (RpIceAgent *self)
    * keeps the context busy until the deallocation times out. */
   if (self->stream != 0)
     nice_agent_attach_recv (self->nice, self->stream, STREAM_COMPONENT, self->context, discard_recv, NULL);
+  closing++;
   nice_agent_close_async (self->nice, on_closed, NULL);
   self->nice = NULL;
   if (self->dispatching == 0)
@@ -352,6 +384,20 @@ rp_ice_agent_new (GMainContext *context, const RpIceAgentOptions *options, const
   g_signal_connect (self->nice, "new-selected-pair-full", G_CALLBACK (on_selected_pair), self);
   nice_agent_attach_recv (self->nice, self->stream, STREAM_COMPONENT, context, on_recv, self);
   return self;
+}
+
+gboolean
+rp_ice_has_local_address (GSocketFamily family)
+{
+  GList *ips = nice_interfaces_get_local_ips (FALSE);
+  gboolean found = FALSE;
+
+  for (GList *l = ips; l != NULL && !found; l = l->next) {
+    g_autoptr (GInetAddress) a = g_inet_address_new_from_string (l->data);
+    found = a != NULL && g_inet_address_get_family (a) == family;
+  }
+  g_list_free_full (ips, g_free);
+  return found;
 }
 
 static gboolean

@@ -57,6 +57,16 @@ RpIceAgent *rp_ice_agent_new (GMainContext *context, const RpIceAgentOptions *op
  * its sockets (and deallocates TURN relays) from the context later. */
 void rp_ice_agent_free (RpIceAgent *agent);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpIceAgent, rp_ice_agent_free)
+/* Runs context until every freed agent has closed (its TURN deallocations
+ * answered or given up) or budget_us has passed; TRUE when all closed. A
+ * process that exits before leaves its UDP relays allocated on the server
+ * for their whole lifetime (RFC 8656 7: 600 s by default). */
+gboolean rp_ice_agent_wait_closed (GMainContext *context, gint64 budget_us);
+
+/* Whether libnice finds an address to gather from (an interface that is up,
+ * loopback aside: nice_interfaces_get_local_ips) of this family. Right
+ * after an interface comes up there may be none yet, and gathering fails. */
+gboolean rp_ice_has_local_address (GSocketFamily family);
 
 /* Servers: numeric addresses only (resolve first); before gathering. */
 gboolean rp_ice_agent_set_stun_server (RpIceAgent *agent, const char *ip, guint16 port, GError **error);

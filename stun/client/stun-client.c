@@ -432,13 +432,26 @@ deliver (RpStunClient *client, const guint8 *data, gsize len, GSocketAddress *fr
         RpStunTxnResult res = { .outcome = RP_STUN_TXN_RESPONSE, .msg = msg, .bytes = data,
                                 .len = len, .rtt_us = now - t->first_send_us,
                                 .rtt_last_us = now - t->last_send_us, .from = from };
+        g_autofree char *why = NULL;
+        /* RFC 8489 7.3.3 and 7.3.4: a response with an unknown
+         * comprehension-required attribute fails the transaction. */
+        if (msg.n_unknown_required > 0) {
+          why = g_strdup_printf ("malformed STUN response: it carries attribute 0x%04x, "
+                                 "comprehension-required and unknown to this client",
+                                 msg.unknown_required[0]);
+          res.outcome = RP_STUN_TXN_MALFORMED;
+          res.reason = why;
+        }
         return txn_complete (t, &res);
       }
     }
     /* RFC 8489 6.3: a response that matches no transaction is discarded;
-     * remember it so a timeout can say the server did answer. */
+     * remember it so a timeout (or the caller's deadline) can say the
+     * server did answer. */
     for (GList *l = client->txns; l != NULL; l = l->next)
       ((Txn *) l->data)->strays++;
+    if (client->txns != NULL)
+      client->info.strays++;
     return TRUE;
   }
   if (client->unsolicited != NULL) {

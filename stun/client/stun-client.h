@@ -42,6 +42,7 @@ typedef struct {
   char *cert_subject;
   char *cert_issuer;
   gint64 cert_not_after;      /* unix time, 0 when unknown */
+  guint strays;               /* responses whose transaction id matched no open request */
 } RpStunClientInfo;
 
 typedef enum {

@@ -108,6 +108,22 @@ complete (Request *req, RpTurnResult *res)
   g_free (req);
 }
 
+static const char *
+integrity_reason (RpStunIntegrity mi)
+{
+  switch (mi) {
+  case RP_STUN_INTEGRITY_ABSENT:
+    return "the server did not prove it knows the key "
+           "(no MESSAGE-INTEGRITY in the success response)";
+  case RP_STUN_INTEGRITY_MISMATCH:
+    return "the server did not prove it knows the key "
+           "(the success response's MESSAGE-INTEGRITY does not match our credentials)";
+  default:
+    return "the server did not prove it knows the key "
+           "(malformed MESSAGE-INTEGRITY in the success response)";
+  }
+}
+
 static void
 on_response (RpStunClient *client, const RpStunTxnResult *txn, gpointer data)
 {
@@ -154,12 +170,14 @@ on_response (RpStunClient *client, const RpStunTxnResult *txn, gpointer data)
     return;
   }
   /* RFC 8489 9.2.5: a response to an authenticated request must carry a
-   * MESSAGE-INTEGRITY made with the same key; one that fails is discarded. */
+   * MESSAGE-INTEGRITY made with the same key; one without it, or with one
+   * that does not match, does not come from a server that knows the key. */
   if (req->sent_with_auth) {
     RpStunIntegrity mi = rp_stun_message_check_integrity (&txn->msg, turn->key, sizeof turn->key);
-    if (mi == RP_STUN_INTEGRITY_MISMATCH || mi == RP_STUN_INTEGRITY_MALFORMED) {
+    if (mi != RP_STUN_INTEGRITY_OK) {
       res.outcome = RP_STUN_TXN_MALFORMED;
-      res.reason = "the response's MESSAGE-INTEGRITY does not match our credentials";
+      res.integrity_failed = TRUE;
+      res.reason = integrity_reason (mi);
       complete (req, &res);
       return;
     }

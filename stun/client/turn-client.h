@@ -23,6 +23,7 @@ typedef struct {
   guint stale_nonce_retries;
   RpStunNetStatus net;
   const char *reason;         /* MALFORMED / NET, or an integrity failure */
+  gboolean integrity_failed;  /* MALFORMED: a success without our key's MESSAGE-INTEGRITY */
   const RpStunMessage *msg;   /* the response, when there is one (borrowed) */
 } RpTurnResult;
 

@@ -123,6 +123,47 @@ check_relay_only() {
   done
 }
 
+# Relays coturn allocated and has not closed yet, from its verbose log: a
+# session is closed after a Refresh with LIFETIME 0, when its TCP or TLS
+# connection ends, or when its lifetime runs out (600 s here, far beyond
+# the test).
+open_allocations() { # log
+  local s open=0
+  for s in $(grep -oE 'session [0-9]+: realm <[^>]*> user <[^>]*>: incoming packet ALLOCATE processed, success' "$1" |
+    awk '{ print $2 }' | sort -u); do
+    grep -qF "session $s closed (2nd stage)" "$1" || open=$((open + 1))
+  done
+  echo "$open"
+}
+
+check_no_allocation_left() {
+  local r run open i
+  echo "== 5. no relay left on the server: a user quota of 3 allocations, two runs in a row"
+  # Its own coturn: verbose (allocations and their end are logged) and a
+  # quota one run fills (gathering, and the two agents of the pair).
+  lab_coturn_start "$W/quota" --conf-line verbose --conf-line user-quota=3 ||
+    { echo "could not start coturn (quota)" >&2; exit 1; }
+  # Last section: the quota server's settings replace the first server's.
+  # shellcheck source=/dev/null
+  source "$W/quota/env"
+  for run in 1 2; do
+    r=$W/quota-$run.json
+    probe "$r" --timeout "$TIMEOUT" ice --turn "turn:127.0.0.1:$LAB_TURN_PORT?transport=udp" \
+      --user "$LAB_TURN_USER" --password-file "$LAB_TURN_PASSWORD_FILE"
+    lab_check "run $run: exit code 0 (got $RC)" test "$RC" -eq 0
+    lab_check "run $run: finished within 5 s, deallocations included (took $MS ms)" test "$MS" -le 5000
+    jqc "run $run: ice.udp passes" "$r" 'chk("ice.udp").status == "pass"'
+    # coturn logs the close a moment after the Refresh; allow it 3 s.
+    for i in $(seq 30); do
+      open=$(open_allocations "$LAB_TURN_LOG")
+      ((open == 0)) && break
+      sleep 0.1
+    done
+    lab_check "run $run: coturn holds no allocation after the run ($open open)" test "$open" -eq 0
+  done
+  lab_coturn_stop "$W/quota"
+}
+
 main() {
   lab_require turnserver turnutils_stunclient jq openssl
   [[ -x $RTCPROBE ]] || { echo "RTCPROBE=$RTCPROBE is not an executable" >&2; exit 1; }
@@ -136,6 +177,7 @@ main() {
   check_wrong_password
   check_untrusted_ca
   check_relay_only
+  check_no_allocation_left
   lab_finish
 }
 

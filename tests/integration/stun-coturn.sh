@@ -147,6 +147,9 @@ check_bad_server() {
       'chk("stun.udp").summary | ascii_downcase | test("malformed|no (stun )?(answer|response|reply)|timed? ?out|timeout")'
     jqc "stun.udp: no mapped_address taken from the stray reply" "$r" \
       'chk("stun.udp").details.mapped_address == null'
+    jqc "stun.udp: the stray replies are counted and named" "$r" \
+      'chk("stun.udp") | (.summary | test("answered [0-9]+ times?, but never with the transaction id"))
+                         and .details.stray_responses >= 1'
   else
     probe "$r" --timeout "$TIMEOUT" stun "stun:127.0.0.1:$port"
     expect_rc "$mode" 1
