@@ -19,6 +19,7 @@
 
 #include "probe/core/explain.h"
 #include "probe/core/resolve.h"
+#include "probe/core/server-target.h"
 #include "rtc/ice/ice-agent.h"
 #include "rtc/ice/ice-pair.h"
 #include "rtc/ice/turn-tls-bridge.h"
@@ -171,18 +172,15 @@ static const RpCheckClass verdict_class = { verdict_start, verdict_expire, (GDes
 
 typedef struct {
   gboolean is_pair;             /* ice.<t>, else ice.gather.<t> */
-  RpTarget target;
-  char *host, *uri, *ca_file, *label;
-  RpProbeOptions options;
+  RpServerTarget srv;           /* the server, its TLS context and address */
+  char *label;
   RpTurnPlan *plan;             /* credentials */
   IcePlan *ice_plan;            /* pair only */
   gboolean relay_only;
   RpCheck *check;
   const char *phase;            /* for the deadline: what stalled */
-  GInetSocketAddress *server;
-  char *server_ip, *server_str;
+  char *server_ip;
   gboolean loopback;
-  SSL_CTX *tls_ctx;
   RpTurnTlsBridge *bridge;
   RpIceAgent *agent;            /* gather */
   GSource *budget;
@@ -198,7 +196,7 @@ typedef struct {
 static gboolean
 is_turn (IceRun *t)
 {
-  return t->target.scheme == RP_SCHEME_TURN || t->target.scheme == RP_SCHEME_TURNS;
+  return t->srv.target.scheme == RP_SCHEME_TURN || t->srv.target.scheme == RP_SCHEME_TURNS;
 }
 
 static void
@@ -228,16 +226,10 @@ ice_run_free (gpointer data)
   IceRun *t = data;
 
   stop_network (t);
-  if (t->tls_ctx != NULL)
-    SSL_CTX_free (t->tls_ctx);
-  g_clear_object (&t->server);
+  rp_server_target_clear (&t->srv);
   rp_turn_plan_unref (t->plan);
   plan_unref (t->ice_plan);
   g_free (t->server_ip);
-  g_free (t->server_str);
-  g_free (t->host);
-  g_free (t->uri);
-  g_free (t->ca_file);
   g_free (t->label);
   g_free (t);
 }
@@ -249,7 +241,7 @@ report_plan (IceRun *t)
     t->reported = TRUE;
     RpCheckResult *r = rp_check_get_result (t->check);
     /* A certificate ignored with --insecure is one a browser refuses. */
-    plan_report (t->ice_plan, &t->target, t->label,
+    plan_report (t->ice_plan, &t->srv.target, t->label,
                  r->status == RP_STATUS_PASS && !rp_explain_tls_untrusted (r));
   }
 }
@@ -289,7 +281,7 @@ bridge_details (IceRun *t, RpCheckResult *r)
 static RpTurnContext
 turn_context (IceRun *t)
 {
-  RpTurnContext ctx = { t->target.transport, t->server_str, rp_turn_plan_get_creds (t->plan),
+  RpTurnContext ctx = { t->srv.target.transport, t->srv.server_str, rp_turn_plan_get_creds (t->plan),
                         t->diag != NULL ? rp_turn_client_get_realm (t->diag) : NULL };
   return ctx;
 }
@@ -303,8 +295,8 @@ explain_no_relay (IceRun *t, const char *step, const RpTurnResult *res)
 
   rp_explain_turn_failure (r, step, res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (t->diag)));
   why = g_strdup (r->summary);
-  rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s: %s", t->server_str,
-                       rp_transport_words (t->target.transport), why);
+  rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s: %s", t->srv.server_str,
+                       rp_transport_words (t->srv.target.transport), why);
   rp_check_result_detail_str (r, "diagnosed_by", "rtcprobe's TURN client (libnice reports no TURN errors)");
 }
 
@@ -316,7 +308,7 @@ libnice_alone_failed (IceRun *t)
   RpCheckResult *r = rp_check_get_result (t->check);
 
   rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s, although the server allocates for "
-                       "rtcprobe's own TURN client", t->server_str, rp_transport_words (t->target.transport));
+                       "rtcprobe's own TURN client", t->srv.server_str, rp_transport_words (t->srv.target.transport));
   rp_check_result_set_hint (r, "the server works with these credentials, but libnice got no relay from it: %s",
                             t->bridge != NULL ? "see tls_bridge_error" : "run with G_MESSAGES_DEBUG=libnice to see why");
   done (t);
@@ -366,8 +358,8 @@ static void
 diagnose (IceRun *t)
 {
   const RpTurnCreds *c = rp_turn_plan_get_creds (t->plan);
-  RpStunClient *stun = rp_stun_client_new (t->target.transport, G_SOCKET_ADDRESS (t->server), t->host, t->tls_ctx,
-                                           t->options.insecure, rp_runner_get_context (rp_check_get_runner (t->check)));
+  RpStunClient *stun = rp_stun_client_new (t->srv.target.transport, G_SOCKET_ADDRESS (t->srv.server), t->srv.target.host, t->srv.tls_ctx,
+                                           t->srv.options.insecure, rp_runner_get_context (rp_check_get_runner (t->check)));
 
   t->phase = "the diagnosis Allocate";
   /* RFC 8489 6.2.1 with Rc 4, Rm 4: silence is known after 5.5 s. */
@@ -422,8 +414,8 @@ gather_report (IceRun *t)
   if (is_turn (t)) {
     if (relay > 0) {
       rp_check_result_set (r, RP_STATUS_PASS, "%u host, %u srflx, %u relay candidates in %.3f ms; relay through %s over %s",
-                           host, srflx, relay, gather_ms (t), t->server_str,
-                           rp_transport_words (t->target.transport));
+                           host, srflx, relay, gather_ms (t), t->srv.server_str,
+                           rp_transport_words (t->srv.target.transport));
       done (t);
       return;
     }
@@ -437,14 +429,14 @@ gather_report (IceRun *t)
   }
   if (srflx > 0) {
     rp_check_result_set (r, RP_STATUS_PASS, "%u host, %u srflx candidates in %.3f ms through %s", host, srflx,
-                         gather_ms (t), t->server_str);
+                         gather_ms (t), t->srv.server_str);
   } else {
     /* RFC 8445 5.1.3: a server-reflexive candidate equal to its base is
      * redundant and libnice drops it, so "none" also means "no NAT". */
-    rp_check_result_set (r, RP_STATUS_WARN, "no server-reflexive candidate from %s (%u host)", t->server_str, host);
+    rp_check_result_set (r, RP_STATUS_WARN, "no server-reflexive candidate from %s (%u host)", t->srv.server_str, host);
     rp_check_result_set_hint (r, "either %u/udp to the STUN server gets no answer (see `rtcprobe stun %s`), or this host "
                               "has a public address and the reflexive address equals a host candidate",
-                              t->target.port, t->uri);
+                              t->srv.target.port, t->srv.target.uri);
   }
   done (t);
 }
@@ -486,11 +478,11 @@ static void
 pair_report (IceRun *t, const RpIcePairResult *res)
 {
   RpCheckResult *r = rp_check_get_result (t->check);
-  const char *tw = rp_transport_words (t->target.transport);
+  const char *tw = rp_transport_words (t->srv.target.transport);
   g_autofree char *local = NULL;
   g_autofree char *remote = NULL;
 
-  rp_check_result_detail_str (r, "relay_transport", rp_transport_to_string (t->target.transport));
+  rp_check_result_detail_str (r, "relay_transport", rp_transport_to_string (t->srv.target.transport));
   rp_check_result_detail_str (r, "ice_state", rp_ice_state_to_string (res->state_a));
   rp_check_result_detail_str (r, "ice_state_peer", rp_ice_state_to_string (res->state_b));
   rp_check_result_detail_int (r, "candidates_a", res->signalled_a);
@@ -504,9 +496,9 @@ pair_report (IceRun *t, const RpIcePairResult *res)
   }
   if (res->phase != RP_ICE_PAIR_GATHERING && res->signalled_a == 0) {
     rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s: ICE cannot use this transport",
-                         t->server_str, tw);
+                         t->srv.server_str, tw);
     rp_check_result_set_hint (r, "the TURN allocation failed; see ice.gather.%s for the server's answer",
-                              rp_transport_to_string (t->target.transport));
+                              rp_transport_to_string (t->srv.target.transport));
     return;
   }
   if (!res->ready) {
@@ -541,7 +533,7 @@ pair_report (IceRun *t, const RpIcePairResult *res)
     rp_check_result_set (r, RP_STATUS_FAIL, "ICE connects through TURN over %s, but nothing sent over the selected pair "
                          "came back (%u packets)", tw, res->sent);
     rp_check_result_set_hint (r, "connectivity checks pass but data does not: a middlebox or the relay drops data "
-                              "packets; see relay.%s from `rtcprobe turn`", rp_transport_to_string (t->target.transport));
+                              "packets; see relay.%s from `rtcprobe turn`", rp_transport_to_string (t->srv.target.transport));
     return;
   }
   rp_check_result_metric (r, "rtt_ms", res->rtt_median_ms);
@@ -578,14 +570,14 @@ on_pair_budget (gpointer data)
   IceRun *t = data;
   RpCheckResult *r = rp_check_get_result (t->check);
   const RpIcePairResult *res = rp_ice_pair_get_result (t->pair);
-  const char *tname = rp_transport_to_string (t->target.transport);
+  const char *tname = rp_transport_to_string (t->srv.target.transport);
 
   g_clear_pointer (&t->budget, g_source_unref);
   if (res->phase != RP_ICE_PAIR_GATHERING)
     return G_SOURCE_REMOVE;
   pair_report (t, res);
   rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s within %d s: ICE cannot use this "
-                       "transport", t->server_str, rp_transport_words (t->target.transport),
+                       "transport", t->srv.server_str, rp_transport_words (t->srv.target.transport),
                        (int) (GATHER_BUDGET_US / G_USEC_PER_SEC));
   rp_check_result_set_hint (r, "the TURN server does not answer over %s from here; see ice.gather.%s for why", tname, tname);
   rp_check_result_detail_str (r, "stalled_in", "gathering");
@@ -611,11 +603,11 @@ on_bridge_failed (RpTurnTlsBridge *bridge, gpointer data)
   }
   bridge_details (t, r);
   if (rp_turn_tls_bridge_get_info (bridge)->failure_untrusted) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over TLS: the certificate is %s", t->server_str,
+    rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over TLS: the certificate is %s", t->srv.server_str,
                          rp_tls_verify_phrase (rp_turn_tls_bridge_get_info (bridge)->tls_verify_result));
     rp_check_result_set_hint (r, "%s", rp_turn_tls_bridge_get_info (bridge)->failure);
   } else {
-    rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over TLS: %s", t->server_str,
+    rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over TLS: %s", t->srv.server_str,
                          rp_turn_tls_bridge_get_info (bridge)->failure);
     rp_check_result_set_hint (r, "see ice.gather.tls for the server's answer");
   }
@@ -627,8 +619,8 @@ add_relay (IceRun *t, RpIceAgent *agent, GError **error)
 {
   const RpTurnCreds *c = rp_turn_plan_get_creds (t->plan);
   const char *ip = t->bridge != NULL ? rp_turn_tls_bridge_get_host (t->bridge) : t->server_ip;
-  guint16 port = t->bridge != NULL ? rp_turn_tls_bridge_get_port (t->bridge) : t->target.port;
-  RpIceRelayTransport rt = t->target.transport == RP_TRANSPORT_UDP ? RP_ICE_RELAY_UDP : RP_ICE_RELAY_TCP;
+  guint16 port = t->bridge != NULL ? rp_turn_tls_bridge_get_port (t->bridge) : t->srv.target.port;
+  RpIceRelayTransport rt = t->srv.target.transport == RP_TRANSPORT_UDP ? RP_ICE_RELAY_UDP : RP_ICE_RELAY_TCP;
 
   return rp_ice_agent_add_turn_server (agent, ip, port, rt, c->username, c->password, error);
 }
@@ -639,8 +631,8 @@ start_ice (IceRun *t, GError **error)
   GMainContext *ctx = rp_runner_get_context (rp_check_get_runner (t->check));
   RpIceAgentOptions o = { .loopback_only = t->loopback };
 
-  if (t->target.transport == RP_TRANSPORT_TLS) {
-    t->bridge = rp_turn_tls_bridge_new (ctx, t->server, t->host, t->tls_ctx, t->options.insecure, error);
+  if (t->srv.target.transport == RP_TRANSPORT_TLS) {
+    t->bridge = rp_turn_tls_bridge_new (ctx, t->srv.server, t->srv.target.host, t->srv.tls_ctx, t->srv.options.insecure, error);
     if (t->bridge == NULL)
       return FALSE;
     rp_turn_tls_bridge_set_fail_func (t->bridge, on_bridge_failed, t);
@@ -654,7 +646,7 @@ start_ice (IceRun *t, GError **error)
      * candidate from the Allocate answer (XOR-MAPPED-ADDRESS), and a Binding
      * to the same address as the TURN server is swallowed by the relay
      * socket ("incorrectly multiplexed") until it times out. */
-    if (!is_turn (t) && !rp_ice_agent_set_stun_server (t->agent, t->server_ip, t->target.port, error))
+    if (!is_turn (t) && !rp_ice_agent_set_stun_server (t->agent, t->server_ip, t->srv.target.port, error))
       return FALSE;
     t->budget = g_timeout_source_new (GATHER_BUDGET_US / 1000);
     g_source_set_callback (t->budget, on_gather_budget, t, NULL);
@@ -684,7 +676,7 @@ start_ice (IceRun *t, GError **error)
 static GSocketFamily
 server_family (IceRun *t)
 {
-  return g_inet_address_get_family (g_inet_socket_address_get_address (t->server));
+  return g_inet_address_get_family (g_inet_socket_address_get_address (t->srv.server));
 }
 
 static gboolean
@@ -756,7 +748,7 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   RpCheckResult *r = rp_check_get_result (check);
   GList *addrs = NULL;
 
-  switch (rp_check_resolve_finish (check, res, t->host, t->options.family, &addrs)) {
+  switch (rp_check_resolve_finish (check, res, t->srv.target.host, t->srv.options.family, &addrs)) {
   case RP_RESOLVE_LATE:
     return;
   case RP_RESOLVE_FAILED:
@@ -765,13 +757,12 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   case RP_RESOLVED:
     break;
   }
-  t->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (addrs->data, t->target.port));
+  rp_server_target_set_address (&t->srv, addrs->data, t->srv.target.port);
   t->server_ip = g_inet_address_to_string (addrs->data);
-  t->server_str = rp_address_port_to_string (addrs->data, t->target.port);
   /* A lab server on loopback: libnice must offer loopback host candidates. */
   t->loopback = g_inet_address_get_is_loopback (addrs->data);
   g_resolver_free_addresses (addrs);
-  rp_check_result_detail_str (r, "server_address", t->server_str);
+  rp_check_result_detail_str (r, "server_address", t->srv.server_str);
   if (!t->loopback && !has_local_address (t)) {
     t->phase = "waiting for a local address";
     t->address_wait_start_us = g_get_monotonic_time ();
@@ -790,17 +781,15 @@ ice_start (RpCheck *check)
 
   t->check = check;
   t->phase = "resolving";
-  if (t->target.transport == RP_TRANSPORT_TLS) {
+  {
     g_autoptr (GError) error = NULL;
-    RpTlsOptions tls = { t->ca_file, t->options.insecure };
-    t->tls_ctx = rp_tls_client_ctx_new (&tls, &error);
-    if (t->tls_ctx == NULL) {
+    if (!rp_server_target_prepare_tls (&t->srv, &error)) {
       rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "%s", error->message);
       done (t);
       return;
     }
   }
-  rp_resolve_async (t->host, t->options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (t->srv.target.host, t->srv.options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
 }
 
 static void
@@ -809,26 +798,26 @@ ice_expire (RpCheck *check)
   IceRun *t = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
 
-  if (t->server_str == NULL) {
-    rp_explain_deadline (r, t->target.transport, NULL, t->target.port, "", NULL);
+  if (t->srv.server_str == NULL) {
+    rp_explain_deadline (r, t->srv.target.transport, NULL, t->srv.target.port, "", NULL);
   } else if (t->address_wait != NULL) {
     no_local_address (t);
   } else if (t->diag != NULL) {
     /* Our own Allocate stalled: say where, as `turn` would. */
-    rp_explain_deadline (r, t->target.transport, t->server_str, t->target.port, "TURN Allocate",
+    rp_explain_deadline (r, t->srv.target.transport, t->srv.server_str, t->srv.target.port, "TURN Allocate",
                          rp_stun_client_get_info (rp_turn_client_get_stun (t->diag)));
     rp_check_result_detail_str (r, "diagnosed_by", "rtcprobe's TURN client (libnice reports no TURN errors)");
   } else if (t->pair != NULL) {
     const RpIcePairResult *res = rp_ice_pair_get_result (t->pair);
     pair_report (t, res);
     rp_check_result_set (r, RP_STATUS_FAIL, "ICE through TURN over %s stalled in %s before the deadline (state %s, furthest %s)",
-                         rp_transport_words (t->target.transport), rp_ice_pair_phase_to_string (res->phase),
+                         rp_transport_words (t->srv.target.transport), rp_ice_pair_phase_to_string (res->phase),
                          rp_ice_state_to_string (res->state_a), rp_ice_state_to_string (res->best_a));
     rp_check_result_set_hint (r, "%s", res->phase == RP_ICE_PAIR_GATHERING
                               ? "gathering did not finish: the TURN server does not answer in time (see ice.gather.*)"
                               : "connectivity checks did not finish: the relay path drops or delays packets; raise --timeout to tell");
   } else {
-    rp_check_result_set (r, RP_STATUS_FAIL, "gathering through %s did not finish before the deadline", t->server_str);
+    rp_check_result_set (r, RP_STATUS_FAIL, "gathering through %s did not finish before the deadline", t->srv.server_str);
     rp_check_result_set_hint (r, "raise --timeout; the server answers too slowly for a call setup");
   }
   rp_check_result_detail_str (r, "stalled_in", t->phase);
@@ -874,15 +863,7 @@ add_one (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, cons
   g_autofree char *id = g_strdup_printf (pair ? "ice.%s" : "ice.gather.%s", base);
 
   t->is_pair = pair;
-  t->target = *target;
-  t->host = g_strdup (target->host);
-  t->uri = g_strdup (target->uri);
-  t->target.host = t->host;
-  t->target.uri = t->uri;
-  t->target.path = t->target.query = NULL;
-  t->options = *options;
-  t->ca_file = g_strdup (options->ca_file);
-  t->options.ca_file = t->ca_file;
+  rp_server_target_init (&t->srv, target, options);
   t->plan = rp_turn_plan_ref (plan);
   t->relay_only = relay_only;
   t->label = g_ascii_strup (base, -1);

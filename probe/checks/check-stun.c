@@ -7,21 +7,16 @@
 #include "probe/checks/checks-network.h"
 #include "probe/core/explain.h"
 #include "probe/core/resolve.h"
+#include "probe/core/server-target.h"
 #include "rp-config.h"
 #include "common/tls-client.h"
 #include "stun/client/stun-client.h"
 #include "stun/stun-timer.h"
 
 typedef struct {
-  RpTarget target;          /* shallow copy; strings owned below */
-  char *host;
-  char *uri;
+  RpServerTarget srv;       /* the server, its TLS context and address */
   char *nat_id;
-  RpProbeOptions options;
-  char *ca_file;
-  SSL_CTX *tls_ctx;
   RpStunClient *client;
-  GInetSocketAddress *server;
 } StunState;
 
 static void
@@ -30,13 +25,8 @@ stun_state_free (gpointer data)
   StunState *s = data;
 
   rp_stun_client_free (s->client);
-  if (s->tls_ctx != NULL)
-    SSL_CTX_free (s->tls_ctx);
-  g_clear_object (&s->server);
-  g_free (s->host);
-  g_free (s->uri);
+  rp_server_target_clear (&s->srv);
   g_free (s->nat_id);
-  g_free (s->ca_file);
   g_free (s);
 }
 
@@ -69,7 +59,7 @@ add_nat_check (RpCheck *check, const RpStunMessage *msg)
 
   if (a != NULL && rp_stun_attr_get_address (msg, a, &other))
     other_sa = to_inet (&other);
-  rp_check_nat_add (rp_check_get_runner (check), &s->options, s->nat_id, s->uri, s->server, other_sa);
+  rp_check_nat_add (rp_check_get_runner (check), &s->srv.options, s->nat_id, s->srv.target.uri, s->srv.server, other_sa);
 }
 
 static void
@@ -78,12 +68,12 @@ on_response (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
   RpCheck *check = data;
   StunState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
-  const char *tname = rp_transport_words (s->target.transport);
-  g_autofree char *server = rp_target_hostport (&s->target);
+  const char *tname = rp_transport_words (s->srv.target.transport);
+  g_autofree char *server = rp_target_hostport (&s->srv.target);
 
   if (rp_check_is_finished (check))
     return;
-  rp_explain_tls_details (r, rp_stun_client_get_info (client), s->options.insecure);
+  rp_explain_tls_details (r, rp_stun_client_get_info (client), s->srv.options.insecure);
   rp_check_result_detail_int (r, "retransmissions", res->retransmissions);
   switch (res->outcome) {
   case RP_STUN_TXN_RESPONSE: {
@@ -129,29 +119,29 @@ on_response (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
     address_detail (r, &res->msg, RP_STUN_ATTR_OTHER_ADDRESS, "other_address");
     rp_check_result_set (r, RP_STATUS_PASS, "Binding over %s answered in %.3f ms; mapped address %s", tname,
                          res->rtt_us / 1000.0, buf);
-    if (s->options.insecure && s->target.transport == RP_TRANSPORT_TLS
+    if (s->srv.options.insecure && s->srv.target.transport == RP_TRANSPORT_TLS
         && !rp_stun_client_get_info (client)->tls_verified) {
       rp_check_result_set (r, RP_STATUS_WARN, "Binding over TLS answered in %.3f ms, but the certificate is not trusted "
                            "(--insecure)", res->rtt_us / 1000.0);
-      g_autofree char *why = rp_tls_verify_reason (rp_stun_client_get_info (client)->tls_verify_result, s->host);
+      g_autofree char *why = rp_tls_verify_reason (rp_stun_client_get_info (client)->tls_verify_result, s->srv.target.host);
       rp_check_result_set_hint (r, "%s", why);
     }
-    if (s->target.transport == RP_TRANSPORT_UDP && s->nat_id != NULL)
+    if (s->srv.target.transport == RP_TRANSPORT_UDP && s->nat_id != NULL)
       add_nat_check (check, &res->msg);
     break;
   }
   case RP_STUN_TXN_TIMEOUT:
-    rp_explain_silence (r, s->target.transport, server, s->target.port, "STUN Binding", res->retransmissions + 1);
+    rp_explain_silence (r, s->srv.target.transport, server, s->srv.target.port, "STUN Binding", res->retransmissions + 1);
     break;
   case RP_STUN_TXN_MALFORMED:
     if (rp_stun_client_get_info (client)->strays > 0)
       rp_check_result_detail_int (r, "stray_responses", rp_stun_client_get_info (client)->strays);
     rp_check_result_set (r, RP_STATUS_FAIL, "%s", res->reason);
     rp_check_result_set_hint (r, "the server at %s does not speak STUN correctly: check that the URI's port is the STUN/TURN "
-                              "listener and not another service", s->uri);
+                              "listener and not another service", s->srv.target.uri);
     break;
   case RP_STUN_TXN_NET:
-    rp_explain_net_failure (r, s->target.transport, rp_check_result_get_detail (r, "server_address")->str,
+    rp_explain_net_failure (r, s->srv.target.transport, rp_check_result_get_detail (r, "server_address")->str,
                             res->net, res->reason, rp_stun_client_get_info (client));
     break;
   }
@@ -173,7 +163,7 @@ on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, 
     on_response (client, &res, check);
     return;
   }
-  if (s->target.transport != RP_TRANSPORT_UDP)
+  if (s->srv.target.transport != RP_TRANSPORT_UDP)
     rp_check_result_metric (rp_check_get_result (check), "connect_ms",
                             rp_stun_client_get_info (client)->connect_us / 1000.0);
   if (rp_stun_client_get_info (client)->tcp_rtt_us > 0)
@@ -195,9 +185,8 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   StunState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
   GList *addrs = NULL;
-  g_autofree char *server = NULL;
 
-  switch (rp_check_resolve_finish (check, res, s->host, s->options.family, &addrs)) {
+  switch (rp_check_resolve_finish (check, res, s->srv.target.host, s->srv.options.family, &addrs)) {
   case RP_RESOLVE_LATE:
     return;
   case RP_RESOLVE_FAILED:
@@ -206,15 +195,14 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   case RP_RESOLVED:
     break;
   }
-  if (!s->target.host_is_ip)
+  if (!s->srv.target.host_is_ip)
     rp_check_result_metric (r, "resolve_ms", (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);
-  s->server = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (addrs->data, s->target.port));
-  server = rp_address_port_to_string (addrs->data, s->target.port);
-  rp_check_result_detail_str (r, "server_address", server);
+  rp_server_target_set_address (&s->srv, addrs->data, s->srv.target.port);
+  rp_check_result_detail_str (r, "server_address", s->srv.server_str);
   g_resolver_free_addresses (addrs);
 
-  s->client = rp_stun_client_new (s->target.transport, G_SOCKET_ADDRESS (s->server), s->host, s->tls_ctx,
-                                  s->options.insecure, rp_runner_get_context (rp_check_get_runner (check)));
+  s->client = rp_stun_client_new (s->srv.target.transport, G_SOCKET_ADDRESS (s->srv.server), s->srv.target.host, s->srv.tls_ctx,
+                                  s->srv.options.insecure, rp_runner_get_context (rp_check_get_runner (check)));
   /* Over UDP the transaction knows silence (or only stray answers) at 9.5 s,
    * as TURN does; over TCP and TLS the run's --timeout ends the wait. */
   rp_stun_client_set_timer (s->client, RP_STUN_DEFAULT_RTO_US, RP_STUN_PROBE_RC, RP_STUN_PROBE_RM);
@@ -227,17 +215,15 @@ stun_start (RpCheck *check)
   StunState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
 
-  if (s->target.transport == RP_TRANSPORT_TLS) {
+  {
     g_autoptr (GError) error = NULL;
-    RpTlsOptions tls = { s->ca_file, s->options.insecure };
-    s->tls_ctx = rp_tls_client_ctx_new (&tls, &error);
-    if (s->tls_ctx == NULL) {
+    if (!rp_server_target_prepare_tls (&s->srv, &error)) {
       rp_check_result_set (r, RP_STATUS_FAIL, "%s", error->message);
       rp_check_finish (check);
       return;
     }
   }
-  rp_resolve_async (s->host, s->options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (s->srv.target.host, s->srv.options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
 }
 
 static void
@@ -246,8 +232,8 @@ stun_expire (RpCheck *check)
   StunState *s = rp_check_get_state (check);
   const RpDetail *server = rp_check_result_get_detail (rp_check_get_result (check), "server_address");
 
-  rp_explain_deadline (rp_check_get_result (check), s->target.transport, server != NULL ? server->str : NULL,
-                       s->target.port, "STUN Binding", s->client != NULL ? rp_stun_client_get_info (s->client) : NULL);
+  rp_explain_deadline (rp_check_get_result (check), s->srv.target.transport, server != NULL ? server->str : NULL,
+                       s->srv.target.port, "STUN Binding", s->client != NULL ? rp_stun_client_get_info (s->client) : NULL);
 }
 
 static const RpCheckClass stun_class = { stun_start, stun_expire, stun_state_free };
@@ -259,15 +245,7 @@ rp_check_stun_add (RpRunner *runner, const RpProbeOptions *options, const RpTarg
   g_autofree char *id = NULL;
   g_autofree char *hostport = rp_target_hostport (target);
 
-  s->target = *target;
-  s->host = g_strdup (target->host);
-  s->uri = g_strdup (target->uri);
-  s->target.host = s->host;
-  s->target.uri = s->uri;
-  s->target.path = s->target.query = NULL;
-  s->options = *options;
-  s->ca_file = g_strdup (options->ca_file);
-  s->options.ca_file = s->ca_file;
+  rp_server_target_init (&s->srv, target, options);
   if (ids_unique) {
     id = g_strdup_printf ("stun.%s", rp_transport_to_string (target->transport));
     s->nat_id = g_strdup ("nat");
