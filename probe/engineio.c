@@ -45,14 +45,24 @@ parse_json (const char *s, gsize len, GError **error)
   return root;
 }
 
+/* A copy of the string N holds, or NULL when N is not a string or the string
+ * is not valid UTF-8: json-glib decodes octal escapes such as "\662" into
+ * bytes that are not UTF-8, so valid input text does not make valid strings. */
 static char *
-member_string (JsonObject *o, const char *name)
+node_string (JsonNode *n)
 {
-  JsonNode *n = json_object_get_member (o, name);
+  const char *s;
 
   if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
     return NULL;
-  return g_strdup (json_node_get_string (n));
+  s = json_node_get_string (n);
+  return s != NULL && g_utf8_validate (s, -1, NULL) ? g_strdup (s) : NULL;
+}
+
+static char *
+member_string (JsonObject *o, const char *name)
+{
+  return node_string (json_object_get_member (o, name));
 }
 
 static gint64
@@ -104,9 +114,9 @@ rp_eio_parse_open (const char *data, gsize len, RpEioOpen *open, GError **error)
   if (n != NULL && JSON_NODE_HOLDS_ARRAY (n)) {
     JsonArray *a = json_node_get_array (n);
     for (guint i = 0; i < json_array_get_length (a) && i < 16; i++) {
-      JsonNode *e = json_array_get_element (a, i);
-      if (JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING)
-        g_ptr_array_add (up, g_strdup (json_node_get_string (e)));
+      char *e = node_string (json_array_get_element (a, i));
+      if (e != NULL)
+        g_ptr_array_add (up, e);
     }
   }
   g_ptr_array_add (up, NULL);
@@ -187,8 +197,8 @@ rp_sio_parse (const char *data, gsize len, RpSioPacket *p, GError **error)
   } else if (p->type == RP_SIO_CONNECT_ERROR) {
     if (JSON_NODE_HOLDS_OBJECT (root))
       p->message = member_string (json_node_get_object (root), "message");
-    else if (JSON_NODE_HOLDS_VALUE (root) && json_node_get_value_type (root) == G_TYPE_STRING)
-      p->message = g_strdup (json_node_get_string (root));
+    else
+      p->message = node_string (root);
   }
   return TRUE;
 }
