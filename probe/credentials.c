@@ -2,6 +2,7 @@
  * strings that are wiped when freed, and error messages name the file or
  * variable, never its content. */
 #include "probe/credentials.h"
+#include "probe/quote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,10 +12,26 @@
 #include <unistd.h>
 
 #define SECRET_MAX 4096
+#define SHOWN_PATH_MAX 256
+
+/* The path as error messages show it: as given when it is short and has no
+ * control byte, else quoted with C escapes, so that a path from a config file
+ * (where "\n" is an escape) keeps the message on one line. */
+static char *
+shown_path (const char *path)
+{
+  gsize len = strlen (path);
+
+  for (gsize i = 0; i < len; i++)
+    if ((guchar) path[i] < 0x20 || path[i] == 0x7f)
+      return rp_quote_input (path, len, SHOWN_PATH_MAX);
+  return len <= SHOWN_PATH_MAX ? g_strdup (path) : rp_quote_input (path, len, SHOWN_PATH_MAX);
+}
 
 RpSecret *
 rp_read_secret_file (const char *path, GError **error)
 {
+  g_autofree char *shown = shown_path (path);
   char buf[SECRET_MAX + 1];
   gsize len = 0;
   /* O_NONBLOCK: a FIFO or device named by mistake must not block open() or
@@ -24,12 +41,12 @@ rp_read_secret_file (const char *path, GError **error)
 
   if (fd < 0) {
     int e = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", path, g_strerror (e));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", shown, g_strerror (e));
     return NULL;
   }
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)) {
     close (fd);
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: not a regular file", path);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: not a regular file", shown);
     return NULL;
   }
   while (len < sizeof buf) {
@@ -40,7 +57,7 @@ rp_read_secret_file (const char *path, GError **error)
       int e = errno;
       close (fd);
       explicit_bzero (buf, sizeof buf);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", path, g_strerror (e));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", shown, g_strerror (e));
       return NULL;
     }
     if (n == 0)
@@ -51,7 +68,7 @@ rp_read_secret_file (const char *path, GError **error)
   if (len > SECRET_MAX) {
     explicit_bzero (buf, sizeof buf);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: longer than %d bytes; is this the right file?",
-                 path, SECRET_MAX);
+                 shown, SECRET_MAX);
     return NULL;
   }
   if (len > 0 && buf[len - 1] == '\n')
@@ -61,7 +78,7 @@ rp_read_secret_file (const char *path, GError **error)
   if (len == 0 || memchr (buf, '\0', len) != NULL || memchr (buf, '\n', len) != NULL) {
     explicit_bzero (buf, sizeof buf);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 len == 0 ? "%s: empty" : "%s: must hold one line of text", path);
+                 len == 0 ? "%s: empty" : "%s: must hold one line of text", shown);
     return NULL;
   }
   {
