@@ -71,8 +71,8 @@ fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$src/tests/data/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-# A GLib critical is a defect too, as in `meson test`.
-export G_DEBUG=fatal-criticals
+# A GLib critical or warning (such as an error set twice) is a defect too.
+export G_DEBUG=fatal-warnings
 
 out="$build/fuzz-run"
 mkdir -p "$out"
