@@ -78,7 +78,9 @@ out="$build/fuzz-run"
 mkdir -p "$out"
 summary="$out/summary.md"
 {
-  echo "Fuzz run $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown), budget ${seconds}s / ${runs} executions per target"
+  commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  echo "Fuzz run $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit," \
+    "budget ${seconds} s / ${runs} executions per target (0: none)"
   echo
   echo "| target | executions | exec/s | cov | ft | corpus files | corpus KiB | crashes |"
   echo "|---|---:|---:|---:|---:|---:|---:|---|"

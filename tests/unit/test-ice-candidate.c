@@ -130,8 +130,9 @@ test_rejects (void)
     g_autoptr (GError) error = NULL;
     RpIceCandidate c;
 
-    g_assert_false (rp_ice_candidate_from_sdp ("candidate:1 1 udp 1 192.0.2.1 5000 typ host \xff", &c,
-                                               &error));
+    const char *line = "candidate:1 1 udp 1 192.0.2.1 5000 typ host \xff";
+
+    g_assert_false (rp_ice_candidate_from_sdp (line, &c, &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
     g_assert_cmpstr (error->message, ==, "ICE candidate: not valid UTF-8");
   }
