@@ -20,7 +20,7 @@ rp_quote_path (const char *path)
   for (const char *p = path; *p != '\0'; p++)
     if ((guchar) *p < 0x20 || *p == 0x7f)
       return rp_quote_input (path, len, 256);
-  if (!g_utf8_validate (path, len, NULL))
+  if (!g_utf8_validate (path, len, NULL) || len > 256)
     return rp_quote_input (path, len, 256);
   return g_strdup (path);
 }

@@ -263,8 +263,10 @@ rp_profile_load (const char *path, GError **error)
         fail (error, path, "unknown key '%s' in [%s]", names[i], groups[g]);
         return NULL;
       }
+      /* GLib can return a value and set an error (an invalid escape), so
+       * the error decides: a value with an error is refused. */
       value = g_key_file_get_string (kf, groups[g], names[i], &local);
-      if (value == NULL) {
+      if (local != NULL) {
         fail (error, path, "[%s] %s: %s", groups[g], names[i], local->message);
         return NULL;
       }

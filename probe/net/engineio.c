@@ -45,15 +45,18 @@ parse_json (const char *s, gsize len, GError **error)
   return root;
 }
 
-/* A JSON string node as valid UTF-8: the input was validated, but json-glib
- * decodes escapes it should refuse (octal "\222", lone surrogates "\ud800")
- * into bytes that are not UTF-8; those become U+FFFD. */
+/* A copy of the string N holds, or NULL when N is not a string or the string
+ * is not valid UTF-8: json-glib decodes octal escapes such as "\662" into
+ * bytes that are not UTF-8, so valid input text does not make valid strings. */
 static char *
 node_string (JsonNode *n)
 {
+  const char *s;
+
   if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
     return NULL;
-  return g_utf8_make_valid (json_node_get_string (n), -1);
+  s = json_node_get_string (n);
+  return s != NULL && g_utf8_validate (s, -1, NULL) ? g_strdup (s) : NULL;
 }
 
 static char *
@@ -111,10 +114,9 @@ rp_eio_parse_open (const char *data, gsize len, RpEioOpen *open, GError **error)
   if (n != NULL && JSON_NODE_HOLDS_ARRAY (n)) {
     JsonArray *a = json_node_get_array (n);
     for (guint i = 0; i < json_array_get_length (a) && i < 16; i++) {
-      JsonNode *e = json_array_get_element (a, i);
-      char *v = node_string (e);
-      if (v != NULL)
-        g_ptr_array_add (up, v);
+      char *e = node_string (json_array_get_element (a, i));
+      if (e != NULL)
+        g_ptr_array_add (up, e);
     }
   }
   g_ptr_array_add (up, NULL);

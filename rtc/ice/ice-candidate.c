@@ -105,6 +105,12 @@ rp_ice_candidate_from_sdp (const char *line, RpIceCandidate *out, GError **error
 
   memset (out, 0, sizeof *out);
   out->gathered_us = -1;
+  /* The splitting regex matches UTF-8 only (it returns no tokens otherwise),
+   * and the line is quoted in errors: reject other bytes before either. */
+  if (!g_utf8_validate (line, -1, NULL)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "ICE candidate: not valid UTF-8");
+    return FALSE;
+  }
   if (g_str_has_prefix (p, "a="))
     p += 2;
   if (g_str_has_prefix (p, "candidate:"))

@@ -70,6 +70,18 @@ test_open_bad (void)
     g_assert_false (rp_eio_parse_open ("0{\"sid\":\"a\0\"}", 12, &o, NULL));
     rp_eio_open_clear (&o);
   }
+  /* Valid UTF-8 text whose escapes json-glib decodes into bytes that are not
+   * UTF-8 (octal escapes such as \662): such a string is absent. */
+  {
+    RpEioOpen o;
+    g_assert_false (rp_eio_parse_open (S ("0{\"sid\":\"a\\662\"}"), &o, NULL));
+    rp_eio_open_clear (&o);
+    g_assert_true (rp_eio_parse_open (S ("0{\"sid\":\"a\",\"upgrades\":[\"\\222\",\"websocket\"]}"),
+                                      &o, NULL));
+    g_assert_cmpstr (o.upgrades[0], ==, "websocket");
+    g_assert_null (o.upgrades[1]);
+    rp_eio_open_clear (&o);
+  }
   /* Odd numbers are absent, not garbage. */
   {
     RpEioOpen o;
@@ -126,26 +138,33 @@ test_sio_connect_error (void)
   g_assert_true (rp_sio_parse (S ("44\"Invalid namespace\""), &p, NULL));
   g_assert_cmpstr (p.message, ==, "Invalid namespace");
   rp_sio_packet_clear (&p);
+
+  /* Escapes that json-glib decodes into invalid UTF-8 leave no message. */
+  g_assert_true (rp_sio_parse (S ("44\"x\\377\""), &p, NULL));
+  g_assert_null (p.message);
+  rp_sio_packet_clear (&p);
+  g_assert_true (rp_sio_parse (S ("40{\"sid\":\"\\662\"}"), &p, NULL));
+  g_assert_null (p.sid);
+  rp_sio_packet_clear (&p);
 }
 
 /* json-glib decodes an octal escape or a lone surrogate into bytes that are
- * not UTF-8: what the parser returns must still be UTF-8. */
+ * not UTF-8: such a string is absent (never invalid UTF-8), and an open
+ * packet without a sid is refused. */
 static void
 test_bad_escapes (void)
 {
   RpEioOpen open;
   RpSioPacket p;
 
-  g_assert_true (rp_eio_parse_open (S ("0{\"sid\":\"a\\222b\",\"upgrades\":[\"x\\ud800y\"]}"),
-                                    &open, NULL));
-  g_assert_true (g_utf8_validate (open.sid, -1, NULL));
-  g_assert_true (g_utf8_validate (open.upgrades[0], -1, NULL));
+  g_assert_false (rp_eio_parse_open (S ("0{\"sid\":\"a\\222b\",\"upgrades\":[\"x\\ud800y\"]}"),
+                                     &open, NULL));
   rp_eio_open_clear (&open);
   g_assert_true (rp_sio_parse (S ("40{\"sid\":\"\\ud800x\"}"), &p, NULL));
-  g_assert_true (g_utf8_validate (p.sid, -1, NULL));
+  g_assert_null (p.sid);
   rp_sio_packet_clear (&p);
   g_assert_true (rp_sio_parse (S ("44\"\\udc00z\""), &p, NULL));
-  g_assert_true (g_utf8_validate (p.message, -1, NULL));
+  g_assert_null (p.message);
   rp_sio_packet_clear (&p);
 }
 

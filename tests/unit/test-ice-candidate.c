@@ -125,6 +125,18 @@ test_rejects (void)
       g_error ("accepted: '%s'", bad[i]);
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   }
+  /* Bytes that are not UTF-8 (a JSON "\377" escape makes them): a clear error
+   * that does not quote them, not a failed regex split. */
+  {
+    g_autoptr (GError) error = NULL;
+    RpIceCandidate c;
+
+    const char *line = "candidate:1 1 udp 1 192.0.2.1 5000 typ host \xff";
+
+    g_assert_false (rp_ice_candidate_from_sdp (line, &c, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_assert_cmpstr (error->message, ==, "ICE candidate: not valid UTF-8");
+  }
 }
 
 static void

@@ -216,6 +216,8 @@ test_bad_values (void)
   check_refused ("[turn]\nuris = turn:a.example\npassword_file = a\npassword_env = B\n", "not both");
   check_refused ("[voice]\nduration = 5\n", "nothing to check");
   check_refused ("[web\napi_url = x\n", "profile ");
+  /* GLib returns a value for an invalid escape and sets an error too. */
+  check_refused ("[turn]\nuris = turn:a.example\nuser = a\\q\n", "[turn] user: Key file");
 }
 
 static void
