@@ -9,9 +9,11 @@
 #include "common/ini-load.h"
 #include "common/quote.h"
 
-static const char *const kinds[] = { "check", "ports", "stun", "turn", "ice", "http", "ws", "voice" };
+static const char *const kinds[] = {
+  "check", "ports", "stun", "turn", "ice", "http", "ws", "voice", NULL,
+};
 static const char *const listen_keys[] = {
-  "address", "allow_targets", "max_in_flight", "target_rate", "max_connections",
+  "address", "allow_targets", "max_in_flight", "target_rate", "max_connections", NULL,
 };
 
 static void
@@ -163,8 +165,6 @@ load_module (RpExporterConfig *c, GKeyFile *kf, const char *group, GError **erro
 
   if (!module_name_ok (name))
     return bad (error, group, NULL, "a module name is 1 to 64 letters, digits, '_', '-' or '.'");
-  if (rp_exporter_config_module (c, name) != NULL)
-    return bad (error, group, NULL, "a second module of this name");
   if (c->modules->len >= RP_EXPORTER_MODULES_MAX)
     return bad (error, group, NULL, "too many modules");
   m = g_new0 (RpExporterModule, 1);
