@@ -249,8 +249,10 @@ static void
 test_probe_exposition (void)
 {
   g_autoptr (RpReport) r = rp_report_new ("turn");
-  RpCheckResult *udp = rp_check_result_new ("turn.udp.allocate", "turn", "turn:h:3478?transport=udp");
-  RpCheckResult *tcp = rp_check_result_new ("turn.tcp.allocate", "turn", "turn:h:3478?transport=tcp");
+  RpCheckResult *udp =
+    rp_check_result_new ("turn.udp.allocate", "turn", "turn:h:3478?transport=udp");
+  RpCheckResult *tcp =
+    rp_check_result_new ("turn.tcp.allocate", "turn", "turn:h:3478?transport=tcp");
   RpCheckResult *v = rp_check_result_new ("voice.turn.udp", "voice", "turn:h:3478");
   g_autofree char *text = NULL;
 
@@ -268,8 +270,10 @@ test_probe_exposition (void)
   g_assert_nonnull (strstr (text, "\nprobe_success 0\n"));
   g_assert_nonnull (strstr (text, "rtcprobe_turn_transport_up{transport=\"udp\"} 1\n"));
   g_assert_nonnull (strstr (text, "rtcprobe_turn_transport_up{transport=\"tcp\"} 0\n"));
-  g_assert_nonnull (strstr (text, "rtcprobe_check_success{id=\"turn.tcp.allocate\",kind=\"turn\"} 0\n"));
-  g_assert_nonnull (strstr (text, "rtcprobe_rtt_seconds{id=\"voice.turn.udp\",kind=\"voice\"} 0.02\n"));
+  g_assert_nonnull (strstr (text, "rtcprobe_check_success{id=\"turn.tcp.allocate\","
+                                  "kind=\"turn\"} 0\n"));
+  g_assert_nonnull (strstr (text, "rtcprobe_rtt_seconds{id=\"voice.turn.udp\","
+                                  "kind=\"voice\"} 0.02\n"));
   g_assert_nonnull (strstr (text, "rtcprobe_jitter_seconds{id=\"voice.turn.udp\",kind=\"voice\","
                                   "direction=\"forward\"} 0.003\n"));
   g_assert_nonnull (strstr (text, "rtcprobe_loss_ratio{id=\"voice.turn.udp\",kind=\"voice\","
