@@ -26,6 +26,7 @@ cat >"$W/exporter.ini" <<EOF_INI
 [listen]
 address = 127.0.0.1:$EXP_PORT
 allow_targets = 127.0.0.1
+target_rate = 600
 [module stun]
 kind = stun
 [module turn]
