@@ -41,6 +41,12 @@ EOF_INI
   EXP_PID=$pid
 }
 
+# stop: SIGTERM to the exporter, then wait (bounded) for it to exit.
+stop_exporter() {
+  kill "$EXP_PID"
+  for ((i = 0; i < 50; i++)); do lab_pid_alive "$EXP_PID" || break; sleep 0.1; done
+}
+
 # sink HOST NAME: a silent UDP port; sets SINK_PORT and SINK_REC.
 sink() {
   local pid
@@ -140,8 +146,7 @@ printf '#   exporter peak RSS %s KiB\n' "$rss"
 lab_check "peak RSS $rss KiB <= $RSS_MAX_KB" test "$rss" -le "$RSS_MAX_KB"
 
 echo "== the exporter stops cleanly, with no sanitizer report"
-kill "$EXP_PID"
-for ((i = 0; i < 50; i++)); do lab_pid_alive "$EXP_PID" || break; sleep 0.1; done
+stop_exporter
 lab_check "stopped within 5 s" bash -c "! kill -0 $EXP_PID 2>/dev/null"
 lab_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error:' '$W/main.err'"
 
@@ -155,7 +160,7 @@ for i in 1 2 3; do
 done
 lab_check "two probes, then 429 ($codes)" test "$codes" == "200 200 429 "
 lab_check "the 429 says why" grep -q 'target_rate' "$W/body"
-kill "$EXP_PID"
+stop_exporter
 lab_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error:' '$W/rate.err'"
 
 echo "== without allow_targets nothing is probed, and the exporter says so"
@@ -169,5 +174,6 @@ lab_wait_port 127.0.0.1 "$PORT" tcp 10
 lab_check "it says allow_targets is empty at start" grep -q 'allow_targets is empty' "$W/none.err"
 code=$(get "/probe?module=stun&target=stun:127.0.0.1:$SINK_PORT")
 lab_check "a loopback target gets 403 (got $code)" test "$code" == 403
-kill "$EXP_PID"
+stop_exporter
+lab_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error:' '$W/none.err'"
 lab_finish

@@ -115,4 +115,5 @@ kill "$EXP_PID"
 for ((i = 0; i < 50; i++)); do lab_pid_alive "$EXP_PID" || break; sleep 0.1; done
 lab_check "exporter exited within 5 s" bash -c "! kill -0 $EXP_PID 2>/dev/null"
 lab_check "its log says it stopped" grep -q 'rtcprobe exporter: stopped' "$W/exporter.err"
+lab_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error:' '$W/exporter.err'"
 lab_finish
