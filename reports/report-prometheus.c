@@ -238,8 +238,28 @@ metric_family_name (const char *metric, double *divisor, const char **unit)
   return g_string_free (name, FALSE);
 }
 
+/* For the probe exposition: a unit in the middle of a metric's name moves
+ * to its end (rtt_ms_p50 becomes rtt_p50_ms, loss_pct_fwd loss_fwd_pct), so
+ * that every name ends in its base unit as Prometheus' naming rules want. */
+static char *
+unit_last (const char *metric)
+{
+  static const char *const infixes[] = { "_ms_", "_us_", "_pct_" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (infixes); i++)
+    {
+      const char *at = strstr (metric, infixes[i]);
+      gsize ulen = strlen (infixes[i]) - 1;   /* "_ms" */
+
+      if (at != NULL && at != metric)
+        return g_strdup_printf ("%.*s%s%.*s", (int) (at - metric), metric, at + ulen,
+                                (int) ulen, at);
+    }
+  return g_strdup (metric);
+}
+
 static void
-add_check_labelled (Exposition *e, const RpCheckResult *r, const char *labels)
+add_check_metrics (Exposition *e, const RpCheckResult *r, const char *labels, gboolean probe)
 {
   sample (e, "rtcprobe_check_status",
           "Outcome of the check: 0 pass, 1 warn, 2 fail, 3 skip.", labels, (double) r->status);
@@ -251,7 +271,8 @@ add_check_labelled (Exposition *e, const RpCheckResult *r, const char *labels)
       const RpMetric *m = &g_array_index (r->metrics, RpMetric, i);
       double divisor;
       const char *unit;
-      g_autofree char *name = metric_family_name (m->name, &divisor, &unit);
+      g_autofree char *moved = probe ? unit_last (m->name) : g_strdup (m->name);
+      g_autofree char *name = metric_family_name (moved, &divisor, &unit);
       g_autofree char *raw = NULL;
       g_autofree char *help = NULL;
 
@@ -269,7 +290,7 @@ add_check (Exposition *e, const RpCheckResult *r)
 {
   g_autofree char *labels = check_labels (r);
 
-  add_check_labelled (e, r, labels);
+  add_check_metrics (e, r, labels, FALSE);
 }
 
 static void
@@ -471,7 +492,7 @@ rp_report_render_prometheus_probe (const RpReport *r)
       const RpCheckResult *c = g_ptr_array_index (r->checks, i);
       g_autofree char *labels = id_kind_labels (c, NULL);
 
-      add_check_labelled (&e, c, labels);
+      add_check_metrics (&e, c, labels, TRUE);
     }
   return exposition_end (&e);
 }

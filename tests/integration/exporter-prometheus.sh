@@ -33,6 +33,11 @@ kind = stun
 kind = turn
 user = $LAB_TURN_USER
 password_file = $LAB_TURN_PASSWORD_FILE
+[module voice]
+kind = voice
+user = $LAB_TURN_USER
+password_file = $LAB_TURN_PASSWORD_FILE
+duration = 1
 EOF_INI
 
 "$RTCPROBE" exporter --config "$W/exporter.ini" 2>"$W/exporter.err" &
@@ -99,9 +104,11 @@ expect "the exporter's build info" 'rtcprobe_exporter_build_info{job="exporter"}
 
 echo "== promtool check metrics on every exposition"
 for path in "probe?module=stun&target=stun:127.0.0.1:$LAB_TURN_PORT" \
-  "probe?module=turn&target=turn:127.0.0.1:$LAB_TURN_PORT" metrics; do
+  "probe?module=turn&target=turn:127.0.0.1:$LAB_TURN_PORT" \
+  "probe?module=voice&target=turn:127.0.0.1:$LAB_TURN_PORT%3Ftransport%3Dudp" metrics; do
   curl -s --max-time 10 -H 'X-Prometheus-Scrape-Timeout-Seconds: 5' \
     "http://127.0.0.1:$EXP_PORT/$path" >"$W/exposition"
+  [[ $path == *module=voice* ]] && cp "$W/exposition" "$W/exposition.voice"
   set +e
   promtool check metrics <"$W/exposition" >"$W/promtool.out" 2>&1
   RC=$?
@@ -109,6 +116,7 @@ for path in "probe?module=stun&target=stun:127.0.0.1:$LAB_TURN_PORT" \
   sed 's/^/#   /' "$W/promtool.out" | head -n 10
   lab_check "promtool check metrics: /$path (exit $RC)" test "$RC" -eq 0
 done
+lab_check "the voice module's MOS is there" grep -q '^rtcprobe_mos{id="voice.turn.udp"' "$W/exposition.voice"
 
 echo "== the exporter stops on SIGTERM"
 kill "$EXP_PID"

@@ -263,6 +263,8 @@ test_probe_exposition (void)
   rp_check_result_metric (v, "jitter_ms_fwd", 3);
   rp_check_result_metric (v, "loss_pct_bwd", 2);
   rp_check_result_metric (v, "mos", 4.1);
+  rp_check_result_metric (v, "rtt_ms_p95", 30);
+  rp_check_result_metric (v, "loss_pct_fwd", 1);
   rp_report_add (r, udp);
   rp_report_add (r, tcp);
   rp_report_add (r, v);
@@ -279,6 +281,13 @@ test_probe_exposition (void)
   g_assert_nonnull (strstr (text, "rtcprobe_loss_ratio{id=\"voice.turn.udp\",kind=\"voice\","
                                   "direction=\"backward\"} 0.02\n"));
   g_assert_nonnull (strstr (text, "rtcprobe_mos{id=\"voice.turn.udp\",kind=\"voice\"} 4.1"));
+  /* Units in the middle of a name move to its end, then to base units. */
+  g_assert_nonnull (strstr (text, "rtcprobe_rtt_p95_seconds{id=\"voice.turn.udp\","
+                                  "kind=\"voice\"} 0.03\n"));
+  g_assert_nonnull (strstr (text, "rtcprobe_loss_fwd_ratio{id=\"voice.turn.udp\","
+                                  "kind=\"voice\"} 0.01\n"));
+  g_assert_null (strstr (text, "_ms"));
+  g_assert_null (strstr (text, "_pct"));
   /* Prometheus adds the target: the exposition carries none. */
   g_assert_null (strstr (text, "target="));
 }
