@@ -24,6 +24,7 @@
 #define DEFAULT_PROBE_S 30.0
 #define RATE_WINDOW_US (60 * G_USEC_PER_SEC)
 #define RATE_TABLE_MAX 4096
+#define LISTEN_BACKLOG 256
 
 typedef struct {
   RpExporterConfig *config;
@@ -399,6 +400,9 @@ listen_on (Exporter *x, GError **error)
   g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (x->config->address);
   g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, x->config->port);
 
+  /* GIO's default backlog of 10 would leave a burst of scrapes waiting for
+   * SYN retransmissions instead of a quick 503. */
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (service), LISTEN_BACKLOG);
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (service), sa, G_SOCKET_TYPE_STREAM,
                                       G_SOCKET_PROTOCOL_TCP, NULL, NULL, error)) {
     g_prefix_error (error, "[listen] address %s:%u: ", x->config->address, x->config->port);

@@ -8,6 +8,12 @@
                                  N GETs of PATH, K at a time, each with
                                  X-Prometheus-Scrape-Timeout-Seconds: S; print
                                  JSON {status: count, "max_ms": slowest}
+  idle --port P --count N --hold S
+                                 N connections that send half a request line
+                                 and wait; print JSON with how many the
+                                 exporter closed within 1 s, how many later
+                                 (and the latest close in ms), how many stayed
+                                 open for S seconds
   sink --host H --port P --record FILE --lifetime S
                                  a UDP socket that never answers; appends one
                                  line per datagram received to FILE
@@ -87,6 +93,36 @@ def storm(args):
     print(json.dumps(counts))
 
 
+def idle(args):
+    conns = []
+    t0 = time.monotonic()
+    for _ in range(min(args.count, 500)):
+        s = socket.create_connection(("127.0.0.1", args.port), timeout=5)
+        s.sendall(b"GET /metrics HTT")
+        s.setblocking(False)
+        conns.append(s)
+    closed = {}
+    end = t0 + args.hold
+    while time.monotonic() < end and len(closed) < len(conns):
+        for i, s in enumerate(conns):
+            if i in closed:
+                continue
+            try:
+                if s.recv(4096) == b"":
+                    closed[i] = time.monotonic() - t0
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed[i] = time.monotonic() - t0
+        time.sleep(0.05)
+    for s in conns:
+        s.close()
+    fast = [t for t in closed.values() if t < 1]
+    late = [t for t in closed.values() if t >= 1]
+    print(json.dumps({"fast": len(fast), "late": len(late), "open": len(conns) - len(closed),
+                      "latest_ms": round(max(late, default=0) * 1000)}))
+
+
 def sink(args):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((args.host, args.port))
@@ -103,7 +139,7 @@ def sink(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["raw", "storm", "sink"])
+    p.add_argument("mode", choices=["raw", "storm", "idle", "sink"])
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--data", default="")
@@ -113,10 +149,11 @@ def main():
     p.add_argument("--timeout", default="2")
     p.add_argument("--record", default="/dev/null")
     p.add_argument("--lifetime", type=float, default=60)
+    p.add_argument("--hold", type=float, default=15)
     args = p.parse_args()
     if not args.host.startswith("127.") and args.host != "::1":
         sys.exit("loopback only")
-    {"raw": raw, "storm": storm, "sink": sink}[args.mode](args)
+    {"raw": raw, "storm": storm, "idle": idle, "sink": sink}[args.mode](args)
 
 
 if __name__ == "__main__":

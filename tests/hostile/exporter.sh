@@ -4,7 +4,9 @@
 # datagram at the target), a slow (silent) target under a short scrape
 # timeout (answered within the timeout, nothing sent to the target after
 # the answer), a scrape storm against max_in_flight (bounded 503s, every
-# request answered in time) and the per-target rate (429). At the end: the
+# request answered in time), the per-target rate (429), idle connections
+# (max_connections, the 10 s head timeout) and a configuration without
+# allow_targets (everything refused, said at start). For each exporter: the
 # exporter's peak RSS under a bound, no sanitizer report, a clean stop.
 # Everything listens on loopback. Env: RTCPROBE = the built binary.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -14,16 +16,17 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lab/lib.sh"
 
 RTCPROBE=${RTCPROBE:-$HERE/../../build/rtcprobe}
-lab_require python3 curl
+lab_require python3 curl jq
 lab_init
 ATTACK=$HERE/exporter-attacker.py
 W=$(lab_tmpdir)
 # Peak RSS of the exporter through the whole test (about 10 MB; ASan more).
 RSS_MAX_KB=${RSS_MAX_KB:-150000}
 
-# start_exporter NAME TARGET_RATE: an exporter allowing 127.0.0.1 only.
+# start_exporter NAME TARGET_RATE [MAX_CONNECTIONS]: an exporter allowing
+# 127.0.0.1 only.
 start_exporter() {
-  local name=$1 rate=$2 pid
+  local name=$1 rate=$2 conns=${3:-64} pid
   PORT=$(lab_free_port tcp)
   cat >"$W/$name.ini" <<EOF_INI
 [listen]
@@ -31,6 +34,7 @@ address = 127.0.0.1:$PORT
 allow_targets = 127.0.0.1
 max_in_flight = 2
 target_rate = $rate
+max_connections = $conns
 [module stun]
 kind = stun
 EOF_INI
@@ -162,6 +166,20 @@ lab_check "two probes, then 429 ($codes)" test "$codes" == "200 200 429 "
 lab_check "the 429 says why" grep -q 'target_rate' "$W/body"
 stop_exporter
 lab_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error:' '$W/rate.err'"
+
+echo "== idle connections: max_connections 8, the head read within 10 s"
+start_exporter idle 6000 8
+idle=$(python3 "$ATTACK" idle --port "$PORT" --count 20 --hold 14)
+printf '#   %s\n' "$idle"
+lab_check "12 over the cap closed at once" test "$(jq -r .fast <<<"$idle")" -eq 12
+lab_check "the 8 admitted closed after the 10 s head timeout" \
+  test "$(jq -r .late <<<"$idle")" -eq 8
+lab_check "none held past it ($(jq -r .latest_ms <<<"$idle") ms <= 11500)" \
+  test "$(jq -r .latest_ms <<<"$idle")" -le 11500
+code=$(get /metrics)
+lab_check "then the exporter answers again (got $code)" test "$code" == 200
+stop_exporter
+lab_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error:' '$W/idle.err'"
 
 echo "== without allow_targets nothing is probed, and the exporter says so"
 sed -i '/^allow_targets/d' "$W/rate.ini"
