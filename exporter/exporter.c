@@ -18,6 +18,10 @@
 #include "reports/report.h"
 
 #define HEAD_TIMEOUT_S 10
+/* A client that does not read its answer lets go of its slot after this. */
+#define WRITE_TIMEOUT_S 10
+/* At exit, open connections are cancelled and their callbacks run, bounded. */
+#define DRAIN_MAX_US (500 * 1000)
 /* blackbox_exporter's default: the probe ends this long before the scrape. */
 #define SCRAPE_MARGIN_S 0.5
 #define MIN_PROBE_S 0.1
@@ -32,6 +36,7 @@ typedef struct {
   RpExporterMetrics *metrics;
   GHashTable *rates;       /* "module\ttarget" -> Rate */
   guint connections;
+  GHashTable *conns;       /* Conn * of the open connections, not owned */
   gboolean stopping;
   GMainLoop *loop;
 } Exporter;
@@ -78,6 +83,7 @@ conn_unref (Conn *c)
   g_free (c->module);
   g_free (c->reply);
   c->x->connections--;
+  g_hash_table_remove (c->x->conns, c);
   g_free (c);
 }
 
@@ -95,6 +101,17 @@ reason (guint status)
   case 503: return "Service Unavailable";
   default: return "Internal Server Error";
   }
+}
+
+/* The head was not read, or the answer not taken, in time: let go. */
+static gboolean
+on_timeout (gpointer data)
+{
+  Conn *c = data;
+
+  g_clear_pointer (&c->timer, g_source_unref);
+  g_cancellable_cancel (c->cancel);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -118,6 +135,11 @@ reply (Conn *c, guint status, const char *type, const char *body)
                           strlen (body), body);
   c->reply_len = r->len;
   c->reply = g_string_free (r, FALSE);
+  if (c->timer == NULL) {
+    c->timer = g_timeout_source_new_seconds (WRITE_TIMEOUT_S);
+    g_source_set_callback (c->timer, on_timeout, c, NULL);
+    g_source_attach (c->timer, NULL);
+  }
   g_output_stream_write_all_async (out, c->reply, c->reply_len, G_PRIORITY_DEFAULT, c->cancel,
                                    on_written, conn_ref (c));
 }
@@ -335,15 +357,6 @@ read_more (Conn *c)
                              c->cancel, on_read, c);
 }
 
-static gboolean
-on_head_timeout (gpointer data)
-{
-  Conn *c = data;
-
-  g_clear_pointer (&c->timer, g_source_unref);
-  g_cancellable_cancel (c->cancel);
-  return G_SOURCE_REMOVE;
-}
 
 static gboolean
 on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
@@ -363,8 +376,9 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   c->conn = g_object_ref (connection);
   c->cancel = g_cancellable_new ();
   c->timer = g_timeout_source_new_seconds (HEAD_TIMEOUT_S);
-  g_source_set_callback (c->timer, on_head_timeout, c, NULL);
+  g_source_set_callback (c->timer, on_timeout, c, NULL);
   g_source_attach (c->timer, NULL);
+  g_hash_table_add (x->conns, c);
   read_more (c);
   return TRUE;
 }
@@ -412,6 +426,22 @@ listen_on (Exporter *x, GError **error)
   return g_steal_pointer (&service);
 }
 
+/* At exit: cancel what the open connections wait for and let their
+ * callbacks release them, bounded in time. */
+static void
+drain_connections (Exporter *x)
+{
+  gint64 until = g_get_monotonic_time () + DRAIN_MAX_US;
+  GHashTableIter it;
+  gpointer c;
+
+  g_hash_table_iter_init (&it, x->conns);
+  while (g_hash_table_iter_next (&it, &c, NULL))
+    g_cancellable_cancel (((Conn *) c)->cancel);
+  while (g_hash_table_size (x->conns) > 0 && g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+}
+
 int
 rp_exporter_main (const char *config_path, const RpExporterProber *prober, GError **error)
 {
@@ -428,6 +458,7 @@ rp_exporter_main (const char *config_path, const RpExporterProber *prober, GErro
   }
   x.metrics = rp_exporter_metrics_new ();
   x.rates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  x.conns = g_hash_table_new (NULL, NULL);
   x.loop = g_main_loop_new (NULL, FALSE);
   sig[0] = g_unix_signal_add (SIGTERM, on_signal, &x);
   sig[1] = g_unix_signal_add (SIGINT, on_signal, &x);
@@ -441,11 +472,13 @@ rp_exporter_main (const char *config_path, const RpExporterProber *prober, GErro
   g_main_loop_run (x.loop);
   g_socket_service_stop (service);
   g_socket_listener_close (G_SOCKET_LISTENER (service));
+  drain_connections (&x);
   g_source_remove (sig[0]);
   g_source_remove (sig[1]);
   fprintf (stderr, "rtcprobe exporter: stopped\n");
   g_main_loop_unref (x.loop);
   g_hash_table_unref (x.rates);
+  g_hash_table_unref (x.conns);
   rp_exporter_metrics_free (x.metrics);
   rp_exporter_config_free (x.config);
   return RP_EXIT_OK;
