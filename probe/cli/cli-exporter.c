@@ -145,13 +145,45 @@ probe_new (const RpExporterModule *m, const char *target, GStrv *args, GError **
   return g_steal_pointer (&p);
 }
 
+/* A target of the right form for each kind, to try a module's options on. */
+static const char *
+placeholder_target (const char *kind)
+{
+  static const char *const by_kind[][2] = {
+    { "ports", "127.0.0.1" }, { "check", "example.org" }, { "http", "https://127.0.0.1/" },
+    { "ws", "wss://127.0.0.1/" }, { "stun", "stun:127.0.0.1" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (by_kind); i++)
+    if (g_str_equal (kind, by_kind[i][0]))
+      return by_kind[i][1];
+  return "turn:127.0.0.1";   /* turn, ice, voice */
+}
+
+static void
+probe_options (Probe *p, double timeout_s)
+{
+  p->po.timeout_us = (gint64) (MIN (p->o.timeout_s, timeout_s) * G_USEC_PER_SEC);
+  p->po.family = p->o.ipv4 ? RP_FAMILY_V4 : p->o.ipv6 ? RP_FAMILY_V6 : RP_FAMILY_ANY;
+  p->po.ca_file = p->o.ca_file;
+  p->po.insecure = p->o.insecure;
+  p->runner = rp_runner_new (g_main_context_default (), p->po.timeout_us);
+  p->run = (RpCliRun) { .o = &p->o, .runner = p->runner, .po = &p->po };
+}
+
+/* At start: the options parse, and the command accepts them (credential
+ * files readable, values in range) for a target of the right form. The
+ * checks it adds are dropped before they start: nothing is sent. */
 static gboolean
 check_module (const RpExporterModule *m, GError **error)
 {
   g_auto (GStrv) args = NULL;
-  g_autoptr (Probe) p = probe_new (m, "example.org", &args, error);
+  g_autoptr (Probe) p = probe_new (m, placeholder_target (m->kind), &args, error);
 
-  return p != NULL;
+  if (p == NULL)
+    return FALSE;
+  probe_options (p, p->o.timeout_s);
+  return p->cmd->run (&p->run, (int) g_strv_length (args), args, error) == 0;
 }
 
 static gboolean
@@ -177,18 +209,11 @@ start (const RpExporterModule *m, const char *target, double timeout_s, RpExport
 {
   g_auto (GStrv) args = NULL;
   g_autoptr (Probe) p = probe_new (m, target, &args, error);
-  RpProbeOptions *po;
   RpRunner *runner;
 
   if (p == NULL)
     return FALSE;
-  po = &p->po;
-  po->timeout_us = (gint64) (MIN (p->o.timeout_s, timeout_s) * G_USEC_PER_SEC);
-  po->family = p->o.ipv4 ? RP_FAMILY_V4 : p->o.ipv6 ? RP_FAMILY_V6 : RP_FAMILY_ANY;
-  po->ca_file = p->o.ca_file;
-  po->insecure = p->o.insecure;
-  p->runner = rp_runner_new (g_main_context_default (), po->timeout_us);
-  p->run = (RpCliRun) { .o = &p->o, .runner = p->runner, .po = po };
+  probe_options (p, timeout_s);
   p->t0 = g_get_monotonic_time ();
   if (p->cmd->run (&p->run, (int) g_strv_length (args), args, error) != 0)
     return FALSE;
