@@ -188,10 +188,11 @@ rp_runner_free (RpRunner *runner)
   }
   /* Drop every check before the context: their sources live on it. */
   g_ptr_array_unref (runner->checks);
-  /* A runner started with rp_runner_start shares a loop that keeps
-   * running: cancelled operations let go there, and iterating it here would
-   * dispatch the owner's other sources from inside this call. */
-  if (runner->done != NULL) {
+  /* A runner started with rp_runner_start, or freed from inside a dispatch,
+   * shares a loop that keeps running: cancelled operations let go there,
+   * and iterating it here would dispatch the owner's other sources from
+   * inside this call. */
+  if (runner->done != NULL || g_main_depth () > 0) {
     g_main_context_unref (runner->context);
     g_free (runner);
     return;
