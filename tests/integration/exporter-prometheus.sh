@@ -118,6 +118,12 @@ for path in "probe?module=stun&target=stun:127.0.0.1:$LAB_TURN_PORT" \
 done
 lab_check "the voice module's MOS is there" grep -q '^rtcprobe_mos{id="voice.turn.udp"' "$W/exposition.voice"
 
+echo "== &debug=true answers the text report"
+curl -s --max-time 10 "http://127.0.0.1:$EXP_PORT/probe?module=stun&target=stun:127.0.0.1:$LAB_TURN_PORT&debug=true" \
+  >"$W/debug.txt"
+lab_check "the text report names the check and its status" grep -qE '^PASS +stun.udp' "$W/debug.txt"
+lab_check "and is not the exposition" bash -c "! grep -q '^probe_success' '$W/debug.txt'"
+
 echo "== the exporter stops on SIGTERM"
 kill "$EXP_PID"
 for ((i = 0; i < 50; i++)); do lab_pid_alive "$EXP_PID" || break; sleep 0.1; done

@@ -213,6 +213,21 @@ test_config_bad (void)
   }
 }
 
+/* The documented example loads as it is. */
+static void
+test_config_example (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (RP_TEST_DATA, "..", "..", "examples", "exporter.ini",
+                                            NULL);
+  g_autoptr (RpExporterConfig) c = rp_exporter_config_load (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->port, ==, RP_EXPORTER_DEFAULT_PORT);
+  g_assert_true (rp_allow_list_permits (c->allow, "turn.example.org"));
+  g_assert_cmpstr (rp_exporter_config_module (c, "voice")->kind, ==, "voice");
+}
+
 static void
 test_target_hosts (void)
 {
@@ -309,6 +324,7 @@ main (int argc, char **argv)
   g_test_add_func ("/exporter/request", test_request);
   g_test_add_func ("/exporter/config", test_config);
   g_test_add_func ("/exporter/config-bad", test_config_bad);
+  g_test_add_func ("/exporter/config-example", test_config_example);
   g_test_add_func ("/exporter/target-hosts", test_target_hosts);
   g_test_add_func ("/exporter/probe-exposition", test_probe_exposition);
   return g_test_run ();
