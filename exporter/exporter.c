@@ -7,10 +7,12 @@
  * its scrape timeout bounds. */
 #include "exporter/exporter.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/exit-code.h"
 #include "exporter/exporter-metrics.h"
@@ -55,6 +57,8 @@ typedef struct {
   char head[RP_EXPORTER_HEAD_MAX];
   gsize len;
   char *module;       /* the probe's, for the metrics */
+  gpointer probe;     /* the prober's, while it runs */
+  GSource *watch;     /* the client's end while the probe runs */
   gboolean debug;
   gint64 started_us;
   char *reply;
@@ -76,6 +80,10 @@ conn_unref (Conn *c)
   if (c->timer != NULL) {
     g_source_destroy (c->timer);
     g_source_unref (c->timer);
+  }
+  if (c->watch != NULL) {
+    g_source_destroy (c->watch);
+    g_source_unref (c->watch);
   }
   g_io_stream_close (G_IO_STREAM (c->conn), NULL, NULL);
   g_object_unref (c->conn);
@@ -203,6 +211,11 @@ on_probe_done (RpReport *report, gpointer data)
   gboolean ok;
   g_autofree char *body = NULL;
 
+  c->probe = NULL;
+  if (c->watch != NULL) {
+    g_source_destroy (c->watch);
+    g_clear_pointer (&c->watch, g_source_unref);
+  }
   rp_report_count (report, counts);
   ok = counts[RP_STATUS_FAIL] == 0 && counts[RP_STATUS_PASS] + counts[RP_STATUS_WARN] > 0;
   rp_exporter_metrics_in_flight (x->metrics, -1);
@@ -236,6 +249,35 @@ probe_timeout (const RpExporterRequest *req, double *seconds)
     return FALSE;
   *seconds = MIN (DEFAULT_PROBE_S, MAX (scrape - SCRAPE_MARGIN_S, MIN_PROBE_S));
   return TRUE;
+}
+
+/* The scrape went away (Prometheus closes the connection when it gives up):
+ * the probe stops now rather than at its deadline. */
+static gboolean
+on_client_readable (GSocket *socket, GIOCondition cond, gpointer data)
+{
+  Conn *c = data;
+  char byte;
+  gssize n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  g_clear_pointer (&c->watch, g_source_unref);
+  /* End of stream or an error: gone. More bytes (a pipelined request) are
+   * no departure; then stop watching. */
+  if (n <= 0 && c->probe != NULL)
+    c->x->prober->abort (c->probe);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_client (Conn *c)
+{
+  GSocket *socket = g_socket_connection_get_socket (c->conn);
+
+  c->watch = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (c->watch, (GSourceFunc) (void (*) (void)) on_client_readable, c, NULL);
+  g_source_attach (c->watch, NULL);
 }
 
 static void
@@ -282,12 +324,14 @@ handle_probe (Conn *c, const RpExporterRequest *req)
   c->module = g_strdup (m->name);
   c->debug = g_strcmp0 (g_hash_table_lookup (req->query, "debug"), "true") == 0;
   c->started_us = g_get_monotonic_time ();
-  if (!x->prober->start (m, target, timeout_s, on_probe_done, conn_ref (c), &error)) {
+  c->probe = x->prober->start (m, target, timeout_s, on_probe_done, conn_ref (c), &error);
+  if (c->probe == NULL) {
     conn_unref (c);
     refuse (c, m->name, RP_PROBE_BAD_REQUEST, 400, error->message);
     return;
   }
   rp_exporter_metrics_in_flight (x->metrics, 1);
+  watch_client (c);
 }
 
 static void

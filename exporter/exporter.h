@@ -21,10 +21,13 @@ typedef struct {
   /* At start, for every module: FALSE with a one-line error when a key is
    * not an option of its command or a value does not parse. */
   gboolean (*check_module) (const RpExporterModule *m, GError **error);
-  /* Starts the module against target, bounded to timeout_s. FALSE with an
-   * error when the target or the options are refused; nothing was sent. */
-  gboolean (*start) (const RpExporterModule *m, const char *target, double timeout_s,
+  /* Starts the module against target, bounded to timeout_s: the probe,
+   * valid until done is called. NULL with an error when the target or the
+   * options are refused; nothing was sent. */
+  gpointer (*start) (const RpExporterModule *m, const char *target, double timeout_s,
                      RpExporterDone done, gpointer data, GError **error);
+  /* Cuts a started probe short (its scrape went away); done follows. */
+  void (*abort) (gpointer probe);
 } RpExporterProber;
 
 /* The host names and addresses a probe of target by a module of kind would

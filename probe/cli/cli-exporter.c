@@ -203,28 +203,32 @@ on_probe_done (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
+static gpointer
 start (const RpExporterModule *m, const char *target, double timeout_s, RpExporterDone done,
        gpointer data, GError **error)
 {
   g_auto (GStrv) args = NULL;
   g_autoptr (Probe) p = probe_new (m, target, &args, error);
-  RpRunner *runner;
 
   if (p == NULL)
-    return FALSE;
+    return NULL;
   probe_options (p, timeout_s);
   p->t0 = g_get_monotonic_time ();
   if (p->cmd->run (&p->run, (int) g_strv_length (args), args, error) != 0)
-    return FALSE;
+    return NULL;
   p->done = done;
   p->data = data;
-  runner = p->runner;
-  rp_runner_start (runner, on_probe_done, g_steal_pointer (&p));
-  return TRUE;
+  rp_runner_start (p->runner, on_probe_done, p);
+  return g_steal_pointer (&p);
 }
 
-static const RpExporterProber prober = { check_module, start };
+static void
+abort_probe (gpointer probe)
+{
+  rp_runner_abort (((Probe *) probe)->runner);
+}
+
+static const RpExporterProber prober = { check_module, start, abort_probe };
 
 int
 rp_cli_exporter (RpCliRun *run, int argc, char **argv, GError **error)

@@ -259,6 +259,17 @@ rp_runner_run (RpRunner *runner)
 }
 
 void
+rp_runner_abort (RpRunner *runner)
+{
+  if (runner->run_timer != NULL) {
+    g_source_destroy (runner->run_timer);
+    g_clear_pointer (&runner->run_timer, g_source_unref);
+  }
+  for (guint i = 0; i < runner->checks->len; i++)
+    expire (g_ptr_array_index (runner->checks, i));
+}
+
+void
 rp_runner_start (RpRunner *runner, GSourceFunc done, gpointer data)
 {
   g_return_if_fail (runner->done == NULL && done != NULL);

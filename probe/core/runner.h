@@ -40,6 +40,9 @@ void rp_runner_run (RpRunner *runner);
  * from the loop once every check has finished, within the run's deadline.
  * Free the runner only from done or later (checks refer to it until then). */
 void rp_runner_start (RpRunner *runner, GSourceFunc done, gpointer data);
+/* Cuts the run short now, as its deadline would: every pending check is
+ * expired (its expire hook says what it knew) and finished. */
+void rp_runner_abort (RpRunner *runner);
 /* Moves the results, in the order the checks were added, into report. */
 void rp_runner_take_results (RpRunner *runner, RpReport *report);
 GMainContext *rp_runner_get_context (RpRunner *runner);

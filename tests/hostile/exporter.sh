@@ -131,6 +131,21 @@ get /metrics >/dev/null
 lab_check "no probe in flight after the answer" \
   grep -qx 'rtcprobe_exporter_probes_in_flight 0' "$W/body"
 
+echo "== a scrape that gives up without a timeout header: the probe stops with it"
+: >"$SINK_REC"
+t0=$(date +%s%N)
+curl -s --max-time 0.5 -o /dev/null \
+  "http://127.0.0.1:$PORT/probe?module=stun&target=stun:127.0.0.1:$SINK_PORT" || true
+sleep 0.3
+get /metrics >/dev/null
+ms=$((($(date +%s%N) - t0) / 1000000))
+lab_check "no probe in flight ${ms} ms after the client left (30 s budget)" \
+  grep -qx 'rtcprobe_exporter_probes_in_flight 0' "$W/body"
+sent=$(wc -l <"$SINK_REC")
+sleep 1.5
+lab_check "nothing sent to the target after ($sent, then $(wc -l <"$SINK_REC") datagrams)" \
+  test "$(wc -l <"$SINK_REC")" -eq "$sent"
+
 echo "== a scrape storm: 200 requests, 40 at a time, max_in_flight 2"
 storm=$(python3 "$ATTACK" storm --port "$PORT" --count 200 --parallel 40 --timeout 1 \
   --path "/probe?module=stun&target=stun:127.0.0.1:$SINK_PORT")

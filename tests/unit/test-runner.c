@@ -509,6 +509,40 @@ test_start_on_callers_loop (void)
   g_assert_cmpuint (s.n_done, ==, 1);
 }
 
+static gboolean
+on_abort_timer (gpointer data)
+{
+  rp_runner_abort (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* rp_runner_abort cuts a started run short long before its deadline: the
+ * pending check is expired with its own words and done follows. */
+static void
+test_abort (void)
+{
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (GMainLoop) loop = g_main_loop_new (ctx, FALSE);
+  gint64 t0 = g_get_monotonic_time ();
+  Started s = { .loop = loop };
+  g_autoptr (RpReport) report = NULL;
+  GSource *timer = g_timeout_source_new (50);
+
+  s.runner = rp_runner_new (ctx, 10 * G_USEC_PER_SEC);
+  add (s.runner, "never", 10 * G_USEC_PER_SEC, &probe_class, probe_new (G_MAXUINT));
+  rp_runner_start (s.runner, on_started_done, &s);
+  g_source_set_callback (timer, on_abort_timer, s.runner, NULL);
+  g_source_attach (timer, ctx);
+  g_source_unref (timer);
+  g_main_loop_run (loop);
+  g_assert_cmpuint (s.n_done, ==, 1);
+  g_assert_cmpint (s.done_us - t0, <, 50 * MS + SLACK_US);
+  report = take (s.runner);
+  g_assert_cmpint (nth (report, 0)->status, ==, RP_STATUS_WARN);
+  g_assert_cmpstr (nth (report, 0)->summary, ==, "partial: expired");
+  rp_runner_free (s.runner);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -521,5 +555,6 @@ main (int argc, char **argv)
   g_test_add_func ("/runner/finish-idempotent", test_finish_idempotent);
   g_test_add_func ("/runner/ref-outlives-runner", test_ref_outlives_runner);
   g_test_add_func ("/runner/start-on-callers-loop", test_start_on_callers_loop);
+  g_test_add_func ("/runner/abort", test_abort);
   return g_test_run ();
 }
