@@ -3,7 +3,8 @@
 # requests, unknown modules, targets outside allow_targets (403 and not one
 # datagram at the target), a slow (silent) target under a short scrape
 # timeout (answered within the timeout, nothing sent to the target after
-# the answer), a scrape storm against max_in_flight (bounded 503s, every
+# the answer), a scrape that gives up without a timeout header (its probe
+# stops with it), a scrape storm against max_in_flight (bounded 503s, every
 # request answered in time), the per-target rate (429), idle connections
 # (max_connections, the 10 s head timeout) and a configuration without
 # allow_targets (everything refused, said at start). The storm's exporter
