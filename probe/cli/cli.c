@@ -53,7 +53,7 @@ commands_help (void)
   GString *s = g_string_new ("Commands:\n");
 
   for (guint i = 0; i < rp_cli_n_commands; i++)
-    g_string_append_printf (s, "  %-6s %-14s %s\n", rp_cli_commands[i].name, rp_cli_commands[i].args, rp_cli_commands[i].summary);
+    g_string_append_printf (s, "  %-8s %-14s %s\n", rp_cli_commands[i].name, rp_cli_commands[i].args, rp_cli_commands[i].summary);
   g_string_append (s, "\nrtcprobe COMMAND --help shows a command's options.\n"
                       "Exit status: 0 no check failed, 1 a check failed (--strict: or warned), 2 usage error, 3 internal error.");
   return g_string_free (s, FALSE);
