@@ -49,8 +49,17 @@ EOF_INI
 
 # stop: SIGTERM to the exporter, then wait (bounded) for it to exit.
 stop_exporter() {
+  local rc=0
   kill "$EXP_PID"
   for ((i = 0; i < 50; i++)); do lab_pid_alive "$EXP_PID" || break; sleep 0.1; done
+  if lab_pid_alive "$EXP_PID"; then
+    kill -KILL "$EXP_PID"
+    wait "$EXP_PID" 2>/dev/null || true
+    rc=124
+  else
+    wait "$EXP_PID" || rc=$?
+  fi
+  lab_check "the exporter exited with status 0 on SIGTERM (got $rc)" test "$rc" -eq 0
 }
 
 # sink HOST NAME: a silent UDP port; sets SINK_PORT and SINK_REC.
