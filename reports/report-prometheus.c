@@ -238,11 +238,29 @@ metric_family_name (const char *metric, double *divisor, const char **unit)
   return g_string_free (name, FALSE);
 }
 
-static void
-add_check (Exposition *e, const RpCheckResult *r)
+/* For the probe exposition: a unit in the middle of a metric's name moves
+ * to its end (rtt_ms_p50 becomes rtt_p50_ms, loss_pct_fwd loss_fwd_pct), so
+ * that every name ends in its base unit as Prometheus' naming rules want. */
+static char *
+unit_last (const char *metric)
 {
-  g_autofree char *labels = check_labels (r);
+  static const char *const infixes[] = { "_ms_", "_us_", "_pct_" };
 
+  for (guint i = 0; i < G_N_ELEMENTS (infixes); i++)
+    {
+      const char *at = strstr (metric, infixes[i]);
+      gsize ulen = strlen (infixes[i]) - 1;   /* "_ms" */
+
+      if (at != NULL && at != metric)
+        return g_strdup_printf ("%.*s%s%.*s", (int) (at - metric), metric, at + ulen,
+                                (int) ulen, at);
+    }
+  return g_strdup (metric);
+}
+
+static void
+add_check_metrics (Exposition *e, const RpCheckResult *r, const char *labels, gboolean probe)
+{
   sample (e, "rtcprobe_check_status",
           "Outcome of the check: 0 pass, 1 warn, 2 fail, 3 skip.", labels, (double) r->status);
   sample (e, "rtcprobe_check_duration_seconds", "Wall time of the check in seconds.", labels,
@@ -253,7 +271,8 @@ add_check (Exposition *e, const RpCheckResult *r)
       const RpMetric *m = &g_array_index (r->metrics, RpMetric, i);
       double divisor;
       const char *unit;
-      g_autofree char *name = metric_family_name (m->name, &divisor, &unit);
+      g_autofree char *moved = probe ? unit_last (m->name) : g_strdup (m->name);
+      g_autofree char *name = metric_family_name (moved, &divisor, &unit);
       g_autofree char *raw = NULL;
       g_autofree char *help = NULL;
 
@@ -266,11 +285,43 @@ add_check (Exposition *e, const RpCheckResult *r)
     }
 }
 
+static void
+add_check (Exposition *e, const RpCheckResult *r)
+{
+  g_autofree char *labels = check_labels (r);
+
+  add_check_metrics (e, r, labels, FALSE);
+}
+
+static void
+add_head (Exposition *e, const RpReport *r, gboolean success)
+{
+  sample (e, "probe_success", "1 when no check failed (warnings allowed), else 0.", "",
+          success ? 1 : 0);
+  sample (e, "probe_duration_seconds", "How long the rtcprobe run took in seconds.", "",
+          r->duration_ms / 1000);
+}
+
+static char *
+exposition_end (Exposition *e)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < e->families->len; i++)
+    {
+      const Family *f = g_ptr_array_index (e->families, i);
+      g_string_append_printf (out, "# HELP %s %s\n# TYPE %s gauge\n%s", f->name, f->help, f->name,
+                              f->samples->str);
+    }
+  g_hash_table_unref (e->by_name);
+  g_ptr_array_unref (e->families);
+  return g_string_free (out, FALSE);
+}
+
 char *
 rp_report_render_prometheus (const RpReport *r)
 {
   Exposition e;
-  GString *out;
   guint counts[4];
 
   g_return_val_if_fail (r != NULL, NULL);
@@ -279,10 +330,7 @@ rp_report_render_prometheus (const RpReport *r)
   e.by_name = g_hash_table_new (g_str_hash, g_str_equal);
   rp_report_count (r, counts);
 
-  sample (&e, "probe_success", "1 when no check failed (warnings allowed), else 0.", "",
-          counts[RP_STATUS_FAIL] == 0 ? 1 : 0);
-  sample (&e, "probe_duration_seconds", "How long the rtcprobe run took in seconds.", "",
-          r->duration_ms / 1000);
+  add_head (&e, r, counts[RP_STATUS_FAIL] == 0);
   static const RpStatus order[] = { RP_STATUS_PASS, RP_STATUS_WARN, RP_STATUS_FAIL, RP_STATUS_SKIP };
   for (guint i = 0; i < G_N_ELEMENTS (order); i++)
     {
@@ -295,15 +343,156 @@ rp_report_render_prometheus (const RpReport *r)
     }
   for (guint i = 0; i < r->checks->len; i++)
     add_check (&e, g_ptr_array_index (r->checks, i));
+  return exposition_end (&e);
+}
 
-  out = g_string_new (NULL);
-  for (guint i = 0; i < e.families->len; i++)
+/* --- One probe of `rtcprobe exporter` (blackbox_exporter's /probe) ---
+ *
+ * Prometheus adds the target and instance labels itself, so per-check series
+ * carry only id and kind (both bounded by the module). Besides every metric
+ * as above, the figures dashboards and alerts read get stable names:
+ *
+ *   rtcprobe_check_success{id,kind}            1 pass or warn, 0 fail (skips left out)
+ *   rtcprobe_rtt_seconds{id,kind}              rtt_ms, or the voice stream's median
+ *   rtcprobe_jitter_seconds{id,kind,direction} forward (out) and backward (back)
+ *   rtcprobe_loss_ratio{id,kind,direction}
+ *   rtcprobe_mos{id,kind}
+ *   rtcprobe_tls_cert_expiry_seconds{id,kind}  time left on the certificate
+ *   rtcprobe_turn_transport_up{transport}      1 when some allocation over it worked */
+
+static const struct {
+  const char *metric;
+  const char *family;
+  const char *direction;  /* NULL: no direction label */
+  double scale;           /* metric * scale = base unit */
+  const char *help;
+} probe_figures[] = {
+  { "rtt_ms", "rtcprobe_rtt_seconds", NULL, 1e-3, "Round-trip time in seconds." },
+  { "rtt_ms_p50", "rtcprobe_rtt_seconds", NULL, 1e-3, "Round-trip time in seconds." },
+  { "jitter_ms_fwd", "rtcprobe_jitter_seconds", "forward", 1e-3,
+    "RFC 3550 interarrival jitter in seconds, per direction." },
+  { "jitter_ms_bwd", "rtcprobe_jitter_seconds", "backward", 1e-3,
+    "RFC 3550 interarrival jitter in seconds, per direction." },
+  { "loss_pct_fwd", "rtcprobe_loss_ratio", "forward", 1e-2,
+    "Packets lost as a ratio (1 = all), per direction." },
+  { "loss_pct_bwd", "rtcprobe_loss_ratio", "backward", 1e-2,
+    "Packets lost as a ratio (1 = all), per direction." },
+  { "loss_pct_out", "rtcprobe_loss_ratio", "forward", 1e-2,
+    "Packets lost as a ratio (1 = all), per direction." },
+  { "loss_pct_back", "rtcprobe_loss_ratio", "backward", 1e-2,
+    "Packets lost as a ratio (1 = all), per direction." },
+  { "mos", "rtcprobe_mos", NULL, 1, "E-model (ITU-T G.107) mean opinion score, 1 to 4.5." },
+  { "cert_days_left", "rtcprobe_tls_cert_expiry_seconds", NULL, 86400,
+    "Seconds until the TLS certificate expires (negative: expired)." },
+};
+
+static char *
+id_kind_labels (const RpCheckResult *r, const char *direction)
+{
+  GString *l = g_string_new ("{");
+
+  append_label (l, "id", r->id);
+  append_label (l, "kind", r->kind);
+  if (direction != NULL)
+    append_label (l, "direction", direction);
+  g_string_append_c (l, '}');
+  return g_string_free (l, FALSE);
+}
+
+static void
+add_probe_figures (Exposition *e, const RpCheckResult *r)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (probe_figures); i++)
     {
-      const Family *f = g_ptr_array_index (e.families, i);
-      g_string_append_printf (out, "# HELP %s %s\n# TYPE %s gauge\n%s", f->name, f->help, f->name,
-                              f->samples->str);
+      const RpMetric *m = rp_check_result_get_metric (r, probe_figures[i].metric);
+      g_autofree char *labels = NULL;
+
+      if (m == NULL)
+        continue;
+      labels = id_kind_labels (r, probe_figures[i].direction);
+      sample (e, probe_figures[i].family, probe_figures[i].help, labels,
+              m->value * probe_figures[i].scale);
     }
-  g_hash_table_unref (e.by_name);
-  g_ptr_array_unref (e.families);
-  return g_string_free (out, FALSE);
+}
+
+/* rtcprobe_turn_transport_up: per transport, up when any allocation over it
+ * passed or warned. */
+static void
+add_turn_transports (Exposition *e, const RpReport *r)
+{
+  g_autoptr (GHashTable) up = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) order = g_ptr_array_new ();
+
+  for (guint i = 0; i < r->checks->len; i++)
+    {
+      const RpCheckResult *c = g_ptr_array_index (r->checks, i);
+      g_autofree char *transport = NULL;
+      gboolean ok = c->status == RP_STATUS_PASS || c->status == RP_STATUS_WARN;
+      gpointer was;
+      char *key;
+
+      if (g_strcmp0 (c->kind, "turn") != 0 || c->status == RP_STATUS_SKIP)
+        continue;
+      transport = transport_of (c);
+      if (transport == NULL || *transport == '\0')
+        continue;
+      if (g_hash_table_lookup_extended (up, transport, (gpointer *) &key, &was))
+        {
+          if (ok)
+            g_hash_table_insert (up, g_strdup (transport), GINT_TO_POINTER (1));
+          continue;
+        }
+      key = g_strdup (transport);
+      g_hash_table_insert (up, key, GINT_TO_POINTER (ok));
+      g_ptr_array_add (order, key);
+    }
+  for (guint i = 0; i < order->len; i++)
+    {
+      const char *transport = g_ptr_array_index (order, i);
+      GString *l = g_string_new ("{");
+
+      append_label (l, "transport", transport);
+      g_string_append_c (l, '}');
+      sample (e, "rtcprobe_turn_transport_up",
+              "1 when a TURN allocation over the transport worked, else 0.", l->str,
+              GPOINTER_TO_INT (g_hash_table_lookup (up, transport)));
+      g_string_free (l, TRUE);
+    }
+}
+
+char *
+rp_report_render_prometheus_probe (const RpReport *r)
+{
+  Exposition e;
+  guint counts[4];
+
+  g_return_val_if_fail (r != NULL, NULL);
+
+  e.families = g_ptr_array_new_with_free_func ((GDestroyNotify) family_free);
+  e.by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  rp_report_count (r, counts);
+
+  add_head (&e, r,
+            counts[RP_STATUS_FAIL] == 0 && counts[RP_STATUS_PASS] + counts[RP_STATUS_WARN] > 0);
+  for (guint i = 0; i < r->checks->len; i++)
+    {
+      const RpCheckResult *c = g_ptr_array_index (r->checks, i);
+      g_autofree char *labels = id_kind_labels (c, NULL);
+
+      if (c->status != RP_STATUS_SKIP)
+        sample (&e, "rtcprobe_check_success",
+                "1 when the check passed or warned, 0 when it failed.", labels,
+                c->status == RP_STATUS_FAIL ? 0 : 1);
+    }
+  add_turn_transports (&e, r);
+  for (guint i = 0; i < r->checks->len; i++)
+    add_probe_figures (&e, g_ptr_array_index (r->checks, i));
+  for (guint i = 0; i < r->checks->len; i++)
+    {
+      const RpCheckResult *c = g_ptr_array_index (r->checks, i);
+      g_autofree char *labels = id_kind_labels (c, NULL);
+
+      add_check_metrics (&e, c, labels, TRUE);
+    }
+  return exposition_end (&e);
 }

@@ -36,6 +36,13 @@ char *rp_report_render_junit (const RpReport *r);
  * rtcprobe_check_duration_seconds and every metric as rtcprobe_NAME, with
  * *_ms and *_s in seconds and *_pct as a ratio. */
 char *rp_report_render_prometheus (const RpReport *r);
+/* The same format for one probe of `rtcprobe exporter` (blackbox_exporter's
+ * /probe): series labelled by id and kind only (Prometheus adds the target),
+ * and the stable families rtcprobe_check_success, rtcprobe_rtt_seconds,
+ * rtcprobe_jitter_seconds, rtcprobe_loss_ratio, rtcprobe_mos,
+ * rtcprobe_tls_cert_expiry_seconds and rtcprobe_turn_transport_up.
+ * probe_success is 0 when nothing passed. */
+char *rp_report_render_prometheus_probe (const RpReport *r);
 
 /* One self-contained HTML page (inline CSS and SVG, no script, nothing
  * fetched): the verdict, the checks grouped by kind with hints under the rows

@@ -84,6 +84,13 @@ static const GOptionEntry serve_entries[] = {
   { NULL }
 };
 
+static const GOptionEntry exporter_entries[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (exporter_config),
+    "The exporter's INI file ([listen] address and allow_targets, [module NAME] sections)",
+    "FILE" },
+  { NULL }
+};
+
 static const GOptionEntry voice_entries[] = {
   { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_turn),
     "TURN server URI to send the voice stream through (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]", "URI" },
@@ -615,6 +622,12 @@ const RpCliCommand rp_cli_commands[] = {
     "time-limited HMAC token, a libnice agent per session with the deployment's TURN servers, and signed\n"
     "STAMP echo on the selected pair and on plain UDP/TCP ports. Runs until SIGTERM; logs to stderr.",
     serve_entries, FALSE, TRUE, cmd_serve, NULL },
+  { "exporter", "--config FILE", "a Prometheus exporter: /probe?target=T&module=M runs a probe",
+    "blackbox_exporter's contract: each scrape of /probe runs one module of the INI file (a\n"
+    "command and its options) against the target, bounded by the scrape's timeout, and answers\n"
+    "Prometheus text; /metrics has the exporter's own. Only targets in [listen] allow_targets\n"
+    "are probed. Runs until SIGTERM.",
+    exporter_entries, FALSE, TRUE, rp_cli_exporter, NULL },
   { "check", "DOMAIN", "everything for one deployment, in parallel, with a verdict",
     "DOMAIN is laid out the usual way: app.DOMAIN, api.DOMAIN (health, Socket.IO, files), cdn.DOMAIN, TURN on\n"
     "api.DOMAIN (3478 UDP/TCP, 5349 TLS), LiveKit at wss://DOMAIN:7880. --profile FILE names them instead,\n"

@@ -50,6 +50,7 @@ typedef struct {
   char *reflector_secret_file;
   char *reflector_name;
   char *serve_config;        /* serve */
+  char *exporter_config;     /* exporter */
   double duration_s;         /* voice, check */
   char *codec;               /* voice */
   char **thresholds;
@@ -95,5 +96,20 @@ extern const RpCliCommand rp_cli_commands[];
 extern const guint rp_cli_n_commands;
 /* --user, --password-file, --secret-file, --rest-ttl: one table, one text. */
 extern const GOptionEntry rp_cli_turn_credential_entries[];
+/* --format, --output, --timeout, ...: before or after any command. */
+extern const GOptionEntry rp_cli_global_entries[];
+
+const RpCliCommand *rp_cli_find_command (const char *name);
+/* Parses a command's options (its own, the TURN credentials when it takes
+ * them, the global ones) from args (args[0] the program) into o, leaving the
+ * arguments in args. The tables bound to o are added to bound; free what
+ * they stored with rp_cli_clear_bound. */
+gboolean rp_cli_parse_command (const RpCliCommand *cmd, RpCliOptions *o, GPtrArray *bound,
+                               GStrv *args, GError **error);
+void rp_cli_clear_bound (GPtrArray *bound);
+/* `rtcprobe exporter` (cli-exporter.c). */
+int rp_cli_exporter (RpCliRun *run, int argc, char **argv, GError **error);
+/* The global options' ranges and files. */
+gboolean rp_cli_check_globals (const RpCliOptions *o, GError **error);
 
 G_END_DECLS

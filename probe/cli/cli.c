@@ -21,7 +21,7 @@
 #include "rp-config.h"
 
 
-static const GOptionEntry global_entries[] = {
+const GOptionEntry rp_cli_global_entries[] = {
   { "format", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (format),
     "Report format: text (default), json, junit, html or prometheus", "FORMAT" },
   { "output", 'o', 0, G_OPTION_ARG_FILENAME_ARRAY, RP_CLI_OPT (outputs),
@@ -39,8 +39,8 @@ static const GOptionEntry global_entries[] = {
   { NULL }
 };
 
-static const RpCliCommand *
-find_command (const char *name)
+const RpCliCommand *
+rp_cli_find_command (const char *name)
 {
   for (guint i = 0; i < rp_cli_n_commands; i++)
     if (g_strcmp0 (rp_cli_commands[i].name, name) == 0)
@@ -54,7 +54,7 @@ commands_help (void)
   GString *s = g_string_new ("Commands:\n");
 
   for (guint i = 0; i < rp_cli_n_commands; i++)
-    g_string_append_printf (s, "  %-6s %-14s %s\n", rp_cli_commands[i].name, rp_cli_commands[i].args, rp_cli_commands[i].summary);
+    g_string_append_printf (s, "  %-8s %-14s %s\n", rp_cli_commands[i].name, rp_cli_commands[i].args, rp_cli_commands[i].summary);
   g_string_append (s, "\nrtcprobe COMMAND --help shows a command's options.\n"
                       "Exit status: 0 no check failed, 1 a check failed (--strict: or warned), 2 usage error, 3 internal error.");
   return g_string_free (s, FALSE);
@@ -128,8 +128,8 @@ format_for (const RpCliOptions *o, const char *path, gboolean single, GError **e
   return NULL;
 }
 
-static gboolean
-check_globals (const RpCliOptions *o, GError **error)
+gboolean
+rp_cli_check_globals (const RpCliOptions *o, GError **error)
 {
   if (!(o->timeout_s > 0 && o->timeout_s <= 3600)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--timeout must be between 0 and 3600 seconds");
@@ -294,7 +294,8 @@ static void
 add_command_entries (GOptionContext *ctx, const RpCliCommand *cmd, RpCliOptions *o, GPtrArray *bound)
 {
   const GOptionEntry *tables[] = {
-    cmd->entries, cmd->turn_credentials ? rp_cli_turn_credential_entries : NULL, global_entries,
+    cmd->entries, cmd->turn_credentials ? rp_cli_turn_credential_entries : NULL,
+    rp_cli_global_entries,
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (tables); i++) {
@@ -305,12 +306,30 @@ add_command_entries (GOptionContext *ctx, const RpCliCommand *cmd, RpCliOptions 
   }
 }
 
+gboolean
+rp_cli_parse_command (const RpCliCommand *cmd, RpCliOptions *o, GPtrArray *bound, GStrv *args,
+                      GError **error)
+{
+  g_autofree char *param = g_strdup_printf ("%s %s", cmd->name, cmd->args);
+  g_autoptr (GOptionContext) cctx = g_option_context_new (param);
+
+  g_option_context_set_summary (cctx, cmd->description);
+  add_command_entries (cctx, cmd, o, bound);
+  return g_option_context_parse_strv (cctx, args, error);
+}
+
+void
+rp_cli_clear_bound (GPtrArray *bound)
+{
+  for (guint i = 0; i < bound->len; i++)
+    clear_entries (g_ptr_array_index (bound, i));
+}
+
 /* Parses, runs the command and writes the report; the exit code. */
 static int
 run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
 {
   g_autoptr (GOptionContext) gctx = g_option_context_new ("COMMAND [ARGS...]");
-  g_autoptr (GOptionContext) cctx = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) args = NULL;
   g_autofree char *help = commands_help ();
@@ -329,7 +348,7 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
   /* Pass 1: global options up to the command. */
   g_option_context_set_summary (gctx, "Probes a realtime deployment (web, API, websockets, TURN, voice) from where you stand.");
   g_option_context_set_description (gctx, help);
-  g_ptr_array_add (bound, bind_entries (global_entries, o));
+  g_ptr_array_add (bound, bind_entries (rp_cli_global_entries, o));
   g_option_context_add_main_entries (gctx, g_ptr_array_index (bound, 0), NULL);
   g_option_context_set_strict_posix (gctx, TRUE);
   if (!g_option_context_parse_strv (gctx, &args, &error)) {
@@ -345,7 +364,7 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
     usage_error ("no command given");
     return RP_EXIT_USAGE;
   }
-  cmd = find_command (args[1]);
+  cmd = rp_cli_find_command (args[1]);
   if (cmd == NULL) {
     g_autofree char *msg = g_strdup_printf ("unknown command '%s'", args[1]);
     usage_error (msg);
@@ -354,18 +373,14 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
 
   /* Pass 2: the command's options, and the global ones again. */
   {
-    g_autofree char *param = g_strdup_printf ("%s %s", cmd->name, cmd->args);
     g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
-    cctx = g_option_context_new (param);
-    g_option_context_set_summary (cctx, cmd->description);
-    add_command_entries (cctx, cmd, o, bound);
     /* argv for pass 2: program name, then what follows the command. */
     g_strv_builder_add (b, args[0]);
     for (int i = 2; i < n; i++)
       g_strv_builder_add (b, args[i]);
     g_strfreev (args);
     args = g_strv_builder_end (b);
-    if (!g_option_context_parse_strv (cctx, &args, &error)) {
+    if (!rp_cli_parse_command (cmd, o, bound, &args, &error)) {
       usage_error (error->message);
       return RP_EXIT_USAGE;
     }
@@ -374,7 +389,7 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
       return RP_EXIT_OK;
     }
   }
-  if (!check_globals (o, &error)) {
+  if (!rp_cli_check_globals (o, &error)) {
     usage_error (error->message);
     return RP_EXIT_USAGE;
   }
@@ -441,7 +456,6 @@ rp_cli_main (int argc, char **argv)
 
   setlocale (LC_ALL, "");
   rc = run_command_line (&o, bound, argc, argv);
-  for (guint i = 0; i < bound->len; i++)
-    clear_entries (g_ptr_array_index (bound, i));
+  rp_cli_clear_bound (bound);
   return rc;
 }

@@ -15,6 +15,9 @@ struct _RpRunner {
   GPtrArray *checks;     /* RpCheck*, in order added (refs held) */
   guint pending;
   GSource *run_timer;
+  GSourceFunc done;      /* rp_runner_start: called from the loop when all finished */
+  gpointer done_data;
+  GSource *done_source;
 };
 
 struct _RpCheck {
@@ -68,6 +71,30 @@ gint64 rp_check_get_started_us (RpCheck *check) { return check->started_us; }
 gboolean rp_check_is_finished (RpCheck *check) { return check->finished; }
 GMainContext *rp_runner_get_context (RpRunner *runner) { return runner->context; }
 
+static gboolean
+on_done (gpointer data)
+{
+  RpRunner *runner = data;
+
+  g_clear_pointer (&runner->done_source, g_source_unref);
+  /* A finishing check may have added others since. */
+  if (runner->pending == 0)
+    runner->done (runner->done_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* rp_runner_start: tell the caller from the loop, never from inside a
+ * check's callback, once nothing is pending. */
+static void
+schedule_done (RpRunner *runner)
+{
+  if (runner->done == NULL || runner->pending > 0 || runner->done_source != NULL)
+    return;
+  runner->done_source = g_idle_source_new ();
+  g_source_set_callback (runner->done_source, on_done, runner, NULL);
+  g_source_attach (runner->done_source, runner->context);
+}
+
 void
 rp_check_finish (RpCheck *check)
 {
@@ -83,6 +110,7 @@ rp_check_finish (RpCheck *check)
   g_cancellable_cancel (check->cancellable);
   g_assert (check->runner->pending > 0);
   check->runner->pending--;
+  schedule_done (check->runner);
   g_main_context_wakeup (check->runner->context);
 }
 
@@ -154,8 +182,21 @@ rp_runner_free (RpRunner *runner)
     g_source_destroy (runner->run_timer);
     g_source_unref (runner->run_timer);
   }
+  if (runner->done_source != NULL) {
+    g_source_destroy (runner->done_source);
+    g_source_unref (runner->done_source);
+  }
   /* Drop every check before the context: their sources live on it. */
   g_ptr_array_unref (runner->checks);
+  /* A runner started with rp_runner_start, or freed from inside a dispatch,
+   * shares a loop that keeps running: cancelled operations let go there,
+   * and iterating it here would dispatch the owner's other sources from
+   * inside this call. */
+  if (runner->done != NULL || g_main_depth () > 0) {
+    g_main_context_unref (runner->context);
+    g_free (runner);
+    return;
+  }
   /* Let what is ready finish (cancelled operations drop their references),
    * bounded in count and time: a peer that keeps a socket readable must not
    * hold the exit. */
@@ -215,6 +256,28 @@ rp_runner_run (RpRunner *runner)
     runner->run_timer = timer_at (runner, runner->run_deadline_us, on_run_deadline, runner);
   while (runner->pending > 0)
     g_main_context_iteration (runner->context, TRUE);
+}
+
+void
+rp_runner_abort (RpRunner *runner)
+{
+  if (runner->run_timer != NULL) {
+    g_source_destroy (runner->run_timer);
+    g_clear_pointer (&runner->run_timer, g_source_unref);
+  }
+  for (guint i = 0; i < runner->checks->len; i++)
+    expire (g_ptr_array_index (runner->checks, i));
+}
+
+void
+rp_runner_start (RpRunner *runner, GSourceFunc done, gpointer data)
+{
+  g_return_if_fail (runner->done == NULL && done != NULL);
+  runner->done = done;
+  runner->done_data = data;
+  if (runner->run_timer == NULL)
+    runner->run_timer = timer_at (runner, runner->run_deadline_us, on_run_deadline, runner);
+  schedule_done (runner);
 }
 
 void

@@ -36,6 +36,13 @@ RpCheck *rp_runner_add (RpRunner *runner, RpCheckResult *result, gint64 timeout_
                         const RpCheckClass *klass, gpointer state);
 /* Runs until every check has finished. */
 void rp_runner_run (RpRunner *runner);
+/* Runs on a loop the caller keeps running (a server's): done (data) is called
+ * from the loop once every check has finished, within the run's deadline.
+ * Free the runner only from done or later (checks refer to it until then). */
+void rp_runner_start (RpRunner *runner, GSourceFunc done, gpointer data);
+/* Cuts the run short now, as its deadline would: every pending check is
+ * expired (its expire hook says what it knew) and finished. */
+void rp_runner_abort (RpRunner *runner);
 /* Moves the results, in the order the checks were added, into report. */
 void rp_runner_take_results (RpRunner *runner, RpReport *report);
 GMainContext *rp_runner_get_context (RpRunner *runner);

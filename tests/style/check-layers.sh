@@ -22,6 +22,7 @@ probe/core 5
 probe/net 6
 probe/checks 7
 reflector 8
+exporter 8
 probe/cli 9
 '
 

@@ -5,7 +5,8 @@
  * while running, results in the order added rather than finished, an
  * idempotent rp_check_finish(), the cancellable cancelled on finish, and a
  * check whose state outlives the runner while a GIO callback still holds a
- * reference. Time bounds are generous: a loaded 2-core machine must not
+ * reference, and rp_runner_start on a loop the caller runs (done once, at
+ * the deadline at the latest). Time bounds are generous: a loaded 2-core machine must not
  * make them flaky; what they prove is "at the deadline, not never". */
 #include <gio/gio.h>
 
@@ -452,6 +453,96 @@ test_ref_outlives_runner (void)
   g_main_context_pop_thread_default (ctx);
 }
 
+/* ---- rp_runner_start: a loop the caller keeps running ---- */
+
+typedef struct {
+  GMainLoop *loop;
+  RpRunner *runner;
+  guint n_done;
+  gint64 done_us;
+} Started;
+
+static gboolean
+on_started_done (gpointer data)
+{
+  Started *s = data;
+
+  s->n_done++;
+  s->done_us = g_get_monotonic_time ();
+  g_main_loop_quit (s->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* done is called once, from the loop, when a quick and a later check have
+ * finished, and at the run's deadline when one never does; the runner may
+ * be freed from there on without iterating the caller's loop. */
+static void
+test_start_on_callers_loop (void)
+{
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (GMainLoop) loop = g_main_loop_new (ctx, FALSE);
+  gint64 t0 = g_get_monotonic_time ();
+  Started s = { .loop = loop };
+  g_autoptr (RpReport) report = NULL;
+
+  n_freed = 0;
+  s.runner = rp_runner_new (ctx, 300 * MS);
+  add (s.runner, "quick", 5 * G_USEC_PER_SEC, &probe_class, probe_new (0));
+  add (s.runner, "later", 5 * G_USEC_PER_SEC, &probe_class, probe_new (50));
+  add (s.runner, "never", 5 * G_USEC_PER_SEC, &probe_class, probe_new (G_MAXUINT));
+  rp_runner_start (s.runner, on_started_done, &s);
+  g_assert_cmpuint (s.n_done, ==, 0);
+  g_main_loop_run (loop);
+  g_assert_cmpuint (s.n_done, ==, 1);
+  g_assert_cmpint (s.done_us - t0, >=, 300 * MS);
+  g_assert_cmpint (s.done_us - t0, <, 300 * MS + SLACK_US);
+  report = take (s.runner);
+  g_assert_cmpuint (report->checks->len, ==, 3);
+  g_assert_cmpint (nth (report, 0)->status, ==, RP_STATUS_PASS);
+  g_assert_cmpint (nth (report, 1)->status, ==, RP_STATUS_PASS);
+  g_assert_cmpint (nth (report, 2)->status, ==, RP_STATUS_WARN);
+  rp_runner_free (s.runner);
+  g_assert_cmpuint (n_freed, ==, 3);
+  /* Nothing of the runner is left on the loop. */
+  for (guint i = 0; i < 100 && g_main_context_iteration (ctx, FALSE); i++)
+    ;
+  g_assert_cmpuint (s.n_done, ==, 1);
+}
+
+static gboolean
+on_abort_timer (gpointer data)
+{
+  rp_runner_abort (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* rp_runner_abort cuts a started run short long before its deadline: the
+ * pending check is expired with its own words and done follows. */
+static void
+test_abort (void)
+{
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (GMainLoop) loop = g_main_loop_new (ctx, FALSE);
+  gint64 t0 = g_get_monotonic_time ();
+  Started s = { .loop = loop };
+  g_autoptr (RpReport) report = NULL;
+  GSource *timer = g_timeout_source_new (50);
+
+  s.runner = rp_runner_new (ctx, 10 * G_USEC_PER_SEC);
+  add (s.runner, "never", 10 * G_USEC_PER_SEC, &probe_class, probe_new (G_MAXUINT));
+  rp_runner_start (s.runner, on_started_done, &s);
+  g_source_set_callback (timer, on_abort_timer, s.runner, NULL);
+  g_source_attach (timer, ctx);
+  g_source_unref (timer);
+  g_main_loop_run (loop);
+  g_assert_cmpuint (s.n_done, ==, 1);
+  g_assert_cmpint (s.done_us - t0, <, 50 * MS + SLACK_US);
+  report = take (s.runner);
+  g_assert_cmpint (nth (report, 0)->status, ==, RP_STATUS_WARN);
+  g_assert_cmpstr (nth (report, 0)->summary, ==, "partial: expired");
+  rp_runner_free (s.runner);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -463,5 +554,7 @@ main (int argc, char **argv)
   g_test_add_func ("/runner/order-added-not-finished", test_order_added_not_finished);
   g_test_add_func ("/runner/finish-idempotent", test_finish_idempotent);
   g_test_add_func ("/runner/ref-outlives-runner", test_ref_outlives_runner);
+  g_test_add_func ("/runner/start-on-callers-loop", test_start_on_callers_loop);
+  g_test_add_func ("/runner/abort", test_abort);
   return g_test_run ();
 }
