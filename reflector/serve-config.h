@@ -51,6 +51,9 @@ typedef struct {
   guint tcp_connections_per_source;
   gint64 tcp_idle_timeout_s;
   gint64 tcp_frame_timeout_s;
+  /* [tester] */
+  char *public_url;       /* where testers reach <path>, no trailing '/' (NULL: no invites) */
+  gint64 voice_duration_s;
 } RpServeConfig;
 
 /* Fills c from the file (defaults for absent keys). G_KEY_FILE_ERROR or
