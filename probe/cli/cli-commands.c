@@ -557,6 +557,8 @@ cmd_invite (RpCliRun *run, int argc, char **argv, GError **error)
 {
   const RpCliOptions *o = run->o;
   g_autofree char *link = NULL;
+  gint uses = o->invite_uses != RP_CLI_INVITE_USES_UNSET ? o->invite_uses
+                                                          : RP_SERVE_INVITE_USES_DEFAULT;
 
   if (argc > 1) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
@@ -568,8 +570,7 @@ cmd_invite (RpCliRun *run, int argc, char **argv, GError **error)
                  "invite: give --config FILE, the reflector's (see examples/serve.ini)");
     return RP_EXIT_USAGE;
   }
-  link = rp_serve_invite_link (o->serve_config, o->label, o->invite_ttl,
-                               o->invite_uses != RP_CLI_INVITE_USES_UNSET ? o->invite_uses : RP_SERVE_INVITE_USES_DEFAULT,
+  link = rp_serve_invite_link (o->serve_config, o->label, o->invite_ttl, uses,
                                g_get_real_time () / G_USEC_PER_SEC, error);
   if (link == NULL)
     return RP_EXIT_USAGE;
