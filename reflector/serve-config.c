@@ -22,7 +22,7 @@ static const char *const known[] = {
   "limits/max_packet", "limits/session_packet_rate", "limits/source_rate", "limits/source_burst",
   "limits/source_table_size", "limits/global_packet_rate", "limits/max_tcp_connections", "limits/tcp_idle_timeout",
   "limits/tcp_connections_per_source", "limits/tcp_frame_timeout",
-  "tester/public_url", "tester/voice_duration",
+  "tester/public_url", "tester/voice_duration", "tester/turn_ttl",
 };
 
 gboolean
@@ -224,6 +224,7 @@ load_tester (GKeyFile *kf, RpServeConfig *c, GError **error)
     c->public_url = g_steal_pointer (&url);
   }
   NUM ("tester", "voice_duration", 1, 60, voice_duration_s, gint64);
+  NUM ("tester", "turn_ttl", 60, 3600, tester_turn_ttl_s, gint64);
   return TRUE;
 }
 
@@ -253,6 +254,7 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   c->tcp_connections_per_source = 4;
   c->tcp_frame_timeout_s = 5;
   c->voice_duration_s = 10;
+  c->tester_turn_ttl_s = 300;
 
   if (!rp_ini_load (kf, path, error) || !check_known (kf, error)) {
     g_prefix_error (error, "%s: ", path);

@@ -54,6 +54,7 @@ typedef struct {
   /* [tester] */
   char *public_url;       /* where testers reach <path>, no trailing '/' (NULL: no invites) */
   gint64 voice_duration_s;
+  gint64 tester_turn_ttl_s;   /* the browser's TURN REST credentials */
 } RpServeConfig;
 
 /* Fills c from the file (defaults for absent keys). G_KEY_FILE_ERROR or

@@ -46,6 +46,7 @@ typedef struct {
 } RpInvite;
 
 void rp_invite_clear (RpInvite *invite);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RpInvite, rp_invite_clear)
 
 /* "ok", "malformed", "forged", "expired", "used-up", "busy" (for the log). */
 const char *rp_invite_result_to_string (RpInviteResult r);
