@@ -15,8 +15,11 @@
  * must carry a valid token before anything is allocated; sessions are
  * capped, in all and per token; messages are capped at 16 KiB
  * and only the ones the protocol expects are accepted, anything else closes
- * the connection (RFC 6455 7.4.1 1008). The server logs to stderr, one line
- * per event, never a token, key or password. */
+ * the connection (RFC 6455 7.4.1 1008). A tester's browser says hello with
+ * an invite instead of a token (reflector-tester.h): checked before anything
+ * is allocated, then the same caps, then its use is counted (serve-tester.c
+ * does the rest). The server logs to stderr, one line per event, never a
+ * token, invite, key or password. */
 #include "reflector/serve.h"
 
 #include <arpa/inet.h>
