@@ -24,6 +24,11 @@
 #include "rtc/webrtc/voice-message.h"
 #include "stun/turn-codec.h"
 
+/* The page's voice stream: Opus-sized messages every 20 ms (probe/net's
+ * default codec, rp_voice_options_init). */
+#define VOICE_INTERVAL_US 20000
+#define VOICE_PACKET_SIZE 102
+
 typedef struct {
   RpServeTester *tester;
   guint pc;
@@ -43,6 +48,8 @@ struct _RpServeTester {
   RpBucket packets;
   guint64 replies, dropped, skipped_candidates;
   gint64 started_us;
+  RpTesterRuns *runs;
+  gboolean reported;
   GSource *lifetime;
 };
 
@@ -270,6 +277,64 @@ on_candidate_msg (RpServeTester *t, guint pc, JsonObject *msg)
   }
 }
 
+/* ping: echoed as pong (the page's websocket RTT); timings: kept; result:
+ * the report is computed, sent and logged, once. */
+static void
+on_measured (RpServeTester *t, const char *type, JsonObject *msg)
+{
+  RpServeConfig *c = t->serve->config;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) sent = NULL;
+  g_autoptr (GArray) replies = NULL;
+  const char *id = NULL;
+
+  if (g_str_equal (type, "ping")) {
+    JsonNode *n = json_object_get_member (msg, "t");
+    g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
+    g_autoptr (JsonNode) root = NULL;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "type");
+    json_builder_add_string_value (b, "pong");
+    json_builder_set_member_name (b, "t");
+    if (n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) != G_TYPE_STRING)
+      json_builder_add_value (b, json_node_copy (n));
+    else
+      json_builder_add_null_value (b);
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    send_text (t, json_to_string (root, FALSE));
+    return;
+  }
+  if (t->reported) {
+    refuse (t, "bad-request", "the result was already received", 1008);
+    return;
+  }
+  if (g_str_equal (type, "timings")) {
+    if (!rp_tester_msg_get_timings (msg, &id, &sent, &replies, &error)
+        || !rp_tester_runs_add (t->runs, id, sent, replies, &error))
+      refuse (t, "bad-request", error->message, 1008);
+    return;
+  }
+  {
+    RpTesterResult res;
+    g_autofree char *report = NULL;
+    g_autofree char *sentence = NULL;
+    g_autofree char *paths = NULL;
+    g_autofree char *label = rp_quote_input (t->label, strlen (t->label), 80);
+    if (!rp_tester_msg_get_result (msg, &res, &error)) {
+      refuse (t, "bad-request", error->message, 1008);
+      return;
+    }
+    t->reported = TRUE;
+    report = rp_tester_report_build (t->runs, &res, t->label, c->path, VOICE_INTERVAL_US,
+                                     VOICE_PACKET_SIZE, &sentence);
+    paths = rp_tester_report_log_line (t->runs, &res);
+    g_message ("tester %s result: label=%s verdict \"%s\" (%s)", t->id, label, sentence, paths);
+    send_text (t, g_steal_pointer (&report));
+    rp_tester_result_clear (&res);
+  }
+}
+
 void
 rp_serve_tester_message (RpServeTester *t, const char *type, JsonObject *msg)
 {
@@ -282,6 +347,11 @@ rp_serve_tester_message (RpServeTester *t, const char *type, JsonObject *msg)
     rp_serve_tester_end (t, "bye", FALSE);
     if (conn != NULL)
       rp_serve_ws_close (conn, 1000);
+    return;
+  }
+  if (g_str_equal (type, "ping") || g_str_equal (type, "timings")
+      || g_str_equal (type, "result")) {
+    on_measured (t, type, msg);
     return;
   }
   if (!g_str_equal (type, "offer") && !g_str_equal (type, "candidate")
@@ -354,6 +424,9 @@ rp_serve_tester_new (RpServe *s, gpointer conn, const char *peer, const RpInvite
   t->share_key = g_strdup (share_key);
   t->started_us = g_get_monotonic_time ();
   rp_bucket_init (&t->packets, s->config->session_packet_rate, t->started_us);
+  /* One message per interval for the voice duration, with a second's slack. */
+  t->runs = rp_tester_runs_new ((guint) ((s->config->voice_duration_s + 1) * G_USEC_PER_SEC
+                                         / VOICE_INTERVAL_US));
   g_hash_table_add (s->testers, t);
   s->sessions_total++;
   servers = ice_servers (s);
@@ -404,6 +477,7 @@ rp_serve_tester_end (RpServeTester *t, const char *reason, gboolean tell)
     drop_peer (t->pcs[i]);
     g_free (t->pcs[i]);
   }
+  rp_tester_runs_free (t->runs);
   g_free (t->peer);
   g_free (t->label);
   g_free (t->share_key);

@@ -351,6 +351,21 @@ path_ok (struct lws *wsi, RpServe *s)
   return g_str_equal (uri, s->config->path);
 }
 
+/* <path>/test: the tester's page (the invite is in the fragment, which no
+ * request carries). */
+static gboolean
+page_path (struct lws *wsi, RpServe *s)
+{
+  char uri[512];
+  int n = lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
+
+  if (n <= 0)
+    return FALSE;
+  uri[strcspn (uri, "?")] = '\0';
+  return g_str_has_prefix (uri, s->config->path)
+         && g_str_equal (uri + strlen (s->config->path), "/test");
+}
+
 /* Behind a trusted proxy the client is the last X-Forwarded-For entry (the
  * one the proxy appended itself); anything further left is client-supplied. */
 static void
@@ -434,6 +449,8 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
      * names the proxy instead of a bare 502. Anything else: no answer. */
     if (s != NULL && !s->stopping && path_ok (wsi, s))
       answer_upgrade_required (wsi);
+    else if (s != NULL && !s->stopping && page_path (wsi, s))
+      rp_serve_page_answer (s, wsi);
     return -1;
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
     char peer[INET6_ADDRSTRLEN];
@@ -691,7 +708,8 @@ rp_serve_main (const char *config_path, GError **error)
   rp_bucket_init (&s.foreign, RP_SERVE_FOREIGN_BURST, now);
   the_serve = &s;
 
-  if ((s.cert = rp_dtls_cert_new (error)) == NULL || !resolve_turn (&s, error)
+  if ((s.cert = rp_dtls_cert_new (error)) == NULL || !rp_serve_page_load (&s, error)
+      || !resolve_turn (&s, error)
       || !start_lws (&s, error)) {
     rc = 2;
     goto out;
@@ -723,6 +741,7 @@ out:
   g_hash_table_unref (s.testers);
   rp_invite_ledger_free (s.invites);
   g_clear_pointer (&s.cert, rp_dtls_cert_free);
+  rp_serve_page_clear (&s);
   rp_share_table_free (s.token_share);
   rp_rate_table_free (s.upgrade_limit);
   rp_rate_table_free (s.packet_limit);

@@ -183,3 +183,249 @@ rp_tester_msg_get_candidate (JsonObject *o, const char **candidate, GError **err
   *candidate = json_node_get_string (n);
   return TRUE;
 }
+
+/* ---- what the browser measured ---- */
+
+gboolean
+rp_tester_voice_id_valid (const char *id)
+{
+  static const char *const ids[] = {
+    "voice.ice", "voice.relay.udp", "voice.relay.tcp", "voice.relay.tls",
+  };
+
+  for (guint i = 0; id != NULL && i < G_N_ELEMENTS (ids); i++)
+    if (g_str_equal (id, ids[i]))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+rp_tester_ice_id_valid (const char *id)
+{
+  static const char *const ids[] = {
+    "ice.reflector", "ice.relay.udp", "ice.relay.tcp", "ice.relay.tls",
+  };
+
+  for (guint i = 0; id != NULL && i < G_N_ELEMENTS (ids); i++)
+    if (g_str_equal (id, ids[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+int_element (JsonArray *a, guint i, gint64 min, gint64 max, gint64 *out)
+{
+  JsonNode *n = json_array_get_element (a, i);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (n);
+  return *out >= min && *out <= max;
+}
+
+static JsonArray *
+array_member (JsonObject *o, const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+#define TIME_MAX G_GINT64_CONSTANT (4000000000000000)   /* microseconds: year 2096 */
+
+gboolean
+rp_tester_msg_get_timings (JsonObject *o, const char **id, GArray **sent, GArray **replies,
+                           GError **error)
+{
+  JsonArray *s = array_member (o, "sent");
+  JsonArray *r = array_member (o, "replies");
+  JsonNode *idn = value (o, "id", G_TYPE_STRING);
+  g_autoptr (GArray) out_s = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GArray) out_r = g_array_new (FALSE, FALSE, sizeof (RpTesterReply));
+
+  *id = idn != NULL ? json_node_get_string (idn) : NULL;
+  if (!rp_tester_voice_id_valid (*id) || s == NULL || r == NULL
+      || json_array_get_length (s) + json_array_get_length (r) > RP_TESTER_MAX_ROWS)
+    goto bad;
+  for (guint i = 0; i < json_array_get_length (s); i++) {
+    gint64 t1;
+    if (!int_element (s, i, 0, TIME_MAX, &t1))
+      goto bad;
+    g_array_append_val (out_s, t1);
+  }
+  for (guint i = 0; i < json_array_get_length (r); i++) {
+    JsonNode *n = json_array_get_element (r, i);
+    JsonArray *row = JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+    gint64 v[5];
+    RpTesterReply rep;
+    if (row == NULL || json_array_get_length (row) != 5)
+      goto bad;
+    for (guint k = 0; k < 5; k++)
+      if (!int_element (row, k, 0, k == 0 || k == 4 ? G_MAXUINT32 : TIME_MAX, &v[k]))
+        goto bad;
+    rep = (RpTesterReply) { (guint32) v[0], (guint32) v[4], v[1], v[2], v[3] };
+    g_array_append_val (out_r, rep);
+  }
+  *sent = g_steal_pointer (&out_s);
+  *replies = g_steal_pointer (&out_r);
+  return TRUE;
+bad:
+  *id = NULL;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               "timings: a known \"id\", \"sent\" times and \"replies\" rows of five integers, "
+               "at most %d in all", RP_TESTER_MAX_ROWS);
+  return FALSE;
+}
+
+void
+rp_tester_result_clear (RpTesterResult *r)
+{
+  for (guint i = 0; r->gather != NULL && i < r->gather->len; i++) {
+    RpTesterGather *g = &g_array_index (r->gather, RpTesterGather, i);
+    g_free (g->uri);
+    g_free (g->mapped);
+  }
+  for (guint i = 0; r->ice != NULL && i < r->ice->len; i++) {
+    RpTesterIce *c = &g_array_index (r->ice, RpTesterIce, i);
+    g_free (c->id);
+    g_free (c->local);
+    g_free (c->remote);
+  }
+  g_clear_pointer (&r->gather, g_array_unref);
+  g_clear_pointer (&r->ice, g_array_unref);
+}
+
+/* A number in [0, 3600000] ms, or -1 when absent or null. */
+static gboolean
+ms_member (JsonObject *o, const char *member, double *out)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, member) : NULL;
+
+  *out = -1;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || (json_node_get_value_type (n) != G_TYPE_DOUBLE
+                                     && json_node_get_value_type (n) != G_TYPE_INT64))
+    return FALSE;
+  *out = json_node_get_double (n);
+  return *out >= 0 && *out <= 3600000;
+}
+
+static gboolean
+bool_member (JsonObject *o, const char *member, gboolean *out)
+{
+  JsonNode *n = value (o, member, G_TYPE_BOOLEAN);
+
+  *out = n != NULL && json_node_get_boolean (n);
+  return n != NULL;
+}
+
+/* NULL or a string for which ok() holds: *ok_out FALSE when neither. */
+static char *
+opt_str (JsonObject *o, const char *member, gboolean (*ok) (const char *), gboolean *ok_out)
+{
+  JsonNode *n = json_object_get_member (o, member);
+  const char *s;
+
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return NULL;
+  s = JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+      ? json_node_get_string (n) : NULL;
+  if (s == NULL || !ok (s)) {
+    *ok_out = FALSE;
+    return NULL;
+  }
+  return g_strdup (s);
+}
+
+static gboolean
+cand_type_ok (const char *s)
+{
+  return g_str_equal (s, "host") || g_str_equal (s, "srflx") || g_str_equal (s, "prflx")
+         || g_str_equal (s, "relay");
+}
+
+static gboolean
+address_ok (const char *s)
+{
+  return strlen (s) < 64 && g_hostname_is_ip_address (s);
+}
+
+static gboolean
+uri_ok (const char *s)
+{
+  if (strlen (s) > 256 || !(g_str_has_prefix (s, "turn:") || g_str_has_prefix (s, "turns:")))
+    return FALSE;
+  for (const char *p = s; *p != '\0'; p++)
+    if (!g_ascii_isgraph (*p))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+get_gather (JsonArray *a, GArray *out)
+{
+  for (guint i = 0; i < json_array_get_length (a); i++) {
+    JsonNode *n = json_array_get_element (a, i);
+    JsonObject *e = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+    RpTesterGather g = { 0 };
+    gboolean ok = e != NULL;
+    if (ok) {
+      g.uri = opt_str (e, "uri", uri_ok, &ok);
+      g.mapped = opt_str (e, "mapped", address_ok, &ok);
+      ok = ok && g.uri != NULL && bool_member (e, "relay", &g.relay) && ms_member (e, "ms", &g.ms);
+    }
+    g_array_append_val (out, g);
+    if (!ok)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+get_ice (JsonArray *a, GArray *out)
+{
+  for (guint i = 0; i < json_array_get_length (a); i++) {
+    JsonNode *n = json_array_get_element (a, i);
+    JsonObject *e = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+    RpTesterIce c = { 0 };
+    gboolean ok = e != NULL;
+    if (ok) {
+      c.id = opt_str (e, "id", rp_tester_ice_id_valid, &ok);
+      c.local = opt_str (e, "local", cand_type_ok, &ok);
+      c.remote = opt_str (e, "remote", cand_type_ok, &ok);
+      ok = ok && c.id != NULL && bool_member (e, "connected", &c.connected)
+           && ms_member (e, "ms", &c.ms);
+    }
+    g_array_append_val (out, c);
+    if (!ok)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+rp_tester_msg_get_result (JsonObject *o, RpTesterResult *out, GError **error)
+{
+  JsonNode *wsn = json_object_get_member (o, "ws");
+  JsonObject *ws = wsn != NULL && JSON_NODE_HOLDS_OBJECT (wsn) ? json_node_get_object (wsn) : NULL;
+  JsonArray *gather = array_member (o, "gather");
+  JsonArray *ice = array_member (o, "ice");
+
+  memset (out, 0, sizeof *out);
+  out->gather = g_array_new (FALSE, TRUE, sizeof (RpTesterGather));
+  out->ice = g_array_new (FALSE, TRUE, sizeof (RpTesterIce));
+  if (ws == NULL || gather == NULL || ice == NULL
+      || json_array_get_length (gather) > RP_TESTER_MAX_PATHS
+      || json_array_get_length (ice) > RP_TESTER_MAX_PATHS
+      || !ms_member (ws, "upgrade_ms", &out->ws_upgrade_ms)
+      || !ms_member (ws, "rtt_ms", &out->ws_rtt_ms)
+      || !get_gather (gather, out->gather) || !get_ice (ice, out->ice)) {
+    rp_tester_result_clear (out);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "result: \"ws\", \"gather\" and \"ice\" as documented, at most %d paths each",
+                 RP_TESTER_MAX_PATHS);
+    return FALSE;
+  }
+  return TRUE;
+}

@@ -31,7 +31,30 @@
  *   RFC 8839 5.1 strings as in RTCIceCandidate.candidate.
  * - On a channel the browser opens unordered with maxRetransmits 0, voice
  *   test messages (rtc/webrtc/voice-message.h) are answered, each reply as
- *   long as its request; messages on any other channel are dropped. */
+ *   long as its request; messages on any other channel are dropped.
+ *
+ * Then the browser hands over what it measured; the reflector computes the
+ * report with the project's own statistics and E-model:
+ *
+ *   ping {t}                              ->  <-  pong {t}    (websocket RTT)
+ *   timings {pc, id, sent: [t1..], replies: [[seq, t2, t3, t4, rseq]..]} ->
+ *                                         (as many as needed, at most
+ *                                          RP_TESTER_MAX_ROWS entries each)
+ *   result {ws: {upgrade_ms, rtt_ms}, gather: [{uri, relay, ms, mapped}],
+ *           ice: [{id, connected, ms, local, remote}]} ->
+ *                                         <-  report {verdict, hint, report}
+ *
+ * - timings: the voice stream of one pc, in send order: t1 and t4 on the
+ *   browser's clock, t2 and t3 (and rseq, the reflector's count) copied
+ *   from the replies; all in microseconds. id names the path, as the
+ *   command line does: "voice.ice" or "voice.relay.udp|tcp|tls".
+ * - result: gather one entry per TURN URI of the welcome (relay: a relay
+ *   candidate came; mapped: the public address seen, or null); ice one
+ *   entry per path: "ice.reflector" (every candidate), "ice.relay.udp|tcp|tls"
+ *   (relay only through that transport), local/remote the selected
+ *   candidate types ("host", "srflx", "prflx", "relay") or null.
+ * - report: the verdict in one sentence, its hint (null when all is well)
+ *   and an rtcprobe.report/1 document (command "tester"). */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -44,6 +67,9 @@ G_BEGIN_DECLS
 #define RP_TESTER_MAX_LIVE 2
 #define RP_TESTER_MAX_SDP 8192
 #define RP_TESTER_MAX_CANDIDATE 512
+#define RP_TESTER_MAX_ROWS 400          /* sent times plus replies in one timings message */
+#define RP_TESTER_MAX_PATHS 8           /* gather and ice entries of a result, each */
+#define RP_TESTER_ID_MAX 32
 
 typedef struct {
   char *urls;               /* one URI, as configured: turn:host:port?transport=udp */
@@ -78,5 +104,46 @@ const char *rp_tester_msg_get_sdp (JsonObject *o, GError **error);
 /* candidate: a string of at most RP_TESTER_MAX_CANDIDATE octets ("" for
  * the end), or null (the end: *candidate NULL). */
 gboolean rp_tester_msg_get_candidate (JsonObject *o, const char **candidate, GError **error);
+
+/* One reply as the browser saw it. */
+typedef struct {
+  guint32 seq;
+  guint32 reflector_seq;
+  gint64 t2_us, t3_us, t4_us;
+} RpTesterReply;
+
+/* ids a browser may name: "voice.ice", "voice.relay.udp", ... */
+gboolean rp_tester_voice_id_valid (const char *id);
+gboolean rp_tester_ice_id_valid (const char *id);
+
+/* timings: its id, the sent times (gint64, t1 in microseconds) and the
+ * replies (RpTesterReply), together at most RP_TESTER_MAX_ROWS. */
+gboolean rp_tester_msg_get_timings (JsonObject *o, const char **id, GArray **sent,
+                                    GArray **replies, GError **error);
+
+typedef struct {
+  char *uri;
+  gboolean relay;
+  double ms;
+  char *mapped;             /* a numeric address, or NULL */
+} RpTesterGather;
+
+typedef struct {
+  char *id;
+  gboolean connected;
+  double ms;
+  char *local, *remote;     /* candidate types, or NULL */
+} RpTesterIce;
+
+typedef struct {
+  double ws_upgrade_ms, ws_rtt_ms;   /* < 0: not measured */
+  GArray *gather;           /* RpTesterGather */
+  GArray *ice;              /* RpTesterIce */
+} RpTesterResult;
+
+void rp_tester_result_clear (RpTesterResult *r);
+/* Every field checked: numbers finite and within an hour, ids known,
+ * candidate types known, mapped a numeric address, uri at most 256 octets. */
+gboolean rp_tester_msg_get_result (JsonObject *o, RpTesterResult *out, GError **error);
 
 G_END_DECLS
