@@ -160,8 +160,8 @@ ws_result (const RpTesterResult *res, const char *target)
 {
   RpCheckResult *r = rp_check_result_new ("ws.reflector", "websocket", target);
 
-  rp_check_result_set (r, RP_STATUS_PASS, "the reflector's websocket upgrades through the proxy "
-                       "in %.3f ms; RTT %.3f ms", MAX (res->ws_upgrade_ms, 0),
+  rp_check_result_set (r, RP_STATUS_PASS, "the reflector's websocket upgrades in %.3f ms; "
+                       "RTT %.3f ms", MAX (res->ws_upgrade_ms, 0),
                        MAX (res->ws_rtt_ms, 0));
   if (res->ws_upgrade_ms >= 0)
     rp_check_result_metric (r, "upgrade_ms", res->ws_upgrade_ms);

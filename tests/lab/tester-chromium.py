@@ -44,7 +44,7 @@ _spec.loader.exec_module(_wc)
 Fail, new_page, Pipe = _wc.Fail, _wc.new_page, _wc.Pipe
 
 
-def start_chromium(chromium, workdir):
+def start_chromium(chromium, workdir, extra=()):
     """webrtc-chromium.py's flags, with 127.0.0.1 kept out of the resolver
     rule (which also maps IP literals) so that the page reaches the
     reflector; every host name still resolves to nothing."""
@@ -62,7 +62,7 @@ def start_chromium(chromium, workdir):
             '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
             '--allow-loopback-in-peer-connection',
             '--disable-features=WebRtcHideLocalIpsWithMdns',
-            '--user-data-dir=' + os.path.join(workdir, 'profile'), 'about:blank']
+            '--user-data-dir=' + os.path.join(workdir, 'profile')] + list(extra) + ['about:blank']
     log = open(os.path.join(workdir, 'chromium.log'), 'wb')
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                             preexec_fn=child_fds, pass_fds=(3, 4))
@@ -277,12 +277,123 @@ def browser(chromium, workdir, port, secret):
             proc.wait()
 
 
+PAGE_STATE = r'''
+({progress: document.getElementById('progress').textContent,
+  verdict: document.getElementById('verdict').textContent,
+  hint: document.getElementById('hint').textContent,
+  tell: document.getElementById('tell').textContent,
+  report: typeof report === 'undefined' || !report ? null : report.report,
+  bytes: document.documentElement.outerHTML.length})
+'''
+
+
+def page_run(chromium, workdir, url, spki, shot):
+    """The page itself, as a tester opens it: the link in a phone-sized
+    window until the verdict; returns what the page shows and the time."""
+    extra = ['--ignore-certificate-errors-spki-list=' + spki] if spki else []
+    proc, page = start_chromium(chromium, workdir, extra)
+    try:
+        new_page(page)
+        page.call('Emulation.setDeviceMetricsOverride',
+                  {'width': 360, 'height': 740, 'deviceScaleFactor': 1, 'mobile': True})
+        t0 = time.monotonic()
+        page.call('Page.navigate', {'url': url})
+        got = None
+        while time.monotonic() - t0 < 100:
+            time.sleep(0.5)
+            try:
+                got = page.js(PAGE_STATE)
+            except Fail:
+                continue
+            if got and got['progress'] in ('Done.', '') and got['verdict']:
+                break
+        took = time.monotonic() - t0
+        print('# page: %r in %.1f s' % (got and got.get('verdict'), took), flush=True)
+        if shot:
+            png = page.call('Page.captureScreenshot', {'format': 'png'})['data']
+            with open(shot, 'wb') as f:
+                f.write(base64.b64decode(png))
+            print('# screenshot (360x740): %s' % shot, flush=True)
+        return got, took
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except Exception:
+            proc.kill()
+            proc.wait()
+
+
+def checks_by_id(report):
+    return {c['id']: c for c in (report or {}).get('checks', [])}
+
+
+def metric(c, name):
+    return (c or {}).get('metrics', {}).get(name)
+
+
+def statuses(by):
+    return json.dumps({i: c['status'] for i, c in by.items()})
+
+
+def page_scenario(chromium, workdir, secret, url, spki, shot, scenario):
+    expiry = int(time.time()) + (600 if scenario != 'expired' else -60)
+    inv = invite(secret, expiry, label='page ' + scenario)
+    got, took = page_run(chromium, workdir, url + '#' + inv, spki, shot)
+    got = got or {}
+    verdict, report = got.get('verdict', ''), got.get('report')
+    by = checks_by_id(report)
+    if scenario == 'expired':
+        check('expired: the page says so in one sentence and shows no report',
+              verdict == 'This test link has expired: ask the team for a new one.'
+              and report is None, repr(got)[:300])
+        return
+    check('%s: the page reached a verdict (%.1f s from opening the link)' % (scenario, took),
+          bool(report) and got.get('progress') == 'Done.', repr(got)[:400])
+    check('%s: the page says what to tell the team and that the team has it' % scenario,
+          'Tell the team' in got.get('tell', '') and 'has received' in got.get('tell', ''))
+    if scenario == 'open':
+        check('open: the verdict is "Voice works from here."', verdict == 'Voice works from here.',
+              verdict)
+        ice = [c for i, c in by.items() if i.startswith('ice.')]
+        check('open: every path connects (ws, each gathering, ice.reflector, each relay)',
+              by.get('ws.reflector', {}).get('status') == 'pass' and len(ice) >= 5
+              and all(c['status'] == 'pass' for c in ice), statuses(by))
+        v = by.get('voice.ice')
+        check('open: voice.ice lost nothing in either direction',
+              v is not None and metric(v, 'loss_pct') == 0 and metric(v, 'loss_pct_fwd') == 0
+              and metric(v, 'loss_pct_bwd') == 0, json.dumps(v and v.get('metrics'))[:300])
+        p50 = metric(v, 'rtt_ms_p50')
+        check('open: voice.ice RTT p50 under a millisecond on loopback (%s ms)' % p50,
+              p50 is not None and p50 < 1.0)
+        check('open: a stream through the relay too (voice.relay.udp), nothing lost',
+              metric(by.get('voice.relay.udp'), 'loss_pct') == 0,
+              json.dumps(by.get('voice.relay.udp', {}).get('summary')))
+        check('the page weighs under 100 KB (%d octets)' % got.get('bytes', 0),
+              0 < got.get('bytes', 0) < 100 * 1024)
+    elif scenario == 'udp-blocked':
+        check('udp-blocked: the verdict: only TURN over TCP/TLS, this network blocks UDP',
+              verdict.startswith('Voice works from here only through TURN over TCP')
+              and verdict.endswith('this network blocks UDP.'), verdict)
+        check('udp-blocked: ice.relay.udp fails, ice.relay.tcp connects',
+              by.get('ice.relay.udp', {}).get('status') == 'fail'
+              and by.get('ice.relay.tcp', {}).get('status') == 'pass', statuses(by))
+        check('udp-blocked: the voice stream ran through the relay over TCP or TLS',
+              any(i in by for i in ('voice.relay.tcp', 'voice.relay.tls')), json.dumps(list(by)))
+
+
 def main():
     chromium, workdir, port, secret_file, n_turn = sys.argv[1:6]
     secret = open(secret_file, 'rb').read().strip()
+    mode = os.environ.get('TESTER_MODE', 'protocol')
     try:
-        protocol(int(port), secret, int(n_turn))
-        browser(chromium, workdir, int(port), secret)
+        if mode == 'protocol':
+            protocol(int(port), secret, int(n_turn))
+            browser(chromium, workdir, int(port), secret)
+        else:
+            page_scenario(chromium, workdir, secret, os.environ['TESTER_PAGE_URL'],
+                          os.environ.get('TESTER_SPKI', ''), os.environ.get('TESTER_SHOT', ''),
+                          mode)
     except Fail as e:
         check('the run reached its end', False, str(e))
     print('%d passed, %d failed' % (CHECKS[0] - CHECKS[1], CHECKS[1]))
