@@ -45,9 +45,10 @@ Fail, new_page, Pipe = _wc.Fail, _wc.new_page, _wc.Pipe
 
 
 def start_chromium(chromium, workdir, extra=()):
-    """webrtc-chromium.py's flags, with 127.0.0.1 kept out of the resolver
-    rule (which also maps IP literals) so that the page reaches the
-    reflector; every host name still resolves to nothing."""
+    """webrtc-chromium.py's flags, with the reflector's address (TESTER_HOST,
+    default 127.0.0.1) kept out of the resolver rule (which also maps IP
+    literals) so that the page reaches it; every host name still resolves
+    to nothing."""
     to_r, to_w = os.pipe()
     from_r, from_w = os.pipe()
 
@@ -59,7 +60,8 @@ def start_chromium(chromium, workdir, extra=()):
     args = [chromium, '--headless', '--no-sandbox', '--disable-gpu', '--remote-debugging-pipe',
             '--no-first-run', '--disable-background-networking', '--disable-component-update',
             '--disable-sync', '--disable-default-apps', '--no-pings', '--disable-quic',
-            '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+            '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE '
+            + os.environ.get('TESTER_HOST', '127.0.0.1'),
             '--allow-loopback-in-peer-connection',
             '--disable-features=WebRtcHideLocalIpsWithMdns',
             '--user-data-dir=' + os.path.join(workdir, 'profile')] + list(extra) + ['about:blank']
