@@ -114,6 +114,87 @@ test_getter_bounds (void)
   }
 }
 
+static void
+test_timings (void)
+{
+  g_autoptr (JsonObject) o = parse ("{\"type\":\"timings\",\"id\":\"voice.relay.tcp\","
+                                    "\"sent\":[1000,21000],\"replies\":[[0,5,6,1700,0]]}",
+                                    "timings");
+  g_autoptr (JsonObject) bad_id = parse ("{\"type\":\"timings\",\"id\":\"voice.x\","
+                                         "\"sent\":[],\"replies\":[]}", "timings");
+  g_autoptr (JsonObject) short_row = parse ("{\"type\":\"timings\",\"id\":\"voice.ice\","
+                                            "\"sent\":[],\"replies\":[[0,5,6,1700]]}", "timings");
+  g_autoptr (GArray) sent = NULL;
+  g_autoptr (GArray) replies = NULL;
+  g_autoptr (GError) error = NULL;
+  GString *many = g_string_new ("{\"type\":\"timings\",\"id\":\"voice.ice\",\"replies\":[],"
+                                "\"sent\":[0");
+  const char *id = NULL;
+  const RpTesterReply *r;
+
+  g_assert_true (rp_tester_msg_get_timings (o, &id, &sent, &replies, NULL));
+  g_assert_cmpstr (id, ==, "voice.relay.tcp");
+  g_assert_cmpuint (sent->len, ==, 2);
+  g_assert_cmpint (g_array_index (sent, gint64, 1), ==, 21000);
+  r = &g_array_index (replies, RpTesterReply, 0);
+  g_assert_cmpint (r->t2_us, ==, 5);
+  g_assert_cmpint (r->t3_us, ==, 6);
+  g_assert_cmpint (r->t4_us, ==, 1700);
+  g_assert_false (rp_tester_msg_get_timings (bad_id, &id, &sent, &replies, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_assert_false (rp_tester_msg_get_timings (short_row, &id, &sent, &replies, NULL));
+  /* One entry over the bound. */
+  for (guint i = 0; i < RP_TESTER_MAX_ROWS; i++)
+    g_string_append (many, ",1");
+  g_string_append (many, "]}");
+  {
+    g_autoptr (JsonObject) m = parse (many->str, "timings");
+    g_assert_false (rp_tester_msg_get_timings (m, &id, &sent, &replies, NULL));
+  }
+  g_string_free (many, TRUE);
+}
+
+static void
+test_result (void)
+{
+  g_autoptr (JsonObject) o = parse (
+    "{\"type\":\"result\",\"ws\":{\"upgrade_ms\":24.3,\"rtt_ms\":1},"
+    "\"gather\":[{\"uri\":\"turn:198.51.100.7:3478?transport=udp\",\"relay\":true,"
+    "\"ms\":70.6,\"mapped\":\"203.0.113.9\"}],"
+    "\"ice\":[{\"id\":\"ice.relay.tcp\",\"connected\":false,\"ms\":null,"
+    "\"local\":null,\"remote\":null}]}", "result");
+  static const char *const bad[] = {
+    "{\"type\":\"result\",\"gather\":[],\"ice\":[]}",
+    "{\"type\":\"result\",\"ws\":{\"rtt_ms\":-1},\"gather\":[],\"ice\":[]}",
+    "{\"type\":\"result\",\"ws\":{},\"gather\":[{\"uri\":\"http://x\",\"relay\":true}],"
+    "\"ice\":[]}",
+    "{\"type\":\"result\",\"ws\":{},\"gather\":[{\"uri\":\"turn:x\",\"relay\":true,"
+    "\"mapped\":\"evil.example\"}],\"ice\":[]}",
+    "{\"type\":\"result\",\"ws\":{},\"gather\":[],\"ice\":[{\"id\":\"ice.other\","
+    "\"connected\":true}]}",
+    "{\"type\":\"result\",\"ws\":{},\"gather\":[],\"ice\":[{\"id\":\"ice.reflector\","
+    "\"connected\":true,\"local\":\"magic\"}]}",
+  };
+  RpTesterResult res;
+
+  g_assert_true (rp_tester_msg_get_result (o, &res, NULL));
+  g_assert_cmpfloat (res.ws_upgrade_ms, ==, 24.3);
+  g_assert_cmpfloat (res.ws_rtt_ms, ==, 1);
+  g_assert_cmpstr (g_array_index (res.gather, RpTesterGather, 0).mapped, ==, "203.0.113.9");
+  g_assert_false (g_array_index (res.ice, RpTesterIce, 0).connected);
+  g_assert_cmpfloat (g_array_index (res.ice, RpTesterIce, 0).ms, ==, -1);
+  rp_tester_result_clear (&res);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (JsonObject) b = parse (bad[i], "result");
+    g_autoptr (GError) error = NULL;
+    g_test_message ("%s", bad[i]);
+    g_assert_false (rp_tester_msg_get_result (b, &res, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_assert_null (res.gather);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -121,5 +202,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tester/welcome", test_welcome);
   g_test_add_func ("/tester/signalling", test_signalling);
   g_test_add_func ("/tester/getter-bounds", test_getter_bounds);
+  g_test_add_func ("/tester/timings", test_timings);
+  g_test_add_func ("/tester/result", test_result);
   return g_test_run ();
 }
