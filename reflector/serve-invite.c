@@ -34,8 +34,10 @@ rp_serve_invite_link (const char *config_path, const char *label, const char *tt
     g_prefix_error (error, "invite: --ttl ");
     return NULL;
   }
-  if (!rp_serve_config_load (&c, config_path, error))
+  if (!rp_serve_config_load (&c, config_path, error)) {
+    rp_serve_config_clear (&c);   /* what was loaded before the bad key */
     return NULL;
+  }
   if (c.public_url == NULL)
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
                  "%s: [tester] public_url: invites need the URL testers reach the reflector at",
