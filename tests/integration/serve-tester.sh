@@ -18,6 +18,16 @@ source "$HERE/../lab/lib.sh"
 RTCPROBE=${RTCPROBE:-$HERE/../../build/rtcprobe}
 unset RTCPROBE_TURN_PASSWORD RTCPROBE_TURN_SECRET RTCPROBE_REFLECTOR_SECRET
 
+# SIGTERM: the reflector stops cleanly, with no sanitizer report in its log.
+stop_serve() {
+  local rc=0
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID" || rc=$?
+  lab_check "the reflector exits 0 on SIGTERM (got $rc)" test "$rc" = 0
+  lab_check "no sanitizer report in the reflector's log" \
+    bash -c '! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$1"' _ "$w/serve.log"
+}
+
 main() {
   local w rc=0
   lab_require chromium python3 turnserver jq
@@ -47,7 +57,8 @@ public_url = http://127.0.0.1:$WS_PORT/rtcprobe
 turn_ttl = 300
 INI
   "$RTCPROBE" serve --config "$w/serve.ini" 2>>"$w/serve.log" &
-  lab_on_exit "lab_kill_pid $!"
+  SERVE_PID=$!
+  lab_on_exit "lab_kill_pid $SERVE_PID"
   lab_wait_port 127.0.0.1 "$WS_PORT" tcp 5 || { cat "$w/serve.log" >&2; exit 1; }
 
   timeout --kill-after=5 150 python3 "$HERE/../lab/tester-chromium.py" "$(command -v chromium)" \
@@ -66,6 +77,7 @@ INI
     --reflector "ws://127.0.0.1:$WS_PORT/rtcprobe" --reflector-secret-file "$w/secret"
   lab_jq_check "a token client beside it: ice.reflector passes" "$w/ice.json" \
     '[.checks[] | select(.id == "ice.reflector")][0].status == "pass"'
+  stop_serve
   if ((LAB_FAILS)); then
     echo '# serve.log (tail):'
     tail -n 30 "$w/serve.log" | sed 's/^/#   /'

@@ -112,8 +112,19 @@ voice_duration = 2
 turn_ttl = 300
 INI
   ip netns exec "$NS_S" "$RTCPROBE" serve --config "$W/serve.ini" 2>>"$W/serve.log" &
-  lab_on_exit "lab_kill_pid $!"
+  SERVE_PID=$!
+  lab_on_exit "lab_kill_pid $SERVE_PID"
   lab_wait_port 127.0.0.1 "$WS" tcp 10 "$NS_S" || { cat "$W/serve.log" >&2; return 1; }
+}
+
+# SIGTERM: the reflector stops cleanly, with no sanitizer report in its log.
+stop_serve() {
+  local rc=0
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID" || rc=$?
+  lab_check "the reflector exits 0 on SIGTERM (got $rc)" test "$rc" = 0
+  lab_check "no sanitizer report in the reflector's log" \
+    bash -c '! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$1"' _ "$W/serve.log"
 }
 
 page() { # scenario, [screenshot]
@@ -170,6 +181,7 @@ main() {
   page udp-blocked
   lab_check "udp-blocked: the reflector's result line names TURN over TCP" \
     grep -q 'verdict "Voice works from here only through TURN over TCP' "$W/serve.log"
+  stop_serve
   if ((LAB_FAILS)); then
     echo '# serve.log (tail):'
     tail -n 20 "$W/serve.log" | sed 's/^/#   /'
