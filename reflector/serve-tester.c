@@ -104,11 +104,6 @@ on_state (RpWebrtcPeer *peer, RpWebrtcState state, const char *reason, gpointer 
     drop_peer (p);
 }
 
-static void
-on_channel_open (RpWebrtcPeer *peer, RpWebrtcChannel *channel, gpointer data)
-{
-}
-
 static gboolean
 is_voice_channel (RpWebrtcChannel *channel)
 {
@@ -151,13 +146,9 @@ on_message (RpWebrtcPeer *peer, RpWebrtcChannel *channel, const guint8 *data, gs
     t->dropped++;
 }
 
-static void
-on_channel_closed (RpWebrtcPeer *peer, RpWebrtcChannel *channel, gpointer data)
-{
-}
-
+/* Channels need nothing when they open or close: messages say which they are. */
 static const RpWebrtcPeerCallbacks peer_callbacks = {
-  on_candidate, on_state, on_channel_open, on_message, on_channel_closed,
+  on_candidate, on_state, NULL, on_message, NULL,
 };
 
 /* The reflector's own peer uses the deployment's TURN servers with the
