@@ -35,6 +35,9 @@
 #include "reflector/protocol/reflector-tester.h"
 
 #define TX_QUEUE_MAX 8
+/* A tester's browser gets its peers' trickled candidates in bursts (every
+ * host candidate of an answer at once): a larger bound, still a bound. */
+#define TX_QUEUE_MAX_TESTER 128
 #define SUMMARY_INTERVAL_S 10
 #define SHUTDOWN_GRACE_MS 300
 #define HELLO_CLOSE_GRACE_S 2   /* after the "timeout" error, for the close */
@@ -87,7 +90,7 @@ rp_serve_ws_send (gpointer conn, const char *text)
 
   if (c->close_code != 0)
     return;
-  if (g_queue_get_length (&c->tx) >= TX_QUEUE_MAX) {
+  if (g_queue_get_length (&c->tx) >= (c->tester != NULL ? TX_QUEUE_MAX_TESTER : TX_QUEUE_MAX)) {
     /* A client that does not read its messages gets no more. */
     c->close_code = 1008;
   } else {
