@@ -118,9 +118,9 @@ path_words (const char *id)
 {
   if (g_str_equal (id, "voice.ice"))
     return "from this browser over ICE with every candidate";
-  if (g_str_equal (id, "voice.relay.udp"))
+  if (g_str_equal (id, "voice.turn.udp"))
     return "from this browser through TURN over UDP";
-  if (g_str_equal (id, "voice.relay.tcp"))
+  if (g_str_equal (id, "voice.turn.tcp"))
     return "from this browser through TURN over TCP";
   return "from this browser through TURN over TLS";
 }
@@ -200,7 +200,7 @@ static RpCheckResult *
 ice_result (const RpTesterIce *c, const char *target)
 {
   RpCheckResult *r = rp_check_result_new (c->id, "ice", target);
-  gboolean relay_only = g_str_has_prefix (c->id, "ice.relay.");
+  gboolean relay_only = !g_str_equal (c->id, "ice.reflector");
 
   if (c->connected) {
     rp_check_result_set (r, RP_STATUS_PASS, "connected %s in %.3f ms (%s <-> %s)",
@@ -251,7 +251,7 @@ relay_transports (GPtrArray *checks, gboolean with_udp)
   g_autoptr (GPtrArray) ok = g_ptr_array_new ();
 
   for (guint i = with_udp ? 0 : 1; i < G_N_ELEMENTS (ts); i++) {
-    g_autofree char *id = g_strdup_printf ("ice.relay.%s", ts[i]);
+    g_autofree char *id = g_strdup_printf ("ice.%s", ts[i]);
     if (connected (checks, id))
       g_ptr_array_add (ok, (gpointer) names[i]);
   }
@@ -269,7 +269,7 @@ static RpCheckResult *
 best_voice (GPtrArray *checks)
 {
   static const char *const ids[] = {
-    "voice.ice", "voice.relay.udp", "voice.relay.tcp", "voice.relay.tls",
+    "voice.ice", "voice.turn.udp", "voice.turn.tcp", "voice.turn.tls",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
@@ -301,7 +301,7 @@ verdict (GPtrArray *checks, char **hint)
     return g_strdup_printf ("Voice connects from here, but calls will sound bad: %s.",
                             voice->summary);
   }
-  if (!direct && !connected (checks, "ice.relay.udp") && tcp_relay != NULL) {
+  if (!direct && !connected (checks, "ice.udp") && tcp_relay != NULL) {
     *hint = g_strdup_printf ("UDP does not get through this network: calls here depend on TURN "
                              "over %s; the team should keep those TURN ports open", tcp_relay);
     return g_strdup_printf ("Voice works from here only through TURN over %s: this network "

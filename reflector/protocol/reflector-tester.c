@@ -190,7 +190,7 @@ gboolean
 rp_tester_voice_id_valid (const char *id)
 {
   static const char *const ids[] = {
-    "voice.ice", "voice.relay.udp", "voice.relay.tcp", "voice.relay.tls",
+    "voice.ice", "voice.turn.udp", "voice.turn.tcp", "voice.turn.tls",
   };
 
   for (guint i = 0; id != NULL && i < G_N_ELEMENTS (ids); i++)
@@ -203,7 +203,7 @@ gboolean
 rp_tester_ice_id_valid (const char *id)
 {
   static const char *const ids[] = {
-    "ice.reflector", "ice.relay.udp", "ice.relay.tcp", "ice.relay.tls",
+    "ice.reflector", "ice.udp", "ice.tcp", "ice.tls",
   };
 
   for (guint i = 0; id != NULL && i < G_N_ELEMENTS (ids); i++)

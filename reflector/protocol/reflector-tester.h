@@ -47,10 +47,10 @@
  * - timings: the voice stream of one pc, in send order: t1 and t4 on the
  *   browser's clock, t2 and t3 (and rseq, the reflector's count) copied
  *   from the replies; all in microseconds. id names the path, as the
- *   command line does: "voice.ice" or "voice.relay.udp|tcp|tls".
+ *   command line does: "voice.ice" or "voice.turn.udp|tcp|tls".
  * - result: gather one entry per TURN URI of the welcome (relay: a relay
  *   candidate came; mapped: the public address seen, or null); ice one
- *   entry per path: "ice.reflector" (every candidate), "ice.relay.udp|tcp|tls"
+ *   entry per path: "ice.reflector" (every candidate), "ice.udp|tcp|tls"
  *   (relay only through that transport), local/remote the selected
  *   candidate types ("host", "srflx", "prflx", "relay") or null.
  * - report: the verdict in one sentence, its hint (null when all is well)
@@ -112,7 +112,7 @@ typedef struct {
   gint64 t2_us, t3_us, t4_us;
 } RpTesterReply;
 
-/* ids a browser may name: "voice.ice", "voice.relay.udp", ... */
+/* ids a browser may name: "voice.ice", "voice.turn.udp", ... */
 gboolean rp_tester_voice_id_valid (const char *id);
 gboolean rp_tester_ice_id_valid (const char *id);
 

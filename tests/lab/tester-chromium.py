@@ -368,20 +368,20 @@ def page_scenario(chromium, workdir, secret, url, spki, shot, scenario):
         p50 = metric(v, 'rtt_ms_p50')
         check('open: voice.ice RTT p50 under a millisecond on loopback (%s ms)' % p50,
               p50 is not None and p50 < 1.0)
-        check('open: a stream through the relay too (voice.relay.udp), nothing lost',
-              metric(by.get('voice.relay.udp'), 'loss_pct') == 0,
-              json.dumps(by.get('voice.relay.udp', {}).get('summary')))
+        check('open: a stream through the relay too (voice.turn.udp), nothing lost',
+              metric(by.get('voice.turn.udp'), 'loss_pct') == 0,
+              json.dumps(by.get('voice.turn.udp', {}).get('summary')))
         check('the page weighs under 100 KB (%d octets)' % got.get('bytes', 0),
               0 < got.get('bytes', 0) < 100 * 1024)
     elif scenario == 'udp-blocked':
         check('udp-blocked: the verdict: only TURN over TCP/TLS, this network blocks UDP',
               verdict.startswith('Voice works from here only through TURN over TCP')
               and verdict.endswith('this network blocks UDP.'), verdict)
-        check('udp-blocked: ice.relay.udp fails, ice.relay.tcp connects',
-              by.get('ice.relay.udp', {}).get('status') == 'fail'
-              and by.get('ice.relay.tcp', {}).get('status') == 'pass', statuses(by))
+        check('udp-blocked: ice.udp fails, ice.tcp connects',
+              by.get('ice.udp', {}).get('status') == 'fail'
+              and by.get('ice.tcp', {}).get('status') == 'pass', statuses(by))
         check('udp-blocked: the voice stream ran through the relay over TCP or TLS',
-              any(i in by for i in ('voice.relay.tcp', 'voice.relay.tls')), json.dumps(list(by)))
+              any(i in by for i in ('voice.turn.tcp', 'voice.turn.tls')), json.dumps(list(by)))
 
 
 def main():

@@ -117,7 +117,7 @@ test_getter_bounds (void)
 static void
 test_timings (void)
 {
-  g_autoptr (JsonObject) o = parse ("{\"type\":\"timings\",\"id\":\"voice.relay.tcp\","
+  g_autoptr (JsonObject) o = parse ("{\"type\":\"timings\",\"id\":\"voice.turn.tcp\","
                                     "\"sent\":[1000,21000],\"replies\":[[0,5,6,1700,0]]}",
                                     "timings");
   g_autoptr (JsonObject) bad_id = parse ("{\"type\":\"timings\",\"id\":\"voice.x\","
@@ -133,7 +133,7 @@ test_timings (void)
   const RpTesterReply *r;
 
   g_assert_true (rp_tester_msg_get_timings (o, &id, &sent, &replies, NULL));
-  g_assert_cmpstr (id, ==, "voice.relay.tcp");
+  g_assert_cmpstr (id, ==, "voice.turn.tcp");
   g_assert_cmpuint (sent->len, ==, 2);
   g_assert_cmpint (g_array_index (sent, gint64, 1), ==, 21000);
   r = &g_array_index (replies, RpTesterReply, 0);
@@ -162,7 +162,7 @@ test_result (void)
     "{\"type\":\"result\",\"ws\":{\"upgrade_ms\":24.3,\"rtt_ms\":1},"
     "\"gather\":[{\"uri\":\"turn:198.51.100.7:3478?transport=udp\",\"relay\":true,"
     "\"ms\":70.6,\"mapped\":\"203.0.113.9\"}],"
-    "\"ice\":[{\"id\":\"ice.relay.tcp\",\"connected\":false,\"ms\":null,"
+    "\"ice\":[{\"id\":\"ice.tcp\",\"connected\":false,\"ms\":null,"
     "\"local\":null,\"remote\":null}]}", "result");
   static const char *const bad[] = {
     "{\"type\":\"result\",\"gather\":[],\"ice\":[]}",
