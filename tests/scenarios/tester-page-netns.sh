@@ -111,17 +111,24 @@ public_url = https://$SRV4:$HTTPS/rtcprobe
 voice_duration = 2
 turn_ttl = 300
 INI
-  ip netns exec "$NS_S" "$RTCPROBE" serve --config "$W/serve.ini" 2>>"$W/serve.log" &
-  SERVE_PID=$!
-  lab_on_exit "lab_kill_pid $SERVE_PID"
+  # The reflector's peak RSS and CPU over the three page runs, for the log.
+  ip netns exec "$NS_S" /usr/bin/time -f '%M %U %S' -o "$W/serve.time" \
+    "$RTCPROBE" serve --config "$W/serve.ini" 2>>"$W/serve.log" &
+  TIME_PID=$!
+  lab_on_exit "lab_kill_pid $TIME_PID"
   lab_wait_port 127.0.0.1 "$WS" tcp 10 "$NS_S" || { cat "$W/serve.log" >&2; return 1; }
+  SERVE_PID=$(pgrep -P "$TIME_PID")
+  lab_on_exit "lab_kill_pid $SERVE_PID"
 }
 
 # SIGTERM: the reflector stops cleanly, with no sanitizer report in its log.
 stop_serve() {
-  local rc=0
+  local rc=0 rss user sys
   kill -TERM "$SERVE_PID"
-  wait "$SERVE_PID" || rc=$?
+  wait "$TIME_PID" || rc=$?
+  read -r rss user sys <"$W/serve.time" || true
+  echo "# the reflector over three page runs: peak RSS ${rss:-?} KB, CPU ${user:-?} s user," \
+    "${sys:-?} s system"
   lab_check "the reflector exits 0 on SIGTERM (got $rc)" test "$rc" = 0
   lab_check "no sanitizer report in the reflector's log" \
     bash -c '! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$1"' _ "$W/serve.log"
