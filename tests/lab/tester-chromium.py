@@ -345,6 +345,11 @@ def page_scenario(chromium, workdir, secret, url, spki, shot, scenario):
     got = got or {}
     verdict, report = got.get('verdict', ''), got.get('report')
     by = checks_by_id(report)
+    if scenario == 'noupgrade':
+        check('noupgrade: the page names the proxy that drops the upgrade, and no report',
+              'proxy does not pass websockets' in verdict and 'Upgrade' in verdict
+              and report is None, repr(got)[:300])
+        return
     if scenario == 'expired':
         check('expired: the page says so in one sentence and shows no report',
               verdict == 'This test link has expired: ask the team for a new one.'

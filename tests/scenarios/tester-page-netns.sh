@@ -11,6 +11,8 @@
 #   expired      an expired invite: the page's one sentence; on the
 #                reflector's side the refusal is logged and no tester
 #                session (so no TURN credentials) opens
+#   noupgrade    the page through a proxy that drops Upgrade/Connection: the
+#                page names the proxy and the nginx lines that fix it
 #   udp-blocked  every UDP datagram from the client dropped at the server:
 #                relay over TCP connects and the verdict says only TURN over
 #                TCP works, this network blocks UDP
@@ -88,6 +90,16 @@ http {
       proxy_read_timeout 300s;
     }
   }
+  # A proxy that drops the upgrade: no Upgrade/Connection headers passed on.
+  server {
+    listen $SRV4:$HTTPS_NOUPGRADE ssl;
+    ssl_certificate $LAB_CA_DIR/server.pem;
+    ssl_certificate_key $LAB_CA_DIR/server.key;
+    location /rtcprobe {
+      proxy_pass http://127.0.0.1:$WS;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    }
+  }
 }
 EOF
   ip netns exec "$NS_S" nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" </dev/null \
@@ -137,6 +149,7 @@ stop_serve() {
 page() { # scenario, [screenshot]
   local rc=0 url
   url="https://$SRV4:$HTTPS/rtcprobe/test"
+  [[ $1 == noupgrade ]] && url="https://$SRV4:$HTTPS_NOUPGRADE/rtcprobe/test"
   ip netns exec "$NS_C" env TESTER_MODE="$1" TESTER_HOST="$SRV4" TESTER_PAGE_URL="$url" TESTER_SPKI="$SPKI" \
     TESTER_SHOT="${2:-}" timeout --kill-after=5 150 python3 "$HERE/../lab/tester-chromium.py" \
     "$CHROMIUM" "$(mktemp -d "$W/chromium.XXXXXX")" 0 "$W/secret" 2 || rc=$?
@@ -154,6 +167,7 @@ main() {
   T=$(lab_free_port both "$NS_S")
   WS=$(lab_free_port tcp "$NS_S")
   HTTPS=$(lab_free_port tcp "$NS_S")
+  HTTPS_NOUPGRADE=$(lab_free_port tcp "$NS_S")
   lab_coturn_start "$W/coturn" --netns "$NS_S" --ip "$SRV4" --port "$P" --tls-port "$T" \
     --auth secret || { echo "could not start coturn" >&2; exit 1; }
   # shellcheck source=/dev/null
@@ -182,6 +196,9 @@ main() {
   lab_check "expired: the reflector refused it (logged) and opened no session, no credentials" \
     bash -c 'grep -q "refused: $2: invite expired" "$1" &&
              [[ $(grep -c "tester .* open: " "$1") == "$3" ]]' _ "$W/serve.log" "$CLI4" "$opened"
+
+  echo "== noupgrade"
+  page noupgrade
 
   echo "== udp-blocked"
   set_condition udp-blocked
