@@ -378,6 +378,15 @@ def page_scenario(chromium, workdir, secret, url, spki, shot, scenario):
               json.dumps(by.get('voice.turn.udp', {}).get('summary')))
         check('the page weighs under 100 KB (%d octets)' % got.get('bytes', 0),
               0 < got.get('bytes', 0) < 100 * 1024)
+    elif scenario == 'loss-fwd':
+        v = by.get('voice.ice') or {}
+        sent = (v.get('details') or {}).get('packets_sent') or 0
+        fwd, bwd = metric(v, 'loss_pct_fwd'), metric(v, 'loss_pct_bwd')
+        sigma = 100 * (0.1 * 0.9 / sent) ** 0.5 if sent else 0
+        check('loss-fwd: voice.ice forward loss %s %% of %d within 10 +- %.1f (3 sigma)'
+              % (fwd, sent, 3 * sigma), sent >= 200 and fwd is not None
+              and abs(fwd - 10) <= 3 * sigma, json.dumps(v.get('metrics'))[:300])
+        check('loss-fwd: nothing lost backward (%s %%)' % bwd, bwd is not None and bwd <= 1.0)
     elif scenario == 'udp-blocked':
         check('udp-blocked: the verdict: only TURN over TCP/TLS, this network blocks UDP',
               verdict.startswith('Voice works from here only through TURN over TCP')

@@ -13,6 +13,9 @@
 #                session (so no TURN credentials) opens
 #   noupgrade    the page through a proxy that drops Upgrade/Connection: the
 #                page names the proxy and the nginx lines that fix it
+#   loss-fwd     10 % of the UDP datagrams from the client dropped at random
+#                at the server: the page's voice.ice sees it forward only,
+#                inside the binomial interval (3 sigma), and nothing backward
 #   udp-blocked  every UDP datagram from the client dropped at the server:
 #                relay over TCP connects and the verdict says only TURN over
 #                TCP works, this network blocks UDP
@@ -44,9 +47,11 @@ make_network() {
   ip -n "$NS_S" link set "$VETH_S" up
 }
 
-set_condition() { # open | udp-blocked: the server namespace's input hook
+set_condition() { # open | loss-fwd | udp-blocked: the server namespace's input hook
   local rule=""
   [[ $1 == udp-blocked ]] && rule="iifname \"$VETH_S\" meta l4proto udp counter drop"
+  [[ $1 == loss-fwd ]] &&
+    rule="iifname \"$VETH_S\" meta l4proto udp numgen random mod 10 0 counter drop"
   ip netns exec "$NS_S" nft -f - <<EOF
 table inet rplab
 delete table inet rplab
@@ -120,10 +125,10 @@ servers = turn:$SRV4:$P?transport=udp;turn:$SRV4:$P?transport=tcp
 secret_file = $LAB_TURN_SECRET_FILE
 [tester]
 public_url = https://$SRV4:$HTTPS/rtcprobe
-voice_duration = 2
+voice_duration = 6
 turn_ttl = 300
 INI
-  # The reflector's peak RSS and CPU over the three page runs, for the log.
+  # The reflector's peak RSS and CPU over the page runs, for the log.
   ip netns exec "$NS_S" /usr/bin/time -f '%M %U %S' -o "$W/serve.time" \
     "$RTCPROBE" serve --config "$W/serve.ini" 2>>"$W/serve.log" &
   TIME_PID=$!
@@ -139,7 +144,7 @@ stop_serve() {
   kill -TERM "$SERVE_PID"
   wait "$TIME_PID" || rc=$?
   read -r rss user sys <"$W/serve.time" || true
-  echo "# the reflector over three page runs: peak RSS ${rss:-?} KB, CPU ${user:-?} s user," \
+  echo "# the reflector over the page runs: peak RSS ${rss:-?} KB, CPU ${user:-?} s user," \
     "${sys:-?} s system"
   lab_check "the reflector exits 0 on SIGTERM (got $rc)" test "$rc" = 0
   lab_check "no sanitizer report in the reflector's log" \
@@ -199,6 +204,10 @@ main() {
 
   echo "== noupgrade"
   page noupgrade
+
+  echo "== loss-fwd"
+  set_condition loss-fwd
+  page loss-fwd
 
   echo "== udp-blocked"
   set_condition udp-blocked
