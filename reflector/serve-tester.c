@@ -227,15 +227,30 @@ on_offer (RpServeTester *t, guint pc, JsonObject *msg)
   send_text (t, rp_tester_msg_answer (pc, answer));
 }
 
-/* A browser candidate at an address other than the browser's costs the
- * reflector checks aimed elsewhere: bounded as for token sessions. */
+/* A relay candidate on one of the deployment's TURN servers: where the
+ * browser's relayed path ends, not a target of the browser's choosing. */
+static gboolean
+on_our_turn (RpServeTester *t, const RpIceCandidate *cand)
+{
+  for (guint i = 0; cand->type == RP_ICE_CAND_RELAY && i < t->serve->turn->len; i++) {
+    RpServeTurn *st = g_ptr_array_index (t->serve->turn, i);
+    if (g_str_equal (cand->addr, st->ip))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* A browser candidate at an address other than the browser's (and not a
+ * relay on our TURN servers) costs the reflector checks aimed elsewhere:
+ * bounded as for token sessions. */
 static gboolean
 candidate_allowed (RpServeTester *t, Pc *p, const char *candidate)
 {
   RpIceCandidate cand;
   const char *line = g_str_has_prefix (candidate, "a=") ? candidate + 2 : candidate;
 
-  if (!rp_ice_candidate_from_sdp (line, &cand, NULL) || g_str_equal (cand.addr, t->peer))
+  if (!rp_ice_candidate_from_sdp (line, &cand, NULL) || g_str_equal (cand.addr, t->peer)
+      || on_our_turn (t, &cand))
     return TRUE;   /* the peer skips or refuses what does not parse */
   if (p->foreign >= RP_REFLECTOR_MAX_FOREIGN
       || !rp_bucket_take (&t->serve->foreign, RP_SERVE_FOREIGN_RATE, RP_SERVE_FOREIGN_BURST, 1,

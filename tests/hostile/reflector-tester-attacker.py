@@ -12,7 +12,8 @@ what the reflector must answer:
     a 9th: peer-state failed "as many peers as it may"; a fresh session:
     2 real offers (Chromium's) that stay live, a 3rd: failed "close a peer
     connection"; 200 candidates at addresses other than ours for a live pc
-    (accepted without error, the reflector checks at most 8);
+    (accepted without error, the reflector checks at most 8), then 5 relay
+    candidates on the configured TURN server (all checked);
   - timings of 401 rows: error bad-request and the close; result twice: the
     second is bad-request; a candidate for an unknown pc and a close of
     one: ignored (the session lives on: a ping still gets its pong).
@@ -106,6 +107,12 @@ def peers(port, secret, offer):
         ws.send({'type': 'candidate', 'pc': 1, 'candidate':
                  'candidate:%d 1 udp 2122260223 127.0.9.%d %d typ host' % (i, 1 + i % 200,
                                                                            40000 + i)})
+    # Relay candidates on the deployment's TURN server (127.0.0.2 here) are
+    # where a browser's relayed path ends: never charged to that bound.
+    for i in range(5):
+        ws.send({'type': 'candidate', 'pc': 1, 'candidate':
+                 'candidate:%d 1 udp 16777215 127.0.0.2 %d typ relay raddr 127.0.0.1 rport 9'
+                 % (300 + i, 50000 + i)})
     ws.send({'type': 'candidate', 'pc': 42, 'candidate': None})
     ws.send({'type': 'close', 'pc': 43})
     ws.send({'type': 'ping', 't': 7})
