@@ -16,6 +16,7 @@
  * when it ends; never the invite, a credential or a key. */
 #include "reflector/serve-private.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -58,6 +59,7 @@ send_text (RpServeTester *t, char *text)
 {
   if (t->conn != NULL)
     rp_serve_ws_send (t->conn, text);
+  OPENSSL_cleanse (text, strlen (text));   /* the welcome holds TURN credentials */
   g_free (text);
 }
 
