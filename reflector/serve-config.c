@@ -22,6 +22,7 @@ static const char *const known[] = {
   "limits/max_packet", "limits/session_packet_rate", "limits/source_rate", "limits/source_burst",
   "limits/source_table_size", "limits/global_packet_rate", "limits/max_tcp_connections", "limits/tcp_idle_timeout",
   "limits/tcp_connections_per_source", "limits/tcp_frame_timeout",
+  "tester/public_url", "tester/voice_duration", "tester/turn_ttl",
 };
 
 gboolean
@@ -195,6 +196,38 @@ load_turn (GKeyFile *kf, RpServeConfig *c, GError **error)
   return TRUE;
 }
 
+/* [tester] public_url: an absolute http: or https: URL without query or
+ * fragment (the invite goes after "/test#"). */
+static gboolean
+load_tester (GKeyFile *kf, RpServeConfig *c, GError **error)
+{
+  g_autofree char *url = get_str (kf, "tester", "public_url");
+  g_autoptr (GUri) uri = NULL;
+  gsize len;
+
+  if (url != NULL) {
+    uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+    if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0'
+        || (g_strcmp0 (g_uri_get_scheme (uri), "https") != 0
+            && g_strcmp0 (g_uri_get_scheme (uri), "http") != 0)
+        || g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL
+        || g_uri_get_userinfo (uri) != NULL || strpbrk (url, " \r\n\t") != NULL) {
+      g_autofree char *q = rp_quote_input (url, strlen (url), 64);
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[tester] public_url = %s: an https:// (or http://) URL without query, "
+                   "fragment or user, e.g. https://api.example.org/rtcprobe", q);
+      return FALSE;
+    }
+    len = strlen (url);
+    while (len > 0 && url[len - 1] == '/')
+      url[--len] = '\0';
+    c->public_url = g_steal_pointer (&url);
+  }
+  NUM ("tester", "voice_duration", 1, 60, voice_duration_s, gint64);
+  NUM ("tester", "turn_ttl", 60, 3600, tester_turn_ttl_s, gint64);
+  return TRUE;
+}
+
 gboolean
 rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
 {
@@ -220,6 +253,8 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   c->tcp_idle_timeout_s = 30;
   c->tcp_connections_per_source = 4;
   c->tcp_frame_timeout_s = 5;
+  c->voice_duration_s = 10;
+  c->tester_turn_ttl_s = 300;
 
   if (!rp_ini_load (kf, path, error) || !check_known (kf, error)) {
     g_prefix_error (error, "%s: ", path);
@@ -293,7 +328,7 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   NUM ("limits", "tcp_idle_timeout", 1, 3600, tcp_idle_timeout_s, gint64);
   NUM ("limits", "tcp_connections_per_source", 1, 100000, tcp_connections_per_source, guint);
   NUM ("limits", "tcp_frame_timeout", 1, 3600, tcp_frame_timeout_s, gint64);
-  return TRUE;
+  return load_tester (kf, c, error);
 }
 
 void
@@ -313,5 +348,6 @@ rp_serve_config_clear (RpServeConfig *c)
   rp_secret_free (c->turn_password);
   rp_secret_free (c->turn_secret);
   g_free (c->ca_file);
+  g_free (c->public_url);
   memset (c, 0, sizeof *c);
 }

@@ -51,6 +51,10 @@ typedef struct {
   guint tcp_connections_per_source;
   gint64 tcp_idle_timeout_s;
   gint64 tcp_frame_timeout_s;
+  /* [tester] */
+  char *public_url;       /* where testers reach <path>, no trailing '/' (NULL: no invites) */
+  gint64 voice_duration_s;
+  gint64 tester_turn_ttl_s;   /* the browser's TURN REST credentials */
 } RpServeConfig;
 
 /* Fills c from the file (defaults for absent keys). G_KEY_FILE_ERROR or

@@ -5,18 +5,23 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libwebsockets.h>
 
 #include "reflector/protocol/reflector-auth.h"
+#include "reflector/protocol/reflector-invite.h"
 #include "reflector/protocol/reflector-limits.h"
 #include "reflector/protocol/reflector-proto.h"
+#include "reflector/protocol/reflector-tester.h"
 #include "reflector/serve-config.h"
 #include "rtc/ice/ice-agent.h"
 #include "rtc/ice/turn-tls-bridge.h"
+#include "rtc/webrtc/peer.h"
 
 G_BEGIN_DECLS
 
 typedef struct _RpServeSession RpServeSession;
 typedef struct _RpServeDirect RpServeDirect;
+typedef struct _RpServeTester RpServeTester;
 
 typedef struct {
   char *uri;                  /* as configured */
@@ -40,7 +45,12 @@ typedef struct {
   struct lws_context *lws;
   GPtrArray *turn;            /* RpServeTurn* */
   GHashTable *sessions;       /* ssid (GUINT_TO_POINTER) -> RpServeSession* */
-  RpShareTable *token_share;  /* sessions held per token (username) */
+  GHashTable *testers;        /* RpServeTester* (a set); they count against max_sessions */
+  RpShareTable *token_share;  /* sessions held per token (username) or "invite:<id>" */
+  RpInviteLedger *invites;    /* uses of each invite, in memory */
+  RpDtlsCert *cert;           /* the DTLS certificate of every tester's peer */
+  GBytes *page;               /* the tester's page, and its Content-Security-Policy */
+  char *page_csp;
   guint connections;          /* open websockets */
   RpRateTable *upgrade_limit; /* websocket upgrades per client address */
   RpRateTable *packet_limit;  /* direct TCP connections per source */
@@ -94,6 +104,48 @@ RpServeSession *rp_serve_session_by_ssid (RpServe *s, guint16 ssid);
  * len octets of buf back. */
 RpReflectorAdmit rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
                                                   const RpReflectorPeer *from, gint64 t2_us);
+
+/* ---- testers' browsers (serve-tester.c) ---- */
+
+/* The same for a tester's session: conn's link to it (NULL: none). */
+void rp_serve_ws_link_tester (gpointer conn, RpServeTester *t);
+/* A browser whose invite verified and took one use: links it to conn and
+ * sends the welcome with TURN credentials. share_key has taken one of its
+ * share in s->token_share; the tester gives it back when it ends. */
+RpServeTester *rp_serve_tester_new (RpServe *s, gpointer conn, const char *peer,
+                                    const RpInvite *invite, const char *share_key);
+/* A message after the tester hello (offer, candidate, close, bye). */
+void rp_serve_tester_message (RpServeTester *t, const char *type, JsonObject *msg);
+/* Ends it: unlinks conn, logs its line, frees its peers; with tell the
+ * browser is told (bye) and the websocket closed. */
+void rp_serve_tester_end (RpServeTester *t, const char *reason, gboolean tell);
+
+/* ---- the tester's page (serve-page.c) ---- */
+
+gboolean rp_serve_page_load (RpServe *s, GError **error);
+void rp_serve_page_clear (RpServe *s);
+/* 200 with the page and its headers (the caller closes after). */
+void rp_serve_page_answer (RpServe *s, struct lws *wsi);
+
+/* ---- a tester's report (serve-tester-report.c) ---- */
+
+typedef struct _RpTesterRuns RpTesterRuns;
+
+/* The voice streams of one tester, at most max_rows sends (and replies)
+ * each. */
+RpTesterRuns *rp_tester_runs_new (guint max_rows);
+void rp_tester_runs_free (RpTesterRuns *runs);
+/* Appends one timings message to the stream id (a new one, up to four). */
+gboolean rp_tester_runs_add (RpTesterRuns *runs, const char *id, GArray *sent, GArray *replies,
+                             GError **error);
+/* The report message (reflector-tester.h) for runs and what the browser
+ * measured; *verdict the sentence (free it). target: where the browser
+ * reached the reflector (its websocket path). */
+char *rp_tester_report_build (RpTesterRuns *runs, const RpTesterResult *res, const char *label,
+                              const char *target, gint64 interval_us, gsize packet_size,
+                              char **verdict);
+/* The paths and streams in a few words, for the log. */
+char *rp_tester_report_log_line (RpTesterRuns *runs, const RpTesterResult *res);
 
 /* ---- direct ports (serve-direct.c) ---- */
 

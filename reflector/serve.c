@@ -15,8 +15,11 @@
  * must carry a valid token before anything is allocated; sessions are
  * capped, in all and per token; messages are capped at 16 KiB
  * and only the ones the protocol expects are accepted, anything else closes
- * the connection (RFC 6455 7.4.1 1008). The server logs to stderr, one line
- * per event, never a token, key or password. */
+ * the connection (RFC 6455 7.4.1 1008). A tester's browser says hello with
+ * an invite instead of a token (reflector-tester.h): checked before anything
+ * is allocated, then the same caps, then its use is counted (serve-tester.c
+ * does the rest). The server logs to stderr, one line per event, never a
+ * token, invite, key or password. */
 #include "reflector/serve.h"
 
 #include <arpa/inet.h>
@@ -27,17 +30,24 @@
 #include <sys/socket.h>
 
 #include "reflector/serve-private.h"
+#include "common/quote.h"
 #include "common/tls-client.h"
+#include "reflector/protocol/reflector-tester.h"
 
 #define TX_QUEUE_MAX 8
+/* A tester's browser gets its peers' trickled candidates in bursts (every
+ * host candidate of an answer at once): a larger bound, still a bound. */
+#define TX_QUEUE_MAX_TESTER 128
 #define SUMMARY_INTERVAL_S 10
 #define SHUTDOWN_GRACE_MS 300
 #define HELLO_CLOSE_GRACE_S 2   /* after the "timeout" error, for the close */
+#define INVITE_LEDGER_MAX 4096   /* invites whose uses are counted at once */
 
 typedef struct {
   RpServe *serve;
   struct lws *wsi;
   RpServeSession *session;
+  RpServeTester *tester;
   gboolean hello_done;
   gboolean counted;
   char peer[INET6_ADDRSTRLEN];
@@ -80,7 +90,7 @@ rp_serve_ws_send (gpointer conn, const char *text)
 
   if (c->close_code != 0)
     return;
-  if (g_queue_get_length (&c->tx) >= TX_QUEUE_MAX) {
+  if (g_queue_get_length (&c->tx) >= (c->tester != NULL ? TX_QUEUE_MAX_TESTER : TX_QUEUE_MAX)) {
     /* A client that does not read its messages gets no more. */
     c->close_code = 1008;
   } else {
@@ -110,14 +120,32 @@ rp_serve_ws_link (gpointer conn, RpServeSession *ss)
   c->session = ss;
 }
 
+void
+rp_serve_ws_link_tester (gpointer conn, RpServeTester *t)
+{
+  Conn *c = conn;
+
+  g_assert (t == NULL || c->tester == NULL);
+  c->tester = t;
+}
+
 /* The websocket is ending (or has ended): its session, if any, ends now and
- * only here, once; rp_serve_session_end() unlinks both sides. */
+ * only here, once; rp_serve_session_end() (rp_serve_tester_end()) unlinks
+ * both sides. */
 static void
 end_session (Conn *c, const char *reason)
 {
   if (c->session != NULL)
     rp_serve_session_end (c->session, reason, FALSE);
-  g_assert (c->session == NULL);
+  if (c->tester != NULL)
+    rp_serve_tester_end (c->tester, reason, FALSE);
+  g_assert (c->session == NULL && c->tester == NULL);
+}
+
+static guint
+open_sessions (RpServe *s)
+{
+  return g_hash_table_size (s->sessions) + g_hash_table_size (s->testers);
 }
 
 /* error {code, message}, then the close: the session ends with it. */
@@ -159,6 +187,54 @@ allow_source (RpRateTable *t, const char *addr)
   return a == NULL || rp_rate_table_allow_inet (t, a, g_get_monotonic_time ());
 }
 
+/* A tester's browser: the invite instead of a token. Refused (one
+ * sentence, nothing else) when it is malformed, forged, expired or used
+ * up; the caps come before the use is counted. */
+static void
+on_tester_hello (Conn *c, JsonObject *msg)
+{
+  RpServe *s = c->serve;
+  const char *text = rp_tester_msg_get_invite (msg);
+  g_auto (RpInvite) inv = { 0 };
+  g_autofree char *share = NULL;
+  g_autofree char *label = NULL;
+  RpInviteResult r = text == NULL ? RP_INVITE_MALFORMED
+                     : rp_invite_verify (s->config->secret, strlen (s->config->secret), text,
+                                         strlen (text), g_get_real_time () / G_USEC_PER_SEC, &inv);
+
+  /* The label only when the invite is genuine: a forger chooses the text. */
+  if (inv.label != NULL)
+    label = rp_quote_input (inv.label, strlen (inv.label), 80);
+  if (r != RP_INVITE_OK) {
+    s->refused_auth++;
+    rp_serve_log_refusal (s, "%s: invite %s%s%s", c->peer, rp_invite_result_to_string (r),
+                          label != NULL ? " label=" : "", label != NULL ? label : "");
+    send_error (c, "invite", rp_invite_result_sentence (r), 1008);
+    return;
+  }
+  c->hello_done = TRUE;
+  lws_set_timer_usecs (c->wsi, LWS_SET_TIMER_USEC_CANCEL);
+  share = g_strconcat ("invite:", inv.id, NULL);
+  if (s->stopping || open_sessions (s) >= s->config->max_sessions
+      || !rp_share_take (s->token_share, share, s->config->max_sessions_per_token)) {
+    s->refused_busy++;
+    rp_serve_log_refusal (s, "%s label=%s: busy (%u sessions)", c->peer, label, open_sessions (s));
+    send_error (c, "busy", rp_invite_result_sentence (RP_INVITE_BUSY), s->stopping ? 1001 : 1013);
+    return;
+  }
+  r = rp_invite_ledger_take (s->invites, &inv, g_get_real_time () / G_USEC_PER_SEC);
+  if (r != RP_INVITE_OK) {
+    rp_share_give (s->token_share, share);
+    s->refused_auth++;
+    rp_serve_log_refusal (s, "%s: invite %s label=%s", c->peer, rp_invite_result_to_string (r),
+                          label);
+    send_error (c, r == RP_INVITE_BUSY ? "busy" : "invite", rp_invite_result_sentence (r), 1008);
+    return;
+  }
+  lws_set_timeout (c->wsi, NO_PENDING_TIMEOUT, 0);
+  rp_serve_tester_new (s, c, c->peer, &inv, share);
+}
+
 static void
 on_hello (Conn *c, const char *type, JsonObject *msg)
 {
@@ -167,6 +243,10 @@ on_hello (Conn *c, const char *type, JsonObject *msg)
   const char *token = rp_reflector_msg_str (msg, "token");
   RpTokenResult tr;
 
+  if (g_str_equal (type, "tester")) {
+    on_tester_hello (c, msg);
+    return;
+  }
   if (!g_str_equal (type, "hello")) {
     s->refused_auth++;
     rp_serve_log_refusal (s, "%s sent %s before hello", c->peer, type);
@@ -191,10 +271,10 @@ on_hello (Conn *c, const char *type, JsonObject *msg)
     send_error (c, "busy", "the reflector is shutting down", 1001);
     return;
   }
-  if (g_hash_table_size (s->sessions) >= s->config->max_sessions) {
+  if (open_sessions (s) >= s->config->max_sessions) {
     s->refused_busy++;
     rp_serve_log_refusal (s, "%s name=%s: %u sessions already", c->peer, rp_reflector_token_name (username),
-                          g_hash_table_size (s->sessions));
+                          open_sessions (s));
     /* RFC 6455 7.4.1 1013: try again later. */
     send_error (c, "busy", "too many sessions; try again later", 1013);
     return;
@@ -231,6 +311,8 @@ on_message (Conn *c)
     on_hello (c, type, msg);
   else if (c->session != NULL)
     rp_serve_session_message (c->session, type, msg);
+  else if (c->tester != NULL)
+    rp_serve_tester_message (c->tester, type, msg);
 }
 
 static int
@@ -270,6 +352,21 @@ path_ok (struct lws *wsi, RpServe *s)
     return FALSE;
   uri[strcspn (uri, "?")] = '\0';
   return g_str_equal (uri, s->config->path);
+}
+
+/* <path>/test: the tester's page (the invite is in the fragment, which no
+ * request carries). */
+static gboolean
+page_path (struct lws *wsi, RpServe *s)
+{
+  char uri[512];
+  int n = lws_hdr_copy (wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
+
+  if (n <= 0)
+    return FALSE;
+  uri[strcspn (uri, "?")] = '\0';
+  return g_str_has_prefix (uri, s->config->path)
+         && g_str_equal (uri + strlen (s->config->path), "/test");
 }
 
 /* Behind a trusted proxy the client is the last X-Forwarded-For entry (the
@@ -355,6 +452,8 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
      * names the proxy instead of a bare 502. Anything else: no answer. */
     if (s != NULL && !s->stopping && path_ok (wsi, s))
       answer_upgrade_required (wsi);
+    else if (s != NULL && !s->stopping && page_path (wsi, s))
+      rp_serve_page_answer (s, wsi);
     return -1;
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
     char peer[INET6_ADDRSTRLEN];
@@ -544,7 +643,7 @@ on_summary (gpointer data)
     g_message ("last %d s: refused %" G_GUINT64_FORMAT " over rate, %" G_GUINT64_FORMAT " unauthenticated, %"
                G_GUINT64_FORMAT " over the session cap; %" G_GUINT64_FORMAT " packets dropped; %u sessions open",
                SUMMARY_INTERVAL_S, s->refused_rate, s->refused_auth, s->refused_busy, s->dropped_packets,
-               g_hash_table_size (s->sessions));
+               open_sessions (s));
   s->refused_rate = s->refused_auth = s->refused_busy = s->dropped_packets = 0;
   return G_SOURCE_CONTINUE;
 }
@@ -566,7 +665,7 @@ on_signal (gpointer data)
   if (s->stopping)
     return G_SOURCE_CONTINUE;
   s->stopping = TRUE;
-  g_message ("stopping: %u sessions end", g_hash_table_size (s->sessions));
+  g_message ("stopping: %u sessions end", open_sessions (s));
   g_clear_pointer (&s->direct, rp_serve_direct_free);
   /* Tell every client (bye, then a 1001 close), give the close frames and
    * libnice's TURN deallocations a moment, then leave. */
@@ -574,6 +673,11 @@ on_signal (gpointer data)
     g_hash_table_iter_init (&it, s->sessions);
     g_hash_table_iter_next (&it, NULL, &v);
     rp_serve_session_end (v, "shutdown", TRUE);
+  }
+  while (g_hash_table_size (s->testers) > 0) {
+    g_hash_table_iter_init (&it, s->testers);
+    g_hash_table_iter_next (&it, &v, NULL);
+    rp_serve_tester_end (v, "shutdown", TRUE);
   }
   g_timeout_add (SHUTDOWN_GRACE_MS, on_grace_over, s);
   return G_SOURCE_CONTINUE;
@@ -597,6 +701,8 @@ rp_serve_main (const char *config_path, GError **error)
   s.loop = g_main_loop_new (s.context, FALSE);
   s.turn = g_ptr_array_new_with_free_func (turn_free);
   s.sessions = g_hash_table_new (g_direct_hash, g_direct_equal);
+  s.testers = g_hash_table_new (g_direct_hash, g_direct_equal);
+  s.invites = rp_invite_ledger_new (INVITE_LEDGER_MAX);
   s.token_share = rp_share_table_new ();
   s.upgrade_limit = rp_rate_table_new (config.source_table_size, config.source_rate, config.source_burst);
   s.packet_limit = rp_rate_table_new (config.source_table_size, config.session_packet_rate, config.session_packet_rate);
@@ -605,7 +711,9 @@ rp_serve_main (const char *config_path, GError **error)
   rp_bucket_init (&s.foreign, RP_SERVE_FOREIGN_BURST, now);
   the_serve = &s;
 
-  if (!resolve_turn (&s, error) || !start_lws (&s, error)) {
+  if ((s.cert = rp_dtls_cert_new (error)) == NULL || !rp_serve_page_load (&s, error)
+      || !resolve_turn (&s, error)
+      || !start_lws (&s, error)) {
     rc = 2;
     goto out;
   }
@@ -633,6 +741,10 @@ out:
   the_serve = NULL;
   g_ptr_array_unref (s.turn);
   g_hash_table_unref (s.sessions);
+  g_hash_table_unref (s.testers);
+  rp_invite_ledger_free (s.invites);
+  g_clear_pointer (&s.cert, rp_dtls_cert_free);
+  rp_serve_page_clear (&s);
   rp_share_table_free (s.token_share);
   rp_rate_table_free (s.upgrade_limit);
   rp_rate_table_free (s.packet_limit);

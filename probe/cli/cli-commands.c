@@ -1,6 +1,7 @@
 /* The commands: each one's options and how it turns its arguments into
  * checks on the runner. Usage errors are a GError and RP_EXIT_USAGE; nothing
  * here touches the network before the runner starts. */
+#include <stdio.h>
 #include <string.h>
 
 #include "probe/checks/check-deployment.h"
@@ -88,6 +89,18 @@ static const GOptionEntry exporter_entries[] = {
   { "config", 'c', 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (exporter_config),
     "The exporter's INI file ([listen] address and allow_targets, [module NAME] sections)",
     "FILE" },
+  { NULL }
+};
+
+static const GOptionEntry invite_entries[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (serve_config),
+    "The reflector's INI file: its [auth] secret signs the invite, [tester] public_url starts "
+    "the link", "FILE" },
+  { "ttl", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (invite_ttl),
+    "How long the link works: seconds, or 90m, 12h, 7d (default " RP_SERVE_INVITE_TTL_DEFAULT
+    ", at most 30d)", "DURATION" },
+  { "uses", 0, 0, G_OPTION_ARG_INT, RP_CLI_OPT (invite_uses),
+    "How many test runs the link allows (default 1, at most 1000)", "N" },
   { NULL }
 };
 
@@ -545,6 +558,33 @@ cmd_serve (RpCliRun *run, int argc, char **argv, GError **error)
   return rp_serve_main (o->serve_config, error);
 }
 
+/* Prints the tester's link on one line; no runner, no report. */
+static int
+cmd_invite (RpCliRun *run, int argc, char **argv, GError **error)
+{
+  const RpCliOptions *o = run->o;
+  g_autofree char *link = NULL;
+  gint uses = o->invite_uses != RP_CLI_INVITE_USES_UNSET ? o->invite_uses
+                                                          : RP_SERVE_INVITE_USES_DEFAULT;
+
+  if (argc > 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "invite: unexpected argument '%s' (use --label TEXT)", argv[1]);
+    return RP_EXIT_USAGE;
+  }
+  if (o->serve_config == NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "invite: give --config FILE, the reflector's (see examples/serve.ini)");
+    return RP_EXIT_USAGE;
+  }
+  link = rp_serve_invite_link (o->serve_config, o->label, o->invite_ttl, uses,
+                               g_get_real_time () / G_USEC_PER_SEC, error);
+  if (link == NULL)
+    return RP_EXIT_USAGE;
+  printf ("%s\n", link);
+  return fflush (stdout) == 0 ? RP_EXIT_OK : RP_EXIT_INTERNAL;
+}
+
 static int
 cmd_check (RpCliRun *run, int argc, char **argv, GError **error)
 {
@@ -628,6 +668,12 @@ const RpCliCommand rp_cli_commands[] = {
     "Prometheus text; /metrics has the exporter's own. Only targets in [listen] allow_targets\n"
     "are probed. Runs until SIGTERM.",
     exporter_entries, FALSE, TRUE, rp_cli_exporter, NULL },
+  { "invite", "--config FILE --label TEXT", "a link for a tester: the voice path from a browser",
+    "Prints <public_url>/test#<invite>: the page `serve` shows there runs the checks from the\n"
+    "tester's browser. The invite (in the fragment, never in a proxy's log) carries the label,\n"
+    "its expiry and how many runs it allows, signed with the reflector's secret; the reflector\n"
+    "counts uses in memory (a restart forgets them).",
+    invite_entries, FALSE, TRUE, cmd_invite, NULL },
   { "check", "DOMAIN", "everything for one deployment, in parallel, with a verdict",
     "DOMAIN is laid out the usual way: app.DOMAIN, api.DOMAIN (health, Socket.IO, files), cdn.DOMAIN, TURN on\n"
     "api.DOMAIN (3478 UDP/TCP, 5349 TLS), LiveKit at wss://DOMAIN:7880. --profile FILE names them instead,\n"

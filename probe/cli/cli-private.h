@@ -49,8 +49,10 @@ typedef struct {
   char *reflector;           /* ice, voice --reflector */
   char *reflector_secret_file;
   char *reflector_name;
-  char *serve_config;        /* serve */
+  char *serve_config;        /* serve, invite */
   char *exporter_config;     /* exporter */
+  char *invite_ttl;          /* invite */
+  gint invite_uses;          /* RP_CLI_INVITE_USES_UNSET: not given */
   double duration_s;         /* voice, check */
   char *codec;               /* voice */
   char **thresholds;
@@ -60,6 +62,7 @@ typedef struct {
 } RpCliOptions;
 
 #define RP_CLI_REST_TTL_UNSET G_MININT
+#define RP_CLI_INVITE_USES_UNSET G_MININT
 /* An option table's arg_data before binding: the field's offset. */
 #define RP_CLI_OPT(field) GSIZE_TO_POINTER (G_STRUCT_OFFSET (RpCliOptions, field))
 
@@ -87,7 +90,7 @@ typedef struct {
   const char *description;
   const GOptionEntry *entries;   /* NULL or the command's own options */
   gboolean turn_credentials;     /* also rp_cli_turn_credential_entries */
-  gboolean server;               /* runs until SIGTERM: no runner, no report */
+  gboolean server;               /* no runner, no report: serve (until SIGTERM), invite */
   RpCliRunFunc run;
   RpCliFinishFunc finish;        /* NULL or called after the run */
 } RpCliCommand;

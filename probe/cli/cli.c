@@ -450,7 +450,8 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
 int
 rp_cli_main (int argc, char **argv)
 {
-  RpCliOptions o = { .timeout_s = 30.0, .rest_ttl = RP_CLI_REST_TTL_UNSET };
+  RpCliOptions o = { .timeout_s = 30.0, .rest_ttl = RP_CLI_REST_TTL_UNSET,
+                     .invite_uses = RP_CLI_INVITE_USES_UNSET };
   g_autoptr (GPtrArray) bound = g_ptr_array_new_with_free_func (g_free);
   int rc;
 

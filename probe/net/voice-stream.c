@@ -291,10 +291,10 @@ series_details (RpCheckResult *r, const RpVoiceSummary *s, gint64 interval_us)
 }
 
 static void
-write_metrics (RpVoiceStream *v, RpCheckResult *r, const RpVoiceSummary *s, const RpVoiceVerdict *verdict,
-               const char *blame)
+write_metrics (const RpVoiceResultShape *v, RpCheckResult *r, const RpVoiceSummary *s,
+               const RpVoiceVerdict *verdict, const char *blame)
 {
-  const RpSchedule *sched = v->schedule != NULL ? v->schedule : v->warmup_schedule;
+  const RpSchedule *sched = v->schedule;
 
   rp_check_result_detail_int (r, "packets_sent", s->sent);
   rp_check_result_detail_int (r, "packets_received", s->received);
@@ -323,9 +323,9 @@ write_metrics (RpVoiceStream *v, RpCheckResult *r, const RpVoiceSummary *s, cons
   rp_check_result_metric (r, "r_factor", MIN (verdict->forward.r, verdict->backward.r));
   rp_check_result_detail_str (r, "grade", rp_grade_to_string (rp_emodel_grade (MIN (verdict->forward.r,
                                                                                       verdict->backward.r))));
-  rp_check_result_detail_str (r, "codec", rp_codec_profile (v->voice.codec)->name);
+  rp_check_result_detail_str (r, "codec", rp_codec_profile (v->voice->codec)->name);
   rp_check_result_detail_int (r, "packet_bytes", v->packet_size);
-  rp_check_result_metric (r, "interval_ms", v->voice.interval_us / 1000.0);
+  rp_check_result_metric (r, "interval_ms", v->voice->interval_us / 1000.0);
   if (sched != NULL) {
     /* The sender's self-check: how late its own schedule ran. */
     rp_check_result_metric (r, "schedule_error_ms_p99", rp_histogram_percentile (rp_schedule_lateness (sched), 99) / 1000.0);
@@ -335,11 +335,12 @@ write_metrics (RpVoiceStream *v, RpCheckResult *r, const RpVoiceSummary *s, cons
     rp_check_result_detail_str (r, "rx_timestamps", v->rx_timestamps);
   if (blame != NULL)
     rp_check_result_detail_str (r, "blame", blame);
-  series_details (r, s, v->voice.interval_us);
+  series_details (r, s, v->voice->interval_us);
 }
 
 void
-rp_voice_stream_write_result (RpVoiceStream *v, RpCheckResult *r, const RpVoiceStreamWords *w, gboolean cut_short)
+rp_voice_stats_write_result (const RpVoiceStats *stats, const RpVoiceResultShape *v,
+                             RpCheckResult *r, const RpVoiceStreamWords *w)
 {
   g_autofree RpVoiceSummary *s = g_new0 (RpVoiceSummary, 1);
   RpVoiceVerdictConfig vc;
@@ -347,10 +348,10 @@ rp_voice_stream_write_result (RpVoiceStream *v, RpCheckResult *r, const RpVoiceS
   g_autofree char *blame = NULL;
   double fwd, bwd;
 
-  rp_voice_stats_summarize (v->stats, s);
+  rp_voice_stats_summarize (stats, s);
   rp_voice_verdict_config_init (&vc);
-  vc.codec = v->voice.codec;
-  vc.thresholds = v->voice.thresholds;
+  vc.codec = v->voice->codec;
+  vc.thresholds = v->voice->thresholds;
   rp_voice_judge (s, &vc, &verdict);
   rp_voice_direction_loss (s, &fwd, &bwd);
   blame = rp_voice_blame_describe (&verdict.blame);
@@ -381,6 +382,17 @@ rp_voice_stream_write_result (RpVoiceStream *v, RpCheckResult *r, const RpVoiceS
       rp_check_result_set_hint (r, "%s", why->str);
     }
   }
+}
+
+void
+rp_voice_stream_write_result (RpVoiceStream *v, RpCheckResult *r, const RpVoiceStreamWords *w, gboolean cut_short)
+{
+  RpVoiceResultShape shape = {
+    &v->voice, v->packet_size, v->schedule != NULL ? v->schedule : v->warmup_schedule,
+    v->rx_timestamps,
+  };
+
+  rp_voice_stats_write_result (v->stats, &shape, r, w);
   if (cut_short) {
     rp_check_result_detail_bool (r, "cut_short", TRUE);
     if (r->status == RP_STATUS_PASS)

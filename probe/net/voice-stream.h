@@ -8,7 +8,9 @@
 
 #include "common/result.h"
 #include "probe/net/voice-options.h"
+#include "rtc/voice/schedule.h"
 #include "rtc/voice/stamp.h"
+#include "rtc/voice/stats.h"
 
 G_BEGIN_DECLS
 
@@ -60,6 +62,19 @@ void rp_voice_stream_stop (RpVoiceStream *s);
 /* TRUE from start until done or stop. */
 gboolean rp_voice_stream_is_running (const RpVoiceStream *s);
 gsize rp_voice_stream_get_packet_size (const RpVoiceStream *s);
+/* What the result says about the stream beside its statistics. */
+typedef struct {
+  const RpVoiceOptions *voice;    /* codec, interval, thresholds */
+  gsize packet_size;
+  const RpSchedule *schedule;     /* the sender's own lateness (NULL: not known) */
+  const char *rx_timestamps;      /* "kernel" or "userspace" (NULL: not said) */
+} RpVoiceResultShape;
+
+/* Metrics, details, series, status, summary and hint from statistics fed
+ * elsewhere (a tester's browser sends its raw timings to the reflector):
+ * the same E-model verdict and wording as a stream of ours. */
+void rp_voice_stats_write_result (const RpVoiceStats *stats, const RpVoiceResultShape *shape,
+                                  RpCheckResult *r, const RpVoiceStreamWords *w);
 /* Metrics, details, series, status, summary and hint. */
 void rp_voice_stream_write_result (RpVoiceStream *s, RpCheckResult *r, const RpVoiceStreamWords *words,
                                    gboolean cut_short);
