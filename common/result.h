@@ -1,8 +1,8 @@
-/* The result model: the contract between checks and reports (doc/internals/ARCHITECTURE.md, "The result model").
- * A check fills one RpCheckResult and never prints; renderers in reports/
- * turn an RpReport into bytes. Metrics are numbers with the unit in the name;
- * details are typed evidence (string, integer, boolean). Both keep insertion
- * order so that every format lists them the same way. */
+/* The result model: the contract between checks and reports (doc/internals/ARCHITECTURE.md, "The
+ * result model"). A check fills one RpCheckResult and never prints; renderers in reports/ turn an
+ * RpReport into bytes. Metrics are numbers with the unit in the name; details are typed evidence
+ * (string, integer, boolean). Both keep insertion order so that every format lists them the same
+ * way. */
 #pragma once
 
 #include <glib.h>
@@ -52,7 +52,8 @@ RpCheckResult *rp_check_result_new (const char *id, const char *kind, const char
 void rp_check_result_free (RpCheckResult *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpCheckResult, rp_check_result_free)
 
-void rp_check_result_set (RpCheckResult *r, RpStatus status, const char *summary_fmt, ...) G_GNUC_PRINTF (3, 4);
+void rp_check_result_set (RpCheckResult *r, RpStatus status, const char *summary_fmt, ...)
+  G_GNUC_PRINTF (3, 4);
 void rp_check_result_set_hint (RpCheckResult *r, const char *hint_fmt, ...) G_GNUC_PRINTF (2, 3);
 /* Setting a metric or detail twice replaces the earlier value in place. */
 void rp_check_result_metric (RpCheckResult *r, const char *name, double value);

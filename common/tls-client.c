@@ -188,20 +188,29 @@ rp_tls_verify_reason (long v, const char *host)
 {
   switch (v) {
   case X509_V_ERR_CERT_HAS_EXPIRED:
-    return g_strdup ("the server's certificate has expired: renew it (certbot renew) and reload the server");
+    return g_strdup (
+      "the server's certificate has expired: renew it (certbot renew) and reload the server");
   case X509_V_ERR_CERT_NOT_YET_VALID:
-    return g_strdup ("the server's certificate is not valid yet: check the clock on this machine and on the server");
+    return g_strdup ("the server's certificate is not valid yet: check the clock on this machine "
+                     "and on the server");
   case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
   case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-    return g_strdup ("the server presents a self-signed certificate: browsers will refuse it; install a certificate from a public CA (or pass --ca-file for a private one)");
+    return g_strdup (
+      "the server presents a self-signed certificate: browsers will refuse it; install a "
+      "certificate from a public CA (or pass --ca-file for a private one)");
   case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
   case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
   case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    return g_strdup ("the certificate is issued by a CA this machine does not trust, or the server omits the intermediate certificate: serve the full chain (fullchain.pem), or pass --ca-file for a private CA");
+    return g_strdup ("the certificate is issued by a CA this machine does not trust, or the server "
+                     "omits the intermediate certificate: serve the full chain (fullchain.pem), or "
+                     "pass --ca-file for a private CA");
   case X509_V_ERR_HOSTNAME_MISMATCH:
   case X509_V_ERR_IP_ADDRESS_MISMATCH:
-    return g_strdup_printf ("name mismatch: the certificate is not valid for %s: issue it for this name (subjectAltName)", host);
+    return g_strdup_printf (
+      "name mismatch: the certificate is not valid for %s: issue it for this name (subjectAltName)",
+      host);
   default:
-    return g_strdup_printf ("certificate verification failed: %s", X509_verify_cert_error_string (v));
+    return g_strdup_printf ("certificate verification failed: %s",
+                            X509_verify_cert_error_string (v));
   }
 }

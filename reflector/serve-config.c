@@ -12,17 +12,40 @@
 #include "reflector/protocol/reflector-auth.h"
 
 static const char *const known[] = {
-  "listen/websocket", "listen/path", "listen/tls_cert", "listen/tls_key", "listen/udp", "listen/tcp",
+  "listen/websocket",
+  "listen/path",
+  "listen/tls_cert",
+  "listen/tls_key",
+  "listen/udp",
+  "listen/tcp",
   "listen/trusted_proxies",
-  "auth/secret_file", "auth/max_token_ttl",
-  "turn/servers", "turn/user", "turn/password_file", "turn/secret_file", "turn/rest_ttl", "turn/ca_file",
+  "auth/secret_file",
+  "auth/max_token_ttl",
+  "turn/servers",
+  "turn/user",
+  "turn/password_file",
+  "turn/secret_file",
+  "turn/rest_ttl",
+  "turn/ca_file",
   "ice/loopback_only",
-  "limits/max_sessions", "limits/max_sessions_per_token",
-  "limits/max_connections", "limits/session_lifetime", "limits/hello_timeout",
-  "limits/max_packet", "limits/session_packet_rate", "limits/source_rate", "limits/source_burst",
-  "limits/source_table_size", "limits/global_packet_rate", "limits/max_tcp_connections", "limits/tcp_idle_timeout",
-  "limits/tcp_connections_per_source", "limits/tcp_frame_timeout",
-  "tester/public_url", "tester/voice_duration", "tester/turn_ttl",
+  "limits/max_sessions",
+  "limits/max_sessions_per_token",
+  "limits/max_connections",
+  "limits/session_lifetime",
+  "limits/hello_timeout",
+  "limits/max_packet",
+  "limits/session_packet_rate",
+  "limits/source_rate",
+  "limits/source_burst",
+  "limits/source_table_size",
+  "limits/global_packet_rate",
+  "limits/max_tcp_connections",
+  "limits/tcp_idle_timeout",
+  "limits/tcp_connections_per_source",
+  "limits/tcp_frame_timeout",
+  "tester/public_url",
+  "tester/voice_duration",
+  "tester/turn_ttl",
 };
 
 gboolean
@@ -62,7 +85,8 @@ bad:
   {
     g_autofree char *q = rp_quote_input (text, strlen (text), 64);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "%s: write a numeric ADDRESS:PORT, [IPv6]:PORT, :PORT for every address, or off", q);
+                 "%s: write a numeric ADDRESS:PORT, [IPv6]:PORT, :PORT for every address, or off",
+                 q);
   }
   return FALSE;
 }
@@ -80,7 +104,8 @@ check_known (GKeyFile *kf, GError **error)
       for (guint i = 0; i < G_N_ELEMENTS (known) && !ok; i++)
         ok = g_str_equal (known[i], full);
       if (!ok) {
-        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND, "[%s] %s: unknown key", groups[g], keys[k]);
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                     "[%s] %s: unknown key", groups[g], keys[k]);
         return FALSE;
       }
     }
@@ -101,7 +126,8 @@ get_str (GKeyFile *kf, const char *group, const char *key)
 
 /* A number in [min, max]; the default when absent. */
 static gboolean
-get_num (GKeyFile *kf, const char *group, const char *key, double min, double max, double *out, GError **error)
+get_num (GKeyFile *kf, const char *group, const char *key, double min, double max, double *out,
+         GError **error)
 {
   g_autofree char *v = get_str (kf, group, key);
   char *end = NULL;
@@ -112,8 +138,8 @@ get_num (GKeyFile *kf, const char *group, const char *key, double min, double ma
   d = g_ascii_strtod (v, &end);
   if (end == v || *end != '\0' || !(d >= min && d <= max)) {
     g_autofree char *q = rp_quote_input (v, strlen (v), 32);
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[%s] %s = %s: give a number from %g to %g",
-                 group, key, q, min, max);
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "[%s] %s = %s: give a number from %g to %g", group, key, q, min, max);
     return FALSE;
   }
   *out = d;
@@ -135,7 +161,8 @@ listen_key (GKeyFile *kf, const char *key, const char *fallback, RpServeListen *
   g_autoptr (GError) local = NULL;
 
   if (!rp_serve_parse_listen (v != NULL ? v : fallback, out, &local)) {
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[listen] %s = %s", key, local->message);
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[listen] %s = %s", key,
+                 local->message);
     return FALSE;
   }
   return TRUE;
@@ -151,7 +178,8 @@ secret_key (GKeyFile *kf, const char *group, const char *key, RpSecret **out, GE
     return TRUE;
   *out = rp_read_secret_file (path, &local);
   if (*out == NULL) {
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[%s] %s: %s", group, key, local->message);
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[%s] %s: %s", group, key,
+                 local->message);
     return FALSE;
   }
   return TRUE;
@@ -171,8 +199,9 @@ load_turn (GKeyFile *kf, RpServeConfig *c, GError **error)
     t = rp_target_parse (uris[i], &local);
     if (t == NULL || (t->scheme != RP_SCHEME_TURN && t->scheme != RP_SCHEME_TURNS)) {
       g_autofree char *q = rp_quote_input (uris[i], strlen (uris[i]), 64);
-      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[turn] servers: %s is not a turn: or turns: URI%s%s",
-                   q, local != NULL ? ": " : "", local != NULL ? local->message : "");
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[turn] servers: %s is not a turn: or turns: URI%s%s", q,
+                   local != NULL ? ": " : "", local != NULL ? local->message : "");
       if (t != NULL)
         rp_target_free (t);
       return FALSE;
@@ -185,11 +214,13 @@ load_turn (GKeyFile *kf, RpServeConfig *c, GError **error)
       || !secret_key (kf, "turn", "secret_file", &c->turn_secret, error))
     return FALSE;
   if (c->turn_password != NULL && c->turn_secret != NULL) {
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[turn] password_file and secret_file exclude each other");
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "[turn] password_file and secret_file exclude each other");
     return FALSE;
   }
   if (c->turn_password != NULL && c->turn_user == NULL) {
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[turn] password_file needs user");
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "[turn] password_file needs user");
     return FALSE;
   }
   NUM ("turn", "rest_ttl", 60, 86400 * 7, turn_rest_ttl_s, gint64);
@@ -260,11 +291,13 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
     g_prefix_error (error, "%s: ", path);
     return FALSE;
   }
-  if (!listen_key (kf, "websocket", "127.0.0.1:8089", &c->websocket, error)
-      || !listen_key (kf, "udp", "off", &c->udp, error) || !listen_key (kf, "tcp", "off", &c->tcp, error))
+  if (!listen_key (kf, "websocket", "127.0.0.1:8089", &c->websocket, error) ||
+      !listen_key (kf, "udp", "off", &c->udp, error) ||
+      !listen_key (kf, "tcp", "off", &c->tcp, error))
     return FALSE;
   if (c->websocket.port == 0) {
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[listen] websocket: the reflector needs its signalling port");
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "[listen] websocket: the reflector needs its signalling port");
     return FALSE;
   }
   c->path = get_str (kf, "listen", "path");
@@ -272,34 +305,40 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
     c->path = g_strdup ("/rtcprobe");
   if (c->path[0] != '/' || strpbrk (c->path, " ?#\r\n\t") != NULL) {
     g_autofree char *q = rp_quote_input (c->path, strlen (c->path), 64);
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[listen] path = %s: an absolute path without query", q);
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "[listen] path = %s: an absolute path without query", q);
     return FALSE;
   }
   c->tls_cert = get_str (kf, "listen", "tls_cert");
   c->tls_key = get_str (kf, "listen", "tls_key");
   if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[listen] tls_cert and tls_key go together");
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "[listen] tls_cert and tls_key go together");
     return FALSE;
   }
   c->trusted_proxies = g_key_file_get_string_list (kf, "listen", "trusted_proxies", NULL, NULL);
   for (guint i = 0; c->trusted_proxies != NULL && c->trusted_proxies[i] != NULL; i++) {
     g_strstrip (c->trusted_proxies[i]);
     if (!g_hostname_is_ip_address (c->trusted_proxies[i])) {
-      g_autofree char *q = rp_quote_input (c->trusted_proxies[i], strlen (c->trusted_proxies[i]), 64);
-      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[listen] trusted_proxies: %s is not a numeric address", q);
+      g_autofree char *q =
+        rp_quote_input (c->trusted_proxies[i], strlen (c->trusted_proxies[i]), 64);
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[listen] trusted_proxies: %s is not a numeric address", q);
       return FALSE;
     }
   }
 
   secret_file = get_str (kf, "auth", "secret_file");
   if (secret_file == NULL) {
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND, "[auth] secret_file: the reflector refuses to run without a secret");
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                 "[auth] secret_file: the reflector refuses to run without a secret");
     return FALSE;
   }
   if (!secret_key (kf, "auth", "secret_file", &c->secret, error))
     return FALSE;
   if (strlen (c->secret) < 16) {
-    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[auth] secret_file: the secret is shorter than 16 characters");
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "[auth] secret_file: the secret is shorter than 16 characters");
     return FALSE;
   }
   NUM ("auth", "max_token_ttl", 60, 86400 * 30, max_token_ttl_s, gint64);
@@ -309,7 +348,8 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
     g_autoptr (GError) local = NULL;
     c->loopback_only = g_key_file_get_boolean (kf, "ice", "loopback_only", &local);
     if (local != NULL) {
-      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "[ice] loopback_only: true or false");
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[ice] loopback_only: true or false");
       return FALSE;
     }
   }

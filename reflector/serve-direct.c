@@ -271,7 +271,8 @@ on_tcp_io (GSocket *sock, GIOCondition cond, gpointer data)
   if (cond & (G_IO_HUP | G_IO_ERR))
     goto close;
   if (c->out_len > 0) {
-    gssize n = g_socket_send (sock, (const gchar *) c->out + c->out_off, c->out_len - c->out_off, NULL, NULL);
+    gssize n = g_socket_send (sock, (const gchar *) c->out + c->out_off, c->out_len - c->out_off,
+                              NULL, NULL);
     if (n <= 0)
       goto close;
     c->out_off += (gsize) n;
@@ -367,11 +368,13 @@ on_accept (GSocket *listener, GIOCondition cond, gpointer data)
 static GSocket *
 open_socket (const RpServeListen *l, GSocketType type, GError **error)
 {
-  g_autoptr (GInetAddress) addr = *l->address != '\0' ? g_inet_address_new_from_string (l->address)
-                                                      : g_inet_address_new_any (G_SOCKET_FAMILY_IPV6);
+  g_autoptr (GInetAddress) addr = *l->address != '\0'
+                                    ? g_inet_address_new_from_string (l->address)
+                                    : g_inet_address_new_any (G_SOCKET_FAMILY_IPV6);
   g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, l->port);
-  g_autoptr (GSocket) sock = g_socket_new (g_inet_address_get_family (addr), type,
-                                           type == G_SOCKET_TYPE_DATAGRAM ? G_SOCKET_PROTOCOL_UDP : G_SOCKET_PROTOCOL_TCP, error);
+  g_autoptr (GSocket) sock = g_socket_new (
+    g_inet_address_get_family (addr), type,
+    type == G_SOCKET_TYPE_DATAGRAM ? G_SOCKET_PROTOCOL_UDP : G_SOCKET_PROTOCOL_TCP, error);
 
   if (sock == NULL)
     return NULL;

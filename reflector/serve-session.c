@@ -134,8 +134,10 @@ on_gathered (RpIceAgent *agent, gpointer data)
 static char *
 pair_words (const RpIceCandidate *l, const RpIceCandidate *r)
 {
-  return g_strdup_printf ("%s %s <-> %s %s", rp_ice_cand_type_to_string (l->type), rp_ice_cand_transport_to_string (l->transport),
-                          rp_ice_cand_type_to_string (r->type), rp_ice_cand_transport_to_string (r->transport));
+  return g_strdup_printf ("%s %s <-> %s %s", rp_ice_cand_type_to_string (l->type),
+                          rp_ice_cand_transport_to_string (l->transport),
+                          rp_ice_cand_type_to_string (r->type),
+                          rp_ice_cand_transport_to_string (r->transport));
 }
 
 static void
@@ -165,10 +167,11 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
   /* Budgets are charged only once the packet verified: what others send
    * to our candidates must not use up this session's rate or the ICE
    * path's global one. */
-  if (len > ss->serve->config->max_packet || len < RP_REFLECTOR_MIN_PACKET
-      || !rp_reflector_packet_verify (data, len, ss->key)
-      || !rp_bucket_take (&ss->packets, ss->serve->config->session_packet_rate, ss->serve->config->session_packet_rate, 1, t2)
-      || !rp_serve_packet_allowed (ss->serve, t2)) {
+  if (len > ss->serve->config->max_packet || len < RP_REFLECTOR_MIN_PACKET ||
+      !rp_reflector_packet_verify (data, len, ss->key) ||
+      !rp_bucket_take (&ss->packets, ss->serve->config->session_packet_rate,
+                       ss->serve->config->session_packet_rate, 1, t2) ||
+      !rp_serve_packet_allowed (ss->serve, t2)) {
     ss->dropped++;
     return;
   }
@@ -263,7 +266,9 @@ rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *n
                       const char *token)
 {
   RpServeSession *ss = g_new0 (RpServeSession, 1);
-  RpIceAgentOptions o = { .controlling = FALSE, .relay_only = FALSE, .loopback_only = s->config->loopback_only };
+  RpIceAgentOptions o = { .controlling = FALSE,
+                          .relay_only = FALSE,
+                          .loopback_only = s->config->loopback_only };
   g_autoptr (GError) error = NULL;
   guint8 idb[8];
 
@@ -273,7 +278,8 @@ rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *n
   ss->token = g_strdup (token);
   ss->started_us = g_get_monotonic_time ();
   ss->ssid = new_ssid (s);
-  if (ss->ssid == 0 || RAND_bytes (ss->key, sizeof ss->key) != 1 || RAND_bytes (idb, sizeof idb) != 1) {
+  if (ss->ssid == 0 || RAND_bytes (ss->key, sizeof ss->key) != 1 ||
+      RAND_bytes (idb, sizeof idb) != 1) {
     rp_share_give (s->token_share, token);
     g_free (ss->peer);
     g_free (ss->name);
@@ -295,8 +301,8 @@ rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *n
   g_hash_table_insert (s->sessions, GUINT_TO_POINTER ((guint) ss->ssid), ss);
   link_conn (ss, conn);
   s->sessions_total++;
-  g_message ("session %s open: %s name=%s (%u of %u sessions)", ss->id, peer, name, g_hash_table_size (s->sessions),
-             s->config->max_sessions);
+  g_message ("session %s open: %s name=%s (%u of %u sessions)", ss->id, peer, name,
+             g_hash_table_size (s->sessions), s->config->max_sessions);
 
   ss->lifetime = g_timeout_source_new_seconds ((guint) s->config->session_lifetime_s);
   g_source_set_callback (ss->lifetime, on_lifetime, ss, NULL);
@@ -384,10 +390,13 @@ rp_serve_session_end (RpServeSession *ss, const char *reason, gboolean tell)
   double age = (g_get_monotonic_time () - ss->started_us) / 1e6;
   gpointer conn = unlink_conn (ss);
 
-  g_message ("session %s end: %s after %.1f s; ice %s%s; echoed %" G_GUINT64_FORMAT " ice, %" G_GUINT64_FORMAT
-             " direct, dropped %" G_GUINT64_FORMAT, ss->id, reason != NULL ? reason : "error", age,
-             ss->ready ? "ready " : ss->answered ? "not ready" : "not started", ss->pair != NULL ? ss->pair : "",
-             ss->ice_packets, ss->direct_packets, ss->dropped);
+  g_message ("session %s end: %s after %.1f s; ice %s%s; echoed %" G_GUINT64_FORMAT
+             " ice, %" G_GUINT64_FORMAT " direct, dropped %" G_GUINT64_FORMAT,
+             ss->id, reason != NULL ? reason : "error", age,
+             ss->ready      ? "ready "
+             : ss->answered ? "not ready"
+                            : "not started",
+             ss->pair != NULL ? ss->pair : "", ss->ice_packets, ss->direct_packets, ss->dropped);
   if (tell && conn != NULL) {
     g_autofree char *bye = rp_reflector_msg_bye (reason);
     rp_serve_ws_send (conn, bye);

@@ -10,15 +10,13 @@
  * bucket (not for a trusted proxy, whose clients are counted by their
  * X-Forwarded-For address at the upgrade instead); only the configured path
  * upgrades, plain HTTP on that path gets a fixed 426 (a proxy that drops
- * Upgrade shows as that, not as a 502) and elsewhere is closed unanswered; the HTTP phase and the hello are
- * bounded by hello_timeout (a silent client gets error "timeout"); the hello
- * must carry a valid token before anything is allocated; sessions are
- * capped, in all and per token; messages are capped at 16 KiB
- * and only the ones the protocol expects are accepted, anything else closes
- * the connection (RFC 6455 7.4.1 1008). A tester's browser says hello with
- * an invite instead of a token (reflector-tester.h): checked before anything
- * is allocated, then the same caps, then its use is counted (serve-tester.c
- * does the rest). The server logs to stderr, one line per event, never a
+ * Upgrade shows as that, not as a 502) and elsewhere is closed unanswered; the HTTP phase and the
+ * hello are bounded by hello_timeout (a silent client gets error "timeout"); the hello must carry a
+ * valid token before anything is allocated; sessions are capped, in all and per token; messages are
+ * capped at 16 KiB and only the ones the protocol expects are accepted, anything else closes the
+ * connection (RFC 6455 7.4.1 1008). A tester's browser says hello with an invite instead of a token
+ * (reflector-tester.h): checked before anything is allocated, then the same caps, then its use is
+ * counted (serve-tester.c does the rest). The server logs to stderr, one line per event, never a
  * token, invite, key or password. */
 #include "reflector/serve.h"
 
@@ -75,7 +73,8 @@ rp_serve_log_refusal (RpServe *s, const char *fmt, ...)
 gboolean
 rp_serve_packet_allowed (RpServe *s, gint64 now_us)
 {
-  if (rp_bucket_take (&s->global, s->config->global_packet_rate, s->config->global_packet_rate, 1, now_us))
+  if (rp_bucket_take (&s->global, s->config->global_packet_rate, s->config->global_packet_rate, 1,
+                      now_us))
     return TRUE;
   s->dropped_packets++;
   return FALSE;
@@ -259,10 +258,12 @@ on_hello (Conn *c, const char *type, JsonObject *msg)
     s->refused_auth++;
     /* The name only when the token is genuine: a forger chooses the text. */
     rp_serve_log_refusal (s, "%s: token %s", c->peer, rp_token_result_to_string (tr));
-    send_error (c, tr == RP_TOKEN_EXPIRED || tr == RP_TOKEN_TOO_LONG_LIVED ? "expired" : "unauthorized",
-                tr == RP_TOKEN_EXPIRED ? "the token has expired (check the client's clock)"
-                : tr == RP_TOKEN_TOO_LONG_LIVED ? "the token lives longer than this reflector accepts"
-                : "the token does not verify", 1008);
+    send_error (
+      c, tr == RP_TOKEN_EXPIRED || tr == RP_TOKEN_TOO_LONG_LIVED ? "expired" : "unauthorized",
+      tr == RP_TOKEN_EXPIRED          ? "the token has expired (check the client's clock)"
+      : tr == RP_TOKEN_TOO_LONG_LIVED ? "the token lives longer than this reflector accepts"
+                                      : "the token does not verify",
+      1008);
     return;
   }
   c->hello_done = TRUE;
@@ -273,8 +274,8 @@ on_hello (Conn *c, const char *type, JsonObject *msg)
   }
   if (open_sessions (s) >= s->config->max_sessions) {
     s->refused_busy++;
-    rp_serve_log_refusal (s, "%s name=%s: %u sessions already", c->peer, rp_reflector_token_name (username),
-                          open_sessions (s));
+    rp_serve_log_refusal (s, "%s name=%s: %u sessions already", c->peer,
+                          rp_reflector_token_name (username), open_sessions (s));
     /* RFC 6455 7.4.1 1013: try again later. */
     send_error (c, "busy", "too many sessions; try again later", 1013);
     return;
@@ -378,7 +379,8 @@ client_address (struct lws *wsi, Conn *c)
   const char *last;
 
   peer_address (wsi, c->peer, sizeof c->peer);
-  if (!is_trusted_proxy (c->serve, c->peer) || lws_hdr_copy (wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) <= 0)
+  if (!is_trusted_proxy (c->serve, c->peer) ||
+      lws_hdr_copy (wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) <= 0)
     return;
   last = strrchr (xff, ',');
   last = last != NULL ? last + 1 : xff;
@@ -402,7 +404,8 @@ filter_accept (RpServe *s, void *in)
     return 1;
   if (ss.ss_family == AF_INET)
     inet_ntop (AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, addr, sizeof addr);
-  else if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED (&((struct sockaddr_in6 *) &ss)->sin6_addr))
+  else if (ss.ss_family == AF_INET6 &&
+           IN6_IS_ADDR_V4MAPPED (&((struct sockaddr_in6 *) &ss)->sin6_addr))
     inet_ntop (AF_INET, &((struct sockaddr_in6 *) &ss)->sin6_addr.s6_addr[12], addr, sizeof addr);
   else if (ss.ss_family == AF_INET6)
     inet_ntop (AF_INET6, &((struct sockaddr_in6 *) &ss)->sin6_addr, addr, sizeof addr);
@@ -420,18 +423,22 @@ filter_accept (RpServe *s, void *in)
 static void
 answer_upgrade_required (struct lws *wsi)
 {
-  static const char body[] = "rtcprobe serve: this path is a websocket; the request arrived without "
-                             "Upgrade: websocket (a proxy that does not pass Upgrade and Connection)\n";
+  static const char body[] =
+    "rtcprobe serve: this path is a websocket; the request arrived without "
+    "Upgrade: websocket (a proxy that does not pass Upgrade and Connection)\n";
   guint8 buf[LWS_PRE + 512];
   guint8 *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
   guint8 out[LWS_PRE + sizeof body];
 
-  if (lws_add_http_header_status (wsi, 426, &p, end)
-      || lws_add_http_header_by_name (wsi, (const guint8 *) "upgrade:", (const guint8 *) "websocket", 9, &p, end)
-      || lws_add_http_header_by_name (wsi, (const guint8 *) "connection:", (const guint8 *) "Upgrade, close", 14, &p, end)
-      || lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const guint8 *) "text/plain", 10, &p, end)
-      || lws_add_http_header_content_length (wsi, sizeof body - 1, &p, end)
-      || lws_finalize_write_http_header (wsi, start, &p, end))
+  if (lws_add_http_header_status (wsi, 426, &p, end) ||
+      lws_add_http_header_by_name (wsi, (const guint8 *) "upgrade:", (const guint8 *) "websocket",
+                                   9, &p, end) ||
+      lws_add_http_header_by_name (
+        wsi, (const guint8 *) "connection:", (const guint8 *) "Upgrade, close", 14, &p, end) ||
+      lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const guint8 *) "text/plain",
+                                    10, &p, end) ||
+      lws_add_http_header_content_length (wsi, sizeof body - 1, &p, end) ||
+      lws_finalize_write_http_header (wsi, start, &p, end))
     return;
   memcpy (out + LWS_PRE, body, sizeof body - 1);
   lws_write (wsi, out + LWS_PRE, sizeof body - 1, LWS_WRITE_HTTP_FINAL);
@@ -457,7 +464,8 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     return -1;
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
     char peer[INET6_ADDRSTRLEN];
-    if (s == NULL || s->stopping || !path_ok (wsi, s) || s->connections >= s->config->max_connections)
+    if (s == NULL || s->stopping || !path_ok (wsi, s) ||
+        s->connections >= s->config->max_connections)
       return 1;
     peer_address (wsi, peer, sizeof peer);
     if (is_trusted_proxy (s, peer)) {
@@ -582,7 +590,8 @@ resolve_turn (RpServe *s, GError **error)
         g_resolver_free_addresses (addrs);
         return FALSE;
       }
-      st->bridge = rp_turn_tls_bridge_new (s->context, G_INET_SOCKET_ADDRESS (sa), t->host, tls, FALSE, error);
+      st->bridge =
+        rp_turn_tls_bridge_new (s->context, G_INET_SOCKET_ADDRESS (sa), t->host, tls, FALSE, error);
       if (st->bridge == NULL) {
         g_resolver_free_addresses (addrs);
         SSL_CTX_free (tls);
@@ -626,7 +635,8 @@ start_lws (RpServe *s, GError **error)
   s->lws = lws_create_context (&ci);
   if (s->lws == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                 "the websocket server could not start on %s:%u (port in use? libwebsockets-evlib-glib installed?%s)",
+                 "the websocket server could not start on %s:%u (port in use? "
+                 "libwebsockets-evlib-glib installed?%s)",
                  *c->websocket.address != '\0' ? c->websocket.address : "*", c->websocket.port,
                  c->tls_cert != NULL ? " tls_cert/tls_key readable?" : "");
     return FALSE;
@@ -640,10 +650,11 @@ on_summary (gpointer data)
   RpServe *s = data;
 
   if (s->refused_rate + s->refused_auth + s->refused_busy + s->dropped_packets > 0)
-    g_message ("last %d s: refused %" G_GUINT64_FORMAT " over rate, %" G_GUINT64_FORMAT " unauthenticated, %"
-               G_GUINT64_FORMAT " over the session cap; %" G_GUINT64_FORMAT " packets dropped; %u sessions open",
-               SUMMARY_INTERVAL_S, s->refused_rate, s->refused_auth, s->refused_busy, s->dropped_packets,
-               open_sessions (s));
+    g_message ("last %d s: refused %" G_GUINT64_FORMAT " over rate, %" G_GUINT64_FORMAT
+               " unauthenticated, %" G_GUINT64_FORMAT " over the session cap; %" G_GUINT64_FORMAT
+               " packets dropped; %u sessions open",
+               SUMMARY_INTERVAL_S, s->refused_rate, s->refused_auth, s->refused_busy,
+               s->dropped_packets, open_sessions (s));
   s->refused_rate = s->refused_auth = s->refused_busy = s->dropped_packets = 0;
   return G_SOURCE_CONTINUE;
 }
@@ -704,8 +715,10 @@ rp_serve_main (const char *config_path, GError **error)
   s.testers = g_hash_table_new (g_direct_hash, g_direct_equal);
   s.invites = rp_invite_ledger_new (INVITE_LEDGER_MAX);
   s.token_share = rp_share_table_new ();
-  s.upgrade_limit = rp_rate_table_new (config.source_table_size, config.source_rate, config.source_burst);
-  s.packet_limit = rp_rate_table_new (config.source_table_size, config.session_packet_rate, config.session_packet_rate);
+  s.upgrade_limit =
+    rp_rate_table_new (config.source_table_size, config.source_rate, config.source_burst);
+  s.packet_limit = rp_rate_table_new (config.source_table_size, config.session_packet_rate,
+                                      config.session_packet_rate);
   rp_bucket_init (&s.global, config.global_packet_rate, now);
   rp_bucket_init (&s.log_bucket, 10, now);
   rp_bucket_init (&s.foreign, RP_SERVE_FOREIGN_BURST, now);
@@ -717,18 +730,21 @@ rp_serve_main (const char *config_path, GError **error)
     rc = 2;
     goto out;
   }
-  if ((config.udp.port != 0 || config.tcp.port != 0) && (s.direct = rp_serve_direct_new (&s, error)) == NULL) {
+  if ((config.udp.port != 0 || config.tcp.port != 0) &&
+      (s.direct = rp_serve_direct_new (&s, error)) == NULL) {
     rc = 2;
     goto out;
   }
   sig_term = g_unix_signal_add (SIGTERM, on_signal, &s);
   sig_int = g_unix_signal_add (SIGINT, on_signal, &s);
   summary = g_timeout_add_seconds (SUMMARY_INTERVAL_S, on_summary, &s);
-  g_message ("listening: websocket %s:%u%s (%s), udp %u, tcp %u; %u TURN servers; at most %u sessions of %" G_GINT64_FORMAT " s",
-             *config.websocket.address != '\0' ? config.websocket.address : "*", config.websocket.port, config.path,
-             config.tls_cert != NULL ? "wss" : "ws", s.direct != NULL ? rp_serve_direct_udp_port (s.direct) : 0,
-             s.direct != NULL ? rp_serve_direct_tcp_port (s.direct) : 0, s.turn->len, config.max_sessions,
-             config.session_lifetime_s);
+  g_message ("listening: websocket %s:%u%s (%s), udp %u, tcp %u; %u TURN servers; at most %u "
+             "sessions of %" G_GINT64_FORMAT " s",
+             *config.websocket.address != '\0' ? config.websocket.address : "*",
+             config.websocket.port, config.path, config.tls_cert != NULL ? "wss" : "ws",
+             s.direct != NULL ? rp_serve_direct_udp_port (s.direct) : 0,
+             s.direct != NULL ? rp_serve_direct_tcp_port (s.direct) : 0, s.turn->len,
+             config.max_sessions, config.session_lifetime_s);
   g_main_loop_run (s.loop);
   g_source_remove (sig_term);
   g_source_remove (sig_int);

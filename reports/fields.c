@@ -9,18 +9,19 @@
 
 #define FIELD(member) G_STRUCT_OFFSET (RpCheckResult, member)
 
-const RpField rp_check_fields[] = {
-  /* name          offset               format                placement                         col  max */
-  { "id",          FIELD (id),          RP_FORMAT_STRING,     RP_TEXT_COLUMN,                   2,   32 },
-  { "kind",        FIELD (kind),        RP_FORMAT_STRING,     RP_TEXT_VERBOSE,                  0,   0 },
-  { "target",      FIELD (target),      RP_FORMAT_STRING,     RP_TEXT_COLUMN,                   3,   40 },
-  { "status",      FIELD (status),      RP_FORMAT_STATUS,     RP_TEXT_COLUMN,                   1,   0 },
-  { "summary",     FIELD (summary),     RP_FORMAT_STRING,     RP_TEXT_COLUMN,                   4,   0 },
-  { "hint",        FIELD (hint),        RP_FORMAT_OPT_STRING, RP_TEXT_NOTE,                     0,   0 },
-  { "duration_ms", FIELD (duration_ms), RP_FORMAT_MS,         RP_TEXT_VERBOSE,                  0,   0 },
-  { "metrics",     FIELD (metrics),     RP_FORMAT_METRICS,    RP_TEXT_COMPACT | RP_TEXT_VERBOSE, 0,  0 },
-  { "details",     FIELD (details),     RP_FORMAT_DETAILS,    RP_TEXT_VERBOSE,                  0,   0 },
-};
+const RpField
+  rp_check_fields[] = {
+    /* name          offset               format                placement col  max */
+    { "id", FIELD (id), RP_FORMAT_STRING, RP_TEXT_COLUMN, 2, 32 },
+    { "kind", FIELD (kind), RP_FORMAT_STRING, RP_TEXT_VERBOSE, 0, 0 },
+    { "target", FIELD (target), RP_FORMAT_STRING, RP_TEXT_COLUMN, 3, 40 },
+    { "status", FIELD (status), RP_FORMAT_STATUS, RP_TEXT_COLUMN, 1, 0 },
+    { "summary", FIELD (summary), RP_FORMAT_STRING, RP_TEXT_COLUMN, 4, 0 },
+    { "hint", FIELD (hint), RP_FORMAT_OPT_STRING, RP_TEXT_NOTE, 0, 0 },
+    { "duration_ms", FIELD (duration_ms), RP_FORMAT_MS, RP_TEXT_VERBOSE, 0, 0 },
+    { "metrics", FIELD (metrics), RP_FORMAT_METRICS, RP_TEXT_COMPACT | RP_TEXT_VERBOSE, 0, 0 },
+    { "details", FIELD (details), RP_FORMAT_DETAILS, RP_TEXT_VERBOSE, 0, 0 },
+  };
 
 const guint rp_n_check_fields = G_N_ELEMENTS (rp_check_fields);
 
@@ -110,7 +111,8 @@ rp_format_metric_compact (const RpMetric *m)
         continue;
       rest = at + strlen (units[i].suffix);
       if (*rest == '_')
-        return g_strdup_printf ("%.*s %s %s %s", (int) (at - m->name), m->name, rest + 1, value, units[i].unit);
+        return g_strdup_printf ("%.*s %s %s %s", (int) (at - m->name), m->name, rest + 1, value,
+                                units[i].unit);
       return g_strdup_printf ("%.*s %s %s", (int) (at - m->name), m->name, value, units[i].unit);
     }
   return g_strdup_printf ("%s %s", m->name, value);
@@ -248,7 +250,9 @@ rp_format_counts (const RpReport *r)
   return g_string_free (out, FALSE);
 }
 
-const char *const rp_report_groups[] = { "Web & API", "Realtime", "Files", "TURN", "Voice", "Other" };
+const char *const rp_report_groups[] = {
+  "Web & API", "Realtime", "Files", "TURN", "Voice", "Other"
+};
 const guint rp_n_report_groups = G_N_ELEMENTS (rp_report_groups);
 
 guint

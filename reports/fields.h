@@ -42,7 +42,7 @@ extern const RpField rp_check_fields[];
 extern const guint rp_n_check_fields;
 
 /* Accessors; the format of the row says which one applies. */
-const char *rp_field_get_string (const RpField *f, const RpCheckResult *r);  /* STRING, OPT_STRING */
+const char *rp_field_get_string (const RpField *f, const RpCheckResult *r); /* STRING, OPT_STRING */
 RpStatus rp_field_get_status (const RpField *f, const RpCheckResult *r);
 double rp_field_get_double (const RpField *f, const RpCheckResult *r);       /* MS */
 GArray *rp_field_get_array (const RpField *f, const RpCheckResult *r);       /* METRICS, DETAILS */

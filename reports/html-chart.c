@@ -56,11 +56,11 @@ parse_indexes (const char *s)
   for (guint i = 0; fields[i] != NULL && values->len < RP_HTML_SERIES_MAX; i++)
     {
       guint64 v;
-      if (g_ascii_string_to_unsigned (g_strstrip (fields[i]), 10, 0, RP_HTML_SERIES_MAX - 1, &v, NULL))
-        {
-          guint u = (guint) v;
-          g_array_append_val (values, u);
-        }
+      if (g_ascii_string_to_unsigned (g_strstrip (fields[i]), 10, 0, RP_HTML_SERIES_MAX - 1, &v,
+                                      NULL)) {
+        guint u = (guint) v;
+        g_array_append_val (values, u);
+      }
     }
   return values;
 }
@@ -179,7 +179,8 @@ append_axes (GString *out, double ymax, guint n, double step_ms)
       if (step_ms > 0)
         {
           char buf[G_ASCII_DTOSTR_BUF_SIZE];
-          g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.1f", ticks[k] * step_ms / 1000));
+          g_string_append (out,
+                           g_ascii_formatd (buf, sizeof buf, "%.1f", ticks[k] * step_ms / 1000));
           g_string_append (out, " s");
         }
       else
@@ -275,7 +276,8 @@ append_chart (GString *out, const char *css, const char *title, const GArray *va
   caption = g_strdup_printf ("%s in ms over %u packets: mean %s, max %s, %u lost", title, n,
                              avg, peak, lost_shown);
 
-  g_string_append_printf (out, "<figure class=\"chart %s\"><figcaption>%s</figcaption>", css, caption);
+  g_string_append_printf (out, "<figure class=\"chart %s\"><figcaption>%s</figcaption>", css,
+                          caption);
   g_string_append_printf (out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
                           "role=\"img\" aria-label=\"%s\">", VIEW_W, VIEW_H, caption);
   append_axes (out, ymax, n, step_ms);

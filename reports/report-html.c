@@ -46,14 +46,16 @@ static const char style[] =
   "letter-spacing:.04em;padding:2px 8px;border-radius:10px;color:#fff;background:var(--skip)}\n"
   ".badge.pass{background:var(--pass)}.badge.warn{background:var(--warn)}"
   ".badge.fail{background:var(--fail)}\n"
-  ".id{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em;overflow-wrap:anywhere}\n"
+  ".id{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em;overflow-wrap:"
+  "anywhere}\n"
   ".target{color:var(--mut);font-size:.85em;overflow-wrap:anywhere}\n"
   ".sum{overflow-wrap:anywhere}\n"
   ".hint{margin:0 0 6px;padding:6px 10px;border-left:3px solid var(--skip);background:var(--card);"
   "border-radius:4px;overflow-wrap:anywhere}\n"
   ".hint.warn{border-color:var(--warn)}.hint.fail{border-color:var(--fail)}\n"
   "details{margin:2px 0 6px}summary{cursor:pointer;color:var(--mut);font-size:.88em}\n"
-  "dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:6px 0 0;font-size:.88em}\n"
+  "dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:6px 0 "
+  "0;font-size:.88em}\n"
   "dl.kv dt{font-family:ui-monospace,Menlo,monospace;color:var(--mut)}\n"
   "dl.kv dd{margin:0;overflow-wrap:anywhere}\n"
   "figure{margin:6px 0 10px;max-width:640px}figcaption{font-size:.85em;color:var(--mut)}\n"
@@ -233,8 +235,8 @@ append_cells (GString *out, const RpCheckResult *r)
             {
               const char *word = rp_status_to_string (rp_field_get_status (f, r));
               g_autofree char *upper = g_ascii_strup (word, -1);
-              g_string_append_printf (out, "<td class=\"st\"><span class=\"badge %s\">%s</span></td>",
-                                      word, upper);
+              g_string_append_printf (
+                out, "<td class=\"st\"><span class=\"badge %s\">%s</span></td>", word, upper);
             }
             break;
           case RP_FORMAT_STRING:
@@ -290,8 +292,8 @@ append_check (GString *out, const RpCheckResult *r)
   rp_html_append_series_charts (note, r);
   append_folded (note, r);
   if (note->len > 0)
-    g_string_append_printf (out, "<tr class=\"note\"><td class=\"pad\"></td><td colspan=\"3\">%s</td></tr>\n",
-                            note->str);
+    g_string_append_printf (
+      out, "<tr class=\"note\"><td class=\"pad\"></td><td colspan=\"3\">%s</td></tr>\n", note->str);
   g_string_free (note, TRUE);
 }
 
@@ -308,7 +310,8 @@ append_group (GString *out, const RpReport *r, guint g)
   g_string_append (out, "<section>\n<h2>");
   esc (out, rp_report_groups[g]);
   g_string_append (out, "</h2>\n<table>\n<thead><tr><th class=\"st\">Status</th>"
-                        "<th class=\"check\">Check</th><th>Result</th><th class=\"time\">Time</th></tr></thead>\n<tbody>\n");
+                        "<th class=\"check\">Check</th><th>Result</th><th "
+                        "class=\"time\">Time</th></tr></thead>\n<tbody>\n");
   for (guint i = 0; i < r->checks->len; i++)
     {
       const RpCheckResult *c = g_ptr_array_index (r->checks, i);

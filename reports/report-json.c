@@ -1,8 +1,8 @@
-/* The JSON report, schema "rtcprobe.report/1" (doc/internals/ARCHITECTURE.md, "The result model"). Member names are
- * frozen once released: add, never rename. Each check's members come from
- * the field table in fields.c. Strings are made valid UTF-8 before they reach
- * json-glib, which escapes control characters but passes invalid bytes
- * through, and non-finite numbers become null because JSON has no NaN. */
+/* The JSON report, schema "rtcprobe.report/1" (doc/internals/ARCHITECTURE.md, "The result model").
+ * Member names are frozen once released: add, never rename. Each check's members come from the
+ * field table in fields.c. Strings are made valid UTF-8 before they reach json-glib, which escapes
+ * control characters but passes invalid bytes through, and non-finite numbers become null because
+ * JSON has no NaN. */
 #include "reports/report.h"
 
 #include <json-glib/json-glib.h>
@@ -239,7 +239,8 @@ rp_report_render_json (const RpReport *r)
 
   json_builder_set_member_name (b, "summary");
   json_builder_begin_object (b);
-  static const RpStatus order[] = { RP_STATUS_PASS, RP_STATUS_WARN, RP_STATUS_FAIL, RP_STATUS_SKIP };
+  static const RpStatus order[] = { RP_STATUS_PASS, RP_STATUS_WARN, RP_STATUS_FAIL,
+                                    RP_STATUS_SKIP };
   for (guint i = 0; i < G_N_ELEMENTS (order); i++)
     {
       json_builder_set_member_name (b, rp_status_to_string (order[i]));

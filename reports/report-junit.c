@@ -123,7 +123,8 @@ static char *
 summary_and_hint (const char *prefix, const RpCheckResult *r)
 {
   if (has_text (r->hint))
-    return g_strdup_printf ("%s%s\nhint: %s", prefix, r->summary != NULL ? r->summary : "", r->hint);
+    return g_strdup_printf ("%s%s\nhint: %s", prefix, r->summary != NULL ? r->summary : "",
+                            r->hint);
   return g_strdup_printf ("%s%s", prefix, r->summary != NULL ? r->summary : "");
 }
 

@@ -331,7 +331,8 @@ rp_report_render_prometheus (const RpReport *r)
   rp_report_count (r, counts);
 
   add_head (&e, r, counts[RP_STATUS_FAIL] == 0);
-  static const RpStatus order[] = { RP_STATUS_PASS, RP_STATUS_WARN, RP_STATUS_FAIL, RP_STATUS_SKIP };
+  static const RpStatus order[] = { RP_STATUS_PASS, RP_STATUS_WARN, RP_STATUS_FAIL,
+                                    RP_STATUS_SKIP };
   for (guint i = 0; i < G_N_ELEMENTS (order); i++)
     {
       GString *l = g_string_new ("{");

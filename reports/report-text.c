@@ -505,7 +505,8 @@ static const char *
 vantage_str (const RpReport *r, const char *key)
 {
   const RpDetail *d = r->vantage != NULL ? rp_check_result_get_detail (r->vantage, key) : NULL;
-  return d != NULL && d->type == RP_DETAIL_STRING && d->str != NULL && *d->str != '\0' ? d->str : NULL;
+  return d != NULL && d->type == RP_DETAIL_STRING && d->str != NULL && *d->str != '\0' ? d->str
+                                                                                       : NULL;
 }
 
 /* "from: hotel wifi, public 198.51.100.7, local 192.168.1.20 (wlan0)" */
@@ -571,7 +572,8 @@ render_grouped (GString *out, const Layout *l, const RpReport *r, const RpCheckR
           if (!heading)
             {
               end_line (out);
-              g_string_append_printf (out, l->color ? "\033[1m%s" ANSI_RESET : "%s", rp_report_groups[g]);
+              g_string_append_printf (out, l->color ? "\033[1m%s" ANSI_RESET : "%s",
+                                      rp_report_groups[g]);
               end_line (out);
               heading = TRUE;
             }

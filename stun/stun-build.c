@@ -27,7 +27,8 @@ wr32 (guint8 *p, guint32 v)
 }
 
 void
-rp_stun_builder_init (RpStunBuilder *b, guint16 method, RpStunClass klass, const guint8 tid[RP_STUN_TID_LEN])
+rp_stun_builder_init (RpStunBuilder *b, guint16 method, RpStunClass klass,
+                      const guint8 tid[RP_STUN_TID_LEN])
 {
   guint16 m = method & 0x0FFF;
   guint16 c = (guint16) klass & 0x3;

@@ -173,7 +173,8 @@ rp_stun_message_check_integrity_sha256 (const RpStunMessage *msg, const guint8 *
 {
   /* RFC 8489 14.6: at most 32 bytes, at least 16, a multiple of 4 (the
    * leftmost bytes of the HMAC when truncated) */
-  return check_hmac (msg, RP_STUN_ATTR_MESSAGE_INTEGRITY_SHA256, "SHA256", SHA256_LEN, 16, key, key_len);
+  return check_hmac (msg, RP_STUN_ATTR_MESSAGE_INTEGRITY_SHA256, "SHA256", SHA256_LEN, 16, key,
+                     key_len);
 }
 
 RpStunIntegrity
@@ -197,7 +198,8 @@ rp_stun_message_check_fingerprint (const RpStunMessage *msg)
 }
 
 void
-rp_stun_long_term_key (const char *username, const char *realm, const char *password, guint8 key[16])
+rp_stun_long_term_key (const char *username, const char *realm, const char *password,
+                       guint8 key[16])
 {
   g_autoptr (EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
   const char *parts[] = { username, ":", realm, ":", password };
@@ -240,7 +242,8 @@ rollback (RpStunBuilder *b, gsize off)
 }
 
 static gboolean
-add_hmac (RpStunBuilder *b, guint16 type, const char *digest, gsize mac_len, const guint8 *key, gsize key_len)
+add_hmac (RpStunBuilder *b, guint16 type, const char *digest, gsize mac_len, const guint8 *key,
+          gsize key_len)
 {
   gsize off = append_placeholder (b, type, (guint16) mac_len);
 
@@ -249,7 +252,8 @@ add_hmac (RpStunBuilder *b, guint16 type, const char *digest, gsize mac_len, con
   /* RFC 8489 14.5/14.6: the length field already counts this attribute,
    * which is what the HMAC must cover; the attribute itself is excluded */
   if (!hmac_message (digest, key, key_len, b->buf, (guint16) (b->len - RP_STUN_HEADER_LEN),
-                     b->buf + RP_STUN_HEADER_LEN, off - RP_STUN_HEADER_LEN, b->buf + off + 4, mac_len)) {
+                     b->buf + RP_STUN_HEADER_LEN, off - RP_STUN_HEADER_LEN, b->buf + off + 4,
+                     mac_len)) {
     rollback (b, off);
     return FALSE;
   }

@@ -302,9 +302,11 @@ rp_stun_message_get_mapped_address (const RpStunMessage *msg, RpStunAddress *out
 {
   /* RFC 8489 14.1: MAPPED-ADDRESS only for backwards compatibility with
    * RFC 3489 servers, so prefer XOR-MAPPED-ADDRESS */
-  if (rp_stun_attr_get_address (msg, rp_stun_message_find (msg, RP_STUN_ATTR_XOR_MAPPED_ADDRESS), out))
+  if (rp_stun_attr_get_address (msg, rp_stun_message_find (msg, RP_STUN_ATTR_XOR_MAPPED_ADDRESS),
+                                out))
     return TRUE;
-  return rp_stun_attr_get_address (msg, rp_stun_message_find (msg, RP_STUN_ATTR_MAPPED_ADDRESS), out);
+  return rp_stun_attr_get_address (msg, rp_stun_message_find (msg, RP_STUN_ATTR_MAPPED_ADDRESS),
+                                   out);
 }
 
 /* Peer-supplied text made safe to show: invalid UTF-8 and any character that

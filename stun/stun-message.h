@@ -130,7 +130,8 @@ gboolean rp_stun_address_equal (const RpStunAddress *a, const RpStunAddress *b);
 /* Decode MAPPED-ADDRESS-style or XOR-*-ADDRESS attributes (XOR decoding chosen
  * by the attribute type: XOR-MAPPED, XOR-PEER, XOR-RELAYED). FALSE on a
  * malformed value (bad family, bad length). */
-gboolean rp_stun_attr_get_address (const RpStunMessage *msg, const RpStunAttr *attr, RpStunAddress *out);
+gboolean rp_stun_attr_get_address (const RpStunMessage *msg, const RpStunAttr *attr,
+                                   RpStunAddress *out);
 /* Convenience: XOR-MAPPED-ADDRESS, else MAPPED-ADDRESS (RFC 8489 14.1 fallback). */
 gboolean rp_stun_message_get_mapped_address (const RpStunMessage *msg, RpStunAddress *out);
 /* ERROR-CODE: class*100+number; reason copied (UTF-8 validated, may be "") */
@@ -149,12 +150,15 @@ typedef enum {
 
 /* RFC 8489 14.5/14.6/14.7. The key is the short-term password or the
  * long-term key (see rp_stun_long_term_key). */
-RpStunIntegrity rp_stun_message_check_integrity (const RpStunMessage *msg, const guint8 *key, gsize key_len);
-RpStunIntegrity rp_stun_message_check_integrity_sha256 (const RpStunMessage *msg, const guint8 *key, gsize key_len);
+RpStunIntegrity rp_stun_message_check_integrity (const RpStunMessage *msg, const guint8 *key,
+                                                 gsize key_len);
+RpStunIntegrity rp_stun_message_check_integrity_sha256 (const RpStunMessage *msg, const guint8 *key,
+                                                        gsize key_len);
 RpStunIntegrity rp_stun_message_check_fingerprint (const RpStunMessage *msg);
 
 /* RFC 8489 9.2.2: MD5(username ":" realm ":" password) into key[16]. */
-void rp_stun_long_term_key (const char *username, const char *realm, const char *password, guint8 key[16]);
+void rp_stun_long_term_key (const char *username, const char *realm, const char *password,
+                            guint8 key[16]);
 
 /* Builder. All adders return FALSE (and leave the message unchanged) when the
  * attribute would not fit in RP_STUN_MAX_MESSAGE. */
@@ -163,13 +167,16 @@ typedef struct {
   gsize len;
 } RpStunBuilder;
 
-void rp_stun_builder_init (RpStunBuilder *b, guint16 method, RpStunClass klass, const guint8 tid[RP_STUN_TID_LEN]);
+void rp_stun_builder_init (RpStunBuilder *b, guint16 method, RpStunClass klass,
+                           const guint8 tid[RP_STUN_TID_LEN]);
 /* Fills tid with 12 random bytes (GLib's RNG is fine: not a secret, RFC 8489 6). */
 void rp_stun_random_tid (guint8 tid[RP_STUN_TID_LEN]);
 gboolean rp_stun_builder_add (RpStunBuilder *b, guint16 type, const void *value, guint16 len);
 gboolean rp_stun_builder_add_u32 (RpStunBuilder *b, guint16 type, guint32 value);
 gboolean rp_stun_builder_add_string (RpStunBuilder *b, guint16 type, const char *value);
-gboolean rp_stun_builder_add_address (RpStunBuilder *b, guint16 type, const RpStunAddress *a); /* XOR'd when type is an XOR-* type */
+gboolean
+rp_stun_builder_add_address (RpStunBuilder *b, guint16 type,
+                             const RpStunAddress *a); /* XOR'd when type is an XOR-* type */
 gboolean rp_stun_builder_add_error (RpStunBuilder *b, guint code, const char *reason);
 gboolean rp_stun_builder_add_integrity (RpStunBuilder *b, const guint8 *key, gsize key_len);
 gboolean rp_stun_builder_add_integrity_sha256 (RpStunBuilder *b, const guint8 *key, gsize key_len);

@@ -12,7 +12,8 @@
 #define MAX_RTO_US (G_GINT64_CONSTANT (60) * G_USEC_PER_SEC)
 
 void
-rp_stun_timer_start (RpStunTimer *t, gint64 now_us, gboolean reliable, gint64 initial_rto_us, guint rc, guint rm)
+rp_stun_timer_start (RpStunTimer *t, gint64 now_us, gboolean reliable, gint64 initial_rto_us,
+                     guint rc, guint rm)
 {
   /* 0 selects the RFC 8489 default for each parameter */
   if (initial_rto_us <= 0)

@@ -36,7 +36,8 @@ typedef struct {
 #define RP_STUN_PROBE_RM 4
 
 /* Call right after the first send at now_us. */
-void rp_stun_timer_start (RpStunTimer *t, gint64 now_us, gboolean reliable, gint64 initial_rto_us, guint rc, guint rm);
+void rp_stun_timer_start (RpStunTimer *t, gint64 now_us, gboolean reliable, gint64 initial_rto_us,
+                          guint rc, guint rm);
 RpStunTimerAction rp_stun_timer_tick (RpStunTimer *t, gint64 now_us);
 gint64 rp_stun_timer_next_us (const RpStunTimer *t);
 /* Retransmissions so far: sends - 1. */

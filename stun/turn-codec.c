@@ -187,7 +187,8 @@ rp_turn_add_reservation_token (RpStunBuilder *b, const guint8 token[RP_TURN_RESE
   /* RFC 8656 18.10: 8 opaque bytes */
   if (token == NULL)
     return FALSE;
-  return rp_stun_builder_add (b, RP_STUN_ATTR_RESERVATION_TOKEN, token, RP_TURN_RESERVATION_TOKEN_LEN);
+  return rp_stun_builder_add (b, RP_STUN_ATTR_RESERVATION_TOKEN, token,
+                              RP_TURN_RESERVATION_TOKEN_LEN);
 }
 
 /* The attribute that counts (rp_stun_message_find) if its value has exactly
@@ -293,9 +294,11 @@ rp_turn_get_even_port (const RpStunMessage *msg, gboolean *reserve_next)
 }
 
 gboolean
-rp_turn_get_reservation_token (const RpStunMessage *msg, guint8 token[RP_TURN_RESERVATION_TOKEN_LEN])
+rp_turn_get_reservation_token (const RpStunMessage *msg,
+                               guint8 token[RP_TURN_RESERVATION_TOKEN_LEN])
 {
-  const RpStunAttr *a = find_sized (msg, RP_STUN_ATTR_RESERVATION_TOKEN, RP_TURN_RESERVATION_TOKEN_LEN);
+  const RpStunAttr *a =
+    find_sized (msg, RP_STUN_ATTR_RESERVATION_TOKEN, RP_TURN_RESERVATION_TOKEN_LEN);
 
   if (a == NULL)
     return FALSE;
@@ -315,7 +318,8 @@ rp_turn_get_relayed_address (const RpStunMessage *msg, RpStunAddress *out)
 {
   if (msg == NULL)
     return FALSE;
-  return rp_stun_attr_get_address (msg, rp_stun_message_find (msg, RP_STUN_ATTR_XOR_RELAYED_ADDRESS), out);
+  return rp_stun_attr_get_address (
+    msg, rp_stun_message_find (msg, RP_STUN_ATTR_XOR_RELAYED_ADDRESS), out);
 }
 
 guint
@@ -331,8 +335,8 @@ rp_turn_get_peer_addresses (const RpStunMessage *msg, RpStunAddress *out, guint 
   for (guint i = 0; i < msg->n_attrs && n < max; i++) {
     const RpStunAttr *a = &msg->attrs[i];
 
-    if (a->type == RP_STUN_ATTR_MESSAGE_INTEGRITY || a->type == RP_STUN_ATTR_MESSAGE_INTEGRITY_SHA256 ||
-        a->type == RP_STUN_ATTR_FINGERPRINT)
+    if (a->type == RP_STUN_ATTR_MESSAGE_INTEGRITY ||
+        a->type == RP_STUN_ATTR_MESSAGE_INTEGRITY_SHA256 || a->type == RP_STUN_ATTR_FINGERPRINT)
       break;
     if (a->type != RP_STUN_ATTR_XOR_PEER_ADDRESS)
       continue;
@@ -365,8 +369,8 @@ hmac_sha1 (const guint8 *key, gsize key_len, const guint8 *msg, gsize msg_len, g
 }
 
 void
-rp_turn_rest_credentials (const char *secret, gsize secret_len, const char *user, gint64 expiry_unix,
-                          char **username, char **password)
+rp_turn_rest_credentials (const char *secret, gsize secret_len, const char *user,
+                          gint64 expiry_unix, char **username, char **password)
 {
   g_autofree char *name = NULL;
   guint8 mac[SHA1_LEN];

@@ -57,12 +57,15 @@ gboolean rp_turn_channeldata_parse (const guint8 *buf, gsize buf_len, gboolean s
 
 /* Attribute values with TURN layouts. Adders return FALSE when it does not
  * fit (as the builder does). */
-gboolean rp_turn_add_requested_transport (RpStunBuilder *b, guint8 protocol);  /* protocol + 3 RFFU bytes */
-gboolean rp_turn_add_channel_number (RpStunBuilder *b, guint16 channel);       /* channel + 2 RFFU bytes */
+gboolean rp_turn_add_requested_transport (RpStunBuilder *b,
+                                          guint8 protocol); /* protocol + 3 RFFU bytes */
+gboolean rp_turn_add_channel_number (RpStunBuilder *b,
+                                     guint16 channel); /* channel + 2 RFFU bytes */
 gboolean rp_turn_add_lifetime (RpStunBuilder *b, guint32 seconds);
 gboolean rp_turn_add_data (RpStunBuilder *b, const guint8 *data, gsize len);
 gboolean rp_turn_add_dont_fragment (RpStunBuilder *b);                       /* zero-length */
-gboolean rp_turn_add_requested_address_family (RpStunBuilder *b, int family); /* AF_INET -> 0x01, AF_INET6 -> 0x02 */
+gboolean rp_turn_add_requested_address_family (RpStunBuilder *b,
+                                               int family); /* AF_INET -> 0x01, AF_INET6 -> 0x02 */
 
 gboolean rp_turn_get_channel_number (const RpStunMessage *msg, guint16 *channel);
 gboolean rp_turn_get_lifetime (const RpStunMessage *msg, guint32 *seconds);
@@ -76,13 +79,16 @@ gboolean rp_turn_channel_is_valid (guint16 channel);
 
 /* RFC 8656 18.10: RESERVATION-TOKEN is 8 opaque bytes */
 #define RP_TURN_RESERVATION_TOKEN_LEN 8
-gboolean rp_turn_add_even_port (RpStunBuilder *b, gboolean reserve_next);       /* R bit + 7 RFFU bits */
-gboolean rp_turn_add_reservation_token (RpStunBuilder *b, const guint8 token[RP_TURN_RESERVATION_TOKEN_LEN]);
+gboolean rp_turn_add_even_port (RpStunBuilder *b, gboolean reserve_next); /* R bit + 7 RFFU bits */
+gboolean rp_turn_add_reservation_token (RpStunBuilder *b,
+                                        const guint8 token[RP_TURN_RESERVATION_TOKEN_LEN]);
 /* Getters return FALSE when the attribute is absent or its value does not
  * have the RFC's length (or, for the address family, a defined value). */
-gboolean rp_turn_get_requested_address_family (const RpStunMessage *msg, int *family); /* AF_INET/AF_INET6 */
+gboolean rp_turn_get_requested_address_family (const RpStunMessage *msg,
+                                               int *family); /* AF_INET/AF_INET6 */
 gboolean rp_turn_get_even_port (const RpStunMessage *msg, gboolean *reserve_next);
-gboolean rp_turn_get_reservation_token (const RpStunMessage *msg, guint8 token[RP_TURN_RESERVATION_TOKEN_LEN]);
+gboolean rp_turn_get_reservation_token (const RpStunMessage *msg,
+                                        guint8 token[RP_TURN_RESERVATION_TOKEN_LEN]);
 gboolean rp_turn_has_dont_fragment (const RpStunMessage *msg);
 /* XOR-RELAYED-ADDRESS (RFC 8656 18.5) */
 gboolean rp_turn_get_relayed_address (const RpStunMessage *msg, RpStunAddress *out);
@@ -96,8 +102,8 @@ guint rp_turn_get_peer_addresses (const RpStunMessage *msg, RpStunAddress *out, 
  * or empty), password = base64(HMAC-SHA1(secret, username)). Both are new
  * strings; the password must be wiped by the caller (rp_secret_free). Both
  * are set to NULL when the HMAC cannot be computed. */
-void rp_turn_rest_credentials (const char *secret, gsize secret_len, const char *user, gint64 expiry_unix,
-                               char **username, char **password);
+void rp_turn_rest_credentials (const char *secret, gsize secret_len, const char *user,
+                               gint64 expiry_unix, char **username, char **password);
 /* The expiry encoded in a REST username ("1700000000:alice" -> 1700000000),
  * or -1 when it does not start with a decimal time followed by ':' or end. */
 gint64 rp_turn_rest_username_expiry (const char *username);

@@ -38,7 +38,8 @@ static void skip_start (RpCheck *check) { rp_check_finish (check); }
 static const RpCheckClass skip_class = { skip_start, NULL, NULL };
 
 void
-rp_check_skip_add (RpRunner *runner, const char *id, const char *kind, const char *target, const char *summary_fmt, ...)
+rp_check_skip_add (RpRunner *runner, const char *id, const char *kind, const char *target,
+                   const char *summary_fmt, ...)
 {
   RpCheckResult *r = rp_check_result_new (id, kind, target != NULL ? target : "");
   g_autofree char *summary = NULL;
@@ -115,17 +116,20 @@ add_web (RpCheckCommand *cmd, RpRunner *runner, const RpProbeOptions *po, const 
     rp_check_http_add (runner, po, app, &plain, ++index);
     cmd->app_id = g_strdup_printf ("http.%u", index);
   } else
-    rp_check_skip_add (runner, "http.app", "http", "", "no web app URL: set [web] app_url or [deployment] domain");
+    rp_check_skip_add (runner, "http.app", "http", "",
+                       "no web app URL: set [web] app_url or [deployment] domain");
   if (health != NULL) {
     rp_check_http_add (runner, po, health, &api, ++index);
     cmd->health_id = g_strdup_printf ("http.%u", index);
   } else
-    rp_check_skip_add (runner, "http.health", "http", "", "no API health URL: set [web] api_url or health_url");
+    rp_check_skip_add (runner, "http.health", "http", "",
+                       "no API health URL: set [web] api_url or health_url");
   if (file != NULL) {
     /* Its own kind, so reports and the verdict put it under Files. */
     rp_check_http_add (runner, po, file, &file_endpoint, ++index);
   } else {
-    rp_check_skip_add (runner, "file", "file", p->cdn_url, "no sample file: set [files] file_hash (or --file-hash) to a file "
+    rp_check_skip_add (runner, "file", "file", p->cdn_url,
+                       "no sample file: set [files] file_hash (or --file-hash) to a file "
                        "that exists, and /api/v1/files/HASH must render");
   }
   if (cdn != NULL)
@@ -147,7 +151,8 @@ add_realtime (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p)
     wo.engineio = TRUE;
     rp_check_ws_add (runner, po, sio, &wo, 0);
   } else {
-    rp_check_skip_add (runner, "socketio", "websocket", "", "no Socket.IO URL: set [web] api_url or socketio_url");
+    rp_check_skip_add (runner, "socketio", "websocket", "",
+                       "no Socket.IO URL: set [web] api_url or socketio_url");
   }
   if (lk != NULL) {
     RpWsOptions wo = { 0 };
@@ -155,7 +160,8 @@ add_realtime (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p)
     wo.livekit_key = p->livekit_key;
     wo.livekit_secret_file = p->livekit_secret_file;
     if (p->livekit_secret_env != NULL)
-      g_setenv ("RTCPROBE_LIVEKIT_SECRET", g_getenv (p->livekit_secret_env) ? g_getenv (p->livekit_secret_env) : "", TRUE);
+      g_setenv ("RTCPROBE_LIVEKIT_SECRET",
+                g_getenv (p->livekit_secret_env) ? g_getenv (p->livekit_secret_env) : "", TRUE);
     rp_check_ws_add (runner, po, lk, &wo, 0);
   } else {
     rp_check_skip_add (runner, "livekit", "websocket", "", "no LiveKit URL: set [livekit] url");
@@ -179,10 +185,11 @@ add_stun (RpRunner *runner, const RpProbeOptions *po, GPtrArray *turn)
     rp_check_skip_add (runner, "stun.udp", "stun", "", "no TURN/STUN server: set [turn] uris");
     return;
   }
-  uri = first->host_is_ip && strchr (first->host, ':') ? g_strdup_printf ("stun:[%s]:%u", first->host,
-                                                                          first->transport == RP_TRANSPORT_UDP ? first->port : 3478)
-                                                       : g_strdup_printf ("stun:%s:%u", first->host,
-                                                                          first->transport == RP_TRANSPORT_UDP ? first->port : 3478);
+  uri = first->host_is_ip && strchr (first->host, ':')
+          ? g_strdup_printf ("stun:[%s]:%u", first->host,
+                             first->transport == RP_TRANSPORT_UDP ? first->port : 3478)
+          : g_strdup_printf ("stun:%s:%u", first->host,
+                             first->transport == RP_TRANSPORT_UDP ? first->port : 3478);
   stun = rp_target_parse (uri, NULL);
   if (stun != NULL)
     rp_check_stun_add (runner, po, stun, TRUE);
@@ -213,12 +220,14 @@ load_creds (const RpProfile *p, RpTurnCreds *creds, char **why, GError **error)
     g_unsetenv ("RTCPROBE_TURN_SECRET");
     g_setenv ("RTCPROBE_TURN_PASSWORD", g_getenv (pw_env), TRUE);
   }
-  if (!rp_turn_creds_load (creds, p->turn_user, p->turn_password_file, p->turn_secret_file, p->rest_ttl, error)) {
+  if (!rp_turn_creds_load (creds, p->turn_user, p->turn_password_file, p->turn_secret_file,
+                           p->rest_ttl, error)) {
     g_prefix_error (error, "profile %s: [turn] ", p->source);
     return FALSE;
   }
   if (creds->kind == RP_CREDS_NONE)
-    *why = g_strdup ("no TURN credentials: set [turn] user with password_file/password_env, or secret_file/secret_env");
+    *why = g_strdup ("no TURN credentials: set [turn] user with password_file/password_env, or "
+                     "secret_file/secret_env");
   return TRUE;
 }
 
@@ -226,8 +235,8 @@ load_creds (const RpProfile *p, RpTurnCreds *creds, char **why, GError **error)
  * deployment. The secret: [reflector] secret_file or secret_env, else the
  * TURN REST secret file (one secret for both). */
 static gboolean
-add_reflector (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p, RpTurnPlan *plan, GPtrArray *turn,
-               GPtrArray *stun, GError **error)
+add_reflector (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p, RpTurnPlan *plan,
+               GPtrArray *turn, GPtrArray *stun, GError **error)
 {
   g_autoptr (RpTarget) url = rp_target_parse (p->reflector_url, error);
   g_autoptr (RpSecret) secret = NULL;
@@ -238,8 +247,8 @@ add_reflector (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p, R
   if (p->reflector_secret_env != NULL) {
     const char *v = g_getenv (p->reflector_secret_env);
     if (v == NULL || *v == '\0') {
-      rp_check_skip_add (runner, "ice.reflector", "ice", url->uri, "the reflector secret variable %s is not set",
-                         p->reflector_secret_env);
+      rp_check_skip_add (runner, "ice.reflector", "ice", url->uri,
+                         "the reflector secret variable %s is not set", p->reflector_secret_env);
       return TRUE;
     }
     g_setenv ("RTCPROBE_REFLECTOR_SECRET", v, TRUE);
@@ -275,8 +284,10 @@ add_media (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p, GErro
   add_stun (runner, po, turn);
   if (turn->len == 0) {
     rp_check_skip_add (runner, "turn", "turn", "", "no TURN server: set [turn] uris");
-    rp_check_skip_add (runner, "ice", "ice", "", "no TURN server to connect through: set [turn] uris");
-    rp_check_skip_add (runner, "voice", "voice", "", "no TURN server to send voice through: set [turn] uris");
+    rp_check_skip_add (runner, "ice", "ice", "",
+                       "no TURN server to connect through: set [turn] uris");
+    rp_check_skip_add (runner, "voice", "voice", "",
+                       "no TURN server to send voice through: set [turn] uris");
     return TRUE;
   }
   if (!load_creds (p, &creds, &why, error))
@@ -315,7 +326,8 @@ add_media (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p, GErro
     vo.turn = turn;
     rp_check_voice_add (runner, po, plan, &vo);
   } else {
-    rp_check_skip_add (runner, "voice", "voice", "", "voice left out ([voice] enabled = false or --no-voice)");
+    rp_check_skip_add (runner, "voice", "voice", "",
+                       "voice left out ([voice] enabled = false or --no-voice)");
   }
   return TRUE;
 }
@@ -374,7 +386,8 @@ rp_check_command_add (RpCheckCommand *cmd, RpRunner *runner, const RpProbeOption
   g_autoptr (RpProfile) p = NULL;
   RpProbeOptions po = *options;
 
-  p = copts->profile != NULL ? rp_profile_load (copts->profile, error) : rp_profile_new_for_domain (domain, error);
+  p = copts->profile != NULL ? rp_profile_load (copts->profile, error)
+                             : rp_profile_new_for_domain (domain, error);
   if (p == NULL)
     return RP_EXIT_USAGE;
   apply_options (p, copts);
@@ -384,8 +397,8 @@ rp_check_command_add (RpCheckCommand *cmd, RpRunner *runner, const RpProbeOption
   if (po.ca_file == NULL && p->ca_file != NULL) {
     if (!g_file_test (p->ca_file, G_FILE_TEST_IS_REGULAR)) {
       g_autofree char *shown = rp_quote_path (p->ca_file);
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "profile %s: [deployment] ca_file %s: no such file",
-                   p->source, shown);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "profile %s: [deployment] ca_file %s: no such file", p->source, shown);
       return RP_EXIT_USAGE;
     }
     cmd->ca_file = g_strdup (p->ca_file);

@@ -39,7 +39,8 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
     g_resolver_free_addresses (addrs);
     return;
   }
-  rp_check_result_metric (r, "resolve_ms", (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);
+  rp_check_result_metric (r, "resolve_ms",
+                          (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);
   if (addrs == NULL) {
     rp_explain_resolve_failure (r, s->host, s->family, error);
     rp_check_finish (check);
@@ -67,7 +68,8 @@ dns_start (RpCheck *check)
 {
   DnsState *s = rp_check_get_state (check);
 
-  rp_resolve_async (s->host, s->family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (s->host, s->family, rp_check_get_cancellable (check), on_resolved,
+                    rp_check_ref (check));
 }
 
 static void
@@ -77,7 +79,8 @@ dns_expire (RpCheck *check)
   RpCheckResult *r = rp_check_get_result (check);
 
   rp_check_result_set (r, RP_STATUS_FAIL, "no DNS answer for %s before the deadline", s->host);
-  rp_check_result_set_hint (r, "this network's DNS resolver is slow or unreachable: check the machine's DNS settings, or probe by IP address");
+  rp_check_result_set_hint (r, "this network's DNS resolver is slow or unreachable: check the "
+                               "machine's DNS settings, or probe by IP address");
 }
 
 static const RpCheckClass dns_class = { dns_start, dns_expire, dns_state_free };

@@ -51,8 +51,10 @@ serialise_origin (const char *text)
   https = t->scheme == RP_SCHEME_HTTPS;
   v6 = strchr (t->host, ':') != NULL;
   if (t->port == (https ? 443 : 80))
-    return g_strdup_printf ("%s://%s%s%s", https ? "https" : "http", v6 ? "[" : "", t->host, v6 ? "]" : "");
-  return g_strdup_printf ("%s://%s%s%s:%u", https ? "https" : "http", v6 ? "[" : "", t->host, v6 ? "]" : "", t->port);
+    return g_strdup_printf ("%s://%s%s%s", https ? "https" : "http", v6 ? "[" : "", t->host,
+                            v6 ? "]" : "");
+  return g_strdup_printf ("%s://%s%s%s:%u", https ? "https" : "http", v6 ? "[" : "", t->host,
+                          v6 ? "]" : "", t->port);
 }
 
 static void
@@ -84,8 +86,8 @@ judge (RpCheck *check)
 
   for (guint i = 0; i < N_REQ; i++)
     answer_of (s, i, &a[i]);
-  rp_cors_judge (rp_check_get_result (check), s->origin, RP_HTTP_FOREIGN_ORIGIN, &a[REQ_GET], &a[REQ_PREFLIGHT],
-                 &a[REQ_FOREIGN]);
+  rp_cors_judge (rp_check_get_result (check), s->origin, RP_HTTP_FOREIGN_ORIGIN, &a[REQ_GET],
+                 &a[REQ_PREFLIGHT], &a[REQ_FOREIGN]);
 }
 
 static void
@@ -118,7 +120,8 @@ start_one (RpCheck *check, guint i)
 
   for (guint k = 0; s->headers != NULL && s->headers[k] != NULL; k++)
     g_ptr_array_add (headers, g_strdup (s->headers[k]));
-  g_ptr_array_add (headers, g_strdup_printf ("Origin: %s", i == REQ_FOREIGN ? RP_HTTP_FOREIGN_ORIGIN : s->origin));
+  g_ptr_array_add (
+    headers, g_strdup_printf ("Origin: %s", i == REQ_FOREIGN ? RP_HTTP_FOREIGN_ORIGIN : s->origin));
   if (i == REQ_PREFLIGHT)
     g_ptr_array_add (headers, g_strdup ("Access-Control-Request-Method: GET"));
   g_ptr_array_add (headers, NULL);
@@ -131,7 +134,8 @@ start_one (RpCheck *check, guint i)
   req.body_cap = 0;   /* CORS lives in the headers */
   req.deadline_us = rp_check_get_deadline_us (check);
   s->xfer[i] = rp_http_transfer_new (&req);
-  return rp_http_transfer_start (s->xfer[i], rp_runner_get_context (rp_check_get_runner (check)), on_done, check);
+  return rp_http_transfer_start (s->xfer[i], rp_runner_get_context (rp_check_get_runner (check)),
+                                 on_done, check);
 }
 
 static void
@@ -139,7 +143,8 @@ cors_start (RpCheck *check)
 {
   for (guint i = 0; i < N_REQ; i++) {
     if (!start_one (check, i)) {
-      rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "cannot start the CORS requests");
+      rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL,
+                           "cannot start the CORS requests");
       rp_check_finish (check);
       return;
     }
@@ -172,7 +177,8 @@ rp_http_cors_add (RpRunner *runner, const RpProbeOptions *options, const RpTarge
                   const RpHttpOptions *http, guint index)
 {
   CorsState *s = g_new0 (CorsState, 1);
-  g_autofree char *id = index > 0 ? g_strdup_printf ("http.cors.%u", index) : g_strdup ("http.cors");
+  g_autofree char *id =
+    index > 0 ? g_strdup_printf ("http.cors.%u", index) : g_strdup ("http.cors");
 
   s->options = *options;
   s->options.ca_file = g_strdup (options->ca_file);
@@ -181,5 +187,6 @@ rp_http_cors_add (RpRunner *runner, const RpProbeOptions *options, const RpTarge
   s->port = target->port;
   s->origin = serialise_origin (http->origin);
   s->headers = g_strdupv (http->headers);
-  rp_runner_add (runner, rp_check_result_new (id, "http", target->uri), RP_HTTP_TIMEOUT_US, &cors_class, s);
+  rp_runner_add (runner, rp_check_result_new (id, "http", target->uri), RP_HTTP_TIMEOUT_US,
+                 &cors_class, s);
 }

@@ -127,8 +127,9 @@ on_done (RpHttpTransfer *t, CURLcode code, gpointer data)
       rp_check_result_set (r, RP_STATUS_SKIP, "cannot read the HSTS header: %s", why);
     } else {
       g_autofree char *hint = g_strdup (r->hint);
-      rp_check_result_set_hint (r, "%s; once it answers, let it only redirect: `return 301 https://$host$request_uri;`",
-                                hint);
+      rp_check_result_set_hint (
+        r, "%s; once it answers, let it only redirect: `return 301 https://$host$request_uri;`",
+        hint);
     }
     rp_check_finish (check);
     return;
@@ -160,7 +161,8 @@ hygiene_start (RpCheck *check)
       s->url = g_strdup_printf ("https://%s/", h);
       s->port = 443;
     } else {
-      rp_check_result_set (r, RP_STATUS_SKIP, "no https:// URL given for %s, and its port cannot be guessed from %s",
+      rp_check_result_set (r, RP_STATUS_SKIP,
+                           "no https:// URL given for %s, and its port cannot be guessed from %s",
                            e->host, e->http_url);
       rp_check_finish (check);
       return;
@@ -173,8 +175,10 @@ hygiene_start (RpCheck *check)
       s->url = g_strdup_printf ("http://%s/", h);
       s->port = 80;
     } else {
-      rp_check_result_set (r, RP_STATUS_SKIP, "%s uses https port %u, so the plain-http port is unknown: pass the "
-                           "http:// URL too (rtcprobe http http://%s:PORT/ %s)", e->https_url, e->https_port, h, e->https_url);
+      rp_check_result_set (r, RP_STATUS_SKIP,
+                           "%s uses https port %u, so the plain-http port is unknown: pass the "
+                           "http:// URL too (rtcprobe http http://%s:PORT/ %s)",
+                           e->https_url, e->https_port, h, e->https_url);
       rp_check_finish (check);
       return;
     }
@@ -188,7 +192,8 @@ hygiene_start (RpCheck *check)
   req.body_cap = 0;   /* headers are all these checks read */
   req.deadline_us = rp_check_get_deadline_us (check);
   s->xfer = rp_http_transfer_new (&req);
-  if (!rp_http_transfer_start (s->xfer, rp_runner_get_context (rp_check_get_runner (check)), on_done, check)) {
+  if (!rp_http_transfer_start (s->xfer, rp_runner_get_context (rp_check_get_runner (check)),
+                               on_done, check)) {
     rp_check_result_set (r, RP_STATUS_FAIL, "cannot start the request for %s", s->url);
     rp_check_finish (check);
   }
@@ -214,7 +219,8 @@ hygiene_expire (RpCheck *check)
 static const RpCheckClass hygiene_class = { hygiene_start, hygiene_expire, hygiene_state_free };
 
 static void
-add_one (RpRunner *runner, Registry *reg, HostEntry *e, const RpProbeOptions *options, gboolean is_hsts)
+add_one (RpRunner *runner, Registry *reg, HostEntry *e, const RpProbeOptions *options,
+         gboolean is_hsts)
 {
   HygieneState *s = g_new0 (HygieneState, 1);
   g_autofree char *id = g_strdup_printf ("http.%s.%s", e->host, is_hsts ? "hsts" : "redirect");

@@ -77,7 +77,8 @@ start_hop (RpCheck *check, const char *url, gboolean evidence)
   RpHttpRequest req = { 0 };
 
   g_free (s->hop_host);
-  s->hop_host = g_strdup (uri != NULL && g_uri_get_host (uri) != NULL ? g_uri_get_host (uri) : s->host);
+  s->hop_host =
+    g_strdup (uri != NULL && g_uri_get_host (uri) != NULL ? g_uri_get_host (uri) : s->host);
   s->hop_port = uri != NULL && g_uri_get_port (uri) > 0 ? g_uri_get_port (uri)
                 : scheme != NULL && g_ascii_strcasecmp (scheme, "http") == 0 ? 80 : 443;
   req.url = url;
@@ -109,8 +110,9 @@ evaluate_cert (RpCheck *check, RpHttpTransfer *t)
   g_autoptr (GError) error = NULL;
   long v;
 
-  if (g_ascii_strncasecmp (t->url, "https:", 6) != 0
-      || curl_easy_getinfo (t->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL || ci->num_of_certs == 0)
+  if (g_ascii_strncasecmp (t->url, "https:", 6) != 0 ||
+      curl_easy_getinfo (t->easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL ||
+      ci->num_of_certs == 0)
     return X509_V_OK;
   if (!rp_http_cert_evaluate (ci, s->hop_host, s->ca_file, &cert, &error)) {
     rp_check_result_detail_str (r, "cert_error", error->message);
@@ -144,7 +146,8 @@ tls_untrusted (RpCheck *check, long v)
   if (v == X509_V_OK)
     v = rp_http_tls_code_from_error (s->verify_error);
   reason = rp_tls_verify_reason (v, s->hop_host);
-  rp_check_result_set (r, RP_STATUS_FAIL, "TLS certificate of %s not trusted: %s", s->hop_host, rp_tls_verify_phrase (v));
+  rp_check_result_set (r, RP_STATUS_FAIL, "TLS certificate of %s not trusted: %s", s->hop_host,
+                       rp_tls_verify_phrase (v));
   rp_check_result_set_hint (r, "%s", reason);
   rp_check_result_detail_bool (r, "tls_verified", FALSE);
   rp_check_result_detail_str (r, "tls_error", rp_tls_verify_tag (v));
@@ -167,7 +170,8 @@ hop_evidence (RpCheckResult *r, RpHttpTransfer *t)
 static void
 file_evidence (RpCheckResult *r, RpHttpTransfer *t)
 {
-  static const char *const names[] = { "cache-control", "etag", "last-modified", "content-disposition" };
+  static const char *const names[] = { "cache-control", "etag", "last-modified",
+                                       "content-disposition" };
   curl_off_t len = -1;
 
   curl_easy_getinfo (t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
@@ -190,7 +194,8 @@ judge_final (RpCheck *check, RpHttpTransfer *t, gint64 total_us)
   const char *ctype = rp_http_transfer_header (t, "content-type");
   const char *server = rp_http_transfer_header (t, "server");
   const char *version = rp_http_transfer_version (t);
-  double days = s->cert_seen ? rp_http_cert_days_left (&s->cert, g_get_real_time () / G_USEC_PER_SEC) : 0;
+  double days =
+    s->cert_seen ? rp_http_cert_days_left (&s->cert, g_get_real_time () / G_USEC_PER_SEC) : 0;
   g_autoptr (GString) sum = g_string_new (NULL);
 
   rp_check_result_detail_int (r, "status", t->status);
@@ -205,11 +210,14 @@ judge_final (RpCheck *check, RpHttpTransfer *t, gint64 total_us)
 
   if (t->status >= 300 && t->status < 400 && t->status != 304) {
     if (s->hops >= MAX_REDIRECTS)
-      rp_check_result_set (r, RP_STATUS_FAIL, "more than %d redirects: %s", MAX_REDIRECTS, s->chain->str);
+      rp_check_result_set (r, RP_STATUS_FAIL, "more than %d redirects: %s", MAX_REDIRECTS,
+                           s->chain->str);
     else
-      rp_check_result_set (r, RP_STATUS_FAIL, "%ld redirect without a usable Location header", t->status);
-    rp_check_result_set_hint (r, "the redirects loop or never end: check the return/rewrite rules in nginx and the "
-                              "app's base URL settings (http vs https behind the proxy: X-Forwarded-Proto)");
+      rp_check_result_set (r, RP_STATUS_FAIL, "%ld redirect without a usable Location header",
+                           t->status);
+    rp_check_result_set_hint (
+      r, "the redirects loop or never end: check the return/rewrite rules in nginx and the "
+         "app's base URL settings (http vs https behind the proxy: X-Forwarded-Proto)");
     return;
   }
   rp_http_status_judge (r, t->url, t->status);
@@ -222,8 +230,10 @@ judge_final (RpCheck *check, RpHttpTransfer *t, gint64 total_us)
   }
   if (s->expect_json != NULL) {
     if (t->body_over) {
-      rp_check_result_set (r, RP_STATUS_FAIL, "body is larger than %d KiB: not a health document", RP_HTTP_BODY_CAP / 1024);
-      rp_check_result_set_hint (r, "--expect-json reads at most 1 MiB: point it at the health endpoint (/health)");
+      rp_check_result_set (r, RP_STATUS_FAIL, "body is larger than %d KiB: not a health document",
+                           RP_HTTP_BODY_CAP / 1024);
+      rp_check_result_set_hint (
+        r, "--expect-json reads at most 1 MiB: point it at the health endpoint (/health)");
       return;
     }
     if (!rp_json_judge (r, ctype, (const char *) t->body->data, t->body->len, s->expect_json))
@@ -246,17 +256,21 @@ judge_final (RpCheck *check, RpHttpTransfer *t, gint64 total_us)
   rp_check_result_set (r, RP_STATUS_PASS, "%s", sum->str);
 
   if (s->cert_seen && days < 0) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "the certificate of %s expired %.1f days ago", s->host, -days);
+    rp_check_result_set (r, RP_STATUS_FAIL, "the certificate of %s expired %.1f days ago", s->host,
+                         -days);
     rp_check_result_set_hint (r, "%s", rp_tls_verify_reason (X509_V_ERR_CERT_HAS_EXPIRED, s->host));
   } else if (s->insecure_host != NULL) {
     g_autofree char *why = rp_tls_verify_reason (s->insecure_failure, s->insecure_host);
-    rp_check_result_set (r, RP_STATUS_WARN, "answers, but the certificate of %s is not trusted (--insecure): %s",
+    rp_check_result_set (r, RP_STATUS_WARN,
+                         "answers, but the certificate of %s is not trusted (--insecure): %s",
                          s->insecure_host, rp_tls_verify_phrase (s->insecure_failure));
     rp_check_result_set_hint (r, "%s", why);
   } else if (s->cert_seen && days < CERT_WARN_DAYS) {
-    rp_check_result_set (r, RP_STATUS_WARN, "%s; but the certificate expires in %.1f days", sum->str, days);
-    rp_check_result_set_hint (r, "renew it now: certbot renew (and check why automatic renewal did not run: the "
-                              "certbot timer, the HTTP-01 challenge through nginx, the reload hook)");
+    rp_check_result_set (r, RP_STATUS_WARN, "%s; but the certificate expires in %.1f days",
+                         sum->str, days);
+    rp_check_result_set_hint (
+      r, "renew it now: certbot renew (and check why automatic renewal did not run: the "
+         "certbot timer, the HTTP-01 challenge through nginx, the reload hook)");
   }
 }
 
@@ -392,7 +406,8 @@ http_expire (RpCheck *check)
     rp_curl_loop_remove (s->xfer->loop, s->xfer->easy);
   if (s->xfer != NULL)
     s->xfer->running = FALSE;
-  rp_http_explain_stall (r, s->xfer, s->hop_host ? s->hop_host : s->host, s->hop_host ? s->hop_port : s->port);
+  rp_http_explain_stall (r, s->xfer, s->hop_host ? s->hop_host : s->host,
+                         s->hop_host ? s->hop_port : s->port);
   if (s->hops > 0)
     rp_check_result_detail_str (r, "redirects", s->chain->str);
 }
@@ -416,7 +431,8 @@ rp_check_http_add (RpRunner *runner, const RpProbeOptions *options, const RpTarg
   s->expect_json = g_strdupv (http->expect_json);
   s->headers = g_strdupv (http->headers);
   s->chain = g_string_new (NULL);
-  rp_runner_add (runner, rp_check_result_new (id, http->kind != NULL ? http->kind : "http", target->uri),
+  rp_runner_add (runner,
+                 rp_check_result_new (id, http->kind != NULL ? http->kind : "http", target->uri),
                  RP_HTTP_TIMEOUT_US, &http_class, s);
   rp_http_hygiene_register (runner, options, target);
   if (http->origin != NULL)

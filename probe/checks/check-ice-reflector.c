@@ -76,9 +76,12 @@ report (Refl *r)
     if (r->got[i])
       v[n++] = r->rtt[i];
   if (n == 0) {
-    rp_reflector_client_fail (r->client, "connectivity checks pass but test packets do not come back: a middlebox or relay "
-                              "drops data, or the reflector's packet limits are lower than this probe's rate",
-                              "ICE connects through the reflector (%s), but none of %u test packets came back", path, r->sent);
+    rp_reflector_client_fail (
+      r->client,
+      "connectivity checks pass but test packets do not come back: a middlebox or relay "
+      "drops data, or the reflector's packet limits are lower than this probe's rate",
+      "ICE connects through the reflector (%s), but none of %u test packets came back", path,
+      r->sent);
     return;
   }
   {
@@ -86,9 +89,12 @@ report (Refl *r)
     rp_check_result_metric (res, "rtt_ms", median);
     rp_check_result_metric (res, "rtt_min_ms", v[0]);
     rp_check_result_metric (res, "rtt_max_ms", v[n - 1]);
-    rp_check_result_set (res, RP_STATUS_PASS, "connected through the reflector in %.3f ms: %s, %s <-> %s, RTT %.3f ms "
-                         "(%u/%u back)", rp_reflector_client_get_connect_ms (r->client), path,
-                         rp_ice_cand_type_to_string (local.type), rp_ice_cand_type_to_string (remote.type), median, n, r->sent);
+    rp_check_result_set (res, RP_STATUS_PASS,
+                         "connected through the reflector in %.3f ms: %s, %s <-> %s, RTT %.3f ms "
+                         "(%u/%u back)",
+                         rp_reflector_client_get_connect_ms (r->client), path,
+                         rp_ice_cand_type_to_string (local.type),
+                         rp_ice_cand_type_to_string (remote.type), median, n, r->sent);
   }
   done (r);
 }
@@ -117,7 +123,9 @@ static gboolean
 on_send_tick (gpointer data)
 {
   Refl *r = data;
-  RpStampSender p = { .seq = r->sent, .error_estimate = RP_STAMP_EE_DEFAULT, .ssid = r->welcome->ssid };
+  RpStampSender p = { .seq = r->sent,
+                      .error_estimate = RP_STAMP_EE_DEFAULT,
+                      .ssid = r->welcome->ssid };
   guint8 buf[ECHO_LEN];
   gsize len = MIN ((gsize) ECHO_LEN, r->welcome->max_packet);
 
@@ -139,12 +147,15 @@ on_receive (RpReflectorClient *c, const guint8 *data, gsize len, gint64 t4, gpoi
   Refl *r = user_data;
   RpStampReflected p;
 
-  if (!r->measuring || !rp_reflector_packet_verify (data, len, r->welcome->key)
-      || rp_stamp_reflected_decode (data, len, &p) != RP_STAMP_OK || p.sender_seq >= ECHO_PACKETS || r->got[p.sender_seq])
+  if (!r->measuring || !rp_reflector_packet_verify (data, len, r->welcome->key) ||
+      rp_stamp_reflected_decode (data, len, &p) != RP_STAMP_OK || p.sender_seq >= ECHO_PACKETS ||
+      r->got[p.sender_seq])
     return;
   /* RFC 8762 4.2: RTT = (T4 - T1) - (T3 - T2). */
-  r->rtt[p.sender_seq] = ((t4 - rp_stamp_ntp_to_us (p.sender_timestamp))
-                          - rp_stamp_timestamp_diff_us (p.timestamp, p.receive_timestamp, p.error_estimate)) / 1000.0;
+  r->rtt[p.sender_seq] =
+    ((t4 - rp_stamp_ntp_to_us (p.sender_timestamp)) -
+     rp_stamp_timestamp_diff_us (p.timestamp, p.receive_timestamp, p.error_estimate)) /
+    1000.0;
   r->got[p.sender_seq] = TRUE;
   if (++r->received == ECHO_PACKETS && r->timer != NULL) {
     stop_timer (r);
@@ -174,7 +185,8 @@ on_failed (RpReflectorClient *c, gpointer data)
   done (data);
 }
 
-static const RpReflectorClientCallbacks client_callbacks = { on_welcome, on_ready, on_receive, on_failed };
+static const RpReflectorClientCallbacks client_callbacks = { on_welcome, on_ready, on_receive,
+                                                             on_failed };
 
 static void
 ice_start (RpCheck *check)
@@ -203,8 +215,10 @@ rp_check_ice_reflector_add (RpRunner *runner, const RpProbeOptions *options, RpT
 {
   Refl *r = g_new0 (Refl, 1);
 
-  r->client = rp_reflector_client_new (options, rp_turn_plan_get_creds (plan), ro, TRUE, &client_callbacks, r);
-  rp_runner_add (runner, rp_check_result_new ("ice.reflector", "ice", ro->url->uri), CHECK_TIMEOUT_US, &refl_class, r);
+  r->client = rp_reflector_client_new (options, rp_turn_plan_get_creds (plan), ro, TRUE,
+                                       &client_callbacks, r);
+  rp_runner_add (runner, rp_check_result_new ("ice.reflector", "ice", ro->url->uri),
+                 CHECK_TIMEOUT_US, &refl_class, r);
 }
 
 RpSecret *
@@ -220,6 +234,7 @@ rp_reflector_secret_load (const char *file, const char *shared_file, GError **er
   if (shared_file != NULL)
     return rp_read_secret_file (shared_file, error);
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "--reflector needs the reflector's secret: --reflector-secret-file FILE or RTCPROBE_REFLECTOR_SECRET");
+               "--reflector needs the reflector's secret: --reflector-secret-file FILE or "
+               "RTCPROBE_REFLECTOR_SECRET");
   return NULL;
 }

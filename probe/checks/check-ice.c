@@ -125,14 +125,20 @@ verdict_fill (IcePlan *p)
   if (p->fails->len == 0 && p->reported == p->expected) {
     rp_check_result_set (r, RP_STATUS_PASS, "ICE completes through TURN over %s", p->works->str);
   } else if (p->works->len > 0) {
-    rp_check_result_set (r, RP_STATUS_WARN, "ICE completes only through TURN over %s (not %s): voice falls back to %s",
-                         p->works->str, p->fails->len > 0 ? p->fails->str : "the rest", p->works->str);
-    rp_check_result_set_hint (r, "clients on this network connect through TURN over %s; see the failing ice.* "
-                              "results for what blocks the others", p->works->str);
+    rp_check_result_set (
+      r, RP_STATUS_WARN, "ICE completes only through TURN over %s (not %s): voice falls back to %s",
+      p->works->str, p->fails->len > 0 ? p->fails->str : "the rest", p->works->str);
+    rp_check_result_set_hint (
+      r,
+      "clients on this network connect through TURN over %s; see the failing ice.* "
+      "results for what blocks the others",
+      p->works->str);
   } else {
-    rp_check_result_set (r, RP_STATUS_FAIL, "ICE completes through no TURN transport (%s tried)", p->fails->str);
-    rp_check_result_set_hint (r, "a caller on this network that needs a relay cannot connect: see ice.gather.* for "
-                              "whether relay candidates came back");
+    rp_check_result_set (r, RP_STATUS_FAIL, "ICE completes through no TURN transport (%s tried)",
+                         p->fails->str);
+    rp_check_result_set_hint (
+      r, "a caller on this network that needs a relay cannot connect: see ice.gather.* for "
+         "whether relay candidates came back");
   }
   if (p->no_local_address && p->works->len == 0)
     rp_check_result_set_hint (r, "this machine had no usable network address, so ICE could not "
@@ -162,11 +168,13 @@ verdict_expire (RpCheck *check)
 
   verdict_fill (p);
   if (p->reported < p->expected)
-    rp_check_result_set_hint (rp_check_get_result (check), "only %u of %u transports finished before the deadline",
-                              p->reported, p->expected);
+    rp_check_result_set_hint (rp_check_get_result (check),
+                              "only %u of %u transports finished before the deadline", p->reported,
+                              p->expected);
 }
 
-static const RpCheckClass verdict_class = { verdict_start, verdict_expire, (GDestroyNotify) plan_unref };
+static const RpCheckClass verdict_class = { verdict_start, verdict_expire,
+                                            (GDestroyNotify) plan_unref };
 
 /* ---- one check (gather or pair) ---- */
 
@@ -265,7 +273,8 @@ bridge_details (IceRun *t, RpCheckResult *r)
   if (t->bridge == NULL)
     return;
   bi = rp_turn_tls_bridge_get_info (t->bridge);
-  rp_check_result_detail_str (r, "tls_bridge", "libnice speaks TCP to a loopback bridge that does TLS to the server");
+  rp_check_result_detail_str (
+    r, "tls_bridge", "libnice speaks TCP to a loopback bridge that does TLS to the server");
   if (bi->tls_version != NULL) {
     rp_check_result_detail_str (r, "tls_version", bi->tls_version);
     rp_check_result_detail_bool (r, "tls_verified", bi->tls_verified);
@@ -281,7 +290,8 @@ bridge_details (IceRun *t, RpCheckResult *r)
 static RpTurnContext
 turn_context (IceRun *t)
 {
-  RpTurnContext ctx = { t->srv.target.transport, t->srv.server_str, rp_turn_plan_get_creds (t->plan),
+  RpTurnContext ctx = { t->srv.target.transport, t->srv.server_str,
+                        rp_turn_plan_get_creds (t->plan),
                         t->diag != NULL ? rp_turn_client_get_realm (t->diag) : NULL };
   return ctx;
 }
@@ -293,11 +303,13 @@ explain_no_relay (IceRun *t, const char *step, const RpTurnResult *res)
   RpTurnContext ctx = turn_context (t);
   g_autofree char *why = NULL;
 
-  rp_explain_turn_failure (r, step, res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (t->diag)));
+  rp_explain_turn_failure (r, step, res, &ctx,
+                           rp_stun_client_get_info (rp_turn_client_get_stun (t->diag)));
   why = g_strdup (r->summary);
-  rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s: %s", t->srv.server_str,
-                       rp_transport_words (t->srv.target.transport), why);
-  rp_check_result_detail_str (r, "diagnosed_by", "rtcprobe's TURN client (libnice reports no TURN errors)");
+  rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s: %s",
+                       t->srv.server_str, rp_transport_words (t->srv.target.transport), why);
+  rp_check_result_detail_str (r, "diagnosed_by",
+                              "rtcprobe's TURN client (libnice reports no TURN errors)");
 }
 
 static void record_gather (IceRun *t);
@@ -307,10 +319,13 @@ libnice_alone_failed (IceRun *t)
 {
   RpCheckResult *r = rp_check_get_result (t->check);
 
-  rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s, although the server allocates for "
-                       "rtcprobe's own TURN client", t->srv.server_str, rp_transport_words (t->srv.target.transport));
-  rp_check_result_set_hint (r, "the server works with these credentials, but libnice got no relay from it: %s",
-                            t->bridge != NULL ? "see tls_bridge_error" : "run with G_MESSAGES_DEBUG=libnice to see why");
+  rp_check_result_set (r, RP_STATUS_FAIL,
+                       "no relay candidate from %s over %s, although the server allocates for "
+                       "rtcprobe's own TURN client",
+                       t->srv.server_str, rp_transport_words (t->srv.target.transport));
+  rp_check_result_set_hint (
+    r, "the server works with these credentials, but libnice got no relay from it: %s",
+    t->bridge != NULL ? "see tls_bridge_error" : "run with G_MESSAGES_DEBUG=libnice to see why");
   done (t);
 }
 
@@ -358,8 +373,9 @@ static void
 diagnose (IceRun *t)
 {
   const RpTurnCreds *c = rp_turn_plan_get_creds (t->plan);
-  RpStunClient *stun = rp_stun_client_new (t->srv.target.transport, G_SOCKET_ADDRESS (t->srv.server), t->srv.target.host, t->srv.tls_ctx,
-                                           t->srv.options.insecure, rp_runner_get_context (rp_check_get_runner (t->check)));
+  RpStunClient *stun = rp_stun_client_new (
+    t->srv.target.transport, G_SOCKET_ADDRESS (t->srv.server), t->srv.target.host, t->srv.tls_ctx,
+    t->srv.options.insecure, rp_runner_get_context (rp_check_get_runner (t->check)));
 
   t->phase = "the diagnosis Allocate";
   /* RFC 8489 6.2.1 with Rc 4, Rm 4: silence is known after 5.5 s. */
@@ -391,8 +407,10 @@ record_gather (IceRun *t)
   cands = rp_ice_agent_get_local_candidates (t->agent);
   g_autofree char *list = rp_ice_candidates_describe (cands);
   rp_check_result_metric (r, "host_candidates", rp_ice_candidates_count (cands, RP_ICE_CAND_HOST));
-  rp_check_result_metric (r, "srflx_candidates", rp_ice_candidates_count (cands, RP_ICE_CAND_SRFLX));
-  rp_check_result_metric (r, "relay_candidates", rp_ice_candidates_count (cands, RP_ICE_CAND_RELAY));
+  rp_check_result_metric (r, "srflx_candidates",
+                          rp_ice_candidates_count (cands, RP_ICE_CAND_SRFLX));
+  rp_check_result_metric (r, "relay_candidates",
+                          rp_ice_candidates_count (cands, RP_ICE_CAND_RELAY));
   rp_check_result_metric (r, "gather_ms", gather_ms (t));
   rp_check_result_detail_str (r, "candidates", list);
   rp_check_result_detail_bool (r, "gathering_complete", rp_ice_agent_get_gather_us (t->agent) >= 0);
@@ -413,9 +431,10 @@ gather_report (IceRun *t)
   record_gather (t);
   if (is_turn (t)) {
     if (relay > 0) {
-      rp_check_result_set (r, RP_STATUS_PASS, "%u host, %u srflx, %u relay candidates in %.3f ms; relay through %s over %s",
-                           host, srflx, relay, gather_ms (t), t->srv.server_str,
-                           rp_transport_words (t->srv.target.transport));
+      rp_check_result_set (
+        r, RP_STATUS_PASS,
+        "%u host, %u srflx, %u relay candidates in %.3f ms; relay through %s over %s", host, srflx,
+        relay, gather_ms (t), t->srv.server_str, rp_transport_words (t->srv.target.transport));
       done (t);
       return;
     }
@@ -428,15 +447,18 @@ gather_report (IceRun *t)
     return;
   }
   if (srflx > 0) {
-    rp_check_result_set (r, RP_STATUS_PASS, "%u host, %u srflx candidates in %.3f ms through %s", host, srflx,
-                         gather_ms (t), t->srv.server_str);
+    rp_check_result_set (r, RP_STATUS_PASS, "%u host, %u srflx candidates in %.3f ms through %s",
+                         host, srflx, gather_ms (t), t->srv.server_str);
   } else {
     /* RFC 8445 5.1.3: a server-reflexive candidate equal to its base is
      * redundant and libnice drops it, so "none" also means "no NAT". */
-    rp_check_result_set (r, RP_STATUS_WARN, "no server-reflexive candidate from %s (%u host)", t->srv.server_str, host);
-    rp_check_result_set_hint (r, "either %u/udp to the STUN server gets no answer (see `rtcprobe stun %s`), or this host "
-                              "has a public address and the reflexive address equals a host candidate",
-                              t->srv.target.port, t->srv.target.uri);
+    rp_check_result_set (r, RP_STATUS_WARN, "no server-reflexive candidate from %s (%u host)",
+                         t->srv.server_str, host);
+    rp_check_result_set_hint (
+      r,
+      "either %u/udp to the STUN server gets no answer (see `rtcprobe stun %s`), or this host "
+      "has a public address and the reflexive address equals a host candidate",
+      t->srv.target.port, t->srv.target.uri);
   }
   done (t);
 }
@@ -448,8 +470,9 @@ on_diag_timer (gpointer data)
   IceRun *t = data;
 
   g_clear_pointer (&t->diag_timer, g_source_unref);
-  if (t->diag == NULL && t->agent != NULL
-      && rp_ice_candidates_count (rp_ice_agent_get_local_candidates (t->agent), RP_ICE_CAND_RELAY) == 0)
+  if (t->diag == NULL && t->agent != NULL &&
+      rp_ice_candidates_count (rp_ice_agent_get_local_candidates (t->agent), RP_ICE_CAND_RELAY) ==
+        0)
     diagnose (t);
   return G_SOURCE_REMOVE;
 }
@@ -482,7 +505,8 @@ pair_report (IceRun *t, const RpIcePairResult *res)
   g_autofree char *local = NULL;
   g_autofree char *remote = NULL;
 
-  rp_check_result_detail_str (r, "relay_transport", rp_transport_to_string (t->srv.target.transport));
+  rp_check_result_detail_str (r, "relay_transport",
+                              rp_transport_to_string (t->srv.target.transport));
   rp_check_result_detail_str (r, "ice_state", rp_ice_state_to_string (res->state_a));
   rp_check_result_detail_str (r, "ice_state_peer", rp_ice_state_to_string (res->state_b));
   rp_check_result_detail_int (r, "candidates_a", res->signalled_a);
@@ -495,20 +519,24 @@ pair_report (IceRun *t, const RpIcePairResult *res)
     return;
   }
   if (res->phase != RP_ICE_PAIR_GATHERING && res->signalled_a == 0) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s: ICE cannot use this transport",
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "no relay candidate from %s over %s: ICE cannot use this transport",
                          t->srv.server_str, tw);
-    rp_check_result_set_hint (r, "the TURN allocation failed; see ice.gather.%s for the server's answer",
-                              rp_transport_to_string (t->srv.target.transport));
+    rp_check_result_set_hint (
+      r, "the TURN allocation failed; see ice.gather.%s for the server's answer",
+      rp_transport_to_string (t->srv.target.transport));
     return;
   }
   if (!res->ready) {
     rp_check_result_set (r, RP_STATUS_FAIL, "ICE %s through TURN over %s: state %s (furthest %s)",
                          res->failed ? "failed after connectivity checks" : "did not complete", tw,
-                         rp_ice_state_to_string (res->state_a), rp_ice_state_to_string (res->best_a));
-    rp_check_result_set_hint (r, "the relay candidate exists but no check through it succeeded: the relay cannot "
-                              "reach the peer. Check denied-peer-ip and allow-loopback-peers in turnserver.conf "
-                              "(permissions for the peer's address), and that the relay port range (min-port..max-port) "
-                              "is open on the server");
+                         rp_ice_state_to_string (res->state_a),
+                         rp_ice_state_to_string (res->best_a));
+    rp_check_result_set_hint (
+      r, "the relay candidate exists but no check through it succeeded: the relay cannot "
+         "reach the peer. Check denied-peer-ip and allow-loopback-peers in turnserver.conf "
+         "(permissions for the peer's address), and that the relay port range (min-port..max-port) "
+         "is open on the server");
     return;
   }
   if (res->connect_us >= 0)
@@ -517,11 +545,13 @@ pair_report (IceRun *t, const RpIcePairResult *res)
     g_autofree char *l = rp_ice_candidate_describe (&res->local);
     g_autofree char *p = rp_ice_candidate_describe (&res->remote);
     rp_check_result_detail_str (r, "local_type", rp_ice_cand_type_to_string (res->local.type));
-    rp_check_result_detail_str (r, "local_transport", rp_ice_cand_transport_to_string (res->local.transport));
+    rp_check_result_detail_str (r, "local_transport",
+                                rp_ice_cand_transport_to_string (res->local.transport));
     local = rp_host_port_to_string (res->local.addr, res->local.port);
     rp_check_result_detail_str (r, "local_address", local);
     rp_check_result_detail_str (r, "remote_type", rp_ice_cand_type_to_string (res->remote.type));
-    rp_check_result_detail_str (r, "remote_transport", rp_ice_cand_transport_to_string (res->remote.transport));
+    rp_check_result_detail_str (r, "remote_transport",
+                                rp_ice_cand_transport_to_string (res->remote.transport));
     remote = rp_host_port_to_string (res->remote.addr, res->remote.port);
     rp_check_result_detail_str (r, "remote_address", remote);
     g_autofree char *sel = g_strdup_printf ("%s <-> %s", l, p);
@@ -530,18 +560,27 @@ pair_report (IceRun *t, const RpIcePairResult *res)
   rp_check_result_detail_int (r, "packets_sent", res->sent);
   rp_check_result_detail_int (r, "packets_received", res->received);
   if (res->received == 0) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "ICE connects through TURN over %s, but nothing sent over the selected pair "
-                         "came back (%u packets)", tw, res->sent);
-    rp_check_result_set_hint (r, "connectivity checks pass but data does not: a middlebox or the relay drops data "
-                              "packets; see relay.%s from `rtcprobe turn`", rp_transport_to_string (t->srv.target.transport));
+    rp_check_result_set (
+      r, RP_STATUS_FAIL,
+      "ICE connects through TURN over %s, but nothing sent over the selected pair "
+      "came back (%u packets)",
+      tw, res->sent);
+    rp_check_result_set_hint (
+      r,
+      "connectivity checks pass but data does not: a middlebox or the relay drops data "
+      "packets; see relay.%s from `rtcprobe turn`",
+      rp_transport_to_string (t->srv.target.transport));
     return;
   }
   rp_check_result_metric (r, "rtt_ms", res->rtt_median_ms);
   rp_check_result_metric (r, "rtt_min_ms", res->rtt_min_ms);
   rp_check_result_metric (r, "rtt_max_ms", res->rtt_max_ms);
-  rp_check_result_set (r, RP_STATUS_PASS, "connected through TURN over %s in %.3f ms: %s %s <-> %s %s, RTT %.3f ms (%u/%u back)",
-                       tw, res->connect_us / 1000.0, rp_ice_cand_type_to_string (res->local.type), local != NULL ? local : "?",
-                       rp_ice_cand_type_to_string (res->remote.type), remote != NULL ? remote : "?", res->rtt_median_ms, res->received, res->sent);
+  rp_check_result_set (
+    r, RP_STATUS_PASS,
+    "connected through TURN over %s in %.3f ms: %s %s <-> %s %s, RTT %.3f ms (%u/%u back)", tw,
+    res->connect_us / 1000.0, rp_ice_cand_type_to_string (res->local.type),
+    local != NULL ? local : "?", rp_ice_cand_type_to_string (res->remote.type),
+    remote != NULL ? remote : "?", res->rtt_median_ms, res->received, res->sent);
   if (rp_explain_tls_untrusted (r)) {
     g_autofree char *summary = g_strdup (r->summary);
     rp_check_result_set (r, RP_STATUS_WARN, "%s, but the certificate is not trusted (--insecure): "
@@ -576,10 +615,14 @@ on_pair_budget (gpointer data)
   if (res->phase != RP_ICE_PAIR_GATHERING)
     return G_SOURCE_REMOVE;
   pair_report (t, res);
-  rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over %s within %d s: ICE cannot use this "
-                       "transport", t->srv.server_str, rp_transport_words (t->srv.target.transport),
+  rp_check_result_set (r, RP_STATUS_FAIL,
+                       "no relay candidate from %s over %s within %d s: ICE cannot use this "
+                       "transport",
+                       t->srv.server_str, rp_transport_words (t->srv.target.transport),
                        (int) (GATHER_BUDGET_US / G_USEC_PER_SEC));
-  rp_check_result_set_hint (r, "the TURN server does not answer over %s from here; see ice.gather.%s for why", tname, tname);
+  rp_check_result_set_hint (
+    r, "the TURN server does not answer over %s from here; see ice.gather.%s for why", tname,
+    tname);
   rp_check_result_detail_str (r, "stalled_in", "gathering");
   done (t);
   return G_SOURCE_REMOVE;
@@ -603,12 +646,14 @@ on_bridge_failed (RpTurnTlsBridge *bridge, gpointer data)
   }
   bridge_details (t, r);
   if (rp_turn_tls_bridge_get_info (bridge)->failure_untrusted) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over TLS: the certificate is %s", t->srv.server_str,
-                         rp_tls_verify_phrase (rp_turn_tls_bridge_get_info (bridge)->tls_verify_result));
+    rp_check_result_set (
+      r, RP_STATUS_FAIL, "no relay candidate from %s over TLS: the certificate is %s",
+      t->srv.server_str,
+      rp_tls_verify_phrase (rp_turn_tls_bridge_get_info (bridge)->tls_verify_result));
     rp_check_result_set_hint (r, "%s", rp_turn_tls_bridge_get_info (bridge)->failure);
   } else {
-    rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over TLS: %s", t->srv.server_str,
-                         rp_turn_tls_bridge_get_info (bridge)->failure);
+    rp_check_result_set (r, RP_STATUS_FAIL, "no relay candidate from %s over TLS: %s",
+                         t->srv.server_str, rp_turn_tls_bridge_get_info (bridge)->failure);
     rp_check_result_set_hint (r, "see ice.gather.tls for the server's answer");
   }
   done (t);
@@ -620,7 +665,8 @@ add_relay (IceRun *t, RpIceAgent *agent, GError **error)
   const RpTurnCreds *c = rp_turn_plan_get_creds (t->plan);
   const char *ip = t->bridge != NULL ? rp_turn_tls_bridge_get_host (t->bridge) : t->server_ip;
   guint16 port = t->bridge != NULL ? rp_turn_tls_bridge_get_port (t->bridge) : t->srv.target.port;
-  RpIceRelayTransport rt = t->srv.target.transport == RP_TRANSPORT_UDP ? RP_ICE_RELAY_UDP : RP_ICE_RELAY_TCP;
+  RpIceRelayTransport rt =
+    t->srv.target.transport == RP_TRANSPORT_UDP ? RP_ICE_RELAY_UDP : RP_ICE_RELAY_TCP;
 
   return rp_ice_agent_add_turn_server (agent, ip, port, rt, c->username, c->password, error);
 }
@@ -632,7 +678,8 @@ start_ice (IceRun *t, GError **error)
   RpIceAgentOptions o = { .loopback_only = t->loopback };
 
   if (t->srv.target.transport == RP_TRANSPORT_TLS) {
-    t->bridge = rp_turn_tls_bridge_new (ctx, t->srv.server, t->srv.target.host, t->srv.tls_ctx, t->srv.options.insecure, error);
+    t->bridge = rp_turn_tls_bridge_new (ctx, t->srv.server, t->srv.target.host, t->srv.tls_ctx,
+                                        t->srv.options.insecure, error);
     if (t->bridge == NULL)
       return FALSE;
     rp_turn_tls_bridge_set_fail_func (t->bridge, on_bridge_failed, t);
@@ -646,7 +693,8 @@ start_ice (IceRun *t, GError **error)
      * candidate from the Allocate answer (XOR-MAPPED-ADDRESS), and a Binding
      * to the same address as the TURN server is swallowed by the relay
      * socket ("incorrectly multiplexed") until it times out. */
-    if (!is_turn (t) && !rp_ice_agent_set_stun_server (t->agent, t->server_ip, t->srv.target.port, error))
+    if (!is_turn (t) &&
+        !rp_ice_agent_set_stun_server (t->agent, t->server_ip, t->srv.target.port, error))
       return FALSE;
     t->budget = g_timeout_source_new (GATHER_BUDGET_US / 1000);
     g_source_set_callback (t->budget, on_gather_budget, t, NULL);
@@ -789,7 +837,8 @@ ice_start (RpCheck *check)
       return;
     }
   }
-  rp_resolve_async (t->srv.target.host, t->srv.options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (t->srv.target.host, t->srv.options.family, rp_check_get_cancellable (check),
+                    on_resolved, rp_check_ref (check));
 }
 
 static void
@@ -804,20 +853,29 @@ ice_expire (RpCheck *check)
     no_local_address (t);
   } else if (t->diag != NULL) {
     /* Our own Allocate stalled: say where, as `turn` would. */
-    rp_explain_deadline (r, t->srv.target.transport, t->srv.server_str, t->srv.target.port, "TURN Allocate",
+    rp_explain_deadline (r, t->srv.target.transport, t->srv.server_str, t->srv.target.port,
+                         "TURN Allocate",
                          rp_stun_client_get_info (rp_turn_client_get_stun (t->diag)));
-    rp_check_result_detail_str (r, "diagnosed_by", "rtcprobe's TURN client (libnice reports no TURN errors)");
+    rp_check_result_detail_str (r, "diagnosed_by",
+                                "rtcprobe's TURN client (libnice reports no TURN errors)");
   } else if (t->pair != NULL) {
     const RpIcePairResult *res = rp_ice_pair_get_result (t->pair);
     pair_report (t, res);
-    rp_check_result_set (r, RP_STATUS_FAIL, "ICE through TURN over %s stalled in %s before the deadline (state %s, furthest %s)",
-                         rp_transport_words (t->srv.target.transport), rp_ice_pair_phase_to_string (res->phase),
-                         rp_ice_state_to_string (res->state_a), rp_ice_state_to_string (res->best_a));
-    rp_check_result_set_hint (r, "%s", res->phase == RP_ICE_PAIR_GATHERING
-                              ? "gathering did not finish: the TURN server does not answer in time (see ice.gather.*)"
-                              : "connectivity checks did not finish: the relay path drops or delays packets; raise --timeout to tell");
+    rp_check_result_set (
+      r, RP_STATUS_FAIL,
+      "ICE through TURN over %s stalled in %s before the deadline (state %s, furthest %s)",
+      rp_transport_words (t->srv.target.transport), rp_ice_pair_phase_to_string (res->phase),
+      rp_ice_state_to_string (res->state_a), rp_ice_state_to_string (res->best_a));
+    rp_check_result_set_hint (
+      r, "%s",
+      res->phase == RP_ICE_PAIR_GATHERING
+        ? "gathering did not finish: the TURN server does not answer in time (see ice.gather.*)"
+        : "connectivity checks did not finish: the relay path drops or delays packets; raise "
+          "--timeout to tell");
   } else {
-    rp_check_result_set (r, RP_STATUS_FAIL, "gathering through %s did not finish before the deadline", t->srv.server_str);
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "gathering through %s did not finish before the deadline",
+                         t->srv.server_str);
     rp_check_result_set_hint (r, "raise --timeout; the server answers too slowly for a call setup");
   }
   rp_check_result_detail_str (r, "stalled_in", t->phase);
@@ -832,7 +890,8 @@ static const RpCheckClass ice_class = { ice_start, ice_expire, ice_run_free };
 static char *
 base_id (const RpTarget *target, gboolean unique)
 {
-  const char *name = target->scheme == RP_SCHEME_STUN ? "stun" : rp_transport_to_string (target->transport);
+  const char *name =
+    target->scheme == RP_SCHEME_STUN ? "stun" : rp_transport_to_string (target->transport);
   g_autofree char *hp = NULL;
 
   if (unique)
@@ -848,15 +907,16 @@ id_unique (GPtrArray *all, const RpTarget *t)
 
   for (guint i = 0; i < all->len; i++) {
     const RpTarget *o = g_ptr_array_index (all, i);
-    if (o->transport == t->transport && (o->scheme == RP_SCHEME_STUN) == (t->scheme == RP_SCHEME_STUN))
+    if (o->transport == t->transport &&
+        (o->scheme == RP_SCHEME_STUN) == (t->scheme == RP_SCHEME_STUN))
       n++;
   }
   return n <= 1;
 }
 
 static void
-add_one (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpTarget *target, gboolean pair,
-         gboolean unique, gboolean relay_only, IcePlan *ice_plan)
+add_one (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpTarget *target,
+         gboolean pair, gboolean unique, gboolean relay_only, IcePlan *ice_plan)
 {
   IceRun *t = g_new0 (IceRun, 1);
   g_autofree char *base = base_id (target, unique);
@@ -869,11 +929,13 @@ add_one (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, cons
   t->label = g_ascii_strup (base, -1);
   if (ice_plan != NULL)
     t->ice_plan = plan_ref (ice_plan);
-  rp_runner_add (runner, rp_check_result_new (id, "ice", target->uri), ICE_TIMEOUT_US, &ice_class, t);
+  rp_runner_add (runner, rp_check_result_new (id, "ice", target->uri), ICE_TIMEOUT_US, &ice_class,
+                 t);
 }
 
 void
-rp_check_ice_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpIceOptions *ice)
+rp_check_ice_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
+                  const RpIceOptions *ice)
 {
   g_autoptr (GPtrArray) all = g_ptr_array_new ();
   IcePlan *p = g_new0 (IcePlan, 1);
@@ -897,5 +959,6 @@ rp_check_ice_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *p
     add_one (runner, options, plan, t, TRUE, id_unique (ice->turn, t), ice->relay_only, p);
   }
   /* The verdict check takes the first reference; each ice.<t> holds one. */
-  p->verdict = rp_runner_add (runner, rp_check_result_new ("ice.verdict", "ice", ""), ICE_TIMEOUT_US, &verdict_class, p);
+  p->verdict = rp_runner_add (runner, rp_check_result_new ("ice.verdict", "ice", ""),
+                              ICE_TIMEOUT_US, &verdict_class, p);
 }

@@ -99,7 +99,8 @@ rp_livekit_token_new (const char *key, const char *secret, const char *identity,
   h64 = rp_base64url_encode ((const guint8 *) header, strlen (header));
   c64 = rp_base64url_encode ((const guint8 *) claims, strlen (claims));
   input = g_strdup_printf ("%s.%s", h64, c64);
-  if (HMAC (EVP_sha256 (), secret, (int) strlen (secret), (const guint8 *) input, strlen (input), mac, &mac_len) == NULL)
+  if (HMAC (EVP_sha256 (), secret, (int) strlen (secret), (const guint8 *) input, strlen (input),
+            mac, &mac_len) == NULL)
     return NULL;
   s64 = rp_base64url_encode (mac, mac_len);
   OPENSSL_cleanse (mac, sizeof mac);
@@ -128,7 +129,8 @@ lk_state_free (gpointer data)
 static void
 body_detail (RpCheckResult *r, const RpWsHttpResult *res)
 {
-  if (res->body_len > 0 && res->body_len < 256 && g_utf8_validate (res->body, res->body_len, NULL)) {
+  if (res->body_len > 0 && res->body_len < 256 &&
+      g_utf8_validate (res->body, res->body_len, NULL)) {
     g_autofree char *b = g_strstrip (g_strdup (res->body));
     rp_check_result_detail_str (r, "body", b);
   }
@@ -139,10 +141,11 @@ http_failure (RpCheckResult *r, const RpWsHttpResult *res, const char *server)
 {
   rp_check_result_detail_str (r, "error", res->error);
   rp_check_result_set (r, RP_STATUS_FAIL, "no HTTP answer from %s: %s", server, res->error);
-  rp_check_result_set_hint (r, res->tls_error ? "TLS failed: check the certificate for this name (--ca-file for a private "
-                                                "CA) and that the port is the TLS one"
-                                              : "the proxy in front of LiveKit does not answer: check it listens on "
-                                                "this port and the security list / host firewall allow it");
+  rp_check_result_set_hint (
+    r, res->tls_error ? "TLS failed: check the certificate for this name (--ca-file for a private "
+                        "CA) and that the port is the TLS one"
+                      : "the proxy in front of LiveKit does not answer: check it listens on "
+                        "this port and the security list / host firewall allow it");
 }
 
 static void lk_request (RpCheck *check);
@@ -173,38 +176,54 @@ on_http_done (const RpWsHttpResult *res, gpointer data)
   body_detail (r, res);
   if (s->kind == LK_HTTP) {
     if (res->status == 200 && g_str_has_prefix (res->body, "OK")) {
-      rp_check_result_set (r, RP_STATUS_PASS, "LiveKit answers GET / with 200 OK in %.1f ms", res->total_ms);
+      rp_check_result_set (r, RP_STATUS_PASS, "LiveKit answers GET / with 200 OK in %.1f ms",
+                           res->total_ms);
     } else if (res->status == 502 || res->status == 504) {
-      rp_check_result_set (r, RP_STATUS_FAIL, "the proxy answers %ld: LiveKit behind it is down or unreachable", res->status);
-      rp_check_result_set_hint (r, "start livekit-server, and check proxy_pass points at its port (7880 by default) "
-                                "and the proxy can reach it");
+      rp_check_result_set (r, RP_STATUS_FAIL,
+                           "the proxy answers %ld: LiveKit behind it is down or unreachable",
+                           res->status);
+      rp_check_result_set_hint (
+        r, "start livekit-server, and check proxy_pass points at its port (7880 by default) "
+           "and the proxy can reach it");
     } else {
-      rp_check_result_set (r, RP_STATUS_FAIL, "GET / answered %ld, not LiveKit's 200 \"OK\"", res->status);
-      rp_check_result_set_hint (r, "this host name is not routed to LiveKit: check the proxy's server_name / location "
-                                "for the LiveKit host, or use the URL clients are given");
+      rp_check_result_set (r, RP_STATUS_FAIL, "GET / answered %ld, not LiveKit's 200 \"OK\"",
+                           res->status);
+      rp_check_result_set_hint (
+        r, "this host name is not routed to LiveKit: check the proxy's server_name / location "
+           "for the LiveKit host, or use the URL clients are given");
     }
   } else if (s->key == NULL) {
     if (res->status == 401) {
-      rp_check_result_set (r, RP_STATUS_PASS, "/rtc/validate answers 401 without a token: LiveKit is up and routed");
+      rp_check_result_set (r, RP_STATUS_PASS,
+                           "/rtc/validate answers 401 without a token: LiveKit is up and routed");
     } else {
-      rp_check_result_set (r, RP_STATUS_FAIL, "/rtc/validate answered %ld, not LiveKit's 401 for a missing token",
+      rp_check_result_set (r, RP_STATUS_FAIL,
+                           "/rtc/validate answered %ld, not LiveKit's 401 for a missing token",
                            res->status);
-      rp_check_result_set_hint (r, res->status == 404 ? "the proxy does not route /rtc to LiveKit (or this is not "
-                                                        "LiveKit): proxy the whole host to livekit-server"
-                                                      : "something other than LiveKit answers /rtc/validate");
+      rp_check_result_set_hint (r, res->status == 404
+                                     ? "the proxy does not route /rtc to LiveKit (or this is not "
+                                       "LiveKit): proxy the whole host to livekit-server"
+                                     : "something other than LiveKit answers /rtc/validate");
     }
   } else if (res->status == 200) {
-    rp_check_result_set (r, RP_STATUS_PASS, "LiveKit accepted a token signed with API key %s: the key and secret "
-                         "match the server's", s->key);
+    rp_check_result_set (r, RP_STATUS_PASS,
+                         "LiveKit accepted a token signed with API key %s: the key and secret "
+                         "match the server's",
+                         s->key);
   } else if (res->status == 401) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "LiveKit rejected a token signed with API key %s (401)", s->key);
-    rp_check_result_set_hint (r, "the API key or secret differs from the server's (keys: in livekit.yaml, or "
-                              "LIVEKIT_KEYS): tokens the app signs with them are refused too; also compare clocks "
-                              "(`date -u`): the token is valid from now for %d s", LK_TOKEN_TTL_S);
+    rp_check_result_set (r, RP_STATUS_FAIL, "LiveKit rejected a token signed with API key %s (401)",
+                         s->key);
+    rp_check_result_set_hint (
+      r,
+      "the API key or secret differs from the server's (keys: in livekit.yaml, or "
+      "LIVEKIT_KEYS): tokens the app signs with them are refused too; also compare clocks "
+      "(`date -u`): the token is valid from now for %d s",
+      LK_TOKEN_TTL_S);
   } else {
     rp_check_result_set (r, RP_STATUS_FAIL, "/rtc/validate with a token answered %ld", res->status);
-    rp_check_result_set_hint (r, "expected 200 for a valid token or 401 for a wrong key/secret: something other "
-                              "than LiveKit answers this path");
+    rp_check_result_set_hint (
+      r, "expected 200 for a valid token or 401 for a wrong key/secret: something other "
+         "than LiveKit answers this path");
   }
   rp_check_finish (check);
 out:
@@ -228,13 +247,16 @@ on_rtc_failed (RpWsConn *conn, gpointer data)
   }
   rp_ws_explain_details (r, i, s->options.insecure);
   if (i->phase == RP_WS_PHASE_UPGRADE && i->http_status == 401) {
-    rp_check_result_set (r, RP_STATUS_PASS, "websocket upgrade on /rtc reaches LiveKit (401 without a token) in %.1f ms",
-                         i->upgrade_us / 1000.0);
+    rp_check_result_set (
+      r, RP_STATUS_PASS,
+      "websocket upgrade on /rtc reaches LiveKit (401 without a token) in %.1f ms",
+      i->upgrade_us / 1000.0);
   } else if (i->phase == RP_WS_PHASE_UPGRADE && i->http_status == 404) {
     rp_check_result_set (r, RP_STATUS_FAIL, "websocket upgrade on /rtc answered a bare 404");
-    rp_check_result_set_hint (r, "LiveKit answers an upgrade without a token with 401; a 404 means the request reached "
-                              "it without the Upgrade header (the proxy strips it) or the proxy does not route /rtc: "
-                              RP_WS_NGINX_UPGRADE_LINES);
+    rp_check_result_set_hint (
+      r, "LiveKit answers an upgrade without a token with 401; a 404 means the request reached "
+         "it without the Upgrade header (the proxy strips it) or the proxy does not route "
+         "/rtc: " RP_WS_NGINX_UPGRADE_LINES);
   } else {
     rp_ws_explain_failure (r, i, s->server, s->host);
   }
@@ -251,7 +273,8 @@ on_rtc_established (RpWsConn *conn, gpointer data)
   if (rp_check_is_finished (check))
     return;
   rp_ws_explain_details (r, rp_ws_conn_get_info (conn), s->options.insecure);
-  rp_check_result_set (r, RP_STATUS_PASS, "websocket upgrade on /rtc accepted (101) without a token");
+  rp_check_result_set (r, RP_STATUS_PASS,
+                       "websocket upgrade on /rtc accepted (101) without a token");
   g_clear_pointer (&s->conn, rp_ws_conn_free);
   rp_check_finish (check);
 }
@@ -275,12 +298,13 @@ lk_request (RpCheck *check)
   g_object_unref (ip);
   rp_check_result_detail_str (r, "server_address", s->server);
 
-  g_autofree char *hostport = strchr (s->host, ':') != NULL ? g_strdup_printf ("[%s]:%u", s->host, s->port)
-                                                            : g_strdup_printf ("%s:%u", s->host, s->port);
+  g_autofree char *hostport = strchr (s->host, ':') != NULL
+                                ? g_strdup_printf ("[%s]:%u", s->host, s->port)
+                                : g_strdup_printf ("%s:%u", s->host, s->port);
 
   if (s->kind == LK_RTC) {
-    RpWsConnOptions o = { s->address, s->port, s->host, "/rtc", s->tls, s->options.insecure, s->ca_file,
-                          s->headers, NULL, 4096 };
+    RpWsConnOptions o = { s->address,          s->port,    s->host,    "/rtc", s->tls,
+                          s->options.insecure, s->ca_file, s->headers, NULL,   4096 };
     s->conn = rp_ws_conn_new (ctx, &o, &rtc_callbacks, check, &error);
     if (s->conn == NULL) {
       rp_check_result_set (r, RP_STATUS_FAIL, "%s", error->message);
@@ -302,12 +326,14 @@ lk_request (RpCheck *check)
     } else {
       id = g_strdup_printf ("rtcprobe-%08x", g_random_int ());
       room = g_strdup_printf ("rtcprobe-%08x", g_random_int ());
-      token = rp_livekit_token_new (s->key, s->secret, id, room, g_get_real_time () / G_USEC_PER_SEC, LK_TOKEN_TTL_S);
+      token = rp_livekit_token_new (s->key, s->secret, id, room,
+                                    g_get_real_time () / G_USEC_PER_SEC, LK_TOKEN_TTL_S);
       rp_check_result_detail_str (r, "identity", id);
       rp_check_result_detail_str (r, "room", room);
       rp_check_result_detail_str (r, "secret_source", s->secret_source);
       rp_check_result_detail_str (r, "path", "/rtc/validate?access_token=(redacted)");
-      url = g_strdup_printf ("%s://%s/rtc/validate?access_token=%s", s->tls ? "https" : "http", hostport, token);
+      url = g_strdup_printf ("%s://%s/rtc/validate?access_token=%s", s->tls ? "https" : "http",
+                             hostport, token);
     }
     req.url = url;
     req.host = s->host;
@@ -316,7 +342,8 @@ lk_request (RpCheck *check)
     req.ca_file = s->ca_file;
     req.insecure = s->options.insecure;
     req.headers = s->headers;
-    req.timeout_us = MAX (rp_check_get_deadline_us (check) - g_get_monotonic_time () - 200 * 1000, 1000);
+    req.timeout_us =
+      MAX (rp_check_get_deadline_us (check) - g_get_monotonic_time () - 200 * 1000, 1000);
     s->http = rp_ws_http_get (ctx, &req, on_http_done, check);
     if (url != NULL && token != NULL)
       memset (url, 0, strlen (url));   /* the URL carries the token */
@@ -354,12 +381,15 @@ lk_start (RpCheck *check)
 
   if (s->secret_error != NULL) {
     rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "%s", s->secret_error);
-    rp_check_result_set_hint (rp_check_get_result (check), "give the API secret with --livekit-secret-file FILE or "
-                              "the environment variable RTCPROBE_LIVEKIT_SECRET (never on the command line)");
+    rp_check_result_set_hint (
+      rp_check_get_result (check),
+      "give the API secret with --livekit-secret-file FILE or "
+      "the environment variable RTCPROBE_LIVEKIT_SECRET (never on the command line)");
     rp_check_finish (check);
     return;
   }
-  rp_resolve_async (s->host, s->options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (s->host, s->options.family, rp_check_get_cancellable (check), on_resolved,
+                    rp_check_ref (check));
 }
 
 static void
@@ -375,21 +405,23 @@ lk_expire (RpCheck *check)
   }
   rp_check_result_set (r, RP_STATUS_FAIL, s->server == NULL ? "no DNS answer before the deadline"
                                                             : "no HTTP answer before the deadline");
-  rp_check_result_set_hint (r, s->server == NULL ? "this network's DNS resolver is slow or unreachable"
-                                                 : "the port is filtered, or the proxy waits on a LiveKit that does not "
-                                                   "answer (proxy_read_timeout turns this into a 504)");
+  rp_check_result_set_hint (
+    r, s->server == NULL ? "this network's DNS resolver is slow or unreachable"
+                         : "the port is filtered, or the proxy waits on a LiveKit that does not "
+                           "answer (proxy_read_timeout turns this into a 504)");
   g_clear_pointer (&s->http, rp_ws_http_free);
 }
 
 static const RpCheckClass lk_class = { lk_start, lk_expire, lk_state_free };
 
 static void
-add_one (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target, const RpWsOptions *ws,
-         guint index, LkKind kind)
+add_one (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target,
+         const RpWsOptions *ws, guint index, LkKind kind)
 {
   static const char *const names[] = { "livekit.http", "livekit.validate", "livekit.rtc" };
   LkState *s = g_new0 (LkState, 1);
-  g_autofree char *id = index > 0 ? g_strdup_printf ("%s.%u", names[kind], index) : g_strdup (names[kind]);
+  g_autofree char *id =
+    index > 0 ? g_strdup_printf ("%s.%u", names[kind], index) : g_strdup (names[kind]);
 
   s->kind = kind;
   s->options = *options;
@@ -416,7 +448,8 @@ add_one (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target
       s->secret_error = g_strdup ("--livekit-key needs the API secret");
     }
   }
-  rp_runner_add (runner, rp_check_result_new (id, "websocket", target->uri), LK_BUDGET_US, &lk_class, s);
+  rp_runner_add (runner, rp_check_result_new (id, "websocket", target->uri), LK_BUDGET_US,
+                 &lk_class, s);
 }
 
 void

@@ -23,7 +23,13 @@ typedef enum { MAP_T1, MAP_T2, MAP_T3, MAP_DONE } MapStep;
 /* One filtering test on its own socket: a plain Binding to open the
  * mapping, then the Binding with CHANGE-REQUEST. */
 typedef enum { FILT_BINDING, FILT_CHANGE, FILT_DONE } FiltStep;
-typedef enum { FILT_PENDING, FILT_ANSWERED, FILT_SILENT, FILT_WRONG_SOURCE, FILT_NO_MAPPING } FiltOutcome;
+typedef enum {
+  FILT_PENDING,
+  FILT_ANSWERED,
+  FILT_SILENT,
+  FILT_WRONG_SOURCE,
+  FILT_NO_MAPPING
+} FiltOutcome;
 
 typedef struct _NatState NatState;
 
@@ -104,16 +110,21 @@ finish_if_done (NatState *s)
     rp_check_result_detail_str (r, "filtering", s->filtering);
   if (s->problem != NULL) {
     rp_check_result_detail_str (r, "error", s->problem);
-    rp_check_result_set (r, RP_STATUS_WARN, "NAT behaviour only partly known: mapping %s, filtering %s",
-                         s->mapping ? s->mapping : "unknown", s->filtering ? s->filtering : "unknown");
+    rp_check_result_set (
+      r, RP_STATUS_WARN, "NAT behaviour only partly known: mapping %s, filtering %s",
+      s->mapping ? s->mapping : "unknown", s->filtering ? s->filtering : "unknown");
     rp_check_result_set_hint (r, "%s", s->problem);
   } else if (g_strcmp0 (s->mapping, "address-and-port-dependent") == 0) {
-    rp_check_result_set (r, RP_STATUS_WARN, "symmetric NAT: mapping %s, filtering %s", s->mapping, s->filtering);
-    rp_check_result_set_hint (r, "this network gives every destination a new public port, so server-reflexive candidates "
-                              "do not work peer to peer: calls from here need the TURN relay");
+    rp_check_result_set (r, RP_STATUS_WARN, "symmetric NAT: mapping %s, filtering %s", s->mapping,
+                         s->filtering);
+    rp_check_result_set_hint (
+      r, "this network gives every destination a new public port, so server-reflexive candidates "
+         "do not work peer to peer: calls from here need the TURN relay");
   } else if (g_strcmp0 (s->mapping, "no-nat") == 0) {
-    rp_check_result_set (r, RP_STATUS_PASS, "no NAT between here and the server (mapped address = local address); "
-                         "%s filtering", s->filtering);
+    rp_check_result_set (r, RP_STATUS_PASS,
+                         "no NAT between here and the server (mapped address = local address); "
+                         "%s filtering",
+                         s->filtering);
   } else {
     rp_check_result_set (r, RP_STATUS_PASS, "%s mapping, %s filtering", s->mapping, s->filtering);
   }
@@ -142,10 +153,11 @@ on_map (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
     return;
   if (!response_mapped (res, &x)) {
     g_free (s->problem);
-    s->problem = g_strdup_printf ("mapping test %d got no usable answer from %s (%s): the server's alternate address "
-                                  "may be firewalled", s->map_step + 1,
-                                  s->map_step == MAP_T1 ? "the primary address" : "the alternate address",
-                                  res->reason ? res->reason : "no answer");
+    s->problem = g_strdup_printf (
+      "mapping test %d got no usable answer from %s (%s): the server's alternate address "
+      "may be firewalled",
+      s->map_step + 1, s->map_step == MAP_T1 ? "the primary address" : "the alternate address",
+      res->reason ? res->reason : "no answer");
     s->map_step = MAP_DONE;
     finish_if_done (s);
     return;
@@ -153,7 +165,8 @@ on_map (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
   switch (s->map_step) {
   case MAP_T1:
     s->x1 = x;
-    rp_check_result_detail_str (r, "mapped_address", rp_stun_address_to_string (&x, buf, sizeof buf));
+    rp_check_result_detail_str (r, "mapped_address",
+                                rp_stun_address_to_string (&x, buf, sizeof buf));
     rp_check_result_detail_str (r, "local_address", s->map_local);
     /* RFC 5780 4.3: a mapped address equal to the local one means no NAT. */
     if (g_strcmp0 (buf, s->map_local) == 0) {
@@ -175,7 +188,8 @@ on_map (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
     s->map_step = MAP_T3;
     break;
   case MAP_T3:
-    s->mapping = rp_stun_address_equal (&x, &s->x2) ? "address-dependent" : "address-and-port-dependent";
+    s->mapping =
+      rp_stun_address_equal (&x, &s->x2) ? "address-dependent" : "address-and-port-dependent";
     s->map_step = MAP_DONE;
     finish_if_done (s);
     return;
@@ -225,8 +239,10 @@ decide_filtering (NatState *s)
   if (s->ipport.outcome == FILT_NO_MAPPING || s->port.outcome == FILT_NO_MAPPING)
     set_problem (s, "a filtering test's first Binding got no answer from the primary address");
   else if (s->ipport.outcome == FILT_WRONG_SOURCE || s->port.outcome == FILT_WRONG_SOURCE)
-    set_problem (s, "the server ignores CHANGE-REQUEST (it answered from an address it was asked not to use), so "
-                    "filtering cannot be measured through it");
+    set_problem (
+      s,
+      "the server ignores CHANGE-REQUEST (it answered from an address it was asked not to use), so "
+      "filtering cannot be measured through it");
   else if (s->ipport.outcome == FILT_ANSWERED)
     s->filtering = "endpoint-independent";
   else if (s->port.outcome == FILT_ANSWERED)
@@ -257,7 +273,9 @@ on_filt (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
   }
   /* The changed answer must come from where we asked, or the test says
    * nothing about our filter. */
-  f->outcome = !answered ? FILT_SILENT : same_as (res->from, f->expect) ? FILT_ANSWERED : FILT_WRONG_SOURCE;
+  f->outcome = !answered                        ? FILT_SILENT
+               : same_as (res->from, f->expect) ? FILT_ANSWERED
+                                                : FILT_WRONG_SOURCE;
   f->step = FILT_DONE;
   decide_filtering (f->nat);
 }
@@ -273,7 +291,8 @@ send_filt (Filter *f)
   if (f->step == FILT_CHANGE)
     rp_stun_builder_add_u32 (&b, RP_STUN_ATTR_CHANGE_REQUEST, f->change);
   rp_stun_builder_add_fingerprint (&b);
-  rp_stun_client_request_to (f->client, G_SOCKET_ADDRESS (f->nat->primary), b.buf, b.len, on_filt, f);
+  rp_stun_client_request_to (f->client, G_SOCKET_ADDRESS (f->nat->primary), b.buf, b.len, on_filt,
+                             f);
 }
 
 static void
@@ -315,16 +334,20 @@ route_source (GInetSocketAddress *server)
 {
   struct sockaddr_storage ss;
   socklen_t sl = sizeof ss;
-  int fd = socket (g_inet_address_get_family (g_inet_socket_address_get_address (server)) == G_SOCKET_FAMILY_IPV6
-                     ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int fd = socket (g_inet_address_get_family (g_inet_socket_address_get_address (server)) ==
+                       G_SOCKET_FAMILY_IPV6
+                     ? AF_INET6
+                     : AF_INET,
+                   SOCK_DGRAM | SOCK_CLOEXEC, 0);
   g_autoptr (GSocketAddress) local = NULL;
   GInetAddress *ip = NULL;
 
   if (fd < 0)
     return NULL;
-  if (g_socket_address_to_native (G_SOCKET_ADDRESS (server), &ss, sizeof ss, NULL)
-      && connect (fd, (struct sockaddr *) &ss, (socklen_t) g_socket_address_get_native_size (G_SOCKET_ADDRESS (server))) == 0
-      && getsockname (fd, (struct sockaddr *) &ss, &sl) == 0) {
+  if (g_socket_address_to_native (G_SOCKET_ADDRESS (server), &ss, sizeof ss, NULL) &&
+      connect (fd, (struct sockaddr *) &ss,
+               (socklen_t) g_socket_address_get_native_size (G_SOCKET_ADDRESS (server))) == 0 &&
+      getsockname (fd, (struct sockaddr *) &ss, &sl) == 0) {
     local = g_socket_address_new_from_native (&ss, sl);
     if (local != NULL && G_IS_INET_SOCKET_ADDRESS (local))
       ip = g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
@@ -367,27 +390,32 @@ nat_expire (RpCheck *check)
   NatState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
 
-  rp_check_result_set (r, RP_STATUS_WARN, "NAT behaviour tests did not finish before the deadline (mapping %s, filtering %s)",
-                       s->mapping ? s->mapping : "unknown", s->filtering ? s->filtering : "unknown");
+  rp_check_result_set (
+    r, RP_STATUS_WARN,
+    "NAT behaviour tests did not finish before the deadline (mapping %s, filtering %s)",
+    s->mapping ? s->mapping : "unknown", s->filtering ? s->filtering : "unknown");
   rp_check_result_set_hint (r, "raise --timeout: each test retransmits for up to 2.2 s");
 }
 
 static const RpCheckClass nat_class = { nat_start, nat_expire, nat_state_free };
 
 void
-rp_check_nat_add (RpRunner *runner, const RpProbeOptions *options, const char *id, const char *target,
-                  GInetSocketAddress *primary, GInetSocketAddress *other)
+rp_check_nat_add (RpRunner *runner, const RpProbeOptions *options, const char *id,
+                  const char *target, GInetSocketAddress *primary, GInetSocketAddress *other)
 {
   NatState *s = g_new0 (NatState, 1);
 
   s->primary = g_object_ref (primary);
   if (other == NULL)
-    s->skip_reason = g_strdup ("the server offers no OTHER-ADDRESS (RFC 5780); coturn does so only when it "
-                               "listens on two IP addresses");
+    s->skip_reason =
+      g_strdup ("the server offers no OTHER-ADDRESS (RFC 5780); coturn does so only when it "
+                "listens on two IP addresses");
   else if (g_inet_address_equal (g_inet_socket_address_get_address (other),
                                  g_inet_socket_address_get_address (primary)))
-    s->skip_reason = g_strdup ("the server's OTHER-ADDRESS has the same IP as its primary address; RFC 5780 tests need a second IP");
+    s->skip_reason = g_strdup ("the server's OTHER-ADDRESS has the same IP as its primary address; "
+                               "RFC 5780 tests need a second IP");
   else
     s->other = g_object_ref (other);
-  rp_runner_add (runner, rp_check_result_new (id, "nat", target), 8 * G_USEC_PER_SEC, &nat_class, s);
+  rp_runner_add (runner, rp_check_result_new (id, "nat", target), 8 * G_USEC_PER_SEC, &nat_class,
+                 s);
 }

@@ -34,7 +34,8 @@ port_role (const RpPortSpec *p)
   case 80:
     return p->proto == RP_PROTO_TCP ? "HTTP (redirect to HTTPS, certificate renewal)" : NULL;
   case 443:
-    return p->proto == RP_PROTO_TCP ? "HTTPS and websockets (API, Socket.IO)" : "HTTP/3 or TURN over DTLS";
+    return p->proto == RP_PROTO_TCP ? "HTTPS and websockets (API, Socket.IO)"
+                                    : "HTTP/3 or TURN over DTLS";
   case 3478:
     return p->proto == RP_PROTO_UDP ? "STUN/TURN over UDP (coturn)" : "TURN over TCP (coturn)";
   case 5349:
@@ -70,13 +71,15 @@ tcp_filtered (RpCheck *check)
   const char *role = port_role (&s->spec);
 
   set_state (r, "filtered");
-  rp_check_result_set (r, RP_STATUS_FAIL, "%u/tcp filtered: no answer to the TCP handshake in %.1f s",
-                       s->spec.port, s->budget_us / 1e6);
-  rp_check_result_set_hint (r, "a firewall silently drops %u/tcp%s%s%s: on the server, add an ingress rule for %u/tcp "
-                            "to the subnet's security list and allow it in the host firewall (iptables/ufw); "
-                            "or this network blocks outgoing %u/tcp (try from another network to tell which)",
-                            s->spec.port, role ? " (" : "", role ? role : "", role ? ")" : "",
-                            s->spec.port, s->spec.port);
+  rp_check_result_set (r, RP_STATUS_FAIL,
+                       "%u/tcp filtered: no answer to the TCP handshake in %.1f s", s->spec.port,
+                       s->budget_us / 1e6);
+  rp_check_result_set_hint (
+    r,
+    "a firewall silently drops %u/tcp%s%s%s: on the server, add an ingress rule for %u/tcp "
+    "to the subnet's security list and allow it in the host firewall (iptables/ufw); "
+    "or this network blocks outgoing %u/tcp (try from another network to tell which)",
+    s->spec.port, role ? " (" : "", role ? role : "", role ? ")" : "", s->spec.port, s->spec.port);
 }
 
 static void
@@ -87,18 +90,24 @@ udp_silent (RpCheck *check, guint sent)
 
   set_state (r, "open|filtered");
   rp_check_result_detail_int (r, "requests_sent", sent);
-  rp_check_result_set (r, RP_STATUS_WARN, "%u/udp open|filtered: no answer to %u STUN Binding request%s in %.1f s",
+  rp_check_result_set (r, RP_STATUS_WARN,
+                       "%u/udp open|filtered: no answer to %u STUN Binding request%s in %.1f s",
                        s->spec.port, sent, sent == 1 ? "" : "s", s->budget_us / 1e6);
   if (s->spec.port == 7882)
-    rp_check_result_set_hint (r, "silence is expected here even when 7882/udp is open: LiveKit's UDP mux answers only ICE "
-                              "checks that carry valid session credentials, so `rtcprobe ice` and `rtcprobe voice` are what "
-                              "prove this port. If those fail too, add an ingress rule for 7882/udp to the security list");
+    rp_check_result_set_hint (
+      r,
+      "silence is expected here even when 7882/udp is open: LiveKit's UDP mux answers only ICE "
+      "checks that carry valid session credentials, so `rtcprobe ice` and `rtcprobe voice` are "
+      "what "
+      "prove this port. If those fail too, add an ingress rule for 7882/udp to the security list");
   else
-    rp_check_result_set_hint (r, "silence cannot tell a dropped packet from a service that ignores STUN: either %u/udp is "
-                              "blocked (security list ingress rule for %u/udp, host firewall, or this network blocks "
-                              "outgoing UDP) or what listens there does not speak STUN. No ICMP port-unreachable came "
-                              "back, so it is not simply closed; `rtcprobe stun`/`turn` tell more",
-                              s->spec.port, s->spec.port);
+    rp_check_result_set_hint (
+      r,
+      "silence cannot tell a dropped packet from a service that ignores STUN: either %u/udp is "
+      "blocked (security list ingress rule for %u/udp, host firewall, or this network blocks "
+      "outgoing UDP) or what listens there does not speak STUN. No ICMP port-unreachable came "
+      "back, so it is not simply closed; `rtcprobe stun`/`turn` tell more",
+      s->spec.port, s->spec.port);
 }
 
 static void
@@ -116,31 +125,38 @@ on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, 
     set_state (r, "open");
     rp_check_result_metric (r, "connect_ms", rp_stun_client_get_info (client)->connect_us / 1000.0);
     if (rp_stun_client_get_info (client)->tcp_rtt_us > 0)
-      rp_check_result_metric (r, "handshake_rtt_ms", rp_stun_client_get_info (client)->tcp_rtt_us / 1000.0);
-    rp_check_result_detail_str (r, "local_address", rp_stun_client_get_info (client)->local_address);
+      rp_check_result_metric (r, "handshake_rtt_ms",
+                              rp_stun_client_get_info (client)->tcp_rtt_us / 1000.0);
+    rp_check_result_detail_str (r, "local_address",
+                                rp_stun_client_get_info (client)->local_address);
     rp_check_result_set (r, RP_STATUS_PASS, "%u/tcp open", s->spec.port);
     break;
   case RP_STUN_NET_REFUSED:
     set_state (r, "closed");
     rp_check_result_detail_str (r, "error", reason);
     rp_check_result_set (r, RP_STATUS_FAIL, "%u/tcp closed: connection refused", s->spec.port);
-    rp_check_result_set_hint (r, "the host answered with a reset, so the path is open but nothing accepts %u/tcp%s%s%s: "
-                              "start the service, and check it listens on the public interface rather than 127.0.0.1 "
-                              "(or a firewall rule rejects it)",
-                              s->spec.port, role ? " (" : "", role ? role : "", role ? ")" : "");
+    rp_check_result_set_hint (
+      r,
+      "the host answered with a reset, so the path is open but nothing accepts %u/tcp%s%s%s: "
+      "start the service, and check it listens on the public interface rather than 127.0.0.1 "
+      "(or a firewall rule rejects it)",
+      s->spec.port, role ? " (" : "", role ? role : "", role ? ")" : "");
     break;
   case RP_STUN_NET_UNREACHABLE:
     set_state (r, "filtered");
     rp_check_result_detail_str (r, "error", reason);
     rp_check_result_set (r, RP_STATUS_FAIL, "%u/tcp filtered: %s", s->spec.port, reason);
-    rp_check_result_set_hint (r, "an ICMP unreachable came back: a router or firewall rejects traffic to this host or port; "
-                              "check the security list, the host firewall and this network's routing");
+    rp_check_result_set_hint (
+      r,
+      "an ICMP unreachable came back: a router or firewall rejects traffic to this host or port; "
+      "check the security list, the host firewall and this network's routing");
     break;
   default:
     set_state (r, "error");
     rp_check_result_detail_str (r, "error", reason);
     rp_check_result_set (r, RP_STATUS_FAIL, "%u/tcp: %s", s->spec.port, reason);
-    rp_check_result_set_hint (r, "the connection failed locally before reaching the network: check this machine's network setup");
+    rp_check_result_set_hint (r, "the connection failed locally before reaching the network: check "
+                                 "this machine's network setup");
     break;
   }
   rp_check_finish (check);
@@ -162,13 +178,15 @@ on_binding (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
     set_state (r, "open");
     rp_check_result_detail_str (r, "answer", "stun");
     rp_check_result_metric (r, "rtt_ms", res->rtt_us / 1000.0);
-    rp_check_result_set (r, RP_STATUS_PASS, "%u/udp open: STUN answered in %.3f ms", s->spec.port, res->rtt_us / 1000.0);
+    rp_check_result_set (r, RP_STATUS_PASS, "%u/udp open: STUN answered in %.3f ms", s->spec.port,
+                         res->rtt_us / 1000.0);
     break;
   case RP_STUN_TXN_MALFORMED:
     set_state (r, "open");
     rp_check_result_detail_str (r, "answer", "not-stun");
     rp_check_result_detail_str (r, "error", res->reason);
-    rp_check_result_set (r, RP_STATUS_PASS, "%u/udp open: something answered, though not with STUN", s->spec.port);
+    rp_check_result_set (r, RP_STATUS_PASS, "%u/udp open: something answered, though not with STUN",
+                         s->spec.port);
     break;
   case RP_STUN_TXN_TIMEOUT:
     udp_silent (check, res->retransmissions + 1);
@@ -178,14 +196,17 @@ on_binding (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
     if (res->net == RP_STUN_NET_REFUSED) {
       set_state (r, "closed");
       rp_check_result_set (r, RP_STATUS_FAIL, "%u/udp closed: ICMP port unreachable", s->spec.port);
-      rp_check_result_set_hint (r, "the host is reachable but nothing listens on %u/udp%s%s%s (or a firewall rule "
-                                "rejects it): start the service and check it binds the public address",
-                                s->spec.port, role ? " (" : "", role ? role : "", role ? ")" : "");
+      rp_check_result_set_hint (
+        r,
+        "the host is reachable but nothing listens on %u/udp%s%s%s (or a firewall rule "
+        "rejects it): start the service and check it binds the public address",
+        s->spec.port, role ? " (" : "", role ? role : "", role ? ")" : "");
     } else if (res->net == RP_STUN_NET_UNREACHABLE) {
       set_state (r, "filtered");
       rp_check_result_set (r, RP_STATUS_FAIL, "%u/udp filtered: %s", s->spec.port, res->reason);
-      rp_check_result_set_hint (r, "an ICMP unreachable came back: a router or firewall rejects UDP to this host; "
-                                "check the security list and the host firewall");
+      rp_check_result_set_hint (
+        r, "an ICMP unreachable came back: a router or firewall rejects UDP to this host; "
+           "check the security list and the host firewall");
     } else {
       set_state (r, "error");
       rp_check_result_set (r, RP_STATUS_FAIL, "%u/udp: %s", s->spec.port, res->reason);
@@ -224,8 +245,8 @@ port_start (RpCheck *check)
   g_autofree char *ip = g_inet_address_to_string (s->address);
 
   rp_check_result_detail_str (rp_check_get_result (check), "address", ip);
-  s->client = rp_stun_client_new (udp ? RP_TRANSPORT_UDP : RP_TRANSPORT_TCP, sa, s->host, NULL, FALSE,
-                                  rp_runner_get_context (rp_check_get_runner (check)));
+  s->client = rp_stun_client_new (udp ? RP_TRANSPORT_UDP : RP_TRANSPORT_TCP, sa, s->host, NULL,
+                                  FALSE, rp_runner_get_context (rp_check_get_runner (check)));
   /* The check's own deadline (budget_us) is what bounds the handshake here. */
   rp_stun_client_set_connect_timeout (s->client, 0);
   /* The client only calls back while the check holds it (freed with the state). */
@@ -276,7 +297,8 @@ add_port_checks (RpRunner *runner, GList *addresses, gpointer data)
       g_autofree char *hostport = rp_address_port_to_string (l->data, spec->port);
       g_autofree char *id = NULL;
       g_autofree char *target = g_strdup_printf ("%s/%s", hostport, proto_name (spec));
-      gint64 budget = spec->proto == RP_PROTO_TCP ? RP_TCP_CONNECT_TIMEOUT_US : RP_UDP_PORT_TIMEOUT_US;
+      gint64 budget =
+        spec->proto == RP_PROTO_TCP ? RP_TCP_CONNECT_TIMEOUT_US : RP_UDP_PORT_TIMEOUT_US;
 
       id = several ? g_strdup_printf ("port.%u/%s@%s", spec->port, proto_name (spec), ip)
                    : g_strdup_printf ("port.%u/%s", spec->port, proto_name (spec));
@@ -290,7 +312,8 @@ add_port_checks (RpRunner *runner, GList *addresses, gpointer data)
 }
 
 void
-rp_check_ports_add (RpRunner *runner, const RpProbeOptions *options, const char *host, GArray *ports)
+rp_check_ports_add (RpRunner *runner, const RpProbeOptions *options, const char *host,
+                    GArray *ports)
 {
   PortsPlan *p = g_new0 (PortsPlan, 1);
 

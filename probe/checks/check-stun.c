@@ -44,8 +44,8 @@ address_detail (RpCheckResult *r, const RpStunMessage *msg, guint16 type, const 
 static GInetSocketAddress *
 to_inet (const RpStunAddress *a)
 {
-  g_autoptr (GInetAddress) ip = g_inet_address_new_from_bytes (a->addr, a->family == AF_INET6 ? G_SOCKET_FAMILY_IPV6
-                                                                                                : G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GInetAddress) ip = g_inet_address_new_from_bytes (
+    a->addr, a->family == AF_INET6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
   return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (ip, a->port));
 }
 
@@ -59,7 +59,8 @@ add_nat_check (RpCheck *check, const RpStunMessage *msg)
 
   if (a != NULL && rp_stun_attr_get_address (msg, a, &other))
     other_sa = to_inet (&other);
-  rp_check_nat_add (rp_check_get_runner (check), &s->srv.options, s->nat_id, s->srv.target.uri, s->srv.server, other_sa);
+  rp_check_nat_add (rp_check_get_runner (check), &s->srv.options, s->nat_id, s->srv.target.uri,
+                    s->srv.server, other_sa);
 }
 
 static void
@@ -86,13 +87,16 @@ on_response (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
     if (software != NULL)
       rp_check_result_detail_str (r, "software", software);
     if (fp == RP_STUN_INTEGRITY_MISMATCH || fp == RP_STUN_INTEGRITY_MALFORMED) {
-      rp_check_result_set (r, RP_STATUS_FAIL, "malformed STUN response: FINGERPRINT does not match");
-      rp_check_result_set_hint (r, "something between here and the server rewrites STUN packets (a middlebox or ALG), "
-                                "or the server is broken: ICE agents drop such responses");
+      rp_check_result_set (r, RP_STATUS_FAIL,
+                           "malformed STUN response: FINGERPRINT does not match");
+      rp_check_result_set_hint (
+        r, "something between here and the server rewrites STUN packets (a middlebox or ALG), "
+           "or the server is broken: ICE agents drop such responses");
       break;
     }
     if (res->msg.method != RP_STUN_BINDING) {
-      rp_check_result_set (r, RP_STATUS_FAIL, "malformed STUN response: method 0x%03x answers a Binding request",
+      rp_check_result_set (r, RP_STATUS_FAIL,
+                           "malformed STUN response: method 0x%03x answers a Binding request",
                            res->msg.method);
       break;
     }
@@ -102,28 +106,39 @@ on_response (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
       rp_stun_message_get_error (&res->msg, &code, &reason);
       rp_check_result_detail_int (r, "error_code", code);
       rp_check_result_detail_str (r, "error_reason", reason ? reason : "");
-      rp_check_result_set (r, RP_STATUS_FAIL, "the server refused Binding over %s: %u %s", tname, code, reason ? reason : "");
-      rp_check_result_set_hint (r, "a STUN server answers Binding without credentials; this one wants something else: "
-                                "check that the URI points at coturn (or another STUN server) and not at a proxy");
+      rp_check_result_set (r, RP_STATUS_FAIL, "the server refused Binding over %s: %u %s", tname,
+                           code, reason ? reason : "");
+      rp_check_result_set_hint (
+        r, "a STUN server answers Binding without credentials; this one wants something else: "
+           "check that the URI points at coturn (or another STUN server) and not at a proxy");
       break;
     }
     if (!rp_stun_message_get_mapped_address (&res->msg, &mapped)) {
-      rp_check_result_set (r, RP_STATUS_FAIL, "malformed STUN response: no (XOR-)MAPPED-ADDRESS in the Binding success");
-      rp_check_result_set_hint (r, "the server answered without the address it saw: clients cannot learn their public address from it");
+      rp_check_result_set (
+        r, RP_STATUS_FAIL,
+        "malformed STUN response: no (XOR-)MAPPED-ADDRESS in the Binding success");
+      rp_check_result_set_hint (r, "the server answered without the address it saw: clients cannot "
+                                   "learn their public address from it");
       break;
     }
-    rp_check_result_detail_str (r, "mapped_address", rp_stun_address_to_string (&mapped, buf, sizeof buf));
+    rp_check_result_detail_str (r, "mapped_address",
+                                rp_stun_address_to_string (&mapped, buf, sizeof buf));
     if (rp_stun_message_find (&res->msg, RP_STUN_ATTR_XOR_MAPPED_ADDRESS) == NULL)
       rp_check_result_detail_bool (r, "legacy_mapped_address", TRUE);
     address_detail (r, &res->msg, RP_STUN_ATTR_RESPONSE_ORIGIN, "response_origin");
     address_detail (r, &res->msg, RP_STUN_ATTR_OTHER_ADDRESS, "other_address");
-    rp_check_result_set (r, RP_STATUS_PASS, "Binding over %s answered in %.3f ms; mapped address %s", tname,
+    rp_check_result_set (r, RP_STATUS_PASS,
+                         "Binding over %s answered in %.3f ms; mapped address %s", tname,
                          res->rtt_us / 1000.0, buf);
     if (s->srv.options.insecure && s->srv.target.transport == RP_TRANSPORT_TLS
         && !rp_stun_client_get_info (client)->tls_verified) {
-      rp_check_result_set (r, RP_STATUS_WARN, "Binding over TLS answered in %.3f ms, but the certificate is not trusted "
-                           "(--insecure)", res->rtt_us / 1000.0);
-      g_autofree char *why = rp_tls_verify_reason (rp_stun_client_get_info (client)->tls_verify_result, s->srv.target.host);
+      rp_check_result_set (
+        r, RP_STATUS_WARN,
+        "Binding over TLS answered in %.3f ms, but the certificate is not trusted "
+        "(--insecure)",
+        res->rtt_us / 1000.0);
+      g_autofree char *why = rp_tls_verify_reason (
+        rp_stun_client_get_info (client)->tls_verify_result, s->srv.target.host);
       rp_check_result_set_hint (r, "%s", why);
     }
     if (s->srv.target.transport == RP_TRANSPORT_UDP && s->nat_id != NULL)
@@ -131,18 +146,23 @@ on_response (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
     break;
   }
   case RP_STUN_TXN_TIMEOUT:
-    rp_explain_silence (r, s->srv.target.transport, server, s->srv.target.port, "STUN Binding", res->retransmissions + 1);
+    rp_explain_silence (r, s->srv.target.transport, server, s->srv.target.port, "STUN Binding",
+                        res->retransmissions + 1);
     break;
   case RP_STUN_TXN_MALFORMED:
     if (rp_stun_client_get_info (client)->strays > 0)
       rp_check_result_detail_int (r, "stray_responses", rp_stun_client_get_info (client)->strays);
     rp_check_result_set (r, RP_STATUS_FAIL, "%s", res->reason);
-    rp_check_result_set_hint (r, "the server at %s does not speak STUN correctly: check that the URI's port is the STUN/TURN "
-                              "listener and not another service", s->srv.target.uri);
+    rp_check_result_set_hint (
+      r,
+      "the server at %s does not speak STUN correctly: check that the URI's port is the STUN/TURN "
+      "listener and not another service",
+      s->srv.target.uri);
     break;
   case RP_STUN_TXN_NET:
-    rp_explain_net_failure (r, s->srv.target.transport, rp_check_result_get_detail (r, "server_address")->str,
-                            res->net, res->reason, rp_stun_client_get_info (client));
+    rp_explain_net_failure (r, s->srv.target.transport,
+                            rp_check_result_get_detail (r, "server_address")->str, res->net,
+                            res->reason, rp_stun_client_get_info (client));
     break;
   }
   rp_check_finish (check);
@@ -196,13 +216,15 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
     break;
   }
   if (!s->srv.target.host_is_ip)
-    rp_check_result_metric (r, "resolve_ms", (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);
+    rp_check_result_metric (r, "resolve_ms",
+                            (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);
   rp_server_target_set_address (&s->srv, addrs->data, s->srv.target.port);
   rp_check_result_detail_str (r, "server_address", s->srv.server_str);
   g_resolver_free_addresses (addrs);
 
-  s->client = rp_stun_client_new (s->srv.target.transport, G_SOCKET_ADDRESS (s->srv.server), s->srv.target.host, s->srv.tls_ctx,
-                                  s->srv.options.insecure, rp_runner_get_context (rp_check_get_runner (check)));
+  s->client = rp_stun_client_new (s->srv.target.transport, G_SOCKET_ADDRESS (s->srv.server),
+                                  s->srv.target.host, s->srv.tls_ctx, s->srv.options.insecure,
+                                  rp_runner_get_context (rp_check_get_runner (check)));
   /* Over UDP the transaction knows silence (or only stray answers) at 9.5 s,
    * as TURN does; over TCP and TLS the run's --timeout ends the wait. */
   rp_stun_client_set_timer (s->client, RP_STUN_DEFAULT_RTO_US, RP_STUN_PROBE_RC, RP_STUN_PROBE_RM);
@@ -223,23 +245,27 @@ stun_start (RpCheck *check)
       return;
     }
   }
-  rp_resolve_async (s->srv.target.host, s->srv.options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (s->srv.target.host, s->srv.options.family, rp_check_get_cancellable (check),
+                    on_resolved, rp_check_ref (check));
 }
 
 static void
 stun_expire (RpCheck *check)
 {
   StunState *s = rp_check_get_state (check);
-  const RpDetail *server = rp_check_result_get_detail (rp_check_get_result (check), "server_address");
+  const RpDetail *server =
+    rp_check_result_get_detail (rp_check_get_result (check), "server_address");
 
-  rp_explain_deadline (rp_check_get_result (check), s->srv.target.transport, server != NULL ? server->str : NULL,
-                       s->srv.target.port, "STUN Binding", s->client != NULL ? rp_stun_client_get_info (s->client) : NULL);
+  rp_explain_deadline (rp_check_get_result (check), s->srv.target.transport,
+                       server != NULL ? server->str : NULL, s->srv.target.port, "STUN Binding",
+                       s->client != NULL ? rp_stun_client_get_info (s->client) : NULL);
 }
 
 static const RpCheckClass stun_class = { stun_start, stun_expire, stun_state_free };
 
 void
-rp_check_stun_add (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target, gboolean ids_unique)
+rp_check_stun_add (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target,
+                   gboolean ids_unique)
 {
   StunState *s = g_new0 (StunState, 1);
   g_autofree char *id = NULL;

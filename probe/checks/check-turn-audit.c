@@ -27,33 +27,61 @@ typedef struct {
 } Category;
 
 static const Category categories[] = {
-  { "loopback", "loopback", { "127.0.0.1", "::1", NULL },
-    "remove allow-loopback-peers (or set no-loopback-peers on old coturn) and add denied-peer-ip=127.0.0.0-127.255.255.255 "
+  { "loopback",
+    "loopback",
+    { "127.0.0.1", "::1", NULL },
+    "remove allow-loopback-peers (or set no-loopback-peers on old coturn) and add "
+    "denied-peer-ip=127.0.0.0-127.255.255.255 "
     "and denied-peer-ip=::1" },
-  { "private", "private (RFC 1918)", { "10.0.0.1", "172.16.0.1", "192.168.0.1", NULL },
+  { "private",
+    "private (RFC 1918)",
+    { "10.0.0.1", "172.16.0.1", "192.168.0.1", NULL },
     "add denied-peer-ip=10.0.0.0-10.255.255.255, denied-peer-ip=172.16.0.0-172.31.255.255 and "
     "denied-peer-ip=192.168.0.0-192.168.255.255" },
-  { "shared", "shared address space (100.64/10)", { "100.64.0.1", NULL },
+  { "shared",
+    "shared address space (100.64/10)",
+    { "100.64.0.1", NULL },
     "add denied-peer-ip=100.64.0.0-100.127.255.255" },
-  { "link-local", "link-local", { "169.254.0.1", "fe80::1", NULL },
-    "add denied-peer-ip=169.254.0.0-169.254.255.255 and denied-peer-ip=fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
-  { "metadata", "the cloud metadata service", { "169.254.169.254", NULL },
-    "add denied-peer-ip=169.254.0.0-169.254.255.255: the metadata service hands out the instance's credentials" },
-  { "unspecified", "unspecified (0.0.0.0, ::)", { "0.0.0.0", "::", NULL },
+  { "link-local",
+    "link-local",
+    { "169.254.0.1", "fe80::1", NULL },
+    "add denied-peer-ip=169.254.0.0-169.254.255.255 and "
+    "denied-peer-ip=fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+  { "metadata",
+    "the cloud metadata service",
+    { "169.254.169.254", NULL },
+    "add denied-peer-ip=169.254.0.0-169.254.255.255: the metadata service hands out the instance's "
+    "credentials" },
+  { "unspecified",
+    "unspecified (0.0.0.0, ::)",
+    { "0.0.0.0", "::", NULL },
     /* Not "denied-peer-ip=::": coturn 4.6 reads that as a range that denies every peer. */
-    "add denied-peer-ip=0.0.0.0-0.255.255.255 (do not write denied-peer-ip=:: : coturn reads it as denying every peer)" },
-  { "multicast", "multicast", { "224.0.0.1", "ff02::1", NULL },
-    "set no-multicast-peers" },
-  { "ipv4-mapped", "IPv4-mapped IPv6 forms of internal addresses",
-    { "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:192.168.0.1", "::ffff:169.254.169.254", "::ffff:0.0.0.0", NULL },
-    "add denied-peer-ip=::ffff:0.0.0.0-::ffff:255.255.255.255 so the IPv4 denials cannot be bypassed in IPv6 form" },
-  { "self", "the TURN server's own addresses", { "self", NULL },
-    "add denied-peer-ip for the server's own addresses other than its relay address (relay-to-relay calls need that "
-    "one), and let the host firewall admit UDP on the relay address only for min-port..max-port: a client that relays "
+    "add denied-peer-ip=0.0.0.0-0.255.255.255 (do not write denied-peer-ip=:: : coturn reads it as "
+    "denying every peer)" },
+  { "multicast", "multicast", { "224.0.0.1", "ff02::1", NULL }, "set no-multicast-peers" },
+  { "ipv4-mapped",
+    "IPv4-mapped IPv6 forms of internal addresses",
+    { "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:192.168.0.1", "::ffff:169.254.169.254",
+      "::ffff:0.0.0.0", NULL },
+    "add denied-peer-ip=::ffff:0.0.0.0-::ffff:255.255.255.255 so the IPv4 denials cannot be "
+    "bypassed in IPv6 form" },
+  { "self",
+    "the TURN server's own addresses",
+    { "self", NULL },
+    "add denied-peer-ip for the server's own addresses other than its relay address "
+    "(relay-to-relay calls need that "
+    "one), and let the host firewall admit UDP on the relay address only for min-port..max-port: a "
+    "client that relays "
     "to the server reaches its other services" },
 };
 
-typedef enum { PEER_PENDING, PEER_ALLOWED, PEER_DENIED, PEER_NOT_APPLICABLE, PEER_UNKNOWN } PeerState;
+typedef enum {
+  PEER_PENDING,
+  PEER_ALLOWED,
+  PEER_DENIED,
+  PEER_NOT_APPLICABLE,
+  PEER_UNKNOWN
+} PeerState;
 
 typedef struct _Audit Audit;
 
@@ -119,7 +147,8 @@ skip_categories (Audit *a, const char *why)
   for (guint i = 0; i < G_N_ELEMENTS (categories); i++) {
     if (rp_check_is_finished (a->checks[i]))
       continue;
-    rp_check_result_set (rp_check_get_result (a->checks[i]), RP_STATUS_SKIP, "not audited: %s", why);
+    rp_check_result_set (rp_check_get_result (a->checks[i]), RP_STATUS_SKIP, "not audited: %s",
+                         why);
     rp_check_finish (a->checks[i]);
   }
 }
@@ -157,21 +186,30 @@ write_category (Audit *a, guint c)
     rp_check_result_detail_str (r, "not_applicable", other->str);
   if (n_allowed > 0 && n_allowed == relay_only_allowed) {
     /* RFC 8656 allows it and calls between two relayed clients need it. */
-    rp_check_result_set (r, RP_STATUS_PASS, "only the relay address itself is reachable (%s), as calls between two "
-                         "relayed clients need", allowed->str);
-    rp_check_result_detail_str (r, "note", "UDP services other than coturn on the relay address are reachable through "
-                                "it: keep them firewalled");
+    rp_check_result_set (r, RP_STATUS_PASS,
+                         "only the relay address itself is reachable (%s), as calls between two "
+                         "relayed clients need",
+                         allowed->str);
+    rp_check_result_detail_str (
+      r, "note",
+      "UDP services other than coturn on the relay address are reachable through "
+      "it: keep them firewalled");
   } else if (n_allowed > 0) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "the server relays to %s: %s", categories[c].what, allowed->str);
+    rp_check_result_set (r, RP_STATUS_FAIL, "the server relays to %s: %s", categories[c].what,
+                         allowed->str);
     rp_check_result_set_hint (r, "%s can reach %s through this server. In turnserver.conf: %s",
-                              a->open_server ? "anyone on the internet (the server needs no credentials)"
-                                             : "anyone with TURN credentials (every app user)",
+                              a->open_server
+                                ? "anyone on the internet (the server needs no credentials)"
+                                : "anyone with TURN credentials (every app user)",
                               categories[c].what, categories[c].fix);
   } else if (denied->len == 0) {
-    rp_check_result_set (r, RP_STATUS_PASS, "no permission toward %s (%u tested; refused as unreachable from this "
-                         "relay, not by policy)", categories[c].what, n_tested);
+    rp_check_result_set (r, RP_STATUS_PASS,
+                         "no permission toward %s (%u tested; refused as unreachable from this "
+                         "relay, not by policy)",
+                         categories[c].what, n_tested);
   } else {
-    rp_check_result_set (r, RP_STATUS_PASS, "permissions toward %s are refused (%u tested)", categories[c].what, n_tested);
+    rp_check_result_set (r, RP_STATUS_PASS, "permissions toward %s are refused (%u tested)",
+                         categories[c].what, n_tested);
   }
   rp_check_finish (a->checks[c]);
 }
@@ -273,12 +311,13 @@ start_probes (Audit *a)
     for (guint i = 0; categories[c].addresses[i] != NULL; i++) {
       if (g_str_equal (categories[c].addresses[i], "self")) {
         /* The address we reached it at, and the address it relays from. */
-        g_autofree char *server_ip = g_inet_address_to_string (g_inet_socket_address_get_address (a->srv.server));
+        g_autofree char *server_ip =
+          g_inet_address_to_string (g_inet_socket_address_get_address (a->srv.server));
         g_autofree char *rs = NULL;
         Probe *p;
         if (rp_turn_client_get_relayed (a->turn, &relayed)) {
-          g_autoptr (GInetAddress) rip = g_inet_address_new_from_bytes (relayed.addr, relayed.family == AF_INET6
-                                                                         ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
+          g_autoptr (GInetAddress) rip = g_inet_address_new_from_bytes (
+            relayed.addr, relayed.family == AF_INET6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
           rs = g_inet_address_to_string (rip);
         }
         p = add_probe (a, c, server_ip);
@@ -307,8 +346,9 @@ on_allocate (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
   if (rp_check_is_finished (a->unauth))
     return;
   if (!res->success) {
-    g_autofree char *why = g_strdup_printf ("the audit's own allocation failed (%u %s): see turn.*.allocate",
-                                            res->error_code, res->error_reason ? res->error_reason : "");
+    g_autofree char *why =
+      g_strdup_printf ("the audit's own allocation failed (%u %s): see turn.*.allocate",
+                       res->error_code, res->error_reason ? res->error_reason : "");
     skip_categories (a, why);
     rp_check_finish (a->unauth);
     return;
@@ -328,8 +368,9 @@ on_unauthenticated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
   if (res->success) {
     a->open_server = TRUE;
     rp_check_result_set (r, RP_STATUS_FAIL, "the server allocates relays without credentials");
-    rp_check_result_set_hint (r, "anyone on the internet can relay through this server, into its own network too: "
-                              "enable lt-cred-mech, or use-auth-secret with static-auth-secret, in turnserver.conf");
+    rp_check_result_set_hint (
+      r, "anyone on the internet can relay through this server, into its own network too: "
+         "enable lt-cred-mech, or use-auth-secret with static-auth-secret, in turnserver.conf");
     start_probes (a);   /* the open allocation is the one to audit */
     return;
   }
@@ -343,7 +384,8 @@ on_unauthenticated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
     return;
   } else {
     RpTurnContext ctx = { a->target->transport, a->srv.server_str, creds, NULL };
-    rp_explain_turn_failure (r, "Allocate", res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (turn)));
+    rp_explain_turn_failure (r, "Allocate", res, &ctx,
+                             rp_stun_client_get_info (rp_turn_client_get_stun (turn)));
     skip_categories (a, "the server could not be reached for the audit");
     rp_check_finish (a->unauth);
     return;
@@ -392,8 +434,9 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   }
   rp_server_target_set_address (&a->srv, addrs->data, a->target->port);
   g_resolver_free_addresses (addrs);
-  stun = rp_stun_client_new (a->target->transport, G_SOCKET_ADDRESS (a->srv.server), a->target->host, a->srv.tls_ctx,
-                             a->options.insecure, rp_runner_get_context (rp_check_get_runner (check)));
+  stun = rp_stun_client_new (a->target->transport, G_SOCKET_ADDRESS (a->srv.server),
+                             a->target->host, a->srv.tls_ctx, a->options.insecure,
+                             rp_runner_get_context (rp_check_get_runner (check)));
   /* Over UDP, give up after 4.75 s rather than RFC 8489's 39.5 s, so the
    * audit can still move on to TCP or TLS within its deadline. */
   if (a->target->transport == RP_TRANSPORT_UDP)
@@ -424,8 +467,8 @@ try_target (Audit *a)
       return;
     }
   }
-  rp_resolve_async (a->target->host, a->options.family, rp_check_get_cancellable (check), on_resolved,
-                    rp_check_ref (check));
+  rp_resolve_async (a->target->host, a->options.family, rp_check_get_cancellable (check),
+                    on_resolved, rp_check_ref (check));
 }
 
 static void
@@ -444,8 +487,9 @@ audit_expire (RpCheck *check)
   RpCheckResult *r = rp_check_get_result (check);
 
   if (r->summary == NULL || *r->summary == '\0')
-    rp_explain_deadline (r, a->target->transport, a->srv.server_str, a->target->port, "TURN Allocate",
-                         a->turn != NULL ? rp_stun_client_get_info (rp_turn_client_get_stun (a->turn)) : NULL);
+    rp_explain_deadline (
+      r, a->target->transport, a->srv.server_str, a->target->port, "TURN Allocate",
+      a->turn != NULL ? rp_stun_client_get_info (rp_turn_client_get_stun (a->turn)) : NULL);
   /* Categories whose permissions all answered still get their verdict. */
   for (guint c = 0; c < G_N_ELEMENTS (categories); c++) {
     gboolean complete = a->probes->len > 0;
@@ -467,13 +511,15 @@ static void category_start (RpCheck *check) {}
 static void
 category_expire (RpCheck *check)
 {
-  rp_check_result_set (rp_check_get_result (check), RP_STATUS_SKIP, "not audited before the deadline");
+  rp_check_result_set (rp_check_get_result (check), RP_STATUS_SKIP,
+                       "not audited before the deadline");
 }
 
 static const RpCheckClass category_class = { category_start, category_expire, NULL };
 
 void
-rp_check_turn_audit_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, GPtrArray *targets)
+rp_check_turn_audit_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
+                         GPtrArray *targets)
 {
   Audit *a = g_new0 (Audit, 1);
   const RpTarget *first = g_ptr_array_index (targets, 0);
@@ -491,11 +537,12 @@ rp_check_turn_audit_add (RpRunner *runner, const RpProbeOptions *options, RpTurn
   a->target = g_ptr_array_index (a->targets, 0);
   a->probes = g_ptr_array_new_with_free_func (probe_free);
   a->next_channel = FIRST_CHANNEL;
-  rp_runner_add (runner, rp_check_result_new ("audit.unauthenticated", "audit", first->uri), AUDIT_TIMEOUT_US,
-                 &audit_class, a);
+  rp_runner_add (runner, rp_check_result_new ("audit.unauthenticated", "audit", first->uri),
+                 AUDIT_TIMEOUT_US, &audit_class, a);
   for (guint c = 0; c < G_N_ELEMENTS (categories); c++) {
     g_autofree char *id = g_strdup_printf ("audit.%s", categories[c].id);
-    a->checks[c] = rp_check_ref (rp_runner_add (runner, rp_check_result_new (id, "audit", first->uri),
-                                                AUDIT_TIMEOUT_US, &category_class, NULL));
+    a->checks[c] =
+      rp_check_ref (rp_runner_add (runner, rp_check_result_new (id, "audit", first->uri),
+                                   AUDIT_TIMEOUT_US, &category_class, NULL));
   }
 }

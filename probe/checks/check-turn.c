@@ -60,7 +60,8 @@ turn_run_free (gpointer data)
 static RpTurnContext
 context_of (TurnRun *t)
 {
-  RpTurnContext ctx = { t->srv.target.transport, t->srv.server_str, rp_turn_plan_get_creds (t->plan),
+  RpTurnContext ctx = { t->srv.target.transport, t->srv.server_str,
+                        rp_turn_plan_get_creds (t->plan),
                         t->a != NULL ? rp_turn_client_get_realm (t->a) : NULL };
   return ctx;
 }
@@ -70,7 +71,8 @@ done_alloc (TurnRun *t)
 {
   if (!rp_check_is_finished (t->relay))
     return;   /* the allocation result waits for the relay to deallocate */
-  rp_turn_plan_transport_done (t->plan, &t->srv.target, rp_check_get_result (t->alloc), rp_check_get_result (t->relay));
+  rp_turn_plan_transport_done (t->plan, &t->srv.target, rp_check_get_result (t->alloc),
+                               rp_check_get_result (t->relay));
   rp_check_finish (t->alloc);
 }
 
@@ -108,22 +110,27 @@ alloc_passed (TurnRun *t)
 
   rp_turn_client_get_relayed (t->a, &relayed);
   if (t->unauth_allocation) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "the server hands out relays without credentials (relayed %s)",
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "the server hands out relays without credentials (relayed %s)",
                          rp_stun_address_to_string (&relayed, buf, sizeof buf));
-    rp_check_result_set_hint (r, "anyone can relay traffic through this server, including into its own network: "
-                              "enable lt-cred-mech or use-auth-secret (with static-auth-secret) in turnserver.conf");
+    rp_check_result_set_hint (
+      r, "anyone can relay traffic through this server, including into its own network: "
+         "enable lt-cred-mech or use-auth-secret (with static-auth-secret) in turnserver.conf");
     return;
   }
   if (rp_check_result_get_detail (r, "deallocate_error") != NULL)
     return;   /* already explained */
-  rp_check_result_set (r, RP_STATUS_PASS, "allocation lifecycle over %s works; relayed %s, allocate %.3f ms",
-                       rp_transport_words (t->srv.target.transport), rp_stun_address_to_string (&relayed, buf, sizeof buf),
+  rp_check_result_set (r, RP_STATUS_PASS,
+                       "allocation lifecycle over %s works; relayed %s, allocate %.3f ms",
+                       rp_transport_words (t->srv.target.transport),
+                       rp_stun_address_to_string (&relayed, buf, sizeof buf),
                        rp_check_result_get_metric (r, "allocate_ms")->value);
   if (t->alternate_hops > 0) {
     /* RFC 8656 7.1 / RFC 8489 10: the server sent us elsewhere; say where. */
     g_autofree char *summary = g_strdup (r->summary);
-    rp_check_result_set (r, RP_STATUS_PASS, "%s (redirected by 300 Try Alternate from %s to %s)", summary,
-                         rp_check_result_get_detail (r, "redirected_from")->str, t->srv.server_str);
+    rp_check_result_set (r, RP_STATUS_PASS, "%s (redirected by 300 Try Alternate from %s to %s)",
+                         summary, rp_check_result_get_detail (r, "redirected_from")->str,
+                         t->srv.server_str);
   }
   if (rp_explain_tls_untrusted (r)) {
     /* Works here only because --insecure ignored the certificate. */
@@ -143,10 +150,12 @@ dealloc_done (TurnRun *t, gboolean ok, const char *step, const RpTurnResult *res
 
   if (rp_check_is_finished (t->alloc))
     return;
-  rp_check_result_metric (r, "deallocate_ms", (g_get_monotonic_time () - t->dealloc_start_us) / 1000.0);
+  rp_check_result_metric (r, "deallocate_ms",
+                          (g_get_monotonic_time () - t->dealloc_start_us) / 1000.0);
   if (!ok && res != NULL) {
     RpTurnContext ctx = context_of (t);
-    rp_explain_turn_failure (r, step, res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (who)));
+    rp_explain_turn_failure (r, step, res, &ctx,
+                             rp_stun_client_get_info (rp_turn_client_get_stun (who)));
     r->status = RP_STATUS_WARN;
     rp_check_result_detail_bool (r, "deallocate_error", TRUE);
   }
@@ -155,8 +164,8 @@ dealloc_done (TurnRun *t, gboolean ok, const char *step, const RpTurnResult *res
 }
 
 static void
-on_pair_dealloc (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res, RpTurnClient *who,
-                 gpointer data)
+on_pair_dealloc (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res,
+                 RpTurnClient *who, gpointer data)
 {
   dealloc_done (data, ok, step, res, who);
 }
@@ -232,28 +241,34 @@ on_relay_done (RpRelayProbe *probe, gpointer data)
     rp_check_result_metric (r, "rtt_max_ms", st.rtt_max_ms);
   }
   if (st.received == 0) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "the relay does not forward: 0 of %u packets came back", st.sent);
+    rp_check_result_set (r, RP_STATUS_FAIL, "the relay does not forward: 0 of %u packets came back",
+                         st.sent);
     if (st.echoed == 0)
-      rp_check_result_set_hint (r, "permissions and channels were accepted, but nothing sent through one relayed "
-                                "address reached the other: the server cannot reach its own relay addresses. Check "
-                                "relay-ip and external-ip in turnserver.conf (behind NAT, external-ip must map the "
-                                "public address to the private one) and that the relay port range is open");
+      rp_check_result_set_hint (
+        r, "permissions and channels were accepted, but nothing sent through one relayed "
+           "address reached the other: the server cannot reach its own relay addresses. Check "
+           "relay-ip and external-ip in turnserver.conf (behind NAT, external-ip must map the "
+           "public address to the private one) and that the relay port range is open");
     else
-      rp_check_result_set_hint (r, "data reached the far allocation but the echo never came back: the return path "
-                                "through the relay is blocked (relay port range min-port..max-port in the security list?)");
+      rp_check_result_set_hint (
+        r,
+        "data reached the far allocation but the echo never came back: the return path "
+        "through the relay is blocked (relay port range min-port..max-port in the security list?)");
   } else if (st.received < st.sent) {
     relay_lossy (r, &st, loss, out, back);
   } else {
-    rp_check_result_set (r, RP_STATUS_PASS, "the relay forwards both ways: %u of %u packets back, RTT %.3f ms "
-                         "(min %.3f, max %.3f)", st.received, st.sent, st.rtt_median_ms, st.rtt_min_ms, st.rtt_max_ms);
+    rp_check_result_set (r, RP_STATUS_PASS,
+                         "the relay forwards both ways: %u of %u packets back, RTT %.3f ms "
+                         "(min %.3f, max %.3f)",
+                         st.received, st.sent, st.rtt_median_ms, st.rtt_min_ms, st.rtt_max_ms);
   }
   rp_check_finish (t->relay);
   deallocate (t);
 }
 
 static void
-on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res, RpTurnClient *who,
-               gpointer data)
+on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res,
+               RpTurnClient *who, gpointer data)
 {
   TurnRun *t = data;
   RpCheckResult *r = rp_check_get_result (t->relay);
@@ -266,7 +281,8 @@ on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnRes
     rp_check_result_metric (r, "channel_bind_ms", rp_relay_pair_channel_bind_us (pair) / 1000.0);
   if (!ok) {
     RpTurnContext ctx = context_of (t);
-    rp_explain_turn_failure (r, step, res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (who)));
+    rp_explain_turn_failure (r, step, res, &ctx,
+                             rp_stun_client_get_info (rp_turn_client_get_stun (who)));
     if (g_str_equal (step, "Allocate")) {
       /* The first allocation worked; say the failure is the second one's. */
       g_autofree char *summary = g_strdup (r->summary);
@@ -284,9 +300,10 @@ on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnRes
     rp_check_result_detail_str (r, "relayed_a", rp_stun_address_to_string (&ra, buf, sizeof buf));
     rp_check_result_detail_str (r, "relayed_b", rp_stun_address_to_string (&rb, buf, sizeof buf));
   }
-  t->probe = rp_relay_probe_start (rp_relay_pair_get_a (pair), RP_RELAY_CHANNEL_A, rp_relay_pair_get_b (pair),
-                                   RP_RELAY_CHANNEL_B, RELAY_PACKETS, RELAY_SIZE, RELAY_INTERVAL_US, RELAY_DRAIN_US,
-                                   rp_runner_get_context (rp_check_get_runner (t->alloc)), on_relay_done, t);
+  t->probe = rp_relay_probe_start (
+    rp_relay_pair_get_a (pair), RP_RELAY_CHANNEL_A, rp_relay_pair_get_b (pair), RP_RELAY_CHANNEL_B,
+    RELAY_PACKETS, RELAY_SIZE, RELAY_INTERVAL_US, RELAY_DRAIN_US,
+    rp_runner_get_context (rp_check_get_runner (t->alloc)), on_relay_done, t);
 }
 
 /* A is allocated and refreshed: a second allocation B, and each admits and
@@ -311,8 +328,9 @@ static RpTurnClient *
 new_turn_client (TurnRun *t)
 {
   const RpTurnCreds *c = rp_turn_plan_get_creds (t->plan);
-  RpStunClient *stun = rp_stun_client_new (t->srv.target.transport, G_SOCKET_ADDRESS (t->srv.server), t->srv.target.host, t->srv.tls_ctx,
-                                           t->srv.options.insecure, rp_runner_get_context (rp_check_get_runner (t->alloc)));
+  RpStunClient *stun = rp_stun_client_new (
+    t->srv.target.transport, G_SOCKET_ADDRESS (t->srv.server), t->srv.target.host, t->srv.tls_ctx,
+    t->srv.options.insecure, rp_runner_get_context (rp_check_get_runner (t->alloc)));
 
   rp_stun_client_set_timer (stun, RP_STUN_DEFAULT_RTO_US, RP_STUN_PROBE_RC, RP_STUN_PROBE_RM);
   return rp_turn_client_new (stun, c->username, c->password);
@@ -359,9 +377,11 @@ on_allocate (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
     return;
   }
   if (rp_turn_client_get_relayed (turn, &addr))
-    rp_check_result_detail_str (r, "relayed_address", rp_stun_address_to_string (&addr, buf, sizeof buf));
+    rp_check_result_detail_str (r, "relayed_address",
+                                rp_stun_address_to_string (&addr, buf, sizeof buf));
   if (rp_turn_client_get_mapped (turn, &addr))
-    rp_check_result_detail_str (r, "mapped_address", rp_stun_address_to_string (&addr, buf, sizeof buf));
+    rp_check_result_detail_str (r, "mapped_address",
+                                rp_stun_address_to_string (&addr, buf, sizeof buf));
   rp_check_result_metric (r, "lifetime_s", rp_turn_client_get_lifetime (turn));
   rp_turn_client_refresh (turn, 600, on_refresh, t);
 }
@@ -392,9 +412,10 @@ on_unauthenticated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
     RpStunAddress alt;
     char buf[64];
     if (t->alternate_hops == 0 && rp_turn_client_get_alternate (turn, &alt)) {
-      g_autoptr (GInetAddress) ip = g_inet_address_new_from_bytes (alt.addr, alt.family == AF_INET6 ? G_SOCKET_FAMILY_IPV6
-                                                                                                    : G_SOCKET_FAMILY_IPV4);
-      rp_check_result_detail_str (r, "alternate_server", rp_stun_address_to_string (&alt, buf, sizeof buf));
+      g_autoptr (GInetAddress) ip = g_inet_address_new_from_bytes (
+        alt.addr, alt.family == AF_INET6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
+      rp_check_result_detail_str (r, "alternate_server",
+                                  rp_stun_address_to_string (&alt, buf, sizeof buf));
       rp_check_result_detail_str (r, "redirected_from", t->srv.server_str);
       t->alternate_hops++;
       rp_server_target_set_address (&t->srv, ip, alt.port);
@@ -490,7 +511,8 @@ turn_start (RpCheck *check)
       return;
     }
   }
-  rp_resolve_async (t->srv.target.host, t->srv.options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (t->srv.target.host, t->srv.options.family, rp_check_get_cancellable (check),
+                    on_resolved, rp_check_ref (check));
 }
 
 static void
@@ -504,8 +526,9 @@ turn_expire (RpCheck *check)
     alloc_passed (t);
     rp_check_result_detail_bool (r, "deallocate_unanswered", TRUE);
   } else {
-    rp_explain_deadline (r, t->srv.target.transport, t->srv.server_str, t->srv.target.port, "TURN Allocate",
-                         t->a != NULL ? rp_stun_client_get_info (rp_turn_client_get_stun (t->a)) : NULL);
+    rp_explain_deadline (
+      r, t->srv.target.transport, t->srv.server_str, t->srv.target.port, "TURN Allocate",
+      t->a != NULL ? rp_stun_client_get_info (rp_turn_client_get_stun (t->a)) : NULL);
   }
   if (!rp_check_is_finished (t->relay)) {
     if (!t->a_ready) {
@@ -513,7 +536,8 @@ turn_expire (RpCheck *check)
     } else {
       RpCheckResult *rr = rp_check_get_result (t->relay);
       rp_check_result_set (rr, RP_STATUS_FAIL, "the relay test did not finish before the deadline");
-      rp_check_result_set_hint (rr, "the allocations work but the data path stalled: see relay details for the last step");
+      rp_check_result_set_hint (
+        rr, "the allocations work but the data path stalled: see relay details for the last step");
       rp_check_finish (t->relay);
     }
   }
@@ -528,15 +552,17 @@ static void relay_start (RpCheck *check) {}
 static void
 relay_expire (RpCheck *check)
 {
-  rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "the relay test did not finish before the deadline");
-  rp_check_result_set_hint (rp_check_get_result (check), "raise --timeout, or see the allocation result for what stalled");
+  rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL,
+                       "the relay test did not finish before the deadline");
+  rp_check_result_set_hint (rp_check_get_result (check),
+                            "raise --timeout, or see the allocation result for what stalled");
 }
 
 static const RpCheckClass relay_class = { relay_start, relay_expire, NULL };
 
 void
-rp_check_turn_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpTarget *target,
-                   gboolean ids_unique)
+rp_check_turn_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
+                   const RpTarget *target, gboolean ids_unique)
 {
   TurnRun *t = g_new0 (TurnRun, 1);
   g_autofree char *base = NULL;
@@ -557,9 +583,11 @@ rp_check_turn_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *
   rp_turn_plan_expect (plan);
   /* Checks start from the loop, so the relay result exists before the
    * allocation's state machine first runs. */
-  rp_runner_add (runner, rp_check_result_new (alloc_id, "turn", target->uri), TURN_TIMEOUT_US, &turn_class, t);
-  t->relay = rp_check_ref (rp_runner_add (runner, rp_check_result_new (relay_id, "relay", target->uri),
-                                          TURN_TIMEOUT_US, &relay_class, NULL));
+  rp_runner_add (runner, rp_check_result_new (alloc_id, "turn", target->uri), TURN_TIMEOUT_US,
+                 &turn_class, t);
+  t->relay =
+    rp_check_ref (rp_runner_add (runner, rp_check_result_new (relay_id, "relay", target->uri),
+                                 TURN_TIMEOUT_US, &relay_class, NULL));
 }
 
 void

@@ -94,20 +94,27 @@ write_result (VoiceRefl *v, gboolean cut_short)
 
   if (v->direct) {
     over = g_strdup_printf ("to the reflector's direct UDP port %u", v->welcome->udp_port);
-    none = g_strdup_printf ("no voice packet came back from the reflector's direct UDP port %u", v->welcome->udp_port);
-    w.no_media_hint = "the session was set up over the websocket but UDP to the reflector's direct port gets no answer: "
-                      "open that port (udp) to the reflector in its firewall or security list, or see voice.ice for the "
+    none = g_strdup_printf ("no voice packet came back from the reflector's direct UDP port %u",
+                            v->welcome->udp_port);
+    w.no_media_hint = "the session was set up over the websocket but UDP to the reflector's direct "
+                      "port gets no answer: "
+                      "open that port (udp) to the reflector in its firewall or security list, or "
+                      "see voice.ice for the "
                       "path ICE finds";
-    advice = g_strdup ("this is the direct UDP path to the reflector, without TURN: compare voice.ice and `rtcprobe voice "
+    advice = g_strdup ("this is the direct UDP path to the reflector, without TURN: compare "
+                       "voice.ice and `rtcprobe voice "
                        "--turn` to tell this network from the relay");
   } else {
     over = g_strdup_printf ("over ICE (%s)", v->path_words != NULL ? v->path_words : "no pair");
     none = g_strdup_printf ("ICE connects with the reflector (%s), but no voice packet came back",
                             v->path_words != NULL ? v->path_words : "no pair");
-    w.no_media_hint = "connectivity checks pass but media does not: a middlebox or relay drops data, or the reflector's "
+    w.no_media_hint = "connectivity checks pass but media does not: a middlebox or relay drops "
+                      "data, or the reflector's "
                       "session_packet_rate is below this stream's rate";
-    advice = g_strdup_printf ("this is the path ICE picked (%s): compare voice.reflector (direct) and --relay-only to tell "
-                              "the relay from this network", v->path_words != NULL ? v->path_words : "no pair");
+    advice = g_strdup_printf (
+      "this is the path ICE picked (%s): compare voice.reflector (direct) and --relay-only to tell "
+      "the relay from this network",
+      v->path_words != NULL ? v->path_words : "no pair");
   }
   w.over = over;
   w.no_media_summary = none;
@@ -159,19 +166,23 @@ start_stream (VoiceRefl *v, const char *rx_timestamps)
   gsize size = MAX (v->voice.packet_size, (gsize) RP_REFLECTOR_MIN_PACKET);
 
   if (size > v->welcome->max_packet) {
-    rp_reflector_client_fail (v->client, "use a smaller --codec SIZE, or raise [limits] max_packet in the reflector's config",
-                              "the reflector answers packets of at most %u bytes; this stream's are %" G_GSIZE_FORMAT,
-                              v->welcome->max_packet, size);
+    rp_reflector_client_fail (
+      v->client,
+      "use a smaller --codec SIZE, or raise [limits] max_packet in the reflector's config",
+      "the reflector answers packets of at most %u bytes; this stream's are %" G_GSIZE_FORMAT,
+      v->welcome->max_packet, size);
     return FALSE;
   }
   /* Signing needs room for the HMAC TLV: small codec packets grow to it. */
   if (size != v->voice.packet_size)
-    rp_check_result_detail_int (rp_check_get_result (v->check), "packet_bytes_requested", v->voice.packet_size);
+    rp_check_result_detail_int (rp_check_get_result (v->check), "packet_bytes_requested",
+                                v->voice.packet_size);
   sc.voice = &v->voice;
   sc.packet_size = size;
   sc.context = rp_runner_get_context (rp_check_get_runner (v->check));
   sc.id = rp_check_get_result (v->check)->id;
-  sc.reflector_stateful = TRUE;       /* serve: rp_stamp_reflector_init (.., FALSE) per session and path */
+  sc.reflector_stateful =
+    TRUE; /* serve: rp_stamp_reflector_init (.., FALSE) per session and path */
   sc.reflector_counts_warmup = TRUE;
   sc.rx_timestamps = rx_timestamps;
   sc.send = send_packet;
@@ -221,7 +232,8 @@ open_direct (VoiceRefl *v, gboolean *kernel_ts, GError **error)
   if (sa == NULL || !g_socket_address_to_native (sa, &ss, sizeof ss, error))
     return FALSE;
   v->fd = socket (ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (v->fd < 0 || connect (v->fd, (struct sockaddr *) &ss, g_socket_address_get_native_size (sa)) < 0) {
+  if (v->fd < 0 ||
+      connect (v->fd, (struct sockaddr *) &ss, g_socket_address_get_native_size (sa)) < 0) {
     int e = errno;
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "UDP socket to %s port %u: %s", ip,
                  v->welcome->udp_port, g_strerror (e));
@@ -249,14 +261,16 @@ on_welcome (RpReflectorClient *c, const RpReflectorWelcome *w, gpointer data)
     return;
   if (w->udp_port == 0) {
     rp_check_result_set (r, RP_STATUS_SKIP, "the reflector offers no direct UDP port");
-    rp_check_result_set_hint (r, "set [listen] udp in the reflector's config (and open that port) to measure the path "
-                              "without TURN; voice.ice measures the path ICE finds");
+    rp_check_result_set_hint (
+      r, "set [listen] udp in the reflector's config (and open that port) to measure the path "
+         "without TURN; voice.ice measures the path ICE finds");
     finish (v);
     return;
   }
   {
-    g_autofree char *hp = g_strdup_printf (strchr (rp_reflector_client_get_address (c), ':') ? "[%s]:%u" : "%s:%u",
-                                           rp_reflector_client_get_address (c), w->udp_port);
+    g_autofree char *hp =
+      g_strdup_printf (strchr (rp_reflector_client_get_address (c), ':') ? "[%s]:%u" : "%s:%u",
+                       rp_reflector_client_get_address (c), w->udp_port);
     rp_check_result_detail_str (r, "direct_address", hp);
   }
   if (!open_direct (v, &kernel_ts, &error)) {
@@ -287,7 +301,8 @@ on_failed (RpReflectorClient *c, gpointer data)
   finish (data);
 }
 
-static const RpReflectorClientCallbacks client_callbacks = { on_welcome, on_ready, on_receive, on_failed };
+static const RpReflectorClientCallbacks client_callbacks = { on_welcome, on_ready, on_receive,
+                                                             on_failed };
 
 static void
 voice_start (RpCheck *check)
@@ -317,19 +332,22 @@ voice_expire (RpCheck *check)
 static const RpCheckClass voice_class = { voice_start, voice_expire, refl_free };
 
 static void
-add_one (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpVoiceOptions *voice,
-         const RpIceReflectorOptions *ro, gboolean direct)
+add_one (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
+         const RpVoiceOptions *voice, const RpIceReflectorOptions *ro, gboolean direct)
 {
   VoiceRefl *v = g_new0 (VoiceRefl, 1);
-  gint64 budget = SETUP_BUDGET_US + (gint64) ((voice->warmup_s + voice->duration_s) * G_USEC_PER_SEC) + SLACK_US;
+  gint64 budget =
+    SETUP_BUDGET_US + (gint64) ((voice->warmup_s + voice->duration_s) * G_USEC_PER_SEC) + SLACK_US;
 
   v->direct = direct;
   v->voice = *voice;
   v->voice.turn = NULL;
   v->fd = -1;
-  v->client = rp_reflector_client_new (options, rp_turn_plan_get_creds (plan), ro, !direct, &client_callbacks, v);
-  rp_runner_add (runner, rp_check_result_new (direct ? "voice.reflector" : "voice.ice", "voice", ro->url->uri), budget,
-                 &voice_class, v);
+  v->client = rp_reflector_client_new (options, rp_turn_plan_get_creds (plan), ro, !direct,
+                                       &client_callbacks, v);
+  rp_runner_add (
+    runner, rp_check_result_new (direct ? "voice.reflector" : "voice.ice", "voice", ro->url->uri),
+    budget, &voice_class, v);
 }
 
 void

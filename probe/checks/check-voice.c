@@ -52,11 +52,16 @@ write_result (VoiceRun *v, gboolean cut_short)
 {
   const char *t = rp_transport_words (v->srv.target.transport);
   g_autofree char *over = g_strdup_printf ("over TURN/%s", t);
-  g_autofree char *none = g_strdup_printf ("no voice packet came back over TURN/%s: the relay path does not carry media", t);
-  g_autofree char *advice = g_strdup_printf ("this is the %s relay path: compare `rtcprobe voice` over another transport "
-                                             "and from another network to tell the server from this network", t);
-  RpVoiceStreamWords w = { over, none, "the allocations and channels were set up but no data flows between the "
-                           "relays: check relay-ip/external-ip and that the relay port range is open (see `rtcprobe turn`)",
+  g_autofree char *none = g_strdup_printf (
+    "no voice packet came back over TURN/%s: the relay path does not carry media", t);
+  g_autofree char *advice =
+    g_strdup_printf ("this is the %s relay path: compare `rtcprobe voice` over another transport "
+                     "and from another network to tell the server from this network",
+                     t);
+  RpVoiceStreamWords w = { over, none,
+                           "the allocations and channels were set up but no data flows between the "
+                           "relays: check relay-ip/external-ip and that the relay port range is "
+                           "open (see `rtcprobe turn`)",
                            advice };
 
   rp_voice_stream_write_result (v->stream, rp_check_get_result (v->check), &w, cut_short);
@@ -85,13 +90,14 @@ send_packet (const RpStampSender *p, gboolean warmup, gpointer data)
 
   q.ssid = warmup ? WARMUP_SSID : 0;
   rp_stamp_sender_encode (&q, v->voice.packet_size, v->buf, v->voice.packet_size);
-  return rp_turn_client_send_channel (rp_relay_pair_get_a (v->pair), RP_RELAY_CHANNEL_A, v->buf, v->voice.packet_size);
+  return rp_turn_client_send_channel (rp_relay_pair_get_a (v->pair), RP_RELAY_CHANNEL_A, v->buf,
+                                      v->voice.packet_size);
 }
 
 /* The Session-Reflector: B answers through its own channel, in place. */
 static void
-on_b_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data, gsize len,
-           gpointer user_data)
+on_b_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data,
+           gsize len, gpointer user_data)
 {
   VoiceRun *v = user_data;
   RpStampSender sp;
@@ -112,20 +118,21 @@ on_b_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const
 }
 
 static void
-on_a_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data, gsize len,
-           gpointer user_data)
+on_a_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data,
+           gsize len, gpointer user_data)
 {
   VoiceRun *v = user_data;
   RpStampReflected rp;
 
   if (v->done || rp_stamp_reflected_decode (data, len, &rp) != RP_STAMP_OK)
     return;
-  rp_voice_stream_received (v->stream, &rp, rp_stun_client_get_rx_time (rp_turn_client_get_stun (turn)));
+  rp_voice_stream_received (v->stream, &rp,
+                            rp_stun_client_get_rx_time (rp_turn_client_get_stun (turn)));
 }
 
 static void
-on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res, RpTurnClient *who,
-               gpointer data)
+on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res,
+               RpTurnClient *who, gpointer data)
 {
   VoiceRun *v = data;
   RpVoiceStreamConfig sc = { 0 };
@@ -133,14 +140,15 @@ on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnRes
   if (rp_check_is_finished (v->check))
     return;
   if (!ok) {
-    RpTurnContext ctx = { v->srv.target.transport, v->srv.server_str, rp_turn_plan_get_creds (v->plan),
-                          rp_turn_client_get_realm (who) };
+    RpTurnContext ctx = { v->srv.target.transport, v->srv.server_str,
+                          rp_turn_plan_get_creds (v->plan), rp_turn_client_get_realm (who) };
     RpCheckResult *r = rp_check_get_result (v->check);
     g_autofree char *summary = NULL;
-    rp_explain_turn_failure (r, step, res, &ctx, rp_stun_client_get_info (rp_turn_client_get_stun (who)));
+    rp_explain_turn_failure (r, step, res, &ctx,
+                             rp_stun_client_get_info (rp_turn_client_get_stun (who)));
     summary = g_strdup (r->summary);
-    rp_check_result_set (r, RP_STATUS_FAIL, "no voice path over TURN/%s: %s", rp_transport_words (v->srv.target.transport),
-                         summary);
+    rp_check_result_set (r, RP_STATUS_FAIL, "no voice path over TURN/%s: %s",
+                         rp_transport_words (v->srv.target.transport), summary);
     v->done = TRUE;
     rp_relay_pair_deallocate (v->pair, NULL, NULL);
     rp_check_finish (v->check);
@@ -208,7 +216,8 @@ voice_start (RpCheck *check)
       return;
     }
   }
-  rp_resolve_async (v->srv.target.host, v->srv.options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (v->srv.target.host, v->srv.options.family, rp_check_get_cancellable (check),
+                    on_resolved, rp_check_ref (check));
 }
 
 static void
@@ -226,7 +235,8 @@ voice_expire (RpCheck *check)
       rp_relay_pair_deallocate (v->pair, NULL, NULL);
     return;
   }
-  rp_explain_deadline (r, v->srv.target.transport, v->srv.server_str, v->srv.target.port, "TURN Allocate", NULL);
+  rp_explain_deadline (r, v->srv.target.transport, v->srv.server_str, v->srv.target.port,
+                       "TURN Allocate", NULL);
   if (v->pair != NULL)
     rp_relay_pair_deallocate (v->pair, NULL, NULL);
 }
@@ -234,7 +244,8 @@ voice_expire (RpCheck *check)
 static const RpCheckClass voice_class = { voice_start, voice_expire, voice_run_free };
 
 void
-rp_check_voice_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpVoiceOptions *voice)
+rp_check_voice_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
+                    const RpVoiceOptions *voice)
 {
   guint per_transport[3] = { 0, 0, 0 };
 
@@ -257,7 +268,8 @@ rp_check_voice_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan 
       g_autofree char *hp = rp_target_hostport (target);
       id = g_strdup_printf ("voice.turn.%s@%s", rp_transport_to_string (target->transport), hp);
     }
-    budget = SETUP_BUDGET_US + (gint64) ((voice->warmup_s + voice->duration_s) * G_USEC_PER_SEC) + DRAIN_US;
+    budget = SETUP_BUDGET_US + (gint64) ((voice->warmup_s + voice->duration_s) * G_USEC_PER_SEC) +
+             DRAIN_US;
     rp_runner_add (runner, rp_check_result_new (id, "voice", target->uri), budget, &voice_class, v);
   }
 }

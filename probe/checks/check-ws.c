@@ -137,8 +137,8 @@ rtt_metrics (WsState *s, RpCheckResult *r)
 }
 
 /* The socketio check ends when this one says so. */
-static void
-sio_finish (WsState *s, RpStatus status, const char *hint, const char *fmt, ...) G_GNUC_PRINTF (4, 5);
+static void sio_finish (WsState *s, RpStatus status, const char *hint, const char *fmt, ...)
+  G_GNUC_PRINTF (4, 5);
 static void
 sio_finish (WsState *s, RpStatus status, const char *hint, const char *fmt, ...)
 {
@@ -192,48 +192,69 @@ finish_open (RpCheck *check)
   eio_details (s, r);
   rtt = rp_check_result_get_metric (r, "ping_rtt_ms");
   if (rtt != NULL)
-    rp_check_result_set (r, RP_STATUS_PASS, "websocket upgraded (101, Sec-WebSocket-Accept verified) in %.1f ms; "
-                         "ping RTT %.2f ms", i->upgrade_us / 1000.0, rtt->value);
+    rp_check_result_set (r, RP_STATUS_PASS,
+                         "websocket upgraded (101, Sec-WebSocket-Accept verified) in %.1f ms; "
+                         "ping RTT %.2f ms",
+                         i->upgrade_us / 1000.0, rtt->value);
   else
-    rp_check_result_set (r, RP_STATUS_PASS, "websocket upgraded (101, Sec-WebSocket-Accept verified) in %.1f ms",
+    rp_check_result_set (r, RP_STATUS_PASS,
+                         "websocket upgraded (101, Sec-WebSocket-Accept verified) in %.1f ms",
                          i->upgrade_us / 1000.0);
   if (s->rtts->len == 0) {
-    rp_check_result_set (r, RP_STATUS_WARN, "websocket upgraded (101) but no pong came back to %u pings", s->pings_sent);
-    rp_check_result_set_hint (r, "RFC 6455 5.5.2 requires a pong for every ping: something between here and the app "
-                              "swallows control frames, or the server is not a conforming websocket endpoint");
+    rp_check_result_set (r, RP_STATUS_WARN,
+                         "websocket upgraded (101) but no pong came back to %u pings",
+                         s->pings_sent);
+    rp_check_result_set_hint (
+      r, "RFC 6455 5.5.2 requires a pong for every ping: something between here and the app "
+         "swallows control frames, or the server is not a conforming websocket endpoint");
   }
   if (s->holding) {
-    double held = ((s->hold_end_us != 0 ? s->hold_end_us : g_get_monotonic_time ()) - s->hold_start_us)
-                  / (double) G_USEC_PER_SEC;
+    double held =
+      ((s->hold_end_us != 0 ? s->hold_end_us : g_get_monotonic_time ()) - s->hold_start_us) /
+      (double) G_USEC_PER_SEC;
     rp_check_result_metric (r, "held_s", round (held * 10) / 10);
     rp_check_result_detail_bool (r, "closed_during_hold", FALSE);
     if (s->hold_effective_s + 0.05 < s->hold_s) {
-      rp_check_result_set (r, RP_STATUS_WARN, "websocket stayed open for %.1f s, but --hold %.0f s was cut short by "
-                           "--timeout", held, s->hold_s);
-      rp_check_result_set_hint (r, "the run's --timeout ends before the hold: raise --timeout above --hold plus about "
-                                "%d s to watch the whole idle period", (int) (WS_BUDGET_US / G_USEC_PER_SEC));
+      rp_check_result_set (r, RP_STATUS_WARN,
+                           "websocket stayed open for %.1f s, but --hold %.0f s was cut short by "
+                           "--timeout",
+                           held, s->hold_s);
+      rp_check_result_set_hint (
+        r,
+        "the run's --timeout ends before the hold: raise --timeout above --hold plus about "
+        "%d s to watch the whole idle period",
+        (int) (WS_BUDGET_US / G_USEC_PER_SEC));
     } else if (s->engineio && s->server_pings > 0) {
-      rp_check_result_set (r, r->status, "websocket stayed open for %.1f s, kept busy by the server's Engine.IO ping "
-                           "every %.0f s (answered %u): that hides any proxy idle limit longer than the ping", held,
-                           s->eio.ping_interval_ms / 1000.0, s->server_pings);
+      rp_check_result_set (
+        r, r->status,
+        "websocket stayed open for %.1f s, kept busy by the server's Engine.IO ping "
+        "every %.0f s (answered %u): that hides any proxy idle limit longer than the ping",
+        held, s->eio.ping_interval_ms / 1000.0, s->server_pings);
       rp_check_result_detail_bool (r, "keepalive_masks_idle_limit", TRUE);
-      rp_check_result_set_hint (r, "the server's Engine.IO ping every %.0f s keeps the connection busy, which hides any "
-                                "proxy idle limit longer than that (nginx proxy_read_timeout, default 60 s): a plain "
-                                "websocket through the same proxy, or a larger pingInterval, may still be cut",
-                                s->eio.ping_interval_ms / 1000.0);
+      rp_check_result_set_hint (
+        r,
+        "the server's Engine.IO ping every %.0f s keeps the connection busy, which hides any "
+        "proxy idle limit longer than that (nginx proxy_read_timeout, default 60 s): a plain "
+        "websocket through the same proxy, or a larger pingInterval, may still be cut",
+        s->eio.ping_interval_ms / 1000.0);
     } else if (r->status == RP_STATUS_PASS) {
-      rp_check_result_set (r, RP_STATUS_PASS, "websocket stayed open for %.1f s while idle; ping RTT %.2f ms", held,
+      rp_check_result_set (r, RP_STATUS_PASS,
+                           "websocket stayed open for %.1f s while idle; ping RTT %.2f ms", held,
                            rtt != NULL ? rtt->value : 0.0);
     }
   }
   if (s->options.insecure && i->tls_version != NULL && !i->tls_verified) {
     g_autofree char *why = rp_tls_verify_reason (i->tls_verify_result, s->host);
-    rp_check_result_set (r, RP_STATUS_WARN, "websocket upgraded, but the certificate is not trusted (--insecure)");
+    rp_check_result_set (r, RP_STATUS_WARN,
+                         "websocket upgraded, but the certificate is not trusted (--insecure)");
     rp_check_result_set_hint (r, "%s", why);
   }
   if (s->engineio && !s->sio_answered)
-    sio_finish (s, RP_STATUS_FAIL, "the websocket is open but the Socket.IO server never answered CONNECT: is this path "
-                "a Socket.IO server of version 3 or later (Engine.IO v4)?", "no answer to the Socket.IO CONNECT");
+    sio_finish (
+      s, RP_STATUS_FAIL,
+      "the websocket is open but the Socket.IO server never answered CONNECT: is this path "
+      "a Socket.IO server of version 3 or later (Engine.IO v4)?",
+      "no answer to the Socket.IO CONNECT");
   g_clear_pointer (&s->conn, rp_ws_conn_free);
   rp_check_finish (check);
 }
@@ -253,11 +274,15 @@ on_hold_silent (gpointer data)
   rp_check_result_metric (r, "held_s", round (held * 10) / 10);
   rp_check_result_detail_bool (r, "closed_during_hold", TRUE);
   rp_check_result_detail_bool (r, "close_frame", FALSE);
-  rp_check_result_set (r, RP_STATUS_FAIL, "after %.1f s idle the websocket no longer answers a ping: dropped silently",
+  rp_check_result_set (r, RP_STATUS_FAIL,
+                       "after %.1f s idle the websocket no longer answers a ping: dropped silently",
                        held);
-  rp_check_result_set_hint (r, "something on the path forgot the idle connection without telling either end (no FIN, "
-                            "no RST): a NAT or stateful firewall idle timeout shorter than %.0f s; clients need "
-                            "keepalives more often than that", held);
+  rp_check_result_set_hint (
+    r,
+    "something on the path forgot the idle connection without telling either end (no FIN, "
+    "no RST): a NAT or stateful firewall idle timeout shorter than %.0f s; clients need "
+    "keepalives more often than that",
+    held);
   g_clear_pointer (&s->conn, rp_ws_conn_free);
   rp_check_finish (check);
   return G_SOURCE_REMOVE;
@@ -291,7 +316,8 @@ maybe_advance (RpCheck *check)
   gint64 now = g_get_monotonic_time ();
   gint64 left;
 
-  if (rp_check_is_finished (check) || s->holding || !s->pings_done || (s->engineio && !s->sio_answered))
+  if (rp_check_is_finished (check) || s->holding || !s->pings_done ||
+      (s->engineio && !s->sio_answered))
     return;
   if (s->hold_s <= 0) {
     finish_open (check);
@@ -383,7 +409,8 @@ on_sio_packet (RpCheck *check, const char *msg, gsize len)
     rp_sio_packet_clear (&p);
     return;
   }
-  if (g_strcmp0 (p.nsp, s->nsp) != 0 || (p.type != RP_SIO_CONNECT && p.type != RP_SIO_CONNECT_ERROR)) {
+  if (g_strcmp0 (p.nsp, s->nsp) != 0 ||
+      (p.type != RP_SIO_CONNECT && p.type != RP_SIO_CONNECT_ERROR)) {
     rp_sio_packet_clear (&p);
     return;
   }
@@ -391,16 +418,23 @@ on_sio_packet (RpCheck *check, const char *msg, gsize len)
   rp_check_result_detail_str (r, "namespace", s->nsp);
   eio_details (s, r);
   /* From the start of the check: resolve, upgrade, open packet, CONNECT. */
-  rp_check_result_metric (r, "ready_ms", (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);
+  rp_check_result_metric (r, "ready_ms",
+                          (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);
   if (p.type == RP_SIO_CONNECT) {
     rp_check_result_detail_str (r, "sid", p.sid != NULL ? p.sid : "");
-    sio_finish (s, RP_STATUS_PASS, NULL, "Socket.IO connected to namespace %s over websocket (sid %s, pingInterval %"
-                G_GINT64_FORMAT " ms)", s->nsp, p.sid != NULL ? p.sid : "?", s->eio.ping_interval_ms);
+    sio_finish (
+      s, RP_STATUS_PASS, NULL,
+      "Socket.IO connected to namespace %s over websocket (sid %s, pingInterval %" G_GINT64_FORMAT
+      " ms)",
+      s->nsp, p.sid != NULL ? p.sid : "?", s->eio.ping_interval_ms);
   } else {
-    rp_check_result_detail_str (r, "connect_error", p.message != NULL ? p.message : (p.data != NULL ? p.data : ""));
-    sio_finish (s, RP_STATUS_FAIL, "the Socket.IO server refused CONNECT to this namespace (CONNECT_ERROR, \"44\"): a "
-                "namespace middleware rejected it, usually for missing auth; the transport itself works",
-                "Socket.IO refused namespace %s: %s", s->nsp, p.message != NULL ? p.message : "(no message)");
+    rp_check_result_detail_str (r, "connect_error",
+                                p.message != NULL ? p.message : (p.data != NULL ? p.data : ""));
+    sio_finish (
+      s, RP_STATUS_FAIL,
+      "the Socket.IO server refused CONNECT to this namespace (CONNECT_ERROR, \"44\"): a "
+      "namespace middleware rejected it, usually for missing auth; the transport itself works",
+      "Socket.IO refused namespace %s: %s", s->nsp, p.message != NULL ? p.message : "(no message)");
   }
   rp_sio_packet_clear (&p);
   maybe_advance (check);
@@ -454,7 +488,8 @@ on_message (RpWsConn *conn, const char *msg, gsize len, gboolean binary, gpointe
       break;
     if (!rp_eio_parse_open (msg, len, &s->eio, &error)) {
       rp_eio_open_clear (&s->eio);
-      sio_finish (s, RP_STATUS_FAIL, "the endpoint upgraded but does not speak Engine.IO v4 (Socket.IO 3 or later)",
+      sio_finish (s, RP_STATUS_FAIL,
+                  "the endpoint upgraded but does not speak Engine.IO v4 (Socket.IO 3 or later)",
                   "malformed Engine.IO open packet: %s", error->message);
       s->sio_answered = TRUE;
       maybe_advance (check);
@@ -502,18 +537,24 @@ on_closed (RpWsConn *conn, gpointer data)
     rp_ws_explain_hold_close (r, i, (i->closed_us - s->hold_start_us) / (double) G_USEC_PER_SEC,
                               s->eio_open_seen ? s->eio.ping_interval_ms : -1);
   } else if (i->too_big) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "the server sent a message larger than %d KiB; closed (1009)", MAX_MESSAGE / 1024);
-    rp_check_result_set_hint (r, "this probe caps messages; the endpoint is not the Socket.IO/websocket server expected");
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "the server sent a message larger than %d KiB; closed (1009)",
+                         MAX_MESSAGE / 1024);
+    rp_check_result_set_hint (
+      r, "this probe caps messages; the endpoint is not the Socket.IO/websocket server expected");
   } else {
     double after = (i->closed_us - i->start_us - i->upgrade_us) / (double) G_USEC_PER_SEC;
     if (i->close_frame)
-      rp_check_result_set (r, RP_STATUS_FAIL, "the websocket closed %.1f s after the upgrade, with close code %u", after,
-                           i->close_code);
+      rp_check_result_set (r, RP_STATUS_FAIL,
+                           "the websocket closed %.1f s after the upgrade, with close code %u",
+                           after, i->close_code);
     else
-      rp_check_result_set (r, RP_STATUS_FAIL, "the websocket closed %.1f s after the upgrade, without a close frame",
+      rp_check_result_set (r, RP_STATUS_FAIL,
+                           "the websocket closed %.1f s after the upgrade, without a close frame",
                            after);
-    rp_check_result_set_hint (r, "the server accepted the upgrade and then hung up: an Engine.IO server of another "
-                              "major version (EIO=3 vs 4), a proxy that closes upgraded connections, or an app error");
+    rp_check_result_set_hint (
+      r, "the server accepted the upgrade and then hung up: an Engine.IO server of another "
+         "major version (EIO=3 vs 4), a proxy that closes upgraded connections, or an app error");
   }
   sio_finish (s, RP_STATUS_FAIL, NULL, "the websocket closed before Socket.IO answered CONNECT");
   g_clear_pointer (&s->conn, rp_ws_conn_free);
@@ -536,29 +577,36 @@ conclude_failure (RpCheck *check)
   if (rp_check_is_finished (check) || s->http_pending > 0)
     return;
   if (eio400 != NULL && strstr (eio400->str, "\"code\":3") != NULL) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "websocket upgrade refused: Engine.IO answered 400 %s%s", eio400->str,
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "websocket upgrade refused: Engine.IO answered 400 %s%s", eio400->str,
                          polling_ok ? "; long-polling works" : "");
-    rp_check_result_set_hint (r, "Engine.IO's {\"code\":3,\"message\":\"Bad request\"} to a websocket request means it "
-                              "arrived without its Upgrade header: %sthe proxy strips the upgrade. In nginx's location "
-                              "for /socket.io/: " RP_WS_NGINX_UPGRADE_LINES,
-                              polling_ok ? "polling works, websocket does not: " : "");
+    rp_check_result_set_hint (
+      r,
+      "Engine.IO's {\"code\":3,\"message\":\"Bad request\"} to a websocket request means it "
+      "arrived without its Upgrade header: %sthe proxy strips the upgrade. In nginx's location "
+      "for /socket.io/: " RP_WS_NGINX_UPGRADE_LINES,
+      polling_ok ? "polling works, websocket does not: " : "");
   } else if (polling_ok) {
     g_autofree char *was = g_strdup (r->summary);
     rp_check_result_set (r, RP_STATUS_FAIL, "%s; Engine.IO long-polling works", was);
-    rp_check_result_set_hint (r, "polling works, websocket does not: the proxy strips the Upgrade headers (clients fall "
-                              "back to slow long-polling or fail). In nginx's location for /socket.io/: "
-                              RP_WS_NGINX_UPGRADE_LINES);
+    rp_check_result_set_hint (
+      r, "polling works, websocket does not: the proxy strips the Upgrade headers (clients fall "
+         "back to slow long-polling or fail). In nginx's location for "
+         "/socket.io/: " RP_WS_NGINX_UPGRADE_LINES);
   }
   if (s->engineio) {
     if (polling_ok)
-      sio_finish (s, RP_STATUS_WARN, "clients fall back to HTTP long-polling (more latency, more requests, sticky "
-                  "sessions needed with several app instances); fix the websocket upgrade in the proxy: "
-                  RP_WS_NGINX_UPGRADE_LINES, "Socket.IO reachable only over long-polling: the websocket upgrade fails");
+      sio_finish (s, RP_STATUS_WARN,
+                  "clients fall back to HTTP long-polling (more latency, more requests, sticky "
+                  "sessions needed with several app instances); fix the websocket upgrade in the "
+                  "proxy: " RP_WS_NGINX_UPGRADE_LINES,
+                  "Socket.IO reachable only over long-polling: the websocket upgrade fails");
     else if (polling != NULL)
-      sio_finish (s, RP_STATUS_FAIL, NULL, "Socket.IO unreachable: neither the websocket upgrade nor long-polling works");
+      sio_finish (s, RP_STATUS_FAIL, NULL,
+                  "Socket.IO unreachable: neither the websocket upgrade nor long-polling works");
     else
-      sio_finish (s, RP_STATUS_FAIL, NULL, "Socket.IO unreachable: the websocket connection failed (see %s)",
-                  r->id);
+      sio_finish (s, RP_STATUS_FAIL, NULL,
+                  "Socket.IO unreachable: the websocket connection failed (see %s)", r->id);
   }
   rp_check_finish (check);
 }
@@ -577,8 +625,9 @@ on_poll_done (const RpWsHttpResult *res, gpointer data)
     packets = res->ok ? rp_eio_polling_split (res->body, res->body_len, 4) : g_ptr_array_new ();
     if (res->ok)
       rp_check_result_detail_int (r, "polling_status", res->status);
-    if (res->ok && res->status == 200 && packets->len > 0
-        && rp_eio_parse_open (g_ptr_array_index (packets, 0), strlen (g_ptr_array_index (packets, 0)), &open, NULL)) {
+    if (res->ok && res->status == 200 && packets->len > 0 &&
+        rp_eio_parse_open (g_ptr_array_index (packets, 0), strlen (g_ptr_array_index (packets, 0)),
+                           &open, NULL)) {
       rp_check_result_detail_str (r, "polling", "works");
       rp_check_result_detail_str (r, "polling_sid", open.sid);
       if (open.ping_interval_ms >= 0)
@@ -603,7 +652,8 @@ on_plain_done (const RpWsHttpResult *res, gpointer data)
   s->http_pending--;
   if (!rp_check_is_finished (check) && res->ok && res->status == 400 && res->body_len > 0
       && res->body_len < 512 && g_utf8_validate (res->body, res->body_len, NULL))
-    rp_check_result_detail_str (rp_check_get_result (check), "engineio_error", g_strstrip (res->body));
+    rp_check_result_detail_str (rp_check_get_result (check), "engineio_error",
+                                g_strstrip (res->body));
   g_clear_pointer (&s->plain, rp_ws_http_free);
   conclude_failure (check);
 }
@@ -626,7 +676,8 @@ http_get (RpCheck *check, const char *path, RpWsHttpDone done)
   req.ca_file = s->ca_file;
   req.insecure = s->options.insecure;
   req.headers = s->headers;
-  req.timeout_us = MAX (rp_check_get_deadline_us (check) - g_get_monotonic_time () - 200 * 1000, 1000);
+  req.timeout_us =
+    MAX (rp_check_get_deadline_us (check) - g_get_monotonic_time () - 200 * 1000, 1000);
   return rp_ws_http_get (rp_runner_get_context (rp_check_get_runner (check)), &req, done, check);
 }
 
@@ -649,7 +700,8 @@ on_failed (RpWsConn *conn, gpointer data)
   rp_ws_explain_failure (r, i, s->server, s->host);
   /* Engine.IO: is it the upgrade or the whole endpoint? Ask over polling,
    * and fetch the body a plain request gets (Engine.IO's 400 {"code":3}). */
-  if (s->engineio && i->phase == RP_WS_PHASE_UPGRADE && i->http_status != 0 && i->http_status != 101) {
+  if (s->engineio && i->phase == RP_WS_PHASE_UPGRADE && i->http_status != 0 &&
+      i->http_status != 101) {
     g_autofree char *poll = rp_eio_request_path (s->base_path, s->query, "polling");
     s->poll = http_get (check, poll, on_poll_done);
     s->http_pending += s->poll != NULL;
@@ -661,7 +713,8 @@ on_failed (RpWsConn *conn, gpointer data)
   conclude_failure (check);
 }
 
-static const RpWsCallbacks ws_callbacks = { on_established, on_failed, on_message, on_pong, on_closed };
+static const RpWsCallbacks ws_callbacks = { on_established, on_failed, on_message, on_pong,
+                                            on_closed };
 
 static void
 on_resolved (GObject *source, GAsyncResult *res, gpointer data)
@@ -719,7 +772,8 @@ connect_next (RpCheck *check)
   o.headers = s->headers;
   o.max_message = MAX_MESSAGE;
   g_clear_pointer (&s->conn, rp_ws_conn_free);
-  s->conn = rp_ws_conn_new (rp_runner_get_context (rp_check_get_runner (check)), &o, &ws_callbacks, check, &error);
+  s->conn = rp_ws_conn_new (rp_runner_get_context (rp_check_get_runner (check)), &o, &ws_callbacks,
+                            check, &error);
   if (s->conn == NULL) {
     rp_check_result_set (r, RP_STATUS_FAIL, "%s", error->message);
     sio_finish (s, RP_STATUS_SKIP, NULL, "no websocket client: %s", error->message);
@@ -732,7 +786,8 @@ ws_start (RpCheck *check)
 {
   WsState *s = rp_check_get_state (check);
 
-  rp_resolve_async (s->host, s->options.family, rp_check_get_cancellable (check), on_resolved, rp_check_ref (check));
+  rp_resolve_async (s->host, s->options.family, rp_check_get_cancellable (check), on_resolved,
+                    rp_check_ref (check));
 }
 
 static void
@@ -741,8 +796,9 @@ ws_expire (RpCheck *check)
   WsState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
   const RpWsInfo *i = s->conn != NULL ? rp_ws_conn_get_info (s->conn) : NULL;
-  const char *awaiting = !s->pings_done ? "a pong" : s->engineio && !s->eio_open_seen ? "the Engine.IO open packet"
-                                                                                     : "the Socket.IO CONNECT answer";
+  const char *awaiting = !s->pings_done                     ? "a pong"
+                         : s->engineio && !s->eio_open_seen ? "the Engine.IO open packet"
+                                                            : "the Socket.IO CONNECT answer";
 
   if (s->http_pending > 0) {
     /* The upgrade's answer is known; the HTTP evidence came too late. */
@@ -756,7 +812,8 @@ ws_expire (RpCheck *check)
     rp_ws_explain_details (r, i, s->options.insecure);
   rtt_metrics (s, r);
   rp_ws_explain_deadline (r, i, s->server, s->port, awaiting);
-  sio_finish (s, RP_STATUS_FAIL, NULL, "no Socket.IO answer before the deadline (the websocket stalled in phase %s)",
+  sio_finish (s, RP_STATUS_FAIL, NULL,
+              "no Socket.IO answer before the deadline (the websocket stalled in phase %s)",
               i != NULL ? rp_ws_phase_to_string (i->phase) : "resolve");
   g_clear_pointer (&s->conn, rp_ws_conn_free);
 }
@@ -769,7 +826,8 @@ static void sio_start (RpCheck *check) { }
 static void
 sio_expire (RpCheck *check)
 {
-  rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "no Socket.IO answer before the deadline");
+  rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL,
+                       "no Socket.IO answer before the deadline");
 }
 
 static const RpCheckClass sio_class = { sio_start, sio_expire, NULL };
@@ -810,13 +868,14 @@ rp_check_ws_add (RpRunner *runner, const RpProbeOptions *options, const RpTarget
     s->nsp = g_strdup ("/");
   }
   s->base_path = g_strdup (path);
-  s->req_path = s->engineio ? rp_eio_request_path (path, s->query, "websocket")
-                            : s->query != NULL ? g_strdup_printf ("%s?%s", path, s->query) : g_strdup (path);
+  s->req_path = s->engineio        ? rp_eio_request_path (path, s->query, "websocket")
+                : s->query != NULL ? g_strdup_printf ("%s?%s", path, s->query)
+                                   : g_strdup (path);
   id = index > 0 ? g_strdup_printf ("ws.%u", index) : g_strdup ("ws");
   rp_runner_add (runner, rp_check_result_new (id, "websocket", target->uri), timeout, &ws_class, s);
   if (s->engineio) {
     sio_id = index > 0 ? g_strdup_printf ("socketio.%u", index) : g_strdup ("socketio");
-    s->sio = rp_check_ref (rp_runner_add (runner, rp_check_result_new (sio_id, "websocket", target->uri), timeout,
-                                          &sio_class, NULL));
+    s->sio = rp_check_ref (rp_runner_add (
+      runner, rp_check_result_new (sio_id, "websocket", target->uri), timeout, &sio_class, NULL));
   }
 }

@@ -18,6 +18,7 @@ typedef struct {
 /* `ice.gather` (one per server URI: ice.gather.<t>[@host:port]) and
  * `ice.<udp|tcp|tls>` (two agents reach READY through that TURN transport).
  * Credentials come from the plan (the same as `turn`). */
-void rp_check_ice_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpIceOptions *ice);
+void rp_check_ice_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
+                       const RpIceOptions *ice);
 
 G_END_DECLS

@@ -22,13 +22,14 @@ const RpTurnCreds *rp_turn_plan_get_creds (RpTurnPlan *plan);
 /* One more transport will report. */
 void rp_turn_plan_expect (RpTurnPlan *plan);
 /* A transport's results are final (called once per transport). */
-void rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckResult *alloc, RpCheckResult *relay);
+void rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckResult *alloc,
+                                  RpCheckResult *relay);
 /* Adds the `turn.verdict` check, finished when every transport has reported. */
 void rp_turn_plan_add_verdict (RpTurnPlan *plan, RpRunner *runner, gint64 timeout_us);
 
 /* `turn.<t>.allocate` and `relay.<t>` for one URI. */
-void rp_check_turn_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, const RpTarget *target,
-                        gboolean ids_unique);
+void rp_check_turn_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
+                        const RpTarget *target, gboolean ids_unique);
 
 /* The TURN family for targets (RpTarget*), as `turn` and `check` run it:
  * turn.<t>.allocate and relay.<t> per URI (ids by transport where a
@@ -40,6 +41,7 @@ void rp_check_turn_family_add (RpRunner *runner, const RpProbeOptions *options, 
 /* `audit.*` through the first of targets (RpTarget*) that reaches the
  * server: what it lets an authenticated client reach (RFC 1918, loopback,
  * metadata, ...) and whether it allocates without credentials. */
-void rp_check_turn_audit_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan, GPtrArray *targets);
+void rp_check_turn_audit_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
+                              GPtrArray *targets);
 
 G_END_DECLS

@@ -235,16 +235,20 @@ turn_findings (Verdict *v)
   if (ok->len > 0 && udp_alloc != NULL && udp_silent) {
     g_autofree char *okw = join_words (ok);
     g_autofree char *ports = join_words (blocked);
-    add_finding (v, udp_alloc, g_strdup_printf ("Voice works only through TURN over %s on this network: UDP %s %s blocked",
-                                                okw, ports, blocked->len > 1 ? "are" : "is"));
+    add_finding (
+      v, udp_alloc,
+      g_strdup_printf ("Voice works only through TURN over %s on this network: UDP %s %s blocked",
+                       okw, ports, blocked->len > 1 ? "are" : "is"));
   } else if (ok->len == 0) {
     g_autofree char *c = clause (verdict != NULL ? verdict : first_bad);
-    add_finding (v, verdict != NULL ? verdict : first_bad, g_strdup_printf ("Voice cannot connect through TURN from here: %s", c));
+    add_finding (v, verdict != NULL ? verdict : first_bad,
+                 g_strdup_printf ("Voice cannot connect through TURN from here: %s", c));
   } else {
     g_autofree char *okw = join_words (ok);
     g_autofree char *badw = join_words (failed);
     g_autofree char *c = clause (first_bad);
-    add_finding (v, first_bad, g_strdup_printf ("TURN over %s fails (%s); voice works over %s", badw, c, okw));
+    add_finding (v, first_bad,
+                 g_strdup_printf ("TURN over %s fails (%s); voice works over %s", badw, c, okw));
   }
   /* What the failing transports explain: their own rows, the verdicts, and
    * the UDP probes, STUN, ICE and voice over a silent UDP path. */
@@ -258,9 +262,10 @@ turn_findings (Verdict *v)
       g_autofree char *mid = g_strdup_printf (".%s", lower);
       on_failed |= strstr (r->id, mid) != NULL;
     }
-    if (on_failed || g_str_has_suffix (r->id, ".verdict") || g_strcmp0 (r->kind, "relay") == 0
-        || (udp_silent && (g_strcmp0 (r->kind, "stun") == 0 || g_strcmp0 (r->kind, "nat") == 0
-                           || (g_strcmp0 (r->kind, "port") == 0 && g_str_has_suffix (r->target, "/udp")))))
+    if (on_failed || g_str_has_suffix (r->id, ".verdict") || g_strcmp0 (r->kind, "relay") == 0 ||
+        (udp_silent &&
+         (g_strcmp0 (r->kind, "stun") == 0 || g_strcmp0 (r->kind, "nat") == 0 ||
+          (g_strcmp0 (r->kind, "port") == 0 && g_str_has_suffix (r->target, "/udp")))))
       explain (v, r);
   }
 }
@@ -276,7 +281,8 @@ upgrade_findings (Verdict *v)
 
   for (guint i = 0; i < v->checks->len; i++) {
     RpCheckResult *r = g_ptr_array_index (v->checks, i);
-    if (!bad (r) || g_strcmp0 (r->kind, "websocket") != 0 || r->summary == NULL || strstr (r->summary, "upgrade") == NULL)
+    if (!bad (r) || g_strcmp0 (r->kind, "websocket") != 0 || r->summary == NULL ||
+        strstr (r->summary, "upgrade") == NULL)
       continue;
     if (first == NULL)
       first = r;
@@ -297,15 +303,18 @@ upgrade_findings (Verdict *v)
     add_unique_word (effects, "LiveKit signalling (/rtc) fails");
   {
     g_autofree char *list = join_words (effects);
-    add_finding (v, first, g_strdup_printf ("The proxy does not pass websocket upgrades: %s", list));
+    add_finding (v, first,
+                 g_strdup_printf ("The proxy does not pass websocket upgrades: %s", list));
   }
   for (guint i = 0; i < v->checks->len; i++) {
     RpCheckResult *r = g_ptr_array_index (v->checks, i);
-    if (bad (r) && g_strcmp0 (r->kind, "websocket") == 0 && r->summary != NULL && strstr (r->summary, "upgrade") != NULL)
+    if (bad (r) && g_strcmp0 (r->kind, "websocket") == 0 && r->summary != NULL &&
+        strstr (r->summary, "upgrade") != NULL)
       explain (v, r);
   }
   /* Socket.IO's own row says the same when the upgrade is what failed. */
-  if (find (v, "socketio") != NULL && find (v, "ws") != NULL && g_hash_table_contains (v->explained, find (v, "ws")))
+  if (find (v, "socketio") != NULL && find (v, "ws") != NULL &&
+      g_hash_table_contains (v->explained, find (v, "ws")))
     explain (v, find (v, "socketio"));
 }
 
@@ -332,8 +341,10 @@ certificate_findings (Verdict *v)
     g_autoptr (RpTarget) t = rp_target_parse (soonest->target, NULL);
     const char *host = t != NULL ? t->host : soonest->target;
     g_hash_table_remove (v->explained, soonest);
-    add_finding (v, soonest, days > 0 ? g_strdup_printf ("The certificate for %s expires in %.0f days", host, days)
-                                      : g_strdup_printf ("The certificate for %s has expired", host));
+    add_finding (v, soonest,
+                 days > 0
+                   ? g_strdup_printf ("The certificate for %s expires in %.0f days", host, days)
+                   : g_strdup_printf ("The certificate for %s has expired", host));
   }
 }
 
@@ -363,8 +374,9 @@ group_findings (Verdict *v, const char *kind, const char *id_prefix, const char 
   /* The group's other rows are part of the same story. */
   for (guint i = 0; i < v->checks->len; i++) {
     RpCheckResult *r = g_ptr_array_index (v->checks, i);
-    if (bad (r) && g_strcmp0 (r->kind, kind) == 0 && (id_prefix == NULL || g_str_has_prefix (r->id, id_prefix))
-        && (id_prefix != NULL || !g_str_has_prefix (r->id, "livekit")))
+    if (bad (r) && g_strcmp0 (r->kind, kind) == 0 &&
+        (id_prefix == NULL || g_str_has_prefix (r->id, id_prefix)) &&
+        (id_prefix != NULL || !g_str_has_prefix (r->id, "livekit")))
       explain (v, r);
   }
 }
@@ -376,7 +388,8 @@ rest_findings (Verdict *v)
     RpCheckResult *r = g_ptr_array_index (v->checks, i);
     if (bad (r) && !g_hash_table_contains (v->explained, r)) {
       g_autofree char *c = clause (r);
-      add_finding (v, r, g_strdup_printf ("%s: %s", r->target != NULL && *r->target ? r->target : r->id, c));
+      add_finding (
+        v, r, g_strdup_printf ("%s: %s", r->target != NULL && *r->target ? r->target : r->id, c));
     }
   }
 }
@@ -422,7 +435,8 @@ RpCheckResult *
 rp_deployment_verdict (GPtrArray *checks, const char *app_id, const char *health_id)
 {
   RpCheckResult *out = rp_check_result_new ("verdict", "verdict", "deployment");
-  Verdict v = { checks, g_hash_table_new (NULL, NULL), g_ptr_array_new_with_free_func (g_free), NULL };
+  Verdict v = { checks, g_hash_table_new (NULL, NULL), g_ptr_array_new_with_free_func (g_free),
+                NULL };
   guint counts[4] = { 0, 0, 0, 0 };
   RpStatus status = RP_STATUS_PASS;
 
@@ -446,8 +460,9 @@ rp_deployment_verdict (GPtrArray *checks, const char *app_id, const char *health
 
   if (v.texts->len == 0) {
     if (counts[RP_STATUS_SKIP] > 0)
-      rp_check_result_set (out, status, "Everything works from here (%u check%s skipped, see below)", counts[RP_STATUS_SKIP],
-                           counts[RP_STATUS_SKIP] > 1 ? "s" : "");
+      rp_check_result_set (out, status,
+                           "Everything works from here (%u check%s skipped, see below)",
+                           counts[RP_STATUS_SKIP], counts[RP_STATUS_SKIP] > 1 ? "s" : "");
     else
       rp_check_result_set (out, status, "Everything works from here");
   } else {

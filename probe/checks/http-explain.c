@@ -51,30 +51,46 @@ rp_http_explain_stall (RpCheckResult *r, const RpHttpTransfer *t, const char *ho
     times.connect = MAX (times.namelookup, 1);
   if (times.namelookup == 0 && times.connect == 0 && !g_hostname_is_ip_address (host)) {
     rp_check_result_set (r, RP_STATUS_FAIL, "no DNS answer for %s before the deadline", host);
-    rp_check_result_set_hint (r, "this network's DNS resolver is slow or unreachable: probe by IP address to tell");
+    rp_check_result_set_hint (
+      r, "this network's DNS resolver is slow or unreachable: probe by IP address to tell");
   } else if (times.connect == 0) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "%u/tcp filtered: no answer to the TCP handshake with %s before the deadline",
-                         port, host);
-    rp_check_result_set_hint (r, "a firewall drops %u/tcp (OCI security list ingress rule, host firewall such as "
-                              "iptables/ufw) or this network blocks it", port);
+    rp_check_result_set (
+      r, RP_STATUS_FAIL,
+      "%u/tcp filtered: no answer to the TCP handshake with %s before the deadline", port, host);
+    rp_check_result_set_hint (
+      r,
+      "a firewall drops %u/tcp (OCI security list ingress rule, host firewall such as "
+      "iptables/ufw) or this network blocks it",
+      port);
   } else if (is_https (t) && times.appconnect == 0) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "TLS handshake with %s:%u did not finish before the deadline", host, port);
-    rp_check_result_set_hint (r, "TCP %u is open but the TLS handshake stalls: is this port really HTTPS (nginx "
-                              "`listen %u ssl`), or is something in between holding the connection?", port, port);
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "TLS handshake with %s:%u did not finish before the deadline", host, port);
+    rp_check_result_set_hint (
+      r,
+      "TCP %u is open but the TLS handshake stalls: is this port really HTTPS (nginx "
+      "`listen %u ssl`), or is something in between holding the connection?",
+      port, port);
   } else if (times.starttransfer == 0) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "the request was sent but no response came back before the deadline");
-    rp_check_result_set_hint (r, "the server accepts the connection but does not answer: the app behind nginx hangs "
-                              "(nginx waits proxy_read_timeout, 60 s by default), or this port is not HTTP");
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "the request was sent but no response came back before the deadline");
+    rp_check_result_set_hint (
+      r, "the server accepts the connection but does not answer: the app behind nginx hangs "
+         "(nginx waits proxy_read_timeout, 60 s by default), or this port is not HTTP");
   } else if (!t->headers_done) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "the response headers started after %.1f ms but never finished",
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "the response headers started after %.1f ms but never finished",
                          times.starttransfer / 1000.0);
-    rp_check_result_set_hint (r, "the server trickles its headers (a stuck or hostile sender, or a broken proxy): "
-                              "look at nginx's error.log and the app");
+    rp_check_result_set_hint (
+      r, "the server trickles its headers (a stuck or hostile sender, or a broken proxy): "
+         "look at nginx's error.log and the app");
   } else {
-    rp_check_result_set (r, RP_STATUS_FAIL, "the response started after %.1f ms but the body did not finish before the deadline",
-                         times.starttransfer / 1000.0);
-    rp_check_result_set_hint (r, "the server sends the body too slowly or without end: check the app's response and "
-                              "nginx buffering (proxy_buffering) for this path");
+    rp_check_result_set (
+      r, RP_STATUS_FAIL,
+      "the response started after %.1f ms but the body did not finish before the deadline",
+      times.starttransfer / 1000.0);
+    rp_check_result_set_hint (
+      r, "the server sends the body too slowly or without end: check the app's response and "
+         "nginx buffering (proxy_buffering) for this path");
   }
   rp_check_result_detail_str (r, "stalled_in", times.namelookup == 0 && times.connect == 0 ? "dns"
                               : times.connect == 0 ? "connect"
@@ -91,29 +107,40 @@ connect_failure (RpCheckResult *r, const RpHttpTransfer *t, const char *host, gu
   curl_easy_getinfo (t->easy, CURLINFO_OS_ERRNO, &os_errno);
   switch (os_errno) {
   case ECONNREFUSED:
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u refused the connection: nothing listens on %u/tcp", host, port, port);
-    rp_check_result_set_hint (r, "the host is up but nothing accepts %u/tcp: start the web server (nginx `listen %u`) "
-                              "or fix the port in the URL", port, port);
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "%s:%u refused the connection: nothing listens on %u/tcp", host, port,
+                         port);
+    rp_check_result_set_hint (
+      r,
+      "the host is up but nothing accepts %u/tcp: start the web server (nginx `listen %u`) "
+      "or fix the port in the URL",
+      port, port);
     break;
   case EHOSTUNREACH:
   case ENETUNREACH:
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u is unreachable: %s", host, port, g_strerror ((int) os_errno));
-    rp_check_result_set_hint (r, "an ICMP unreachable came back: a router or firewall rejects traffic to this host; "
-                              "check the security list, the host firewall and this network's routing");
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u is unreachable: %s", host, port,
+                         g_strerror ((int) os_errno));
+    rp_check_result_set_hint (
+      r, "an ICMP unreachable came back: a router or firewall rejects traffic to this host; "
+         "check the security list, the host firewall and this network's routing");
     break;
   case ETIMEDOUT:
   case 0:
     rp_http_explain_stall (r, t, host, port);
     break;
   default:
-    rp_check_result_set (r, RP_STATUS_FAIL, "connecting to %s:%u failed: %s", host, port, g_strerror ((int) os_errno));
-    rp_check_result_set_hint (r, "the connection failed on this machine before reaching the network: check its network setup");
+    rp_check_result_set (r, RP_STATUS_FAIL, "connecting to %s:%u failed: %s", host, port,
+                         g_strerror ((int) os_errno));
+    rp_check_result_set_hint (
+      r,
+      "the connection failed on this machine before reaching the network: check its network setup");
     break;
   }
 }
 
 void
-rp_http_explain_failure (RpCheckResult *r, const RpHttpTransfer *t, CURLcode code, const char *host, guint16 port)
+rp_http_explain_failure (RpCheckResult *r, const RpHttpTransfer *t, CURLcode code, const char *host,
+                         guint16 port)
 {
   const char *why = t->error[0] != '\0' ? t->error : curl_easy_strerror (code);
 
@@ -121,7 +148,8 @@ rp_http_explain_failure (RpCheckResult *r, const RpHttpTransfer *t, CURLcode cod
   rp_check_result_detail_int (r, "curl_code", code);
   switch (code) {
   case CURLE_COULDNT_RESOLVE_HOST: {
-    g_autoptr (GError) error = g_error_new_literal (G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, why);
+    g_autoptr (GError) error =
+      g_error_new_literal (G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, why);
     g_autofree char *hint = rp_resolve_hint (host, t->family, error);
     rp_check_result_set (r, RP_STATUS_FAIL, "%s does not resolve", host);
     rp_check_result_set_hint (r, "%s", hint);
@@ -136,38 +164,48 @@ rp_http_explain_failure (RpCheckResult *r, const RpHttpTransfer *t, CURLcode cod
   case CURLE_PEER_FAILED_VERIFICATION: {
     long v = rp_http_tls_code_from_error (t->error);
     g_autofree char *reason = rp_tls_verify_reason (v, host);
-    rp_check_result_set (r, RP_STATUS_FAIL, "TLS certificate of %s not trusted: %s", host, rp_tls_verify_phrase (v));
+    rp_check_result_set (r, RP_STATUS_FAIL, "TLS certificate of %s not trusted: %s", host,
+                         rp_tls_verify_phrase (v));
     rp_check_result_set_hint (r, "%s", reason);
     rp_check_result_detail_str (r, "tls_error", rp_tls_verify_tag (v));
     return;
   }
   case CURLE_SSL_CONNECT_ERROR:
     rp_check_result_set (r, RP_STATUS_FAIL, "TLS handshake with %s:%u failed: %s", host, port, why);
-    rp_check_result_set_hint (r, "%u/tcp accepts connections but the TLS handshake fails: is it really HTTPS (not "
-                              "plain http on a TLS port)? Does nginx have ssl_certificate for this server_name, and "
-                              "a TLS version this client speaks (ssl_protocols TLSv1.2 TLSv1.3)?", port);
+    rp_check_result_set_hint (
+      r,
+      "%u/tcp accepts connections but the TLS handshake fails: is it really HTTPS (not "
+      "plain http on a TLS port)? Does nginx have ssl_certificate for this server_name, and "
+      "a TLS version this client speaks (ssl_protocols TLSv1.2 TLSv1.3)?",
+      port);
     return;
   case CURLE_SSL_CACERT_BADFILE:
     rp_check_result_set (r, RP_STATUS_FAIL, "cannot use the CA file: %s", why);
     rp_check_result_set_hint (r, "--ca-file must be a PEM file with the CA certificate(s)");
     return;
   case CURLE_GOT_NOTHING:
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u closed the connection without answering", host, port);
-    rp_check_result_set_hint (r, "the port accepts connections but says nothing: is it HTTP at all (https:// on a "
-                              "plain port, or the reverse)? Or the app behind it crashed on the request");
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u closed the connection without answering", host,
+                         port);
+    rp_check_result_set_hint (
+      r, "the port accepts connections but says nothing: is it HTTP at all (https:// on a "
+         "plain port, or the reverse)? Or the app behind it crashed on the request");
     return;
   case CURLE_UNSUPPORTED_PROTOCOL:
   case CURLE_WEIRD_SERVER_REPLY:
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u does not answer like an HTTP server: %s", host, port, why);
-    rp_check_result_set_hint (r, "something other than a web server listens here (or plain http where https was "
-                              "expected): check the port and the scheme of the URL");
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u does not answer like an HTTP server: %s", host,
+                         port, why);
+    rp_check_result_set_hint (
+      r, "something other than a web server listens here (or plain http where https was "
+         "expected): check the port and the scheme of the URL");
     return;
   case CURLE_WRITE_ERROR:
     if (t->headers_over) {
-      rp_check_result_set (r, RP_STATUS_FAIL, "the server sent more than %u KiB of response headers",
+      rp_check_result_set (r, RP_STATUS_FAIL,
+                           "the server sent more than %u KiB of response headers",
                            RP_HTTP_MAX_HEADER_BYTES / 1024);
-      rp_check_result_set_hint (r, "no sane endpoint answers with that many headers: check what the app sets (huge "
-                                "cookies, repeated headers) and whether this is the right server");
+      rp_check_result_set_hint (
+        r, "no sane endpoint answers with that many headers: check what the app sets (huge "
+           "cookies, repeated headers) and whether this is the right server");
       return;
     }
     break;
@@ -188,24 +226,30 @@ rp_http_explain_failure (RpCheckResult *r, const RpHttpTransfer *t, CURLcode cod
     return;
   }
   case CURLE_PARTIAL_FILE:
-    rp_check_result_set (r, RP_STATUS_FAIL, "the body was cut short: fewer bytes arrived than Content-Length announced");
-    rp_check_result_set_hint (r, "the upstream or nginx closed mid-response: look at nginx's error.log (upstream "
-                              "prematurely closed) and the app's log");
+    rp_check_result_set (
+      r, RP_STATUS_FAIL,
+      "the body was cut short: fewer bytes arrived than Content-Length announced");
+    rp_check_result_set_hint (
+      r, "the upstream or nginx closed mid-response: look at nginx's error.log (upstream "
+         "prematurely closed) and the app's log");
     return;
   case CURLE_RECV_ERROR:
   case CURLE_SEND_ERROR:
     rp_check_result_set (r, RP_STATUS_FAIL, "the connection to %s:%u broke: %s", host, port, why);
-    rp_check_result_set_hint (r, "the server or something in between reset the connection: look at nginx's error.log; "
-                              "a middlebox may be interfering with this port");
+    rp_check_result_set_hint (
+      r, "the server or something in between reset the connection: look at nginx's error.log; "
+         "a middlebox may be interfering with this port");
     return;
   case CURLE_HTTP2:
   case CURLE_HTTP2_STREAM:
     rp_check_result_set (r, RP_STATUS_FAIL, "HTTP/2 error from %s:%u: %s", host, port, why);
-    rp_check_result_set_hint (r, "the server's HTTP/2 layer rejected the request: look at nginx's error.log");
+    rp_check_result_set_hint (
+      r, "the server's HTTP/2 layer rejected the request: look at nginx's error.log");
     return;
   default:
     break;
   }
   rp_check_result_set (r, RP_STATUS_FAIL, "request to %s:%u failed: %s", host, port, why);
-  rp_check_result_set_hint (r, "curl reports \"%s\": check the URL and the server's logs", curl_easy_strerror (code));
+  rp_check_result_set_hint (r, "curl reports \"%s\": check the URL and the server's logs",
+                            curl_easy_strerror (code));
 }

@@ -17,7 +17,8 @@ G_BEGIN_DECLS
 /* Registers target's host for http.<host>.redirect and http.<host>.hsts:
  * the first URL of a host adds both checks; later URLs of the same host
  * only tell them which http:// and https:// URLs the user gave. */
-void rp_http_hygiene_register (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target);
+void rp_http_hygiene_register (RpRunner *runner, const RpProbeOptions *options,
+                               const RpTarget *target);
 
 /* http.cors (index 0) or http.cors.<index> for one URL. */
 void rp_http_cors_add (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target,
@@ -25,10 +26,11 @@ void rp_http_cors_add (RpRunner *runner, const RpProbeOptions *options, const Rp
 
 /* The transfer ended without an HTTP answer (code != CURLE_OK): a fail with
  * what went wrong and the likely fix. port: the URL's port. */
-void rp_http_explain_failure (RpCheckResult *r, const RpHttpTransfer *t, CURLcode code, const char *host,
-                              guint16 port);
+void rp_http_explain_failure (RpCheckResult *r, const RpHttpTransfer *t, CURLcode code,
+                              const char *host, guint16 port);
 /* The deadline passed during t (NULL: before it started): which phase stalled. */
-void rp_http_explain_stall (RpCheckResult *r, const RpHttpTransfer *t, const char *host, guint16 port);
+void rp_http_explain_stall (RpCheckResult *r, const RpHttpTransfer *t, const char *host,
+                            guint16 port);
 /* dns_ms, connect_ms, tls_ms, ttfb_ms of t (phases, see RpHttpPhases). */
 void rp_http_phase_metrics (RpCheckResult *r, const RpHttpTransfer *t);
 

@@ -106,7 +106,8 @@ static gint
 by_transport (gconstpointer a, gconstpointer b)
 {
   const Outcome *x = a, *y = b;
-  return x->transport != y->transport ? (int) x->transport - (int) y->transport : (int) x->port - (int) y->port;
+  return x->transport != y->transport ? (int) x->transport - (int) y->transport
+                                      : (int) x->port - (int) y->port;
 }
 
 static void
@@ -183,19 +184,26 @@ write_verdict (RpTurnPlan *plan)
   } else if (good == plan->outcomes->len) {
     rp_check_result_set (r, RP_STATUS_PASS, "TURN works over %s from this network", ok);
   } else if (good == 0) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "TURN fails on every transport tested (%s): clients that need a relay "
-                         "cannot connect from this network", bad);
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "TURN fails on every transport tested (%s): clients that need a relay "
+                         "cannot connect from this network",
+                         bad);
     rp_check_result_set_hint (r, "%s", reasons->str);
   } else if (udp_total > 0 && udp_good == 0) {
-    rp_check_result_set (r, RP_STATUS_WARN, "voice falls back to TURN over %s: %s fails from this network", ok, bad);
-    rp_check_result_set_hint (r, "%s. Calls still connect, with more latency than over UDP", reasons->str);
+    rp_check_result_set (r, RP_STATUS_WARN,
+                         "voice falls back to TURN over %s: %s fails from this network", ok, bad);
+    rp_check_result_set_hint (r, "%s. Calls still connect, with more latency than over UDP",
+                              reasons->str);
   } else if (good == udp_good) {
-    rp_check_result_set (r, RP_STATUS_WARN, "TURN works over %s only: clients behind firewalls that block UDP have no "
-                         "fallback (%s fails)", ok, bad);
+    rp_check_result_set (r, RP_STATUS_WARN,
+                         "TURN works over %s only: clients behind firewalls that block UDP have no "
+                         "fallback (%s fails)",
+                         ok, bad);
     rp_check_result_set_hint (r, "%s", reasons->str);
   } else {
-    rp_check_result_set (r, RP_STATUS_WARN, "TURN works over %s; %s fails: clients that can only use it cannot connect",
-                         ok, bad);
+    rp_check_result_set (
+      r, RP_STATUS_WARN,
+      "TURN works over %s; %s fails: clients that can only use it cannot connect", ok, bad);
     rp_check_result_set_hint (r, "%s", reasons->str);
   }
   if (lossy != NULL && good < plan->outcomes->len)
@@ -209,15 +217,18 @@ write_verdict (RpTurnPlan *plan)
     /* set_hint frees the old hint: format from a copy. */
     hint = g_strdup (o->alloc->hint);
     if (good > 0)
-      rp_check_result_set_hint (o->alloc, "%s. TURN over %s works, so clients on this network fall back to it", hint, ok);
+      rp_check_result_set_hint (
+        o->alloc, "%s. TURN over %s works, so clients on this network fall back to it", hint, ok);
     else
-      rp_check_result_set_hint (o->alloc, "%s. No other TURN transport works from here either", hint);
+      rp_check_result_set_hint (o->alloc, "%s. No other TURN transport works from here either",
+                                hint);
   }
   rp_check_finish (plan->verdict);
 }
 
 void
-rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckResult *alloc, RpCheckResult *relay)
+rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckResult *alloc,
+                             RpCheckResult *relay)
 {
   Outcome o = { 0 };
   const RpMetric *loss = rp_check_result_get_metric (relay, "loss_pct");
@@ -226,7 +237,9 @@ rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckRe
   o.port = target->port;
   o.works = (alloc->status == RP_STATUS_PASS || alloc->status == RP_STATUS_WARN)
             && (relay->status == RP_STATUS_PASS || relay->status == RP_STATUS_WARN);
-  o.why = g_strdup (alloc->status == RP_STATUS_PASS || alloc->status == RP_STATUS_WARN ? relay->summary : alloc->summary);
+  o.why =
+    g_strdup (alloc->status == RP_STATUS_PASS || alloc->status == RP_STATUS_WARN ? relay->summary
+                                                                                 : alloc->summary);
   if (o.works && rp_explain_tls_untrusted (alloc)) {
     /* Only --insecure made it work: browsers refuse the certificate. */
     o.works = FALSE;
@@ -238,7 +251,8 @@ rp_turn_plan_transport_done (RpTurnPlan *plan, const RpTarget *target, RpCheckRe
     o.loss_pct = loss->value;
   o.alloc = alloc;
   g_array_append_val (plan->outcomes, o);
-  if (plan->verdict != NULL && plan->outcomes->len == plan->expected && !rp_check_is_finished (plan->verdict))
+  if (plan->verdict != NULL && plan->outcomes->len == plan->expected &&
+      !rp_check_is_finished (plan->verdict))
     write_verdict (plan);
 }
 
@@ -247,8 +261,10 @@ static void verdict_start (RpCheck *check) {}
 static void
 verdict_expire (RpCheck *check)
 {
-  rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL, "not every TURN transport finished before the deadline");
-  rp_check_result_set_hint (rp_check_get_result (check), "raise --timeout; the transport results say which step stalled");
+  rp_check_result_set (rp_check_get_result (check), RP_STATUS_FAIL,
+                       "not every TURN transport finished before the deadline");
+  rp_check_result_set_hint (rp_check_get_result (check),
+                            "raise --timeout; the transport results say which step stalled");
 }
 
 static const RpCheckClass verdict_class = { verdict_start, verdict_expire, NULL };
@@ -256,6 +272,7 @@ static const RpCheckClass verdict_class = { verdict_start, verdict_expire, NULL 
 void
 rp_turn_plan_add_verdict (RpTurnPlan *plan, RpRunner *runner, gint64 timeout_us)
 {
-  plan->verdict = rp_check_ref (rp_runner_add (runner, rp_check_result_new ("turn.verdict", "turn", "fallback"),
-                                               timeout_us, &verdict_class, NULL));
+  plan->verdict =
+    rp_check_ref (rp_runner_add (runner, rp_check_result_new ("turn.verdict", "turn", "fallback"),
+                                 timeout_us, &verdict_class, NULL));
 }

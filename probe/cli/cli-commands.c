@@ -17,19 +17,26 @@
 
 const GOptionEntry rp_cli_turn_credential_entries[] = {
   { "user", 'u', 0, G_OPTION_ARG_STRING, RP_CLI_OPT (user),
-    "TURN user name (with REST credentials: the name part; check: instead of the profile's)", "USER" },
+    "TURN user name (with REST credentials: the name part; check: instead of the profile's)",
+    "USER" },
   { "password-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (password_file),
-    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD); never on the command line", "FILE" },
+    "Read the TURN password from FILE (or set RTCPROBE_TURN_PASSWORD); never on the command line",
+    "FILE" },
   { "secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (secret_file),
-    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET) and make TURN REST credentials", "FILE" },
+    "Read coturn's static-auth-secret from FILE (or set RTCPROBE_TURN_SECRET) and make TURN REST "
+    "credentials",
+    "FILE" },
   { "rest-ttl", 0, 0, G_OPTION_ARG_INT, RP_CLI_OPT (rest_ttl),
-    "Lifetime of the REST credentials made from the secret (default 3600 s; check: the profile's)", "S" },
+    "Lifetime of the REST credentials made from the secret (default 3600 s; check: the profile's)",
+    "S" },
   { NULL }
 };
 
 static const GOptionEntry ports_entries[] = {
   { "ports", 'p', 0, G_OPTION_ARG_STRING, RP_CLI_OPT (ports),
-    "Ports to probe, e.g. 80/tcp,3478/udp,50000-50010/udp (default: a web, TURN and LiveKit deployment's " RP_PORTLIST_DEFAULT ")", "LIST" },
+    "Ports to probe, e.g. 80/tcp,3478/udp,50000-50010/udp (default: a web, TURN and LiveKit "
+    "deployment's " RP_PORTLIST_DEFAULT ")",
+    "LIST" },
   { NULL }
 };
 
@@ -37,7 +44,9 @@ static const GOptionEntry turn_entries[] = {
   { "all-transports", 'a', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (all_transports),
     "Also test turns: on 5349 and 443 for every host given", NULL },
   { "audit", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (audit),
-    "Check the server refuses relaying into loopback, private, link-local and metadata addresses, and allocations without credentials", NULL },
+    "Check the server refuses relaying into loopback, private, link-local and metadata addresses, "
+    "and allocations without credentials",
+    NULL },
   { NULL }
 };
 
@@ -46,19 +55,22 @@ static const GOptionEntry http_entries[] = {
     "The body is JSON and KEY (dotted path) has VALUE, e.g. status=ok (repeatable)", "KEY=VALUE" },
   { "origin", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (origin),
     "Check CORS: this origin is allowed and a foreign one is not", "URL" },
-  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (headers), "Add a request header (repeatable)", "'K: V'" },
+  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (headers),
+    "Add a request header (repeatable)", "'K: V'" },
   { NULL }
 };
 
 static const GOptionEntry ws_entries[] = {
   { "hold", 0, 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (hold_s),
     "Keep the connection idle for S seconds and report whether and why it was closed", "S" },
-  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (headers), "Add a header to the upgrade request (repeatable)", "'K: V'" },
+  { "header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (headers),
+    "Add a header to the upgrade request (repeatable)", "'K: V'" },
   { "engineio", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (engineio),
     "Speak Engine.IO v4 / Socket.IO (automatic when the path contains /socket.io/)", NULL },
   { "livekit", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (livekit),
     "The URL is LiveKit signalling: probe /, /rtc/validate and the /rtc upgrade", NULL },
-  { "livekit-key", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (livekit_key), "LiveKit API key: sign a token and expect /rtc/validate to accept it", "KEY" },
+  { "livekit-key", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (livekit_key),
+    "LiveKit API key: sign a token and expect /rtc/validate to accept it", "KEY" },
   { "livekit-secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (livekit_secret_file),
     "Read the LiveKit API secret from FILE (or set RTCPROBE_LIVEKIT_SECRET)", "FILE" },
   { NULL }
@@ -66,14 +78,20 @@ static const GOptionEntry ws_entries[] = {
 
 static const GOptionEntry ice_entries[] = {
   { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_turn),
-    "TURN server URI (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]", "URI" },
-  { "stun", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_stun), "STUN server URI for server-reflexive candidates (repeatable)", "URI" },
+    "TURN server URI (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]",
+    "URI" },
+  { "stun", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_stun),
+    "STUN server URI for server-reflexive candidates (repeatable)", "URI" },
   { "relay-only", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (relay_only),
     "Use relay candidates only: the path a user behind a strict firewall gets", NULL },
   { "reflector", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (reflector),
-    "ICE with an `rtcprobe serve` reflector at this ws:// or wss:// URL instead of two local agents", "URL" },
+    "ICE with an `rtcprobe serve` reflector at this ws:// or wss:// URL instead of two local "
+    "agents",
+    "URL" },
   { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (reflector_secret_file),
-    "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else --secret-file's)", "FILE" },
+    "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else "
+    "--secret-file's)",
+    "FILE" },
   { "reflector-name", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (reflector_name),
     "The client name in the reflector token (default rtcprobe)", "NAME" },
   { NULL }
@@ -106,32 +124,50 @@ static const GOptionEntry invite_entries[] = {
 
 static const GOptionEntry voice_entries[] = {
   { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_turn),
-    "TURN server URI to send the voice stream through (repeatable): turn:host[:port][?transport=udp|tcp], turns:host[:port]", "URI" },
+    "TURN server URI to send the voice stream through (repeatable): "
+    "turn:host[:port][?transport=udp|tcp], turns:host[:port]",
+    "URI" },
   { "reflector", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (reflector),
-    "Stream to an `rtcprobe serve` reflector at this ws:// or wss:// URL: its direct UDP port and over ICE (--turn: for gathering)", "URL" },
+    "Stream to an `rtcprobe serve` reflector at this ws:// or wss:// URL: its direct UDP port and "
+    "over ICE (--turn: for gathering)",
+    "URL" },
   { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (reflector_secret_file),
-    "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else --secret-file's)", "FILE" },
+    "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else "
+    "--secret-file's)",
+    "FILE" },
   { "relay-only", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (relay_only),
-    "With --reflector: ICE over relay candidates only, the path a user behind a strict firewall gets", NULL },
-  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (duration_s), "Seconds of measured stream (default 10)", "S" },
+    "With --reflector: ICE over relay candidates only, the path a user behind a strict firewall "
+    "gets",
+    NULL },
+  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (duration_s),
+    "Seconds of measured stream (default 10)", "S" },
   { "codec", 'c', 0, G_OPTION_ARG_STRING, RP_CLI_OPT (codec),
-    "Packet shape and E-model profile: opus (default, 102 bytes every 20 ms), g711 (172 bytes), or SIZE@MS", "CODEC" },
+    "Packet shape and E-model profile: opus (default, 102 bytes every 20 ms), g711 (172 bytes), or "
+    "SIZE@MS",
+    "CODEC" },
   { "threshold", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (thresholds),
-    "Override a verdict threshold (repeatable): warn_mos=4.0 warn_rtt_p95_ms=300 warn_jitter_ms=30 warn_loss_pct=1 "
-    "fail_mos=3.1 fail_loss_pct=5", "NAME=VALUE" },
+    "Override a verdict threshold (repeatable): warn_mos=4.0 warn_rtt_p95_ms=300 warn_jitter_ms=30 "
+    "warn_loss_pct=1 "
+    "fail_mos=3.1 fail_loss_pct=5",
+    "NAME=VALUE" },
   { NULL }
 };
 
 static const GOptionEntry check_entries[] = {
   { "profile", 'P', 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (profile),
     "The deployment's profile (INI): hosts, URLs, TURN URIs, where credentials live", "FILE" },
-  { "livekit-key", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (livekit_key), "LiveKit API key: sign a token and validate it", "KEY" },
+  { "livekit-key", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (livekit_key),
+    "LiveKit API key: sign a token and validate it", "KEY" },
   { "livekit-secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (livekit_secret_file),
     "Read the LiveKit API secret from FILE (or set RTCPROBE_LIVEKIT_SECRET)", "FILE" },
-  { "file-hash", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (file_hash), "A file that exists: /api/v1/files/HASH must render", "HASH" },
-  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (duration_s), "Seconds of measured voice stream (default 5)", "S" },
-  { "audit", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (audit), "Also audit what the TURN server relays to (see turn --audit)", NULL },
-  { "no-voice", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (no_voice), "Leave out the voice stream (the run then takes about a second)", NULL },
+  { "file-hash", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (file_hash),
+    "A file that exists: /api/v1/files/HASH must render", "HASH" },
+  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (duration_s),
+    "Seconds of measured voice stream (default 5)", "S" },
+  { "audit", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (audit),
+    "Also audit what the TURN server relays to (see turn --audit)", NULL },
+  { "no-voice", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (no_voice),
+    "Leave out the voice stream (the run then takes about a second)", NULL },
   { NULL }
 };
 
@@ -152,7 +188,8 @@ cmd_ports (RpCliRun *run, int argc, char **argv, GError **error)
 
   if (argc != 2) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                 argc < 2 ? "ports: give one HOST" : "ports: give one HOST (got %d arguments)", argc - 1);
+                 argc < 2 ? "ports: give one HOST" : "ports: give one HOST (got %d arguments)",
+                 argc - 1);
     return RP_EXIT_USAGE;
   }
   ports = rp_portlist_parse (o->ports != NULL ? o->ports : RP_PORTLIST_DEFAULT, error);
@@ -181,7 +218,8 @@ cmd_stun (RpCliRun *run, int argc, char **argv, GError **error)
   guint per_transport[3] = { 0, 0, 0 };
 
   if (argc < 2) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "stun: give at least one URI (stun:host[:port], stuns:host[:port])");
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "stun: give at least one URI (stun:host[:port], stuns:host[:port])");
     return RP_EXIT_USAGE;
   }
   for (int i = 1; i < argc; i++) {
@@ -208,7 +246,8 @@ cmd_stun (RpCliRun *run, int argc, char **argv, GError **error)
 static gboolean
 same_target (const RpTarget *a, const RpTarget *b)
 {
-  return a->transport == b->transport && a->port == b->port && g_ascii_strcasecmp (a->host, b->host) == 0;
+  return a->transport == b->transport && a->port == b->port &&
+         g_ascii_strcasecmp (a->host, b->host) == 0;
 }
 
 static void
@@ -227,10 +266,12 @@ add_unique (GPtrArray *targets, RpTarget *t)
 static RpTarget *
 variant (const RpTarget *t, RpScheme scheme, RpTransport transport, guint16 port)
 {
-  g_autofree char *host = t->host_is_ip && strchr (t->host, ':') ? g_strdup_printf ("[%s]", t->host) : g_strdup (t->host);
+  g_autofree char *host =
+    t->host_is_ip && strchr (t->host, ':') ? g_strdup_printf ("[%s]", t->host) : g_strdup (t->host);
   g_autofree char *uri = scheme == RP_SCHEME_TURNS
                            ? g_strdup_printf ("turns:%s:%u", host, port)
-                           : g_strdup_printf ("turn:%s:%u?transport=%s", host, port, transport == RP_TRANSPORT_TCP ? "tcp" : "udp");
+                           : g_strdup_printf ("turn:%s:%u?transport=%s", host, port,
+                                              transport == RP_TRANSPORT_TCP ? "tcp" : "udp");
   return rp_target_parse (uri, NULL);
 }
 
@@ -245,8 +286,9 @@ cmd_turn (RpCliRun *run, int argc, char **argv, GError **error)
   RpTurnCreds creds;
 
   if (argc < 2) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                 "turn: give at least one URI (turn:host[:port][?transport=udp|tcp], turns:host[:port])");
+    g_set_error (
+      error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+      "turn: give at least one URI (turn:host[:port][?transport=udp|tcp], turns:host[:port])");
     return RP_EXIT_USAGE;
   }
   for (int i = 1; i < argc; i++) {
@@ -254,7 +296,8 @@ cmd_turn (RpCliRun *run, int argc, char **argv, GError **error)
     if (t == NULL)
       return RP_EXIT_USAGE;
     if (t->scheme != RP_SCHEME_TURN && t->scheme != RP_SCHEME_TURNS) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "turn: '%s' is not a turn: or turns: URI", argv[i]);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "turn: '%s' is not a turn: or turns: URI", argv[i]);
       return RP_EXIT_USAGE;
     }
     if (t->scheme == RP_SCHEME_TURN && !t->transport_explicit) {
@@ -286,8 +329,9 @@ parse_urls (const char *cmd, int argc, char **argv, RpScheme a, RpScheme b, GErr
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
 
   if (argc < 2) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "%s: give at least one %s:// or %s:// URL", cmd,
-                 rp_scheme_to_string (a), rp_scheme_to_string (b));
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "%s: give at least one %s:// or %s:// URL", cmd, rp_scheme_to_string (a),
+                 rp_scheme_to_string (b));
     return NULL;
   }
   for (int i = 1; i < argc; i++) {
@@ -296,8 +340,9 @@ parse_urls (const char *cmd, int argc, char **argv, RpScheme a, RpScheme b, GErr
       return NULL;
     g_ptr_array_add (targets, t);
     if (t->scheme != a && t->scheme != b) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: '%s' is not a %s:// or %s:// URL", cmd, argv[i],
-                   rp_scheme_to_string (a), rp_scheme_to_string (b));
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: '%s' is not a %s:// or %s:// URL", cmd, argv[i], rp_scheme_to_string (a),
+                   rp_scheme_to_string (b));
       return NULL;
     }
   }
@@ -310,8 +355,8 @@ check_headers (char **headers, GError **error)
   for (guint i = 0; headers != NULL && headers[i] != NULL; i++) {
     const char *colon = strchr (headers[i], ':');
     if (colon == NULL || colon == headers[i] || strpbrk (headers[i], "\r\n") != NULL) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--header '%s': write it as 'Name: value' on one line",
-                   headers[i]);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--header '%s': write it as 'Name: value' on one line", headers[i]);
       return FALSE;
     }
   }
@@ -324,7 +369,8 @@ cmd_http (RpCliRun *run, int argc, char **argv, GError **error)
   const RpCliOptions *o = run->o;
   RpRunner *runner = run->runner;
   const RpProbeOptions *po = run->po;
-  g_autoptr (GPtrArray) targets = parse_urls ("http", argc, argv, RP_SCHEME_HTTPS, RP_SCHEME_HTTP, error);
+  g_autoptr (GPtrArray) targets =
+    parse_urls ("http", argc, argv, RP_SCHEME_HTTPS, RP_SCHEME_HTTP, error);
   RpHttpOptions ho = { o->expect_json, o->origin, o->headers };
 
   if (targets == NULL || !check_headers (o->headers, error))
@@ -332,21 +378,22 @@ cmd_http (RpCliRun *run, int argc, char **argv, GError **error)
   for (guint i = 0; o->expect_json != NULL && o->expect_json[i] != NULL; i++) {
     const char *eq = strchr (o->expect_json[i], '=');
     if (eq == NULL || eq == o->expect_json[i]) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--expect-json '%s': write KEY=VALUE, e.g. status=ok",
-                   o->expect_json[i]);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--expect-json '%s': write KEY=VALUE, e.g. status=ok", o->expect_json[i]);
       return RP_EXIT_USAGE;
     }
   }
   if (o->origin != NULL) {
     g_autoptr (RpTarget) origin = rp_target_parse (o->origin, NULL);
     if (origin == NULL || (origin->scheme != RP_SCHEME_HTTPS && origin->scheme != RP_SCHEME_HTTP)) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--origin '%s': give the app's origin, e.g. https://app.example.org",
-                   o->origin);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--origin '%s': give the app's origin, e.g. https://app.example.org", o->origin);
       return RP_EXIT_USAGE;
     }
   }
   for (guint i = 0; i < targets->len; i++)
-    rp_check_http_add (runner, po, g_ptr_array_index (targets, i), &ho, targets->len > 1 ? i + 1 : 0);
+    rp_check_http_add (runner, po, g_ptr_array_index (targets, i), &ho,
+                       targets->len > 1 ? i + 1 : 0);
   return 0;
 }
 
@@ -357,12 +404,14 @@ cmd_ws (RpCliRun *run, int argc, char **argv, GError **error)
   RpRunner *runner = run->runner;
   const RpProbeOptions *po = run->po;
   g_autoptr (GPtrArray) targets = parse_urls ("ws", argc, argv, RP_SCHEME_WSS, RP_SCHEME_WS, error);
-  RpWsOptions wo = { o->hold_s, o->headers, o->engineio, o->livekit, o->livekit_key, o->livekit_secret_file };
+  RpWsOptions wo = { o->hold_s,  o->headers,     o->engineio,
+                     o->livekit, o->livekit_key, o->livekit_secret_file };
 
   if (targets == NULL || !check_headers (o->headers, error))
     return RP_EXIT_USAGE;
   if (o->hold_s < 0 || o->hold_s > 3600) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--hold must be between 0 and 3600 seconds");
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--hold must be between 0 and 3600 seconds");
     return RP_EXIT_USAGE;
   }
   if (o->livekit_key != NULL && !o->livekit)
@@ -375,7 +424,8 @@ cmd_ws (RpCliRun *run, int argc, char **argv, GError **error)
         g_prefix_error (error, "--livekit-secret-file: ");
         return RP_EXIT_USAGE;
       }
-    } else if (g_getenv ("RTCPROBE_LIVEKIT_SECRET") == NULL || *g_getenv ("RTCPROBE_LIVEKIT_SECRET") == '\0') {
+    } else if (g_getenv ("RTCPROBE_LIVEKIT_SECRET") == NULL ||
+               *g_getenv ("RTCPROBE_LIVEKIT_SECRET") == '\0') {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                    "--livekit-key needs --livekit-secret-file (or RTCPROBE_LIVEKIT_SECRET)");
       return RP_EXIT_USAGE;
@@ -391,8 +441,8 @@ static gboolean parse_turn_option (const RpCliOptions *o, GPtrArray *out, GError
 /* --reflector for ice and voice: the URL, the shared secret, and the
  * options both commands hand to the reflector client. */
 static gboolean
-reflector_options (const RpCliOptions *o, GPtrArray *turn, GPtrArray *stun, RpTarget **url, RpSecret **secret, RpIceReflectorOptions *ro,
-                   GError **error)
+reflector_options (const RpCliOptions *o, GPtrArray *turn, GPtrArray *stun, RpTarget **url,
+                   RpSecret **secret, RpIceReflectorOptions *ro, GError **error)
 {
   RpIceReflectorOptions r = { NULL, turn, stun, o->relay_only, NULL, 0, o->reflector_name };
 
@@ -400,11 +450,13 @@ reflector_options (const RpCliOptions *o, GPtrArray *turn, GPtrArray *stun, RpTa
   if (*url == NULL)
     return FALSE;
   if ((*url)->scheme != RP_SCHEME_WS && (*url)->scheme != RP_SCHEME_WSS) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--reflector '%s': give the reflector's wss:// URL", o->reflector);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--reflector '%s': give the reflector's wss:// URL", o->reflector);
     return FALSE;
   }
   if (o->relay_only && turn->len == 0) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--relay-only needs a --turn server");
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "--relay-only needs a --turn server");
     return FALSE;
   }
   *secret = rp_reflector_secret_load (o->reflector_secret_file, o->secret_file, error);
@@ -419,7 +471,8 @@ reflector_options (const RpCliOptions *o, GPtrArray *turn, GPtrArray *stun, RpTa
 
 /* ice --reflector: one check against `rtcprobe serve`. */
 static int
-add_reflector (const RpCliOptions *o, RpRunner *runner, const RpProbeOptions *po, RpTurnPlan *plan, GPtrArray *turn, GPtrArray *stun, GError **error)
+add_reflector (const RpCliOptions *o, RpRunner *runner, const RpProbeOptions *po, RpTurnPlan *plan,
+               GPtrArray *turn, GPtrArray *stun, GError **error)
 {
   g_autoptr (RpTarget) url = NULL;
   g_autoptr (RpSecret) secret = NULL;
@@ -444,7 +497,8 @@ cmd_ice (RpCliRun *run, int argc, char **argv, GError **error)
   RpIceOptions io = { turn, stun, o->relay_only };
 
   if (argc > 1) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "ice: unexpected argument '%s' (servers go in --turn/--stun)", argv[1]);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "ice: unexpected argument '%s' (servers go in --turn/--stun)", argv[1]);
     return RP_EXIT_USAGE;
   }
   if ((o->reflector == NULL || o->ice_turn != NULL) && !parse_turn_option (o, turn, error))
@@ -455,7 +509,8 @@ cmd_ice (RpCliRun *run, int argc, char **argv, GError **error)
       return RP_EXIT_USAGE;
     if (t->scheme != RP_SCHEME_STUN || t->transport != RP_TRANSPORT_UDP) {
       rp_target_free (t);
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--stun '%s': ICE uses stun: over UDP", o->ice_stun[i]);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--stun '%s': ICE uses stun: over UDP", o->ice_stun[i]);
       return RP_EXIT_USAGE;
     }
     g_ptr_array_add (stun, t);
@@ -479,7 +534,8 @@ parse_turn_option (const RpCliOptions *o, GPtrArray *out, GError **error)
       return FALSE;
     if (t->scheme != RP_SCHEME_TURN && t->scheme != RP_SCHEME_TURNS) {
       rp_target_free (t);
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--turn '%s' is not a turn: or turns: URI", o->ice_turn[i]);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--turn '%s' is not a turn: or turns: URI", o->ice_turn[i]);
       return FALSE;
     }
     g_ptr_array_add (out, t);
@@ -504,14 +560,16 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
 
   rp_voice_options_init (&vo);
   if (argc > 1) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "voice: unexpected argument '%s' (servers go in --turn)", argv[1]);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "voice: unexpected argument '%s' (servers go in --turn)", argv[1]);
     return RP_EXIT_USAGE;
   }
   if ((o->reflector == NULL || o->ice_turn != NULL) && !parse_turn_option (o, turn, error))
     return RP_EXIT_USAGE;
   if (o->duration_s != 0) {
     if (!(o->duration_s >= 1 && o->duration_s <= 3600)) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--duration must be between 1 and 3600 seconds");
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--duration must be between 1 and 3600 seconds");
       return RP_EXIT_USAGE;
     }
     vo.duration_s = o->duration_s;
@@ -535,7 +593,8 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
     return 0;
   }
   if (o->relay_only) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--relay-only goes with --reflector");
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "--relay-only goes with --reflector");
     return RP_EXIT_USAGE;
   }
   rp_check_voice_add (runner, po, plan, &vo);
@@ -548,11 +607,13 @@ cmd_serve (RpCliRun *run, int argc, char **argv, GError **error)
 {
   const RpCliOptions *o = run->o;
   if (argc > 1) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "serve: unexpected argument '%s' (use --config FILE)", argv[1]);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "serve: unexpected argument '%s' (use --config FILE)", argv[1]);
     return RP_EXIT_USAGE;
   }
   if (o->serve_config == NULL) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "serve: give --config FILE (see examples/serve.ini)");
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "serve: give --config FILE (see examples/serve.ini)");
     return RP_EXIT_USAGE;
   }
   return rp_serve_main (o->serve_config, error);
@@ -590,18 +651,26 @@ cmd_check (RpCliRun *run, int argc, char **argv, GError **error)
 {
   const RpCliOptions *o = run->o;
   RpCheckCommandOptions co = {
-    .profile = o->profile, .user = o->user, .password_file = o->password_file,
-    .secret_file = o->secret_file, .rest_ttl = o->rest_ttl == RP_CLI_REST_TTL_UNSET ? 0 : o->rest_ttl,
-    .rest_ttl_given = o->rest_ttl != RP_CLI_REST_TTL_UNSET, .livekit_key = o->livekit_key,
-    .livekit_secret_file = o->livekit_secret_file, .file_hash = o->file_hash,
-    .duration_s = o->duration_s, .audit = o->audit, .no_voice = o->no_voice,
+    .profile = o->profile,
+    .user = o->user,
+    .password_file = o->password_file,
+    .secret_file = o->secret_file,
+    .rest_ttl = o->rest_ttl == RP_CLI_REST_TTL_UNSET ? 0 : o->rest_ttl,
+    .rest_ttl_given = o->rest_ttl != RP_CLI_REST_TTL_UNSET,
+    .livekit_key = o->livekit_key,
+    .livekit_secret_file = o->livekit_secret_file,
+    .file_hash = o->file_hash,
+    .duration_s = o->duration_s,
+    .audit = o->audit,
+    .no_voice = o->no_voice,
   };
   g_autoptr (RpCheckCommand) cmd = NULL;
   int rc;
 
   if ((o->profile == NULL) == (argc != 2) || argc > 2) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                 argc > 2 ? "check: give one DOMAIN (got %d arguments)" : "check: give a DOMAIN or --profile FILE (not both)",
+                 argc > 2 ? "check: give one DOMAIN (got %d arguments)"
+                          : "check: give a DOMAIN or --profile FILE (not both)",
                  argc - 1);
     return RP_EXIT_USAGE;
   }
@@ -622,45 +691,65 @@ finish_check (RpCliRun *run, RpReport *report)
 
 const RpCliCommand rp_cli_commands[] = {
   { "ports", "HOST", "reachability of the deployment's ports",
-    "Probes each port on every address of HOST. TCP: open, closed (refused) or filtered (no answer).\n"
-    "UDP: a STUN Binding request; an answer is open, ICMP port unreachable is closed, silence is open|filtered.",
+    "Probes each port on every address of HOST. TCP: open, closed (refused) or filtered (no "
+    "answer).\n"
+    "UDP: a STUN Binding request; an answer is open, ICMP port unreachable is closed, silence is "
+    "open|filtered.",
     ports_entries, FALSE, FALSE, cmd_ports, NULL },
   { "stun", "URI...", "STUN Binding: mapped address, RTT, NAT behaviour",
-    "URIs as in a WebRTC iceServers list: stun:host[:port][?transport=tcp], stuns:host[:port] (TLS),\n"
-    "turn:/turns: too (a TURN server answers Binding). Over UDP, NAT behaviour (RFC 5780) is tested\n"
+    "URIs as in a WebRTC iceServers list: stun:host[:port][?transport=tcp], stuns:host[:port] "
+    "(TLS),\n"
+    "turn:/turns: too (a TURN server answers Binding). Over UDP, NAT behaviour (RFC 5780) is "
+    "tested\n"
     "when the server offers an OTHER-ADDRESS.",
     NULL, FALSE, FALSE, cmd_stun, NULL },
   { "turn", "URI...", "TURN allocation lifecycle, relay data path, fallback verdict, --audit",
-    "URIs as in a WebRTC iceServers list: turn:host[:port][?transport=udp|tcp], turns:host[:port] (TLS).\n"
+    "URIs as in a WebRTC iceServers list: turn:host[:port][?transport=udp|tcp], turns:host[:port] "
+    "(TLS).\n"
     "A bare turn:host tests UDP and TCP. For each transport: Allocate (401 challenge, then with\n"
     "credentials), Refresh, CreatePermission, ChannelBind, data through two relays and back, and\n"
     "deallocation, each step timed. Credentials come from files or the environment, never argv.",
     turn_entries, TRUE, FALSE, cmd_turn, NULL },
   { "http", "URL...", "HTTPS endpoints: status, phases, certificate, redirect, HSTS, JSON, CORS",
-    "Each URL through libcurl: status and redirect chain, DNS/connect/TLS/first byte/total in microseconds,\n"
+    "Each URL through libcurl: status and redirect chain, DNS/connect/TLS/first byte/total in "
+    "microseconds,\n"
     "certificate verification and days left, http:// to https:// redirect and HSTS for the host,\n"
     "--expect-json status=ok on the body, --origin for a strict CORS policy.",
     http_entries, FALSE, FALSE, cmd_http, NULL },
   { "ws", "URL...", "websocket upgrades through the proxy: Socket.IO, LiveKit, idle hold",
-    "The upgrade (status, Sec-WebSocket-Accept, time), ping RTT, and with --hold whether the proxy cuts\n"
-    "idle connections. Socket.IO URLs (/socket.io/) speak Engine.IO v4 and fall back to polling to tell a\n"
-    "proxy that strips Upgrade headers. --livekit probes LiveKit signalling; --livekit-key signs a token.",
+    "The upgrade (status, Sec-WebSocket-Accept, time), ping RTT, and with --hold whether the proxy "
+    "cuts\n"
+    "idle connections. Socket.IO URLs (/socket.io/) speak Engine.IO v4 and fall back to polling to "
+    "tell a\n"
+    "proxy that strips Upgrade headers. --livekit probes LiveKit signalling; --livekit-key signs a "
+    "token.",
     ws_entries, FALSE, FALSE, cmd_ws, NULL },
-  { "ice", "--turn URI...", "ICE through libnice: gathering, and a connection through each TURN transport",
-    "For each --turn/--stun server, the candidates gathered (type, transport, address, priority, time).\n"
-    "For each TURN transport, two libnice agents in this process, one restricted to that server's relay\n"
-    "candidates, must connect (a nominated pair on both sides): the selected pair, time to connect and\n"
+  { "ice", "--turn URI...",
+    "ICE through libnice: gathering, and a connection through each TURN transport",
+    "For each --turn/--stun server, the candidates gathered (type, transport, address, priority, "
+    "time).\n"
+    "For each TURN transport, two libnice agents in this process, one restricted to that server's "
+    "relay\n"
+    "candidates, must connect (a nominated pair on both sides): the selected pair, time to connect "
+    "and\n"
     "RTT over it.",
     ice_entries, TRUE, FALSE, cmd_ice, NULL },
-  { "voice", "--turn URI...", "the voice path (or --reflector URL): RTT, jitter, loss per direction, MOS",
-    "A voice-shaped stream of STAMP packets (RFC 8762), one per frame interval on an absolute schedule,\n"
-    "through two allocations on each --turn server and back: RTT percentiles, RFC 3550 jitter and loss\n"
+  { "voice", "--turn URI...",
+    "the voice path (or --reflector URL): RTT, jitter, loss per direction, MOS",
+    "A voice-shaped stream of STAMP packets (RFC 8762), one per frame interval on an absolute "
+    "schedule,\n"
+    "through two allocations on each --turn server and back: RTT percentiles, RFC 3550 jitter and "
+    "loss\n"
     "per direction, bursts, late packets, and the E-model MOS, with a verdict and what to blame.",
     voice_entries, TRUE, FALSE, cmd_voice, NULL },
-  { "serve", "--config FILE", "the reflector: the far end for ice --reflector, next to the deployment",
-    "A websocket signalling endpoint (behind the same proxy as the API) where clients authenticate with a\n"
-    "time-limited HMAC token, a libnice agent per session with the deployment's TURN servers, and signed\n"
-    "STAMP echo on the selected pair and on plain UDP/TCP ports. Runs until SIGTERM; logs to stderr.",
+  { "serve", "--config FILE",
+    "the reflector: the far end for ice --reflector, next to the deployment",
+    "A websocket signalling endpoint (behind the same proxy as the API) where clients authenticate "
+    "with a\n"
+    "time-limited HMAC token, a libnice agent per session with the deployment's TURN servers, and "
+    "signed\n"
+    "STAMP echo on the selected pair and on plain UDP/TCP ports. Runs until SIGTERM; logs to "
+    "stderr.",
     serve_entries, FALSE, TRUE, cmd_serve, NULL },
   { "exporter", "--config FILE", "a Prometheus exporter: /probe?target=T&module=M runs a probe",
     "blackbox_exporter's contract: each scrape of /probe runs one module of the INI file (a\n"
@@ -675,10 +764,14 @@ const RpCliCommand rp_cli_commands[] = {
     "counts uses in memory (a restart forgets them).",
     invite_entries, FALSE, TRUE, cmd_invite, NULL },
   { "check", "DOMAIN", "everything for one deployment, in parallel, with a verdict",
-    "DOMAIN is laid out the usual way: app.DOMAIN, api.DOMAIN (health, Socket.IO, files), cdn.DOMAIN, TURN on\n"
-    "api.DOMAIN (3478 UDP/TCP, 5349 TLS), LiveKit at wss://DOMAIN:7880. --profile FILE names them instead,\n"
-    "with where the credentials live. DNS, ports, HTTPS, redirects, HSTS, certificates, Socket.IO, LiveKit,\n"
-    "the file URL, STUN/NAT, TURN on every transport, ICE and a 5 s voice stream run at once; the verdict\n"
+    "DOMAIN is laid out the usual way: app.DOMAIN, api.DOMAIN (health, Socket.IO, files), "
+    "cdn.DOMAIN, TURN on\n"
+    "api.DOMAIN (3478 UDP/TCP, 5349 TLS), LiveKit at wss://DOMAIN:7880. --profile FILE names them "
+    "instead,\n"
+    "with where the credentials live. DNS, ports, HTTPS, redirects, HSTS, certificates, Socket.IO, "
+    "LiveKit,\n"
+    "the file URL, STUN/NAT, TURN on every transport, ICE and a 5 s voice stream run at once; the "
+    "verdict\n"
     "comes first.",
     check_entries, TRUE, FALSE, cmd_check, finish_check },
 };

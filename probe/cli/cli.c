@@ -20,22 +20,30 @@
 #include "rtc/ice/ice-agent.h"
 #include "rp-config.h"
 
-
 const GOptionEntry rp_cli_global_entries[] = {
   { "format", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (format),
     "Report format: text (default), json, junit, html or prometheus", "FORMAT" },
   { "output", 'o', 0, G_OPTION_ARG_FILENAME_ARRAY, RP_CLI_OPT (outputs),
-    "Write the report to FILE, atomically (repeatable; the format comes from the extension: .json .xml .html .prom .txt)", "FILE" },
-  { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (timeout_s), "Bound the whole run to S seconds (default 30)", "S" },
+    "Write the report to FILE, atomically (repeatable; the format comes from the extension: .json "
+    ".xml .html .prom .txt)",
+    "FILE" },
+  { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (timeout_s),
+    "Bound the whole run to S seconds (default 30)", "S" },
   { "strict", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (strict), "Exit 1 on warnings too", NULL },
-  { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (ca_file), "Trust the CA certificates in FILE (PEM) for TLS instead of the system store", "FILE" },
-  { "insecure", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (insecure), "Complete TLS checks even when the certificate does not verify (reported)", NULL },
+  { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (ca_file),
+    "Trust the CA certificates in FILE (PEM) for TLS instead of the system store", "FILE" },
+  { "insecure", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (insecure),
+    "Complete TLS checks even when the certificate does not verify (reported)", NULL },
   { "ipv4", '4', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (ipv4), "Use IPv4 addresses only", NULL },
   { "ipv6", '6', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (ipv6), "Use IPv6 addresses only", NULL },
-  { "quiet", 'q', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (quiet), "Print no report (exit code only; --output still written)", NULL },
-  { "verbose", 'v', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (verbose), "Show every metric and detail in the text report", NULL },
-  { "version", 'V', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (version), "Print the version and exit", NULL },
-  { "label", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (label), "Name where the report was made from, e.g. 'hotel wifi' (in the report's vantage)", "TEXT" },
+  { "quiet", 'q', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (quiet),
+    "Print no report (exit code only; --output still written)", NULL },
+  { "verbose", 'v', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (verbose),
+    "Show every metric and detail in the text report", NULL },
+  { "version", 'V', 0, G_OPTION_ARG_NONE, RP_CLI_OPT (version), "Print the version and exit",
+    NULL },
+  { "label", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (label),
+    "Name where the report was made from, e.g. 'hotel wifi' (in the report's vantage)", "TEXT" },
   { NULL }
 };
 
@@ -54,9 +62,11 @@ commands_help (void)
   GString *s = g_string_new ("Commands:\n");
 
   for (guint i = 0; i < rp_cli_n_commands; i++)
-    g_string_append_printf (s, "  %-8s %-14s %s\n", rp_cli_commands[i].name, rp_cli_commands[i].args, rp_cli_commands[i].summary);
+    g_string_append_printf (s, "  %-8s %-14s %s\n", rp_cli_commands[i].name,
+                            rp_cli_commands[i].args, rp_cli_commands[i].summary);
   g_string_append (s, "\nrtcprobe COMMAND --help shows a command's options.\n"
-                      "Exit status: 0 no check failed, 1 a check failed (--strict: or warned), 2 usage error, 3 internal error.");
+                      "Exit status: 0 no check failed, 1 a check failed (--strict: or warned), 2 "
+                      "usage error, 3 internal error.");
   return g_string_free (s, FALSE);
 }
 
@@ -124,7 +134,8 @@ format_for (const RpCliOptions *o, const char *path, gboolean single, GError **e
   if (named != NULL)
     return named;
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "--output %s: name it .json, .xml (JUnit), .html, .prom or .txt, or give --format", path);
+               "--output %s: name it .json, .xml (JUnit), .html, .prom or .txt, or give --format",
+               path);
   return NULL;
 }
 
@@ -132,7 +143,8 @@ gboolean
 rp_cli_check_globals (const RpCliOptions *o, GError **error)
 {
   if (!(o->timeout_s > 0 && o->timeout_s <= 3600)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--timeout must be between 0 and 3600 seconds");
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--timeout must be between 0 and 3600 seconds");
     return FALSE;
   }
   if (o->ipv4 && o->ipv6) {
@@ -145,8 +157,10 @@ rp_cli_check_globals (const RpCliOptions *o, GError **error)
                  shown);
     return FALSE;
   }
-  if (o->rest_ttl != RP_CLI_REST_TTL_UNSET && (o->rest_ttl < -86400 * 365 || o->rest_ttl > 86400 * 365)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--rest-ttl must be within a year");
+  if (o->rest_ttl != RP_CLI_REST_TTL_UNSET &&
+      (o->rest_ttl < -86400 * 365 || o->rest_ttl > 86400 * 365)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--rest-ttl must be within a year");
     return FALSE;
   }
   if (o->outputs == NULL)
@@ -168,8 +182,9 @@ show_progress (gpointer data)
   for (guint i = 0; i < entries->len; i++) {
     const RpProgress *p = g_ptr_array_index (entries, i);
     double loss = p->sent > 0 ? 100.0 * (p->sent - MIN (p->received, p->sent)) / p->sent : 0;
-    g_string_append_printf (line, "%s%s %.0f/%.0f s, %u sent, %.1f %% lost, RTT %.3f ms", i ? " | " : "", p->id,
-                            p->elapsed_s, p->total_s, p->sent, loss, p->rtt_ms);
+    g_string_append_printf (line, "%s%s %.0f/%.0f s, %u sent, %.1f %% lost, RTT %.3f ms",
+                            i ? " | " : "", p->id, p->elapsed_s, p->total_s, p->sent, loss,
+                            p->rtt_ms);
   }
   fputs (line->str, stderr);
   fflush (stderr);
@@ -220,7 +235,8 @@ render_and_write (const RpCliOptions *o, RpReport *report)
   for (guint i = 0; o->outputs[i] != NULL; i++) {
     g_autoptr (GError) error = NULL;
     const char *path = o->outputs[i];
-    g_autofree char *out = render (o, report, format_for (o, path, o->outputs[1] == NULL, NULL), g_str_equal (path, "-"));
+    g_autofree char *out = render (o, report, format_for (o, path, o->outputs[1] == NULL, NULL),
+                                   g_str_equal (path, "-"));
     if (out == NULL) {
       fprintf (stderr, "rtcprobe: the report could not be rendered\n");
       return RP_EXIT_INTERNAL;
@@ -291,7 +307,8 @@ clear_entries (const GOptionEntry *bound)
 /* The tables a command parses: its own, the TURN credentials when it takes
  * them, the global ones. */
 static void
-add_command_entries (GOptionContext *ctx, const RpCliCommand *cmd, RpCliOptions *o, GPtrArray *bound)
+add_command_entries (GOptionContext *ctx, const RpCliCommand *cmd, RpCliOptions *o,
+                     GPtrArray *bound)
 {
   const GOptionEntry *tables[] = {
     cmd->entries, cmd->turn_credentials ? rp_cli_turn_credential_entries : NULL,
@@ -346,7 +363,8 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
     args[i] = g_strdup (argv[i]);
 
   /* Pass 1: global options up to the command. */
-  g_option_context_set_summary (gctx, "Probes a realtime deployment (web, API, websockets, TURN, voice) from where you stand.");
+  g_option_context_set_summary (
+    gctx, "Probes a realtime deployment (web, API, websockets, TURN, voice) from where you stand.");
   g_option_context_set_description (gctx, help);
   g_ptr_array_add (bound, bind_entries (rp_cli_global_entries, o));
   g_option_context_add_main_entries (gctx, g_ptr_array_index (bound, 0), NULL);

@@ -102,8 +102,9 @@ rp_output_write_atomic (const char *path, const char *data, gsize len, GError **
     return write_stdout (data, len, error);
   if (*path == '\0')
     {
-      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "cannot write '': empty file name");
-      return FALSE;
+    g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                         "cannot write '': empty file name");
+    return FALSE;
     }
 
   dir = g_path_get_dirname (path);

@@ -54,8 +54,8 @@ rp_read_secret_file (const char *path, GError **error)
   close (fd);
   if (len > SECRET_MAX) {
     explicit_bzero (buf, sizeof buf);
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: longer than %d bytes; is this the right file?",
-                 shown, SECRET_MAX);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "%s: longer than %d bytes; is this the right file?", shown, SECRET_MAX);
     return NULL;
   }
   if (len > 0 && buf[len - 1] == '\n')
@@ -109,7 +109,8 @@ rp_turn_creds_load (RpTurnCreds *creds, const char *user, const char *password_f
     return FALSE;
   }
   /* An explicit file option wins over the environment. */
-  secret = secret_from (secret_file, password_file != NULL ? NULL : "RTCPROBE_TURN_SECRET", &src, &local);
+  secret =
+    secret_from (secret_file, password_file != NULL ? NULL : "RTCPROBE_TURN_SECRET", &src, &local);
   if (local != NULL) {
     g_propagate_error (error, local);
     return FALSE;
@@ -117,8 +118,8 @@ rp_turn_creds_load (RpTurnCreds *creds, const char *user, const char *password_f
   if (secret != NULL) {
     g_autofree char *username = NULL;
     g_autofree char *pw = NULL;
-    rp_turn_rest_credentials (secret, strlen (secret), user, g_get_real_time () / G_USEC_PER_SEC + rest_ttl_s,
-                              &username, &pw);
+    rp_turn_rest_credentials (secret, strlen (secret), user,
+                              g_get_real_time () / G_USEC_PER_SEC + rest_ttl_s, &username, &pw);
     creds->kind = RP_CREDS_REST;
     creds->username = g_steal_pointer (&username);
     creds->password = g_steal_pointer (&pw);
@@ -145,7 +146,8 @@ rp_turn_creds_load (RpTurnCreds *creds, const char *user, const char *password_f
   }
   if (user != NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "--user needs --password-file or --secret-file (or RTCPROBE_TURN_PASSWORD / RTCPROBE_TURN_SECRET)");
+                 "--user needs --password-file or --secret-file (or RTCPROBE_TURN_PASSWORD / "
+                 "RTCPROBE_TURN_SECRET)");
     return FALSE;
   }
   creds->kind = RP_CREDS_NONE;

@@ -9,7 +9,8 @@
 #include "common/tls-client.h"
 
 void
-rp_explain_resolve_failure (RpCheckResult *r, const char *host, RpFamily family, const GError *error)
+rp_explain_resolve_failure (RpCheckResult *r, const char *host, RpFamily family,
+                            const GError *error)
 {
   g_autofree char *hint = rp_resolve_hint (host, family, error);
 
@@ -19,7 +20,8 @@ rp_explain_resolve_failure (RpCheckResult *r, const char *host, RpFamily family,
 }
 
 RpResolveOutcome
-rp_check_resolve_finish (RpCheck *check, GAsyncResult *res, const char *host, RpFamily family, GList **addresses)
+rp_check_resolve_finish (RpCheck *check, GAsyncResult *res, const char *host, RpFamily family,
+                         GList **addresses)
 {
   g_autoptr (GError) error = NULL;
   GList *addrs = rp_resolve_finish (res, &error);
@@ -60,8 +62,9 @@ rp_explain_tls_details (RpCheckResult *r, const RpStunClientInfo *info, gboolean
     rp_check_result_detail_str (r, "cert_issuer", info->cert_issuer);
   if (info->cert_not_after != 0)
     /* Days to two decimals: finer says nothing about a renewal. */
-    rp_check_result_metric (r, "cert_days_left",
-                            round ((info->cert_not_after - g_get_real_time () / G_USEC_PER_SEC) / 864.0) / 100.0);
+    rp_check_result_metric (
+      r, "cert_days_left",
+      round ((info->cert_not_after - g_get_real_time () / G_USEC_PER_SEC) / 864.0) / 100.0);
   if (insecure)
     rp_check_result_detail_bool (r, "insecure", TRUE);
 }
@@ -86,26 +89,31 @@ rp_explain_net_failure (RpCheckResult *r, RpTransport transport, const char *ser
   case RP_STUN_NET_REFUSED:
     rp_check_result_set (r, RP_STATUS_FAIL, "%s to %s refused: nothing listens there", t, server);
     if (transport == RP_TRANSPORT_UDP)
-      rp_check_result_set_hint (r, "ICMP port unreachable: the host is up but nothing listens on this UDP port; start "
-                                "coturn (listening-port) or fix the port, and check it is not started with no-udp");
+      rp_check_result_set_hint (
+        r, "ICMP port unreachable: the host is up but nothing listens on this UDP port; start "
+           "coturn (listening-port) or fix the port, and check it is not started with no-udp");
     else
-      rp_check_result_set_hint (r, "connection refused: the host is up but nothing accepts this TCP port; start coturn "
-                                "(listening-port / tls-listening-port), check it is not started with no-tcp / no-tls, "
-                                "or fix the port");
+      rp_check_result_set_hint (
+        r, "connection refused: the host is up but nothing accepts this TCP port; start coturn "
+           "(listening-port / tls-listening-port), check it is not started with no-tcp / no-tls, "
+           "or fix the port");
     break;
   case RP_STUN_NET_UNREACHABLE:
     rp_check_result_set (r, RP_STATUS_FAIL, "%s to %s: %s", t, server, reason);
-    rp_check_result_set_hint (r, "an ICMP unreachable came back: a router or firewall rejects traffic to this host; "
-                              "check the security list, the host firewall and this network's routing");
+    rp_check_result_set_hint (
+      r, "an ICMP unreachable came back: a router or firewall rejects traffic to this host; "
+         "check the security list, the host firewall and this network's routing");
     break;
   case RP_STUN_NET_FILTERED:
     rp_check_result_set (r, RP_STATUS_FAIL, "%s to %s filtered: %s", t, server, reason);
-    rp_check_result_set_hint (r, "no SYN-ACK, no reset, no ICMP: a firewall drops this TCP port (security list ingress "
-                              "rule, host firewall) or this network blocks it");
+    rp_check_result_set_hint (
+      r, "no SYN-ACK, no reset, no ICMP: a firewall drops this TCP port (security list ingress "
+         "rule, host firewall) or this network blocks it");
     break;
   case RP_STUN_NET_TLS_UNTRUSTED:
     rp_check_result_set (r, RP_STATUS_FAIL, "TLS certificate not trusted: %s",
-                         info != NULL ? rp_tls_verify_phrase (info->tls_verify_result) : "unknown reason");
+                         info != NULL ? rp_tls_verify_phrase (info->tls_verify_result)
+                                      : "unknown reason");
     rp_check_result_set_hint (r, "%s", reason);
     break;
   case RP_STUN_NET_TLS_HANDSHAKE:
@@ -114,17 +122,22 @@ rp_explain_net_failure (RpCheckResult *r, RpTransport transport, const char *ser
     break;
   case RP_STUN_NET_GARBAGE:
     rp_check_result_set (r, RP_STATUS_FAIL, "%s", reason);
-    rp_check_result_set_hint (r, "the port answers, but not with STUN/TURN: check it is coturn's listener and not "
-                              "another service (a web server, LiveKit)");
+    rp_check_result_set_hint (
+      r, "the port answers, but not with STUN/TURN: check it is coturn's listener and not "
+         "another service (a web server, LiveKit)");
     break;
   case RP_STUN_NET_CLOSED:
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s connection to %s closed by the server: %s", t, server, reason);
-    rp_check_result_set_hint (r, "the server hung up mid-request: coturn closes connections it cannot parse or "
-                              "that exceed a quota; look at its log for this client address");
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s connection to %s closed by the server: %s", t,
+                         server, reason);
+    rp_check_result_set_hint (
+      r, "the server hung up mid-request: coturn closes connections it cannot parse or "
+         "that exceed a quota; look at its log for this client address");
     break;
   default:
     rp_check_result_set (r, RP_STATUS_FAIL, "%s to %s: %s", t, server, reason);
-    rp_check_result_set_hint (r, "the connection failed on this machine before reaching the network: check its network setup");
+    rp_check_result_set_hint (
+      r,
+      "the connection failed on this machine before reaching the network: check its network setup");
     break;
   }
 }
@@ -136,12 +149,17 @@ rp_explain_silence (RpCheckResult *r, RpTransport transport, const char *server,
   rp_check_result_set (r, RP_STATUS_FAIL, "no answer to %s over %s from %s (%u request%s)", what,
                        rp_transport_words (transport), server, requests, requests == 1 ? "" : "s");
   if (transport == RP_TRANSPORT_UDP)
-    rp_check_result_set_hint (r, "%u/udp gets no answer: it is blocked on this network or at the server's firewall "
-                              "(security list ingress rule for %u/udp, host firewall), or the server is not running",
-                              port, port);
+    rp_check_result_set_hint (
+      r,
+      "%u/udp gets no answer: it is blocked on this network or at the server's firewall "
+      "(security list ingress rule for %u/udp, host firewall), or the server is not running",
+      port, port);
   else
-    rp_check_result_set_hint (r, "the connection to %u is up but the server never answered %s: it is probably not a "
-                              "STUN/TURN listener (a TLS port? then use turns: / stuns:)", port, what);
+    rp_check_result_set_hint (
+      r,
+      "the connection to %u is up but the server never answered %s: it is probably not a "
+      "STUN/TURN listener (a TLS port? then use turns: / stuns:)",
+      port, what);
 }
 
 void
@@ -150,19 +168,26 @@ rp_explain_deadline (RpCheckResult *r, RpTransport transport, const char *server
 {
   if (server == NULL) {
     rp_check_result_set (r, RP_STATUS_FAIL, "no DNS answer before the deadline");
-    rp_check_result_set_hint (r, "this network's DNS resolver is slow or unreachable: probe by IP address to tell");
+    rp_check_result_set_hint (
+      r, "this network's DNS resolver is slow or unreachable: probe by IP address to tell");
     return;
   }
   if (transport != RP_TRANSPORT_UDP && (info == NULL || info->connect_us == 0)) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "%u/tcp filtered: no answer to the TCP handshake with %s before the deadline",
-                         port, server);
-    rp_check_result_set_hint (r, "a firewall drops %u/tcp (security list ingress rule, host firewall) or this network "
-                              "blocks it", port);
+    rp_check_result_set (
+      r, RP_STATUS_FAIL,
+      "%u/tcp filtered: no answer to the TCP handshake with %s before the deadline", port, server);
+    rp_check_result_set_hint (
+      r,
+      "a firewall drops %u/tcp (security list ingress rule, host firewall) or this network "
+      "blocks it",
+      port);
     return;
   }
   if (transport == RP_TRANSPORT_TLS && (info == NULL || info->tls_version == NULL)) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "TLS handshake with %s did not finish before the deadline", server);
-    rp_check_result_set_hint (r, "TCP %u is open but the TLS handshake stalls: is this port really TLS?", port);
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "TLS handshake with %s did not finish before the deadline", server);
+    rp_check_result_set_hint (
+      r, "TCP %u is open but the TLS handshake stalls: is this port really TLS?", port);
     return;
   }
   if (info != NULL && info->strays > 0) {
@@ -177,14 +202,20 @@ rp_explain_deadline (RpCheckResult *r, RpTransport transport, const char *server
                               "and it rewrites STUN transaction ids", server);
     return;
   }
-  rp_check_result_set (r, RP_STATUS_FAIL, "no answer to %s over %s before the deadline", what, rp_transport_words (transport));
+  rp_check_result_set (r, RP_STATUS_FAIL, "no answer to %s over %s before the deadline", what,
+                       rp_transport_words (transport));
   if (transport == RP_TRANSPORT_UDP)
-    rp_check_result_set_hint (r, "%u/udp gets no answer: it is blocked on this network or at the server's firewall "
-                              "(security list ingress rule for %u/udp, host firewall), or the server is not running",
-                              port, port);
+    rp_check_result_set_hint (
+      r,
+      "%u/udp gets no answer: it is blocked on this network or at the server's firewall "
+      "(security list ingress rule for %u/udp, host firewall), or the server is not running",
+      port, port);
   else
-    rp_check_result_set_hint (r, "the connection is up but %s got no answer in time: the server is overloaded, or this "
-                              "is not a STUN/TURN listener", what);
+    rp_check_result_set_hint (
+      r,
+      "the connection is up but %s got no answer in time: the server is overloaded, or this "
+      "is not a STUN/TURN listener",
+      what);
 }
 
 static char *
@@ -203,27 +234,34 @@ unauthorized_hint (RpCheckResult *r, const RpTurnContext *ctx)
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   if (c == NULL || c->kind == RP_CREDS_NONE) {
-    rp_check_result_set_hint (r, "the server requires credentials: pass --user with --password-file (long-term), or "
-                              "--secret-file with the server's static-auth-secret (TURN REST)");
+    rp_check_result_set_hint (
+      r, "the server requires credentials: pass --user with --password-file (long-term), or "
+         "--secret-file with the server's static-auth-secret (TURN REST)");
     return;
   }
   if (c->rest_expiry >= 0 && c->rest_expiry < now) {
     g_autofree char *when = format_time (c->rest_expiry);
     rp_check_result_detail_int (r, "rest_expiry", c->rest_expiry);
-    rp_check_result_set_hint (r, "the REST credential expired at %s, %" G_GINT64_FORMAT " s ago: time-limited "
-                              "credentials must be fresh; get a new one from the app (or check this machine's clock)",
-                              when, now - c->rest_expiry);
+    rp_check_result_set_hint (
+      r,
+      "the REST credential expired at %s, %" G_GINT64_FORMAT " s ago: time-limited "
+      "credentials must be fresh; get a new one from the app (or check this machine's clock)",
+      when, now - c->rest_expiry);
     return;
   }
   if (c->kind == RP_CREDS_REST) {
-    rp_check_result_set_hint (r, "the server rejected the REST credential: the secret differs from coturn's "
-                              "static-auth-secret (use-auth-secret), or the server's clock is behind this machine's "
-                              "by more than the credential's lifetime (--rest-ttl); compare `date -u` on both");
+    rp_check_result_set_hint (
+      r, "the server rejected the REST credential: the secret differs from coturn's "
+         "static-auth-secret (use-auth-secret), or the server's clock is behind this machine's "
+         "by more than the credential's lifetime (--rest-ttl); compare `date -u` on both");
     return;
   }
-  rp_check_result_set_hint (r, "wrong user or password for realm \"%s\": check the user= line (or the user database) "
-                            "in turnserver.conf; if coturn runs with use-auth-secret, it wants REST credentials: "
-                            "use --secret-file", ctx->realm != NULL ? ctx->realm : "?");
+  rp_check_result_set_hint (
+    r,
+    "wrong user or password for realm \"%s\": check the user= line (or the user database) "
+    "in turnserver.conf; if coturn runs with use-auth-secret, it wants REST credentials: "
+    "use --secret-file",
+    ctx->realm != NULL ? ctx->realm : "?");
 }
 
 void
@@ -237,9 +275,12 @@ rp_explain_turn_failure (RpCheckResult *r, const char *step, const RpTurnResult 
     if (ctx->transport == RP_TRANSPORT_UDP) {
       const char *colon = strrchr (ctx->server, ':');   /* "ADDR:PORT" or "[V6]:PORT" */
       guint port = colon != NULL ? (guint) g_ascii_strtoull (colon + 1, NULL, 10) : 0;
-      rp_check_result_set_hint (r, "%u/udp gets no answer from %s: it is blocked on this network or at the server's "
-                                "firewall (security list ingress rule for %u/udp, host firewall), or coturn runs with "
-                                "no-udp", port, ctx->server, port);
+      rp_check_result_set_hint (
+        r,
+        "%u/udp gets no answer from %s: it is blocked on this network or at the server's "
+        "firewall (security list ingress rule for %u/udp, host firewall), or coturn runs with "
+        "no-udp",
+        port, ctx->server, port);
     }
     return;
   case RP_STUN_TXN_MALFORMED:
@@ -261,69 +302,84 @@ rp_explain_turn_failure (RpCheckResult *r, const char *step, const RpTurnResult 
     break;
   }
   rp_check_result_detail_int (r, "error_code", res->error_code);
-  rp_check_result_detail_str (r, "error_reason", res->error_reason != NULL ? res->error_reason : "");
+  rp_check_result_detail_str (r, "error_reason",
+                              res->error_reason != NULL ? res->error_reason : "");
   rp_check_result_set (r, RP_STATUS_FAIL, "%s refused: %u %s", step, res->error_code,
                        res->error_reason != NULL ? res->error_reason : "");
   switch (res->error_code) {
   case 300:
-    rp_check_result_set_hint (r, "the server redirects clients (ALTERNATE-SERVER), and the alternate did not work either");
+    rp_check_result_set_hint (
+      r, "the server redirects clients (ALTERNATE-SERVER), and the alternate did not work either");
     break;
   case 400:
-    rp_check_result_set_hint (r, "the server found the request malformed: a proxy or middlebox may be rewriting STUN, "
-                              "or the server is not coturn-compatible");
+    rp_check_result_set_hint (
+      r, "the server found the request malformed: a proxy or middlebox may be rewriting STUN, "
+         "or the server is not coturn-compatible");
     break;
   case 401:
     unauthorized_hint (r, ctx);
     break;
   case 403:
     if (g_str_equal (step, "CreatePermission") || g_str_equal (step, "ChannelBind"))
-      rp_check_result_set_hint (r, "Forbidden IP: the server refuses peers in that address range (denied-peer-ip, "
-                                "no-loopback-peers, no-multicast-peers in turnserver.conf). Clients whose relay or "
-                                "public addresses fall in a denied range cannot reach each other through this server");
+      rp_check_result_set_hint (
+        r, "Forbidden IP: the server refuses peers in that address range (denied-peer-ip, "
+           "no-loopback-peers, no-multicast-peers in turnserver.conf). Clients whose relay or "
+           "public addresses fall in a denied range cannot reach each other through this server");
     else
-      rp_check_result_set_hint (r, "the server forbids this request for this user or address: check allowed-peer-ip, "
-                                "denied-peer-ip and user quotas in turnserver.conf");
+      rp_check_result_set_hint (
+        r, "the server forbids this request for this user or address: check allowed-peer-ip, "
+           "denied-peer-ip and user quotas in turnserver.conf");
     break;
   case 420:
-    rp_check_result_set_hint (r, "the server does not understand an attribute rtcprobe sent: it may be an old or "
-                              "non-standard TURN server");
+    rp_check_result_set_hint (
+      r, "the server does not understand an attribute rtcprobe sent: it may be an old or "
+         "non-standard TURN server");
     break;
   case 437:
-    rp_check_result_set_hint (r, "Allocation Mismatch: this source address and port already has an allocation, or the "
-                              "allocation is gone (expired or removed by a server restart); retry, and if it persists "
-                              "check the server's log");
+    rp_check_result_set_hint (
+      r, "Allocation Mismatch: this source address and port already has an allocation, or the "
+         "allocation is gone (expired or removed by a server restart); retry, and if it persists "
+         "check the server's log");
     break;
   case 438:
-    rp_check_result_set_hint (r, "the server keeps declaring the nonce stale even right after issuing it: its clock "
-                              "or its stale-nonce setting is wrong");
+    rp_check_result_set_hint (
+      r, "the server keeps declaring the nonce stale even right after issuing it: its clock "
+         "or its stale-nonce setting is wrong");
     break;
   case 440:
   case 443:
-    rp_check_result_set_hint (r, "address family mismatch: the server cannot relay between IPv4 and IPv6 here; check "
-                              "relay-ip / external-ip for both families");
+    rp_check_result_set_hint (
+      r, "address family mismatch: the server cannot relay between IPv4 and IPv6 here; check "
+         "relay-ip / external-ip for both families");
     break;
   case 441:
-    rp_check_result_set_hint (r, "Wrong Credentials: a request used credentials other than those of the allocation "
-                              "(the username changed mid-allocation)");
+    rp_check_result_set_hint (
+      r, "Wrong Credentials: a request used credentials other than those of the allocation "
+         "(the username changed mid-allocation)");
     break;
   case 442:
-    rp_check_result_set_hint (r, "the server does not relay UDP, which WebRTC needs: remove no-udp-relay from "
-                              "turnserver.conf");
+    rp_check_result_set_hint (
+      r, "the server does not relay UDP, which WebRTC needs: remove no-udp-relay from "
+         "turnserver.conf");
     break;
   case 486:
-    rp_check_result_set_hint (r, "Allocation Quota Reached: this user already holds too many relays (user-quota, "
-                              "total-quota in turnserver.conf), or earlier runs left allocations that have not expired yet");
+    rp_check_result_set_hint (
+      r, "Allocation Quota Reached: this user already holds too many relays (user-quota, "
+         "total-quota in turnserver.conf), or earlier runs left allocations that have not expired "
+         "yet");
     break;
   case 500:
     rp_check_result_set_hint (r, "the TURN server reported an internal error: check its log");
     break;
   case 508:
-    rp_check_result_set_hint (r, "Insufficient Capacity: the server has no relay ports left; widen min-port/max-port "
-                              "(and open that UDP range in the security list) or raise total-quota");
+    rp_check_result_set_hint (
+      r, "Insufficient Capacity: the server has no relay ports left; widen min-port/max-port "
+         "(and open that UDP range in the security list) or raise total-quota");
     break;
   default:
-    rp_check_result_set_hint (r, "the server refused %s with %u: see RFC 8656 section 18 and the server's log", step,
-                              res->error_code);
+    rp_check_result_set_hint (
+      r, "the server refused %s with %u: see RFC 8656 section 18 and the server's log", step,
+      res->error_code);
     break;
   }
 }

@@ -14,7 +14,8 @@
 G_BEGIN_DECLS
 
 /* The host name did not resolve: status FAIL, summary, hint, details.error. */
-void rp_explain_resolve_failure (RpCheckResult *r, const char *host, RpFamily family, const GError *error);
+void rp_explain_resolve_failure (RpCheckResult *r, const char *host, RpFamily family,
+                                 const GError *error);
 
 typedef enum {
   RP_RESOLVED,        /* *addresses set: the caller frees them (g_resolver_free_addresses) */
@@ -23,8 +24,8 @@ typedef enum {
 } RpResolveOutcome;
 
 /* The end of a check's rp_resolve_async() callback, shared by every check. */
-RpResolveOutcome rp_check_resolve_finish (RpCheck *check, GAsyncResult *res, const char *host, RpFamily family,
-                                          GList **addresses);
+RpResolveOutcome rp_check_resolve_finish (RpCheck *check, GAsyncResult *res, const char *host,
+                                          RpFamily family, GList **addresses);
 
 /* For sentences: "UDP", "TCP", "TLS". */
 const char *rp_transport_words (RpTransport t);

@@ -148,8 +148,8 @@ known_section (const char *section)
 static gboolean
 is_inline_secret (const char *key)
 {
-  return g_str_has_suffix (key, "password") || g_str_has_suffix (key, "secret") || g_str_equal (key, "token")
-         || g_str_has_suffix (key, "_token");
+  return g_str_has_suffix (key, "password") || g_str_has_suffix (key, "secret") ||
+         g_str_equal (key, "token") || g_str_has_suffix (key, "_token");
 }
 
 static char **
@@ -180,7 +180,8 @@ set_value (RpProfile *p, const KeyDef *k, const char *value, const char *dir, GE
     if (*value == '\0')
       return fail (error, p->source, "[%s] %s is empty", k->section, k->key);
     g_free (FIELD (p, k->offset, char *));
-    FIELD (p, k->offset, char *) = g_path_is_absolute (value) ? g_strdup (value) : g_build_filename (dir, value, NULL);
+    FIELD (p, k->offset, char *) =
+      g_path_is_absolute (value) ? g_strdup (value) : g_build_filename (dir, value, NULL);
     return TRUE;
   case K_LIST:
     g_strfreev (FIELD (p, k->offset, char **));
@@ -189,7 +190,8 @@ set_value (RpProfile *p, const KeyDef *k, const char *value, const char *dir, GE
   case K_INT: {
     gint64 v = g_ascii_strtoll (value, &end, 10);
     if (end == value || *end != '\0' || v < G_MININT || v > G_MAXINT)
-      return fail (error, p->source, "[%s] %s = %s is not a whole number", k->section, k->key, value);
+      return fail (error, p->source, "[%s] %s = %s is not a whole number", k->section, k->key,
+                   value);
     FIELD (p, k->offset, gint) = (gint) v;
     return TRUE;
   }
@@ -201,12 +203,15 @@ set_value (RpProfile *p, const KeyDef *k, const char *value, const char *dir, GE
     return TRUE;
   }
   case K_BOOL:
-    if (g_ascii_strcasecmp (value, "true") == 0 || g_str_equal (value, "1") || g_ascii_strcasecmp (value, "yes") == 0)
+    if (g_ascii_strcasecmp (value, "true") == 0 || g_str_equal (value, "1") ||
+        g_ascii_strcasecmp (value, "yes") == 0)
       FIELD (p, k->offset, gboolean) = TRUE;
-    else if (g_ascii_strcasecmp (value, "false") == 0 || g_str_equal (value, "0") || g_ascii_strcasecmp (value, "no") == 0)
+    else if (g_ascii_strcasecmp (value, "false") == 0 || g_str_equal (value, "0") ||
+             g_ascii_strcasecmp (value, "no") == 0)
       FIELD (p, k->offset, gboolean) = FALSE;
     else
-      return fail (error, p->source, "[%s] %s = %s: write true or false", k->section, k->key, value);
+      return fail (error, p->source, "[%s] %s = %s: write true or false", k->section, k->key,
+                   value);
     return TRUE;
   case K_THRESHOLD: {
     char ***list = &FIELD (p, k->offset, char **);
@@ -242,7 +247,9 @@ rp_profile_load (const char *path, GError **error)
     g_auto (GStrv) names = g_key_file_get_keys (kf, groups[g], NULL, NULL);
     for (guint i = 0; names != NULL && names[i] != NULL; i++)
       if (is_inline_secret (names[i])) {
-        fail (error, path, "[%s] %s= puts a secret in the profile: name a file (%s_file=) or an environment variable (%s_env=) instead",
+        fail (error, path,
+              "[%s] %s= puts a secret in the profile: name a file (%s_file=) or an environment "
+              "variable (%s_env=) instead",
               groups[g], names[i], names[i], names[i]);
         return NULL;
       }
@@ -251,7 +258,10 @@ rp_profile_load (const char *path, GError **error)
     g_auto (GStrv) names = NULL;
 
     if (!known_section (groups[g])) {
-      fail (error, path, "unknown section [%s] (sections: deployment web files turn livekit reflector voice ports)", groups[g]);
+      fail (
+        error, path,
+        "unknown section [%s] (sections: deployment web files turn livekit reflector voice ports)",
+        groups[g]);
       return NULL;
     }
     names = g_key_file_get_keys (kf, groups[g], NULL, NULL);
@@ -286,8 +296,9 @@ rp_profile_new_for_domain (const char *domain, GError **error)
   RpProfile *p;
 
   if (t == NULL || t->host_is_ip || strchr (domain, '/') != NULL || strchr (domain, ':') != NULL) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "check: '%s' is not a domain name (give example.org; app., api. and cdn. are added)", domain);
+    g_set_error (
+      error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+      "check: '%s' is not a domain name (give example.org; app., api. and cdn. are added)", domain);
     return NULL;
   }
   p = profile_new (NULL);
@@ -354,12 +365,15 @@ check_urls (RpProfile *p, GError **error)
   for (guint i = 0; p->http_urls != NULL && p->http_urls[i] != NULL; i++) {
     g_autoptr (RpTarget) t = rp_target_parse (p->http_urls[i], NULL);
     if (t == NULL || t->scheme != RP_SCHEME_HTTP)
-      return fail (error, p->source, "[web] http_urls: '%s' is not an http:// URL", p->http_urls[i]);
+      return fail (error, p->source, "[web] http_urls: '%s' is not an http:// URL",
+                   p->http_urls[i]);
   }
   for (guint i = 0; p->health_expect != NULL && p->health_expect[i] != NULL; i++) {
     const char *eq = strchr (p->health_expect[i], '=');
     if (eq == NULL || eq == p->health_expect[i])
-      return fail (error, p->source, "[web] health_expect: write KEY=VALUE, e.g. status=ok, not '%s'", p->health_expect[i]);
+      return fail (error, p->source,
+                   "[web] health_expect: write KEY=VALUE, e.g. status=ok, not '%s'",
+                   p->health_expect[i]);
   }
   return TRUE;
 }
@@ -401,7 +415,9 @@ rp_profile_finish (RpProfile *p, GError **error)
     return fail (error, p->source, "[turn] give secret_file or secret_env, not both");
   if ((p->turn_secret_file != NULL || p->turn_secret_env != NULL)
       && (p->turn_password_file != NULL || p->turn_password_env != NULL))
-    return fail (error, p->source, "[turn] a password (long-term credentials) and a secret (REST credentials) exclude each other");
+    return fail (error, p->source,
+                 "[turn] a password (long-term credentials) and a secret (REST credentials) "
+                 "exclude each other");
   if (p->livekit_secret_file != NULL && p->livekit_secret_env != NULL)
     return fail (error, p->source, "[livekit] give secret_file or secret_env, not both");
   if (p->reflector_secret_file != NULL && p->reflector_secret_env != NULL)
@@ -464,8 +480,11 @@ rp_profile_finish (RpProfile *p, GError **error)
     if (list == NULL)
       return fail (error, p->source, "[ports] list: %s", local->message);
   }
-  if (p->app_url == NULL && p->api_url == NULL && p->health_url == NULL && p->turn_uris == NULL && p->livekit_url == NULL)
-    return fail (error, p->source, "nothing to check: give [deployment] domain, or [web] api_url, [turn] uris, [livekit] url");
+  if (p->app_url == NULL && p->api_url == NULL && p->health_url == NULL && p->turn_uris == NULL &&
+      p->livekit_url == NULL)
+    return fail (
+      error, p->source,
+      "nothing to check: give [deployment] domain, or [web] api_url, [turn] uris, [livekit] url");
   return TRUE;
 }
 
@@ -486,8 +505,8 @@ GPtrArray *
 rp_profile_hosts (const RpProfile *p)
 {
   GPtrArray *hosts = g_ptr_array_new_with_free_func (g_free);
-  const char *urls[] = { p->app_url, p->api_url, p->health_url, p->socketio_url, p->cdn_url, p->file_url,
-                         p->livekit_url, p->reflector_url };
+  const char *urls[] = { p->app_url, p->api_url,  p->health_url,  p->socketio_url,
+                         p->cdn_url, p->file_url, p->livekit_url, p->reflector_url };
 
   for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
     add_unique_host (hosts, urls[i]);
@@ -499,8 +518,10 @@ rp_profile_hosts (const RpProfile *p)
 static RpTarget *
 turn_variant (const RpTarget *t, RpTransport transport)
 {
-  g_autofree char *host = t->host_is_ip && strchr (t->host, ':') ? g_strdup_printf ("[%s]", t->host) : g_strdup (t->host);
-  g_autofree char *uri = g_strdup_printf ("turn:%s:%u?transport=%s", host, t->port, rp_transport_to_string (transport));
+  g_autofree char *host =
+    t->host_is_ip && strchr (t->host, ':') ? g_strdup_printf ("[%s]", t->host) : g_strdup (t->host);
+  g_autofree char *uri =
+    g_strdup_printf ("turn:%s:%u?transport=%s", host, t->port, rp_transport_to_string (transport));
   return rp_target_parse (uri, NULL);
 }
 
@@ -509,7 +530,8 @@ add_target (GPtrArray *out, RpTarget *t)
 {
   for (guint i = 0; i < out->len; i++) {
     const RpTarget *o = g_ptr_array_index (out, i);
-    if (o->transport == t->transport && o->port == t->port && g_ascii_strcasecmp (o->host, t->host) == 0) {
+    if (o->transport == t->transport && o->port == t->port &&
+        g_ascii_strcasecmp (o->host, t->host) == 0) {
       rp_target_free (t);
       return;
     }
@@ -557,7 +579,8 @@ add_port (GString *s, const char *url, const char *host)
   entry = g_strdup_printf (",%u/%s,", t->port, t->transport == RP_TRANSPORT_UDP ? "udp" : "tcp");
   all = g_strdup_printf (",%s,", s->str);
   if (strstr (all, entry) == NULL)
-    g_string_append_printf (s, "%s%.*s", s->len > 0 ? "," : "", (int) strlen (entry) - 2, entry + 1);
+    g_string_append_printf (s, "%s%.*s", s->len > 0 ? "," : "", (int) strlen (entry) - 2,
+                            entry + 1);
 }
 
 char *
@@ -565,8 +588,8 @@ rp_profile_port_list (const RpProfile *p)
 {
   g_autoptr (GPtrArray) turn = NULL;
   GString *s;
-  const char *urls[] = { p->app_url, p->api_url, p->health_url, p->socketio_url, p->cdn_url, p->file_url,
-                         p->livekit_url, p->reflector_url };
+  const char *urls[] = { p->app_url, p->api_url,  p->health_url,  p->socketio_url,
+                         p->cdn_url, p->file_url, p->livekit_url, p->reflector_url };
 
   if (p->ports != NULL)
     return g_strdup (p->ports);

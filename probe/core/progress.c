@@ -25,7 +25,8 @@ find (const char *id)
 }
 
 void
-rp_progress_update (const char *id, double elapsed_s, double total_s, guint sent, guint received, double rtt_ms)
+rp_progress_update (const char *id, double elapsed_s, double total_s, guint sent, guint received,
+                    double rtt_ms)
 {
   RpProgress *p = find (id);
 

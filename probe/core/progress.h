@@ -17,7 +17,8 @@ typedef struct {
 } RpProgress;
 
 /* Creates or updates the entry for id. */
-void rp_progress_update (const char *id, double elapsed_s, double total_s, guint sent, guint received, double rtt_ms);
+void rp_progress_update (const char *id, double elapsed_s, double total_s, guint sent,
+                         guint received, double rtt_ms);
 void rp_progress_remove (const char *id);
 /* Entries in the order they were first updated (owned by the registry). */
 const GPtrArray *rp_progress_entries (void);

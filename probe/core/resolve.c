@@ -51,7 +51,8 @@ rp_resolve_async (const char *host, RpFamily family, GCancellable *cancellable,
         || (family == RP_FAMILY_V6 && f != G_SOCKET_FAMILY_IPV6)) {
       g_task_return_new_error (task, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND,
                                "%s is an IPv%c address, but -%c was given", host,
-                               f == G_SOCKET_FAMILY_IPV4 ? '4' : '6', family == RP_FAMILY_V4 ? '4' : '6');
+                               f == G_SOCKET_FAMILY_IPV4 ? '4' : '6',
+                               family == RP_FAMILY_V4 ? '4' : '6');
     } else {
       g_task_return_pointer (task, g_list_append (NULL, g_object_ref (literal)),
                              (GDestroyNotify) g_resolver_free_addresses);
@@ -79,13 +80,20 @@ rp_resolve_hint (const char *host, RpFamily family, const GError *error)
   if (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND)) {
     if (family != RP_FAMILY_ANY)
       return g_strdup_printf ("%s has no %s record: add it in DNS, or drop -%c", host,
-                              family == RP_FAMILY_V4 ? "A" : "AAAA", family == RP_FAMILY_V4 ? '4' : '6');
-    return g_strdup_printf ("%s does not resolve: create its A/AAAA record (the runbook's DNS step) or check the spelling", host);
+                              family == RP_FAMILY_V4 ? "A" : "AAAA",
+                              family == RP_FAMILY_V4 ? '4' : '6');
+    return g_strdup_printf ("%s does not resolve: create its A/AAAA record (the runbook's DNS "
+                            "step) or check the spelling",
+                            host);
   }
   if (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_TEMPORARY_FAILURE))
-    return g_strdup_printf ("the DNS resolver of this network did not answer for %s: check this machine's DNS settings or retry", host);
+    return g_strdup_printf ("the DNS resolver of this network did not answer for %s: check this "
+                            "machine's DNS settings or retry",
+                            host);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return g_strdup_printf ("no DNS answer for %s before the deadline: this network's resolver is slow or unreachable", host);
+    return g_strdup_printf (
+      "no DNS answer for %s before the deadline: this network's resolver is slow or unreachable",
+      host);
   return g_strdup_printf ("resolving %s failed: %s", host, error->message);
 }
 

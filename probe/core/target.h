@@ -29,7 +29,8 @@ typedef struct {
   gboolean host_is_ip;     /* an IPv4 or IPv6 literal */
   guint16 port;            /* explicit or the scheme's default (3478, 5349, 80, 443) */
   gboolean port_explicit;
-  RpTransport transport;   /* stun/turn: udp unless ?transport=tcp; stuns/turns: tls; http(s)/ws(s): tcp/tls */
+  RpTransport
+    transport; /* stun/turn: udp unless ?transport=tcp; stuns/turns: tls; http(s)/ws(s): tcp/tls */
   gboolean transport_explicit;
   char *path;              /* http(s)/ws(s) only: "/" when absent; NULL otherwise */
   char *query;             /* http(s)/ws(s) only, without '?'; NULL when absent */

@@ -25,8 +25,12 @@ rp_vantage_fill (RpCheckResult *vantage, const RpReport *report, const char *lab
     time = g_date_time_format (report->started_at, "%Y-%m-%dT%H:%M:%SZ");
     rp_check_result_detail_str (vantage, "time", time);
   }
-  rp_check_result_detail_str (vantage, "version", report->tool_version != NULL ? report->tool_version : RP_VERSION);
-  rp_check_result_detail_str (vantage, "family", family == RP_FAMILY_V4 ? "ipv4" : family == RP_FAMILY_V6 ? "ipv6" : "any");
+  rp_check_result_detail_str (vantage, "version",
+                              report->tool_version != NULL ? report->tool_version : RP_VERSION);
+  rp_check_result_detail_str (vantage, "family",
+                              family == RP_FAMILY_V4   ? "ipv4"
+                              : family == RP_FAMILY_V6 ? "ipv6"
+                                                       : "any");
 }
 
 /* "1.2.3.4:5" -> "1.2.3.4", "[::1]:5" -> "::1"; NULL when it is neither. */
@@ -60,12 +64,14 @@ rp_vantage_interface_of (const char *ip)
     g_autoptr (GSocketAddress) sa = NULL;
     gsize len;
 
-    if (i->ifa_addr == NULL || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+    if (i->ifa_addr == NULL ||
+        (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
       continue;
-    len = i->ifa_addr->sa_family == AF_INET ? sizeof (struct sockaddr_in) : sizeof (struct sockaddr_in6);
+    len = i->ifa_addr->sa_family == AF_INET ? sizeof (struct sockaddr_in)
+                                            : sizeof (struct sockaddr_in6);
     sa = g_socket_address_new_from_native (i->ifa_addr, len);
-    if (sa != NULL && G_IS_INET_SOCKET_ADDRESS (sa)
-        && g_inet_address_equal (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)), want))
+    if (sa != NULL && G_IS_INET_SOCKET_ADDRESS (sa) &&
+        g_inet_address_equal (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (sa)), want))
       name = g_strdup (i->ifa_name);
   }
   freeifaddrs (list);
@@ -84,7 +90,8 @@ has_ipv6_default_route (void)
   lines = g_strsplit (table, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     /* destination, prefix length; skip the unreachable default on lo. */
-    if (g_str_has_prefix (lines[i], "00000000000000000000000000000000 00 ") && strstr (lines[i], " lo") == NULL)
+    if (g_str_has_prefix (lines[i], "00000000000000000000000000000000 00 ") &&
+        strstr (lines[i], " lo") == NULL)
       return TRUE;
   return FALSE;
 }
@@ -100,7 +107,8 @@ detail_str (const RpCheckResult *r, const char *key)
 static gboolean
 reached_ipv6 (GPtrArray *checks)
 {
-  static const char *const keys[] = { "server_address", "address", "remote_address", "local_address" };
+  static const char *const keys[] = { "server_address", "address", "remote_address",
+                                      "local_address" };
 
   for (guint i = 0; i < checks->len; i++) {
     const RpCheckResult *r = g_ptr_array_index (checks, i);
@@ -109,7 +117,8 @@ reached_ipv6 (GPtrArray *checks)
     for (guint k = 0; k < G_N_ELEMENTS (keys); k++) {
       g_autofree char *ip = address_part (detail_str (r, keys[k]));
       g_autoptr (GInetAddress) a = ip != NULL ? g_inet_address_new_from_string (ip) : NULL;
-      if (a != NULL && g_inet_address_get_family (a) == G_SOCKET_FAMILY_IPV6 && !g_inet_address_get_is_loopback (a))
+      if (a != NULL && g_inet_address_get_family (a) == G_SOCKET_FAMILY_IPV6 &&
+          !g_inet_address_get_is_loopback (a))
         return TRUE;
     }
   }
@@ -123,9 +132,11 @@ rp_vantage_fill_from_checks (RpCheckResult *vantage, GPtrArray *checks)
 
   for (guint i = 0; i < checks->len; i++) {
     const RpCheckResult *r = g_ptr_array_index (checks, i);
-    if (stun == NULL && g_strcmp0 (r->kind, "stun") == 0 && detail_str (r, "mapped_address") != NULL)
+    if (stun == NULL && g_strcmp0 (r->kind, "stun") == 0 &&
+        detail_str (r, "mapped_address") != NULL)
       stun = r;
-    if (turn == NULL && g_strcmp0 (r->kind, "turn") == 0 && detail_str (r, "mapped_address") != NULL)
+    if (turn == NULL && g_strcmp0 (r->kind, "turn") == 0 &&
+        detail_str (r, "mapped_address") != NULL)
       turn = r;
     if (nat == NULL && g_strcmp0 (r->kind, "nat") == 0)
       nat = r;
@@ -155,7 +166,8 @@ rp_vantage_fill_from_checks (RpCheckResult *vantage, GPtrArray *checks)
     if (detail_str (nat, "filtering") != NULL)
       rp_check_result_detail_str (vantage, "nat_filtering", detail_str (nat, "filtering"));
   } else {
-    g_autofree char *why = g_strdup_printf ("untested: %s", nat != NULL && nat->summary != NULL ? nat->summary : "no STUN answer");
+    g_autofree char *why = g_strdup_printf (
+      "untested: %s", nat != NULL && nat->summary != NULL ? nat->summary : "no STUN answer");
     rp_check_result_detail_str (vantage, "nat_mapping", why);
   }
   if (reached_ipv6 (checks))
@@ -163,5 +175,6 @@ rp_vantage_fill_from_checks (RpCheckResult *vantage, GPtrArray *checks)
   else if (!has_ipv6_default_route ())
     rp_check_result_detail_str (vantage, "ipv6", "no IPv6 route on this machine");
   else
-    rp_check_result_detail_str (vantage, "ipv6", "routed, but no check used it (the deployment has no IPv6 address)");
+    rp_check_result_detail_str (
+      vantage, "ipv6", "routed, but no check used it (the deployment has no IPv6 address)");
 }

@@ -11,7 +11,8 @@
 G_BEGIN_DECLS
 
 /* label (may be NULL), time, version, family: known without the network. */
-void rp_vantage_fill (RpCheckResult *vantage, const RpReport *report, const char *label, RpFamily family);
+void rp_vantage_fill (RpCheckResult *vantage, const RpReport *report, const char *label,
+                      RpFamily family);
 
 /* public_address, mapped_address, nat_mapping, nat_filtering, ipv6,
  * local_address, interface: from the finished checks (RpCheckResult*). */

@@ -30,7 +30,8 @@ parse_json (const char *s, gsize len, GError **error)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "no JSON payload");
     return NULL;
   }
-  if (!rp_json_depth_ok (s, len, MAX_DEPTH) || !g_utf8_validate (s, len, NULL) || memchr (s, '\0', len) != NULL) {
+  if (!rp_json_depth_ok (s, len, MAX_DEPTH) || !g_utf8_validate (s, len, NULL) ||
+      memchr (s, '\0', len) != NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "payload is not usable JSON");
     return NULL;
   }
@@ -98,7 +99,8 @@ rp_eio_parse_open (const char *data, gsize len, RpEioOpen *open, GError **error)
   if (root == NULL)
     return FALSE;
   if (!JSON_NODE_HOLDS_OBJECT (root)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "open packet payload is not a JSON object");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "open packet payload is not a JSON object");
     return FALSE;
   }
   o = json_node_get_object (root);
@@ -155,7 +157,8 @@ rp_sio_parse (const char *data, gsize len, RpSioPacket *p, GError **error)
   g_autoptr (JsonNode) root = NULL;
 
   memset (p, 0, sizeof *p);
-  if (rp_eio_packet_type (data, len) != RP_EIO_MESSAGE || len < 2 || data[1] < '0' || data[1] > '6') {
+  if (rp_eio_packet_type (data, len) != RP_EIO_MESSAGE || len < 2 || data[1] < '0' ||
+      data[1] > '6') {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not a Socket.IO packet");
     return FALSE;
   }
@@ -165,7 +168,8 @@ rp_sio_parse (const char *data, gsize len, RpSioPacket *p, GError **error)
     while (i < len && g_ascii_isdigit (data[i]))
       i++;
     if (i >= len || data[i] != '-') {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "binary packet without attachment count");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "binary packet without attachment count");
       return FALSE;
     }
     i++;
@@ -243,5 +247,6 @@ rp_eio_request_path (const char *path, const char *query, const char *transport)
 gboolean
 rp_eio_path_is_socketio (const char *path)
 {
-  return path != NULL && (strstr (path, "/socket.io/") != NULL || g_str_has_suffix (path, "/socket.io"));
+  return path != NULL &&
+         (strstr (path, "/socket.io/") != NULL || g_str_has_suffix (path, "/socket.io"));
 }

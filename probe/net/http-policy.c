@@ -11,8 +11,9 @@
  * stack long before the 1 MiB cap. Health documents nest a few levels. */
 #define JSON_MAX_DEPTH 64
 
-#define HSTS_HINT "add_header Strict-Transport-Security \"max-age=31536000; includeSubDomains\" always; " \
-                  "in the nginx server block for 443 (and reload nginx)"
+#define HSTS_HINT                                                                                  \
+  "add_header Strict-Transport-Security \"max-age=31536000; includeSubDomains\" always; "          \
+  "in the nginx server block for 443 (and reload nginx)"
 
 /* ------------------------------------------------------------ HSTS */
 
@@ -135,7 +136,9 @@ rp_hsts_judge (RpCheckResult *r, const char *value, guint n_headers)
   g_autofree char *why = NULL;
 
   if (value == NULL) {
-    rp_check_result_set (r, RP_STATUS_WARN, "no Strict-Transport-Security header: browsers may still try http:// first");
+    rp_check_result_set (
+      r, RP_STATUS_WARN,
+      "no Strict-Transport-Security header: browsers may still try http:// first");
     rp_check_result_set_hint (r, "%s", HSTS_HINT);
     return;
   }
@@ -144,7 +147,8 @@ rp_hsts_judge (RpCheckResult *r, const char *value, guint n_headers)
     /* RFC 6797 8.1: the user agent processes only the first one */
     rp_check_result_detail_int (r, "hsts_headers", n_headers);
   if (!rp_hsts_parse (value, &h, &why)) {
-    rp_check_result_set (r, RP_STATUS_WARN, "Strict-Transport-Security is malformed (%s): browsers ignore it", why);
+    rp_check_result_set (r, RP_STATUS_WARN,
+                         "Strict-Transport-Security is malformed (%s): browsers ignore it", why);
     rp_check_result_set_hint (r, "%s", HSTS_HINT);
     return;
   }
@@ -154,18 +158,24 @@ rp_hsts_judge (RpCheckResult *r, const char *value, guint n_headers)
     rp_check_result_detail_bool (r, "preload", TRUE);
   if (h.max_age == 0) {
     rp_check_result_set (r, RP_STATUS_WARN, "HSTS is switched off (max-age=0)");
-    rp_check_result_set_hint (r, "max-age=0 tells browsers to forget HSTS for this host: %s", HSTS_HINT);
+    rp_check_result_set_hint (r, "max-age=0 tells browsers to forget HSTS for this host: %s",
+                              HSTS_HINT);
   } else if (h.max_age < RP_HSTS_MIN_MAX_AGE) {
-    rp_check_result_set (r, RP_STATUS_WARN, "HSTS max-age is %" G_GINT64_FORMAT " s (%.1f days), under the 180 "
-                         "days browsers and preload lists expect", h.max_age, h.max_age / 86400.0);
+    rp_check_result_set (r, RP_STATUS_WARN,
+                         "HSTS max-age is %" G_GINT64_FORMAT " s (%.1f days), under the 180 "
+                         "days browsers and preload lists expect",
+                         h.max_age, h.max_age / 86400.0);
     rp_check_result_set_hint (r, "raise max-age: %s", HSTS_HINT);
   } else {
-    rp_check_result_set (r, RP_STATUS_PASS, "HSTS for %" G_GINT64_FORMAT " days%s", h.max_age / 86400,
-                         h.include_subdomains ? ", including subdomains" : "");
+    rp_check_result_set (r, RP_STATUS_PASS, "HSTS for %" G_GINT64_FORMAT " days%s",
+                         h.max_age / 86400, h.include_subdomains ? ", including subdomains" : "");
   }
   if (n_headers > 1 && r->status == RP_STATUS_PASS) {
-    rp_check_result_set (r, RP_STATUS_WARN, "%u Strict-Transport-Security headers: browsers use only the first", n_headers);
-    rp_check_result_set_hint (r, "the header is added twice (nginx add_header and the app, e.g. helmet): keep one");
+    rp_check_result_set (r, RP_STATUS_WARN,
+                         "%u Strict-Transport-Security headers: browsers use only the first",
+                         n_headers);
+    rp_check_result_set_hint (
+      r, "the header is added twice (nginx add_header and the app, e.g. helmet): keep one");
   }
 }
 
@@ -186,8 +196,9 @@ rp_redirect_classify (long status, const char *location)
   return RP_REDIRECT_ERROR_STATUS;
 }
 
-#define REDIRECT_HINT "give the port-80 server block only `return 301 https://$host$request_uri;` (nginx) so " \
-                      "nobody uses the site without TLS"
+#define REDIRECT_HINT                                                                              \
+  "give the port-80 server block only `return 301 https://$host$request_uri;` (nginx) so "         \
+  "nobody uses the site without TLS"
 
 void
 rp_redirect_judge (RpCheckResult *r, const char *http_url, long status, const char *location)
@@ -198,24 +209,29 @@ rp_redirect_judge (RpCheckResult *r, const char *http_url, long status, const ch
   switch (rp_redirect_classify (status, location)) {
   case RP_REDIRECT_TO_HTTPS:
     rp_check_result_detail_bool (r, "permanent", status == 301 || status == 308);
-    rp_check_result_set (r, RP_STATUS_PASS, "http:// redirects to https:// (%ld %s)%s", status, location,
-                         status == 301 || status == 308 ? "" : "; temporary: a 301 lets browsers remember it");
+    rp_check_result_set (
+      r, RP_STATUS_PASS, "http:// redirects to https:// (%ld %s)%s", status, location,
+      status == 301 || status == 308 ? "" : "; temporary: a 301 lets browsers remember it");
     break;
   case RP_REDIRECT_TO_HTTP:
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s redirects (%ld), but to %s, not to https://", http_url, status, location);
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s redirects (%ld), but to %s, not to https://",
+                         http_url, status, location);
     rp_check_result_set_hint (r, "%s", REDIRECT_HINT);
     break;
   case RP_REDIRECT_NO_LOCATION:
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s answers %ld without a Location header", http_url, status);
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s answers %ld without a Location header", http_url,
+                         status);
     rp_check_result_set_hint (r, "%s", REDIRECT_HINT);
     break;
   case RP_REDIRECT_CLEARTEXT:
-    rp_check_result_set (r, RP_STATUS_FAIL, "served in clear: %s answers %ld instead of redirecting to https://",
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "served in clear: %s answers %ld instead of redirecting to https://",
                          http_url, status);
     rp_check_result_set_hint (r, "%s", REDIRECT_HINT);
     break;
   case RP_REDIRECT_ERROR_STATUS:
-    rp_check_result_set (r, RP_STATUS_FAIL, "%s answers %ld instead of redirecting to https://", http_url, status);
+    rp_check_result_set (r, RP_STATUS_FAIL, "%s answers %ld instead of redirecting to https://",
+                         http_url, status);
     rp_check_result_set_hint (r, "%s", REDIRECT_HINT);
     break;
   }
@@ -273,14 +289,32 @@ rp_http_refused_scheme (const char *location)
 static const char *
 reason_phrase (long status)
 {
-  static const struct { long code; const char *phrase; } table[] = {
-    { 200, "OK" }, { 201, "Created" }, { 204, "No Content" }, { 206, "Partial Content" },
-    { 301, "Moved Permanently" }, { 302, "Found" }, { 303, "See Other" }, { 304, "Not Modified" },
-    { 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
-    { 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
-    { 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 413, "Content Too Large" },
-    { 429, "Too Many Requests" }, { 500, "Internal Server Error" }, { 501, "Not " "Implemented" /* RFC 9110 15.6.2 */ },
-    { 502, "Bad Gateway" }, { 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
+  static const struct { long code; const char *phrase;
+  } table[] = {
+    { 200, "OK" },
+    { 201, "Created" },
+    { 204, "No Content" },
+    { 206, "Partial Content" },
+    { 301, "Moved Permanently" },
+    { 302, "Found" },
+    { 303, "See Other" },
+    { 304, "Not Modified" },
+    { 307, "Temporary Redirect" },
+    { 308, "Permanent Redirect" },
+    { 400, "Bad Request" },
+    { 401, "Unauthorized" },
+    { 403, "Forbidden" },
+    { 404, "Not Found" },
+    { 405, "Method Not Allowed" },
+    { 408, "Request Timeout" },
+    { 413, "Content Too Large" },
+    { 429, "Too Many Requests" },
+    { 500, "Internal Server Error" },
+    { 501, "Not "
+           "Implemented" /* RFC 9110 15.6.2 */ },
+    { 502, "Bad Gateway" },
+    { 503, "Service Unavailable" },
+    { 504, "Gateway Timeout" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
     if (table[i].code == status)
@@ -288,7 +322,8 @@ reason_phrase (long status)
   return "";
 }
 
-#define UPSTREAM_HINT "nginx cannot reach the app: is the API running, does proxy_pass point at the right port?"
+#define UPSTREAM_HINT                                                                              \
+  "nginx cannot reach the app: is the API running, does proxy_pass point at the right port?"
 
 void
 rp_http_status_judge (RpCheckResult *r, const char *url, long status)
@@ -299,48 +334,61 @@ rp_http_status_judge (RpCheckResult *r, const char *url, long status)
     rp_check_result_set (r, RP_STATUS_PASS, "%ld %s", status, phrase);
     return;
   }
-  rp_check_result_set (r, RP_STATUS_FAIL, "%s answers %ld%s%s", url, status, *phrase ? " " : "", phrase);
+  rp_check_result_set (r, RP_STATUS_FAIL, "%s answers %ld%s%s", url, status, *phrase ? " " : "",
+                       phrase);
   switch (status) {
   case 400:
-    rp_check_result_set_hint (r, "the request was rejected as malformed: check the --header values, and the proxy's and the app's logs");
+    rp_check_result_set_hint (r, "the request was rejected as malformed: check the --header "
+                                 "values, and the proxy's and the app's logs");
     break;
   case 401:
-    rp_check_result_set_hint (r, "this URL wants credentials: a health or public file endpoint should not; if it "
-                              "really needs them, pass them with --header (and keep them out of shell history)");
+    rp_check_result_set_hint (
+      r, "this URL wants credentials: a health or public file endpoint should not; if it "
+         "really needs them, pass them with --header (and keep them out of shell history)");
     break;
   case 403:
-    rp_check_result_set_hint (r, "the proxy or the app refuses this client: check nginx allow/deny and auth rules, a "
-                              "WAF or rate limiter, and file permissions for static files");
+    rp_check_result_set_hint (
+      r, "the proxy or the app refuses this client: check nginx allow/deny and auth rules, a "
+         "WAF or rate limiter, and file permissions for static files");
     break;
   case 404:
-    rp_check_result_set_hint (r, "nothing is routed at this path: check the nginx location block that should "
-                              "proxy_pass it to the API (and its trailing slash), and the app's route; paths are case-sensitive");
+    rp_check_result_set_hint (
+      r, "nothing is routed at this path: check the nginx location block that should "
+         "proxy_pass it to the API (and its trailing slash), and the app's route; paths are "
+         "case-sensitive");
     break;
   case 405:
-    rp_check_result_set_hint (r, "the route exists but not for GET: check the URL, or the proxy's limit_except");
+    rp_check_result_set_hint (
+      r, "the route exists but not for GET: check the URL, or the proxy's limit_except");
     break;
   case 429:
-    rp_check_result_set_hint (r, "rate limited: nginx limit_req or the app's limiter counts this client; exempt monitoring or raise the limit");
+    rp_check_result_set_hint (r, "rate limited: nginx limit_req or the app's limiter counts this "
+                                 "client; exempt monitoring or raise the limit");
     break;
   case 500:
-    rp_check_result_set_hint (r, "the app failed on this request: look at the API's log (docker compose logs api) "
-                              "for the exception, often a missing setting in .env or an unmigrated database");
+    rp_check_result_set_hint (
+      r, "the app failed on this request: look at the API's log (docker compose logs api) "
+         "for the exception, often a missing setting in .env or an unmigrated database");
     break;
   case 502:
     rp_check_result_set_hint (r, "%s (502: the connection to the upstream failed)", UPSTREAM_HINT);
     break;
   case 503:
-    rp_check_result_set_hint (r, "%s Or the app reports itself unavailable (starting, maintenance)", UPSTREAM_HINT);
+    rp_check_result_set_hint (r, "%s Or the app reports itself unavailable (starting, maintenance)",
+                              UPSTREAM_HINT);
     break;
   case 504:
-    rp_check_result_set_hint (r, "%s (504: the upstream did not answer in time; a slow app needs proxy_read_timeout)",
-                              UPSTREAM_HINT);
+    rp_check_result_set_hint (
+      r, "%s (504: the upstream did not answer in time; a slow app needs proxy_read_timeout)",
+      UPSTREAM_HINT);
     break;
   default:
     if (status >= 500)
-      rp_check_result_set_hint (r, "the server failed: look at the proxy's error.log and the API's log");
+      rp_check_result_set_hint (
+        r, "the server failed: look at the proxy's error.log and the API's log");
     else if (status >= 400)
-      rp_check_result_set_hint (r, "the server refused the request: check the URL and the proxy's access.log");
+      rp_check_result_set_hint (
+        r, "the server refused the request: check the URL and the proxy's access.log");
     else
       rp_check_result_set_hint (r, "an unexpected status for a GET: check the URL");
     break;
@@ -459,7 +507,8 @@ rp_json_expect (JsonNode *root, const char *path, const char *expected, char **f
     guint r2;
     JsonNode *at = reached == 0 ? root : rp_json_lookup (root, prefix, &r2);
     *found = g_steal_pointer (&prefix);
-    return JSON_NODE_HOLDS_OBJECT (at) || JSON_NODE_HOLDS_ARRAY (at) ? RP_JSON_MISSING : RP_JSON_NOT_CONTAINER;
+    return JSON_NODE_HOLDS_OBJECT (at) || JSON_NODE_HOLDS_ARRAY (at) ? RP_JSON_MISSING
+                                                                     : RP_JSON_NOT_CONTAINER;
   }
   text = rp_json_node_text (node, FALSE);
   if (g_str_equal (text, expected)) {
@@ -508,18 +557,22 @@ not_json (RpCheckResult *r, const char *content_type, const char *body, gsize le
 {
   g_autofree char *excerpt = rp_body_excerpt (body, len, 60);
 
-  rp_check_result_set (r, RP_STATUS_FAIL, "body is not JSON (%s: %s)%s%s", content_type ? content_type : "no content type",
-                       excerpt, why ? ": " : "", why ? why : "");
+  rp_check_result_set (r, RP_STATUS_FAIL, "body is not JSON (%s: %s)%s%s",
+                       content_type ? content_type : "no content type", excerpt, why ? ": " : "",
+                       why ? why : "");
   if (content_type != NULL && g_ascii_strncasecmp (content_type, "text/html", 9) == 0)
-    rp_check_result_set_hint (r, "this URL serves an HTML page, probably the web frontend's index.html (an SPA "
-                              "fallback such as try_files ... /index.html): route the path to the API in nginx");
+    rp_check_result_set_hint (
+      r, "this URL serves an HTML page, probably the web frontend's index.html (an SPA "
+         "fallback such as try_files ... /index.html): route the path to the API in nginx");
   else
-    rp_check_result_set_hint (r, "this URL does not serve the JSON health document: check the path (/health vs "
-                              "/api/health) and that nginx proxies it to the API");
+    rp_check_result_set_hint (
+      r, "this URL does not serve the JSON health document: check the path (/health vs "
+         "/api/health) and that nginx proxies it to the API");
 }
 
 gboolean
-rp_json_judge (RpCheckResult *r, const char *content_type, const char *body, gsize len, char *const *expect)
+rp_json_judge (RpCheckResult *r, const char *content_type, const char *body, gsize len,
+               char *const *expect)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
@@ -532,11 +585,14 @@ rp_json_judge (RpCheckResult *r, const char *content_type, const char *body, gsi
     return TRUE;
   if (len == 0) {
     rp_check_result_set (r, RP_STATUS_FAIL, "body is empty, expected a JSON document");
-    rp_check_result_set_hint (r, "the endpoint answers without a body: check the path and that nginx proxies it to the API");
+    rp_check_result_set_hint (
+      r,
+      "the endpoint answers without a body: check the path and that nginx proxies it to the API");
     return FALSE;
   }
   if (!rp_json_depth_ok (body, len, JSON_MAX_DEPTH)) {
-    not_json (r, content_type, body, len, "nested deeper than " G_STRINGIFY (JSON_MAX_DEPTH) " levels");
+    not_json (r, content_type, body, len,
+              "nested deeper than " G_STRINGIFY (JSON_MAX_DEPTH) " levels");
     return FALSE;
   }
   if (!json_parser_load_from_data (parser, body, (gssize) len, &error)
@@ -574,18 +630,21 @@ rp_json_judge (RpCheckResult *r, const char *content_type, const char *body, gsi
                                 (int) strcspn (next, "."), next);
       }
     } else {
-      g_string_append_printf (problems, "%s is missing (%s is not an object)", key, *found ? found : "the body");
+      g_string_append_printf (problems, "%s is missing (%s is not an object)", key,
+                              *found ? found : "the body");
     }
   }
   if (n_bad == 0)
     return TRUE;
   rp_check_result_set (r, RP_STATUS_FAIL, "%s", problems->str);
   if (first_bad == RP_JSON_MISMATCH)
-    rp_check_result_set_hint (r, "the app answers but reports itself unhealthy: look at which dependency the health "
-                              "document names (database, Redis, object storage) and at the API's log");
+    rp_check_result_set_hint (
+      r, "the app answers but reports itself unhealthy: look at which dependency the health "
+         "document names (database, Redis, object storage) and at the API's log");
   else
-    rp_check_result_set_hint (r, "the JSON does not have the expected shape: is this the API's health endpoint, and "
-                              "is the deployed API the version you expect?");
+    rp_check_result_set_hint (
+      r, "the JSON does not have the expected shape: is this the API's health endpoint, and "
+         "is the deployed API the version you expect?");
   return FALSE;
 }
 
@@ -615,8 +674,10 @@ rp_cors_judge (RpCheckResult *r, const char *origin, const char *foreign_origin,
 
   rp_check_result_detail_str (r, "origin", origin);
   if (!get->answered) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "the CORS request got no answer: %s", get->error ? get->error : "?");
-    rp_check_result_set_hint (r, "see the http check of this URL for why the server cannot be reached");
+    rp_check_result_set (r, RP_STATUS_FAIL, "the CORS request got no answer: %s",
+                         get->error ? get->error : "?");
+    rp_check_result_set_hint (
+      r, "see the http check of this URL for why the server cannot be reached");
     return;
   }
   rp_check_result_detail_int (r, "status", get->status);
@@ -625,7 +686,8 @@ rp_cors_judge (RpCheckResult *r, const char *origin, const char *foreign_origin,
     rp_check_result_detail_str (r, "allow_credentials", get->acac);
   if (preflight->answered) {
     rp_check_result_detail_int (r, "preflight_status", preflight->status);
-    rp_check_result_detail_str (r, "preflight_allow_origin", preflight->acao ? preflight->acao : "");
+    rp_check_result_detail_str (r, "preflight_allow_origin",
+                                preflight->acao ? preflight->acao : "");
     if (preflight->acam != NULL)
       rp_check_result_detail_str (r, "preflight_allow_methods", preflight->acam);
   }
@@ -635,56 +697,82 @@ rp_cors_judge (RpCheckResult *r, const char *origin, const char *foreign_origin,
   /* A redirect is not the endpoint the app reads: CORS is the final URL's
    * business, and a browser checks it there. */
   if (get->status >= 300 && get->status < 400 && get->acao == NULL) {
-    rp_check_result_set (r, RP_STATUS_SKIP, "CORS not checked: the URL redirects (%ld); give the final URL with --origin",
-                         get->status);
+    rp_check_result_set (
+      r, RP_STATUS_SKIP,
+      "CORS not checked: the URL redirects (%ld); give the final URL with --origin", get->status);
     return;
   }
   if (star && is_true (get->acac)) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true");
-    rp_check_result_set_hint (r, "browsers refuse this combination for requests with cookies, and it shows a CORS "
-                              "layer configured to allow everything: set a strict CORS_ORIGIN with the app's origin (runbook)");
+    rp_check_result_set (
+      r, RP_STATUS_FAIL,
+      "Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true");
+    rp_check_result_set_hint (
+      r, "browsers refuse this combination for requests with cookies, and it shows a CORS "
+         "layer configured to allow everything: set a strict CORS_ORIGIN with the app's origin "
+         "(runbook)");
     return;
   }
   if (!rp_cors_allows (get, origin)) {
     if (get->acao == NULL)
-      rp_check_result_set (r, RP_STATUS_FAIL, "%s may not read this endpoint: no Access-Control-Allow-Origin in the answer (%ld)",
-                           origin, get->status);
+      rp_check_result_set (
+        r, RP_STATUS_FAIL,
+        "%s may not read this endpoint: no Access-Control-Allow-Origin in the answer (%ld)", origin,
+        get->status);
     else
-      rp_check_result_set (r, RP_STATUS_FAIL, "%s may not read this endpoint: Access-Control-Allow-Origin is \"%s\"",
+      rp_check_result_set (r, RP_STATUS_FAIL,
+                           "%s may not read this endpoint: Access-Control-Allow-Origin is \"%s\"",
                            origin, get->acao);
-    rp_check_result_set_hint (r, "add the app origin to CORS_ORIGIN in the API's environment (CORS_ORIGIN=%s) and "
-                              "restart the API; the origin must match exactly (scheme, host, port, no path)", origin);
+    rp_check_result_set_hint (
+      r,
+      "add the app origin to CORS_ORIGIN in the API's environment (CORS_ORIGIN=%s) and "
+      "restart the API; the origin must match exactly (scheme, host, port, no path)",
+      origin);
     return;
   }
   if (foreign->answered && foreign->acao != NULL && g_str_equal (foreign->acao, foreign_origin)) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "any origin may read this endpoint: the server reflects Origin (%s was allowed)%s",
-                         foreign_origin, is_true (foreign->acac) ? ", with credentials" : "");
-    rp_check_result_set_hint (r, "the API echoes whatever Origin it gets, so any web site can call it%s: set a strict "
-                              "CORS_ORIGIN listing only the public app domains (runbook), not a wildcard or reflection",
-                              is_true (foreign->acac) ? " with the user's cookies" : "");
+    rp_check_result_set (
+      r, RP_STATUS_FAIL,
+      "any origin may read this endpoint: the server reflects Origin (%s was allowed)%s",
+      foreign_origin, is_true (foreign->acac) ? ", with credentials" : "");
+    rp_check_result_set_hint (
+      r,
+      "the API echoes whatever Origin it gets, so any web site can call it%s: set a strict "
+      "CORS_ORIGIN listing only the public app domains (runbook), not a wildcard or reflection",
+      is_true (foreign->acac) ? " with the user's cookies" : "");
     return;
   }
-  if (foreign->answered && foreign->acao != NULL && g_str_equal (foreign->acao, "*") && is_true (foreign->acac)) {
-    rp_check_result_set (r, RP_STATUS_FAIL, "Access-Control-Allow-Origin: * with credentials for a foreign origin");
+  if (foreign->answered && foreign->acao != NULL && g_str_equal (foreign->acao, "*") &&
+      is_true (foreign->acac)) {
+    rp_check_result_set (r, RP_STATUS_FAIL,
+                         "Access-Control-Allow-Origin: * with credentials for a foreign origin");
     rp_check_result_set_hint (r, "set a strict CORS_ORIGIN with the app's origin (runbook)");
     return;
   }
-  if (!preflight->answered || !rp_cors_allows (preflight, origin) || preflight->status < 200 || preflight->status >= 300) {
+  if (!preflight->answered || !rp_cors_allows (preflight, origin) || preflight->status < 200 ||
+      preflight->status >= 300) {
     if (preflight->answered)
-      rp_check_result_set (r, RP_STATUS_WARN, "GET is allowed for %s, but the preflight is not (OPTIONS answers %ld, "
-                           "Access-Control-Allow-Origin \"%s\")", origin, preflight->status, preflight->acao ? preflight->acao : "");
+      rp_check_result_set (r, RP_STATUS_WARN,
+                           "GET is allowed for %s, but the preflight is not (OPTIONS answers %ld, "
+                           "Access-Control-Allow-Origin \"%s\")",
+                           origin, preflight->status, preflight->acao ? preflight->acao : "");
     else
-      rp_check_result_set (r, RP_STATUS_WARN, "GET is allowed for %s, but the preflight OPTIONS got no answer: %s",
+      rp_check_result_set (r, RP_STATUS_WARN,
+                           "GET is allowed for %s, but the preflight OPTIONS got no answer: %s",
                            origin, preflight->error ? preflight->error : "?");
-    rp_check_result_set_hint (r, "requests with Authorization or a JSON body are preflighted: let OPTIONS reach the "
-                              "API through nginx (no limit_except, no auth on OPTIONS) so it answers with the CORS headers");
+    rp_check_result_set_hint (
+      r, "requests with Authorization or a JSON body are preflighted: let OPTIONS reach the "
+         "API through nginx (no limit_except, no auth on OPTIONS) so it answers with the CORS "
+         "headers");
     return;
   }
   if (star)
-    rp_check_result_set (r, RP_STATUS_PASS, "any origin may read this endpoint (Access-Control-Allow-Origin: *, "
+    rp_check_result_set (r, RP_STATUS_PASS,
+                         "any origin may read this endpoint (Access-Control-Allow-Origin: *, "
                          "without credentials)");
   else
-    rp_check_result_set (r, RP_STATUS_PASS, "%s may read this endpoint (preflight too); a foreign origin is refused", origin);
+    rp_check_result_set (r, RP_STATUS_PASS,
+                         "%s may read this endpoint (preflight too); a foreign origin is refused",
+                         origin);
 }
 
 /* ------------------------------------------------------------ timing */

@@ -113,7 +113,8 @@ gboolean rp_cors_allows (const RpCorsAnswer *a, const char *origin);
 /* http.cors: get = GET with Origin: origin; preflight = OPTIONS with
  * Access-Control-Request-Method: GET; foreign = GET with foreign_origin. */
 void rp_cors_judge (RpCheckResult *r, const char *origin, const char *foreign_origin,
-                    const RpCorsAnswer *get, const RpCorsAnswer *preflight, const RpCorsAnswer *foreign);
+                    const RpCorsAnswer *get, const RpCorsAnswer *preflight,
+                    const RpCorsAnswer *foreign);
 
 /* ------------------------------------------------------------ timing */
 

@@ -68,11 +68,14 @@ san_text (X509 *x)
       g_string_append (s, ", ");
     if (g->type == GEN_DNS) {
       const ASN1_IA5STRING *d = g->d.dNSName;
-      g_autofree char *v = g_utf8_make_valid ((const char *) ASN1_STRING_get0_data (d), ASN1_STRING_length (d));
+      g_autofree char *v =
+        g_utf8_make_valid ((const char *) ASN1_STRING_get0_data (d), ASN1_STRING_length (d));
       g_string_append_printf (s, "DNS:%s", v);
-    } else if (g->type == GEN_IPADD && (g->d.iPAddress->length == 4 || g->d.iPAddress->length == 16)) {
-      g_autoptr (GInetAddress) ip = g_inet_address_new_from_bytes (g->d.iPAddress->data, g->d.iPAddress->length == 4
-                                                                   ? G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6);
+    } else if (g->type == GEN_IPADD &&
+               (g->d.iPAddress->length == 4 || g->d.iPAddress->length == 16)) {
+      g_autoptr (GInetAddress) ip = g_inet_address_new_from_bytes (
+        g->d.iPAddress->data,
+        g->d.iPAddress->length == 4 ? G_SOCKET_FAMILY_IPV4 : G_SOCKET_FAMILY_IPV6);
       g_autofree char *v = g_inet_address_to_string (ip);
       g_string_append_printf (s, "IP:%s", v);
     } else {
@@ -108,7 +111,8 @@ rp_http_cert_evaluate (const struct curl_certinfo *ci, const char *host, const c
 
   rp_http_cert_clear (cert);
   if (ci == NULL || ci->num_of_certs <= 0 || (leaf = cert_from_slist (ci->certinfo[0])) == NULL) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the server sent no certificate curl could read");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 "the server sent no certificate curl could read");
     return FALSE;
   }
   chain = sk_X509_new_null ();
@@ -134,8 +138,9 @@ rp_http_cert_evaluate (const struct curl_certinfo *ci, const char *host, const c
   }
   if (store == NULL) {
     g_autofree char *why = rp_tls_last_error ();
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: cannot load CA certificates (%s)",
-                 ca_file ? ca_file : "system trust store", why);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "%s: cannot load CA certificates (%s)", ca_file ? ca_file : "system trust store",
+                 why);
     goto out;
   }
   ctx = X509_STORE_CTX_new ();
@@ -174,8 +179,9 @@ rp_http_tls_code_from_error (const char *curl_error)
   if (curl_error == NULL)
     return X509_V_OK;
   /* lib/vtls/openssl.c: the host name check is curl's own */
-  if (strstr (curl_error, "subject name") != NULL
-      && (strstr (curl_error, "does not match") != NULL || strstr (curl_error, "matches target host") != NULL))
+  if (strstr (curl_error, "subject name") != NULL &&
+      (strstr (curl_error, "does not match") != NULL ||
+       strstr (curl_error, "matches target host") != NULL))
     return X509_V_ERR_HOSTNAME_MISMATCH;
   problem = strstr (curl_error, "certificate problem: ");
   if (problem == NULL)

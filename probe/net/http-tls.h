@@ -27,8 +27,8 @@ void rp_http_cert_clear (RpHttpCert *cert);
 
 /* Verifies the chain in ci for host. FALSE (with error) only when the trust
  * store cannot be loaded or ci holds no certificate. */
-gboolean rp_http_cert_evaluate (const struct curl_certinfo *ci, const char *host, const char *ca_file,
-                                RpHttpCert *cert, GError **error);
+gboolean rp_http_cert_evaluate (const struct curl_certinfo *ci, const char *host,
+                                const char *ca_file, RpHttpCert *cert, GError **error);
 
 /* The X509_V_ERR_* code behind one of curl's verification messages ("SSL
  * certificate problem: certificate has expired", "no alternative certificate

@@ -110,14 +110,15 @@ record_tcp_rtt (RpHttpTransfer *t)
     socklen_t ll = sizeof local, pl = sizeof peer, len = sizeof (struct tcp_info);
     struct tcp_info ti;
 
-    if (getsockname (fd, (struct sockaddr *) &local, &ll) != 0 || getpeername (fd, (struct sockaddr *) &peer, &pl) != 0
-        || !same_endpoint (&local, lip, lport) || !same_endpoint (&peer, rip, rport))
+    if (getsockname (fd, (struct sockaddr *) &local, &ll) != 0 ||
+        getpeername (fd, (struct sockaddr *) &peer, &pl) != 0 ||
+        !same_endpoint (&local, lip, lport) || !same_endpoint (&peer, rip, rport))
       continue;
     memset (&ti, 0, sizeof ti);
     if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
       return;
-    if (len >= offsetof (struct tcp_info, tcpi_min_rtt) + sizeof ti.tcpi_min_rtt && ti.tcpi_min_rtt > 0
-        && ti.tcpi_min_rtt != G_MAXUINT32)
+    if (len >= offsetof (struct tcp_info, tcpi_min_rtt) + sizeof ti.tcpi_min_rtt &&
+        ti.tcpi_min_rtt > 0 && ti.tcpi_min_rtt != G_MAXUINT32)
       t->tcp_rtt_us = ti.tcpi_min_rtt;
     else
       t->tcp_rtt_us = ti.tcpi_rtt;
@@ -220,8 +221,10 @@ rp_http_transfer_new (const RpHttpRequest *req)
   curl_easy_setopt (e, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt (e, CURLOPT_FORBID_REUSE, 1L);
   curl_easy_setopt (e, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
-  curl_easy_setopt (e, CURLOPT_IPRESOLVE, req->family == RP_FAMILY_V4 ? CURL_IPRESOLVE_V4
-                                          : req->family == RP_FAMILY_V6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_WHATEVER);
+  curl_easy_setopt (e, CURLOPT_IPRESOLVE,
+                    req->family == RP_FAMILY_V4   ? CURL_IPRESOLVE_V4
+                    : req->family == RP_FAMILY_V6 ? CURL_IPRESOLVE_V6
+                                                  : CURL_IPRESOLVE_WHATEVER);
   curl_easy_setopt (e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt (e, CURLOPT_HEADERDATA, t);
   curl_easy_setopt (e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
@@ -267,7 +270,8 @@ on_done (CURL *easy, CURLcode code, gpointer data)
 }
 
 gboolean
-rp_http_transfer_start (RpHttpTransfer *t, GMainContext *context, RpHttpDoneFunc done, gpointer user_data)
+rp_http_transfer_start (RpHttpTransfer *t, GMainContext *context, RpHttpDoneFunc done,
+                        gpointer user_data)
 {
   t->done = done;
   t->user_data = user_data;
@@ -321,7 +325,8 @@ rp_http_transfer_times (const RpHttpTransfer *t, RpHttpTimes *times)
 {
   curl_off_t v;
 
-#define GET(info, field) times->field = curl_easy_getinfo (t->easy, info, &v) == CURLE_OK ? (gint64) v : 0
+#define GET(info, field)                                                                           \
+  times->field = curl_easy_getinfo (t->easy, info, &v) == CURLE_OK ? (gint64) v : 0
   GET (CURLINFO_NAMELOOKUP_TIME_T, namelookup);
   GET (CURLINFO_CONNECT_TIME_T, connect);
   GET (CURLINFO_APPCONNECT_TIME_T, appconnect);
@@ -378,8 +383,10 @@ rp_http_transfer_server_address (const RpHttpTransfer *t)
   char *ip = NULL;
   long port = 0;
 
-  if (curl_easy_getinfo (t->easy, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || ip == NULL || *ip == '\0')
+  if (curl_easy_getinfo (t->easy, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || ip == NULL ||
+      *ip == '\0')
     return NULL;
   curl_easy_getinfo (t->easy, CURLINFO_PRIMARY_PORT, &port);
-  return strchr (ip, ':') != NULL ? g_strdup_printf ("[%s]:%ld", ip, port) : g_strdup_printf ("%s:%ld", ip, port);
+  return strchr (ip, ':') != NULL ? g_strdup_printf ("[%s]:%ld", ip, port)
+                                  : g_strdup_printf ("%s:%ld", ip, port);
 }

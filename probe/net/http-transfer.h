@@ -71,7 +71,8 @@ RpHttpTransfer *rp_http_transfer_new (const RpHttpRequest *req);
 /* Starts on context's curl loop; done is called from the loop, exactly once,
  * unless the transfer is freed first. The code is CURLE_OK when the transfer
  * stopped on purpose (see body_cap). */
-gboolean rp_http_transfer_start (RpHttpTransfer *t, GMainContext *context, RpHttpDoneFunc done, gpointer user_data);
+gboolean rp_http_transfer_start (RpHttpTransfer *t, GMainContext *context, RpHttpDoneFunc done,
+                                 gpointer user_data);
 /* Removes a running transfer from the loop (no callback) and frees it. */
 void rp_http_transfer_free (RpHttpTransfer *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpHttpTransfer, rp_http_transfer_free)

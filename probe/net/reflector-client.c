@@ -144,17 +144,25 @@ rp_reflector_client_fail (RpReflectorClient *c, const char *hint, const char *fm
 void
 rp_reflector_client_explain_deadline (RpReflectorClient *c, RpCheckResult *res)
 {
-  rp_check_result_set (res, RP_STATUS_FAIL, "no result from the reflector before the deadline: stalled in %s", c->phase);
-  rp_check_result_set_hint (res, "%s", g_strcmp0 (c->phase, "checks") == 0
-                            ? "connectivity checks did not finish: no candidate pair between here and the reflector works"
-                            : g_strcmp0 (c->phase, "welcome") == 0 ? "the reflector did not answer the hello: is it rtcprobe serve?"
-                            : "raise --timeout to tell a slow path from a blocked one");
+  rp_check_result_set (res, RP_STATUS_FAIL,
+                       "no result from the reflector before the deadline: stalled in %s", c->phase);
+  rp_check_result_set_hint (
+    res, "%s",
+    g_strcmp0 (c->phase, "checks") == 0
+      ? "connectivity checks did not finish: no candidate pair between here and the reflector works"
+    : g_strcmp0 (c->phase, "welcome") == 0
+      ? "the reflector did not answer the hello: is it rtcprobe serve?"
+      : "raise --timeout to tell a slow path from a blocked one");
   rp_check_result_detail_str (res, "stalled_in", c->phase);
 }
 
 void rp_reflector_client_set_phase (RpReflectorClient *c, const char *phase) { c->phase = phase; }
 const char *rp_reflector_client_get_address (RpReflectorClient *c) { return c->reflector_ip; }
-double rp_reflector_client_get_connect_ms (RpReflectorClient *c) { return (c->t_ready - c->t_answer) / 1000.0; }
+double
+rp_reflector_client_get_connect_ms (RpReflectorClient *c)
+{
+  return (c->t_ready - c->t_answer) / 1000.0;
+}
 
 void
 rp_reflector_client_get_pair (RpReflectorClient *c, RpIceCandidate *local, RpIceCandidate *remote)
@@ -203,7 +211,8 @@ path_type (const RpIceCandidate *l, const RpIceCandidate *r)
 static void
 addr_detail (RpCheckResult *res, const char *key, const RpIceCandidate *cand)
 {
-  g_autofree char *s = g_strdup_printf (strchr (cand->addr, ':') ? "[%s]:%u" : "%s:%u", cand->addr, cand->port);
+  g_autofree char *s =
+    g_strdup_printf (strchr (cand->addr, ':') ? "[%s]:%u" : "%s:%u", cand->addr, cand->port);
 
   rp_check_result_detail_str (res, key, s);
 }
@@ -225,7 +234,9 @@ rp_reflector_client_describe_path (RpReflectorClient *c, RpCheckResult *res)
       const Server *s = g_ptr_array_index (from, 0);
       /* The relayed candidate itself is UDP; the leg to the TURN server is
        * what this network has to carry. */
-      transport = s->target->transport == RP_TRANSPORT_UDP ? "udp" : s->target->transport == RP_TRANSPORT_TCP ? "tcp" : "tls";
+      transport = s->target->transport == RP_TRANSPORT_UDP   ? "udp"
+                  : s->target->transport == RP_TRANSPORT_TCP ? "tcp"
+                                                             : "tls";
       turn_uri = s->target->uri;
     }
     /* libnice does not say which server made a relay candidate: with
@@ -234,7 +245,8 @@ rp_reflector_client_describe_path (RpReflectorClient *c, RpCheckResult *res)
     if (from->len > 1) {
       GString *all = g_string_new ("one of ");
       for (guint i = 0; i < from->len; i++)
-        g_string_append_printf (all, "%s%s", i > 0 ? ", " : "", ((Server *) g_ptr_array_index (from, i))->target->uri);
+        g_string_append_printf (all, "%s%s", i > 0 ? ", " : "",
+                                ((Server *) g_ptr_array_index (from, i))->target->uri);
       turn_list = g_string_free (all, FALSE);
       turn_uri = turn_list;
       transport = "udp or tcp";
@@ -247,16 +259,19 @@ rp_reflector_client_describe_path (RpReflectorClient *c, RpCheckResult *res)
   else if (c->remote.type == RP_ICE_CAND_RELAY)
     rp_check_result_detail_str (res, "turn_uri", "the reflector's TURN server");
   rp_check_result_detail_str (res, "local_type", rp_ice_cand_type_to_string (c->local.type));
-  rp_check_result_detail_str (res, "local_transport", rp_ice_cand_transport_to_string (c->local.transport));
+  rp_check_result_detail_str (res, "local_transport",
+                              rp_ice_cand_transport_to_string (c->local.transport));
   addr_detail (res, "local_address", &c->local);
   rp_check_result_detail_str (res, "remote_type", rp_ice_cand_type_to_string (c->remote.type));
-  rp_check_result_detail_str (res, "remote_transport", rp_ice_cand_transport_to_string (c->remote.transport));
+  rp_check_result_detail_str (res, "remote_transport",
+                              rp_ice_cand_transport_to_string (c->remote.transport));
   addr_detail (res, "remote_address", &c->remote);
   rp_check_result_detail_str (res, "selected_pair", sel);
   if (c->server_pair != NULL)
     rp_check_result_detail_str (res, "reflector_selected_pair", c->server_pair);
   rp_check_result_metric (res, "connect_ms", rp_reflector_client_get_connect_ms (c));
-  return g_strdup_printf ("%s over %s%s%s", path, transport, turn_uri != NULL ? " via " : "", turn_uri != NULL ? turn_uri : "");
+  return g_strdup_printf ("%s over %s%s%s", path, transport, turn_uri != NULL ? " via " : "",
+                          turn_uri != NULL ? turn_uri : "");
 }
 
 /* ---- ICE ---- */
@@ -279,12 +294,16 @@ on_state (RpIceAgent *agent, RpIceState state, gpointer data)
   if (rp_check_is_finished (c->check) || c->failed)
     return;
   if (state == RP_ICE_STATE_FAILED && c->answered && !c->ready) {
-    rp_reflector_client_fail (c, "no candidate pair between this machine and the reflector works: with --relay-only the "
-                              "TURN server cannot reach the reflector's addresses; without it, UDP to the reflector and "
-                              "to TURN are both blocked", "ICE with the reflector failed after connectivity checks");
+    rp_reflector_client_fail (
+      c,
+      "no candidate pair between this machine and the reflector works: with --relay-only the "
+      "TURN server cannot reach the reflector's addresses; without it, UDP to the reflector and "
+      "to TURN are both blocked",
+      "ICE with the reflector failed after connectivity checks");
     return;
   }
-  if (!rp_ice_agent_is_connected (agent) || c->ready || !rp_ice_agent_get_selected_pair (agent, &c->local, &c->remote))
+  if (!rp_ice_agent_is_connected (agent) || c->ready ||
+      !rp_ice_agent_get_selected_pair (agent, &c->local, &c->remote))
     return;
   c->t_ready = g_get_monotonic_time ();
   c->ready = TRUE;
@@ -304,16 +323,22 @@ try_answer (RpReflectorClient *c)
   c->answered = TRUE;
   c->phase = "checks";
   rp_check_result_detail_int (res, "candidates_remote", c->welcome.candidates->len);
-  rp_check_result_detail_int (res, "candidates_local", rp_ice_agent_get_local_candidates (c->agent)->len);
-  if (!rp_ice_agent_set_remote_credentials (c->agent, c->welcome.ufrag, c->welcome.pwd, &error)
-      || (c->welcome.candidates->len > 0 && rp_ice_agent_add_remote_candidates (c->agent, c->welcome.candidates, &error) == 0)) {
-    rp_reflector_client_fail (c, NULL, "the reflector's candidates were refused: %s", error->message);
+  rp_check_result_detail_int (res, "candidates_local",
+                              rp_ice_agent_get_local_candidates (c->agent)->len);
+  if (!rp_ice_agent_set_remote_credentials (c->agent, c->welcome.ufrag, c->welcome.pwd, &error) ||
+      (c->welcome.candidates->len > 0 &&
+       rp_ice_agent_add_remote_candidates (c->agent, c->welcome.candidates, &error) == 0)) {
+    rp_reflector_client_fail (c, NULL, "the reflector's candidates were refused: %s",
+                              error->message);
     return;
   }
   if (rp_ice_agent_get_local_candidates (c->agent)->len == 0) {
-    rp_reflector_client_fail (c, c->relay_only ? "--relay-only needs a relay candidate: see `rtcprobe ice --turn` for why "
-                                                 "the TURN server gave none" : "no local address could be used",
-                              "no local candidate to offer the reflector");
+    rp_reflector_client_fail (
+      c,
+      c->relay_only ? "--relay-only needs a relay candidate: see `rtcprobe ice --turn` for why "
+                      "the TURN server gave none"
+                    : "no local address could be used",
+      "no local candidate to offer the reflector");
     return;
   }
   rp_ice_agent_get_local_credentials (c->agent, &ufrag, &pwd);
@@ -327,7 +352,8 @@ on_gathered (RpIceAgent *agent, gpointer data)
 {
   RpReflectorClient *c = data;
 
-  rp_check_result_metric (rp_check_get_result (c->check), "gather_ms", rp_ice_agent_get_gather_us (agent) / 1000.0);
+  rp_check_result_metric (rp_check_get_result (c->check), "gather_ms",
+                          rp_ice_agent_get_gather_us (agent) / 1000.0);
   try_answer (c);
 }
 
@@ -340,11 +366,13 @@ on_ws_established (RpWsConn *conn, gpointer data)
 {
   RpReflectorClient *c = data;
   g_autofree char *username = NULL;
-  g_autoptr (RpSecret) token = rp_reflector_token_make (c->secret, c->secret_len, c->name,
-                                                        g_get_real_time () / G_USEC_PER_SEC + TOKEN_TTL_S, &username);
+  g_autoptr (RpSecret) token =
+    rp_reflector_token_make (c->secret, c->secret_len, c->name,
+                             g_get_real_time () / G_USEC_PER_SEC + TOKEN_TTL_S, &username);
   g_autofree char *hello = token != NULL ? rp_reflector_msg_hello (username, token) : NULL;
 
-  rp_check_result_metric (rp_check_get_result (c->check), "signalling_ms", rp_ws_conn_get_info (conn)->upgrade_us / 1000.0);
+  rp_check_result_metric (rp_check_get_result (c->check), "signalling_ms",
+                          rp_ws_conn_get_info (conn)->upgrade_us / 1000.0);
   c->phase = "welcome";
   c->t_hello = g_get_monotonic_time ();
   if (hello != NULL) {
@@ -390,33 +418,41 @@ on_ws_message (RpWsConn *conn, const char *payload, gsize len, gboolean binary, 
     return;
   msg = rp_reflector_msg_parse (payload, len, &type, &error);
   if (msg == NULL) {
-    rp_reflector_client_fail (c, "is the URL the reflector's (rtcprobe serve) path?", "the reflector sent something else: %s",
-                              error->message);
+    rp_reflector_client_fail (c, "is the URL the reflector's (rtcprobe serve) path?",
+                              "the reflector sent something else: %s", error->message);
   } else if (g_str_equal (type, "error")) {
     const char *code = rp_reflector_msg_str (msg, "code");
     const char *text = rp_reflector_msg_str (msg, "message");
     rp_check_result_detail_str (rp_check_get_result (c->check), "reflector_error", code);
-    rp_reflector_client_fail (c, g_strcmp0 (code, "unauthorized") == 0
-                              ? "the reflector does not accept our token: use the same secret as its [auth] secret_file "
-                                "(--reflector-secret-file or RTCPROBE_REFLECTOR_SECRET)"
-                              : g_strcmp0 (code, "expired") == 0 ? "check this machine's clock: tokens carry an expiry time"
-                              : g_strcmp0 (code, "busy") == 0 ? "the reflector is at its session cap; try again shortly" : NULL,
-                              "the reflector refused the session: %s (%s)", code != NULL ? code : "?", text != NULL ? text : "");
+    rp_reflector_client_fail (
+      c,
+      g_strcmp0 (code, "unauthorized") == 0
+        ? "the reflector does not accept our token: use the same secret as its [auth] secret_file "
+          "(--reflector-secret-file or RTCPROBE_REFLECTOR_SECRET)"
+      : g_strcmp0 (code, "expired") == 0 ? "check this machine's clock: tokens carry an expiry time"
+      : g_strcmp0 (code, "busy") == 0    ? "the reflector is at its session cap; try again shortly"
+                                         : NULL,
+      "the reflector refused the session: %s (%s)", code != NULL ? code : "?",
+      text != NULL ? text : "");
   } else if (g_str_equal (type, "welcome") && !c->have_welcome) {
     on_welcome (c, msg);
   } else if (g_str_equal (type, "selected")) {
     const char *l = rp_reflector_msg_str (msg, "local"), *p = rp_reflector_msg_str (msg, "remote");
     RpIceCandidate lc, pc;
-    if (l != NULL && p != NULL && rp_ice_candidate_from_sdp (l, &lc, NULL) && rp_ice_candidate_from_sdp (p, &pc, NULL)) {
+    if (l != NULL && p != NULL && rp_ice_candidate_from_sdp (l, &lc, NULL) &&
+        rp_ice_candidate_from_sdp (p, &pc, NULL)) {
       g_autofree char *ld = rp_ice_candidate_describe (&lc), *pd = rp_ice_candidate_describe (&pc);
       g_free (c->server_pair);
       c->server_pair = g_strdup_printf ("%s <-> %s", ld, pd);
     }
   } else if (g_str_equal (type, "bye")) {
     const char *why = rp_reflector_msg_str (msg, "reason");
-    rp_reflector_client_fail (c, g_strcmp0 (why, "lifetime") == 0 ? "the reflector's session_lifetime is shorter than "
-                                                                     "this run: shorten --duration or raise it" : NULL,
-                              "the reflector ended the session early: %s", why != NULL ? why : "no reason");
+    rp_reflector_client_fail (
+      c,
+      g_strcmp0 (why, "lifetime") == 0 ? "the reflector's session_lifetime is shorter than "
+                                         "this run: shorten --duration or raise it"
+                                       : NULL,
+      "the reflector ended the session early: %s", why != NULL ? why : "no reason");
   }
 }
 
@@ -426,7 +462,8 @@ on_ws_failed (RpWsConn *conn, gpointer data)
   RpReflectorClient *c = data;
   const RpWsInfo *i = rp_ws_conn_get_info (conn);
   RpCheckResult *r = rp_check_get_result (c->check);
-  g_autofree char *server = rp_host_port_to_string (c->reflector_ip != NULL ? c->reflector_ip : c->host, c->port);
+  g_autofree char *server =
+    rp_host_port_to_string (c->reflector_ip != NULL ? c->reflector_ip : c->host, c->port);
   g_autofree char *summary = NULL, *hint = NULL;
 
   if (rp_check_is_finished (c->check) || c->failed)
@@ -454,12 +491,16 @@ on_ws_closed (RpWsConn *conn, gpointer data)
                               "in %s; closed (1008)", i->tx_queued, c->phase);
     return;
   }
-  rp_reflector_client_fail (c, i->close_code == 1008 ? "the reflector refused the session (policy): check the secret and "
-                                                       "the clock" : NULL,
-                            "the reflector closed the websocket in %s (close code %u)", c->phase, i->close_code);
+  rp_reflector_client_fail (
+    c,
+    i->close_code == 1008 ? "the reflector refused the session (policy): check the secret and "
+                            "the clock"
+                          : NULL,
+    "the reflector closed the websocket in %s (close code %u)", c->phase, i->close_code);
 }
 
-static const RpWsCallbacks ws_callbacks = { on_ws_established, on_ws_failed, on_ws_message, NULL, on_ws_closed };
+static const RpWsCallbacks ws_callbacks = { on_ws_established, on_ws_failed, on_ws_message, NULL,
+                                            on_ws_closed };
 
 /* ---- start ---- */
 
@@ -538,7 +579,9 @@ static gboolean
 start_agent (RpReflectorClient *c, GMainContext *ctx, gboolean loopback, GError **error)
 {
   const RpTurnCreds *creds = &c->creds;
-  RpIceAgentOptions o = { .controlling = TRUE, .relay_only = c->relay_only, .loopback_only = loopback };
+  RpIceAgentOptions o = { .controlling = TRUE,
+                          .relay_only = c->relay_only,
+                          .loopback_only = loopback };
 
   c->agent = rp_ice_agent_new (ctx, &o, &agent_callbacks, c);
   for (guint i = 0; i < c->turn->len; i++) {
@@ -546,14 +589,15 @@ start_agent (RpReflectorClient *c, GMainContext *ctx, gboolean loopback, GError 
     const char *ip = s->ip;
     guint16 port = s->target->port;
     if (s->target->transport == RP_TRANSPORT_TLS) {
-      g_autoptr (GSocketAddress) sa = g_inet_socket_address_new_from_string (s->ip, s->target->port);
+      g_autoptr (GSocketAddress) sa =
+        g_inet_socket_address_new_from_string (s->ip, s->target->port);
       if (c->tls_ctx == NULL) {
         RpTlsOptions tls = { c->ca_file, c->options.insecure };
         c->tls_ctx = rp_tls_client_ctx_new (&tls, error);
       }
-      if (c->tls_ctx == NULL || sa == NULL
-          || (s->bridge = rp_turn_tls_bridge_new (ctx, G_INET_SOCKET_ADDRESS (sa), s->target->host, c->tls_ctx,
-                                                  c->options.insecure, error)) == NULL) {
+      if (c->tls_ctx == NULL || sa == NULL ||
+          (s->bridge = rp_turn_tls_bridge_new (ctx, G_INET_SOCKET_ADDRESS (sa), s->target->host,
+                                               c->tls_ctx, c->options.insecure, error)) == NULL) {
         if (error != NULL && *error == NULL)
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad address");
         g_prefix_error (error, "%s: ", s->target->uri);
@@ -562,7 +606,9 @@ start_agent (RpReflectorClient *c, GMainContext *ctx, gboolean loopback, GError 
       ip = rp_turn_tls_bridge_get_host (s->bridge);
       port = rp_turn_tls_bridge_get_port (s->bridge);
     }
-    if (!rp_ice_agent_add_turn_server (c->agent, ip, port, s->target->transport == RP_TRANSPORT_UDP ? RP_ICE_RELAY_UDP : RP_ICE_RELAY_TCP,
+    if (!rp_ice_agent_add_turn_server (c->agent, ip, port,
+                                       s->target->transport == RP_TRANSPORT_UDP ? RP_ICE_RELAY_UDP
+                                                                                : RP_ICE_RELAY_TCP,
                                        creds->username, creds->password, error))
       return FALSE;
   }
@@ -584,7 +630,8 @@ start_all (RpReflectorClient *c)
 
   rp_check_result_detail_str (rp_check_get_result (c->check), "reflector_address", c->reflector_ip);
   /* A reflector on loopback (the lab): offer loopback host candidates. */
-  if (c->use_ice && !start_agent (c, ctx, ra != NULL && g_inet_address_get_is_loopback (ra), &error)) {
+  if (c->use_ice &&
+      !start_agent (c, ctx, ra != NULL && g_inet_address_get_is_loopback (ra), &error)) {
     rp_reflector_client_fail (c, NULL, "%s", error->message);
     return;
   }

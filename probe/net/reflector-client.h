@@ -35,7 +35,8 @@ typedef struct {
   void (*ready) (RpReflectorClient *c, gpointer user_data);
   /* A packet over the selected pair; rx_us is when the callback ran (libnice
    * gives no kernel timestamp). */
-  void (*receive) (RpReflectorClient *c, const guint8 *data, gsize len, gint64 rx_us, gpointer user_data);
+  void (*receive) (RpReflectorClient *c, const guint8 *data, gsize len, gint64 rx_us,
+                   gpointer user_data);
   /* The session failed and the result says why (fail, hint, stalled_in):
    * stop and finish the check. */
   void (*failed) (RpReflectorClient *c, gpointer user_data);
@@ -45,7 +46,8 @@ typedef struct {
  * credentials for ro->turn) are copied. */
 RpReflectorClient *rp_reflector_client_new (const RpProbeOptions *options, const RpTurnCreds *creds,
                                             const RpIceReflectorOptions *ro, gboolean ice,
-                                            const RpReflectorClientCallbacks *callbacks, gpointer user_data);
+                                            const RpReflectorClientCallbacks *callbacks,
+                                            gpointer user_data);
 void rp_reflector_client_free (RpReflectorClient *c);
 /* From the check's start: the check must outlive the client (its state owns it). */
 void rp_reflector_client_start (RpReflectorClient *c, RpCheck *check);
@@ -53,7 +55,8 @@ void rp_reflector_client_start (RpReflectorClient *c, RpCheck *check);
 void rp_reflector_client_stop (RpReflectorClient *c);
 
 /* Sets the result to fail with summary and hint, stops, calls failed. */
-void rp_reflector_client_fail (RpReflectorClient *c, const char *hint, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+void rp_reflector_client_fail (RpReflectorClient *c, const char *hint, const char *fmt, ...)
+  G_GNUC_PRINTF (3, 4);
 /* The result when the deadline came before a result: where it stalled. */
 void rp_reflector_client_explain_deadline (RpReflectorClient *c, RpCheckResult *res);
 
@@ -68,6 +71,7 @@ gboolean rp_reflector_client_send (RpReflectorClient *c, const guint8 *data, gsi
  * for a summary, e.g. "relay over udp via turn:h:3478?transport=udp". */
 char *rp_reflector_client_describe_path (RpReflectorClient *c, RpCheckResult *res);
 double rp_reflector_client_get_connect_ms (RpReflectorClient *c);
-void rp_reflector_client_get_pair (RpReflectorClient *c, RpIceCandidate *local, RpIceCandidate *remote);
+void rp_reflector_client_get_pair (RpReflectorClient *c, RpIceCandidate *local,
+                                   RpIceCandidate *remote);
 
 G_END_DECLS

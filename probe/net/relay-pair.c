@@ -30,7 +30,8 @@ static RpTurnClient *
 new_client (RpRelayPair *pair)
 {
   const RpRelayPairConfig *c = &pair->config;
-  RpStunClient *stun = rp_stun_client_new (c->transport, c->server, c->host, c->tls_ctx, c->insecure, c->context);
+  RpStunClient *stun =
+    rp_stun_client_new (c->transport, c->server, c->host, c->tls_ctx, c->insecure, c->context);
 
   if (c->rto_us > 0)
     rp_stun_client_set_timer (stun, c->rto_us, c->rc, c->rm);

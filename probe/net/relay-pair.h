@@ -17,8 +17,8 @@ typedef struct _RpRelayPair RpRelayPair;
 /* ok: both channels are bound. Otherwise step names what failed
  * ("Allocate", "CreatePermission", "ChannelBind"), res says how, and who is
  * the client it failed on (its connection info explains TLS and sockets). */
-typedef void (*RpRelayPairFunc) (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res,
-                                 RpTurnClient *who, gpointer user_data);
+typedef void (*RpRelayPairFunc) (RpRelayPair *pair, gboolean ok, const char *step,
+                                 const RpTurnResult *res, RpTurnClient *who, gpointer user_data);
 
 typedef struct {
   RpTransport transport;

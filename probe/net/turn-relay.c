@@ -123,15 +123,16 @@ on_timer (gpointer data)
     schedule (p, p->start_us + (gint64) p->next * p->interval_us);
   else if (p->stats.received < p->count)
     schedule (p, p->start_us + (gint64) (p->count - 1) * p->interval_us + p->drain_us);
-  if (p->next >= p->count && now >= p->start_us + (gint64) (p->count - 1) * p->interval_us + p->drain_us)
+  if (p->next >= p->count &&
+      now >= p->start_us + (gint64) (p->count - 1) * p->interval_us + p->drain_us)
     finish (p);
   return G_SOURCE_REMOVE;
 }
 
 /* Far side: echo what arrives through our channel back to the sender. */
 static void
-on_b_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data, gsize len,
-           gpointer user_data)
+on_b_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data,
+           gsize len, gpointer user_data)
 {
   RpRelayProbe *p = user_data;
 
@@ -142,8 +143,8 @@ on_b_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const
 }
 
 static void
-on_a_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data, gsize len,
-           gpointer user_data)
+on_a_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data,
+           gsize len, gpointer user_data)
 {
   RpRelayProbe *p = user_data;
   guint32 seq;

@@ -23,9 +23,10 @@ typedef struct {
  * a's; count packets of size bytes go out every interval_us, then the probe
  * waits drain_us for late echoes and calls done once. Neither client is
  * owned; both must outlive the probe. */
-RpRelayProbe *rp_relay_probe_start (RpTurnClient *a, guint16 channel_a, RpTurnClient *b, guint16 channel_b,
-                                    guint count, gsize size, gint64 interval_us, gint64 drain_us,
-                                    GMainContext *context, RpRelayDoneFunc done, gpointer user_data);
+RpRelayProbe *rp_relay_probe_start (RpTurnClient *a, guint16 channel_a, RpTurnClient *b,
+                                    guint16 channel_b, guint count, gsize size, gint64 interval_us,
+                                    gint64 drain_us, GMainContext *context, RpRelayDoneFunc done,
+                                    gpointer user_data);
 void rp_relay_probe_get_stats (RpRelayProbe *probe, RpRelayStats *stats);
 void rp_relay_probe_free (RpRelayProbe *probe);
 

@@ -42,7 +42,8 @@ rp_voice_parse_codec (RpVoiceOptions *o, const char *text, GError **error)
   if (end != text && *end == '@') {
     const char *m = end + 1;
     ms = g_ascii_strtoull (m, &end, 10);
-    if (end != m && *end == '\0' && size >= RP_STAMP_BASE_LEN && size <= 1200 && ms >= 5 && ms <= 200) {
+    if (end != m && *end == '\0' && size >= RP_STAMP_BASE_LEN && size <= 1200 && ms >= 5 &&
+        ms <= 200) {
       o->packet_size = size;
       o->interval_us = (gint64) ms * 1000;
       return TRUE;
@@ -50,9 +51,10 @@ rp_voice_parse_codec (RpVoiceOptions *o, const char *text, GError **error)
   }
   {
     g_autofree char *q = rp_quote_input (text, strlen (text), 32);
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "--codec %s: use opus, g711, or SIZE@MS with SIZE %d-1200 bytes and MS 5-200 (e.g. 200@20)", q,
-                 RP_STAMP_BASE_LEN);
+    g_set_error (
+      error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+      "--codec %s: use opus, g711, or SIZE@MS with SIZE %d-1200 bytes and MS 5-200 (e.g. 200@20)",
+      q, RP_STAMP_BASE_LEN);
   }
   return FALSE;
 }
@@ -79,8 +81,8 @@ rp_voice_parse_threshold (RpVoiceOptions *o, const char *text, GError **error)
     v = g_ascii_strtod (eq + 1, &end);
     if (end == eq + 1 || *end != '\0' || !(v >= 0 && v <= 100000)) {
       g_autofree char *q = rp_quote_input (text, strlen (text), 40);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "--threshold %s: the value must be a number from 0 to 100000",
-                   q);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "--threshold %s: the value must be a number from 0 to 100000", q);
       return FALSE;
     }
     G_STRUCT_MEMBER (double, &o->thresholds, names[i].offset) = v;
@@ -88,9 +90,11 @@ rp_voice_parse_threshold (RpVoiceOptions *o, const char *text, GError **error)
   }
   {
     g_autofree char *q = rp_quote_input (text, strlen (text), 40);
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "--threshold %s: use NAME=VALUE with NAME one of warn_mos, warn_rtt_p95_ms, warn_jitter_ms, "
-                 "warn_loss_pct, fail_mos, fail_loss_pct", q);
+    g_set_error (
+      error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+      "--threshold %s: use NAME=VALUE with NAME one of warn_mos, warn_rtt_p95_ms, warn_jitter_ms, "
+      "warn_loss_pct, fail_mos, fail_loss_pct",
+      q);
   }
   return FALSE;
 }

@@ -139,7 +139,8 @@ send_one (RpVoiceStream *s, guint k, gboolean warmup)
   }
   p.timestamp = rp_stamp_us_to_ntp (t1);
   if (!warmup && k % 10 == 0)
-    rp_progress_update (s->id, (t1 - s->stream_start_us) / 1e6, s->voice.duration_s, k, s->received, s->last_rtt_ms);
+    rp_progress_update (s->id, (t1 - s->stream_start_us) / 1e6, s->voice.duration_s, k, s->received,
+                        s->last_rtt_ms);
   s->config.send (&p, warmup, s->config.user_data);
 }
 
@@ -162,7 +163,8 @@ start_measured (RpVoiceStream *s)
 {
   clear_timer (s);
   s->phase = PHASE_STREAM;
-  s->schedule = rp_schedule_new (s->config.context, s->voice.interval_us, s->packets, on_stream_tick, s);
+  s->schedule =
+    rp_schedule_new (s->config.context, s->voice.interval_us, s->packets, on_stream_tick, s);
 }
 
 static gboolean
@@ -210,9 +212,11 @@ rp_voice_stream_start (RpVoiceStream *s)
   }
   s->phase = PHASE_WARMUP;
   if (s->config.reflector_counts_warmup)
-    s->warmup_schedule = rp_schedule_new (s->config.context, s->voice.interval_us, s->warmup_packets, on_tick, s);
+    s->warmup_schedule =
+      rp_schedule_new (s->config.context, s->voice.interval_us, s->warmup_packets, on_tick, s);
   else
-    s->schedule = rp_schedule_new (s->config.context, s->voice.interval_us, s->warmup_packets + s->packets, on_tick, s);
+    s->schedule = rp_schedule_new (s->config.context, s->voice.interval_us,
+                                   s->warmup_packets + s->packets, on_tick, s);
 }
 
 void
@@ -286,8 +290,9 @@ series_details (RpCheckResult *r, const RpVoiceSummary *s, gint64 interval_us)
   }
   rp_check_result_detail_str (r, "series.rtt_ms", rtt->str);
   rp_check_result_detail_str (r, "series.lost", lost->str);
-  rp_check_result_detail_str (r, "series.interval_ms",
-                              g_ascii_formatd (num, sizeof num, "%.3f", s->points_stride * interval_us / 1000.0));
+  rp_check_result_detail_str (
+    r, "series.interval_ms",
+    g_ascii_formatd (num, sizeof num, "%.3f", s->points_stride * interval_us / 1000.0));
 }
 
 static void
@@ -321,14 +326,16 @@ write_metrics (const RpVoiceResultShape *v, RpCheckResult *r, const RpVoiceSumma
   rp_check_result_detail_int (r, "duplicates", s->duplicates);
   rp_check_result_metric (r, "mos", verdict->mos);
   rp_check_result_metric (r, "r_factor", MIN (verdict->forward.r, verdict->backward.r));
-  rp_check_result_detail_str (r, "grade", rp_grade_to_string (rp_emodel_grade (MIN (verdict->forward.r,
-                                                                                      verdict->backward.r))));
+  rp_check_result_detail_str (
+    r, "grade",
+    rp_grade_to_string (rp_emodel_grade (MIN (verdict->forward.r, verdict->backward.r))));
   rp_check_result_detail_str (r, "codec", rp_codec_profile (v->voice->codec)->name);
   rp_check_result_detail_int (r, "packet_bytes", v->packet_size);
   rp_check_result_metric (r, "interval_ms", v->voice->interval_us / 1000.0);
   if (sched != NULL) {
     /* The sender's self-check: how late its own schedule ran. */
-    rp_check_result_metric (r, "schedule_error_ms_p99", rp_histogram_percentile (rp_schedule_lateness (sched), 99) / 1000.0);
+    rp_check_result_metric (r, "schedule_error_ms_p99",
+                            rp_histogram_percentile (rp_schedule_lateness (sched), 99) / 1000.0);
     rp_check_result_detail_bool (r, "schedule_precise", rp_schedule_is_precise (sched));
   }
   if (v->rx_timestamps != NULL)
@@ -363,15 +370,19 @@ rp_voice_stats_write_result (const RpVoiceStats *stats, const RpVoiceResultShape
   } else {
     RpStatus st = verdict.status == RP_VOICE_PASS ? RP_STATUS_PASS
                   : verdict.status == RP_VOICE_WARN ? RP_STATUS_WARN : RP_STATUS_FAIL;
-    rp_check_result_set (r, st, "MOS %.2f (%s) %s: RTT p50 %.3f ms, p95 %.3f ms; jitter %.3f/%.3f ms; loss "
-                         "%.2f %% (fwd %.2f, bwd %.2f)", verdict.mos,
-                         rp_grade_to_string (rp_emodel_grade (MIN (verdict.forward.r, verdict.backward.r))),
-                         w->over, s->rtt_p50_ms, s->rtt_p95_ms,
-                         s->forward.jitter_mean_ms, s->backward.jitter_mean_ms, s->loss_pct, fwd, bwd);
+    rp_check_result_set (
+      r, st,
+      "MOS %.2f (%s) %s: RTT p50 %.3f ms, p95 %.3f ms; jitter %.3f/%.3f ms; loss "
+      "%.2f %% (fwd %.2f, bwd %.2f)",
+      verdict.mos,
+      rp_grade_to_string (rp_emodel_grade (MIN (verdict.forward.r, verdict.backward.r))), w->over,
+      s->rtt_p50_ms, s->rtt_p95_ms, s->forward.jitter_mean_ms, s->backward.jitter_mean_ms,
+      s->loss_pct, fwd, bwd);
     if (st != RP_STATUS_PASS) {
       g_autoptr (GString) why = g_string_new (NULL);
       if (verdict.reasons & RP_VOICE_REASON_LOSS)
-        g_string_append_printf (why, "packets are lost%s%s%s; ", blame ? " (" : "", blame ? blame : "", blame ? ")" : "");
+        g_string_append_printf (why, "packets are lost%s%s%s; ", blame ? " (" : "",
+                                blame ? blame : "", blame ? ")" : "");
       if (verdict.reasons & RP_VOICE_REASON_JITTER)
         g_string_append (why, "delay varies more than a jitter buffer hides; ");
       if (verdict.reasons & RP_VOICE_REASON_RTT)
@@ -385,7 +396,8 @@ rp_voice_stats_write_result (const RpVoiceStats *stats, const RpVoiceResultShape
 }
 
 void
-rp_voice_stream_write_result (RpVoiceStream *v, RpCheckResult *r, const RpVoiceStreamWords *w, gboolean cut_short)
+rp_voice_stream_write_result (RpVoiceStream *v, RpCheckResult *r, const RpVoiceStreamWords *w,
+                              gboolean cut_short)
 {
   RpVoiceResultShape shape = {
     &v->voice, v->packet_size, v->schedule != NULL ? v->schedule : v->warmup_schedule,
@@ -397,6 +409,7 @@ rp_voice_stream_write_result (RpVoiceStream *v, RpCheckResult *r, const RpVoiceS
     rp_check_result_detail_bool (r, "cut_short", TRUE);
     if (r->status == RP_STATUS_PASS)
       r->status = RP_STATUS_WARN;
-    rp_check_result_set_hint (r, "the run's deadline stopped the stream early: raise --timeout above --duration");
+    rp_check_result_set_hint (
+      r, "the run's deadline stopped the stream early: raise --timeout above --duration");
   }
 }

@@ -76,7 +76,7 @@ typedef struct {
 void rp_voice_stats_write_result (const RpVoiceStats *stats, const RpVoiceResultShape *shape,
                                   RpCheckResult *r, const RpVoiceStreamWords *w);
 /* Metrics, details, series, status, summary and hint. */
-void rp_voice_stream_write_result (RpVoiceStream *s, RpCheckResult *r, const RpVoiceStreamWords *words,
-                                   gboolean cut_short);
+void rp_voice_stream_write_result (RpVoiceStream *s, RpCheckResult *r,
+                                   const RpVoiceStreamWords *words, gboolean cut_short);
 
 G_END_DECLS

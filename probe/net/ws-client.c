@@ -171,8 +171,8 @@ verify_peer (RpWsConn *conn)
   {
     struct tm tm;
     if (ASN1_TIME_to_tm (X509_get0_notAfter (leaf), &tm) == 1) {
-      g_autoptr (GDateTime) dt = g_date_time_new_utc (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                                      tm.tm_min, tm.tm_sec);
+      g_autoptr (GDateTime) dt = g_date_time_new_utc (tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                                                      tm.tm_hour, tm.tm_min, tm.tm_sec);
       if (dt != NULL)
         conn->info.cert_not_after = g_date_time_to_unix (dt);
     }
@@ -214,7 +214,8 @@ on_writeable (struct lws *wsi, RpWsConn *conn)
   guint8 buf[LWS_PRE + 1024];
 
   if (conn->close_wanted) {
-    lws_close_reason (wsi, conn->close_code != 0 ? conn->close_code : LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+    lws_close_reason (wsi, conn->close_code != 0 ? conn->close_code : LWS_CLOSE_STATUS_NORMAL, NULL,
+                      0);
     return -1;
   }
   if (conn->pings_wanted > 0) {
@@ -423,7 +424,8 @@ lws_context_for (GMainContext *gctx, const char *ca_file, GError **error)
    * the loop every check shares) and trust it beside --ca-file: off. With
    * --ca-file only that file is trusted, as for curl and STUN/TURN; without
    * it, the system store comes in at LOAD_EXTRA_CLIENT_VERIFY_CERTS. */
-  ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+  ci.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_GLIB |
+               LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
   ci.foreign_loops = foreign;
   ci.user = l;
   ci.client_ssl_ca_filepath = l->ca_file;
@@ -435,10 +437,10 @@ lws_context_for (GMainContext *gctx, const char *ca_file, GError **error)
   l->lws = lws_create_context (&ci);
   if (l->lws == NULL) {
     g_autofree char *shown = ca_file != NULL ? rp_quote_path (ca_file) : NULL;
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                 "libwebsockets could not start on the GLib loop (is libwebsockets-evlib-glib installed?%s%s)",
-                 ca_file != NULL ? " or is --ca-file unreadable: " : "",
-                 ca_file != NULL ? shown : "");
+    g_set_error (
+      error, G_IO_ERROR, G_IO_ERROR_FAILED,
+      "libwebsockets could not start on the GLib loop (is libwebsockets-evlib-glib installed?%s%s)",
+      ca_file != NULL ? " or is --ca-file unreadable: " : "", ca_file != NULL ? shown : "");
     g_main_loop_unref (l->loop);
     g_main_context_unref (l->gctx);
     g_free (l->ca_file);
@@ -506,7 +508,8 @@ rp_ws_conn_new (GMainContext *context, const RpWsConnOptions *o, const RpWsCallb
     host_header = (o->port == (o->tls ? 443 : 80)) ? g_strdup_printf ("[%s]", o->host)
                                                    : g_strdup_printf ("[%s]:%u", o->host, o->port);
   else
-    host_header = (o->port == (o->tls ? 443 : 80)) ? g_strdup (o->host) : g_strdup_printf ("%s:%u", o->host, o->port);
+    host_header = (o->port == (o->tls ? 443 : 80)) ? g_strdup (o->host)
+                                                   : g_strdup_printf ("%s:%u", o->host, o->port);
 
   memset (&ci, 0, sizeof ci);
   ci.context = lws;
@@ -522,8 +525,8 @@ rp_ws_conn_new (GMainContext *context, const RpWsConnOptions *o, const RpWsCallb
   if (o->tls) {
     ci.ssl_connection = LCCSCF_USE_SSL;
     if (o->insecure)
-      ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK | LCCSCF_ALLOW_EXPIRED
-                           | LCCSCF_ALLOW_INSECURE;
+      ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                           LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
   }
   conn->info.phase = RP_WS_PHASE_CONNECT;
   conn->info.start_us = g_get_monotonic_time ();

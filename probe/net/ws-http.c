@@ -95,8 +95,9 @@ rp_ws_http_get (GMainContext *context, const RpWsHttpRequest *req, RpWsHttpDone 
   h->done = done;
   h->data = data;
   /* Use our resolver's answer: HOST:PORT:ADDRESS, IPv6 in brackets. */
-  pin = strchr (req->address, ':') != NULL ? g_strdup_printf ("%s:%u:[%s]", req->host, req->port, req->address)
-                                           : g_strdup_printf ("%s:%u:%s", req->host, req->port, req->address);
+  pin = strchr (req->address, ':') != NULL
+          ? g_strdup_printf ("%s:%u:[%s]", req->host, req->port, req->address)
+          : g_strdup_printf ("%s:%u:%s", req->host, req->port, req->address);
   h->resolve = curl_slist_append (NULL, pin);
   for (guint i = 0; req->headers != NULL && req->headers[i] != NULL; i++)
     h->headers = curl_slist_append (h->headers, req->headers[i]);

@@ -40,7 +40,8 @@ typedef struct {
 
 /* done is called once from the loop, unless the request is freed first.
  * NULL when libcurl refuses to start the transfer. */
-RpWsHttp *rp_ws_http_get (GMainContext *context, const RpWsHttpRequest *req, RpWsHttpDone done, gpointer data);
+RpWsHttp *rp_ws_http_get (GMainContext *context, const RpWsHttpRequest *req, RpWsHttpDone done,
+                          gpointer data);
 void rp_ws_http_free (RpWsHttp *http);   /* cancels; NULL is fine */
 
 G_END_DECLS

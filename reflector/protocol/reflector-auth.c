@@ -14,7 +14,8 @@
 const char *
 rp_token_result_to_string (RpTokenResult r)
 {
-  static const char *const names[] = { "ok", "malformed", "bad-name", "expired", "too-long-lived", "forged" };
+  static const char *const names[] = { "ok",      "malformed",      "bad-name",
+                                       "expired", "too-long-lived", "forged" };
 
   return (guint) r < G_N_ELEMENTS (names) ? names[r] : "unknown";
 }
@@ -36,9 +37,11 @@ hmac_sha1 (const char *secret, gsize secret_len, const char *text, guint8 out[SH
 }
 
 char *
-rp_reflector_token_make (const char *secret, gsize secret_len, const char *name, gint64 expiry_unix, char **username)
+rp_reflector_token_make (const char *secret, gsize secret_len, const char *name, gint64 expiry_unix,
+                         char **username)
 {
-  g_autofree char *user = g_strdup_printf ("%" G_GINT64_FORMAT ":%s", expiry_unix, name != NULL ? name : "");
+  g_autofree char *user =
+    g_strdup_printf ("%" G_GINT64_FORMAT ":%s", expiry_unix, name != NULL ? name : "");
   guint8 mac[SHA1_LEN];
   char *token;
 
@@ -66,8 +69,8 @@ rp_reflector_token_name (const char *username)
 }
 
 RpTokenResult
-rp_reflector_token_verify (const char *secret, gsize secret_len, const char *username, const char *token,
-                           gint64 now_unix, gint64 max_ttl_s)
+rp_reflector_token_verify (const char *secret, gsize secret_len, const char *username,
+                           const char *token, gint64 now_unix, gint64 max_ttl_s)
 {
   const char *name = rp_reflector_token_name (username);
   guint8 want[SHA1_LEN], got[SHA1_LEN + 3];
@@ -114,13 +117,15 @@ rp_reflector_token_verify (const char *secret, gsize secret_len, const char *use
 /* ---- packets ---- */
 
 static void
-tag (const guint8 *buf, gsize covered, const guint8 key[RP_REFLECTOR_KEY_LEN], guint8 out[RP_REFLECTOR_TAG_LEN])
+tag (const guint8 *buf, gsize covered, const guint8 key[RP_REFLECTOR_KEY_LEN],
+     guint8 out[RP_REFLECTOR_TAG_LEN])
 {
   guint8 mac[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
 
   /* RFC 8972 4.8: HMAC-SHA-256 truncated to its first 128 bits. */
-  if (HMAC (EVP_sha256 (), key, RP_REFLECTOR_KEY_LEN, buf, covered, mac, &n) == NULL || n < RP_REFLECTOR_TAG_LEN)
+  if (HMAC (EVP_sha256 (), key, RP_REFLECTOR_KEY_LEN, buf, covered, mac, &n) == NULL ||
+      n < RP_REFLECTOR_TAG_LEN)
     memset (mac, 0, sizeof mac);
   memcpy (out, mac, RP_REFLECTOR_TAG_LEN);
   OPENSSL_cleanse (mac, sizeof mac);
@@ -168,8 +173,8 @@ rp_reflector_packet_ssid (const guint8 *buf, gsize len)
 }
 
 gsize
-rp_reflector_packet_encode (const RpStampSender *p, gsize packet_len, const guint8 key[RP_REFLECTOR_KEY_LEN],
-                            guint8 *buf, gsize buf_len)
+rp_reflector_packet_encode (const RpStampSender *p, gsize packet_len,
+                            const guint8 key[RP_REFLECTOR_KEY_LEN], guint8 *buf, gsize buf_len)
 {
   if (packet_len < RP_REFLECTOR_MIN_PACKET || packet_len > buf_len || packet_len > RP_STAMP_MAX_LEN)
     return 0;
@@ -181,8 +186,8 @@ rp_reflector_packet_encode (const RpStampSender *p, gsize packet_len, const guin
 }
 
 gboolean
-rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
-                     gint64 t2_us, gint64 t3_us, guint8 ttl)
+rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len,
+                     const guint8 key[RP_REFLECTOR_KEY_LEN], gint64 t2_us, gint64 t3_us, guint8 ttl)
 {
   return rp_reflector_packet_verify (buf, len, key)
          && rp_reflector_reflect (r, buf, len, key, t2_us, t3_us, ttl);

@@ -44,7 +44,7 @@ G_BEGIN_DECLS
 #define RP_REFLECTOR_TRAILER_LEN (RP_STAMP_TLV_HEADER_LEN + RP_REFLECTOR_TAG_LEN)
 #define RP_REFLECTOR_MIN_PACKET (RP_STAMP_BASE_LEN + RP_REFLECTOR_TRAILER_LEN)   /* 64 */
 #define RP_REFLECTOR_NAME_MAX 64
-#define RP_REFLECTOR_SSID_OFFSET 14                               /* RFC 8972 3, both packet kinds */
+#define RP_REFLECTOR_SSID_OFFSET 14 /* RFC 8972 3, both packet kinds */
 
 typedef enum {
   RP_TOKEN_OK,
@@ -61,33 +61,36 @@ const char *rp_token_result_to_string (RpTokenResult r);
 /* A token for name, valid until expiry_unix. Returns the token (base64) and
  * sets *username; both new strings (wipe the token: rp_secret_free). NULL
  * when the HMAC cannot be computed. */
-char *rp_reflector_token_make (const char *secret, gsize secret_len, const char *name, gint64 expiry_unix,
-                               char **username);
+char *rp_reflector_token_make (const char *secret, gsize secret_len, const char *name,
+                               gint64 expiry_unix, char **username);
 
 /* Checks a token as the reflector does. now_unix: the server's clock;
  * max_ttl_s: the furthest expiry accepted, counted from now. */
-RpTokenResult rp_reflector_token_verify (const char *secret, gsize secret_len, const char *username, const char *token,
-                                         gint64 now_unix, gint64 max_ttl_s);
+RpTokenResult rp_reflector_token_verify (const char *secret, gsize secret_len, const char *username,
+                                         const char *token, gint64 now_unix, gint64 max_ttl_s);
 
 /* The name part of a well-formed username (pointer into it), or NULL. */
 const char *rp_reflector_token_name (const char *username);
 
 /* A signed Session-Sender packet of exactly packet_len octets
  * (>= RP_REFLECTOR_MIN_PACKET). Returns packet_len, or 0 when it does not fit. */
-gsize rp_reflector_packet_encode (const RpStampSender *p, gsize packet_len, const guint8 key[RP_REFLECTOR_KEY_LEN],
-                                  guint8 *buf, gsize buf_len);
+gsize rp_reflector_packet_encode (const RpStampSender *p, gsize packet_len,
+                                  const guint8 key[RP_REFLECTOR_KEY_LEN], guint8 *buf,
+                                  gsize buf_len);
 /* The SSID of a packet long enough to carry one, else 0. */
 guint16 rp_reflector_packet_ssid (const guint8 *buf, gsize len);
 /* TRUE when the HMAC TLV is in place and matches (constant-time). */
-gboolean rp_reflector_packet_verify (const guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN]);
+gboolean rp_reflector_packet_verify (const guint8 *buf, gsize len,
+                                     const guint8 key[RP_REFLECTOR_KEY_LEN]);
 /* Writes the HMAC TLV over the last 20 octets. */
 void rp_reflector_packet_sign (guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN]);
 
 /* The reflector's whole answer: verify, reflect in place (RFC 8762 4.3,
  * stateful or not as r says), sign. TRUE: send exactly len octets of buf
  * back. FALSE: send nothing (the packet is unauthenticated or malformed). */
-gboolean rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len, const guint8 key[RP_REFLECTOR_KEY_LEN],
-                              gint64 t2_us, gint64 t3_us, guint8 ttl);
+gboolean rp_reflector_answer (RpStampReflector *r, guint8 *buf, gsize len,
+                              const guint8 key[RP_REFLECTOR_KEY_LEN], gint64 t2_us, gint64 t3_us,
+                              guint8 ttl);
 /* The same for a packet that already verified (the caller charged its
  * budgets in between): reflect in place, sign. */
 gboolean rp_reflector_reflect (RpStampReflector *r, guint8 *buf, gsize len,

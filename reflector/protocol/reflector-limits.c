@@ -120,7 +120,8 @@ rp_rate_table_allow (RpRateTable *t, const guint8 *addr, gsize addr_len, gint64 
 gboolean
 rp_rate_table_allow_inet (RpRateTable *t, GInetAddress *addr, gint64 now_us)
 {
-  return rp_rate_table_allow (t, g_inet_address_to_bytes (addr), g_inet_address_get_native_size (addr), now_us);
+  return rp_rate_table_allow (t, g_inet_address_to_bytes (addr),
+                              g_inet_address_get_native_size (addr), now_us);
 }
 
 guint rp_rate_table_size (RpRateTable *t) { return g_hash_table_size (t->by_addr); }

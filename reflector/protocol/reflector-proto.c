@@ -220,7 +220,8 @@ ice_chars (const char *s, gsize min, gsize max)
 }
 
 gboolean
-rp_reflector_msg_get_ice (JsonObject *o, char **ufrag, char **pwd, GArray **candidates, GError **error)
+rp_reflector_msg_get_ice (JsonObject *o, char **ufrag, char **pwd, GArray **candidates,
+                          GError **error)
 {
   const char *u = rp_reflector_msg_str (o, "ufrag");
   const char *p = rp_reflector_msg_str (o, "pwd");
@@ -229,7 +230,8 @@ rp_reflector_msg_get_ice (JsonObject *o, char **ufrag, char **pwd, GArray **cand
   g_autoptr (GArray) cands = g_array_new (FALSE, TRUE, sizeof (RpIceCandidate));
 
   if (!ice_chars (u, 4, 256) || !ice_chars (p, 22, 256)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "ufrag/pwd missing or not RFC 8445 ice-chars");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "ufrag/pwd missing or not RFC 8445 ice-chars");
     return FALSE;
   }
   if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n)) {
@@ -238,7 +240,8 @@ rp_reflector_msg_get_ice (JsonObject *o, char **ufrag, char **pwd, GArray **cand
   }
   a = json_node_get_array (n);
   if (json_array_get_length (a) > RP_REFLECTOR_MAX_CANDIDATES) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "more than %d candidates", RP_REFLECTOR_MAX_CANDIDATES);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "more than %d candidates",
+                 RP_REFLECTOR_MAX_CANDIDATES);
     return FALSE;
   }
   for (guint i = 0; i < json_array_get_length (a); i++) {
@@ -273,13 +276,15 @@ rp_reflector_msg_get_welcome (JsonObject *o, RpReflectorWelcome *w, GError **err
   memset (w, 0, sizeof *w);
   if (session == NULL || strlen (session) > 64 || ssid < 1 || ssid > G_MAXUINT16 || key == NULL
       || strlen (key) != 44) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "welcome: session, ssid or key missing or malformed");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "welcome: session, ssid or key missing or malformed");
     return FALSE;
   }
   n = g_base64_decode_step (key, strlen (key), raw, &state, &save);
   if (n != RP_REFLECTOR_KEY_LEN) {
     OPENSSL_cleanse (raw, sizeof raw);
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "welcome: the key is not 32 octets of base64");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "welcome: the key is not 32 octets of base64");
     return FALSE;
   }
   memcpy (w->key, raw, RP_REFLECTOR_KEY_LEN);
@@ -291,7 +296,8 @@ rp_reflector_msg_get_welcome (JsonObject *o, RpReflectorWelcome *w, GError **err
   w->session = g_strdup (session);
   w->ssid = (guint16) ssid;
   w->lifetime_s = msg_int (o, "lifetime_s", 0);
-  w->max_packet = (guint) CLAMP (msg_int (o, "max_packet", RP_REFLECTOR_MIN_PACKET), RP_REFLECTOR_MIN_PACKET, RP_STAMP_MAX_LEN);
+  w->max_packet = (guint) CLAMP (msg_int (o, "max_packet", RP_REFLECTOR_MIN_PACKET),
+                                 RP_REFLECTOR_MIN_PACKET, RP_STAMP_MAX_LEN);
   if (direct != NULL && JSON_NODE_HOLDS_OBJECT (direct)) {
     JsonObject *d = json_node_get_object (direct);
     w->udp_port = (guint16) CLAMP (msg_int (d, "udp", 0), 0, G_MAXUINT16);

@@ -79,7 +79,8 @@ const char *rp_reflector_msg_str (JsonObject *o, const char *member);
 
 /* ufrag, pwd (RFC 8445 5.3: ice-chars, 4 and 22 to 256 characters) and at
  * most RP_REFLECTOR_MAX_CANDIDATES candidates, each parsed. */
-gboolean rp_reflector_msg_get_ice (JsonObject *o, char **ufrag, char **pwd, GArray **candidates, GError **error);
+gboolean rp_reflector_msg_get_ice (JsonObject *o, char **ufrag, char **pwd, GArray **candidates,
+                                   GError **error);
 gboolean rp_reflector_msg_get_welcome (JsonObject *o, RpReflectorWelcome *w, GError **error);
 
 /* Candidates at an address other than peer's (all when peer is not one). */

@@ -130,7 +130,8 @@ rp_ice_agent_free (RpIceAgent *self)
    * the TURN deallocation answers are never read, and the unread socket
    * keeps the context busy until the deallocation times out. */
   if (self->stream != 0)
-    nice_agent_attach_recv (self->nice, self->stream, STREAM_COMPONENT, self->context, discard_recv, NULL);
+    nice_agent_attach_recv (self->nice, self->stream, STREAM_COMPONENT, self->context, discard_recv,
+                            NULL);
   closing++;
   nice_agent_close_async (self->nice, on_closed, NULL);
   self->nice = NULL;
@@ -159,8 +160,10 @@ type_from_nice (NiceCandidateType t)
 static NiceCandidateType
 type_to_nice (RpIceCandType t)
 {
-  static const NiceCandidateType map[] = { NICE_CANDIDATE_TYPE_HOST, NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE,
-                                           NICE_CANDIDATE_TYPE_PEER_REFLEXIVE, NICE_CANDIDATE_TYPE_RELAYED };
+  static const NiceCandidateType map[] = { NICE_CANDIDATE_TYPE_HOST,
+                                           NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE,
+                                           NICE_CANDIDATE_TYPE_PEER_REFLEXIVE,
+                                           NICE_CANDIDATE_TYPE_RELAYED };
   return map[t];
 }
 
@@ -183,8 +186,10 @@ transport_from_nice (NiceCandidateTransport t)
 static NiceCandidateTransport
 transport_to_nice (RpIceCandTransport t)
 {
-  static const NiceCandidateTransport map[] = { NICE_CANDIDATE_TRANSPORT_UDP, NICE_CANDIDATE_TRANSPORT_TCP_ACTIVE,
-                                                NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE, NICE_CANDIDATE_TRANSPORT_TCP_SO };
+  static const NiceCandidateTransport map[] = { NICE_CANDIDATE_TRANSPORT_UDP,
+                                                NICE_CANDIDATE_TRANSPORT_TCP_ACTIVE,
+                                                NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE,
+                                                NICE_CANDIDATE_TRANSPORT_TCP_SO };
   return map[t];
 }
 
@@ -310,7 +315,8 @@ on_state_changed (NiceAgent *nice, guint stream, guint component, guint state, g
 /* libnice selects a pair when its nomination succeeds; the state may have
  * changed before or may change after, so both wake the caller. */
 static void
-on_selected_pair (NiceAgent *nice, guint stream, guint component, NiceCandidate *l, NiceCandidate *r, gpointer data)
+on_selected_pair (NiceAgent *nice, guint stream, guint component, NiceCandidate *l,
+                  NiceCandidate *r, gpointer data)
 {
   RpIceAgent *self = data;
 
@@ -339,8 +345,8 @@ on_recv (NiceAgent *nice, guint stream, guint component, guint len, gchar *buf, 
 /* ---- public ---- */
 
 RpIceAgent *
-rp_ice_agent_new (GMainContext *context, const RpIceAgentOptions *options, const RpIceAgentCallbacks *callbacks,
-                  gpointer user_data)
+rp_ice_agent_new (GMainContext *context, const RpIceAgentOptions *options,
+                  const RpIceAgentCallbacks *callbacks, gpointer user_data)
 {
   RpIceAgent *self = g_new0 (RpIceAgent, 1);
 
@@ -359,7 +365,8 @@ rp_ice_agent_new (GMainContext *context, const RpIceAgentOptions *options, const
    * and connect time would measure libnice, not the network. Even so,
    * libnice's READY waits for every pair's checks: callers wait for the
    * nominated pair instead (rp_ice_agent_is_connected). */
-  self->nice = nice_agent_new_full (context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+  self->nice =
+    nice_agent_new_full (context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_CONSENT_FRESHNESS);
   g_object_set (self->nice,
                 "controlling-mode", options->controlling,
                 "upnp", FALSE,
@@ -405,7 +412,8 @@ numeric (const char *ip, GError **error)
 {
   if (g_hostname_is_ip_address (ip))
     return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "ICE: '%s' is not a numeric address", ip);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "ICE: '%s' is not a numeric address",
+               ip);
   return FALSE;
 }
 
@@ -420,17 +428,21 @@ rp_ice_agent_set_stun_server (RpIceAgent *self, const char *ip, guint16 port, GE
 }
 
 gboolean
-rp_ice_agent_add_turn_server (RpIceAgent *self, const char *ip, guint16 port, RpIceRelayTransport transport,
-                              const char *username, const char *password, GError **error)
+rp_ice_agent_add_turn_server (RpIceAgent *self, const char *ip, guint16 port,
+                              RpIceRelayTransport transport, const char *username,
+                              const char *password, GError **error)
 {
-  NiceRelayType type = transport == RP_ICE_RELAY_TCP ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
+  NiceRelayType type =
+    transport == RP_ICE_RELAY_TCP ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
 
   if (!numeric (ip, error))
     return FALSE;
   /* libnice asserts on NULL credentials; an empty pair is an unauthenticated try. */
-  if (!nice_agent_set_relay_info (self->nice, self->stream, STREAM_COMPONENT, ip, port, username != NULL ? username : "",
+  if (!nice_agent_set_relay_info (self->nice, self->stream, STREAM_COMPONENT, ip, port,
+                                  username != NULL ? username : "",
                                   password != NULL ? password : "", type)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "ICE: libnice refused the TURN server %s:%u", ip, port);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "ICE: libnice refused the TURN server %s:%u",
+                 ip, port);
     return FALSE;
   }
   return TRUE;
@@ -451,7 +463,8 @@ rp_ice_agent_gather (RpIceAgent *self, GError **error)
   if (!leave (self))
     return TRUE;
   if (!ok) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "ICE: libnice could not start gathering (no usable local address?)");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                 "ICE: libnice could not start gathering (no usable local address?)");
     return FALSE;
   }
   return TRUE;
@@ -480,10 +493,12 @@ rp_ice_agent_get_local_credentials (RpIceAgent *self, char **ufrag, char **pwd)
 }
 
 gboolean
-rp_ice_agent_set_remote_credentials (RpIceAgent *self, const char *ufrag, const char *pwd, GError **error)
+rp_ice_agent_set_remote_credentials (RpIceAgent *self, const char *ufrag, const char *pwd,
+                                     GError **error)
 {
   if (!nice_agent_set_remote_credentials (self->nice, self->stream, ufrag, pwd)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "ICE: libnice refused the remote credentials");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "ICE: libnice refused the remote credentials");
     return FALSE;
   }
   return TRUE;
@@ -496,7 +511,8 @@ rp_ice_agent_add_remote_candidates (RpIceAgent *self, const GArray *cands, GErro
   int n;
 
   if (!self->gathering_done) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "ICE: remote candidates before local gathering is done");
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING,
+                 "ICE: remote candidates before local gathering is done");
     return 0;
   }
   for (guint i = 0; i < cands->len; i++) {
@@ -507,12 +523,15 @@ rp_ice_agent_add_remote_candidates (RpIceAgent *self, const GArray *cands, GErro
   list = g_slist_reverse (list);
   /* State changes may be signalled from inside: keep self alive across. */
   enter (self);
-  n = list != NULL ? nice_agent_set_remote_candidates (self->nice, self->stream, STREAM_COMPONENT, list) : 0;
+  n = list != NULL
+        ? nice_agent_set_remote_candidates (self->nice, self->stream, STREAM_COMPONENT, list)
+        : 0;
   g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
   if (!leave (self))
     return MAX (n, 0);
   if (n <= 0) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "ICE: libnice took none of %u remote candidates", cands->len);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "ICE: libnice took none of %u remote candidates", cands->len);
     return 0;
   }
   return n;
@@ -521,7 +540,8 @@ rp_ice_agent_add_remote_candidates (RpIceAgent *self, const GArray *cands, GErro
 gboolean
 rp_ice_agent_is_connected (RpIceAgent *self)
 {
-  return self->selected && (self->state == RP_ICE_STATE_CONNECTED || self->state == RP_ICE_STATE_READY);
+  return self->selected &&
+         (self->state == RP_ICE_STATE_CONNECTED || self->state == RP_ICE_STATE_READY);
 }
 
 gboolean
@@ -529,7 +549,8 @@ rp_ice_agent_get_selected_pair (RpIceAgent *self, RpIceCandidate *local, RpIceCa
 {
   NiceCandidate *l = NULL, *r = NULL;
 
-  if (!nice_agent_get_selected_pair (self->nice, self->stream, STREAM_COMPONENT, &l, &r) || l == NULL || r == NULL)
+  if (!nice_agent_get_selected_pair (self->nice, self->stream, STREAM_COMPONENT, &l, &r) ||
+      l == NULL || r == NULL)
     return FALSE;
   from_nice (l, local);
   from_nice (r, remote);
@@ -539,5 +560,6 @@ rp_ice_agent_get_selected_pair (RpIceAgent *self, RpIceCandidate *local, RpIceCa
 gboolean
 rp_ice_agent_send (RpIceAgent *self, const guint8 *data, gsize len)
 {
-  return nice_agent_send (self->nice, self->stream, STREAM_COMPONENT, len, (const gchar *) data) == (gint) len;
+  return nice_agent_send (self->nice, self->stream, STREAM_COMPONENT, len, (const gchar *) data) ==
+         (gint) len;
 }

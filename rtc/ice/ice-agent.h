@@ -69,9 +69,11 @@ gboolean rp_ice_agent_wait_closed (GMainContext *context, gint64 budget_us);
 gboolean rp_ice_has_local_address (GSocketFamily family);
 
 /* Servers: numeric addresses only (resolve first); before gathering. */
-gboolean rp_ice_agent_set_stun_server (RpIceAgent *agent, const char *ip, guint16 port, GError **error);
-gboolean rp_ice_agent_add_turn_server (RpIceAgent *agent, const char *ip, guint16 port, RpIceRelayTransport transport,
-                                       const char *username, const char *password, GError **error);
+gboolean rp_ice_agent_set_stun_server (RpIceAgent *agent, const char *ip, guint16 port,
+                                       GError **error);
+gboolean rp_ice_agent_add_turn_server (RpIceAgent *agent, const char *ip, guint16 port,
+                                       RpIceRelayTransport transport, const char *username,
+                                       const char *password, GError **error);
 
 gboolean rp_ice_agent_gather (RpIceAgent *agent, GError **error);
 gboolean rp_ice_agent_is_gathering_done (RpIceAgent *agent);
@@ -87,7 +89,8 @@ void rp_ice_agent_get_local_credentials (RpIceAgent *agent, char **ufrag, char *
 
 /* What came from the peer. Candidates are an array of RpIceCandidate;
  * returns how many libnice took (a relay-only agent pairs with any of them). */
-gboolean rp_ice_agent_set_remote_credentials (RpIceAgent *agent, const char *ufrag, const char *pwd, GError **error);
+gboolean rp_ice_agent_set_remote_credentials (RpIceAgent *agent, const char *ufrag, const char *pwd,
+                                              GError **error);
 guint rp_ice_agent_add_remote_candidates (RpIceAgent *agent, const GArray *cands, GError **error);
 
 RpIceState rp_ice_agent_get_state (RpIceAgent *agent);
@@ -100,7 +103,8 @@ RpIceState rp_ice_agent_get_best_state (RpIceAgent *agent);
  * addresses. */
 gboolean rp_ice_agent_is_connected (RpIceAgent *agent);
 /* FALSE until a pair is selected. */
-gboolean rp_ice_agent_get_selected_pair (RpIceAgent *agent, RpIceCandidate *local, RpIceCandidate *remote);
+gboolean rp_ice_agent_get_selected_pair (RpIceAgent *agent, RpIceCandidate *local,
+                                         RpIceCandidate *remote);
 
 /* Sends one datagram over the selected pair; FALSE when not possible yet. */
 gboolean rp_ice_agent_send (RpIceAgent *agent, const guint8 *data, gsize len);

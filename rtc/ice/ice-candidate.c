@@ -45,8 +45,8 @@ rp_ice_candidate_to_sdp (const RpIceCandidate *c)
   GString *s = g_string_new (NULL);
 
   g_string_append_printf (s, "candidate:%s %u %s %u %s %u typ %s", c->foundation, c->component,
-                          c->transport == RP_ICE_CAND_UDP ? "udp" : "tcp", c->priority, c->addr, c->port,
-                          rp_ice_cand_type_to_string (c->type));
+                          c->transport == RP_ICE_CAND_UDP ? "udp" : "tcp", c->priority, c->addr,
+                          c->port, rp_ice_cand_type_to_string (c->type));
   /* RFC 8839 5.1: rel-addr/rel-port are present for srflx, prflx and relay. */
   if (c->type != RP_ICE_CAND_HOST && c->raddr[0] != '\0')
     g_string_append_printf (s, " raddr %s rport %u", c->raddr, c->rport);
@@ -74,7 +74,8 @@ parse_addr (const char *s, char *out)
   g_autoptr (GInetAddress) a = NULL;
 
   /* Numeric only: names (and mDNS .local names) are not resolved here. */
-  if (s == NULL || strlen (s) >= RP_ICE_ADDR_MAX || (a = g_inet_address_new_from_string (s)) == NULL)
+  if (s == NULL || strlen (s) >= RP_ICE_ADDR_MAX ||
+      (a = g_inet_address_new_from_string (s)) == NULL)
     return FALSE;
   g_strlcpy (out, s, RP_ICE_ADDR_MAX);
   return TRUE;
@@ -181,8 +182,8 @@ rp_ice_candidate_describe (const RpIceCandidate *c)
   GString *s = g_string_new (NULL);
 
   g_string_append_printf (s, "%s %s %s%s%s:%u prio %u", rp_ice_cand_type_to_string (c->type),
-                          rp_ice_cand_transport_to_string (c->transport), v6 ? "[" : "", c->addr, v6 ? "]" : "",
-                          c->port, c->priority);
+                          rp_ice_cand_transport_to_string (c->transport), v6 ? "[" : "", c->addr,
+                          v6 ? "]" : "", c->port, c->priority);
   if (c->gathered_us >= 0)
     g_string_append_printf (s, " at %.3f ms", c->gathered_us / 1000.0);
   return g_string_free (s, FALSE);

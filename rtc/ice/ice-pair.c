@@ -218,7 +218,8 @@ exchange (RpIcePair *p)
   }
   /* Credentials first on both sides, then candidates: checks start at once. */
   for (guint i = 0; i < 2; i++) {
-    if (rp_ice_agent_add_remote_candidates (p->agent[1 - i], rp_ice_agent_get_local_candidates (p->agent[i]), &error) == 0) {
+    if (rp_ice_agent_add_remote_candidates (
+          p->agent[1 - i], rp_ice_agent_get_local_candidates (p->agent[i]), &error) == 0) {
       fail_error (p, error);
       return;
     }
@@ -252,8 +253,9 @@ on_state (RpIceAgent *agent, RpIceState state, gpointer user_data)
     return;
   }
   if (rp_ice_agent_is_connected (p->agent[0]) && rp_ice_agent_is_connected (p->agent[1])) {
-    p->res.connect_us = g_get_monotonic_time ()
-                        - MAX (rp_ice_agent_get_gathered_at_us (p->agent[0]), rp_ice_agent_get_gathered_at_us (p->agent[1]));
+    p->res.connect_us =
+      g_get_monotonic_time () - MAX (rp_ice_agent_get_gathered_at_us (p->agent[0]),
+                                     rp_ice_agent_get_gathered_at_us (p->agent[1]));
     start_measuring (p);
   }
 }
@@ -297,8 +299,8 @@ RpIceAgent *rp_ice_pair_get_agent (RpIcePair *p, guint which) { return p->agent[
 const RpIcePairResult *rp_ice_pair_get_result (RpIcePair *p) { return &p->res; }
 
 void
-rp_ice_pair_start (RpIcePair *p, guint packets, gint64 interval_us, gint64 drain_us, RpIcePairDoneFunc done,
-                   gpointer user_data)
+rp_ice_pair_start (RpIcePair *p, guint packets, gint64 interval_us, gint64 drain_us,
+                   RpIcePairDoneFunc done, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
 

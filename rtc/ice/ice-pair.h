@@ -19,7 +19,8 @@ typedef enum {
   RP_ICE_PAIR_DONE,
 } RpIcePairPhase;
 
-const char *rp_ice_pair_phase_to_string (RpIcePairPhase p);   /* "gathering", "checks", "rtt", "done" */
+const char *
+rp_ice_pair_phase_to_string (RpIcePairPhase p); /* "gathering", "checks", "rtt", "done" */
 
 typedef struct {
   RpIcePairPhase phase;          /* the phase the pair got to */
@@ -40,7 +41,8 @@ typedef struct {
 typedef void (*RpIcePairDoneFunc) (RpIcePair *pair, gpointer user_data);
 
 /* A is controlling. Configure the agents (servers) before rp_ice_pair_start(). */
-RpIcePair *rp_ice_pair_new (GMainContext *context, const RpIceAgentOptions *a, const RpIceAgentOptions *b);
+RpIcePair *rp_ice_pair_new (GMainContext *context, const RpIceAgentOptions *a,
+                            const RpIceAgentOptions *b);
 void rp_ice_pair_free (RpIcePair *pair);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpIcePair, rp_ice_pair_free)
 RpIceAgent *rp_ice_pair_get_agent (RpIcePair *pair, guint which);   /* 0: A, 1: B */

@@ -181,7 +181,8 @@ record_handshake (Conn *c)
 {
   RpTurnTlsBridgeInfo *info = &c->bridge->info;
   X509 *cert = SSL_get1_peer_certificate (c->ssl);
-  long verify = cert != NULL ? SSL_get_verify_result (c->ssl) : X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT;
+  long verify =
+    cert != NULL ? SSL_get_verify_result (c->ssl) : X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT;
 
   if (cert != NULL)
     X509_free (cert);
@@ -224,11 +225,14 @@ do_handshake (Conn *c)
       conn_fail_errno (c, "TLS handshake", errno);
       return FALSE;
     }
-    conn_fail (c, "TLS handshake failed: the server closed the connection (is this port really TLS?)", FALSE);
+    conn_fail (c,
+               "TLS handshake failed: the server closed the connection (is this port really TLS?)",
+               FALSE);
     return FALSE;
   default: {
     g_autofree char *why = rp_tls_last_error ();
-    g_autofree char *msg = g_strdup_printf ("TLS handshake failed: %s (is this port really TLS?)", why);
+    g_autofree char *msg =
+      g_strdup_printf ("TLS handshake failed: %s (is this port really TLS?)", why);
     conn_fail (c, msg, FALSE);
     return FALSE;
   }
@@ -343,7 +347,8 @@ pump (Conn *c)
   }
   /* Teardown: libnice is done and everything it sent went out, or the
    * server is gone and everything it sent reached libnice. */
-  if ((c->down_eof && (c->state != CONN_OPEN || c->d2u_len == 0)) || (c->up_eof && c->u2d_len == 0)) {
+  if ((c->down_eof && (c->state != CONN_OPEN || c->d2u_len == 0)) ||
+      (c->up_eof && c->u2d_len == 0)) {
     conn_close (c);
     return;
   }
@@ -403,11 +408,13 @@ on_accept (int fd, GIOCondition cond, gpointer data)
 /* ---- public ---- */
 
 RpTurnTlsBridge *
-rp_turn_tls_bridge_new (GMainContext *context, GInetSocketAddress *server, const char *host, SSL_CTX *tls_ctx,
-                        gboolean insecure, GError **error)
+rp_turn_tls_bridge_new (GMainContext *context, GInetSocketAddress *server, const char *host,
+                        SSL_CTX *tls_ctx, gboolean insecure, GError **error)
 {
   g_autoptr (RpTurnTlsBridge) b = g_new0 (RpTurnTlsBridge, 1);
-  struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK), .sin_port = 0 };
+  struct sockaddr_in lo = { .sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl (INADDR_LOOPBACK),
+                            .sin_port = 0 };
   socklen_t len = sizeof lo;
 
   b->listen_fd = -1;
@@ -422,11 +429,12 @@ rp_turn_tls_bridge_new (GMainContext *context, GInetSocketAddress *server, const
   b->server_len = g_socket_address_get_native_size (G_SOCKET_ADDRESS (server));
   /* Loopback only, ephemeral port: nothing outside this host can use it. */
   b->listen_fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (b->listen_fd < 0 || bind (b->listen_fd, (struct sockaddr *) &lo, sizeof lo) != 0
-      || listen (b->listen_fd, 16) != 0 || getsockname (b->listen_fd, (struct sockaddr *) &lo, &len) != 0) {
+  if (b->listen_fd < 0 || bind (b->listen_fd, (struct sockaddr *) &lo, sizeof lo) != 0 ||
+      listen (b->listen_fd, 16) != 0 ||
+      getsockname (b->listen_fd, (struct sockaddr *) &lo, &len) != 0) {
     int err = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "TLS bridge: cannot listen on 127.0.0.1: %s",
-                 g_strerror (err));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+                 "TLS bridge: cannot listen on 127.0.0.1: %s", g_strerror (err));
     return NULL;
   }
   b->port = ntohs (lo.sin_port);
@@ -463,7 +471,8 @@ rp_turn_tls_bridge_free (RpTurnTlsBridge *b)
 }
 
 void
-rp_turn_tls_bridge_set_fail_func (RpTurnTlsBridge *b, RpTurnTlsBridgeFailFunc func, gpointer user_data)
+rp_turn_tls_bridge_set_fail_func (RpTurnTlsBridge *b, RpTurnTlsBridgeFailFunc func,
+                                  gpointer user_data)
 {
   b->fail_func = func;
   b->fail_data = user_data;

@@ -31,8 +31,9 @@ typedef struct {
 /* server: the TURN server's numeric address; host: what the user wrote
  * (SNI unless a literal, certificate name); tls_ctx from rp_tls_client_ctx_new()
  * (a reference is taken). insecure: carry on when verification fails. */
-RpTurnTlsBridge *rp_turn_tls_bridge_new (GMainContext *context, GInetSocketAddress *server, const char *host,
-                                         SSL_CTX *tls_ctx, gboolean insecure, GError **error);
+RpTurnTlsBridge *rp_turn_tls_bridge_new (GMainContext *context, GInetSocketAddress *server,
+                                         const char *host, SSL_CTX *tls_ctx, gboolean insecure,
+                                         GError **error);
 /* Closes the listener and every connection. */
 void rp_turn_tls_bridge_free (RpTurnTlsBridge *bridge);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpTurnTlsBridge, rp_turn_tls_bridge_free)
@@ -40,7 +41,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpTurnTlsBridge, rp_turn_tls_bridge_free)
 /* Called (from the context, once) when an upstream connection first fails;
  * the bridge may be freed there. Details are in the info. */
 typedef void (*RpTurnTlsBridgeFailFunc) (RpTurnTlsBridge *bridge, gpointer user_data);
-void rp_turn_tls_bridge_set_fail_func (RpTurnTlsBridge *bridge, RpTurnTlsBridgeFailFunc func, gpointer user_data);
+void rp_turn_tls_bridge_set_fail_func (RpTurnTlsBridge *bridge, RpTurnTlsBridgeFailFunc func,
+                                       gpointer user_data);
 
 /* "127.0.0.1" and the listener's port: what libnice gets. */
 const char *rp_turn_tls_bridge_get_host (RpTurnTlsBridge *bridge);

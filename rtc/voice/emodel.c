@@ -78,7 +78,8 @@ total_noise (void)
   double nos = PS - SLR - DS - 100 + 0.004 * sq (PS - (SLR + RLR) - DS - 14);
   double nfo = NFOR + RLR;
 
-  return 10 * log10 (pow (10, NC / 10) + pow (10, nos / 10) + pow (10, nor / 10) + pow (10, nfo / 10));
+  return 10 *
+         log10 (pow (10, NC / 10) + pow (10, nos / 10) + pow (10, nor / 10) + pow (10, nfo / 10));
 }
 
 static double
@@ -93,8 +94,9 @@ sidetone_impairment (double t_ms)
 {
   double stmro = -10 * log10 (pow (10, -STMR / 10) + exp (-t_ms / 4) * pow (10, -TELR / 10));
 
-  return 12 * pow (1 + pow ((stmro - 13) / 6, 8), 1.0 / 8) - 28 * pow (1 + pow ((stmro + 1) / 19.4, 35), 1.0 / 35)
-         - 13 * pow (1 + pow ((stmro - 3) / 33, 13), 1.0 / 13) + 29;
+  return 12 * pow (1 + pow ((stmro - 13) / 6, 8), 1.0 / 8) -
+         28 * pow (1 + pow ((stmro + 1) / 19.4, 35), 1.0 / 35) -
+         13 * pow (1 + pow ((stmro - 3) / 33, 13), 1.0 / 13) + 29;
 }
 
 double

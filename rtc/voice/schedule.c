@@ -109,7 +109,8 @@ on_timeout (gpointer data)
 }
 
 RpSchedule *
-rp_schedule_new (GMainContext *context, gint64 interval_us, guint count, RpScheduleFunc func, gpointer user_data)
+rp_schedule_new (GMainContext *context, gint64 interval_us, guint count, RpScheduleFunc func,
+                 gpointer user_data)
 {
   RpSchedule *s = g_new0 (RpSchedule, 1);
 

@@ -17,8 +17,8 @@ typedef void (*RpScheduleFunc) (RpSchedule *schedule, guint k, gint64 due_us, gp
 /* Starts at once: tick 0 is due now. FALSE-free: a timerfd that cannot be
  * made falls back to GLib timeouts (millisecond resolution), reported by
  * rp_schedule_is_precise(). */
-RpSchedule *rp_schedule_new (GMainContext *context, gint64 interval_us, guint count, RpScheduleFunc func,
-                             gpointer user_data);
+RpSchedule *rp_schedule_new (GMainContext *context, gint64 interval_us, guint count,
+                             RpScheduleFunc func, gpointer user_data);
 /* No more ticks; what was measured stays readable. */
 void rp_schedule_stop (RpSchedule *schedule);
 void rp_schedule_free (RpSchedule *schedule);

@@ -150,7 +150,8 @@ rp_stamp_reflected_decode (const guint8 *buf, gsize len, RpStampReflected *out)
 }
 
 RpStampResult
-rp_stamp_reflect (RpStampReflector *r, guint8 *buf, gsize len, gint64 t2_us, gint64 t3_us, guint8 ttl)
+rp_stamp_reflect (RpStampReflector *r, guint8 *buf, gsize len, gint64 t2_us, gint64 t3_us,
+                  guint8 ttl)
 {
   RpStampSender in;
   RpStampResult res;
@@ -219,7 +220,8 @@ rp_stamp_timestamp_diff_us (guint64 later, guint64 earlier, guint16 error_estima
   guint64 d;
 
   if (error_estimate & RP_STAMP_EE_Z)
-    return rp_stamp_timestamp_to_us (later, error_estimate) - rp_stamp_timestamp_to_us (earlier, error_estimate);
+    return rp_stamp_timestamp_to_us (later, error_estimate) -
+           rp_stamp_timestamp_to_us (earlier, error_estimate);
   d = later - earlier;
   if (d & G_GUINT64_CONSTANT (0x8000000000000000))
     return -rp_stamp_ntp_to_us (-d);

@@ -92,7 +92,8 @@ RpStampResult rp_stamp_reflected_decode (const guint8 *buf, gsize len, RpStampRe
  * the receive time, t3_us the time of sending, on the reflector's monotonic
  * clock; ttl the received IP TTL / Hop Limit, 0 if unknown. Anything but
  * RP_STAMP_OK: do not answer (the counter is left alone). */
-RpStampResult rp_stamp_reflect (RpStampReflector *r, guint8 *buf, gsize len, gint64 t2_us, gint64 t3_us, guint8 ttl);
+RpStampResult rp_stamp_reflect (RpStampReflector *r, guint8 *buf, gsize len, gint64 t2_us,
+                                gint64 t3_us, guint8 ttl);
 
 /* Clock mapping: monotonic microseconds <-> NTP 32.32 field (exact round
  * trip for 0 <= us < 2^32 s). */

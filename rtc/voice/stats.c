@@ -92,7 +92,8 @@ rp_voice_sample_from_stamp (RpVoiceSample *out, const RpStampReflected *r, gint6
   out->t2_us = rp_stamp_timestamp_to_us (r->receive_timestamp, r->error_estimate);
   /* T3 from T2 plus their difference, so the residence time survives a
    * rollover of the reflector's timestamp between the two. */
-  out->t3_us = out->t2_us + rp_stamp_timestamp_diff_us (r->timestamp, r->receive_timestamp, r->error_estimate);
+  out->t3_us =
+    out->t2_us + rp_stamp_timestamp_diff_us (r->timestamp, r->receive_timestamp, r->error_estimate);
   out->t4_us = t4_us;
 }
 
@@ -327,7 +328,10 @@ direction_summarize (const Direction *d, double budget_ms, guint64 lost, guint64
   out->jitter_ms = d->j;
   out->jitter_mean_ms = d->j_n > 0 ? d->j_sum / (double) d->j_n : 0;
   out->jitter_max_ms = d->j_max;
-  out->pdv_p95_ms = d->have ? (rp_signed_histogram_percentile (&d->var, 95) - rp_signed_histogram_min (&d->var)) / 1000 : 0;
+  out->pdv_p95_ms =
+    d->have
+      ? (rp_signed_histogram_percentile (&d->var, 95) - rp_signed_histogram_min (&d->var)) / 1000
+      : 0;
 }
 
 void

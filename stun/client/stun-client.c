@@ -92,8 +92,9 @@ struct _RpStunClient {
 const char *
 rp_stun_net_status_to_string (RpStunNetStatus s)
 {
-  static const char *const names[] = { "ok", "refused", "unreachable", "closed",
-                                       "tls_handshake", "tls_untrusted", "garbage", "filtered", "error" };
+  static const char *const names[] = { "ok",      "refused",       "unreachable",
+                                       "closed",  "tls_handshake", "tls_untrusted",
+                                       "garbage", "filtered",      "error" };
   return (guint) s < G_N_ELEMENTS (names) ? names[s] : "error";
 }
 
@@ -291,8 +292,9 @@ on_txn_timer (gpointer data)
     RpStunTxnResult res = { .outcome = RP_STUN_TXN_TIMEOUT };
     g_autofree char *why = NULL;
     if (t->strays > 0) {
-      why = g_strdup_printf ("the server answered %u time%s, but never with the transaction id of our request",
-                             t->strays, t->strays == 1 ? "" : "s");
+      why = g_strdup_printf (
+        "the server answered %u time%s, but never with the transaction id of our request",
+        t->strays, t->strays == 1 ? "" : "s");
       res.outcome = RP_STUN_TXN_MALFORMED;
       res.reason = why;
     }
@@ -402,7 +404,8 @@ deliver (RpStunClient *client, const guint8 *data, gsize len, GSocketAddress *fr
    * 0x4000-0x4FFF and its data fits; STUN starts with 0b00. Every ASCII
    * letter starts with 0b01 too: a text answer ("HTTP/1.1 400") falls
    * through to the parser and is reported as malformed. */
-  if (len >= 4 && data[0] >= 0x40 && data[0] <= 0x4F && 4 + (gsize) (data[2] << 8 | data[3]) <= len) {
+  if (len >= 4 && data[0] >= 0x40 && data[0] <= 0x4F &&
+      4 + (gsize) (data[2] << 8 | data[3]) <= len) {
     if (client->unsolicited != NULL) {
       enter (client);
       client->unsolicited (client, data, len, client->unsolicited_data);
@@ -417,8 +420,9 @@ deliver (RpStunClient *client, const guint8 *data, gsize len, GSocketAddress *fr
   if (pr != RP_STUN_PARSE_OK && client->server == NULL)
     return TRUE;   /* unconnected: anyone can send us noise */
   if (pr != RP_STUN_PARSE_OK) {
-    g_autofree char *why = g_strdup_printf ("malformed STUN response: %s (%" G_GSIZE_FORMAT " bytes)",
-                                            rp_stun_parse_result_to_string (pr), len);
+    g_autofree char *why =
+      g_strdup_printf ("malformed STUN response: %s (%" G_GSIZE_FORMAT " bytes)",
+                       rp_stun_parse_result_to_string (pr), len);
     enter (client);
     fail_all (client, RP_STUN_TXN_MALFORMED, RP_STUN_NET_OK, why);
     return leave (client);
@@ -476,8 +480,12 @@ read_datagrams (RpStunClient *client)
   for (guint batch = 0; batch < 64; batch++) {
     struct sockaddr_storage ss;
     struct iovec iov = { buf, sizeof buf };
-    struct msghdr mh = { .msg_name = &ss, .msg_namelen = sizeof ss, .msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+    struct msghdr mh = { .msg_name = &ss,
+                         .msg_namelen = sizeof ss,
+                         .msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf };
     g_autoptr (GSocketAddress) from = NULL;
     gssize n = recvmsg (client->fd, &mh, 0);
     gboolean alive;
@@ -505,7 +513,8 @@ read_stream (RpStunClient *client)
 
   /* Bounded like read_datagrams; bytes OpenSSL has already decrypted are
    * always drained, since the fd will not wake us for them. */
-  for (guint batch = 0; batch < 4 || (client->ssl != NULL && SSL_pending (client->ssl) > 0); batch++) {
+  for (guint batch = 0; batch < 4 || (client->ssl != NULL && SSL_pending (client->ssl) > 0);
+       batch++) {
     gssize n;
 
     if (client->ssl != NULL) {
@@ -540,7 +549,8 @@ read_stream (RpStunClient *client)
     }
     client->rx_us = g_get_monotonic_time ();
     if (client->inbuf->len + (gsize) n > STREAM_BUFFER_MAX) {
-      fail_connection (client, RP_STUN_NET_GARBAGE, "the server sent more than 128 KiB without a complete message");
+      fail_connection (client, RP_STUN_NET_GARBAGE,
+                       "the server sent more than 128 KiB without a complete message");
       return;
     }
     g_byte_array_append (client->inbuf, buf, (guint) n);
@@ -559,9 +569,11 @@ read_stream (RpStunClient *client)
     if (need < 0) {
       g_autofree char *why = NULL;
       if (client->inbuf->len >= 5 && memcmp (client->inbuf->data, "HTTP/", 5) == 0)
-        why = g_strdup ("malformed STUN response: the server answered with HTTP (a web server or proxy listens on this port)");
+        why = g_strdup ("malformed STUN response: the server answered with HTTP (a web server or "
+                        "proxy listens on this port)");
       else
-        why = g_strdup_printf ("malformed STUN response: the server sent bytes that are neither STUN nor ChannelData (first byte 0x%02x)",
+        why = g_strdup_printf ("malformed STUN response: the server sent bytes that are neither "
+                               "STUN nor ChannelData (first byte 0x%02x)",
                                client->inbuf->data[0]);
       fail_connection (client, RP_STUN_NET_GARBAGE, why);
       return;
@@ -654,12 +666,14 @@ handshake (RpStunClient *client)
       fail_errno (client, "TLS handshake", errno);
       return;
     }
-    fail_connection (client, RP_STUN_NET_TLS_HANDSHAKE,
-                     "TLS handshake failed: the server closed the connection (is this port really TLS?)");
+    fail_connection (
+      client, RP_STUN_NET_TLS_HANDSHAKE,
+      "TLS handshake failed: the server closed the connection (is this port really TLS?)");
     return;
   default: {
     g_autofree char *why = rp_tls_last_error ();
-    g_autofree char *msg = g_strdup_printf ("TLS handshake failed: %s (is this port really TLS?)", why);
+    g_autofree char *msg =
+      g_strdup_printf ("TLS handshake failed: %s (is this port really TLS?)", why);
     fail_connection (client, RP_STUN_NET_TLS_HANDSHAKE, msg);
     return;
   }
@@ -681,7 +695,8 @@ record_local_address (RpStunClient *client)
     g_autofree char *ip = g_inet_address_to_string (g_inet_socket_address_get_address (isa));
     guint16 port = g_inet_socket_address_get_port (isa);
     if (strchr (ip, ':') != NULL)
-      g_snprintf (client->info.local_address, sizeof client->info.local_address, "[%s]:%u", ip, port);
+      g_snprintf (client->info.local_address, sizeof client->info.local_address, "[%s]:%u", ip,
+                  port);
     else
       g_snprintf (client->info.local_address, sizeof client->info.local_address, "%s:%u", ip, port);
   }
@@ -788,7 +803,8 @@ defer_failure (RpStunClient *client, RpStunNetStatus net, int err, const char *w
 {
   client->state = STATE_FAILED;
   client->deferred_net = net == RP_STUN_NET_OK ? status_from_errno (err) : net;
-  client->deferred_reason = err != 0 ? g_strdup_printf ("%s: %s", what, g_strerror (err)) : g_strdup (what);
+  client->deferred_reason =
+    err != 0 ? g_strdup_printf ("%s: %s", what, g_strerror (err)) : g_strdup (what);
   client->deferred = g_idle_source_new ();
   g_source_set_callback (client->deferred, on_deferred_failure, client, NULL);
   g_source_attach (client->deferred, client->context);
@@ -879,7 +895,8 @@ rp_stun_client_request_to (RpStunClient *client, GSocketAddress *to, const guint
 }
 
 void
-rp_stun_client_set_unsolicited (RpStunClient *client, RpStunUnsolicitedFunc func, gpointer user_data)
+rp_stun_client_set_unsolicited (RpStunClient *client, RpStunUnsolicitedFunc func,
+                                gpointer user_data)
 {
   client->unsolicited = func;
   client->unsolicited_data = user_data;

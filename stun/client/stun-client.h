@@ -32,7 +32,8 @@ const char *rp_stun_net_status_to_string (RpStunNetStatus s);
 
 typedef struct {
   gint64 connect_us;          /* TCP connect (streams), 0 for UDP */
-  gint64 tcp_rtt_us;          /* the kernel's handshake RTT (TCP_INFO), 0 when unknown: free of our loop's latency */
+  gint64 tcp_rtt_us; /* the kernel's handshake RTT (TCP_INFO), 0 when unknown: free of our loop's
+                        latency */
   gint64 tls_us;              /* TLS handshake, 0 unless TLS */
   char local_address[64];
   char *tls_version;
@@ -92,7 +93,8 @@ void rp_stun_client_request_to (RpStunClient *client, GSocketAddress *to, const 
                                 gsize len, RpStunResponseFunc func, gpointer user_data);
 /* Sends without a transaction (indications, ChannelData). */
 gboolean rp_stun_client_send (RpStunClient *client, const guint8 *data, gsize len);
-void rp_stun_client_set_unsolicited (RpStunClient *client, RpStunUnsolicitedFunc func, gpointer user_data);
+void rp_stun_client_set_unsolicited (RpStunClient *client, RpStunUnsolicitedFunc func,
+                                     gpointer user_data);
 /* RFC 8489 6.2.1 parameters for unreliable transports (defaults: RTO 500 ms,
  * Rc 7, Rm 16); applies to requests made afterwards. */
 void rp_stun_client_set_timer (RpStunClient *client, gint64 rto_us, guint rc, guint rm);

@@ -129,7 +129,9 @@ on_response (RpStunClient *client, const RpStunTxnResult *txn, gpointer data)
 {
   Request *req = data;
   RpTurnClient *turn = req->turn;
-  RpTurnResult res = { .outcome = txn->outcome, .rtt_us = txn->rtt_us, .net = txn->net, .reason = txn->reason };
+  RpTurnResult res = {
+    .outcome = txn->outcome, .rtt_us = txn->rtt_us, .net = txn->net, .reason = txn->reason
+  };
   g_autofree char *reason = NULL;
 
   req->retransmissions += txn->retransmissions;
@@ -145,20 +147,22 @@ on_response (RpStunClient *client, const RpStunTxnResult *txn, gpointer data)
     res.error_reason = reason;
     /* RFC 8489 9.2.5: a 401 to a request without credentials is the
      * challenge; answer it once with the realm and nonce it carries. */
-    if (res.error_code == RP_TURN_ERR_UNAUTHORIZED && req->authenticate && !req->sent_with_auth && turn->have_key) {
+    if (res.error_code == RP_TURN_ERR_UNAUTHORIZED && req->authenticate && !req->sent_with_auth &&
+        turn->have_key) {
       send_request (req);
       return;
     }
     /* RFC 8489 9.2.5: 438 Stale Nonce: retry with the new nonce. */
-    if (res.error_code == RP_TURN_ERR_STALE_NONCE && req->authenticate && req->stale_retries < MAX_STALE_RETRIES
-        && turn->have_key) {
+    if (res.error_code == RP_TURN_ERR_STALE_NONCE && req->authenticate &&
+        req->stale_retries < MAX_STALE_RETRIES && turn->have_key) {
       req->stale_retries++;
       send_request (req);
       return;
     }
     if (res.error_code == RP_TURN_ERR_TRY_ALTERNATE) {
       const RpStunAttr *alt = rp_stun_message_find (&txn->msg, RP_STUN_ATTR_ALTERNATE_SERVER);
-      turn->have_alternate = alt != NULL && rp_stun_attr_get_address (&txn->msg, alt, &turn->alternate);
+      turn->have_alternate =
+        alt != NULL && rp_stun_attr_get_address (&txn->msg, alt, &turn->alternate);
     }
     complete (req, &res);
     return;
@@ -221,7 +225,8 @@ send_request (Request *req)
 }
 
 static Request *
-request_new (RpTurnClient *turn, guint16 method, gboolean authenticate, RpTurnFunc func, gpointer user_data)
+request_new (RpTurnClient *turn, guint16 method, gboolean authenticate, RpTurnFunc func,
+             gpointer user_data)
 {
   Request *req = g_new0 (Request, 1);
   guint8 tid[RP_STUN_TID_LEN] = { 0 };
@@ -264,7 +269,8 @@ rp_turn_client_refresh (RpTurnClient *turn, guint32 lifetime_s, RpTurnFunc func,
 }
 
 void
-rp_turn_client_create_permission (RpTurnClient *turn, const RpStunAddress *peer, RpTurnFunc func, gpointer user_data)
+rp_turn_client_create_permission (RpTurnClient *turn, const RpStunAddress *peer, RpTurnFunc func,
+                                  gpointer user_data)
 {
   Request *req = request_new (turn, RP_STUN_CREATE_PERMISSION, TRUE, func, user_data);
 
@@ -314,7 +320,8 @@ on_unsolicited (RpStunClient *client, const guint8 *data, gsize len, gpointer us
       && msg.klass == RP_STUN_INDICATION) {
     const RpStunAttr *pa = rp_stun_message_find (&msg, RP_STUN_ATTR_XOR_PEER_ADDRESS);
     RpStunAddress peer;
-    if (pa != NULL && rp_stun_attr_get_address (&msg, pa, &peer) && rp_turn_get_data (&msg, &payload, &plen))
+    if (pa != NULL && rp_stun_attr_get_address (&msg, pa, &peer) &&
+        rp_turn_get_data (&msg, &payload, &plen))
       turn->data_func (turn, 0, &peer, payload, plen, turn->data_user);
   }
 }

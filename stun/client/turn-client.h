@@ -46,13 +46,16 @@ void rp_turn_client_probe_unauthenticated (RpTurnClient *turn, RpTurnFunc func, 
  * and nonce first when needed. */
 void rp_turn_client_allocate (RpTurnClient *turn, RpTurnFunc func, gpointer user_data);
 /* func may be NULL for a request whose answer does not matter. */
-void rp_turn_client_refresh (RpTurnClient *turn, guint32 lifetime_s, RpTurnFunc func, gpointer user_data);
-void rp_turn_client_create_permission (RpTurnClient *turn, const RpStunAddress *peer, RpTurnFunc func, gpointer user_data);
+void rp_turn_client_refresh (RpTurnClient *turn, guint32 lifetime_s, RpTurnFunc func,
+                             gpointer user_data);
+void rp_turn_client_create_permission (RpTurnClient *turn, const RpStunAddress *peer,
+                                       RpTurnFunc func, gpointer user_data);
 void rp_turn_client_channel_bind (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer,
                                   RpTurnFunc func, gpointer user_data);
 
 /* Data path. FALSE when the connection is gone. */
-gboolean rp_turn_client_send_channel (RpTurnClient *turn, guint16 channel, const guint8 *data, gsize len);
+gboolean rp_turn_client_send_channel (RpTurnClient *turn, guint16 channel, const guint8 *data,
+                                      gsize len);
 void rp_turn_client_set_data_func (RpTurnClient *turn, RpTurnDataFunc func, gpointer user_data);
 
 /* What the allocation learned (valid after a successful allocate). */

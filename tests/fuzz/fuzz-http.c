@@ -76,7 +76,8 @@ fuzz_cors (const char *text)
     return;
   a.acao = lines[0];
   a.acac = lines[0] != NULL ? lines[1] : NULL;
-  rp_cors_judge (r, "https://app.example.org", "https://rtcprobe-foreign-origin.invalid", &a, &a, &a);
+  rp_cors_judge (r, "https://app.example.org", "https://rtcprobe-foreign-origin.invalid", &a, &a,
+                 &a);
   check_words (r);
 }
 

@@ -57,7 +57,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   if (path == NULL) {
     path = g_strdup_printf ("%s/rtcprobe-fuzz-serve-%d.ini", g_get_tmp_dir (), (int) getpid ());
-    secret = g_strdup_printf ("%s/rtcprobe-fuzz-serve-%d.secret", g_get_tmp_dir (), (int) getpid ());
+    secret =
+      g_strdup_printf ("%s/rtcprobe-fuzz-serve-%d.secret", g_get_tmp_dir (), (int) getpid ());
     if (!g_file_set_contents (secret, "fuzz-secret-0123456789abcdef\n", -1, NULL))
       return 0;
   }

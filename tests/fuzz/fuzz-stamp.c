@@ -32,10 +32,12 @@ reflect_and_check (const guint8 *data, gsize size, const RpStampSender *in)
   rp_stamp_reflector_init (&r, FALSE);
   require (rp_stamp_reflect (&r, buf, size, 2250000, 2500000, 64) == RP_STAMP_OK);
   require (r.next_seq == 1);
-  require (memcmp (buf + RP_STAMP_BASE_LEN, data + RP_STAMP_BASE_LEN, size - RP_STAMP_BASE_LEN) == 0);
+  require (memcmp (buf + RP_STAMP_BASE_LEN, data + RP_STAMP_BASE_LEN, size - RP_STAMP_BASE_LEN) ==
+           0);
   require (rp_stamp_reflected_decode (buf, size, &d) == RP_STAMP_OK);
   require (d.seq == 0 && d.sender_seq == in->seq && d.sender_timestamp == in->timestamp);
-  require (d.sender_error_estimate == in->error_estimate && d.ssid == in->ssid && d.sender_ttl == 64);
+  require (d.sender_error_estimate == in->error_estimate && d.ssid == in->ssid &&
+           d.sender_ttl == 64);
   require (rp_stamp_ntp_to_us (d.receive_timestamp) == 2250000);
   require (rp_stamp_ntp_to_us (d.timestamp) == 2500000);
 
@@ -45,7 +47,8 @@ reflect_and_check (const guint8 *data, gsize size, const RpStampSender *in)
   rp_voice_stats_received (stats, &x);
   sum = g_new0 (RpVoiceSummary, 1);
   rp_voice_stats_summarize (stats, sum);
-  require (sum->sent == 1 && sum->received + sum->lost == 1 && sum->received + sum->bogus + sum->stale <= 1);
+  require (sum->sent == 1 && sum->received + sum->lost == 1 &&
+           sum->received + sum->bogus + sum->stale <= 1);
   require (sum->forward.lost + sum->backward.lost + sum->unattributed == sum->lost);
   require (sum->rtt_min_ms >= 0 && sum->rtt_p99_ms <= sum->rtt_max_ms + 1e-9);
   g_free (sum);

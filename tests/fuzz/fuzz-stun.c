@@ -78,8 +78,8 @@ rebuild (const RpStunMessage *msg)
     RpStunAddress addr;
     gboolean ok;
 
-    if (a->type == RP_STUN_ATTR_MESSAGE_INTEGRITY || a->type == RP_STUN_ATTR_MESSAGE_INTEGRITY_SHA256 ||
-        a->type == RP_STUN_ATTR_FINGERPRINT)
+    if (a->type == RP_STUN_ATTR_MESSAGE_INTEGRITY ||
+        a->type == RP_STUN_ATTR_MESSAGE_INTEGRITY_SHA256 || a->type == RP_STUN_ATTR_FINGERPRINT)
       continue;
     if (rp_stun_message_find (msg, a->type) != a)
       continue;
@@ -115,7 +115,8 @@ rebuild (const RpStunMessage *msg)
   if (rp_stun_message_find (&again, RP_STUN_ATTR_MESSAGE_INTEGRITY) != NULL)
     require (rp_stun_message_check_integrity (&again, key, sizeof key - 1) == RP_STUN_INTEGRITY_OK);
   if (rp_stun_message_find (&again, RP_STUN_ATTR_MESSAGE_INTEGRITY_SHA256) != NULL)
-    require (rp_stun_message_check_integrity_sha256 (&again, key, sizeof key - 1) == RP_STUN_INTEGRITY_OK);
+    require (rp_stun_message_check_integrity_sha256 (&again, key, sizeof key - 1) ==
+             RP_STUN_INTEGRITY_OK);
   if (rp_stun_message_find (&again, RP_STUN_ATTR_FINGERPRINT) != NULL)
     require (rp_stun_message_check_fingerprint (&again) == RP_STUN_INTEGRITY_OK);
 }

@@ -38,7 +38,8 @@ one_channeldata (const guint8 *buf, gsize size, gboolean stream)
   require (RP_TURN_CHANNELDATA_HEADER + len <= size);
   require (len <= G_MAXUINT16);
   if (stream) {
-    require (rp_stun_frame_length (buf, size) == (gssize) ((RP_TURN_CHANNELDATA_HEADER + len + 3) & ~(gsize) 3));
+    require (rp_stun_frame_length (buf, size) ==
+             (gssize) ((RP_TURN_CHANNELDATA_HEADER + len + 3) & ~(gsize) 3));
   } else {
     want = RP_TURN_CHANNELDATA_HEADER + len;
     require (size == want || size == ((want + 3) & ~(gsize) 3));

@@ -56,7 +56,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_assert_cmpuint (o.packet_size, <=, 1200);
   g_assert_cmpint (o.interval_us, >=, 5000);
   g_assert_cmpint (o.interval_us, <=, 200000);
-  g_assert_true (o.codec == RP_CODEC_OPUS || o.codec == RP_CODEC_G711_PLC || o.codec == RP_CODEC_G711);
+  g_assert_true (o.codec == RP_CODEC_OPUS || o.codec == RP_CODEC_G711_PLC ||
+                 o.codec == RP_CODEC_G711);
   check_thresholds (&o.thresholds);
   g_assert_cmpfloat (o.duration_s, ==, before.duration_s);
   return 0;

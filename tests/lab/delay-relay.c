@@ -171,7 +171,8 @@ dist_describe (const Dist *d)
   case DIST_UNIFORM:
     return g_strdup_printf ("uniform %.3f +- %.3f ms", d->mean_us / 1000, d->spread_us / 1000);
   case DIST_NORMAL:
-    return g_strdup_printf ("normal %.3f ms, sigma %.3f ms, truncated at 0", d->mean_us / 1000, d->spread_us / 1000);
+    return g_strdup_printf ("normal %.3f ms, sigma %.3f ms, truncated at 0", d->mean_us / 1000,
+                            d->spread_us / 1000);
   case DIST_CONST:
   default:
     return g_strdup_printf ("constant %.3f ms", d->mean_us / 1000);
@@ -317,8 +318,8 @@ parse_addr (const char *text, struct sockaddr_storage *ss, socklen_t *len, GErro
   freeaddrinfo (res);
   return TRUE;
 bad:
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "'%s': use ADDRESS:PORT or [V6]:PORT, numeric",
-               text);
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "'%s': use ADDRESS:PORT or [V6]:PORT, numeric", text);
   return FALSE;
 }
 
@@ -327,9 +328,11 @@ addr_to_string (const struct sockaddr *sa, socklen_t len)
 {
   char host[NI_MAXHOST], port[NI_MAXSERV];
 
-  if (getnameinfo (sa, len, host, sizeof host, port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+  if (getnameinfo (sa, len, host, sizeof host, port, sizeof port,
+                   NI_NUMERICHOST | NI_NUMERICSERV) != 0)
     return g_strdup ("?");
-  return sa->sa_family == AF_INET6 ? g_strdup_printf ("[%s]:%s", host, port) : g_strdup_printf ("%s:%s", host, port);
+  return sa->sa_family == AF_INET6 ? g_strdup_printf ("[%s]:%s", host, port)
+                                   : g_strdup_printf ("%s:%s", host, port);
 }
 
 static gboolean
@@ -343,7 +346,8 @@ addr_equal (const struct sockaddr_storage *a, const struct sockaddr_storage *b)
   }
   if (a->ss_family == AF_INET6) {
     const struct sockaddr_in6 *x = (const void *) a, *y = (const void *) b;
-    return x->sin6_port == y->sin6_port && memcmp (&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+    return x->sin6_port == y->sin6_port &&
+           memcmp (&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
   }
   return FALSE;
 }
@@ -673,16 +677,18 @@ loop (Relay *r, gint64 end_us)
 static void
 print_counters (const Relay *r, const char *why)
 {
-  g_printerr ("delay-relay: stopping (%s); flows %" G_GUINT64_FORMAT " opened, %" G_GUINT64_FORMAT " refused\n", why,
-              r->flows_opened, r->flows_refused);
+  g_printerr ("delay-relay: stopping (%s); flows %" G_GUINT64_FORMAT " opened, %" G_GUINT64_FORMAT
+              " refused\n",
+              why, r->flows_opened, r->flows_refused);
   for (int d = UP; d <= DOWN; d++) {
     const Counters *c = &r->c[d];
-    g_printerr ("delay-relay: %s: received %" G_GUINT64_FORMAT " forwarded %" G_GUINT64_FORMAT " dropped %"
-                G_GUINT64_FORMAT " held-in-order %" G_GUINT64_FORMAT " bytes %" G_GUINT64_FORMAT
+    g_printerr ("delay-relay: %s: received %" G_GUINT64_FORMAT " forwarded %" G_GUINT64_FORMAT
+                " dropped %" G_GUINT64_FORMAT " held-in-order %" G_GUINT64_FORMAT
+                " bytes %" G_GUINT64_FORMAT
                 " mean-delay-ms %.3f late-mean-us %.1f late-max-us %" G_GINT64_FORMAT "\n",
                 dir_name[d], c->received, c->forwarded, c->dropped, c->held, c->bytes,
-                c->delayed > 0 ? c->delay_sum_us / c->delayed / 1000 : 0.0, c->forwarded > 0 ? c->late_sum_us / c->forwarded : 0.0,
-                c->late_max_us);
+                c->delayed > 0 ? c->delay_sum_us / c->delayed / 1000 : 0.0,
+                c->forwarded > 0 ? c->late_sum_us / c->forwarded : 0.0, c->late_max_us);
   }
 }
 
@@ -697,18 +703,24 @@ main (int argc, char **argv)
   int spin_us = 250;
   GOptionEntry entries[] = {
     { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode, "udp (default) or tcp", "MODE" },
-    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen_s, "Address to listen on (port 0: any)", "ADDR:PORT" },
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen_s, "Address to listen on (port 0: any)",
+      "ADDR:PORT" },
     { "target", 't', 0, G_OPTION_ARG_STRING, &target_s, "Address to forward to", "ADDR:PORT" },
     { "delay", 'd', 0, G_OPTION_ARG_STRING, &delay_s,
       "Delay both ways: D, const:D, uniform:D:A, normal:D:SIGMA (ms; default 0)", "SPEC" },
-    { "up", 0, 0, G_OPTION_ARG_STRING, &up_s, "Delay client -> target (overrides --delay)", "SPEC" },
-    { "down", 0, 0, G_OPTION_ARG_STRING, &down_s, "Delay target -> client (overrides --delay)", "SPEC" },
+    { "up", 0, 0, G_OPTION_ARG_STRING, &up_s, "Delay client -> target (overrides --delay)",
+      "SPEC" },
+    { "down", 0, 0, G_OPTION_ARG_STRING, &down_s, "Delay target -> client (overrides --delay)",
+      "SPEC" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (default: random, printed)", "N" },
-    { "queue", 'q', 0, G_OPTION_ARG_INT, &queue_max, "Most packets or chunks held at once (default 10000)", "N" },
-    { "reorder", 0, 0, G_OPTION_ARG_NONE, &reorder, "UDP: let a shorter draw overtake (default: keep order)", NULL },
-    { "spin-us", 0, 0, G_OPTION_ARG_INT, &spin_us, "Poll without sleeping this long before a due time (default 250)",
-      "US" },
-    { "max-seconds", 0, 0, G_OPTION_ARG_INT, &max_seconds, "Exit after this long (default 600)", "S" },
+    { "queue", 'q', 0, G_OPTION_ARG_INT, &queue_max,
+      "Most packets or chunks held at once (default 10000)", "N" },
+    { "reorder", 0, 0, G_OPTION_ARG_NONE, &reorder,
+      "UDP: let a shorter draw overtake (default: keep order)", NULL },
+    { "spin-us", 0, 0, G_OPTION_ARG_INT, &spin_us,
+      "Poll without sleeping this long before a due time (default 250)", "US" },
+    { "max-seconds", 0, 0, G_OPTION_ARG_INT, &max_seconds, "Exit after this long (default 600)",
+      "S" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- delay injector for the rtcprobe lab");
@@ -725,14 +737,17 @@ main (int argc, char **argv)
     goto usage;
   r->tcp = mode != NULL && g_str_equal (mode, "tcp");
   if (mode != NULL && !r->tcp && !g_str_equal (mode, "udp")) {
-    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--mode udp or tcp, not '%s'", mode);
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--mode udp or tcp, not '%s'",
+                 mode);
     goto usage;
   }
   if (listen_s == NULL || target_s == NULL) {
-    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--listen and --target are required");
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "--listen and --target are required");
     goto usage;
   }
-  if (!parse_addr (listen_s, &ls, &ls_len, &error) || !parse_addr (target_s, &r->target, &r->target_len, &error))
+  if (!parse_addr (listen_s, &ls, &ls_len, &error) ||
+      !parse_addr (target_s, &r->target, &r->target_len, &error))
     goto usage;
   if (!dist_parse (&r->dist[UP], up_s ? up_s : delay_s ? delay_s : "0", &error) ||
       !dist_parse (&r->dist[DOWN], down_s ? down_s : delay_s ? delay_s : "0", &error))
@@ -764,13 +779,15 @@ main (int argc, char **argv)
   sigaddset (&block, SIGINT);
   sigprocmask (SIG_BLOCK, &block, NULL);
 
-  r->listen_fd = socket (ls.ss_family, (r->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  r->listen_fd =
+    socket (ls.ss_family, (r->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (r->listen_fd < 0) {
     g_printerr ("delay-relay: socket: %s\n", g_strerror (errno));
     return 1;
   }
   setsockopt (r->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind (r->listen_fd, (struct sockaddr *) &ls, ls_len) != 0 || (r->tcp && listen (r->listen_fd, 64) != 0)) {
+  if (bind (r->listen_fd, (struct sockaddr *) &ls, ls_len) != 0 ||
+      (r->tcp && listen (r->listen_fd, 64) != 0)) {
     g_printerr ("delay-relay: bind %s: %s\n", listen_s, g_strerror (errno));
     return 1;
   }
@@ -782,13 +799,15 @@ main (int argc, char **argv)
     ta = addr_to_string ((struct sockaddr *) &r->target, r->target_len);
     du = dist_describe (&r->dist[UP]);
     dd = dist_describe (&r->dist[DOWN]);
-    g_print ("delay-relay: %s %s -> %s; up %s; down %s; seed %" G_GINT64_FORMAT "%s\n", r->tcp ? "tcp" : "udp", la, ta,
-             du, dd, seed, r->reorder ? "; may reorder" : "");
+    g_print ("delay-relay: %s %s -> %s; up %s; down %s; seed %" G_GINT64_FORMAT "%s\n",
+             r->tcp ? "tcp" : "udp", la, ta, du, dd, seed, r->reorder ? "; may reorder" : "");
     fflush (stdout);
   }
 
   loop (r, now_us () + (gint64) max_seconds * G_USEC_PER_SEC);
-  print_counters (r, stop_signal == SIGTERM ? "SIGTERM" : stop_signal == SIGINT ? "SIGINT" : "--max-seconds");
+  print_counters (r, stop_signal == SIGTERM  ? "SIGTERM"
+                     : stop_signal == SIGINT ? "SIGINT"
+                                             : "--max-seconds");
   return 0;
 
 usage:

@@ -40,8 +40,8 @@ node_new (const char *name, Node *parent)
 }
 
 static void
-markup_on_start (GMarkupParseContext *ctx, const char *name, const char **names, const char **values,
-                 gpointer data, GError **error)
+markup_on_start (GMarkupParseContext *ctx, const char *name, const char **names,
+                 const char **values, gpointer data, GError **error)
 {
   Node **cur = data;
   Node *n = node_new (name, *cur);
@@ -60,7 +60,8 @@ markup_on_end (GMarkupParseContext *ctx, const char *name, gpointer data, GError
 }
 
 static void
-markup_on_text (GMarkupParseContext *ctx, const char *text, gsize len, gpointer data, GError **error)
+markup_on_text (GMarkupParseContext *ctx, const char *text, gsize len, gpointer data,
+                GError **error)
 {
   Node **cur = data;
   for (Node *n = *cur; n != NULL; n = n->parent)
@@ -71,7 +72,8 @@ markup_on_text (GMarkupParseContext *ctx, const char *text, gsize len, gpointer 
 static Node *
 markup_parse (const char *doc, const char *prefix)
 {
-  static const GMarkupParser parser = { markup_on_start, markup_on_end, markup_on_text, NULL, NULL };
+  static const GMarkupParser parser = { markup_on_start, markup_on_end, markup_on_text, NULL,
+                                        NULL };
   g_autoptr (Node) top = node_new ("", NULL);
   Node *cur = top;
   g_autoptr (GMarkupParseContext) ctx = g_markup_parse_context_new (&parser, 0, &cur, NULL);

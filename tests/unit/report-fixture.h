@@ -46,7 +46,8 @@ fixture_report (void)
   rp_check_result_set (r, RP_STATUS_WARN,
                        "allocation succeeded, but the server granted a lifetime of only 60 s "
                        "where 600 s is the default, so long calls depend on timely refreshes");
-  rp_check_result_set_hint (r, "coturn is started with --max-allocate-lifetime=60: remove the option "
+  rp_check_result_set_hint (r,
+                            "coturn is started with --max-allocate-lifetime=60: remove the option "
                             "or raise it to 600 in /etc/turnserver.conf");
   r->duration_ms = 80.25;
   rp_check_result_metric (r, "rtt_ms", 40.0);
@@ -57,7 +58,8 @@ fixture_report (void)
 
   r = rp_check_result_new ("turn.tls.allocate", "turn", "turns:rtc.example.org:5349");
   rp_check_result_set (r, RP_STATUS_FAIL, "TLS handshake failed: certificate has expired");
-  rp_check_result_set_hint (r, "renew the certificate that coturn serves on 5349 (cert= in turnserver.conf) and restart coturn");
+  rp_check_result_set_hint (r, "renew the certificate that coturn serves on 5349 (cert= in "
+                               "turnserver.conf) and restart coturn");
   r->duration_ms = 31.0;
   rp_check_result_metric (r, "connect_ms", 10.0005);
   rp_check_result_detail_bool (r, "tls_verified", FALSE);

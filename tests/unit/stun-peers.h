@@ -396,7 +396,8 @@ serve (Server *s)
   /* Keep the connection until the client lets go, so that the client, not
    * the server, decides when it ends. */
   for (guint8 sink[256];;) {
-    gssize r = s->ssl != NULL ? SSL_read (s->ssl, sink, sizeof sink) : recv (s->fd, sink, sizeof sink, 0);
+    gssize r =
+      s->ssl != NULL ? SSL_read (s->ssl, sink, sizeof sink) : recv (s->fd, sink, sizeof sink, 0);
     if (r <= 0)
       break;
   }
@@ -501,7 +502,8 @@ tls_setup (void)
   X509_gmtime_adj (X509_getm_notAfter (cert), 24 * 3600);
   X509_set_pubkey (cert, key);
   name = X509_get_subject_name (cert);
-  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const guint8 *) "rtcprobe test", -1, -1, 0);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const guint8 *) "rtcprobe test", -1, -1,
+                              0);
   X509_set_issuer_name (cert, name);
   X509V3_set_ctx (&v3, cert, cert, NULL, NULL, 0);
   ext = X509V3_EXT_conf_nid (NULL, &v3, NID_subject_alt_name, "IP:127.0.0.1");

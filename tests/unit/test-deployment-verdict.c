@@ -7,7 +7,8 @@
 #include "probe/checks/check-deployment.h"
 
 static RpCheckResult *
-add (GPtrArray *checks, const char *id, const char *kind, const char *target, RpStatus status, const char *summary)
+add (GPtrArray *checks, const char *id, const char *kind, const char *target, RpStatus status,
+     const char *summary)
 {
   RpCheckResult *r = rp_check_result_new (id, kind, target);
 
@@ -24,14 +25,19 @@ healthy (void)
   add (c, "dns.api.example.org", "dns", "api.example.org", RP_STATUS_PASS, "resolves");
   add (c, "port.3478/udp", "port", "203.0.113.10:3478/udp", RP_STATUS_PASS, "open");
   add (c, "http.1", "http", "https://app.example.org/", RP_STATUS_PASS, "200 OK");
-  add (c, "http.2", "http", "https://api.example.org/health", RP_STATUS_PASS, "200 OK; JSON as expected");
-  add (c, "ws", "websocket", "wss://api.example.org/socket.io/", RP_STATUS_PASS, "websocket upgraded");
-  add (c, "socketio", "websocket", "wss://api.example.org/socket.io/", RP_STATUS_PASS, "Socket.IO connected");
-  add (c, "turn.udp.allocate", "turn", "turn:api.example.org:3478?transport=udp", RP_STATUS_PASS, "works");
+  add (c, "http.2", "http", "https://api.example.org/health", RP_STATUS_PASS,
+       "200 OK; JSON as expected");
+  add (c, "ws", "websocket", "wss://api.example.org/socket.io/", RP_STATUS_PASS,
+       "websocket upgraded");
+  add (c, "socketio", "websocket", "wss://api.example.org/socket.io/", RP_STATUS_PASS,
+       "Socket.IO connected");
+  add (c, "turn.udp.allocate", "turn", "turn:api.example.org:3478?transport=udp", RP_STATUS_PASS,
+       "works");
   add (c, "relay.udp", "relay", "turn:api.example.org:3478?transport=udp", RP_STATUS_PASS, "works");
   add (c, "turn.tls.allocate", "turn", "turns:api.example.org:5349", RP_STATUS_PASS, "works");
   add (c, "relay.tls", "relay", "turns:api.example.org:5349", RP_STATUS_PASS, "works");
-  add (c, "voice.turn.udp", "voice", "turn:api.example.org:3478?transport=udp", RP_STATUS_PASS, "MOS 4.41");
+  add (c, "voice.turn.udp", "voice", "turn:api.example.org:3478?transport=udp", RP_STATUS_PASS,
+       "MOS 4.41");
   add (c, "nat", "nat", "stun:api.example.org:3478", RP_STATUS_SKIP, "not tested");
   return c;
 }
@@ -77,18 +83,24 @@ test_broken (void)
   RpCheckResult *r;
 
   r = by_id (c, "turn.udp.allocate");
-  rp_check_result_set (r, RP_STATUS_FAIL, "no answer to TURN Allocate over UDP before the deadline");
+  rp_check_result_set (r, RP_STATUS_FAIL,
+                       "no answer to TURN Allocate over UDP before the deadline");
   rp_check_result_set_hint (r, "3478/udp gets no answer: open it");
   rp_check_result_set (by_id (c, "relay.udp"), RP_STATUS_SKIP, "relay not tested");
-  rp_check_result_set (by_id (c, "voice.turn.udp"), RP_STATUS_FAIL, "no answer to TURN Allocate over UDP");
+  rp_check_result_set (by_id (c, "voice.turn.udp"), RP_STATUS_FAIL,
+                       "no answer to TURN Allocate over UDP");
   rp_check_result_set (by_id (c, "port.3478/udp"), RP_STATUS_WARN, "3478/udp open|filtered");
-  add (c, "port.7882/udp", "port", "203.0.113.10:7882/udp", RP_STATUS_WARN, "7882/udp open|filtered");
-  add (c, "turn.tcp.allocate", "turn", "turn:api.example.org:3478?transport=tcp", RP_STATUS_PASS, "works");
+  add (c, "port.7882/udp", "port", "203.0.113.10:7882/udp", RP_STATUS_WARN,
+       "7882/udp open|filtered");
+  add (c, "turn.tcp.allocate", "turn", "turn:api.example.org:3478?transport=tcp", RP_STATUS_PASS,
+       "works");
   add (c, "relay.tcp", "relay", "turn:api.example.org:3478?transport=tcp", RP_STATUS_PASS, "works");
-  rp_check_result_set (by_id (c, "ws"), RP_STATUS_FAIL, "websocket upgrade refused: Engine.IO answered 400");
+  rp_check_result_set (by_id (c, "ws"), RP_STATUS_FAIL,
+                       "websocket upgrade refused: Engine.IO answered 400");
   rp_check_result_set (by_id (c, "socketio"), RP_STATUS_WARN,
                        "Socket.IO reachable only over long-polling: the websocket upgrade fails");
-  add (c, "livekit.rtc", "websocket", "wss://example.org:7880/", RP_STATUS_FAIL, "websocket upgrade on /rtc answered a bare 404");
+  add (c, "livekit.rtc", "websocket", "wss://example.org:7880/", RP_STATUS_FAIL,
+       "websocket upgrade on /rtc answered a bare 404");
   r = by_id (c, "http.1");
   rp_check_result_set (r, RP_STATUS_WARN, "200 OK; but the certificate expires in 5.0 days");
   rp_check_result_metric (r, "cert_days_left", 5.0);
@@ -98,10 +110,12 @@ test_broken (void)
 
   v = rp_deployment_verdict (c, "http.1", "http.2");
   g_assert_cmpint (v->status, ==, RP_STATUS_FAIL);
-  g_assert_cmpstr (v->summary, ==,
-                   "Voice works only through TURN over TCP and TLS on this network: UDP 3478 and 7882 are blocked; "
-                   "the proxy does not pass websocket upgrades: Socket.IO falls back to long-polling and LiveKit "
-                   "signalling (/rtc) fails; the certificate for app.example.org expires in 5 days");
+  g_assert_cmpstr (
+    v->summary, ==,
+    "Voice works only through TURN over TCP and TLS on this network: UDP 3478 and 7882 are "
+    "blocked; "
+    "the proxy does not pass websocket upgrades: Socket.IO falls back to long-polling and LiveKit "
+    "signalling (/rtc) fails; the certificate for app.example.org expires in 5 days");
   g_assert_cmpstr (v->hint, ==, "3478/udp gets no answer: open it");
   g_assert_cmpstr (detail (v, "failing_groups"), ==, "Web & API, Realtime, Files, TURN and Voice");
   g_assert_cmpstr (detail (v, "TURN"), ==, "fail: turn.udp.allocate");
@@ -117,11 +131,13 @@ test_api_down (void)
 
   rp_check_result_set (r, RP_STATUS_FAIL, "502 Bad Gateway from nginx.");
   rp_check_result_set_hint (r, "the API behind the proxy is not running");
-  add (c, "turn.tcp.allocate", "turn", "turn:api.example.org:3478?transport=tcp", RP_STATUS_FAIL, "connection refused");
+  add (c, "turn.tcp.allocate", "turn", "turn:api.example.org:3478?transport=tcp", RP_STATUS_FAIL,
+       "connection refused");
   v = rp_deployment_verdict (c, "http.1", "http.2");
   g_assert_cmpint (v->status, ==, RP_STATUS_FAIL);
-  g_assert_cmpstr (v->summary, ==, "The API is down: 502 Bad Gateway from nginx; "
-                                   "TURN over TCP fails (connection refused); voice works over UDP and TLS");
+  g_assert_cmpstr (v->summary, ==,
+                   "The API is down: 502 Bad Gateway from nginx; "
+                   "TURN over TCP fails (connection refused); voice works over UDP and TLS");
   g_assert_cmpstr (v->hint, ==, "the API behind the proxy is not running");
 }
 
@@ -137,8 +153,9 @@ test_more_than_three (void)
   add (c, "odd", "custom", "x", RP_STATUS_WARN, "odd");
   add (c, "odder", "custom", "", RP_STATUS_WARN, "odder");
   v = rp_deployment_verdict (c, "http.1", "http.2");
-  g_assert_cmpstr (v->summary, ==, "The API is down: timeout; the web app does not load: refused; "
-                                   "api.example.org does not resolve: NXDOMAIN; and 2 more problems below");
+  g_assert_cmpstr (v->summary, ==,
+                   "The API is down: timeout; the web app does not load: refused; "
+                   "api.example.org does not resolve: NXDOMAIN; and 2 more problems below");
   g_assert_cmpstr (detail (v, "Other"), ==, "warn: odd, odder");
 }
 
@@ -151,7 +168,8 @@ test_dns_named_once (void)
   g_autoptr (RpCheckResult) v = NULL;
 
   rp_check_result_set (by_id (c, "http.2"), RP_STATUS_FAIL, "api.example.org does not resolve");
-  rp_check_result_set (by_id (c, "dns.api.example.org"), RP_STATUS_FAIL, "api.example.org does not resolve");
+  rp_check_result_set (by_id (c, "dns.api.example.org"), RP_STATUS_FAIL,
+                       "api.example.org does not resolve");
   v = rp_deployment_verdict (c, "http.1", "http.2");
   g_assert_cmpstr (v->summary, ==, "The API is down: api.example.org does not resolve");
 }

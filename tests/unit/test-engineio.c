@@ -24,8 +24,9 @@ test_packet_type (void)
 static void
 test_open (void)
 {
-  const char *pkt = "0{\"sid\":\"78pynbhCY_SGrKiSAAAA\",\"upgrades\":[\"websocket\"],\"pingInterval\":25000,"
-                    "\"pingTimeout\":20000,\"maxPayload\":1000000}";
+  const char *pkt =
+    "0{\"sid\":\"78pynbhCY_SGrKiSAAAA\",\"upgrades\":[\"websocket\"],\"pingInterval\":25000,"
+    "\"pingTimeout\":20000,\"maxPayload\":1000000}";
   RpEioOpen o;
   g_autoptr (GError) error = NULL;
 
@@ -40,7 +41,8 @@ test_open (void)
   rp_eio_open_clear (&o);
 
   /* Over websocket the server offers no further upgrades. */
-  g_assert_true (rp_eio_parse_open (S ("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":1000}"), &o, NULL));
+  g_assert_true (
+    rp_eio_parse_open (S ("0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":1000}"), &o, NULL));
   g_assert_cmpuint (g_strv_length (o.upgrades), ==, 0);
   g_assert_cmpint (o.ping_timeout_ms, ==, -1);
   g_assert_cmpint (o.max_payload, ==, -1);
@@ -51,8 +53,16 @@ static void
 test_open_bad (void)
 {
   static const char *const bad[] = {
-    "0", "0{", "0[]", "0\"x\"", "0{\"sid\":5}", "0{\"upgrades\":[]}", "4{\"sid\":\"a\"}", "0{\"sid\":\"a\"",
-    "0{\"sid\":\"a\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+    "0",
+    "0{",
+    "0[]",
+    "0\"x\"",
+    "0{\"sid\":5}",
+    "0{\"upgrades\":[]}",
+    "4{\"sid\":\"a\"}",
+    "0{\"sid\":\"a\"",
+    "0{\"sid\":\"a\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]"
+    "]]]]]]]]]]]]]]]]]]]]]]]]}",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
@@ -85,8 +95,9 @@ test_open_bad (void)
   /* Odd numbers are absent, not garbage. */
   {
     RpEioOpen o;
-    g_assert_true (rp_eio_parse_open (S ("0{\"sid\":\"a\",\"pingInterval\":-5,\"pingTimeout\":\"x\",\"maxPayload\":1e300}"),
-                                      &o, NULL));
+    g_assert_true (rp_eio_parse_open (
+      S ("0{\"sid\":\"a\",\"pingInterval\":-5,\"pingTimeout\":\"x\",\"maxPayload\":1e300}"), &o,
+      NULL));
     g_assert_cmpint (o.ping_interval_ms, ==, -1);
     g_assert_cmpint (o.ping_timeout_ms, ==, -1);
     g_assert_cmpint (o.max_payload, ==, -1);
@@ -125,14 +136,16 @@ test_sio_connect_error (void)
   RpSioPacket p;
 
   /* What the lab's "/private" middleware sends. */
-  g_assert_true (rp_sio_parse (S ("44/private,{\"message\":\"unauthorized: lab private namespace\"}"), &p, NULL));
+  g_assert_true (rp_sio_parse (
+    S ("44/private,{\"message\":\"unauthorized: lab private namespace\"}"), &p, NULL));
   g_assert_cmpint (p.type, ==, RP_SIO_CONNECT_ERROR);
   g_assert_cmpstr (p.nsp, ==, "/private");
   g_assert_cmpstr (p.message, ==, "unauthorized: lab private namespace");
   rp_sio_packet_clear (&p);
 
   /* With data, and the older bare-string form. */
-  g_assert_true (rp_sio_parse (S ("44{\"message\":\"Not authorized\",\"data\":{\"code\":7}}"), &p, NULL));
+  g_assert_true (
+    rp_sio_parse (S ("44{\"message\":\"Not authorized\",\"data\":{\"code\":7}}"), &p, NULL));
   g_assert_cmpstr (p.message, ==, "Not authorized");
   rp_sio_packet_clear (&p);
   g_assert_true (rp_sio_parse (S ("44\"Invalid namespace\""), &p, NULL));
@@ -209,7 +222,8 @@ static void
 test_request_path (void)
 {
   g_autofree char *a = rp_eio_request_path ("/socket.io/", NULL, "websocket");
-  g_autofree char *b = rp_eio_request_path ("/socket.io/", "EIO=4&transport=polling&t=abc", "websocket");
+  g_autofree char *b =
+    rp_eio_request_path ("/socket.io/", "EIO=4&transport=polling&t=abc", "websocket");
   g_autofree char *c = rp_eio_request_path ("/socket.io/", "token=x", "polling");
   g_autofree char *d = rp_eio_request_path ("/socket.io/", "EIO=3", "polling");
 
@@ -226,7 +240,9 @@ test_request_path (void)
 static void
 test_polling_split (void)
 {
-  g_autoptr (GPtrArray) a = rp_eio_polling_split (S ("0{\"sid\":\"a\"}\x1e" "40{\"sid\":\"b\"}"), 8);
+  g_autoptr (GPtrArray) a = rp_eio_polling_split (S ("0{\"sid\":\"a\"}\x1e"
+                                                     "40{\"sid\":\"b\"}"),
+                                                  8);
   g_autoptr (GPtrArray) b = rp_eio_polling_split (S ("\x1e\x1e\x1e\x1e\x1e"), 3);
   g_autoptr (GPtrArray) c = rp_eio_polling_split ("", 0, 8);
 

@@ -27,21 +27,22 @@ static const HstsCase hsts_cases[] = {
   { "max-age=63072000; includeSubDomains; preload", TRUE, 63072000, TRUE, TRUE },
   { "MAX-AGE=10;INCLUDESUBDOMAINS", TRUE, 10, TRUE, FALSE },
   { "  max-age = 300 ;  includeSubDomains  ", TRUE, 300, TRUE, FALSE },
-  { "max-age=\"15552000\"", TRUE, 15552000, FALSE, FALSE },            /* quoted-string allowed */
+  { "max-age=\"15552000\"", TRUE, 15552000, FALSE, FALSE }, /* quoted-string allowed */
   { "includeSubDomains; max-age=5", TRUE, 5, TRUE, FALSE },
-  { ";;max-age=5;;", TRUE, 5, FALSE, FALSE },                           /* empty directives */
-  { "max-age=5; future-directive=\"x;y\"", TRUE, 5, FALSE, FALSE },    /* unknown ignored, ';' inside quotes */
+  { ";;max-age=5;;", TRUE, 5, FALSE, FALSE }, /* empty directives */
+  { "max-age=5; future-directive=\"x;y\"", TRUE, 5, FALSE,
+    FALSE }, /* unknown ignored, ';' inside quotes */
   { "max-age=0", TRUE, 0, FALSE, FALSE },
   { "max-age=99999999999999999999999", TRUE, G_MAXINT64, FALSE, FALSE }, /* capped, no overflow */
   { "", FALSE, 0, FALSE, FALSE },
-  { "includeSubDomains", FALSE, 0, FALSE, FALSE },                      /* max-age required */
+  { "includeSubDomains", FALSE, 0, FALSE, FALSE }, /* max-age required */
   { "max-age=", FALSE, 0, FALSE, FALSE },
   { "max-age", FALSE, 0, FALSE, FALSE },
   { "max-age=-1", FALSE, 0, FALSE, FALSE },
   { "max-age=1e6", FALSE, 0, FALSE, FALSE },
-  { "max-age=5; max-age=6", FALSE, 0, FALSE, FALSE },                   /* duplicate: invalid */
+  { "max-age=5; max-age=6", FALSE, 0, FALSE, FALSE }, /* duplicate: invalid */
   { "max-age=5; includeSubDomains; includesubdomains", FALSE, 0, FALSE, FALSE },
-  { "max-age=\"5", FALSE, 0, FALSE, FALSE },                            /* unterminated */
+  { "max-age=\"5", FALSE, 0, FALSE, FALSE }, /* unterminated */
   { "max-age=5 x", FALSE, 0, FALSE, FALSE },
   { "max-age=5, includeSubDomains", FALSE, 0, FALSE, FALSE },
   { "=5", FALSE, 0, FALSE, FALSE },
@@ -96,12 +97,14 @@ test_hsts_judge (void)
     g_autoptr (RpCheckResult) r = rp_check_result_new ("http.h.hsts", "http", "https://h/");
 
     rp_hsts_judge (r, c->value, c->n);
-    g_test_message ("%s -> %s: %s", c->value ? c->value : "(none)", rp_status_to_string (r->status), r->summary);
+    g_test_message ("%s -> %s: %s", c->value ? c->value : "(none)", rp_status_to_string (r->status),
+                    r->summary);
     g_assert_cmpint (r->status, ==, c->status);
     g_assert_nonnull (strstr (r->summary, c->summary_has));
     if (r->status != RP_STATUS_PASS)
       g_assert_nonnull (r->hint);
-    if (c->status == RP_STATUS_WARN && c->n == 1 && c->value != NULL && strstr (c->value, "abc") == NULL)
+    if (c->status == RP_STATUS_WARN && c->n == 1 && c->value != NULL &&
+        strstr (c->value, "abc") == NULL)
       g_assert_nonnull (strstr (r->hint, "max-age=31536000; includeSubDomains\" always;"));
   }
 }
@@ -163,7 +166,8 @@ static const StatusCase status_cases[] = {
   { 403, RP_STATUS_FAIL, "allow/deny" },
   { 404, RP_STATUS_FAIL, "location block" },
   { 500, RP_STATUS_FAIL, "API's log" },
-  { 502, RP_STATUS_FAIL, "nginx cannot reach the app: is the API running, does proxy_pass point at the right port?" },
+  { 502, RP_STATUS_FAIL,
+    "nginx cannot reach the app: is the API running, does proxy_pass point at the right port?" },
   { 503, RP_STATUS_FAIL, "nginx cannot reach the app" },
   { 504, RP_STATUS_FAIL, "proxy_read_timeout" },
   { 418, RP_STATUS_FAIL, "refused" },
@@ -235,7 +239,8 @@ test_json_expect (void)
 
     g_assert_true (json_parser_load_from_data (p, c->body, -1, NULL));
     g_test_message ("%s %s=%s", c->body, c->path, c->want);
-    g_assert_cmpint (rp_json_expect (json_parser_get_root (p), c->path, c->want, &found), ==, c->match);
+    g_assert_cmpint (rp_json_expect (json_parser_get_root (p), c->path, c->want, &found), ==,
+                     c->match);
     g_assert_cmpstr (found, ==, c->found);
   }
 }
@@ -250,16 +255,39 @@ typedef struct {
 
 static const JudgeCase judge_cases[] = {
   { "application/json", "{\"status\":\"ok\"}", { "status=ok" }, TRUE, NULL },
-  { "application/json", "{\"status\":\"degraded\"}", { "status=ok" }, FALSE, "status is \"degraded\", expected \"ok\"" },
+  { "application/json",
+    "{\"status\":\"degraded\"}",
+    { "status=ok" },
+    FALSE,
+    "status is \"degraded\", expected \"ok\"" },
   { "text/plain", "OK", { "status=ok" }, FALSE, "body is not JSON (text/plain: \"OK\")" },
-  { "text/html", "<!doctype html><title>app</title>", { "status=ok" }, FALSE, "body is not JSON (text/html: \"<!doctype" },
+  { "text/html",
+    "<!doctype html><title>app</title>",
+    { "status=ok" },
+    FALSE,
+    "body is not JSON (text/html: \"<!doctype" },
   { "application/json", "", { "status=ok" }, FALSE, "body is empty" },
   { "application/json", "{\"a\":1}", { "status=ok" }, FALSE, "status is missing" },
-  { "application/json", "{\"data\":{}}", { "data.db.status=up" }, FALSE, "data.db.status is missing (data has no \"db\")" },
-  { "application/json", "{\"status\":\"ok\",\"db\":\"down\"}", { "status=ok", "db=up" }, FALSE, "db is \"down\", expected \"up\"" },
-  { "application/json", "{\"status\":\"bad\",\"db\":\"down\"}", { "status=ok", "db=up" }, FALSE,
+  { "application/json",
+    "{\"data\":{}}",
+    { "data.db.status=up" },
+    FALSE,
+    "data.db.status is missing (data has no \"db\")" },
+  { "application/json",
+    "{\"status\":\"ok\",\"db\":\"down\"}",
+    { "status=ok", "db=up" },
+    FALSE,
+    "db is \"down\", expected \"up\"" },
+  { "application/json",
+    "{\"status\":\"bad\",\"db\":\"down\"}",
+    { "status=ok", "db=up" },
+    FALSE,
     "status is \"bad\", expected \"ok\"; db is \"down\", expected \"up\"" },
-  { "application/json", "{\"status\":\"ok\"} trailing", { "status=ok" }, FALSE, "body is not JSON" },
+  { "application/json",
+    "{\"status\":\"ok\"} trailing",
+    { "status=ok" },
+    FALSE,
+    "body is not JSON" },
 };
 
 static void
@@ -325,26 +353,76 @@ typedef struct {
 } CorsCase;
 
 static const CorsCase cors_cases[] = {
-  { "strict", { TRUE, 200, O, "true", NULL, NULL }, { TRUE, 204, O, "true", "GET,POST", NULL }, { TRUE, 200, NULL, NULL, NULL, NULL },
-    RP_STATUS_PASS, "foreign origin is refused", NULL },
-  { "star", { TRUE, 200, "*", NULL, NULL, NULL }, { TRUE, 204, "*", NULL, NULL, NULL }, { TRUE, 200, "*", NULL, NULL, NULL },
-    RP_STATUS_PASS, "any origin", NULL },
-  { "star-creds", { TRUE, 200, "*", "true", NULL, NULL }, { TRUE, 204, "*", "true", NULL, NULL }, { TRUE, 200, "*", "true", NULL, NULL },
-    RP_STATUS_FAIL, "Access-Control-Allow-Credentials: true", "CORS_ORIGIN" },
-  { "reflect", { TRUE, 200, O, "true", NULL, NULL }, { TRUE, 204, O, "true", NULL, NULL }, { TRUE, 200, F, "true", NULL, NULL },
-    RP_STATUS_FAIL, "reflects Origin", "strict" },
-  { "missing", { TRUE, 200, NULL, NULL, NULL, NULL }, { TRUE, 204, NULL, NULL, NULL, NULL }, { TRUE, 200, NULL, NULL, NULL, NULL },
-    RP_STATUS_FAIL, "no Access-Control-Allow-Origin", "add the app origin to CORS_ORIGIN" },
-  { "other", { TRUE, 200, "https://other.example.org", NULL, NULL, NULL }, { TRUE, 204, NULL, NULL, NULL, NULL },
-    { TRUE, 200, NULL, NULL, NULL, NULL }, RP_STATUS_FAIL, "\"https://other.example.org\"", "CORS_ORIGIN=" O },
-  { "trailing-slash", { TRUE, 200, O "/", NULL, NULL, NULL }, { TRUE, 204, O "/", NULL, NULL, NULL },
-    { TRUE, 200, NULL, NULL, NULL, NULL }, RP_STATUS_FAIL, "may not read", "exactly" },
-  { "no-preflight", { TRUE, 200, O, NULL, NULL, NULL }, { TRUE, 404, NULL, NULL, NULL, NULL }, { TRUE, 200, NULL, NULL, NULL, NULL },
-    RP_STATUS_WARN, "preflight", "OPTIONS" },
-  { "preflight-error", { TRUE, 200, O, NULL, NULL, NULL }, { TRUE, 500, O, NULL, NULL, NULL }, { TRUE, 200, NULL, NULL, NULL, NULL },
-    RP_STATUS_WARN, "OPTIONS answers 500", "OPTIONS" },
-  { "no-answer", { FALSE, 0, NULL, NULL, NULL, "Connection refused" }, { FALSE, 0, NULL, NULL, NULL, "x" },
-    { FALSE, 0, NULL, NULL, NULL, "x" }, RP_STATUS_FAIL, "Connection refused", NULL },
+  { "strict",
+    { TRUE, 200, O, "true", NULL, NULL },
+    { TRUE, 204, O, "true", "GET,POST", NULL },
+    { TRUE, 200, NULL, NULL, NULL, NULL },
+    RP_STATUS_PASS,
+    "foreign origin is refused",
+    NULL },
+  { "star",
+    { TRUE, 200, "*", NULL, NULL, NULL },
+    { TRUE, 204, "*", NULL, NULL, NULL },
+    { TRUE, 200, "*", NULL, NULL, NULL },
+    RP_STATUS_PASS,
+    "any origin",
+    NULL },
+  { "star-creds",
+    { TRUE, 200, "*", "true", NULL, NULL },
+    { TRUE, 204, "*", "true", NULL, NULL },
+    { TRUE, 200, "*", "true", NULL, NULL },
+    RP_STATUS_FAIL,
+    "Access-Control-Allow-Credentials: true",
+    "CORS_ORIGIN" },
+  { "reflect",
+    { TRUE, 200, O, "true", NULL, NULL },
+    { TRUE, 204, O, "true", NULL, NULL },
+    { TRUE, 200, F, "true", NULL, NULL },
+    RP_STATUS_FAIL,
+    "reflects Origin",
+    "strict" },
+  { "missing",
+    { TRUE, 200, NULL, NULL, NULL, NULL },
+    { TRUE, 204, NULL, NULL, NULL, NULL },
+    { TRUE, 200, NULL, NULL, NULL, NULL },
+    RP_STATUS_FAIL,
+    "no Access-Control-Allow-Origin",
+    "add the app origin to CORS_ORIGIN" },
+  { "other",
+    { TRUE, 200, "https://other.example.org", NULL, NULL, NULL },
+    { TRUE, 204, NULL, NULL, NULL, NULL },
+    { TRUE, 200, NULL, NULL, NULL, NULL },
+    RP_STATUS_FAIL,
+    "\"https://other.example.org\"",
+    "CORS_ORIGIN=" O },
+  { "trailing-slash",
+    { TRUE, 200, O "/", NULL, NULL, NULL },
+    { TRUE, 204, O "/", NULL, NULL, NULL },
+    { TRUE, 200, NULL, NULL, NULL, NULL },
+    RP_STATUS_FAIL,
+    "may not read",
+    "exactly" },
+  { "no-preflight",
+    { TRUE, 200, O, NULL, NULL, NULL },
+    { TRUE, 404, NULL, NULL, NULL, NULL },
+    { TRUE, 200, NULL, NULL, NULL, NULL },
+    RP_STATUS_WARN,
+    "preflight",
+    "OPTIONS" },
+  { "preflight-error",
+    { TRUE, 200, O, NULL, NULL, NULL },
+    { TRUE, 500, O, NULL, NULL, NULL },
+    { TRUE, 200, NULL, NULL, NULL, NULL },
+    RP_STATUS_WARN,
+    "OPTIONS answers 500",
+    "OPTIONS" },
+  { "no-answer",
+    { FALSE, 0, NULL, NULL, NULL, "Connection refused" },
+    { FALSE, 0, NULL, NULL, NULL, "x" },
+    { FALSE, 0, NULL, NULL, NULL, "x" },
+    RP_STATUS_FAIL,
+    "Connection refused",
+    NULL },
 };
 
 static void
@@ -352,7 +430,8 @@ test_cors (void)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (cors_cases); i++) {
     const CorsCase *c = &cors_cases[i];
-    g_autoptr (RpCheckResult) r = rp_check_result_new ("http.cors", "http", "https://api.example.org/health");
+    g_autoptr (RpCheckResult) r =
+      rp_check_result_new ("http.cors", "http", "https://api.example.org/health");
 
     rp_cors_judge (r, O, F, &c->get, &c->pre, &c->foreign);
     g_test_message ("%s -> %s: %s", c->name, rp_status_to_string (r->status), r->summary);
@@ -406,13 +485,17 @@ test_phases (void)
 static void
 test_tls_error_text (void)
 {
-  static const struct { const char *text; long code; } cases[] = {
+  static const struct { const char *text; long code;
+  } cases[] = {
     { "SSL certificate problem: certificate has expired", X509_V_ERR_CERT_HAS_EXPIRED },
     { "SSL certificate problem: certificate is not yet valid", X509_V_ERR_CERT_NOT_YET_VALID },
     { "SSL certificate problem: self-signed certificate", X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT },
-    { "SSL certificate problem: unable to get local issuer certificate", X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
-    { "SSL: no alternative certificate subject name matches target host name 'x.example'", X509_V_ERR_HOSTNAME_MISMATCH },
-    { "SSL: certificate subject name 'a' does not match target host name 'b'", X509_V_ERR_HOSTNAME_MISMATCH },
+    { "SSL certificate problem: unable to get local issuer certificate",
+      X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+    { "SSL: no alternative certificate subject name matches target host name 'x.example'",
+      X509_V_ERR_HOSTNAME_MISMATCH },
+    { "SSL: certificate subject name 'a' does not match target host name 'b'",
+      X509_V_ERR_HOSTNAME_MISMATCH },
     { "SSL certificate problem: something new", X509_V_ERR_UNSPECIFIED },
     { "Connection refused", X509_V_OK },
     { NULL, X509_V_OK },

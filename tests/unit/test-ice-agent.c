@@ -74,7 +74,8 @@ test_pair_loopback (void)
   g_assert_cmpint (res->connect_us, >=, 0);
   g_assert_true (res->have_pair);
   g_assert_cmpint (res->local.type, ==, RP_ICE_CAND_HOST);
-  g_assert_true (g_str_equal (res->local.addr, "127.0.0.1") || g_str_equal (res->local.addr, "::1"));
+  g_assert_true (g_str_equal (res->local.addr, "127.0.0.1") ||
+                 g_str_equal (res->local.addr, "::1"));
   g_assert_cmpuint (res->sent, ==, 5);
   g_assert_cmpuint (res->received, ==, 5);
   g_assert_cmpfloat (res->rtt_min_ms, >, 0);
@@ -100,8 +101,10 @@ test_relay_only_without_turn (void)
   g_assert_cmpint (res->phase, ==, RP_ICE_PAIR_DONE);
   g_assert_false (res->ready);
   g_assert_cmpuint (res->signalled_a, ==, 0);
-  g_assert_cmpuint (rp_ice_agent_get_local_candidates (rp_ice_pair_get_agent (pair, 0))->len, ==, 0);
-  g_assert_cmpuint (rp_ice_agent_get_local_candidates (rp_ice_pair_get_agent (pair, 1))->len, >=, 1);
+  g_assert_cmpuint (rp_ice_agent_get_local_candidates (rp_ice_pair_get_agent (pair, 0))->len, ==,
+                    0);
+  g_assert_cmpuint (rp_ice_agent_get_local_candidates (rp_ice_pair_get_agent (pair, 1))->len, >=,
+                    1);
   rp_ice_pair_free (pair);
   drain (ctx);
 }
@@ -151,7 +154,8 @@ test_numeric_only (void)
   /* libnice would resolve names synchronously (or assert): refused here. */
   g_assert_false (rp_ice_agent_set_stun_server (agent, "media.example.test", 3478, &e1));
   g_assert_error (e1, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-  g_assert_false (rp_ice_agent_add_turn_server (agent, "turn.example.org", 3478, RP_ICE_RELAY_UDP, "u", "p", &e2));
+  g_assert_false (rp_ice_agent_add_turn_server (agent, "turn.example.org", 3478, RP_ICE_RELAY_UDP,
+                                                "u", "p", &e2));
   g_assert_error (e2, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_assert_cmpstr (rp_ice_state_to_string (RP_ICE_STATE_READY), ==, "ready");
 }

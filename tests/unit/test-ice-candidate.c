@@ -8,10 +8,16 @@
 #include "rtc/ice/ice-pair.h"
 
 static RpIceCandidate
-cand (RpIceCandType type, RpIceCandTransport tr, const char *addr, guint16 port, const char *raddr, guint16 rport)
+cand (RpIceCandType type, RpIceCandTransport tr, const char *addr, guint16 port, const char *raddr,
+      guint16 rport)
 {
-  RpIceCandidate c = { .type = type, .transport = tr, .component = 1, .priority = 2130706431, .port = port,
-                       .rport = rport, .gathered_us = -1 };
+  RpIceCandidate c = { .type = type,
+                       .transport = tr,
+                       .component = 1,
+                       .priority = 2130706431,
+                       .port = port,
+                       .rport = rport,
+                       .gathered_us = -1 };
 
   g_strlcpy (c.foundation, "1", sizeof c.foundation);
   g_strlcpy (c.addr, addr, sizeof c.addr);
@@ -23,14 +29,17 @@ static void
 test_to_sdp (void)
 {
   RpIceCandidate host = cand (RP_ICE_CAND_HOST, RP_ICE_CAND_UDP, "192.0.2.1", 50000, NULL, 0);
-  RpIceCandidate relay = cand (RP_ICE_CAND_RELAY, RP_ICE_CAND_UDP, "203.0.113.9", 49152, "198.51.100.4", 40000);
+  RpIceCandidate relay =
+    cand (RP_ICE_CAND_RELAY, RP_ICE_CAND_UDP, "203.0.113.9", 49152, "198.51.100.4", 40000);
   RpIceCandidate tcp = cand (RP_ICE_CAND_HOST, RP_ICE_CAND_TCP_ACTIVE, "2001:db8::1", 9, NULL, 0);
   g_autofree char *a = rp_ice_candidate_to_sdp (&host);
   g_autofree char *b = rp_ice_candidate_to_sdp (&relay);
   g_autofree char *c = rp_ice_candidate_to_sdp (&tcp);
 
   g_assert_cmpstr (a, ==, "candidate:1 1 udp 2130706431 192.0.2.1 50000 typ host");
-  g_assert_cmpstr (b, ==, "candidate:1 1 udp 2130706431 203.0.113.9 49152 typ relay raddr 198.51.100.4 rport 40000");
+  g_assert_cmpstr (
+    b, ==,
+    "candidate:1 1 udp 2130706431 203.0.113.9 49152 typ relay raddr 198.51.100.4 rport 40000");
   g_assert_cmpstr (c, ==, "candidate:1 1 tcp 2130706431 2001:db8::1 9 typ host tcptype active");
 }
 
@@ -71,20 +80,23 @@ test_browser_lines (void)
   g_autoptr (GError) error = NULL;
   RpIceCandidate c;
 
-  g_assert_true (rp_ice_candidate_from_sdp ("candidate:842163049 1 udp 1677729535 198.51.100.7 61665 typ srflx "
-                                            "raddr 10.0.0.5 rport 61665 generation 0 ufrag ab/C network-cost 999",
-                                            &c, &error));
+  g_assert_true (rp_ice_candidate_from_sdp (
+    "candidate:842163049 1 udp 1677729535 198.51.100.7 61665 typ srflx "
+    "raddr 10.0.0.5 rport 61665 generation 0 ufrag ab/C network-cost 999",
+    &c, &error));
   g_assert_no_error (error);
   g_assert_cmpint (c.type, ==, RP_ICE_CAND_SRFLX);
   g_assert_cmpstr (c.foundation, ==, "842163049");
   g_assert_cmpuint (c.priority, ==, 1677729535);
   g_assert_cmpstr (c.raddr, ==, "10.0.0.5");
 
-  g_assert_true (rp_ice_candidate_from_sdp ("a=candidate:0 1 UDP 2122252543 2001:db8::5 50123 typ host\r\n", &c, &error));
+  g_assert_true (rp_ice_candidate_from_sdp (
+    "a=candidate:0 1 UDP 2122252543 2001:db8::5 50123 typ host\r\n", &c, &error));
   g_assert_cmpint (c.transport, ==, RP_ICE_CAND_UDP);
   g_assert_cmpstr (c.addr, ==, "2001:db8::5");
 
-  g_assert_true (rp_ice_candidate_from_sdp ("candidate:a+b/9 1 TCP 1518280447 192.0.2.1 9 typ host tcptype active", &c, &error));
+  g_assert_true (rp_ice_candidate_from_sdp (
+    "candidate:a+b/9 1 TCP 1518280447 192.0.2.1 9 typ host tcptype active", &c, &error));
   g_assert_cmpint (c.transport, ==, RP_ICE_CAND_TCP_ACTIVE);
 }
 
@@ -98,23 +110,23 @@ test_rejects (void)
     "candidate:1 1 udp 1 192.0.2.1 5000 typ",
     "candidate:1 1 udp 1 192.0.2.1 5000 host",
     "candidate:1 1 udp 1 192.0.2.1 5000 typ unknown",
-    "candidate:1 0 udp 1 192.0.2.1 5000 typ host",               /* component 0 */
+    "candidate:1 0 udp 1 192.0.2.1 5000 typ host", /* component 0 */
     "candidate:1 1 sctp 1 192.0.2.1 5000 typ host",
-    "candidate:1 1 udp 0 192.0.2.1 5000 typ host",               /* priority 0 */
-    "candidate:1 1 udp 4294967296 192.0.2.1 5000 typ host",      /* priority > 2^32-1 */
+    "candidate:1 1 udp 0 192.0.2.1 5000 typ host",          /* priority 0 */
+    "candidate:1 1 udp 4294967296 192.0.2.1 5000 typ host", /* priority > 2^32-1 */
     "candidate:1 1 udp 1 192.0.2.1 70000 typ host",
     "candidate:1 1 udp 1 192.0.2.1 -1 typ host",
-    "candidate:1 1 udp 1 4b1c7a2e-1f2d.local 5000 typ host",     /* mDNS names are not resolved here */
+    "candidate:1 1 udp 1 4b1c7a2e-1f2d.local 5000 typ host", /* mDNS names are not resolved here */
     "candidate:1 1 udp 1 192.0.2.300 5000 typ host",
-    "candidate:f_o 1 udp 1 192.0.2.1 5000 typ host",             /* '_' is no ice-char */
-    "candidate:123456789012345678901234567890123 1 udp 1 192.0.2.1 5000 typ host",  /* 33 chars */
-    "candidate:1 1 tcp 1 192.0.2.1 9 typ host",                  /* tcp without tcptype */
-    "candidate:1 1 udp 1 192.0.2.1 9 typ host tcptype active",   /* tcptype on udp */
+    "candidate:f_o 1 udp 1 192.0.2.1 5000 typ host", /* '_' is no ice-char */
+    "candidate:123456789012345678901234567890123 1 udp 1 192.0.2.1 5000 typ host", /* 33 chars */
+    "candidate:1 1 tcp 1 192.0.2.1 9 typ host",                /* tcp without tcptype */
+    "candidate:1 1 udp 1 192.0.2.1 9 typ host tcptype active", /* tcptype on udp */
     "candidate:1 1 tcp 1 192.0.2.1 9 typ host tcptype sideways",
     "candidate:1 1 udp 1 192.0.2.1 9 typ srflx raddr 2001:db8::1 rport 9",
     "candidate:1 1 udp 1 192.0.2.1 9 typ srflx raddr",
     "candidate:1 1 udp 1 192.0.2.1 9 typ srflx raddr 10.0.0.1 rport 99999",
-    "candidate:1 1 udp 1 192.0.2.1 9 typ host \xff",             /* not UTF-8 */
+    "candidate:1 1 udp 1 192.0.2.1 9 typ host \xff", /* not UTF-8 */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
@@ -142,7 +154,8 @@ test_rejects (void)
 static void
 test_describe (void)
 {
-  RpIceCandidate r = cand (RP_ICE_CAND_RELAY, RP_ICE_CAND_UDP, "127.0.0.1", 50000, "127.0.0.1", 40000);
+  RpIceCandidate r =
+    cand (RP_ICE_CAND_RELAY, RP_ICE_CAND_UDP, "127.0.0.1", 50000, "127.0.0.1", 40000);
   RpIceCandidate h = cand (RP_ICE_CAND_HOST, RP_ICE_CAND_UDP, "::1", 9, NULL, 0);
   g_autoptr (GArray) all = g_array_new (FALSE, TRUE, sizeof (RpIceCandidate));
   g_autofree char *one = NULL;
@@ -155,7 +168,8 @@ test_describe (void)
   g_array_append_val (all, r);
   g_array_append_val (all, h);
   list = rp_ice_candidates_describe (all);
-  g_assert_cmpstr (list, ==, "relay udp 127.0.0.1:50000 prio 123 at 12.345 ms; host udp [::1]:9 prio 2130706431");
+  g_assert_cmpstr (
+    list, ==, "relay udp 127.0.0.1:50000 prio 123 at 12.345 ms; host udp [::1]:9 prio 2130706431");
 }
 
 static void

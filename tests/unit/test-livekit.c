@@ -30,8 +30,8 @@ test_base64url (void)
 {
   /* RFC 4648 section 10, padding removed. */
   static const char *const v[][2] = {
-    { "", "" }, { "f", "Zg" }, { "fo", "Zm8" }, { "foo", "Zm9v" }, { "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" },
-    { "foobar", "Zm9vYmFy" },
+    { "", "" },           { "f", "Zg" },          { "fo", "Zm8" },          { "foo", "Zm9v" },
+    { "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" }, { "foobar", "Zm9vYmFy" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (v); i++) {
     g_autofree char *e = rp_base64url_encode ((const guint8 *) v[i][0], strlen (v[i][0]));
@@ -45,8 +45,8 @@ test_base64url (void)
 static void
 test_token (void)
 {
-  g_autoptr (RpSecret) token = rp_livekit_token_new ("APIkey123", "s3cr3t-value", "rtcprobe-1", "rtcprobe-room",
-                                                     1700000000, 600);
+  g_autoptr (RpSecret) token = rp_livekit_token_new ("APIkey123", "s3cr3t-value", "rtcprobe-1",
+                                                     "rtcprobe-room", 1700000000, 600);
   g_auto (GStrv) parts = NULL;
   g_autofree guchar *header = NULL;
   g_autofree guchar *claims = NULL;

@@ -13,7 +13,8 @@ render (GArray *a)
 
   for (guint i = 0; i < a->len; i++) {
     RpPortSpec *p = &g_array_index (a, RpPortSpec, i);
-    g_string_append_printf (s, "%s%u/%s", i ? "," : "", p->port, rp_port_proto_to_string (p->proto));
+    g_string_append_printf (s, "%s%u/%s", i ? "," : "", p->port,
+                            rp_port_proto_to_string (p->proto));
   }
   return g_string_free (s, FALSE);
 }

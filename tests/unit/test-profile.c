@@ -79,8 +79,10 @@ test_domain_defaults (void)
   turn = rp_profile_turn_targets (p, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (turn->len, ==, 3);
-  g_assert_cmpstr (((RpTarget *) turn->pdata[0])->uri, ==, "turn:api.example.org:3478?transport=udp");
-  g_assert_cmpstr (((RpTarget *) turn->pdata[1])->uri, ==, "turn:api.example.org:3478?transport=tcp");
+  g_assert_cmpstr (((RpTarget *) turn->pdata[0])->uri, ==,
+                   "turn:api.example.org:3478?transport=udp");
+  g_assert_cmpstr (((RpTarget *) turn->pdata[1])->uri, ==,
+                   "turn:api.example.org:3478?transport=tcp");
   g_assert_cmpstr (((RpTarget *) turn->pdata[2])->uri, ==, "turns:api.example.org:5349");
 
   hosts = rp_profile_hosts (p);
@@ -107,7 +109,8 @@ test_bad_domain (void)
 static void
 test_example_profile (void)
 {
-  g_autofree char *path = g_build_filename (RP_TEST_DATA, "..", "..", "examples", "profile.ini", NULL);
+  g_autofree char *path =
+    g_build_filename (RP_TEST_DATA, "..", "..", "examples", "profile.ini", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (RpProfile) p = rp_profile_load (path, &error);
 
@@ -126,14 +129,15 @@ static void
 test_explicit (void)
 {
   g_autofree char *msg = NULL;
-  g_autoptr (RpProfile) p = load ("[deployment]\nca_file = ca.pem\n"
-                                  "[web]\napi_url = https://127.0.0.1:8443/api\n"
-                                  "http_urls = http://127.0.0.1:8080/\n"
-                                  "[files]\nfile_hash = abc\n"
-                                  "[turn]\nuris = turn:127.0.0.1:3479 ; turns:127.0.0.1:5350, turn:127.0.0.1:3479?transport=tcp\n"
-                                  "user = u\npassword_file = pw\n"
-                                  "[voice]\nduration = 2.5\nwarn_mos = 3.9\nfail_loss_pct = 4\nenabled = false\n",
-                                  &msg);
+  g_autoptr (RpProfile) p = load (
+    "[deployment]\nca_file = ca.pem\n"
+    "[web]\napi_url = https://127.0.0.1:8443/api\n"
+    "http_urls = http://127.0.0.1:8080/\n"
+    "[files]\nfile_hash = abc\n"
+    "[turn]\nuris = turn:127.0.0.1:3479 ; turns:127.0.0.1:5350, turn:127.0.0.1:3479?transport=tcp\n"
+    "user = u\npassword_file = pw\n"
+    "[voice]\nduration = 2.5\nwarn_mos = 3.9\nfail_loss_pct = 4\nenabled = false\n",
+    &msg);
   g_autofree char *ports = NULL;
   g_autoptr (GPtrArray) turn = NULL;
 
@@ -178,7 +182,8 @@ check_refused (const char *text, const char *needle)
 static void
 test_inline_secrets (void)
 {
-  check_refused ("[turn]\nuser = u\npassword = hunter2\n", "[turn] password= puts a secret in the profile");
+  check_refused ("[turn]\nuser = u\npassword = hunter2\n",
+                 "[turn] password= puts a secret in the profile");
   check_refused ("[livekit]\nsecret = s3cr3t\n", "[livekit] secret= puts a secret");
   check_refused ("[turn]\nturn_password = x\n", "turn_password=");
   check_refused ("[nosuch]\napi_secret = x\n", "api_secret=");
@@ -201,19 +206,24 @@ test_unknown_keys (void)
 static void
 test_bad_values (void)
 {
-  check_refused ("[web]\napi_url = ftp://a.example/\n", "[web] api_url: target \"ftp://a.example/\": unknown scheme");
-  check_refused ("[web]\napi_url = wss://a.example/\n", "[web] api_url = wss://a.example/: give a https:// or http:// URL");
+  check_refused ("[web]\napi_url = ftp://a.example/\n",
+                 "[web] api_url: target \"ftp://a.example/\": unknown scheme");
+  check_refused ("[web]\napi_url = wss://a.example/\n",
+                 "[web] api_url = wss://a.example/: give a https:// or http:// URL");
   check_refused ("[web]\napi_url = https://a.example:99999/\n", "[web] api_url");
   check_refused ("[turn]\nuris = stun:a.example\n", "not a turn: or turns: URI");
   check_refused ("[livekit]\nurl = https://a.example:7880\n", "[livekit] url");
   check_refused ("[voice]\nduration = soon\n", "[voice] duration = soon is not a number");
-  check_refused ("[voice]\nduration = 0.5\n[web]\napi_url = https://a.example/\n", "between 1 and 3600");
+  check_refused ("[voice]\nduration = 0.5\n[web]\napi_url = https://a.example/\n",
+                 "between 1 and 3600");
   check_refused ("[turn]\naudit = maybe\n", "write true or false");
   check_refused ("[turn]\nrest_ttl = 1h\n", "is not a whole number");
   check_refused ("[ports]\nlist = 80/sctp\n[web]\napi_url = https://a.example/\n", "[ports] list");
   check_refused ("[web]\nhealth_expect = ok\napi_url = https://a.example/\n", "write KEY=VALUE");
-  check_refused ("[turn]\nuris = turn:a.example\npassword_file = a\nsecret_file = b\n", "exclude each other");
-  check_refused ("[turn]\nuris = turn:a.example\npassword_file = a\npassword_env = B\n", "not both");
+  check_refused ("[turn]\nuris = turn:a.example\npassword_file = a\nsecret_file = b\n",
+                 "exclude each other");
+  check_refused ("[turn]\nuris = turn:a.example\npassword_file = a\npassword_env = B\n",
+                 "not both");
   check_refused ("[voice]\nduration = 5\n", "nothing to check");
   check_refused ("[web\napi_url = x\n", "profile ");
   /* GLib returns a value for an invalid escape and sets an error too. */

@@ -18,7 +18,8 @@ reference_token (const char *key, const char *username)
   guint8 mac[20];
   unsigned int n = 0;
 
-  HMAC (EVP_sha1 (), key, (int) strlen (key), (const guint8 *) username, strlen (username), mac, &n);
+  HMAC (EVP_sha1 (), key, (int) strlen (key), (const guint8 *) username, strlen (username), mac,
+        &n);
   return g_base64_encode (mac, n);
 }
 
@@ -26,7 +27,8 @@ static void
 test_token_make_matches_rest_convention (void)
 {
   g_autofree char *username = NULL;
-  g_autofree char *token = rp_reflector_token_make (secret, strlen (secret), "alice", NOW + 60, &username);
+  g_autofree char *token =
+    rp_reflector_token_make (secret, strlen (secret), "alice", NOW + 60, &username);
   g_autofree char *want = reference_token (secret, "1700000060:alice");
 
   g_assert_cmpstr (username, ==, "1700000060:alice");
@@ -42,34 +44,53 @@ test_token_verify (void)
   g_autofree char *old = rp_reflector_token_make (secret, strlen (secret), "alice", NOW - 1, &u2);
   g_autofree char *forged = reference_token ("another secret entirely", u);
   g_autofree char *far_u = NULL, *bad_u = NULL;
-  g_autofree char *far = rp_reflector_token_make (secret, strlen (secret), "alice", NOW + 100000, &far_u);
-  g_autofree char *bad = rp_reflector_token_make (secret, strlen (secret), "al ice", NOW + 60, &bad_u);
+  g_autofree char *far =
+    rp_reflector_token_make (secret, strlen (secret), "alice", NOW + 100000, &far_u);
+  g_autofree char *bad =
+    rp_reflector_token_make (secret, strlen (secret), "al ice", NOW + 60, &bad_u);
 
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, t, NOW, 3600), ==, RP_TOKEN_OK);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, forged, NOW, 3600), ==, RP_TOKEN_FORGED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, t, NOW, 3600), ==,
+                   RP_TOKEN_OK);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, forged, NOW, 3600), ==,
+                   RP_TOKEN_FORGED);
   /* The name is covered by the HMAC: another name with the same token fails. */
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), "1700000060:bob", t, NOW, 3600), ==, RP_TOKEN_FORGED);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u2, old, NOW, 3600), ==, RP_TOKEN_EXPIRED);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, t, NOW + 60, 3600), ==, RP_TOKEN_EXPIRED);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), far_u, far, NOW, 3600), ==, RP_TOKEN_TOO_LONG_LIVED);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), bad_u, bad, NOW, 3600), ==, RP_TOKEN_BAD_NAME);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), "alice", t, NOW, 3600), ==, RP_TOKEN_MALFORMED);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), "1700000060:", t, NOW, 3600), ==, RP_TOKEN_BAD_NAME);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, "short", NOW, 3600), ==, RP_TOKEN_MALFORMED);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, NULL, NOW, 3600), ==, RP_TOKEN_MALFORMED);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), NULL, t, NOW, 3600), ==, RP_TOKEN_MALFORMED);
-  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), "99999999999999999999999:a", t, NOW, 3600), ==,
+  g_assert_cmpint (
+    rp_reflector_token_verify (secret, strlen (secret), "1700000060:bob", t, NOW, 3600), ==,
+    RP_TOKEN_FORGED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u2, old, NOW, 3600), ==,
+                   RP_TOKEN_EXPIRED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, t, NOW + 60, 3600), ==,
+                   RP_TOKEN_EXPIRED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), far_u, far, NOW, 3600), ==,
+                   RP_TOKEN_TOO_LONG_LIVED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), bad_u, bad, NOW, 3600), ==,
+                   RP_TOKEN_BAD_NAME);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), "alice", t, NOW, 3600), ==,
                    RP_TOKEN_MALFORMED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), "1700000060:", t, NOW, 3600),
+                   ==, RP_TOKEN_BAD_NAME);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, "short", NOW, 3600), ==,
+                   RP_TOKEN_MALFORMED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), u, NULL, NOW, 3600), ==,
+                   RP_TOKEN_MALFORMED);
+  g_assert_cmpint (rp_reflector_token_verify (secret, strlen (secret), NULL, t, NOW, 3600), ==,
+                   RP_TOKEN_MALFORMED);
+  g_assert_cmpint (
+    rp_reflector_token_verify (secret, strlen (secret), "99999999999999999999999:a", t, NOW, 3600),
+    ==, RP_TOKEN_MALFORMED);
   g_assert_cmpstr (rp_token_result_to_string (RP_TOKEN_FORGED), ==, "forged");
 }
 
-static const guint8 key[RP_REFLECTOR_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                                  17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
+static const guint8 key[RP_REFLECTOR_KEY_LEN] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                                  12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                                  23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
 
 static void
 test_packet_sign_verify (void)
 {
-  RpStampSender p = { .seq = 7, .timestamp = 42, .error_estimate = RP_STAMP_EE_DEFAULT, .ssid = 0xbeef };
+  RpStampSender p = {
+    .seq = 7, .timestamp = 42, .error_estimate = RP_STAMP_EE_DEFAULT, .ssid = 0xbeef
+  };
   guint8 buf[2048], other[RP_REFLECTOR_KEY_LEN];
 
   memset (other, 9, sizeof other);
@@ -108,7 +129,8 @@ test_answer_in_place (void)
   g_assert_cmpuint (out.sender_seq, ==, 3);
   g_assert_cmpuint (out.seq, ==, 0);
   g_assert_cmpuint (out.ssid, ==, 77);
-  g_assert_cmpint (rp_stamp_timestamp_diff_us (out.timestamp, out.receive_timestamp, out.error_estimate), ==, 500);
+  g_assert_cmpint (
+    rp_stamp_timestamp_diff_us (out.timestamp, out.receive_timestamp, out.error_estimate), ==, 500);
   /* Unsigned: nothing, and the counter stays. */
   p.seq = 4;
   rp_reflector_packet_encode (&p, len, key, buf, sizeof buf);
@@ -133,7 +155,8 @@ test_messages (void)
   w.ufrag = (char *) "abcd";
   w.pwd = (char *) "abcdefghijklmnopqrstuv";
   w.candidates = g_array_new (FALSE, TRUE, sizeof (RpIceCandidate));
-  g_assert_true (rp_ice_candidate_from_sdp ("candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", &c, NULL));
+  g_assert_true (
+    rp_ice_candidate_from_sdp ("candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", &c, NULL));
   g_array_append_val (w.candidates, c);
   w.lifetime_s = 120;
   w.max_packet = 1472;
@@ -159,19 +182,22 @@ test_messages (void)
   g_assert_null (rp_reflector_msg_parse ("{\"type\":\"x\"", 11, &type, NULL));
   g_assert_null (rp_reflector_msg_parse ("{\"type\":\"\xff\"}", 12, &type, NULL));
   {
-    g_autoptr (JsonObject) a = rp_reflector_msg_parse ("{\"type\":\"answer\",\"ufrag\":\"ab\",\"pwd\":\"x\",\"candidates\":[]}", 56, &type, NULL);
+    g_autoptr (JsonObject) a = rp_reflector_msg_parse (
+      "{\"type\":\"answer\",\"ufrag\":\"ab\",\"pwd\":\"x\",\"candidates\":[]}", 56, &type, NULL);
     char *u = NULL, *pw = NULL;
     GArray *cands = NULL;
     g_assert_nonnull (a);
     g_assert_false (rp_reflector_msg_get_ice (a, &u, &pw, &cands, NULL));
   }
   {
-    GString *many = g_string_new ("{\"type\":\"answer\",\"ufrag\":\"abcd\",\"pwd\":\"abcdefghijklmnopqrstuv\",\"candidates\":[");
+    GString *many = g_string_new ("{\"type\":\"answer\",\"ufrag\":\"abcd\",\"pwd\":"
+                                  "\"abcdefghijklmnopqrstuv\",\"candidates\":[");
     g_autoptr (JsonObject) a = NULL;
     char *u = NULL, *pw = NULL;
     GArray *cands = NULL;
     for (int i = 0; i < 40; i++)
-      g_string_append_printf (many, "%s\"candidate:1 1 udp 1 127.0.0.1 %d typ host\"", i ? "," : "", 1000 + i);
+      g_string_append_printf (many, "%s\"candidate:1 1 udp 1 127.0.0.1 %d typ host\"", i ? "," : "",
+                              1000 + i);
     g_string_append (many, "]}");
     a = rp_reflector_msg_parse (many->str, many->len, &type, NULL);
     g_assert_nonnull (a);
@@ -237,8 +263,9 @@ test_limit_foreign (void)
   }
   append_cand (a, "::1", 7000);
   g_assert_cmpuint (rp_reflector_candidates_count_foreign (a, "127.0.1.5"), ==, 31);
-  g_assert_cmpuint (rp_reflector_candidates_limit_foreign (a, "127.0.1.5", RP_REFLECTOR_MAX_FOREIGN),
-                    ==, 31 - RP_REFLECTOR_MAX_FOREIGN);
+  g_assert_cmpuint (
+    rp_reflector_candidates_limit_foreign (a, "127.0.1.5", RP_REFLECTOR_MAX_FOREIGN), ==,
+    31 - RP_REFLECTOR_MAX_FOREIGN);
   g_assert_cmpuint (a->len, ==, 3 + RP_REFLECTOR_MAX_FOREIGN);
   for (guint i = 0; i < a->len; i++) {
     const RpIceCandidate *c = &g_array_index (a, RpIceCandidate, i);
@@ -272,7 +299,8 @@ test_binding (void)
   RpReflectorPeer first, same, port, addr, tcp, tcp_again, tcp_later, six;
 
   rp_reflector_peer_init (&first, RP_REFLECTOR_PEER_UDP, v4, 4, 5000, 0);
-  rp_reflector_peer_init (&same, RP_REFLECTOR_PEER_UDP, mapped, 16, 5000, 7);   /* conn ignored for UDP */
+  rp_reflector_peer_init (&same, RP_REFLECTOR_PEER_UDP, mapped, 16, 5000,
+                          7); /* conn ignored for UDP */
   rp_reflector_peer_init (&port, RP_REFLECTOR_PEER_UDP, v4, 4, 5001, 0);
   rp_reflector_peer_init (&addr, RP_REFLECTOR_PEER_UDP, v4b, 4, 5000, 0);
   rp_reflector_peer_init (&tcp, RP_REFLECTOR_PEER_TCP, v4, 4, 5000, 1);
@@ -285,7 +313,7 @@ test_binding (void)
   rp_reflector_binding_prove (&b, &first);
   rp_reflector_binding_prove (&b, &addr);
   g_assert_true (rp_reflector_binding_admits (&b, &first));
-  g_assert_true (rp_reflector_binding_admits (&b, &same));      /* IPv4-mapped is the same address */
+  g_assert_true (rp_reflector_binding_admits (&b, &same)); /* IPv4-mapped is the same address */
   g_assert_false (rp_reflector_binding_admits (&b, &port));     /* another port: another peer */
   g_assert_false (rp_reflector_binding_admits (&b, &addr));
   g_assert_false (rp_reflector_binding_admits (&b, &tcp));      /* another transport */

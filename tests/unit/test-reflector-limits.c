@@ -127,7 +127,7 @@ test_slots_share (void)
   /* A slot given back can be taken again, by anyone. */
   rp_slot_table_release (t, a1, 4);
   g_assert_cmpuint (rp_slot_table_held (t, a1, 4), ==, 1);
-  g_assert_cmpint (rp_slot_table_take (t, (const guint8[4]) { 192, 0, 2, 4 }, 4), ==, RP_SLOT_TAKEN);
+  g_assert_cmpint (rp_slot_table_take (t, (const guint8[4]){ 192, 0, 2, 4 }, 4), ==, RP_SLOT_TAKEN);
   g_assert_cmpuint (rp_slot_table_used (t), ==, 6);
   /* Releasing what was never taken changes nothing. */
   rp_slot_table_release (t, (const guint8[4]) { 192, 0, 2, 5 }, 4);
@@ -156,7 +156,8 @@ test_slots_ipv6_prefix (void)
    * buy more slots. */
   for (guint i = 0; i < 50; i++) {
     addr[15] = (guint8) i;
-    g_assert_cmpint (rp_slot_table_take (t, addr, 16), ==, i < 3 ? RP_SLOT_TAKEN : RP_SLOT_SOURCE_SHARE);
+    g_assert_cmpint (rp_slot_table_take (t, addr, 16), ==,
+                     i < 3 ? RP_SLOT_TAKEN : RP_SLOT_SOURCE_SHARE);
   }
   addr[7] = 2;   /* another /64 */
   g_assert_cmpint (rp_slot_table_take (t, addr, 16), ==, RP_SLOT_TAKEN);

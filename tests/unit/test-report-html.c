@@ -89,7 +89,8 @@ fixture_with_series (void)
       if (is_lost)
         continue;  /* no sample: a gap */
       /* Whole tenths, so the page does not depend on libm. */
-      g_string_append_printf (rtt, "%u.%u", 40 + (i * 7) % 5 + (i >= 70 && i < 80 ? 12 : 0), (i * 3) % 10);
+      g_string_append_printf (rtt, "%u.%u", 40 + (i * 7) % 5 + (i >= 70 && i < 80 ? 12 : 0),
+                              (i * 3) % 10);
       g_string_append_printf (jitter, "%u.%u", 1 + (i >= 70 && i < 85 ? 2 : 0), (i * 7) % 10);
     }
   for (guint i = 0; i < report->checks->len; i++)
@@ -122,9 +123,9 @@ assert_self_contained (const char *html, const Node *root)
   g_autoptr(GPtrArray) metas = all (root, "meta", NULL);
   gboolean csp = FALSE, viewport = FALSE;
   const char *style;
-  static const char * const forbidden[] = { "script", "img", "link", "iframe", "object", "embed",
-                                            "image", "use", "foreignObject", "form", "base", "audio",
-                                            "video", "source", "a" };
+  static const char *const forbidden[] = { "script", "img",   "link",  "iframe",        "object",
+                                           "embed",  "image", "use",   "foreignObject", "form",
+                                           "base",   "audio", "video", "source",        "a" };
 
   for (guint i = 0; i < elements->len; i++)
     {
@@ -181,7 +182,8 @@ test_structure (void)
 
   g_assert_cmpstr (root->name, ==, "html");
   assert_self_contained (html, root);
-  g_assert_cmpstr (one (root, "p", "verdict")->text->str, ==, "3 passed, 1 warned, 1 failed, 1 skipped");
+  g_assert_cmpstr (one (root, "p", "verdict")->text->str, ==,
+                   "3 passed, 1 warned, 1 failed, 1 skipped");
   g_assert_true (has_class (one (root, "p", "verdict"), "fail"));
   g_assert_true (g_str_has_suffix (one (root, "title", NULL)->text->str, "rtcprobe"));
 
@@ -211,7 +213,8 @@ test_structure (void)
 
   /* Hints for the warn and the fail (the skip has none). */
   g_assert_cmpuint (hints->len, ==, 2);
-  g_assert_true (g_str_has_prefix (((Node *) g_ptr_array_index (hints, 0))->text->str, "Hint: coturn is started"));
+  g_assert_true (g_str_has_prefix (((Node *) g_ptr_array_index (hints, 0))->text->str,
+                                   "Hint: coturn is started"));
   g_assert_true (has_class (g_ptr_array_index (hints, 1), "fail"));
 
   /* Two charts for the voice check, each marking the four lost packets. */
@@ -258,7 +261,8 @@ test_verdict_check (void)
   rp_report_add (report, v);
   html = rp_report_render_html (report);
   root = parse (html);
-  g_assert_cmpstr (one (root, "p", "verdict")->text->str, ==, "voice works, but only through TURN over TCP");
+  g_assert_cmpstr (one (root, "p", "verdict")->text->str, ==,
+                   "voice works, but only through TURN over TCP");
   g_assert_true (has_class (one (root, "p", "verdict"), "warn"));
 }
 
@@ -284,7 +288,8 @@ test_hint_only_when_not_pass (void)
 static void
 test_hostile (void)
 {
-  static const char evil[] = "<script>fetch('https://evil.example/x')</script>\"><img src=x onerror=alert(1)>&amp;";
+  static const char evil[] =
+    "<script>fetch('https://evil.example/x')</script>\"><img src=x onerror=alert(1)>&amp;";
   g_autoptr(RpReport) report = rp_report_new ("<b>cmd</b>");
   RpCheckResult *r = rp_check_result_new (evil, "voice", "javascript:alert(1) \x01\x1b[2J \xff");
   g_autofree char *html = NULL;
@@ -292,7 +297,8 @@ test_hostile (void)
   Node *row;
 
   rp_check_result_set (r, RP_STATUS_FAIL, "%s \xe2\x80\xae reversed", evil);
-  rp_check_result_set_hint (r, "</td></tr></table><style>body{background:url(https://evil.example/)}</style>");
+  rp_check_result_set_hint (
+    r, "</td></tr></table><style>body{background:url(https://evil.example/)}</style>");
   rp_check_result_metric (r, "<i>_ms", 1);
   rp_check_result_detail_str (r, "\"key'", evil);
   rp_check_result_detail_str (r, "series.rtt_ms", "1,<script>,3\" onload=\"x,1e308,-5,inf");
@@ -318,9 +324,11 @@ test_hostile (void)
 
   row = one (root, "tr", "row");
   g_assert_cmpstr (one (row, "div", "id")->text->str, ==, evil);
-  g_assert_cmpstr (one (row, "div", "target")->text->str, ==, "javascript:alert(1) [2J \xef\xbf\xbd");
+  g_assert_cmpstr (one (row, "div", "target")->text->str, ==,
+                   "javascript:alert(1) [2J \xef\xbf\xbd");
   g_assert_true (g_str_has_prefix (one (row, "div", "sum")->text->str, evil));
-  g_assert_true (g_str_has_prefix (one (root, "p", "hint")->text->str, "Hint: </td></tr></table><style>"));
+  g_assert_true (
+    g_str_has_prefix (one (root, "p", "hint")->text->str, "Hint: </td></tr></table><style>"));
   g_assert_cmpuint (count (root, "style", NULL), ==, 1);
   g_assert_cmpstr (one (root, "h1", NULL)->text->str, ==, "rtcprobe <b>cmd</b>");
   g_assert_cmpuint (count (root, "b", NULL), ==, 1);  /* the "Hint:" label */

@@ -73,7 +73,8 @@ test_schema (void)
   JsonObject *o = parse_report (json, parser);
   JsonObject *tool, *vantage, *summary;
   JsonArray *checks;
-  g_autoptr(GRegex) iso = g_regex_new ("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$", 0, 0, NULL);
+  g_autoptr (GRegex) iso =
+    g_regex_new ("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$", 0, 0, NULL);
 
   assert_members (o, top);
   g_assert_cmpstr (json_object_get_string_member (o, "schema"), ==, "rtcprobe.report/1");
@@ -105,7 +106,8 @@ test_schema (void)
       g_assert_cmpstr (json_object_get_string_member (c, "id"), ==, r->id);
       g_assert_cmpstr (json_object_get_string_member (c, "kind"), ==, r->kind);
       g_assert_cmpstr (json_object_get_string_member (c, "target"), ==, r->target);
-      g_assert_cmpstr (json_object_get_string_member (c, "status"), ==, rp_status_to_string (r->status));
+      g_assert_cmpstr (json_object_get_string_member (c, "status"), ==,
+                       rp_status_to_string (r->status));
       g_assert_cmpstr (json_object_get_string_member (c, "summary"), ==, r->summary);
       if (r->hint == NULL)
         g_assert_true (json_object_get_null_member (c, "hint"));
@@ -186,9 +188,12 @@ test_hostile (void)
   c = json_array_get_object_element (json_object_get_array_member (o, "checks"), 0);
   g_assert_cmpstr (json_object_get_string_member (c, "id"), ==, "id \"quoted\" \\ back");
   g_assert_cmpstr (json_object_get_string_member (c, "kind"), ==, "k\x01");
-  g_assert_cmpstr (json_object_get_string_member (c, "target"), ==, "bad \xef\xbf\xbd\xef\xbf\xbd utf8");
-  g_assert_cmpstr (json_object_get_string_member (c, "summary"), ==, "line one\nline two\r\t\x1b[31m\x7f end");
-  g_assert_true (g_str_has_prefix (json_object_get_string_member (c, "hint"), "truncated \xef\xbf\xbd"));
+  g_assert_cmpstr (json_object_get_string_member (c, "target"), ==,
+                   "bad \xef\xbf\xbd\xef\xbf\xbd utf8");
+  g_assert_cmpstr (json_object_get_string_member (c, "summary"), ==,
+                   "line one\nline two\r\t\x1b[31m\x7f end");
+  g_assert_true (
+    g_str_has_prefix (json_object_get_string_member (c, "hint"), "truncated \xef\xbf\xbd"));
   g_assert_true (json_object_get_null_member (c, "duration_ms"));
 
   metrics = json_object_get_object_member (c, "metrics");
@@ -242,8 +247,9 @@ test_numbers (void)
   /* Strings are left alone. */
   g_assert_nonnull (strstr (text, "0.48599999999999999 {   }"));
   metrics = json_object_get_object_member (
-      json_array_get_object_element (json_object_get_array_member (parse_report (text, parser), "checks"), 0),
-      "metrics");
+    json_array_get_object_element (
+      json_object_get_array_member (parse_report (text, parser), "checks"), 0),
+    "metrics");
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autofree char *name = g_strdup_printf ("m%u", i);
     JsonNode *n = json_object_get_member (metrics, name);

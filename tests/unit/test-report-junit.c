@@ -103,7 +103,8 @@ test_structure (void)
 
       g_assert_cmpstr (attr (tc, "classname"), ==, r->kind);
       g_assert_cmpstr (attr (tc, "name"), ==, r->id);
-      g_assert_cmpfloat_with_epsilon (g_ascii_strtod (attr (tc, "time"), NULL), r->duration_ms / 1000, 0.0005);
+      g_assert_cmpfloat_with_epsilon (g_ascii_strtod (attr (tc, "time"), NULL),
+                                      r->duration_ms / 1000, 0.0005);
 
       /* Every field of the check is a property, as in the JSON report. */
       g_assert_cmpstr (property (tc, "id"), ==, r->id);
@@ -165,8 +166,8 @@ static gboolean
 xml_char_allowed (gunichar c)
 {
   /* XML 1.0, production [2] Char. */
-  return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD)
-         || (c >= 0x10000 && c <= 0x10FFFF);
+  return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+         (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
 }
 
 static RpReport *
@@ -229,8 +230,9 @@ test_hostile (void)
   g_assert_nonnull (failure);
   /* Newlines and the tab survive in the attribute as character references. */
   g_assert_cmpstr (attr (failure, "message"), ==, "line one\nline two\r\ttab  </failure><x>");
-  g_assert_cmpstr (failure->text->str, ==,
-                   "line one\nline two\r\ttab  </failure><x>\nhint: ]]> <![CDATA[ x ]]> &amp;  rtl");
+  g_assert_cmpstr (
+    failure->text->str, ==,
+    "line one\nline two\r\ttab  </failure><x>\nhint: ]]> <![CDATA[ x ]]> &amp;  rtl");
   g_assert_cmpstr (property (tc, "metrics.nan_ms"), ==, "NaN");
   g_assert_cmpstr (property (tc, "metrics.inf\"<"), ==, "+Inf");
   g_assert_cmpstr (property (tc, "duration_ms"), ==, "NaN");
@@ -267,8 +269,8 @@ xmllint (const char *what, const char *xml)
   g_file_set_contents (path, xml, -1, &error);
   g_assert_no_error (error);
   const char *argv[] = { "xmllint", "--noout", path, NULL };
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                NULL, &err, &status, &error);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                NULL, NULL, &err, &status, &error);
   g_assert_no_error (error);
   g_unlink (path);
   if (!g_spawn_check_wait_status (status, NULL))

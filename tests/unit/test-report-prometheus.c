@@ -247,11 +247,13 @@ test_values (void)
   g_assert_cmpfloat (value (samples, "rtcprobe_check_status", "turn.tls.allocate"), ==, 2);
   g_assert_cmpfloat (value (samples, "rtcprobe_check_status", "http.api"), ==, 3);
   g_assert_cmpfloat (value (samples, "rtcprobe_check_duration_seconds", "voice.relay"), ==, 1.0);
-  g_assert_cmpfloat (value (samples, "rtcprobe_check_duration_seconds", "turn.udp.allocate"), ==, 0.08025);
+  g_assert_cmpfloat (value (samples, "rtcprobe_check_duration_seconds", "turn.udp.allocate"), ==,
+                     0.08025);
 
   /* Base units: ms / 1000, pct / 100, s stays; unitless names as they are. */
   g_assert_cmpfloat (value (samples, "rtcprobe_rtt_seconds", "stun.udp"), ==, 23.4567 / 1000);
-  g_assert_cmpfloat (value (samples, "rtcprobe_connect_seconds", "turn.tls.allocate"), ==, 10.0005 / 1000);
+  g_assert_cmpfloat (value (samples, "rtcprobe_connect_seconds", "turn.tls.allocate"), ==,
+                     10.0005 / 1000);
   g_assert_cmpfloat (value (samples, "rtcprobe_lifetime_seconds", "turn.udp.allocate"), ==, 60);
   g_assert_cmpfloat (value (samples, "rtcprobe_loss_ratio", "voice.relay"), ==, 0.005);
   g_assert_cmpfloat (value (samples, "rtcprobe_mos", "voice.relay"), ==, 4.3);
@@ -263,7 +265,8 @@ test_values (void)
     {
       const Sample *s = g_ptr_array_index (samples, i);
       if (strcmp (s->name, "rtcprobe_checks") == 0)
-        g_assert_cmpfloat (s->value, ==, strcmp (g_hash_table_lookup (s->labels, "status"), "pass") == 0 ? 3 : 1);
+        g_assert_cmpfloat (s->value, ==,
+                           strcmp (g_hash_table_lookup (s->labels, "status"), "pass") == 0 ? 3 : 1);
     }
 
   for (guint i = 0; i < G_N_ELEMENTS (transports); i++)
@@ -272,7 +275,8 @@ test_values (void)
       const RpCheckResult *r = NULL;
       g_assert_nonnull (s);
       for (guint c = 0; c < report->checks->len; c++)
-        if (strcmp (((RpCheckResult *) g_ptr_array_index (report->checks, c))->id, transports[i].id) == 0)
+        if (strcmp (((RpCheckResult *) g_ptr_array_index (report->checks, c))->id,
+                    transports[i].id) == 0)
           r = g_ptr_array_index (report->checks, c);
       g_assert_cmpstr (g_hash_table_lookup (s->labels, "transport"), ==, transports[i].transport);
       g_assert_cmpstr (g_hash_table_lookup (s->labels, "kind"), ==, r->kind);

@@ -141,7 +141,8 @@ test_hostile_strings (void)
   RpTextOptions opt = { .verbose = TRUE };
   g_autofree char *text = NULL;
 
-  rp_check_result_set (r, RP_STATUS_FAIL, "line one\nline two\r\x1b]0;title\x07 bad \xff\xfe utf8 \u202Eevil");
+  rp_check_result_set (r, RP_STATUS_FAIL,
+                       "line one\nline two\r\x1b]0;title\x07 bad \xff\xfe utf8 \u202Eevil");
   rp_check_result_set_hint (r, "hint\twith\ttabs\n\x01");
   rp_check_result_detail_str (r, "key\n", "value\x1b[2J");
   rp_check_result_metric (r, "odd\x7f_ms", NAN);
@@ -174,7 +175,8 @@ test_numbers (void)
   report->duration_ms = 1500;
 
   text = rp_report_render_text (report, NULL);
-  g_assert_nonnull (strstr (text, "      rtt 12.345 ms, jitter 0.001 ms, mos 4.25, loss 12.5 %, bytes 1e+09\n"));
+  g_assert_nonnull (
+    strstr (text, "      rtt 12.345 ms, jitter 0.001 ms, mos 4.25, loss 12.5 %, bytes 1e+09\n"));
   g_assert_true (g_str_has_suffix (text, "\n1 passed, 0 warned, 0 failed, 0 skipped in 1.500 s\n"));
 }
 
@@ -221,13 +223,16 @@ check_report (void)
   rp_check_result_detail_str (report->vantage, "interface", "wlan0");
 
   r = rp_check_result_new ("verdict", "verdict", "deployment");
-  rp_check_result_set (r, RP_STATUS_FAIL, "Voice works only through TURN over TCP and TLS on this network: "
-                       "UDP 3478 and 7882 are blocked; the proxy does not pass websocket upgrades: Socket.IO "
-                       "falls back to long-polling");
+  rp_check_result_set (
+    r, RP_STATUS_FAIL,
+    "Voice works only through TURN over TCP and TLS on this network: "
+    "UDP 3478 and 7882 are blocked; the proxy does not pass websocket upgrades: Socket.IO "
+    "falls back to long-polling");
   rp_check_result_set_hint (r, "3478/udp gets no answer: open 3478/udp in the security list");
   rp_report_add (report, r);
   r = rp_check_result_new ("turn.udp.allocate", "turn", "turn:rtc.example.org:3478?transport=udp");
-  rp_check_result_set (r, RP_STATUS_FAIL, "no answer to TURN Allocate over UDP before the deadline");
+  rp_check_result_set (r, RP_STATUS_FAIL,
+                       "no answer to TURN Allocate over UDP before the deadline");
   rp_report_add (report, r);
   r = rp_check_result_new ("port.443/tcp", "port", "rtc.example.org:443/tcp");
   rp_check_result_set (r, RP_STATUS_PASS, "443/tcp open");
@@ -237,7 +242,8 @@ check_report (void)
   rp_check_result_set (r, RP_STATUS_PASS, "MOS 4.41 over TURN/TLS");
   rp_report_add (report, r);
   r = rp_check_result_new ("socketio", "websocket", "wss://api.example.org/socket.io/");
-  rp_check_result_set (r, RP_STATUS_WARN, "Socket.IO reachable only over long-polling: the websocket upgrade fails");
+  rp_check_result_set (r, RP_STATUS_WARN,
+                       "Socket.IO reachable only over long-polling: the websocket upgrade fails");
   rp_report_add (report, r);
   r = rp_check_result_new ("http.3", "file", "https://api.example.org/api/v1/files/3f2a");
   rp_check_result_set (r, RP_STATUS_PASS, "200 OK after 1 redirect");
@@ -270,7 +276,8 @@ test_golden_grouped (void)
   g_assert_true (web && rt && files && turn && voice && other);
   g_assert_true (web < rt && rt < files && files < turn && turn < voice && voice < other);
   g_assert_true (strstr (text, "http.1") < rt);
-  g_assert_nonnull (strstr (text, "-> from: hotel wifi, public 198.51.100.7, local 192.168.1.20 (wlan0)\n"));
+  g_assert_nonnull (
+    strstr (text, "-> from: hotel wifi, public 198.51.100.7, local 192.168.1.20 (wlan0)\n"));
   g_assert_true (g_str_has_suffix (text, "\n4 passed, 1 warned, 2 failed, 1 skipped in 6.013 s\n"));
 }
 

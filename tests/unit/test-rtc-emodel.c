@@ -98,7 +98,8 @@ test_mouth_to_ear (void)
   g_assert_cmpfloat (rp_emodel_mouth_to_ear_ms (80, 60, RP_CODEC_G711_PLC), ==, 120);
   g_assert_cmpfloat (rp_emodel_mouth_to_ear_ms (80, 60, RP_CODEC_OPUS), ==, 126.5);
   /* Opus is rated like G.711 with PLC */
-  g_assert_cmpfloat (rp_codec_profile (RP_CODEC_OPUS)->bpl, ==, rp_codec_profile (RP_CODEC_G711_PLC)->bpl);
+  g_assert_cmpfloat (rp_codec_profile (RP_CODEC_OPUS)->bpl, ==,
+                     rp_codec_profile (RP_CODEC_G711_PLC)->bpl);
   g_assert_cmpfloat (rp_codec_profile (RP_CODEC_G711)->bpl, ==, 4.3);
 }
 
@@ -167,7 +168,8 @@ test_monotonic (void)
   for (double r = -10; r < 110; r += 0.01)
     g_assert_cmpfloat (rp_emodel_mos (r + 0.01), >=, rp_emodel_mos (r));
   /* BurstR below 1 is read as 1 */
-  g_assert_cmpfloat (mos_for (RP_CODEC_G711_PLC, 0, 2, 0.5), ==, mos_for (RP_CODEC_G711_PLC, 0, 2, 1));
+  g_assert_cmpfloat (mos_for (RP_CODEC_G711_PLC, 0, 2, 0.5), ==,
+                     mos_for (RP_CODEC_G711_PLC, 0, 2, 1));
 }
 
 int

@@ -215,7 +215,8 @@ test_clock_mapping (void)
   for (gint64 us = 0; us < 2000000; us += 997)
     g_assert_cmpint (rp_stamp_ntp_to_us (rp_stamp_us_to_ntp (us)), ==, us);
   for (guint i = 0; i < 100000; i++) {
-    gint64 us = (gint64) g_test_rand_int_range (0, G_MAXINT32) * 1000 + g_test_rand_int_range (0, 1000);
+    gint64 us =
+      (gint64) g_test_rand_int_range (0, G_MAXINT32) * 1000 + g_test_rand_int_range (0, 1000);
 
     g_assert_cmpint (rp_stamp_ntp_to_us (rp_stamp_us_to_ntp (us)), ==, us);
   }
@@ -226,15 +227,22 @@ test_timestamp_diff (void)
 {
   /* across the NTP era rollover: -0.25 s to +0.25 s */
   g_assert_cmpint (rp_stamp_timestamp_diff_us (G_GUINT64_CONSTANT (0x0000000040000000),
-                                               G_GUINT64_CONSTANT (0xFFFFFFFFC0000000), 0), ==, 500000);
+                                               G_GUINT64_CONSTANT (0xFFFFFFFFC0000000), 0),
+                   ==, 500000);
   g_assert_cmpint (rp_stamp_timestamp_diff_us (G_GUINT64_CONSTANT (0xFFFFFFFFC0000000),
-                                               G_GUINT64_CONSTANT (0x0000000040000000), 0), ==, -500000);
-  g_assert_cmpint (rp_stamp_timestamp_diff_us (rp_stamp_us_to_ntp (2500000), rp_stamp_us_to_ntp (2250010), 0),
-                   ==, 249990);
+                                               G_GUINT64_CONSTANT (0x0000000040000000), 0),
+                   ==, -500000);
+  g_assert_cmpint (
+    rp_stamp_timestamp_diff_us (rp_stamp_us_to_ntp (2500000), rp_stamp_us_to_ntp (2250010), 0), ==,
+    249990);
   /* PTPv2 truncated (Z = 1): 2 s + 500000000 ns */
-  g_assert_cmpint (rp_stamp_timestamp_to_us (G_GUINT64_CONSTANT (0x000000021DCD6500), RP_STAMP_EE_Z | 1), ==, 2500000);
+  g_assert_cmpint (
+    rp_stamp_timestamp_to_us (G_GUINT64_CONSTANT (0x000000021DCD6500), RP_STAMP_EE_Z | 1), ==,
+    2500000);
   g_assert_cmpint (rp_stamp_timestamp_diff_us (G_GUINT64_CONSTANT (0x000000021DCD6500),
-                                               G_GUINT64_CONSTANT (0x0000000200000000), RP_STAMP_EE_Z | 1), ==, 500000);
+                                               G_GUINT64_CONSTANT (0x0000000200000000),
+                                               RP_STAMP_EE_Z | 1),
+                   ==, 500000);
 }
 
 int

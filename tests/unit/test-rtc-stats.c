@@ -65,7 +65,8 @@ test_histogram_vs_sort (void)
       if (round == 0)
         v[i] = (gint64) exp (g_test_rand_double_range (0, log (1e8)));
       else if (round == 1)
-        v[i] = 40 * MS + (gint64) (g_test_rand_double_range (0, 1) * g_test_rand_double_range (0, 1) * 200 * MS);
+        v[i] = 40 * MS + (gint64) (g_test_rand_double_range (0, 1) *
+                                   g_test_rand_double_range (0, 1) * 200 * MS);
       else
         v[i] = g_test_rand_int_range (0, 200);
       rp_histogram_add (h, v[i]);
@@ -109,7 +110,8 @@ test_signed_histogram (void)
   }
   /* the count above a threshold is off by at most the one bucket around it
    * (width <= 10000/64 here, about 160 values of the 120000 range) */
-  g_assert_cmpint (llabs ((gint64) rp_signed_histogram_count_above (h, -10000) - (gint64) above), <=, n / 500);
+  g_assert_cmpint (llabs ((gint64) rp_signed_histogram_count_above (h, -10000) - (gint64) above),
+                   <=, n / 500);
   g_free (h);
 }
 

@@ -87,7 +87,8 @@ probe_start (RpCheck *check)
     return;
   /* The timer holds a reference, as a real asynchronous step would. */
   src = g_timeout_source_new (p->finish_after_ms);
-  g_source_set_callback (src, on_finish_timer, rp_check_ref (check), (GDestroyNotify) rp_check_unref);
+  g_source_set_callback (src, on_finish_timer, rp_check_ref (check),
+                         (GDestroyNotify) rp_check_unref);
   g_source_attach (src, rp_runner_get_context (rp_check_get_runner (check)));
   g_source_unref (src);
 }
@@ -207,7 +208,8 @@ test_run_timeout (void)
     RpCheck *c;
 
     stuck[i] = probe_new (G_MAXUINT);
-    c = add (runner, id, 10 * G_USEC_PER_SEC, i == 2 ? &probe_class_no_expire : &probe_class, stuck[i]);
+    c = add (runner, id, 10 * G_USEC_PER_SEC, i == 2 ? &probe_class_no_expire : &probe_class,
+             stuck[i]);
     /* The per-check deadline is capped by what is left of the run. */
     g_assert_cmpint (rp_check_get_deadline_us (c), <=, g_get_monotonic_time () + 200 * MS);
   }
@@ -252,7 +254,8 @@ parent_start (RpCheck *check)
 {
   GSource *src = g_timeout_source_new (20);
 
-  g_source_set_callback (src, on_parent_timer, rp_check_ref (check), (GDestroyNotify) rp_check_unref);
+  g_source_set_callback (src, on_parent_timer, rp_check_ref (check),
+                         (GDestroyNotify) rp_check_unref);
   g_source_attach (src, rp_runner_get_context (rp_check_get_runner (check)));
   g_source_unref (src);
 }

@@ -65,7 +65,8 @@ test_rfc5769_long_term_exact (void)
   rp_stun_long_term_key (user, "example.org", "TheMatrIX", key);
   rp_stun_builder_init (&b, RP_STUN_BINDING, RP_STUN_REQUEST, tid);
   g_assert_true (rp_stun_builder_add_string (&b, RP_STUN_ATTR_USERNAME, user));
-  g_assert_true (rp_stun_builder_add_string (&b, RP_STUN_ATTR_NONCE, "f//499k954d6OL34oL9FSTvy64sA"));
+  g_assert_true (
+    rp_stun_builder_add_string (&b, RP_STUN_ATTR_NONCE, "f//499k954d6OL34oL9FSTvy64sA"));
   g_assert_true (rp_stun_builder_add_string (&b, RP_STUN_ATTR_REALM, "example.org"));
   g_assert_true (rp_stun_builder_add_integrity (&b, key, sizeof key));
   g_assert_cmpmem (b.buf, b.len, rfc5769_request_ltc, sizeof rfc5769_request_ltc);
@@ -81,24 +82,30 @@ test_independent_sha256_exact (void)
   rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_REQUEST, tid_a0);
   g_assert_true (rp_stun_builder_add_string (&b, RP_STUN_ATTR_SOFTWARE, "rtcprobe"));
   g_assert_true (rp_stun_builder_add_string (&b, RP_STUN_ATTR_USERNAME, "user"));
-  g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_REQUESTED_TRANSPORT, transport, sizeof transport));
+  g_assert_true (
+    rp_stun_builder_add (&b, RP_STUN_ATTR_REQUESTED_TRANSPORT, transport, sizeof transport));
   g_assert_true (rp_stun_builder_add_integrity (&b, (const guint8 *) "pass", 4));
   g_assert_true (rp_stun_builder_add_integrity_sha256 (&b, (const guint8 *) "pass", 4));
   g_assert_true (rp_stun_builder_add_fingerprint (&b));
   g_assert_cmpmem (b.buf, b.len, python_allocate, sizeof python_allocate);
 
   parse_ok (&b, &msg);
-  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "pass", 4), ==, RP_STUN_INTEGRITY_OK);
-  g_assert_cmpint (rp_stun_message_check_integrity_sha256 (&msg, (const guint8 *) "pass", 4), ==, RP_STUN_INTEGRITY_OK);
-  g_assert_cmpint (rp_stun_message_check_integrity_sha256 (&msg, (const guint8 *) "pasS", 4), ==, RP_STUN_INTEGRITY_MISMATCH);
+  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "pass", 4), ==,
+                   RP_STUN_INTEGRITY_OK);
+  g_assert_cmpint (rp_stun_message_check_integrity_sha256 (&msg, (const guint8 *) "pass", 4), ==,
+                   RP_STUN_INTEGRITY_OK);
+  g_assert_cmpint (rp_stun_message_check_integrity_sha256 (&msg, (const guint8 *) "pasS", 4), ==,
+                   RP_STUN_INTEGRITY_MISMATCH);
   g_assert_cmpint (rp_stun_message_check_fingerprint (&msg), ==, RP_STUN_INTEGRITY_OK);
 }
 
 static void
 test_type_encoding (void)
 {
-  const guint16 methods[] = { RP_STUN_BINDING, RP_STUN_ALLOCATE, RP_STUN_CHANNEL_BIND, 0x0FFF, 0x0ABC };
-  const RpStunClass classes[] = { RP_STUN_REQUEST, RP_STUN_INDICATION, RP_STUN_SUCCESS, RP_STUN_ERROR };
+  const guint16 methods[] = { RP_STUN_BINDING, RP_STUN_ALLOCATE, RP_STUN_CHANNEL_BIND, 0x0FFF,
+                              0x0ABC };
+  const RpStunClass classes[] = { RP_STUN_REQUEST, RP_STUN_INDICATION, RP_STUN_SUCCESS,
+                                  RP_STUN_ERROR };
   const guint8 tid[RP_STUN_TID_LEN] = { 0 };
 
   for (gsize m = 0; m < G_N_ELEMENTS (methods); m++) {
@@ -177,11 +184,15 @@ roundtrip_address (guint16 type, int family, const char *addr_text, guint16 port
 static void
 test_address_roundtrip (void)
 {
-  roundtrip_address (RP_STUN_ATTR_XOR_MAPPED_ADDRESS, AF_INET, "203.0.113.9", 3478, "203.0.113.9:3478");
-  roundtrip_address (RP_STUN_ATTR_XOR_MAPPED_ADDRESS, AF_INET6, "2001:db8::1", 65535, "[2001:db8::1]:65535");
-  roundtrip_address (RP_STUN_ATTR_XOR_PEER_ADDRESS, AF_INET6, "fe80::1:2:3:4", 1, "[fe80::1:2:3:4]:1");
+  roundtrip_address (RP_STUN_ATTR_XOR_MAPPED_ADDRESS, AF_INET, "203.0.113.9", 3478,
+                     "203.0.113.9:3478");
+  roundtrip_address (RP_STUN_ATTR_XOR_MAPPED_ADDRESS, AF_INET6, "2001:db8::1", 65535,
+                     "[2001:db8::1]:65535");
+  roundtrip_address (RP_STUN_ATTR_XOR_PEER_ADDRESS, AF_INET6, "fe80::1:2:3:4", 1,
+                     "[fe80::1:2:3:4]:1");
   roundtrip_address (RP_STUN_ATTR_XOR_RELAYED_ADDRESS, AF_INET, "0.0.0.0", 0, "0.0.0.0:0");
-  roundtrip_address (RP_STUN_ATTR_MAPPED_ADDRESS, AF_INET6, "::ffff:192.0.2.1", 5349, "[::ffff:192.0.2.1]:5349");
+  roundtrip_address (RP_STUN_ATTR_MAPPED_ADDRESS, AF_INET6, "::ffff:192.0.2.1", 5349,
+                     "[::ffff:192.0.2.1]:5349");
   roundtrip_address (RP_STUN_ATTR_ALTERNATE_SERVER, AF_INET, "192.0.2.200", 443, "192.0.2.200:443");
 }
 
@@ -191,9 +202,13 @@ static void
 test_xor_wire_bytes (void)
 {
   const guint8 tid[] = { 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae };
-  const guint8 want_v4[] = { 0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43 };
-  const guint8 want_v6[] = { 0x00, 0x20, 0x00, 0x14, 0x00, 0x02, 0xa1, 0x47, 0x01, 0x13, 0xa9, 0xfa,
-                             0xa5, 0xd3, 0xf1, 0x79, 0xbc, 0x25, 0xf4, 0xb5, 0xbe, 0xd2, 0xb9, 0xd9 };
+  const guint8 want_v4[] = {
+    0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43
+  };
+  const guint8 want_v6[] = {
+    0x00, 0x20, 0x00, 0x14, 0x00, 0x02, 0xa1, 0x47, 0x01, 0x13, 0xa9, 0xfa,
+    0xa5, 0xd3, 0xf1, 0x79, 0xbc, 0x25, 0xf4, 0xb5, 0xbe, 0xd2, 0xb9, 0xd9
+  };
   RpStunBuilder b;
   RpStunAddress a = { .family = AF_INET, .port = 32853 };
 
@@ -332,8 +347,10 @@ test_ordering_rules (void)
   g_assert_true (rp_stun_builder_add_fingerprint (&b));
   parse_ok (&b, &msg);
   g_assert_cmpuint (msg.n_attrs, ==, 3);
-  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "k", 1), ==, RP_STUN_INTEGRITY_OK);
-  g_assert_cmpint (rp_stun_message_check_integrity_sha256 (&msg, (const guint8 *) "k", 1), ==, RP_STUN_INTEGRITY_OK);
+  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "k", 1), ==,
+                   RP_STUN_INTEGRITY_OK);
+  g_assert_cmpint (rp_stun_message_check_integrity_sha256 (&msg, (const guint8 *) "k", 1), ==,
+                   RP_STUN_INTEGRITY_OK);
   g_assert_cmpint (rp_stun_message_check_fingerprint (&msg), ==, RP_STUN_INTEGRITY_OK);
 }
 
@@ -382,11 +399,14 @@ check_truncated_sha256 (gsize tag_len, RpStunIntegrity want)
   g_assert_true (rp_stun_builder_add_string (&b, RP_STUN_ATTR_USERNAME, "abc"));
   /* header length as it will be once the attribute is in */
   b.buf[3] = (guint8) (b.len - 20 + 4 + ((tag_len + 3) & ~(gsize) 3));
-  g_assert_nonnull (EVP_Q_mac (NULL, "HMAC", NULL, "SHA256", NULL, "key", 3, b.buf, b.len, mac, sizeof mac, &mac_len));
+  g_assert_nonnull (EVP_Q_mac (NULL, "HMAC", NULL, "SHA256", NULL, "key", 3, b.buf, b.len, mac,
+                               sizeof mac, &mac_len));
   b.buf[3] = (guint8) (b.len - 20);
-  g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_MESSAGE_INTEGRITY_SHA256, mac, (guint16) tag_len));
+  g_assert_true (
+    rp_stun_builder_add (&b, RP_STUN_ATTR_MESSAGE_INTEGRITY_SHA256, mac, (guint16) tag_len));
   parse_ok (&b, &msg);
-  g_assert_cmpint (rp_stun_message_check_integrity_sha256 (&msg, (const guint8 *) "key", 3), ==, want);
+  g_assert_cmpint (rp_stun_message_check_integrity_sha256 (&msg, (const guint8 *) "key", 3), ==,
+                   want);
 }
 
 static void
@@ -409,15 +429,18 @@ test_malformed_integrity (void)
 
   /* MESSAGE-INTEGRITY is exactly 20 bytes (RFC 8489 14.5) */
   rp_stun_builder_init (&b, RP_STUN_BINDING, RP_STUN_REQUEST, tid_a0);
-  g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_MESSAGE_INTEGRITY, short_mac, sizeof short_mac));
+  g_assert_true (
+    rp_stun_builder_add (&b, RP_STUN_ATTR_MESSAGE_INTEGRITY, short_mac, sizeof short_mac));
   parse_ok (&b, &msg);
-  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "k", 1), ==, RP_STUN_INTEGRITY_MALFORMED);
+  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "k", 1), ==,
+                   RP_STUN_INTEGRITY_MALFORMED);
   /* FINGERPRINT is exactly 4 bytes (RFC 8489 14.7) */
   rp_stun_builder_init (&b, RP_STUN_BINDING, RP_STUN_REQUEST, tid_a0);
   g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_FINGERPRINT, short_fp, sizeof short_fp));
   parse_ok (&b, &msg);
   g_assert_cmpint (rp_stun_message_check_fingerprint (&msg), ==, RP_STUN_INTEGRITY_MALFORMED);
-  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "k", 1), ==, RP_STUN_INTEGRITY_ABSENT);
+  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "k", 1), ==,
+                   RP_STUN_INTEGRITY_ABSENT);
 }
 
 int

@@ -360,7 +360,8 @@ test_udp_free_in_connect (void)
   g_autoptr (GMainContext) ctx = g_main_context_new ();
   g_autoptr (UdpPeer) peer = udp_peer_new (ctx, UDP_ANSWER, 0);
   g_autoptr (GSocketAddress) server = lo_addr (peer->port);
-  RpStunClient *client = rp_stun_client_new (RP_TRANSPORT_UDP, server, "127.0.0.1", NULL, FALSE, ctx);
+  RpStunClient *client =
+    rp_stun_client_new (RP_TRANSPORT_UDP, server, "127.0.0.1", NULL, FALSE, ctx);
   Conn conn = { .free_client = TRUE, .client = &client };
   Res res = { 0 };
 
@@ -440,7 +441,8 @@ test_udp_flood (void)
   f.fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   g_assert_cmpint (bind (f.fd, (struct sockaddr *) &server, sizeof server), ==, 0);
   g_assert_cmpint (getsockname (f.fd, (struct sockaddr *) &server, &sl), ==, 0);
-  client = connect_client (ctx, RP_TRANSPORT_UDP, ntohs (server.sin_port), "127.0.0.1", NULL, FALSE, &conn);
+  client = connect_client (ctx, RP_TRANSPORT_UDP, ntohs (server.sin_port), "127.0.0.1", NULL, FALSE,
+                           &conn);
   colon = strrchr (rp_stun_client_get_info (client)->local_address, ':');
   f.to.sin_port = htons ((guint16) atoi (colon + 1));
   rp_stun_client_set_unsolicited (client, on_stray, &strays);
@@ -475,7 +477,8 @@ test_tcp_split_writes (void)
   g_autoptr (GMainContext) ctx = g_main_context_new ();
   Server *s = server_new (TCP_SPLIT, NULL);
   g_autoptr (GSocketAddress) server = lo_addr (s->port);
-  RpStunClient *client = rp_stun_client_new (RP_TRANSPORT_TCP, server, "127.0.0.1", NULL, FALSE, ctx);
+  RpStunClient *client =
+    rp_stun_client_new (RP_TRANSPORT_TCP, server, "127.0.0.1", NULL, FALSE, ctx);
   Conn conn = { 0 };
   Res res = { 0 };
 
@@ -503,7 +506,8 @@ two_in_one_write (gboolean free_in_first)
   Conn conn = { 0 };
   Res res[2] = { { 0 } };
   RpStunBuilder b[2];
-  RpStunClient *client = connect_client (ctx, RP_TRANSPORT_TCP, s->port, "127.0.0.1", NULL, FALSE, &conn);
+  RpStunClient *client =
+    connect_client (ctx, RP_TRANSPORT_TCP, s->port, "127.0.0.1", NULL, FALSE, &conn);
 
   for (guint i = 0; i < 2; i++) {
     res[i].free_client = free_in_first;
@@ -566,7 +570,8 @@ test_tcp_channeldata (void)
   Conn conn = { 0 };
   Res res = { 0 };
   Unsolicited u = { .data = g_byte_array_new () };
-  RpStunClient *client = connect_client (ctx, RP_TRANSPORT_TCP, s->port, "127.0.0.1", NULL, FALSE, &conn);
+  RpStunClient *client =
+    connect_client (ctx, RP_TRANSPORT_TCP, s->port, "127.0.0.1", NULL, FALSE, &conn);
 
   rp_stun_client_set_unsolicited (client, on_unsolicited, &u);
   request (client, &res);
@@ -592,7 +597,8 @@ expect_tcp_net (TcpMode mode, RpStunNetStatus want)
   Server *s = server_new (mode, NULL);
   Conn conn = { 0 };
   Res res = { 0 };
-  RpStunClient *client = connect_client (ctx, RP_TRANSPORT_TCP, s->port, "127.0.0.1", NULL, FALSE, &conn);
+  RpStunClient *client =
+    connect_client (ctx, RP_TRANSPORT_TCP, s->port, "127.0.0.1", NULL, FALSE, &conn);
 
   g_assert_cmpint (conn.status, ==, RP_STUN_NET_OK);
   request (client, &res);
@@ -631,7 +637,8 @@ refused (gboolean free_in_connect)
 {
   g_autoptr (GMainContext) ctx = g_main_context_new ();
   g_autoptr (GSocketAddress) server = lo_addr (closed_port (SOCK_STREAM));
-  RpStunClient *client = rp_stun_client_new (RP_TRANSPORT_TCP, server, "127.0.0.1", NULL, FALSE, ctx);
+  RpStunClient *client =
+    rp_stun_client_new (RP_TRANSPORT_TCP, server, "127.0.0.1", NULL, FALSE, ctx);
   Conn conn = { .free_client = free_in_connect, .client = &client };
   Res res = { 0 };
 
@@ -890,7 +897,8 @@ test_tls_plain_server (void)
   Server *s = server_new (TCP_PLAIN_REPLY, NULL);
   SSL_CTX *cctx = client_ctx (NULL);
   Conn conn = { 0 };
-  RpStunClient *client = connect_client (ctx, RP_TRANSPORT_TLS, s->port, "127.0.0.1", cctx, FALSE, &conn);
+  RpStunClient *client =
+    connect_client (ctx, RP_TRANSPORT_TLS, s->port, "127.0.0.1", cctx, FALSE, &conn);
 
   /* "HTTP/1.1 ..." is no ServerHello; a reset may come first on a
    * loaded machine. */

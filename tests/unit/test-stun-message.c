@@ -70,9 +70,11 @@ static const guint8 rfc5769_request_ltc[] = {
 };
 
 static const char rfc5769_password[] = "VOkJxbRl1RmTxUk/WvJxBt";
-static const guint8 rfc5769_tid[] = { 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae };
+static const guint8 rfc5769_tid[] = { 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34,
+                                      0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae };
 /* U+30DE U+30C8 U+30EA U+30C3 U+30AF U+30B9 */
-static const char rfc5769_ltc_user[] = "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
+static const char rfc5769_ltc_user[] =
+  "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
 
 static void
 parse_ok (const guint8 *buf, gsize len, RpStunMessage *msg)
@@ -117,11 +119,14 @@ test_rfc5769_request (void)
   g_assert_null (rp_stun_message_find (&msg, RP_STUN_ATTR_XOR_MAPPED_ADDRESS));
 
   g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) rfc5769_password,
-                                                    strlen (rfc5769_password)), ==, RP_STUN_INTEGRITY_OK);
-  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "VOkJxbRl1RmTxUk/WvJxBT", 22),
-                   ==, RP_STUN_INTEGRITY_MISMATCH);
+                                                    strlen (rfc5769_password)),
+                   ==, RP_STUN_INTEGRITY_OK);
+  g_assert_cmpint (
+    rp_stun_message_check_integrity (&msg, (const guint8 *) "VOkJxbRl1RmTxUk/WvJxBT", 22), ==,
+    RP_STUN_INTEGRITY_MISMATCH);
   g_assert_cmpint (rp_stun_message_check_integrity_sha256 (&msg, (const guint8 *) rfc5769_password,
-                                                           strlen (rfc5769_password)), ==, RP_STUN_INTEGRITY_ABSENT);
+                                                           strlen (rfc5769_password)),
+                   ==, RP_STUN_INTEGRITY_ABSENT);
   g_assert_cmpint (rp_stun_message_check_fingerprint (&msg), ==, RP_STUN_INTEGRITY_OK);
 }
 
@@ -140,7 +145,8 @@ check_response (const guint8 *buf, gsize len, const char *want_addr)
   assert_address (&a, want_addr);
   g_assert_cmpuint (a.port, ==, 32853);
   g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) rfc5769_password,
-                                                    strlen (rfc5769_password)), ==, RP_STUN_INTEGRITY_OK);
+                                                    strlen (rfc5769_password)),
+                   ==, RP_STUN_INTEGRITY_OK);
   g_assert_cmpint (rp_stun_message_check_fingerprint (&msg), ==, RP_STUN_INTEGRITY_OK);
 }
 
@@ -161,7 +167,8 @@ test_rfc5769_response_v6 (void)
   check_response (rfc5769_response_v6, sizeof rfc5769_response_v6,
                   "[2001:db8:1234:5678:11:2233:4455:6677]:32853");
   parse_ok (rfc5769_response_v6, sizeof rfc5769_response_v6, &msg);
-  g_assert_true (rp_stun_attr_get_address (&msg, rp_stun_message_find (&msg, RP_STUN_ATTR_XOR_MAPPED_ADDRESS), &a));
+  g_assert_true (rp_stun_attr_get_address (
+    &msg, rp_stun_message_find (&msg, RP_STUN_ATTR_XOR_MAPPED_ADDRESS), &a));
   g_assert_cmpint (a.family, ==, AF_INET6);
   g_assert_cmpmem (a.addr, 16, want, 16);
 }
@@ -185,9 +192,11 @@ test_rfc5769_long_term (void)
    * SASLprep'd */
   rp_stun_long_term_key (rfc5769_ltc_user, "example.org", "TheMatrIX", key);
   g_assert_cmpmem (key, 16, want_key, 16);
-  g_assert_cmpint (rp_stun_message_check_integrity (&msg, key, sizeof key), ==, RP_STUN_INTEGRITY_OK);
+  g_assert_cmpint (rp_stun_message_check_integrity (&msg, key, sizeof key), ==,
+                   RP_STUN_INTEGRITY_OK);
   rp_stun_long_term_key (rfc5769_ltc_user, "example.org", "TheMatrix", key);
-  g_assert_cmpint (rp_stun_message_check_integrity (&msg, key, sizeof key), ==, RP_STUN_INTEGRITY_MISMATCH);
+  g_assert_cmpint (rp_stun_message_check_integrity (&msg, key, sizeof key), ==,
+                   RP_STUN_INTEGRITY_MISMATCH);
   g_assert_cmpint (rp_stun_message_check_fingerprint (&msg), ==, RP_STUN_INTEGRITY_ABSENT);
 }
 
@@ -197,7 +206,8 @@ static void
 test_tamper_every_byte (void)
 {
   const guint8 *vectors[] = { rfc5769_request, rfc5769_response_v4, rfc5769_response_v6 };
-  const gsize sizes[] = { sizeof rfc5769_request, sizeof rfc5769_response_v4, sizeof rfc5769_response_v6 };
+  const gsize sizes[] = { sizeof rfc5769_request, sizeof rfc5769_response_v4,
+                          sizeof rfc5769_response_v6 };
 
   for (gsize v = 0; v < G_N_ELEMENTS (vectors); v++) {
     for (gsize i = 0; i < sizes[v]; i++) {
@@ -209,10 +219,13 @@ test_tamper_every_byte (void)
         copy[i] ^= (guint8) (1u << bit);
         if (rp_stun_message_parse (copy, sizes[v], &msg) != RP_STUN_PARSE_OK)
           continue;
-        mi = rp_stun_message_check_integrity (&msg, (const guint8 *) rfc5769_password, strlen (rfc5769_password));
+        mi = rp_stun_message_check_integrity (&msg, (const guint8 *) rfc5769_password,
+                                              strlen (rfc5769_password));
         fp = rp_stun_message_check_fingerprint (&msg);
         if (mi == RP_STUN_INTEGRITY_OK && fp == RP_STUN_INTEGRITY_OK)
-          g_error ("vector %" G_GSIZE_FORMAT ": flipping bit %u of byte %" G_GSIZE_FORMAT " went unnoticed", v, bit, i);
+          g_error ("vector %" G_GSIZE_FORMAT ": flipping bit %u of byte %" G_GSIZE_FORMAT
+                   " went unnoticed",
+                   v, bit, i);
         /* a byte covered by the HMAC must fail the HMAC itself, unless the
          * flip shortened the length field to end right after
          * MESSAGE-INTEGRITY: that is the genuine message minus FINGERPRINT */
@@ -226,9 +239,10 @@ test_tamper_every_byte (void)
 static void
 test_truncated_every_length (void)
 {
-  const guint8 *vectors[] = { rfc5769_request, rfc5769_response_v4, rfc5769_response_v6, rfc5769_request_ltc };
-  const gsize sizes[] = { sizeof rfc5769_request, sizeof rfc5769_response_v4, sizeof rfc5769_response_v6,
-                          sizeof rfc5769_request_ltc };
+  const guint8 *vectors[] = { rfc5769_request, rfc5769_response_v4, rfc5769_response_v6,
+                              rfc5769_request_ltc };
+  const gsize sizes[] = { sizeof rfc5769_request, sizeof rfc5769_response_v4,
+                          sizeof rfc5769_response_v6, sizeof rfc5769_request_ltc };
 
   for (gsize v = 0; v < G_N_ELEMENTS (vectors); v++) {
     for (gsize n = 0; n < sizes[v]; n++) {
@@ -236,7 +250,8 @@ test_truncated_every_length (void)
       g_autofree guint8 *copy = g_memdup2 (vectors[v], n > 0 ? n : 1);
       RpStunMessage msg;
 
-      g_assert_cmpint (rp_stun_message_parse (n > 0 ? copy : NULL, n, &msg), ==, RP_STUN_PARSE_TRUNCATED);
+      g_assert_cmpint (rp_stun_message_parse (n > 0 ? copy : NULL, n, &msg), ==,
+                       RP_STUN_PARSE_TRUNCATED);
       g_assert_cmpint (rp_stun_message_parse (copy, n, &msg), ==, RP_STUN_PARSE_TRUNCATED);
       /* on a stream the length is known as soon as 4 bytes are in */
       g_assert_cmpint (rp_stun_frame_length (copy, n), ==, n < 4 ? 0 : (gssize) sizes[v]);
@@ -275,7 +290,8 @@ test_bad_length (void)
   g_assert_cmpint (rp_stun_frame_length (buf, sizeof buf), ==, -1);
   /* a length bigger than the datagram */
   buf[3] = 0x5c;
-  g_assert_cmpint (rp_stun_message_parse (buf, sizeof rfc5769_request, &msg), ==, RP_STUN_PARSE_TRUNCATED);
+  g_assert_cmpint (rp_stun_message_parse (buf, sizeof rfc5769_request, &msg), ==,
+                   RP_STUN_PARSE_TRUNCATED);
 }
 
 /* header of a Binding success with the given length field */
@@ -345,7 +361,9 @@ test_unknown_required (void)
   guint8 buf[RP_STUN_HEADER_LEN + 6 * 4 + 24 + 4] = { 0 };
   RpStunMessage msg;
   gsize off = 20;
-  const guint16 types[] = { 0x0030, 0x8030, 0x0030, 0x7FFF, RP_STUN_ATTR_LIFETIME, RP_STUN_ATTR_USERNAME };
+  const guint16 types[] = {
+    0x0030, 0x8030, 0x0030, 0x7FFF, RP_STUN_ATTR_LIFETIME, RP_STUN_ATTR_USERNAME
+  };
 
   for (gsize i = 0; i < G_N_ELEMENTS (types); i++, off += 4)
     put_attr (buf + off, types[i], 0);
@@ -359,7 +377,8 @@ test_unknown_required (void)
   g_assert_cmpuint (msg.n_unknown_required, ==, 2);
   g_assert_cmphex (msg.unknown_required[0], ==, 0x0030);
   g_assert_cmphex (msg.unknown_required[1], ==, 0x7FFF);
-  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "k", 1), ==, RP_STUN_INTEGRITY_MALFORMED);
+  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "k", 1), ==,
+                   RP_STUN_INTEGRITY_MALFORMED);
 }
 
 static void
@@ -380,7 +399,8 @@ test_ignored_after_integrity (void)
   g_assert_null (rp_stun_message_find (&msg, RP_STUN_ATTR_XOR_MAPPED_ADDRESS));
   g_assert_false (rp_stun_message_get_mapped_address (&msg, &a));
   g_assert_nonnull (rp_stun_message_find (&msg, RP_STUN_ATTR_FINGERPRINT));
-  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "k", 1), ==, RP_STUN_INTEGRITY_MALFORMED);
+  g_assert_cmpint (rp_stun_message_check_integrity (&msg, (const guint8 *) "k", 1), ==,
+                   RP_STUN_INTEGRITY_MALFORMED);
   g_assert_cmpint (rp_stun_message_check_fingerprint (&msg), ==, RP_STUN_INTEGRITY_MALFORMED);
 }
 
@@ -627,11 +647,13 @@ test_coturn_captures (void)
   g_assert_cmpint (msg.klass, ==, RP_STUN_SUCCESS);
   g_assert_cmpmem (msg.tid, RP_STUN_TID_LEN, tid1, sizeof tid1);
   g_assert_true (rp_stun_message_get_mapped_address (&msg, &xm));
-  g_assert_true (rp_stun_attr_get_address (&msg, rp_stun_message_find (&msg, RP_STUN_ATTR_MAPPED_ADDRESS), &m));
+  g_assert_true (
+    rp_stun_attr_get_address (&msg, rp_stun_message_find (&msg, RP_STUN_ATTR_MAPPED_ADDRESS), &m));
   /* the server sent the same address plain and XOR'd: decoding agrees */
   g_assert_true (rp_stun_address_equal (&xm, &m));
   assert_address (&xm, "127.0.0.1:53327");
-  g_assert_true (rp_stun_attr_get_address (&msg, rp_stun_message_find (&msg, RP_STUN_ATTR_RESPONSE_ORIGIN), &m));
+  g_assert_true (
+    rp_stun_attr_get_address (&msg, rp_stun_message_find (&msg, RP_STUN_ATTR_RESPONSE_ORIGIN), &m));
   g_assert_cmpint (m.family, ==, AF_INET);
   software = rp_stun_message_get_string (&msg, RP_STUN_ATTR_SOFTWARE);
   g_assert_cmpstr (software, ==, "Coturn-4.6.1 'Gorst'");
@@ -656,7 +678,8 @@ test_coturn_captures (void)
   /* Allocate success: relayed address in the lab's port range, lifetime 600 */
   parse_ok (g_bytes_get_data (ok, NULL), g_bytes_get_size (ok), &msg);
   g_assert_cmpint (msg.klass, ==, RP_STUN_SUCCESS);
-  g_assert_true (rp_stun_attr_get_address (&msg, rp_stun_message_find (&msg, RP_STUN_ATTR_XOR_RELAYED_ADDRESS), &relayed));
+  g_assert_true (rp_stun_attr_get_address (
+    &msg, rp_stun_message_find (&msg, RP_STUN_ATTR_XOR_RELAYED_ADDRESS), &relayed));
   assert_address (&relayed, "127.0.0.1:45272");
   g_assert_true (rp_stun_message_get_u32 (&msg, RP_STUN_ATTR_LIFETIME, &lifetime));
   g_assert_cmpuint (lifetime, ==, 600);

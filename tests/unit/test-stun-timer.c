@@ -52,7 +52,8 @@ test_rfc8489_defaults (void)
   gint64 timeout_at = 0;
   g_autoptr (GArray) sends = NULL;
 
-  rp_stun_timer_start (&t, t0, FALSE, RP_STUN_DEFAULT_RTO_US, RP_STUN_DEFAULT_RC, RP_STUN_DEFAULT_RM);
+  rp_stun_timer_start (&t, t0, FALSE, RP_STUN_DEFAULT_RTO_US, RP_STUN_DEFAULT_RC,
+                       RP_STUN_DEFAULT_RM);
   g_assert_cmpuint (rp_stun_timer_retransmissions (&t), ==, 0);
   sends = run (&t, t0, &timeout_at);
   assert_schedule (sends, want, G_N_ELEMENTS (want));
@@ -85,11 +86,13 @@ test_reliable (void)
   const gint64 t0 = 5 * MS;
 
   /* RFC 8489 6.2.2: no retransmissions over TCP/TLS; fail after Ti */
-  rp_stun_timer_start (&t, t0, TRUE, RP_STUN_DEFAULT_RTO_US, RP_STUN_DEFAULT_RC, RP_STUN_DEFAULT_RM);
+  rp_stun_timer_start (&t, t0, TRUE, RP_STUN_DEFAULT_RTO_US, RP_STUN_DEFAULT_RC,
+                       RP_STUN_DEFAULT_RM);
   g_assert_cmpint (rp_stun_timer_next_us (&t), ==, t0 + 39500 * MS);
   for (gint64 at = t0; at < t0 + RP_STUN_RELIABLE_TI_US; at += 250 * MS)
     g_assert_cmpint (rp_stun_timer_tick (&t, at), ==, RP_STUN_TIMER_WAIT);
-  g_assert_cmpint (rp_stun_timer_tick (&t, t0 + RP_STUN_RELIABLE_TI_US - 1), ==, RP_STUN_TIMER_WAIT);
+  g_assert_cmpint (rp_stun_timer_tick (&t, t0 + RP_STUN_RELIABLE_TI_US - 1), ==,
+                   RP_STUN_TIMER_WAIT);
   g_assert_cmpint (rp_stun_timer_tick (&t, t0 + RP_STUN_RELIABLE_TI_US), ==, RP_STUN_TIMER_TIMEOUT);
   g_assert_cmpuint (rp_stun_timer_retransmissions (&t), ==, 0);
 }

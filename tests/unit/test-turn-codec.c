@@ -150,7 +150,8 @@ test_refresh_round_trip (void)
   g_assert_cmpuint (msg.method, ==, RP_STUN_REFRESH);
   g_assert_true (rp_turn_get_lifetime (&msg, &lifetime));
   g_assert_cmpuint (lifetime, ==, 0);
-  g_assert_cmpint (rp_stun_message_check_integrity (&msg, key, sizeof key), ==, RP_STUN_INTEGRITY_OK);
+  g_assert_cmpint (rp_stun_message_check_integrity (&msg, key, sizeof key), ==,
+                   RP_STUN_INTEGRITY_OK);
 
   rp_stun_builder_init (&b, RP_STUN_REFRESH, RP_STUN_SUCCESS, tid_a0);
   g_assert_true (rp_turn_add_lifetime (&b, G_MAXUINT32));
@@ -212,7 +213,8 @@ test_send_data_indications (void)
 static void
 test_create_permission_round_trip (void)
 {
-  RpStunAddress in[3] = { address ("192.0.2.1", 1), address ("2001:db8::1", 65535), address ("10.0.0.9", 0) };
+  RpStunAddress in[3] = { address ("192.0.2.1", 1), address ("2001:db8::1", 65535),
+                          address ("10.0.0.9", 0) };
   RpStunAddress out[4];
   RpStunBuilder b;
   RpStunMessage msg;
@@ -459,7 +461,8 @@ test_channeldata_build (void)
                        pad || len % 4 == 0);
 
       /* one byte short of room */
-      g_assert_cmpuint (rp_turn_channeldata_build (0x4001, payload, len, pad, out, want - 1), ==, 0);
+      g_assert_cmpuint (rp_turn_channeldata_build (0x4001, payload, len, pad, out, want - 1), ==,
+                        0);
       g_assert_cmpuint (rp_turn_channeldata_build (0x4001, payload, len, pad, out, want), ==, want);
     }
   }
@@ -476,10 +479,12 @@ test_channeldata_build (void)
     g_assert_cmpuint (rp_turn_channeldata_build (0x4000, NULL, 3, FALSE, out, sizeof out), ==, 0);
     g_assert_cmpuint (rp_turn_channeldata_build (0x4000, NULL, 0, FALSE, NULL, 0), ==, 0);
     /* the largest length there is, and one past it */
-    g_assert_cmpuint (rp_turn_channeldata_build (0x4000, big, G_MAXUINT16, TRUE, bigout, G_MAXUINT16 + 8), ==,
-                      G_MAXUINT16 + 5);
-    g_assert_cmpuint (rp_turn_channeldata_build (0x4000, big, G_MAXUINT16 + 1u, FALSE, bigout, G_MAXUINT16 + 8),
-                      ==, 0);
+    g_assert_cmpuint (
+      rp_turn_channeldata_build (0x4000, big, G_MAXUINT16, TRUE, bigout, G_MAXUINT16 + 8), ==,
+      G_MAXUINT16 + 5);
+    g_assert_cmpuint (
+      rp_turn_channeldata_build (0x4000, big, G_MAXUINT16 + 1u, FALSE, bigout, G_MAXUINT16 + 8), ==,
+      0);
   }
 }
 
@@ -487,7 +492,8 @@ static void
 test_channeldata_parse (void)
 {
   /* channel 0x4abc, length 5, "abcde", 3 bytes of padding, then junk */
-  const guint8 frame[] = { 0x4a, 0xbc, 0x00, 0x05, 'a', 'b', 'c', 'd', 'e', 0, 0, 0, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE };
+  const guint8 frame[] = { 0x4a, 0xbc, 0x00, 0x05, 'a',  'b',  'c',  'd', 'e',
+                           0,    0,    0,    0xEE, 0xEE, 0xEE, 0xEE, 0xEE };
   const guint16 out_of_range[] = { 0x3FFF, 0x5000, 0x7FFF };
   guint16 ch = 1;
   const guint8 *data = frame;
@@ -516,7 +522,9 @@ test_channeldata_parse (void)
   }
 
   for (gsize i = 0; i < G_N_ELEMENTS (out_of_range); i++) {
-    guint8 m[8] = { (guint8) (out_of_range[i] >> 8), (guint8) out_of_range[i], 0x00, 0x04, 1, 2, 3, 4 };
+    guint8 m[8] = {
+      (guint8) (out_of_range[i] >> 8), (guint8) out_of_range[i], 0x00, 0x04, 1, 2, 3, 4
+    };
 
     g_assert_false (rp_turn_channeldata_parse (m, sizeof m, FALSE, &ch, &data, &len));
     g_assert_false (rp_turn_channeldata_parse (m, sizeof m, TRUE, &ch, &data, &len));
@@ -537,8 +545,10 @@ test_channeldata_parse (void)
     g_assert_false (rp_turn_channeldata_parse (huge, sizeof huge, FALSE, &ch, &data, &len));
     g_assert_false (rp_turn_channeldata_parse (huge, sizeof huge, TRUE, &ch, &data, &len));
     /* 4 bytes after an empty frame are not padding on a datagram */
-    g_assert_false (rp_turn_channeldata_parse (empty_trailing, sizeof empty_trailing, FALSE, &ch, &data, &len));
-    g_assert_true (rp_turn_channeldata_parse (empty_trailing, sizeof empty_trailing, TRUE, &ch, &data, &len));
+    g_assert_false (
+      rp_turn_channeldata_parse (empty_trailing, sizeof empty_trailing, FALSE, &ch, &data, &len));
+    g_assert_true (
+      rp_turn_channeldata_parse (empty_trailing, sizeof empty_trailing, TRUE, &ch, &data, &len));
     g_assert_false (rp_turn_channeldata_parse (NULL, 0, FALSE, &ch, &data, &len));
     /* NULL outputs are allowed */
     g_assert_true (rp_turn_channeldata_parse (empty, sizeof empty, FALSE, NULL, NULL, NULL));
@@ -561,7 +571,8 @@ test_stream_interleaved (void)
   g_assert_true (rp_turn_add_lifetime (&b, 600));
   memcpy (stream, b.buf, b.len);
   total = b.len;
-  n = rp_turn_channeldata_build (0x4123, payload, sizeof payload, TRUE, stream + total, sizeof stream - total);
+  n = rp_turn_channeldata_build (0x4123, payload, sizeof payload, TRUE, stream + total,
+                                 sizeof stream - total);
   g_assert_cmpuint (n, ==, 12);
   total += n;
   rp_stun_builder_init (&b, RP_STUN_DATA, RP_STUN_INDICATION, tid_a0);
@@ -580,7 +591,8 @@ test_stream_interleaved (void)
     g_assert_cmpuint ((gsize) fl, <=, total - off);
     switch (part) {
     case 0:
-      g_assert_cmpint (rp_stun_message_parse (stream + off, (gsize) fl, &msg), ==, RP_STUN_PARSE_OK);
+      g_assert_cmpint (rp_stun_message_parse (stream + off, (gsize) fl, &msg), ==,
+                       RP_STUN_PARSE_OK);
       g_assert_true (rp_turn_get_lifetime (&msg, &lifetime));
       g_assert_cmpuint (lifetime, ==, 600);
       break;
@@ -594,7 +606,8 @@ test_stream_interleaved (void)
       g_assert_cmpuint (len, ==, sizeof payload);
       break;
     case 2:
-      g_assert_cmpint (rp_stun_message_parse (stream + off, (gsize) fl, &msg), ==, RP_STUN_PARSE_OK);
+      g_assert_cmpint (rp_stun_message_parse (stream + off, (gsize) fl, &msg), ==,
+                       RP_STUN_PARSE_OK);
       g_assert_true (rp_turn_get_data (&msg, &data, &len));
       g_assert_cmpmem (data, len, payload, sizeof payload);
       break;
@@ -637,7 +650,8 @@ test_rest_credentials (void)
   g_assert_cmpstr (password2, ==, "bc6iPM/ZtVlbEY67Qen8/xkyYSI=");
 
   /* the secret length is honoured: a shorter key is a different key */
-  rp_turn_rest_credentials (secret, strlen (secret) - 1, "alice", 1700000000, &username3, &password3);
+  rp_turn_rest_credentials (secret, strlen (secret) - 1, "alice", 1700000000, &username3,
+                            &password3);
   g_assert_cmpstr (username3, ==, "1700000000:alice");
   g_assert_cmpstr (password3, !=, password);
   g_assert_cmpuint (strlen (password3), ==, 28);
@@ -703,13 +717,14 @@ test_coturn_allocate (void)
   guint32 lifetime = 1;
   guint8 proto = 0;
 
-  g_assert_cmpint (rp_stun_message_parse (g_bytes_get_data (req, NULL), g_bytes_get_size (req), &msg), ==,
-                   RP_STUN_PARSE_OK);
+  g_assert_cmpint (
+    rp_stun_message_parse (g_bytes_get_data (req, NULL), g_bytes_get_size (req), &msg), ==,
+    RP_STUN_PARSE_OK);
   g_assert_true (rp_turn_get_requested_transport (&msg, &proto));
   g_assert_cmpuint (proto, ==, RP_TURN_TRANSPORT_UDP);
 
-  g_assert_cmpint (rp_stun_message_parse (g_bytes_get_data (ok, NULL), g_bytes_get_size (ok), &msg), ==,
-                   RP_STUN_PARSE_OK);
+  g_assert_cmpint (rp_stun_message_parse (g_bytes_get_data (ok, NULL), g_bytes_get_size (ok), &msg),
+                   ==, RP_STUN_PARSE_OK);
   g_assert_cmpuint (msg.method, ==, RP_STUN_ALLOCATE);
   g_assert_cmpint (msg.klass, ==, RP_STUN_SUCCESS);
   g_assert_true (rp_turn_get_relayed_address (&msg, &relayed));
@@ -717,8 +732,9 @@ test_coturn_allocate (void)
   g_assert_true (rp_turn_get_lifetime (&msg, &lifetime));
   g_assert_cmpuint (lifetime, ==, 600);
 
-  g_assert_cmpint (rp_stun_message_parse (g_bytes_get_data (refresh, NULL), g_bytes_get_size (refresh), &msg),
-                   ==, RP_STUN_PARSE_OK);
+  g_assert_cmpint (
+    rp_stun_message_parse (g_bytes_get_data (refresh, NULL), g_bytes_get_size (refresh), &msg), ==,
+    RP_STUN_PARSE_OK);
   g_assert_cmpuint (msg.method, ==, RP_STUN_REFRESH);
   g_assert_true (rp_turn_get_lifetime (&msg, &lifetime));
   g_assert_cmpuint (lifetime, ==, 0);
