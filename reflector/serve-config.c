@@ -46,6 +46,10 @@ static const char *const known[] = {
   "tester/public_url",
   "tester/voice_duration",
   "tester/turn_ttl",
+  "results/database",
+  "results/retention",
+  "results/max_results",
+  "results/max_report_size",
 };
 
 gboolean
@@ -259,6 +263,17 @@ load_tester (GKeyFile *kf, RpServeConfig *c, GError **error)
   return TRUE;
 }
 
+/* [results]: where testers' results are kept and for how long. */
+static gboolean
+load_results (GKeyFile *kf, RpServeConfig *c, GError **error)
+{
+  c->results_database = get_str (kf, "results", "database");
+  NUM ("results", "retention", 1, 3650, results_retention_days, gint64);
+  NUM ("results", "max_results", 1, 10000000, max_results, guint);
+  NUM ("results", "max_report_size", 4096, 16 * 1024 * 1024, max_report_size, guint);
+  return TRUE;
+}
+
 gboolean
 rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
 {
@@ -286,6 +301,9 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   c->tcp_frame_timeout_s = 5;
   c->voice_duration_s = 10;
   c->tester_turn_ttl_s = 300;
+  c->results_retention_days = 90;
+  c->max_results = 100000;
+  c->max_report_size = 256 * 1024;
 
   if (!rp_ini_load (kf, path, error) || !check_known (kf, error)) {
     g_prefix_error (error, "%s: ", path);
@@ -368,7 +386,7 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   NUM ("limits", "tcp_idle_timeout", 1, 3600, tcp_idle_timeout_s, gint64);
   NUM ("limits", "tcp_connections_per_source", 1, 100000, tcp_connections_per_source, guint);
   NUM ("limits", "tcp_frame_timeout", 1, 3600, tcp_frame_timeout_s, gint64);
-  return load_tester (kf, c, error);
+  return load_tester (kf, c, error) && load_results (kf, c, error);
 }
 
 void
@@ -389,5 +407,6 @@ rp_serve_config_clear (RpServeConfig *c)
   rp_secret_free (c->turn_secret);
   g_free (c->ca_file);
   g_free (c->public_url);
+  g_free (c->results_database);
   memset (c, 0, sizeof *c);
 }

@@ -55,6 +55,11 @@ typedef struct {
   char *public_url;       /* where testers reach <path>, no trailing '/' (NULL: no invites) */
   gint64 voice_duration_s;
   gint64 tester_turn_ttl_s;   /* the browser's TURN REST credentials */
+  /* [results] */
+  char *results_database;     /* the SQLite file (NULL: results are not kept) */
+  gint64 results_retention_days;
+  guint max_results;
+  guint max_report_size;      /* bytes of one rtcprobe.report/1 document */
 } RpServeConfig;
 
 /* Fills c from the file (defaults for absent keys). G_KEY_FILE_ERROR or

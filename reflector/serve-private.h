@@ -12,6 +12,7 @@
 #include "reflector/protocol/reflector-limits.h"
 #include "reflector/protocol/reflector-proto.h"
 #include "reflector/protocol/reflector-tester.h"
+#include "reflector/results-store.h"
 #include "reflector/serve-config.h"
 #include "rtc/ice/ice-agent.h"
 #include "rtc/ice/turn-tls-bridge.h"
@@ -58,6 +59,7 @@ typedef struct {
   RpBucket log_bucket;        /* refusal lines in the log */
   RpBucket foreign;           /* foreign candidates checked, all sessions */
   RpServeDirect *direct;
+  RpResultsStore *results;    /* [results] database (NULL: results are not kept) */
   gboolean stopping;
   guint64 sessions_total;
   /* refused since the last summary line */
@@ -113,7 +115,8 @@ void rp_serve_ws_link_tester (gpointer conn, RpServeTester *t);
  * sends the welcome with TURN credentials. share_key has taken one of its
  * share in s->token_share; the tester gives it back when it ends. */
 RpServeTester *rp_serve_tester_new (RpServe *s, gpointer conn, const char *peer,
-                                    const RpInvite *invite, const char *share_key);
+                                    const char *agent, const RpInvite *invite,
+                                    const char *share_key);
 /* A message after the tester hello (offer, candidate, close, bye). */
 void rp_serve_tester_message (RpServeTester *t, const char *type, JsonObject *msg);
 /* Ends it: unlinks conn, logs its line, frees its peers; with tell the
@@ -139,13 +142,28 @@ void rp_tester_runs_free (RpTesterRuns *runs);
 gboolean rp_tester_runs_add (RpTesterRuns *runs, const char *id, GArray *sent, GArray *replies,
                              GError **error);
 /* The report message (reflector-tester.h) for runs and what the browser
- * measured; *verdict the sentence (free it). target: where the browser
+ * measured; *verdict the sentence and *document the rtcprobe.report/1
+ * document alone (free both). target: where the browser
  * reached the reflector (its websocket path). */
 char *rp_tester_report_build (RpTesterRuns *runs, const RpTesterResult *res, const char *label,
                               const char *target, gint64 interval_us, gsize packet_size,
-                              char **verdict);
+                              char **verdict, char **document);
 /* The paths and streams in a few words, for the log. */
 char *rp_tester_report_log_line (RpTesterRuns *runs, const RpTesterResult *res);
+
+/* ---- the results store (serve-results.c) ---- */
+
+/* Opens [results] database when configured (s->results stays NULL when
+ * not). */
+gboolean rp_serve_results_open (RpServe *s, GError **error);
+/* Checks and keeps one uploaded document from label's tester at address
+ * (agent: its User-Agent or tool version, NULL: unknown). Returns the HTTP
+ * status the uploader is told: 200 kept (or no store configured: 404),
+ * 400/413/422 refused (results-upload.h), 503 the store is locked, 507 the
+ * disk is full, 500 another store error; error says why. No row is written
+ * unless 200. */
+guint rp_serve_results_add (RpServe *s, const char *label, const char *address, const char *agent,
+                            const char *doc, gsize len, GError **error);
 
 /* ---- direct ports (serve-direct.c) ---- */
 

@@ -322,7 +322,7 @@ verdict (GPtrArray *checks, char **hint)
 char *
 rp_tester_report_build (RpTesterRuns *runs, const RpTesterResult *res, const char *label,
                         const char *target, gint64 interval_us, gsize packet_size,
-                        char **verdict_out)
+                        char **verdict_out, char **document_out)
 {
   g_autoptr (JsonBuilder) b = json_builder_new_immutable ();
   g_autoptr (JsonParser) parser = json_parser_new ();
@@ -363,6 +363,7 @@ rp_tester_report_build (RpTesterRuns *runs, const RpTesterResult *res, const cha
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   *verdict_out = sentence;
+  *document_out = g_steal_pointer (&doc);
   return json_to_string (root, FALSE);
 }
 

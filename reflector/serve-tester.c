@@ -44,6 +44,7 @@ struct _RpServeTester {
   gpointer conn;              /* the websocket, NULL once gone */
   char id[17];
   char *peer, *label, *share_key;
+  char *agent;                /* the browser's User-Agent (NULL: none sent) */
   Pc *pcs[RP_TESTER_MAX_PEERS];
   guint n_pcs, live, connected;
   RpBucket packets;
@@ -285,8 +286,29 @@ on_candidate_msg (RpServeTester *t, guint pc, JsonObject *msg)
   }
 }
 
+/* The report into the results store, when the reflector keeps one. FALSE
+ * (the browser told why, the session ended) when the store could not keep
+ * it: the tester learns that the team will not see this run. */
+static gboolean
+keep_result (RpServeTester *t, const char *doc)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *message = NULL;
+  guint status;
+
+  if (t->serve->results == NULL)
+    return TRUE;
+  status = rp_serve_results_add (t->serve, t->label, t->peer, t->agent, doc, strlen (doc), &error);
+  if (status == 200)
+    return TRUE;
+  message = g_strdup_printf ("The reflector could not keep this result (%u): %s", status,
+                             error->message);
+  refuse (t, "store", message, 1011);
+  return FALSE;
+}
+
 /* ping: echoed as pong (the page's websocket RTT); timings: kept; result:
- * the report is computed, sent and logged, once. */
+ * the report is computed, kept in the results store, sent and logged, once. */
 static void
 on_measured (RpServeTester *t, const char *type, JsonObject *msg)
 {
@@ -328,6 +350,7 @@ on_measured (RpServeTester *t, const char *type, JsonObject *msg)
     g_autofree char *report = NULL;
     g_autofree char *sentence = NULL;
     g_autofree char *paths = NULL;
+    g_autofree char *doc = NULL;
     g_autofree char *label = rp_quote_input (t->label, strlen (t->label), 80);
     if (!rp_tester_msg_get_result (msg, &res, &error)) {
       refuse (t, "bad-request", error->message, 1008);
@@ -335,11 +358,15 @@ on_measured (RpServeTester *t, const char *type, JsonObject *msg)
     }
     t->reported = TRUE;
     report = rp_tester_report_build (t->runs, &res, t->label, c->path, VOICE_INTERVAL_US,
-                                     VOICE_PACKET_SIZE, &sentence);
+                                     VOICE_PACKET_SIZE, &sentence, &doc);
     paths = rp_tester_report_log_line (t->runs, &res);
-    g_message ("tester %s result: label=%s verdict \"%s\" (%s)", t->id, label, sentence, paths);
-    send_text (t, g_steal_pointer (&report));
     rp_tester_result_clear (&res);
+    g_message ("tester %s result: label=%s verdict \"%s\" (%s)", t->id, label, sentence, paths);
+    if (!keep_result (t, doc)) {
+      g_free (report);
+      return;
+    }
+    send_text (t, g_steal_pointer (&report));
   }
 }
 
@@ -410,8 +437,8 @@ ice_servers (RpServe *s)
 }
 
 RpServeTester *
-rp_serve_tester_new (RpServe *s, gpointer conn, const char *peer, const RpInvite *invite,
-                     const char *share_key)
+rp_serve_tester_new (RpServe *s, gpointer conn, const char *peer, const char *agent,
+                     const RpInvite *invite, const char *share_key)
 {
   RpServeTester *t = g_new0 (RpServeTester, 1);
   g_autoptr (GArray) servers = NULL;
@@ -428,6 +455,7 @@ rp_serve_tester_new (RpServe *s, gpointer conn, const char *peer, const RpInvite
   t->conn = conn;
   rp_serve_ws_link_tester (conn, t);
   t->peer = g_strdup (peer);
+  t->agent = g_strdup (agent);
   t->label = g_strdup (invite->label);
   t->share_key = g_strdup (share_key);
   t->started_us = g_get_monotonic_time ();
@@ -487,6 +515,7 @@ rp_serve_tester_end (RpServeTester *t, const char *reason, gboolean tell)
   }
   rp_tester_runs_free (t->runs);
   g_free (t->peer);
+  g_free (t->agent);
   g_free (t->label);
   g_free (t->share_key);
   g_free (t);

@@ -49,6 +49,7 @@ typedef struct {
   gboolean hello_done;
   gboolean counted;
   char peer[INET6_ADDRSTRLEN];
+  char agent[RP_UPLOAD_FIELD_MAX + 1]; /* User-Agent, printable ASCII ("": none) */
   GByteArray *rx;
   GQueue tx;
   guint close_code;
@@ -231,7 +232,7 @@ on_tester_hello (Conn *c, JsonObject *msg)
     return;
   }
   lws_set_timeout (c->wsi, NO_PENDING_TIMEOUT, 0);
-  rp_serve_tester_new (s, c, c->peer, &inv, share);
+  rp_serve_tester_new (s, c, c->peer, *c->agent != '\0' ? c->agent : NULL, &inv, share);
 }
 
 static void
@@ -370,6 +371,21 @@ page_path (struct lws *wsi, RpServe *s)
          && g_str_equal (uri + strlen (s->config->path), "/test");
 }
 
+/* The User-Agent of the upgrade, cut to the buffer; anything but printable
+ * ASCII becomes '?' (it reaches the results store and its views). */
+static void
+user_agent (struct lws *wsi, Conn *c)
+{
+  int n = lws_hdr_copy (wsi, c->agent, sizeof c->agent, WSI_TOKEN_HTTP_USER_AGENT);
+
+  if (n < 0)
+    n = 0;
+  c->agent[MIN ((gsize) n, sizeof c->agent - 1)] = '\0';
+  for (char *p = c->agent; *p != '\0'; p++)
+    if (*p < 0x20 || *p > 0x7e)
+      *p = '?';
+}
+
 /* Behind a trusted proxy the client is the last X-Forwarded-For entry (the
  * one the proxy appended itself); anything further left is client-supplied. */
 static void
@@ -487,6 +503,7 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     c->counted = TRUE;
     s->connections++;
     client_address (wsi, c);
+    user_agent (wsi, c);
     /* At hello_timeout the client is told (error "timeout"); lws's own
      * timeout is only the backstop for one that does not take the close. */
     lws_set_timer_usecs (wsi, s->config->hello_timeout_s * G_USEC_PER_SEC);
@@ -725,7 +742,7 @@ rp_serve_main (const char *config_path, GError **error)
   the_serve = &s;
 
   if ((s.cert = rp_dtls_cert_new (error)) == NULL || !rp_serve_page_load (&s, error)
-      || !resolve_turn (&s, error)
+      || !rp_serve_results_open (&s, error) || !resolve_turn (&s, error)
       || !start_lws (&s, error)) {
     rc = 2;
     goto out;
@@ -761,6 +778,7 @@ out:
   rp_invite_ledger_free (s.invites);
   g_clear_pointer (&s.cert, rp_dtls_cert_free);
   rp_serve_page_clear (&s);
+  g_clear_pointer (&s.results, rp_results_store_free);
   rp_share_table_free (s.token_share);
   rp_rate_table_free (s.upgrade_limit);
   rp_rate_table_free (s.packet_limit);
