@@ -301,8 +301,12 @@ keep_result (RpServeTester *t, const char *doc)
   status = rp_serve_results_add (t->serve, t->label, t->peer, t->agent, doc, strlen (doc), &error);
   if (status == 200)
     return TRUE;
+  /* The error names the server's file: the log has it, the tester gets a sentence. */
   message = g_strdup_printf ("The reflector could not keep this result (%u): %s", status,
-                             error->message);
+                             status == 503 ? "its results database is busy; run the test again"
+                             " in a minute."
+                             : status == 507 ? "its disk is full; tell the team."
+                             : "tell the team.");
   refuse (t, "store", message, 1011);
   return FALSE;
 }
@@ -362,10 +366,8 @@ on_measured (RpServeTester *t, const char *type, JsonObject *msg)
     paths = rp_tester_report_log_line (t->runs, &res);
     rp_tester_result_clear (&res);
     g_message ("tester %s result: label=%s verdict \"%s\" (%s)", t->id, label, sentence, paths);
-    if (!keep_result (t, doc)) {
-      g_free (report);
-      return;
-    }
+    if (!keep_result (t, doc))
+      return;   /* t is gone */
     send_text (t, g_steal_pointer (&report));
   }
 }

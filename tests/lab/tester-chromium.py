@@ -350,6 +350,14 @@ def page_scenario(chromium, workdir, secret, url, spki, shot, scenario):
               'proxy does not pass websockets' in verdict and 'Upgrade' in verdict
               and report is None, repr(got)[:300])
         return
+    if scenario == 'store-locked':
+        check('store-locked: the page says the reflector could not keep the result, no report',
+              'could not keep this result (503)' in got.get('verdict', '') + got.get('hint', '')
+              and report is None, repr(got)[:300])
+        return
+    if os.environ.get('TESTER_REPORT_OUT') and report:
+        with open(os.environ['TESTER_REPORT_OUT'], 'w') as f:
+            json.dump(report, f)
     if scenario == 'expired':
         check('expired: the page says so in one sentence and shows no report',
               verdict == 'This test link has expired: ask the team for a new one.'

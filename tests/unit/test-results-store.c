@@ -14,7 +14,7 @@
 #define REPORT                                                                                  \
   "{\"schema\":\"rtcprobe.report/1\",\"tool\":{\"name\":\"rtcprobe\",\"version\":\"0.9\"},"    \
   "\"command\":\"check\",\"started_at\":\"2026-01-01T00:00:00Z\",\"duration_ms\":5,"           \
-  "\"vantage\":{\"id\":\"vantage\",\"details\":{\"label\":\"hotel\"}},\"checks\":[]}"
+  "\"vantage\":{\"label\":\"hotel\",\"from\":\"a hotel\"},\"checks\":[]}"
 
 typedef struct {
   char *dir, *path;
@@ -65,7 +65,7 @@ test_upload_ok (void)
   g_assert_cmpint (parse (REPORT, 4096, &u), ==, RP_UPLOAD_OK);
   g_assert_cmpstr (u.command, ==, "check");
   g_assert_cmpstr (u.tool_version, ==, "0.9");
-  g_assert_cmpstr (u.vantage, ==, "{\"id\":\"vantage\",\"details\":{\"label\":\"hotel\"}}");
+  g_assert_cmpstr (u.vantage, ==, "{\"label\":\"hotel\",\"from\":\"a hotel\"}");
   g_assert_cmpstr (u.json, ==, REPORT);
   g_assert_cmpuint (rp_upload_http_status (RP_UPLOAD_OK), ==, 200);
   rp_upload_clear (&u);
@@ -157,7 +157,7 @@ test_store_round_trip (Fixture *f, gconstpointer data)
   label = column (f->path, id, "label");
   address = column (f->path, id, "address");
   agent = column (f->path, id, "agent");
-  vantage = column (f->path, id, "json_extract(vantage, '$.details.label')");
+  vantage = column (f->path, id, "json_extract(vantage, '$.label')");
   mode = column (f->path, id, "(SELECT journal_mode FROM pragma_journal_mode)");
   g_assert_cmpstr (report, ==, REPORT);
   g_assert_cmpstr (label, ==, "hotel wifi");
