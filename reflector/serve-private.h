@@ -23,6 +23,7 @@ G_BEGIN_DECLS
 typedef struct _RpServeSession RpServeSession;
 typedef struct _RpServeDirect RpServeDirect;
 typedef struct _RpServeTester RpServeTester;
+typedef struct _RpServeUpload RpServeUpload;
 
 typedef struct {
   char *uri;                  /* as configured */
@@ -55,6 +56,8 @@ typedef struct {
   guint connections;          /* open websockets */
   RpRateTable *upgrade_limit; /* websocket upgrades per client address */
   RpRateTable *packet_limit;  /* direct TCP connections per source */
+  RpRateTable *upload_limit;  /* result uploads per client address */
+  RpRateTable *upload_invite_limit;   /* result uploads per invite */
   RpBucket global;            /* test packets answered over ICE, all sessions */
   RpBucket log_bucket;        /* refusal lines in the log */
   RpBucket foreign;           /* foreign candidates checked, all sessions */
@@ -164,6 +167,23 @@ gboolean rp_serve_results_open (RpServe *s, GError **error);
  * unless 200. */
 guint rp_serve_results_add (RpServe *s, const char *label, const char *address, const char *agent,
                             const char *doc, gsize len, GError **error);
+
+/* ---- uploads from the command line (serve-upload.c) ---- */
+
+/* Uploads per source and per invite: a burst, then one a minute. */
+#define RP_SERVE_UPLOAD_RATE (1.0 / 60.0)
+#define RP_SERVE_UPLOAD_BURST 10.0
+
+/* POST <path>/results? */
+gboolean rp_serve_upload_path (struct lws *wsi, RpServe *s);
+/* The headers of an upload from peer (as seen through trusted_proxies):
+ * 0 and *out to read the body into, or -1 after answering (close). */
+int rp_serve_upload_begin (RpServe *s, struct lws *wsi, const char *peer, const char *agent,
+                           RpServeUpload **out);
+int rp_serve_upload_body (RpServeUpload *u, struct lws *wsi, const void *in, gsize len);
+/* The body is complete: kept or refused, answered; always -1 (close). */
+int rp_serve_upload_complete (RpServe *s, RpServeUpload *u, struct lws *wsi);
+void rp_serve_upload_free (RpServeUpload *u);
 
 /* ---- direct ports (serve-direct.c) ---- */
 

@@ -50,6 +50,7 @@ typedef struct {
   gboolean counted;
   char peer[INET6_ADDRSTRLEN];
   char agent[RP_UPLOAD_FIELD_MAX + 1]; /* User-Agent, printable ASCII ("": none) */
+  RpServeUpload *upload;      /* a POST of a result, while its body arrives */
   GByteArray *rx;
   GQueue tx;
   guint close_code;
@@ -473,11 +474,25 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     /* Only the websocket is served. A plain GET on its path is what a proxy
      * that drops Upgrade/Connection forwards: say so (426), so the client
      * names the proxy instead of a bare 502. Anything else: no answer. */
+    if (s != NULL && rp_serve_upload_path (wsi, s)) {
+      c->serve = s;
+      client_address (wsi, c);
+      user_agent (wsi, c);
+      return rp_serve_upload_begin (s, wsi, c->peer, *c->agent != '\0' ? c->agent : NULL,
+                                    &c->upload);
+    }
     if (s != NULL && !s->stopping && path_ok (wsi, s))
       answer_upgrade_required (wsi);
     else if (s != NULL && !s->stopping && page_path (wsi, s))
       rp_serve_page_answer (s, wsi);
     return -1;
+  case LWS_CALLBACK_HTTP_BODY:
+    return c->upload != NULL && s != NULL ? rp_serve_upload_body (c->upload, wsi, in, len) : -1;
+  case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    return c->upload != NULL && s != NULL ? rp_serve_upload_complete (s, c->upload, wsi) : -1;
+  case LWS_CALLBACK_CLOSED_HTTP:
+    g_clear_pointer (&c->upload, rp_serve_upload_free);
+    return 0;
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
     char peer[INET6_ADDRSTRLEN];
     if (s == NULL || s->stopping || !path_ok (wsi, s) ||
@@ -736,6 +751,10 @@ rp_serve_main (const char *config_path, GError **error)
     rp_rate_table_new (config.source_table_size, config.source_rate, config.source_burst);
   s.packet_limit = rp_rate_table_new (config.source_table_size, config.session_packet_rate,
                                       config.session_packet_rate);
+  s.upload_limit =
+    rp_rate_table_new (config.source_table_size, RP_SERVE_UPLOAD_RATE, RP_SERVE_UPLOAD_BURST);
+  s.upload_invite_limit =
+    rp_rate_table_new (config.source_table_size, RP_SERVE_UPLOAD_RATE, RP_SERVE_UPLOAD_BURST);
   rp_bucket_init (&s.global, config.global_packet_rate, now);
   rp_bucket_init (&s.log_bucket, 10, now);
   rp_bucket_init (&s.foreign, RP_SERVE_FOREIGN_BURST, now);
@@ -782,6 +801,8 @@ out:
   rp_share_table_free (s.token_share);
   rp_rate_table_free (s.upgrade_limit);
   rp_rate_table_free (s.packet_limit);
+  rp_rate_table_free (s.upload_limit);
+  rp_rate_table_free (s.upload_invite_limit);
   g_main_loop_unref (s.loop);
   rp_serve_config_clear (&config);
   return rc;
