@@ -28,6 +28,8 @@ typedef struct {
   gboolean verbose;
   gboolean version;
   char *label;
+  char *upload;              /* --upload URL: the reflector's results endpoint */
+  char *invite_file;
   char *ports;               /* ports --ports */
   char *user;                /* TURN credentials: turn, ice, voice, check */
   char *password_file;

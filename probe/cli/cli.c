@@ -16,6 +16,7 @@
 #include "probe/cli/output.h"
 #include "probe/core/progress.h"
 #include "probe/core/vantage.h"
+#include "probe/net/result-upload.h"
 #include "reports/report.h"
 #include "rtc/ice/ice-agent.h"
 #include "rp-config.h"
@@ -44,6 +45,11 @@ const GOptionEntry rp_cli_global_entries[] = {
     NULL },
   { "label", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (label),
     "Name where the report was made from, e.g. 'hotel wifi' (in the report's vantage)", "TEXT" },
+  { "upload", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (upload),
+    "POST the JSON report to a reflector's results store, e.g. "
+    "https://api.example.org/rtcprobe/results (needs an invite)", "URL" },
+  { "invite-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (invite_file),
+    "The invite (or the whole link) for --upload (else RTCPROBE_INVITE)", "FILE" },
   { NULL }
 };
 
@@ -163,6 +169,12 @@ rp_cli_check_globals (const RpCliOptions *o, GError **error)
                  "--rest-ttl must be within a year");
     return FALSE;
   }
+  if (o->upload != NULL && !rp_result_upload_url_ok (o->upload, error))
+    return FALSE;
+  if (o->invite_file != NULL && o->upload == NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--invite-file needs --upload");
+    return FALSE;
+  }
   if (o->outputs == NULL)
     return format_for (o, NULL, TRUE, error) != NULL;
   for (guint i = 0; o->outputs[i] != NULL; i++)
@@ -247,6 +259,23 @@ render_and_write (const RpCliOptions *o, RpReport *report)
     }
   }
   return -1;
+}
+
+/* --upload: the JSON report to the reflector; FALSE (told on stderr) when
+ * it was not kept. */
+static gboolean
+upload (const RpCliOptions *o, RpReport *report, const RpSecret *invite)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *json = rp_report_render_json (report);
+
+  if (json == NULL
+      || !rp_result_upload (o->upload, invite, json, strlen (json), o->ca_file, o->insecure,
+                            MIN (o->timeout_s, 30.0), &error)) {
+    fprintf (stderr, "rtcprobe: %s\n", error != NULL ? error->message : "no report to upload");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* libnice deallocates an agent's TURN relays (Refresh with LIFETIME 0) as it
@@ -356,6 +385,7 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
   RpCliRun run = { .o = o, .po = &po };
   g_autoptr (RpReport) report = NULL;
   g_autoptr (RpRunner) runner = NULL;
+  g_autoptr (RpSecret) invite = NULL;
   gint64 t0;
 
   args = g_new0 (char *, argc + 1);
@@ -412,6 +442,14 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
     return RP_EXIT_USAGE;
   }
 
+  if (o->upload != NULL && cmd->server) {
+    usage_error ("--upload: this command makes no report");
+    return RP_EXIT_USAGE;
+  }
+  if (o->upload != NULL && (invite = rp_result_upload_invite (o->invite_file, &error)) == NULL) {
+    usage_error (error->message);
+    return RP_EXIT_USAGE;
+  }
   /* A server runs until SIGTERM: no runner, no report. */
   if (cmd->server) {
     run.po = NULL;
@@ -462,6 +500,8 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
   rc = render_and_write (o, report);
   if (rc >= 0)
     return rc;
+  if (o->upload != NULL && !upload (o, report, invite))
+    return RP_EXIT_INTERNAL;
   return rp_report_exit_code (report, o->strict);
 }
 
