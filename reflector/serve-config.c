@@ -50,6 +50,8 @@ static const char *const known[] = {
   "results/retention",
   "results/max_results",
   "results/max_report_size",
+  "results/upload_rate",
+  "results/upload_burst",
 };
 
 gboolean
@@ -271,6 +273,8 @@ load_results (GKeyFile *kf, RpServeConfig *c, GError **error)
   NUM ("results", "retention", 1, 3650, results_retention_days, gint64);
   NUM ("results", "max_results", 1, 10000000, max_results, guint);
   NUM ("results", "max_report_size", 4096, 16 * 1024 * 1024, max_report_size, guint);
+  NUM ("results", "upload_rate", 0.1, 10000, upload_rate, double);
+  NUM ("results", "upload_burst", 1, 10000, upload_burst, double);
   return TRUE;
 }
 
@@ -304,6 +308,8 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   c->results_retention_days = 90;
   c->max_results = 100000;
   c->max_report_size = 256 * 1024;
+  c->upload_rate = 1;
+  c->upload_burst = 10;
 
   if (!rp_ini_load (kf, path, error) || !check_known (kf, error)) {
     g_prefix_error (error, "%s: ", path);

@@ -60,6 +60,8 @@ typedef struct {
   gint64 results_retention_days;
   guint max_results;
   guint max_report_size;      /* bytes of one rtcprobe.report/1 document */
+  double upload_rate;         /* uploads per minute, per source and per invite */
+  double upload_burst;
 } RpServeConfig;
 
 /* Fills c from the file (defaults for absent keys). G_KEY_FILE_ERROR or

@@ -170,10 +170,6 @@ guint rp_serve_results_add (RpServe *s, const char *label, const char *address, 
 
 /* ---- uploads from the command line (serve-upload.c) ---- */
 
-/* Uploads per source and per invite: a burst, then one a minute. */
-#define RP_SERVE_UPLOAD_RATE (1.0 / 60.0)
-#define RP_SERVE_UPLOAD_BURST 10.0
-
 /* POST <path>/results? */
 gboolean rp_serve_upload_path (struct lws *wsi, RpServe *s);
 /* The headers of an upload from peer (as seen through trusted_proxies):

@@ -12,8 +12,9 @@
  * no store is configured or the reflector stops, 429 over the source's
  * rate, 411 without Content-Length, 413 over [results] max_report_size,
  * 401 a missing, malformed, forged or expired invite, 429 over the
- * invite's rate, 403 an invite whose uses are spent (a replay). Each upload
- * takes one use of its invite. Then the body is checked and kept
+ * invite's rate ([results] upload_rate and upload_burst, for both), 403
+ * an invite whose uses are spent (a replay). Each upload takes one use of
+ * its invite. Then the body is checked and kept
  * (400/413/422/503/507/500, RFC 9110 section 15). Every answer is one line
  * of text/plain, then the connection closes. */
 #include "reflector/serve-private.h"

@@ -474,7 +474,7 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     /* Only the websocket is served. A plain GET on its path is what a proxy
      * that drops Upgrade/Connection forwards: say so (426), so the client
      * names the proxy instead of a bare 502. Anything else: no answer. */
-    if (s != NULL && rp_serve_upload_path (wsi, s)) {
+    if (s != NULL && c != NULL && rp_serve_upload_path (wsi, s)) {
       c->serve = s;
       client_address (wsi, c);
       user_agent (wsi, c);
@@ -486,12 +486,15 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     else if (s != NULL && !s->stopping && page_path (wsi, s))
       rp_serve_page_answer (s, wsi);
     return -1;
+  /* An HTTP connection that never sent a request has no Conn. */
   case LWS_CALLBACK_HTTP_BODY:
-    return c->upload != NULL && s != NULL ? rp_serve_upload_body (c->upload, wsi, in, len) : -1;
+    return c != NULL && c->upload != NULL ? rp_serve_upload_body (c->upload, wsi, in, len) : -1;
   case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-    return c->upload != NULL && s != NULL ? rp_serve_upload_complete (s, c->upload, wsi) : -1;
+    return c != NULL && c->upload != NULL && s != NULL
+             ? rp_serve_upload_complete (s, c->upload, wsi) : -1;
   case LWS_CALLBACK_CLOSED_HTTP:
-    g_clear_pointer (&c->upload, rp_serve_upload_free);
+    if (c != NULL)
+      g_clear_pointer (&c->upload, rp_serve_upload_free);
     return 0;
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
     char peer[INET6_ADDRSTRLEN];
@@ -751,10 +754,10 @@ rp_serve_main (const char *config_path, GError **error)
     rp_rate_table_new (config.source_table_size, config.source_rate, config.source_burst);
   s.packet_limit = rp_rate_table_new (config.source_table_size, config.session_packet_rate,
                                       config.session_packet_rate);
-  s.upload_limit =
-    rp_rate_table_new (config.source_table_size, RP_SERVE_UPLOAD_RATE, RP_SERVE_UPLOAD_BURST);
-  s.upload_invite_limit =
-    rp_rate_table_new (config.source_table_size, RP_SERVE_UPLOAD_RATE, RP_SERVE_UPLOAD_BURST);
+  s.upload_limit = rp_rate_table_new (config.source_table_size, config.upload_rate / 60.0,
+                                      config.upload_burst);
+  s.upload_invite_limit = rp_rate_table_new (config.source_table_size, config.upload_rate / 60.0,
+                                             config.upload_burst);
   rp_bucket_init (&s.global, config.global_packet_rate, now);
   rp_bucket_init (&s.log_bucket, 10, now);
   rp_bucket_init (&s.foreign, RP_SERVE_FOREIGN_BURST, now);
