@@ -219,3 +219,92 @@ rp_results_store_count (RpResultsStore *st, GError **error)
   sqlite3_finalize (stmt);
   return n;
 }
+
+void
+rp_result_row_free (RpResultRow *row)
+{
+  if (row == NULL)
+    return;
+  g_free (row->label);
+  g_free (row->address);
+  g_free (row->agent);
+  g_free (row->command);
+  g_free (row->vantage);
+  g_free (row->report);
+  g_free (row);
+}
+
+RpResultsStore *
+rp_results_store_open_readonly (const char *path, GError **error)
+{
+  g_autoptr (RpResultsStore) st = g_new0 (RpResultsStore, 1);
+  int rc;
+
+  st->path = g_strdup (path);
+  rc = sqlite3_open_v2 (path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    fail (st, rc, "cannot open the results database", error);
+    return NULL;
+  }
+  sqlite3_busy_timeout (st->db, 1000);
+  if (!read_version (st, error))
+    return NULL;
+  if (st->version != RP_RESULTS_SCHEMA_VERSION) {
+    g_autofree char *q = rp_quote_input (path, strlen (path), 120);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                 "%s: schema version %d (this rtcprobe reads %d)", q, st->version,
+                 RP_RESULTS_SCHEMA_VERSION);
+    return NULL;
+  }
+  return g_steal_pointer (&st);
+}
+
+static char *
+text_column (sqlite3_stmt *stmt, int i)
+{
+  const unsigned char *t = sqlite3_column_text (stmt, i);
+
+  return t != NULL ? g_strdup ((const char *) t) : NULL;
+}
+
+GPtrArray *
+rp_results_store_list (RpResultsStore *st, gint64 since_s, const char *label, guint max_rows,
+                       GError **error)
+{
+  static const char sql[] =
+    "SELECT * FROM (SELECT id, received_at, label, address, agent, command, vantage, report"
+    " FROM results WHERE received_at >= ?1 AND (?2 IS NULL OR label = ?2)"
+    " ORDER BY id DESC LIMIT ?3) ORDER BY id";
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_result_row_free);
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (st->db, sql, -1, &stmt, NULL);
+
+  if (rc != SQLITE_OK) {
+    fail (st, rc, "reading results", error);
+    return NULL;
+  }
+  sqlite3_bind_int64 (stmt, 1, since_s);
+  if (label != NULL)
+    sqlite3_bind_text (stmt, 2, label, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, 2);
+  sqlite3_bind_int64 (stmt, 3, max_rows);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    RpResultRow *r = g_new0 (RpResultRow, 1);
+    r->id = sqlite3_column_int64 (stmt, 0);
+    r->received_s = sqlite3_column_int64 (stmt, 1);
+    r->label = text_column (stmt, 2);
+    r->address = text_column (stmt, 3);
+    r->agent = text_column (stmt, 4);
+    r->command = text_column (stmt, 5);
+    r->vantage = text_column (stmt, 6);
+    r->report = text_column (stmt, 7);
+    g_ptr_array_add (rows, r);
+  }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE) {
+    fail (st, rc, "reading results", error);
+    return NULL;
+  }
+  return g_steal_pointer (&rows);
+}

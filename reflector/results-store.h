@@ -41,6 +41,23 @@ gint64 rp_results_store_add (RpResultsStore *st, const RpResultIn *r, gint64 ret
                              guint max_results, GError **error);
 /* Rows in the store (-1 with error). */
 gint64 rp_results_store_count (RpResultsStore *st, GError **error);
+/* One stored row, as read back. */
+typedef struct {
+  gint64 id, received_s;
+  char *label, *address, *agent, *command, *vantage, *report;
+} RpResultRow;
+
+void rp_result_row_free (RpResultRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpResultRow, rp_result_row_free)
+
+/* Opens an existing database for reading only (`rtcprobe results`): never
+ * created, never migrated; a schema newer than this rtcprobe's is refused. */
+RpResultsStore *rp_results_store_open_readonly (const char *path, GError **error);
+/* Rows received at or after since_s (0: all) with this label (NULL: any),
+ * oldest first, at most max_rows (the newest of them). RpResultRow*, or
+ * NULL with error. */
+GPtrArray *rp_results_store_list (RpResultsStore *st, gint64 since_s, const char *label,
+                                  guint max_rows, GError **error);
 /* The schema version of the open database. */
 gint rp_results_store_version (RpResultsStore *st);
 

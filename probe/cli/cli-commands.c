@@ -122,6 +122,14 @@ static const GOptionEntry invite_entries[] = {
   { NULL }
 };
 
+static const GOptionEntry results_entries[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (serve_config),
+    "The reflector's INI file: its [results] database is read", "FILE" },
+  { "since", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (results_since),
+    "Only runs received this long ago or later: seconds, or 90m, 12h, 7d", "DURATION" },
+  { NULL }
+};
+
 static const GOptionEntry voice_entries[] = {
   { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_turn),
     "TURN server URI to send the voice stream through (repeatable): "
@@ -763,6 +771,13 @@ const RpCliCommand rp_cli_commands[] = {
     "its expiry and how many runs it allows, signed with the reflector's secret; the reflector\n"
     "counts uses in memory (a restart forgets them).",
     invite_entries, FALSE, TRUE, cmd_invite, NULL },
+  { "results", "--config FILE [--since DURATION] [--label TEXT]",
+    "every tester's run the reflector kept, grouped by vantage",
+    "Reads the reflector's [results] database: one row per run (verdict, TURN transports that\n"
+    "work, best path, RTT, jitter and loss per direction, MOS), grouped by vantage with failures\n"
+    "first. --format text (default), json, html (MOS and loss over time, inline SVG, and what\n"
+    "the failing vantages have in common) or prometheus (per label). --label picks one label.",
+    results_entries, FALSE, TRUE, rp_cli_results, NULL },
   { "check", "DOMAIN", "everything for one deployment, in parallel, with a verdict",
     "DOMAIN is laid out the usual way: app.DOMAIN, api.DOMAIN (health, Socket.IO, files), "
     "cdn.DOMAIN, TURN on\n"

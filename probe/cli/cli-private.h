@@ -54,6 +54,7 @@ typedef struct {
   char *serve_config;        /* serve, invite */
   char *exporter_config;     /* exporter */
   char *invite_ttl;          /* invite */
+  char *results_since;       /* results --since */
   gint invite_uses;          /* RP_CLI_INVITE_USES_UNSET: not given */
   double duration_s;         /* voice, check */
   char *codec;               /* voice */
@@ -114,6 +115,8 @@ gboolean rp_cli_parse_command (const RpCliCommand *cmd, RpCliOptions *o, GPtrArr
 void rp_cli_clear_bound (GPtrArray *bound);
 /* `rtcprobe exporter` (cli-exporter.c). */
 int rp_cli_exporter (RpCliRun *run, int argc, char **argv, GError **error);
+/* `rtcprobe results` (cli-results.c): the reflector's results store. */
+int rp_cli_results (RpCliRun *run, int argc, char **argv, GError **error);
 /* The global options' ranges and files. */
 gboolean rp_cli_check_globals (const RpCliOptions *o, GError **error);
 
