@@ -66,7 +66,7 @@ rp_serve_results_add (RpServe *s, const char *label, const char *address, const 
   rp_upload_clear (&up);
   if (id == 0) {
     guint status = store_status (local);
-    g_warning ("results: not kept: %s", local->message);
+    g_message ("results: not kept: %s", local->message);
     g_propagate_error (error, local);
     return status;
   }
