@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/quote.h"
 #include "probe/checks/check-deployment.h"
 #include "probe/checks/checks-network.h"
 #include "probe/cli/cli-private.h"
@@ -150,6 +151,12 @@ static const GOptionEntry voice_entries[] = {
     "warn_loss_pct=1 "
     "fail_mos=3.1 fail_loss_pct=5",
     "NAME=VALUE" },
+  { "watch", 'w', 0, G_OPTION_ARG_STRING, RP_CLI_OPT (watch),
+    "Keep the stream running this long (90, 90s, 10m, 2h; up to 24h), reported in windows: "
+    "loss and jitter episodes",
+    "DURATION" },
+  { "window", 0, 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (window_s),
+    "With --watch: seconds per window (default 10)", "S" },
   { NULL }
 };
 
@@ -547,6 +554,49 @@ parse_turn_option (const RpCliOptions *o, GPtrArray *out, GError **error)
   return TRUE;
 }
 
+gboolean
+rp_cli_watch_seconds (const RpCliOptions *o, double *seconds, GError **error)
+{
+  const char *text = o->watch;
+  char *end = NULL;
+  double v, unit = 1;
+
+  *seconds = 0;
+  if (text == NULL) {
+    if (o->window_s != 0) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--window goes with --watch");
+      return FALSE;
+    }
+    return TRUE;
+  }
+  v = g_ascii_strtod (text, &end);
+  if (end != text && g_str_equal (end, "m"))
+    unit = 60;
+  else if (end != text && g_str_equal (end, "h"))
+    unit = 3600;
+  else if (end == text || !(g_str_equal (end, "") || g_str_equal (end, "s")))
+    v = -1;
+  v *= unit;
+  if (!(v >= 10 && v <= RP_CLI_WATCH_MAX_S)) {
+    g_autofree char *q = rp_quote_input (text, strlen (text), 32);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--watch %s: give a duration from 10s to 24h (90, 90s, 10m, 2h)", q);
+    return FALSE;
+  }
+  if (o->window_s != 0 && !(o->window_s >= 2 && o->window_s <= v / 2)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--window must be from 2 seconds to half of --watch");
+    return FALSE;
+  }
+  if (o->duration_s != 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "--watch and --duration exclude each other (--watch is the duration)");
+    return FALSE;
+  }
+  *seconds = v;
+  return TRUE;
+}
+
 static int
 cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
 {
@@ -557,6 +607,7 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
   g_autoptr (RpTurnPlan) plan = NULL;
   RpTurnCreds creds;
   RpVoiceOptions vo;
+  double watch_s;
 
   rp_voice_options_init (&vo);
   if (argc > 1) {
@@ -573,6 +624,12 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
       return RP_EXIT_USAGE;
     }
     vo.duration_s = o->duration_s;
+  }
+  if (!rp_cli_watch_seconds (o, &watch_s, error))
+    return RP_EXIT_USAGE;
+  if (watch_s > 0) {
+    vo.duration_s = watch_s;
+    vo.window_s = o->window_s != 0 ? o->window_s : 10;
   }
   if (o->codec != NULL && !rp_voice_parse_codec (&vo, o->codec, error))
     return RP_EXIT_USAGE;

@@ -56,6 +56,8 @@ typedef struct {
   double duration_s;         /* voice, check */
   char *codec;               /* voice */
   char **thresholds;
+  char *watch;               /* voice --watch DURATION */
+  double window_s;           /* voice --window */
   char *profile;             /* check */
   char *file_hash;
   gboolean no_voice;
@@ -114,5 +116,9 @@ void rp_cli_clear_bound (GPtrArray *bound);
 int rp_cli_exporter (RpCliRun *run, int argc, char **argv, GError **error);
 /* The global options' ranges and files. */
 gboolean rp_cli_check_globals (const RpCliOptions *o, GError **error);
+/* voice --watch: its length in seconds (0 without --watch); FALSE with a
+ * one-line error when it or --window is out of range. */
+#define RP_CLI_WATCH_MAX_S (24 * 3600)
+gboolean rp_cli_watch_seconds (const RpCliOptions *o, double *seconds, GError **error);
 
 G_END_DECLS

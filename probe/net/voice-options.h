@@ -17,6 +17,7 @@ typedef struct {
   gsize packet_size;            /* bytes per packet (STAMP padded to it) */
   gint64 interval_us;           /* one packet per frame interval */
   RpVoiceThresholds thresholds;
+  double window_s;              /* --watch: reported in windows of this length (0: not) */
 } RpVoiceOptions;
 
 void rp_voice_options_init (RpVoiceOptions *o);
