@@ -616,6 +616,7 @@ watch_write (RpVoiceStream *v, RpCheckResult *r)
     rp_check_result_detail_str (r, "watch.started", iso);
   }
   window_series (r, "series.window.start_s", w, n, G_STRUCT_OFFSET (RpWatchWindow, start_s));
+  window_series (r, "series.window.end_s", w, n, G_STRUCT_OFFSET (RpWatchWindow, end_s));
   window_series (r, "series.window.rtt_p50_ms", w, n, G_STRUCT_OFFSET (RpWatchWindow, rtt_p50_ms));
   window_series (r, "series.window.rtt_p95_ms", w, n, G_STRUCT_OFFSET (RpWatchWindow, rtt_p95_ms));
   window_series (r, "series.window.loss_pct_fwd", w, n,
