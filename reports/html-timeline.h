@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "common/result.h"
+#include "reports/html-chart.h"
 
 G_BEGIN_DECLS
 

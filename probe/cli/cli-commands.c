@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/quote.h"
 #include "probe/checks/check-deployment.h"
 #include "probe/checks/checks-network.h"
 #include "probe/cli/cli-private.h"
@@ -557,43 +556,25 @@ parse_turn_option (const RpCliOptions *o, GPtrArray *out, GError **error)
 gboolean
 rp_cli_watch_seconds (const RpCliOptions *o, double *seconds, GError **error)
 {
-  const char *text = o->watch;
-  char *end = NULL;
-  double v, unit = 1;
+  RpVoiceOptions vo;
 
   *seconds = 0;
-  if (text == NULL) {
+  if (o->watch == NULL) {
     if (o->window_s != 0) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--window goes with --watch");
       return FALSE;
     }
     return TRUE;
   }
-  v = g_ascii_strtod (text, &end);
-  if (end != text && g_str_equal (end, "m"))
-    unit = 60;
-  else if (end != text && g_str_equal (end, "h"))
-    unit = 3600;
-  else if (end == text || !(g_str_equal (end, "") || g_str_equal (end, "s")))
-    v = -1;
-  v *= unit;
-  if (!(v >= 10 && v <= RP_CLI_WATCH_MAX_S)) {
-    g_autofree char *q = rp_quote_input (text, strlen (text), 32);
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "--watch %s: give a duration from 10s to 24h (90, 90s, 10m, 2h)", q);
-    return FALSE;
-  }
-  if (o->window_s != 0 && !(o->window_s >= 2 && o->window_s <= v / 2)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "--window must be from 2 seconds to half of --watch");
-    return FALSE;
-  }
   if (o->duration_s != 0) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                  "--watch and --duration exclude each other (--watch is the duration)");
     return FALSE;
   }
-  *seconds = v;
+  rp_voice_options_init (&vo);
+  if (!rp_voice_parse_watch (&vo, o->watch, o->window_s, error))
+    return FALSE;
+  *seconds = vo.duration_s;
   return TRUE;
 }
 
@@ -627,10 +608,8 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
   }
   if (!rp_cli_watch_seconds (o, &watch_s, error))
     return RP_EXIT_USAGE;
-  if (watch_s > 0) {
-    vo.duration_s = watch_s;
-    vo.window_s = o->window_s != 0 ? o->window_s : 10;
-  }
+  if (watch_s > 0 && !rp_voice_parse_watch (&vo, o->watch, o->window_s, error))
+    return RP_EXIT_USAGE;
   if (o->codec != NULL && !rp_voice_parse_codec (&vo, o->codec, error))
     return RP_EXIT_USAGE;
   for (guint i = 0; o->thresholds != NULL && o->thresholds[i] != NULL; i++)

@@ -118,7 +118,6 @@ int rp_cli_exporter (RpCliRun *run, int argc, char **argv, GError **error);
 gboolean rp_cli_check_globals (const RpCliOptions *o, GError **error);
 /* voice --watch: its length in seconds (0 without --watch); FALSE with a
  * one-line error when it or --window is out of range. */
-#define RP_CLI_WATCH_MAX_S (24 * 3600)
 gboolean rp_cli_watch_seconds (const RpCliOptions *o, double *seconds, GError **error);
 
 G_END_DECLS

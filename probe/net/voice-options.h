@@ -26,5 +26,11 @@ gboolean rp_voice_parse_codec (RpVoiceOptions *o, const char *text, GError **err
 /* "NAME=VALUE" for a verdict threshold (warn_mos, warn_rtt_p95_ms, warn_jitter_ms,
  * warn_loss_pct, fail_mos, fail_loss_pct). */
 gboolean rp_voice_parse_threshold (RpVoiceOptions *o, const char *text, GError **error);
+/* --watch DURATION (90, 90s, 10m, 2h: 10 s to RP_VOICE_WATCH_MAX_S) and
+ * --window S (2 s to half the watch; 0: 10 s): sets duration_s and
+ * window_s. FALSE with a one-line error, o unchanged. */
+#define RP_VOICE_WATCH_MAX_S (24 * 3600)
+gboolean rp_voice_parse_watch (RpVoiceOptions *o, const char *duration, double window_s,
+                               GError **error);
 
 G_END_DECLS
