@@ -460,8 +460,12 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
     rp_runner_run (runner);
     wait_ice_closed (t0 + po.timeout_us);
     if (progress != 0) {
+      g_autoptr (GPtrArray) said = rp_progress_take_lines ();
       g_source_remove (progress);
       fputs ("\r\033[K", stderr);
+      /* The last window is judged as the stream ends. */
+      for (guint i = 0; i < said->len; i++)
+        fprintf (stderr, "%s\n", (const char *) g_ptr_array_index (said, i));
     }
   }
   rp_runner_take_results (runner, report);
