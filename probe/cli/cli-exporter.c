@@ -138,6 +138,12 @@ probe_new (const RpExporterModule *m, const char *target, GStrv *args, GError **
   *args = module_argv (p->cmd, m, target, error);
   if (*args == NULL || !rp_cli_parse_command (p->cmd, &p->o, p->bound, args, error))
     return NULL;
+  if (p->o.watch != NULL || p->o.window_s != 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "watch and window are for the command line: a scrape runs a module once, "
+                 "within its timeout");
+    return NULL;
+  }
   if (p->o.timeout_s == 0)
     p->o.timeout_s = 30;
   if (!rp_cli_check_globals (&p->o, error))
