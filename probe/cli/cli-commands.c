@@ -610,6 +610,8 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
     return RP_EXIT_USAGE;
   if (watch_s > 0 && !rp_voice_parse_watch (&vo, o->watch, o->window_s, error))
     return RP_EXIT_USAGE;
+  if (watch_s > 0)
+    vo.tap = run->tap;
   if (o->codec != NULL && !rp_voice_parse_codec (&vo, o->codec, error))
     return RP_EXIT_USAGE;
   for (guint i = 0; o->thresholds != NULL && o->thresholds[i] != NULL; i++)

@@ -9,6 +9,7 @@
 #include "common/result.h"
 #include "probe/core/options.h"
 #include "probe/core/runner.h"
+#include "probe/net/voice-options.h"
 
 G_BEGIN_DECLS
 
@@ -77,6 +78,7 @@ typedef struct {
   const RpProbeOptions *po;
   gpointer state;
   GDestroyNotify free_state;
+  const RpVoiceTap *tap;     /* voice --watch from the exporter's [watch]: its counters */
 } RpCliRun;
 
 /* Adds the command's checks to run->runner (a server: runs until it is

@@ -9,6 +9,14 @@
 
 G_BEGIN_DECLS
 
+/* Who follows a watched stream as it runs (the exporter's [watch]): told of
+ * every window once judged and of every round trip. Called from the loop. */
+typedef struct {
+  void (*window) (const RpVoiceSummary *s, gpointer data);
+  void (*rtt) (double rtt_ms, gpointer data);
+  gpointer data;
+} RpVoiceTap;
+
 typedef struct {
   GPtrArray *turn;              /* RpTarget* (turn:, turns:), borrowed for the call */
   double duration_s;            /* measured part of the stream (default 10) */
@@ -18,6 +26,7 @@ typedef struct {
   gint64 interval_us;           /* one packet per frame interval */
   RpVoiceThresholds thresholds;
   double window_s;              /* --watch: reported in windows of this length (0: not) */
+  const RpVoiceTap *tap;        /* watched: borrowed, outlives the stream (NULL: none) */
 } RpVoiceOptions;
 
 void rp_voice_options_init (RpVoiceOptions *o);

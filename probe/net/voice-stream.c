@@ -201,6 +201,8 @@ window_judge (RpVoiceStream *s, Window *win, gboolean judge)
     rp_voice_direction_loss (sum, &w.loss_pct[RP_WATCH_FWD], &w.loss_pct[RP_WATCH_BWD]);
     w.mos = verdict.mos;
     say_window (s, &w, rp_watch_add (s->watch, &w));
+    if (s->voice.tap != NULL && s->voice.tap->window != NULL)
+      s->voice.tap->window (sum, s->voice.tap->data);
   }
   g_clear_pointer (&win->stats, rp_voice_stats_free);
 }
@@ -453,6 +455,8 @@ rp_voice_stream_received (RpVoiceStream *s, const RpStampReflected *p, gint64 t4
     watch_received (s, &sample);
   s->received++;
   s->last_rtt_ms = ((sample.t4_us - sample.t1_us) - (sample.t3_us - sample.t2_us)) / 1000.0;
+  if (s->voice.tap != NULL && s->voice.tap->rtt != NULL)
+    s->voice.tap->rtt (s->last_rtt_ms, s->voice.tap->data);
 }
 
 /* ---- the result ---- */
