@@ -168,7 +168,9 @@ load_module (RpExporterConfig *c, GKeyFile *kf, const char *group, gboolean watc
   RpExporterModule *m;
 
   if (!module_name_ok (name))
-    return bad (error, group, NULL, "a name is 1 to 64 letters, digits, '_', '-' or '.'");
+    return bad (error, group, NULL,
+                watch ? "a watch name is 1 to 64 letters, digits, '_', '-' or '.'"
+                      : "a module name is 1 to 64 letters, digits, '_', '-' or '.'");
   if (list->len >= (watch ? RP_EXPORTER_WATCHES_MAX : RP_EXPORTER_MODULES_MAX))
     return bad (error, group, NULL, watch ? "too many watches" : "too many modules");
   m = g_new0 (RpExporterModule, 1);

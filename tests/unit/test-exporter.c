@@ -200,6 +200,11 @@ test_config_bad (void)
     { "[module x y]\nkind = stun\n", "module name" },
     { "[module x]\nkind = stun\nUser = a\n", "lowercase" },
     { "[modules]\n", "unknown section" },
+    { "[watch a]\nuser = u\n", "[watch a] target: missing" },
+    { "[watch a]\ntarget = \n", "[watch a] target: empty" },
+    { "[watch a]\ntarget = turn:h\nkind = voice\n", "leave kind out" },
+    { "[watch a]\ntarget = turn:h\nduration = 5\n", "as long as the exporter" },
+    { "[watch a b]\ntarget = turn:h\n", "watch name" },
     { "garbage\n", "" },
   };
 
