@@ -231,6 +231,10 @@ test_config_example (void)
   g_assert_cmpuint (c->port, ==, RP_EXPORTER_DEFAULT_PORT);
   g_assert_true (rp_allow_list_permits (c->allow, "turn.example.org"));
   g_assert_cmpstr (rp_exporter_config_module (c, "voice")->kind, ==, "voice");
+  g_assert_cmpuint (c->watches->len, ==, 1);
+  g_assert_cmpstr (((RpExporterModule *) g_ptr_array_index (c->watches, 0))->kind, ==, "voice");
+  g_assert_cmpstr (((RpExporterModule *) g_ptr_array_index (c->watches, 0))->target, ==,
+                   "turn:turn.example.org?transport=udp");
 }
 
 static void
