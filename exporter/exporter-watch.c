@@ -146,8 +146,8 @@ on_done (RpReport *report, gpointer data)
     if (w->aborted_dead) {
       retry_later (w, "nothing came back for " G_STRINGIFY (RP_WATCH_DEAD_WINDOWS) " windows");
     } else if (bad != NULL || report->checks->len == 0) {
-      g_autofree char *why = g_strdup_printf (
-        "could not stream: %s", bad != NULL && bad->summary != NULL ? bad->summary : "no check ran");
+      const char *said = bad != NULL && bad->summary != NULL ? bad->summary : "no check ran";
+      g_autofree char *why = g_strdup_printf ("could not stream: %s", said);
       retry_later (w, why);
     } else {
       w->failures = 0;

@@ -66,7 +66,7 @@ static const char style[] =
   ".rtt .line{stroke:var(--rtt)}.jitter .line{stroke:var(--jit)}\n"
   "svg .lost{stroke:var(--fail);stroke-width:1;stroke-dasharray:3 3;opacity:.7}"
   "svg .lostmark{fill:var(--fail)}\n"
-  ".timeline .up{stroke:var(--rtt)}.timeline .down{stroke:var(--jit);stroke-dasharray:6 3}"
+  ".timeline .up{stroke:var(--rtt)}.timeline .down{stroke:var(--jit);stroke-dasharray:6 3}\n"
   "svg .episode{fill:var(--fail);opacity:.15}\n"
   "footer{margin-top:24px;color:var(--mut);font-size:.8em}\n"
   "@media (max-width:600px){body{padding:10px}thead{display:none}"

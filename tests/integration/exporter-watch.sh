@@ -108,8 +108,8 @@ lab_check "the exporter says nothing came back" \
 lab_check "the stream started again" \
   test "$(value "$W/m3" 'rtcprobe_watch_stream_starts_total{watch="udp"}')" -ge 2
 lab_check "udp is up again" test "$(value "$W/m3" 'rtcprobe_watch_up{watch="udp"}')" -eq 1
-lost=$(awk '$1 ~ /^rtcprobe_watch_packets_lost_total\{watch="udp"/ { n += $2 } END { print n + 0 }' \
-  "$W/m3")
+lost=$(awk '$1 ~ /^rtcprobe_watch_packets_lost_total\{watch="udp"/ { n += $2 }
+  END { print n + 0 }' "$W/m3")
 lab_check "the counters carry the loss ($lost packets)" test "$lost" -ge 50
 lab_check "promtool check metrics passes after the outage" promtool check metrics <"$W/m3"
 

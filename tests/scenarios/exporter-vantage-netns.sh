@@ -120,8 +120,8 @@ EOF_JOB
   printf 'global: {scrape_interval: 2s, scrape_timeout: 2s}\nscrape_configs:\n'
   job open "$A4"
   job blocked "$B4"
-  printf '  - job_name: exporter_open\n    static_configs: [{targets: ["%s:%s"], labels: {vantage: open}}]\n' \
-    "$A4" "$EXP_PORT"
+  printf '  - job_name: exporter_open\n    static_configs: [{targets: ["%s:%s"], %s}]\n' \
+    "$A4" "$EXP_PORT" 'labels: {vantage: open}'
 } >"$W/prometheus.yml"
 before=$(dropped)
 ip netns exec "$NS_S" prometheus --config.file="$W/prometheus.yml" --storage.tsdb.path="$W/tsdb" \
@@ -158,7 +158,8 @@ expect "the failing check is turn.udp.allocate" \
   'rtcprobe_check_success{vantage="blocked",id="turn.udp.allocate"}' 0
 echo "== the open vantage's watch through delay-relay (10 ms each way)"
 expect "the watch is up" 'rtcprobe_watch_up{vantage="open",watch="relay"}' 1
-Q='histogram_quantile(0.5, sum by (le) (rate(rtcprobe_watch_rtt_seconds_bucket{vantage="open"}[20s])))'
+Q='histogram_quantile(0.5, sum by (le) '
+Q+='(rate(rtcprobe_watch_rtt_seconds_bucket{vantage="open"}[20s])))'
 expect "the median RTT is in the bucket of the injected 40 ms (20-50 ms)" \
   "($Q > bool 0.02) * ($Q <= bool 0.05)" 1
 echo "#   $Q = $(query "$Q") s"

@@ -56,7 +56,8 @@ loss_on() {
 table inet rpwatch {
   chain input {
     type filter hook input priority filter; policy accept;
-    iifname "$VETH_S" udp dport $P @th,64,16 0x4000 @th,208,16 0 numgen random mod 100 < 50 counter drop
+    iifname "$VETH_S" udp dport $P @th,64,16 0x4000 @th,208,16 0 \
+      numgen random mod 100 < 50 counter drop
   }
 }
 EOF
@@ -75,7 +76,8 @@ main() {
   P=$(lab_free_port both "$NS_S")
   T=$(lab_free_port both "$NS_S")
   W=$(lab_tmpdir)
-  lab_coturn_start "$W/coturn" --netns "$NS_S" --ip "$SRV4" --port "$P" --tls-port "$T" --no-loopback-peers ||
+  lab_coturn_start "$W/coturn" --netns "$NS_S" --ip "$SRV4" --port "$P" --tls-port "$T" \
+    --no-loopback-peers ||
     { echo "could not start coturn in $NS_S" >&2; exit 1; }
   # shellcheck source=/dev/null
   source "$W/coturn/env"
@@ -101,7 +103,8 @@ main() {
   read -r RC MS <"$W/rc"
   rss=$(tail -n 1 "$W/rss")
   jq -r '.checks[] | "#   \(.id): \(.status): \(.summary)"' "$r" 2>/dev/null || true
-  started=$(jq -r '[.checks[] | select(.kind == "voice")][0].details["watch.started"] | fromdateiso8601' "$r")
+  started=$(jq -r '[.checks[] | select(.kind == "voice")][0].details["watch.started"] |
+    fromdateiso8601' "$r")
   # Truth in seconds from the stream's start (whole seconds: within 1 s).
   ON=$(awk -v a="$t_on" -v s="$started" 'BEGIN { printf "%.1f", a - s }')
   OFF=$(awk -v a="$t_off" -v s="$started" 'BEGIN { printf "%.1f", a - s }')
@@ -110,7 +113,8 @@ main() {
   echo "#   peak RSS ${rss} kB"
 
   lab_check "exit code 1: the whole run lost over 5 % (got $RC)" test "$RC" -eq 1
-  lab_check "finished within $((WATCH + 15)) s (took $MS ms)" test "$MS" -le $(((WATCH + 15) * 1000))
+  lab_check "finished within $((WATCH + 15)) s (took $MS ms)" \
+    test "$MS" -le $(((WATCH + 15) * 1000))
   lab_check "peak RSS ${rss} kB under $RSS_LIMIT_KB kB" test "$rss" -le "$RSS_LIMIT_KB"
   VOICE='[.checks[] | select(.kind == "voice")][0]'
   lab_jq_check "one voice check, not cut short" "$r" "$VOICE | .details.cut_short != true"
@@ -127,7 +131,8 @@ main() {
   lab_jq_check "its worst window lost 20-80 % of the uplink" "$r" \
     "$VOICE | .details[\"watch.episodes\"] | split(\",\")[4] | tonumber | . >= 20 and . <= 80"
   lab_jq_check "the summary counts it in words" "$r" \
-    "$VOICE | .summary | test(\"^1 episode of loss over 5 % on the uplink, [0-9:]{8}-[0-9:]{8}; MOS \")"
+    "$VOICE | .summary |
+       test(\"^1 episode of loss over 5 % on the uplink, [0-9:]{8}-[0-9:]{8}; MOS \")"
   lab_jq_check "$((WATCH / WINDOW)) windows cover the watch" "$r" \
     "$VOICE | .details[\"series.window.start_s\"] | split(\",\") | map(tonumber) |
        length == \$n and .[0] == 0" --argjson n $((WATCH / WINDOW))
