@@ -23,6 +23,7 @@ module_free (RpExporterModule *m)
   g_free (m->kind);
   g_ptr_array_unref (m->keys);
   g_ptr_array_unref (m->values);
+  g_free (m->target);
   g_free (m);
 }
 
@@ -34,6 +35,7 @@ rp_exporter_config_free (RpExporterConfig *c)
   g_free (c->address);
   g_clear_pointer (&c->allow, rp_allow_list_free);
   g_clear_pointer (&c->modules, g_ptr_array_unref);
+  g_clear_pointer (&c->watches, g_ptr_array_unref);
   g_free (c);
 }
 
@@ -156,26 +158,42 @@ module_name_ok (const char *name)
   return TRUE;
 }
 
+/* [module NAME], or with watch [watch NAME] (kind voice, a target). */
 static gboolean
-load_module (RpExporterConfig *c, GKeyFile *kf, const char *group, GError **error)
+load_module (RpExporterConfig *c, GKeyFile *kf, const char *group, gboolean watch, GError **error)
 {
-  const char *name = group + strlen ("module ");
+  const char *name = strchr (group, ' ') + 1;
   g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
+  GPtrArray *list = watch ? c->watches : c->modules;
   RpExporterModule *m;
 
   if (!module_name_ok (name))
-    return bad (error, group, NULL, "a module name is 1 to 64 letters, digits, '_', '-' or '.'");
-  if (c->modules->len >= RP_EXPORTER_MODULES_MAX)
-    return bad (error, group, NULL, "too many modules");
+    return bad (error, group, NULL,
+                watch ? "a watch name is 1 to 64 letters, digits, '_', '-' or '.'"
+                      : "a module name is 1 to 64 letters, digits, '_', '-' or '.'");
+  if (list->len >= (watch ? RP_EXPORTER_WATCHES_MAX : RP_EXPORTER_MODULES_MAX))
+    return bad (error, group, NULL, watch ? "too many watches" : "too many modules");
   m = g_new0 (RpExporterModule, 1);
   m->name = g_strdup (name);
   m->keys = g_ptr_array_new_with_free_func (g_free);
   m->values = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (c->modules, m);
+  if (watch)
+    m->kind = g_strdup ("voice");
+  g_ptr_array_add (list, m);
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
     g_autofree char *v = g_key_file_get_value (kf, group, keys[i], NULL);
     if (v == NULL || strpbrk (v, "\r\n") != NULL)
       return bad (error, group, keys[i], "not a one-line value");
+    if (watch && g_str_equal (keys[i], "target")) {
+      if (*g_strstrip (v) == '\0')
+        return bad (error, group, "target", "empty: a turn: URI or the reflector's URL");
+      m->target = g_steal_pointer (&v);
+      continue;
+    }
+    if (watch && g_str_equal (keys[i], "kind"))
+      return bad (error, group, "kind", "a watch is a voice stream: leave kind out");
+    if (watch && (g_str_equal (keys[i], "watch") || g_str_equal (keys[i], "duration")))
+      return bad (error, group, keys[i], "a watch runs as long as the exporter");
     if (g_str_equal (keys[i], "kind")) {
       if (!g_strv_contains (kinds, g_strstrip (v)))
         return bad (error, group, "kind", "use check, ports, stun, turn, ice, http, ws or voice");
@@ -190,6 +208,8 @@ load_module (RpExporterConfig *c, GKeyFile *kf, const char *group, GError **erro
   }
   if (m->kind == NULL)
     return bad (error, group, "kind", "missing: say which command the module runs");
+  if (watch && m->target == NULL)
+    return bad (error, group, "target", "missing: a turn: URI or the reflector's URL");
   return TRUE;
 }
 
@@ -205,15 +225,20 @@ load (GKeyFile *kf, GError **error)
   c->target_rate = 12;
   c->max_connections = 64;
   c->modules = g_ptr_array_new_with_free_func ((GDestroyNotify) module_free);
+  c->watches = g_ptr_array_new_with_free_func ((GDestroyNotify) module_free);
   for (guint i = 0; groups[i] != NULL; i++) {
     if (g_str_equal (groups[i], "listen")) {
       if (!load_listen (c, kf, error))
         return NULL;
     } else if (g_str_has_prefix (groups[i], "module ")) {
-      if (!load_module (c, kf, groups[i], error))
+      if (!load_module (c, kf, groups[i], FALSE, error))
+        return NULL;
+    } else if (g_str_has_prefix (groups[i], "watch ")) {
+      if (!load_module (c, kf, groups[i], TRUE, error))
         return NULL;
     } else {
-      bad (error, groups[i], NULL, "unknown section (use [listen] and [module NAME])");
+      bad (error, groups[i], NULL,
+           "unknown section (use [listen], [module NAME] and [watch NAME])");
       return NULL;
     }
   }

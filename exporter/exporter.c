@@ -17,6 +17,7 @@
 #include "common/exit-code.h"
 #include "exporter/exporter-metrics.h"
 #include "exporter/exporter-request.h"
+#include "exporter/exporter-watch.h"
 #include "reports/report.h"
 
 #define HEAD_TIMEOUT_S 10
@@ -41,6 +42,7 @@ typedef struct {
   GHashTable *conns;       /* Conn * of the open connections, not owned */
   gboolean stopping;
   GMainLoop *loop;
+  RpExporterWatches *watches;
 } Exporter;
 
 typedef struct {
@@ -231,7 +233,8 @@ on_probe_done (RpReport *report, gpointer data)
   }
   rp_report_free (report);
   conn_unref (c);
-  if (x->stopping && rp_exporter_metrics_get_in_flight (x->metrics) == 0)
+  if (x->stopping && rp_exporter_metrics_get_in_flight (x->metrics) == 0 &&
+      !rp_exporter_watches_running (x->watches))
     g_main_loop_quit (x->loop);
 }
 
@@ -351,8 +354,10 @@ handle (Conn *c)
   if (g_str_equal (req->path, "/probe")) {
     handle_probe (c, req);
   } else if (g_str_equal (req->path, "/metrics")) {
-    g_autofree char *body = rp_exporter_metrics_render (c->x->metrics);
-    reply (c, 200, "text/plain; version=0.0.4; charset=utf-8", body);
+    g_autofree char *own = rp_exporter_metrics_render (c->x->metrics);
+    g_autoptr (GString) body = g_string_new (own);
+    rp_exporter_watches_render (c->x->watches, body);
+    reply (c, 200, "text/plain; version=0.0.4; charset=utf-8", body->str);
   } else if (g_str_equal (req->path, "/")) {
     reply_text (c, 200, "rtcprobe exporter: GET /probe?target=T&module=M, GET /metrics");
   } else {
@@ -427,13 +432,27 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   return TRUE;
 }
 
+/* The watches' streams have stopped (after a signal). */
+static gboolean
+on_watches_idle (gpointer data)
+{
+  Exporter *x = data;
+
+  if (rp_exporter_metrics_get_in_flight (x->metrics) == 0)
+    g_main_loop_quit (x->loop);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_signal (gpointer data)
 {
   Exporter *x = data;
 
+  if (!x->stopping)
+    rp_exporter_watches_stop (x->watches, on_watches_idle, x);
   x->stopping = TRUE;
-  if (rp_exporter_metrics_get_in_flight (x->metrics) == 0)
+  if (rp_exporter_metrics_get_in_flight (x->metrics) == 0 &&
+      !rp_exporter_watches_running (x->watches))
     g_main_loop_quit (x->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -445,6 +464,20 @@ check_modules (Exporter *x, GError **error)
     const RpExporterModule *m = g_ptr_array_index (x->config->modules, i);
     if (!x->prober->check_module (m, error)) {
       g_prefix_error (error, "[module %s] ", m->name);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* The watches' options, on their own targets: nothing is sent. */
+static gboolean
+check_watches (Exporter *x, GError **error)
+{
+  for (guint i = 0; i < x->config->watches->len; i++) {
+    const RpExporterModule *w = g_ptr_array_index (x->config->watches, i);
+    if (!x->prober->check_module (w, error)) {
+      g_prefix_error (error, "[watch %s] ", w->name);
       return FALSE;
     }
   }
@@ -496,11 +529,13 @@ rp_exporter_main (const char *config_path, const RpExporterProber *prober, GErro
   x.config = rp_exporter_config_load (config_path, error);
   if (x.config == NULL)
     return RP_EXIT_USAGE;
-  if (!check_modules (&x, error) || (service = listen_on (&x, error)) == NULL) {
+  if (!check_modules (&x, error) || !check_watches (&x, error) ||
+      (service = listen_on (&x, error)) == NULL) {
     rp_exporter_config_free (x.config);
     return RP_EXIT_USAGE;
   }
   x.metrics = rp_exporter_metrics_new ();
+  x.watches = rp_exporter_watches_new (x.config, prober);
   x.rates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   x.conns = g_hash_table_new (NULL, NULL);
   x.loop = g_main_loop_new (NULL, FALSE);
@@ -512,7 +547,11 @@ rp_exporter_main (const char *config_path, const RpExporterProber *prober, GErro
   if (x.config->allow == NULL || rp_allow_list_size (x.config->allow) == 0)
     fprintf (stderr, "rtcprobe exporter: [listen] allow_targets is empty: every probe is "
                      "refused (403)\n");
+  if (x.config->watches->len > 0)
+    fprintf (stderr, "rtcprobe exporter: %u watches stream voice until it stops\n",
+             x.config->watches->len);
   g_socket_service_start (service);
+  rp_exporter_watches_start (x.watches);
   g_main_loop_run (x.loop);
   g_socket_service_stop (service);
   g_socket_listener_close (G_SOCKET_LISTENER (service));
@@ -523,6 +562,7 @@ rp_exporter_main (const char *config_path, const RpExporterProber *prober, GErro
   g_main_loop_unref (x.loop);
   g_hash_table_unref (x.rates);
   g_hash_table_unref (x.conns);
+  rp_exporter_watches_free (x.watches);
   rp_exporter_metrics_free (x.metrics);
   rp_exporter_config_free (x.config);
   return RP_EXIT_OK;

@@ -11,6 +11,7 @@
 
 #include "common/result.h"
 #include "exporter/exporter-config.h"
+#include "probe/net/voice-options.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,11 @@ typedef struct {
                      RpExporterDone done, gpointer data, GError **error);
   /* Cuts a started probe short (its scrape went away); done follows. */
   void (*abort) (gpointer probe);
+  /* Starts the voice stream of a [watch] (an hour long), telling tap of its
+   * windows and round trips; done when it ends, fails or is aborted. NULL
+   * with an error when its options are refused; nothing was sent. */
+  gpointer (*start_watch) (const RpExporterModule *w, const RpVoiceTap *tap, RpExporterDone done,
+                           gpointer data, GError **error);
 } RpExporterProber;
 
 /* The host names and addresses a probe of target by a module of kind would

@@ -18,6 +18,7 @@
 
 #include "reports/fields.h"
 #include "reports/html-chart.h"
+#include "reports/html-timeline.h"
 
 static const char style[] =
   ":root{color-scheme:light dark;--bg:#fff;--fg:#1f2328;--mut:#59636e;--line:#d1d9e0;"
@@ -65,6 +66,8 @@ static const char style[] =
   ".rtt .line{stroke:var(--rtt)}.jitter .line{stroke:var(--jit)}\n"
   "svg .lost{stroke:var(--fail);stroke-width:1;stroke-dasharray:3 3;opacity:.7}"
   "svg .lostmark{fill:var(--fail)}\n"
+  ".timeline .up{stroke:var(--rtt)}.timeline .down{stroke:var(--jit);stroke-dasharray:6 3}\n"
+  "svg .episode{fill:var(--fail);opacity:.15}\n"
   "footer{margin-top:24px;color:var(--mut);font-size:.8em}\n"
   "@media (max-width:600px){body{padding:10px}thead{display:none}"
   "table,tbody,tr,td{display:block;width:100%}"
@@ -290,6 +293,7 @@ append_check (GString *out, const RpCheckResult *r)
       g_string_append (note, "</p>");
     }
   rp_html_append_series_charts (note, r);
+  rp_html_append_watch_timeline (note, r);
   append_folded (note, r);
   if (note->len > 0)
     g_string_append_printf (

@@ -158,6 +158,12 @@ static const GOptionEntry voice_entries[] = {
     "warn_loss_pct=1 "
     "fail_mos=3.1 fail_loss_pct=5",
     "NAME=VALUE" },
+  { "watch", 'w', 0, G_OPTION_ARG_STRING, RP_CLI_OPT (watch),
+    "Keep the stream running this long (90, 90s, 10m, 2h; up to 24h), reported in windows: "
+    "loss and jitter episodes",
+    "DURATION" },
+  { "window", 0, 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (window_s),
+    "With --watch: seconds per window (default 10)", "S" },
   { NULL }
 };
 
@@ -555,6 +561,31 @@ parse_turn_option (const RpCliOptions *o, GPtrArray *out, GError **error)
   return TRUE;
 }
 
+gboolean
+rp_cli_watch_seconds (const RpCliOptions *o, double *seconds, GError **error)
+{
+  RpVoiceOptions vo;
+
+  *seconds = 0;
+  if (o->watch == NULL) {
+    if (o->window_s != 0) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--window goes with --watch");
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (o->duration_s != 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "--watch and --duration exclude each other (--watch is the duration)");
+    return FALSE;
+  }
+  rp_voice_options_init (&vo);
+  if (!rp_voice_parse_watch (&vo, o->watch, o->window_s, error))
+    return FALSE;
+  *seconds = vo.duration_s;
+  return TRUE;
+}
+
 static int
 cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
 {
@@ -565,6 +596,7 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
   g_autoptr (RpTurnPlan) plan = NULL;
   RpTurnCreds creds;
   RpVoiceOptions vo;
+  double watch_s;
 
   rp_voice_options_init (&vo);
   if (argc > 1) {
@@ -582,6 +614,12 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
     }
     vo.duration_s = o->duration_s;
   }
+  if (!rp_cli_watch_seconds (o, &watch_s, error))
+    return RP_EXIT_USAGE;
+  if (watch_s > 0 && !rp_voice_parse_watch (&vo, o->watch, o->window_s, error))
+    return RP_EXIT_USAGE;
+  if (watch_s > 0)
+    vo.tap = run->tap;
   if (o->codec != NULL && !rp_voice_parse_codec (&vo, o->codec, error))
     return RP_EXIT_USAGE;
   for (guint i = 0; o->thresholds != NULL && o->thresholds[i] != NULL; i++)

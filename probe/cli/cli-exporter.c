@@ -125,9 +125,11 @@ probe_free (Probe *p)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Probe, probe_free)
 
-/* Parses the module's options for target into a new probe. */
+/* Parses the module's options for target into a new probe; a watch's
+ * options (extra) come after the module's keys. */
 static Probe *
-probe_new (const RpExporterModule *m, const char *target, GStrv *args, GError **error)
+probe_new_full (const RpExporterModule *m, const char *target, const char *const *extra,
+                GStrv *args, GError **error)
 {
   g_autoptr (Probe) p = g_new0 (Probe, 1);
 
@@ -136,13 +138,34 @@ probe_new (const RpExporterModule *m, const char *target, GStrv *args, GError **
   p->o.rest_ttl = RP_CLI_REST_TTL_UNSET;
   g_assert (p->cmd != NULL);
   *args = module_argv (p->cmd, m, target, error);
-  if (*args == NULL || !rp_cli_parse_command (p->cmd, &p->o, p->bound, args, error))
+  if (*args == NULL)
     return NULL;
+  if (extra != NULL) {
+    g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+    g_strv_builder_addv (b, (const char **) *args);
+    g_strv_builder_addv (b, (const char **) extra);
+    g_strfreev (*args);
+    *args = g_strv_builder_end (b);
+  }
+  if (!rp_cli_parse_command (p->cmd, &p->o, p->bound, args, error))
+    return NULL;
+  if (extra == NULL && (p->o.watch != NULL || p->o.window_s != 0)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "watch and window are for the command line: a scrape runs a module once, "
+                 "within its timeout");
+    return NULL;
+  }
   if (p->o.timeout_s == 0)
     p->o.timeout_s = 30;
   if (!rp_cli_check_globals (&p->o, error))
     return NULL;
   return g_steal_pointer (&p);
+}
+
+static Probe *
+probe_new (const RpExporterModule *m, const char *target, GStrv *args, GError **error)
+{
+  return probe_new_full (m, target, NULL, args, error);
 }
 
 /* A target of the right form for each kind, to try a module's options on. */
@@ -174,11 +197,29 @@ probe_options (Probe *p, double timeout_s)
 /* At start: the options parse, and the command accepts them (credential
  * files readable, values in range) for a target of the right form. The
  * checks it adds are dropped before they start: nothing is sent. */
+/* A watch's stream: an hour at a time (the exporter starts the next), and
+ * unless its section says otherwise a low rate, a 102-octet packet every
+ * 100 ms. */
+#define WATCH_SEGMENT_S 3600
+static const char *const watch_args[] = { "--watch=1h", NULL };
+static const char *const watch_args_low_rate[] = { "--watch=1h", "--codec=102@100", NULL };
+
+static const char *const *
+watch_extra (const RpExporterModule *m)
+{
+  for (guint i = 0; i < m->keys->len; i++)
+    if (g_str_equal (g_ptr_array_index (m->keys, i), "codec"))
+      return watch_args;
+  return watch_args_low_rate;
+}
+
 static gboolean
 check_module (const RpExporterModule *m, GError **error)
 {
   g_auto (GStrv) args = NULL;
-  g_autoptr (Probe) p = probe_new (m, placeholder_target (m->kind), &args, error);
+  g_autoptr (Probe) p =
+    m->target != NULL ? probe_new_full (m, m->target, watch_extra (m), &args, error)
+                      : probe_new (m, placeholder_target (m->kind), &args, error);
 
   if (p == NULL)
     return FALSE;
@@ -228,7 +269,29 @@ abort_probe (gpointer probe)
   rp_runner_abort (((Probe *) probe)->runner);
 }
 
-static const RpExporterProber prober = { check_module, start, abort_probe };
+static gpointer
+start_watch (const RpExporterModule *m, const RpVoiceTap *tap, RpExporterDone done, gpointer data,
+             GError **error)
+{
+  g_auto (GStrv) args = NULL;
+  g_autoptr (Probe) p = probe_new_full (m, m->target, watch_extra (m), &args, error);
+
+  if (p == NULL)
+    return NULL;
+  /* --timeout bounds the setup, on top of the stream. */
+  p->o.timeout_s += WATCH_SEGMENT_S;
+  probe_options (p, p->o.timeout_s);
+  p->run.tap = tap;
+  p->t0 = g_get_monotonic_time ();
+  if (p->cmd->run (&p->run, (int) g_strv_length (args), args, error) != 0)
+    return NULL;
+  p->done = done;
+  p->data = data;
+  rp_runner_start (p->runner, on_probe_done, p);
+  return g_steal_pointer (&p);
+}
+
+static const RpExporterProber prober = { check_module, start, abort_probe, start_watch };
 
 int
 rp_cli_exporter (RpCliRun *run, int argc, char **argv, GError **error)

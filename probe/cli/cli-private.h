@@ -9,6 +9,7 @@
 #include "common/result.h"
 #include "probe/core/options.h"
 #include "probe/core/runner.h"
+#include "probe/net/voice-options.h"
 
 G_BEGIN_DECLS
 
@@ -59,6 +60,8 @@ typedef struct {
   double duration_s;         /* voice, check */
   char *codec;               /* voice */
   char **thresholds;
+  char *watch;               /* voice --watch DURATION */
+  double window_s;           /* voice --window */
   char *profile;             /* check */
   char *file_hash;
   gboolean no_voice;
@@ -78,6 +81,7 @@ typedef struct {
   const RpProbeOptions *po;
   gpointer state;
   GDestroyNotify free_state;
+  const RpVoiceTap *tap;     /* voice --watch from the exporter's [watch]: its counters */
 } RpCliRun;
 
 /* Adds the command's checks to run->runner (a server: runs until it is
@@ -119,5 +123,8 @@ int rp_cli_exporter (RpCliRun *run, int argc, char **argv, GError **error);
 int rp_cli_results (RpCliRun *run, int argc, char **argv, GError **error);
 /* The global options' ranges and files. */
 gboolean rp_cli_check_globals (const RpCliOptions *o, GError **error);
+/* voice --watch: its length in seconds (0 without --watch); FALSE with a
+ * one-line error when it or --window is out of range. */
+gboolean rp_cli_watch_seconds (const RpCliOptions *o, double *seconds, GError **error);
 
 G_END_DECLS

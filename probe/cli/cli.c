@@ -189,7 +189,12 @@ static gboolean
 show_progress (gpointer data)
 {
   const GPtrArray *entries = rp_progress_entries ();
+  g_autoptr (GPtrArray) said = rp_progress_take_lines ();
   g_autoptr (GString) line = g_string_new ("\r\033[K");
+
+  /* A watched stream's windows stay on the terminal, above the progress line. */
+  for (guint i = 0; i < said->len; i++)
+    g_string_append_printf (line, "%s\n\r\033[K", (const char *) g_ptr_array_index (said, i));
 
   for (guint i = 0; i < entries->len; i++) {
     const RpProgress *p = g_ptr_array_index (entries, i);
@@ -459,6 +464,16 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
     return rc;
   }
   po.timeout_us = (gint64) (o->timeout_s * G_USEC_PER_SEC);
+  {
+    double watch_s = 0;
+    if (!rp_cli_watch_seconds (o, &watch_s, &error)) {
+      usage_error (error->message);
+      return RP_EXIT_USAGE;
+    }
+    /* A watch is as long as it says: --timeout then bounds the setup on top of it. */
+    if (watch_s > 0)
+      po.timeout_us += (gint64) (watch_s * G_USEC_PER_SEC);
+  }
   po.family = o->ipv4 ? RP_FAMILY_V4 : o->ipv6 ? RP_FAMILY_V6 : RP_FAMILY_ANY;
   po.ca_file = o->ca_file;
   po.insecure = o->insecure;
@@ -483,8 +498,12 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
     rp_runner_run (runner);
     wait_ice_closed (t0 + po.timeout_us);
     if (progress != 0) {
+      g_autoptr (GPtrArray) said = rp_progress_take_lines ();
       g_source_remove (progress);
       fputs ("\r\033[K", stderr);
+      /* The last window is judged as the stream ends. */
+      for (guint i = 0; i < said->len; i++)
+        fprintf (stderr, "%s\n", (const char *) g_ptr_array_index (said, i));
     }
   }
   rp_runner_take_results (runner, report);

@@ -3,6 +3,7 @@
 #include "probe/core/progress.h"
 
 static GPtrArray *entries;
+static GPtrArray *lines;
 
 static void
 progress_free (gpointer data)
@@ -59,4 +60,23 @@ rp_progress_entries (void)
   if (entries == NULL)
     entries = g_ptr_array_new_with_free_func (progress_free);
   return entries;
+}
+
+void
+rp_progress_add_line (const char *line)
+{
+  if (lines == NULL)
+    lines = g_ptr_array_new_with_free_func (g_free);
+  if (lines->len == RP_PROGRESS_MAX_LINES)
+    g_ptr_array_remove_index (lines, 0);
+  g_ptr_array_add (lines, g_strdup (line));
+}
+
+GPtrArray *
+rp_progress_take_lines (void)
+{
+  GPtrArray *out = lines != NULL ? lines : g_ptr_array_new_with_free_func (g_free);
+
+  lines = NULL;
+  return out;
 }

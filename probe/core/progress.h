@@ -22,5 +22,11 @@ void rp_progress_update (const char *id, double elapsed_s, double total_s, guint
 void rp_progress_remove (const char *id);
 /* Entries in the order they were first updated (owned by the registry). */
 const GPtrArray *rp_progress_entries (void);
+/* A line a long check has to say (a watched stream's window); at most
+ * RP_PROGRESS_MAX_LINES wait, older ones are dropped. */
+#define RP_PROGRESS_MAX_LINES 64
+void rp_progress_add_line (const char *line);
+/* The lines waiting, oldest first; the caller frees the array. */
+GPtrArray *rp_progress_take_lines (void);
 
 G_END_DECLS

@@ -98,3 +98,35 @@ rp_voice_parse_threshold (RpVoiceOptions *o, const char *text, GError **error)
   }
   return FALSE;
 }
+
+gboolean
+rp_voice_parse_watch (RpVoiceOptions *o, const char *text, double window_s, GError **error)
+{
+  char *end = NULL;
+  double v, unit = 1;
+
+  v = g_ascii_strtod (text, &end);
+  if (end != text && g_str_equal (end, "m"))
+    unit = 60;
+  else if (end != text && g_str_equal (end, "h"))
+    unit = 3600;
+  else if (end == text || !(g_str_equal (end, "") || g_str_equal (end, "s")))
+    v = -1;
+  v *= unit;
+  if (!(v >= 10 && v <= RP_VOICE_WATCH_MAX_S)) {
+    g_autofree char *q = rp_quote_input (text, strlen (text), 32);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "--watch %s: give a duration from 10s to 24h (90, 90s, 10m, 2h)", q);
+    return FALSE;
+  }
+  if (window_s == 0)
+    window_s = MIN (10, v / 2);
+  if (!(window_s >= 2 && window_s <= v / 2)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "--window must be from 2 seconds to half of --watch");
+    return FALSE;
+  }
+  o->duration_s = v;
+  o->window_s = window_s;
+  return TRUE;
+}

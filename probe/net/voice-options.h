@@ -9,6 +9,14 @@
 
 G_BEGIN_DECLS
 
+/* Who follows a watched stream as it runs (the exporter's [watch]): told of
+ * every window once judged and of every round trip. Called from the loop. */
+typedef struct {
+  void (*window) (const RpVoiceSummary *s, gpointer data);
+  void (*rtt) (double rtt_ms, gpointer data);
+  gpointer data;
+} RpVoiceTap;
+
 typedef struct {
   GPtrArray *turn;              /* RpTarget* (turn:, turns:), borrowed for the call */
   double duration_s;            /* measured part of the stream (default 10) */
@@ -17,6 +25,8 @@ typedef struct {
   gsize packet_size;            /* bytes per packet (STAMP padded to it) */
   gint64 interval_us;           /* one packet per frame interval */
   RpVoiceThresholds thresholds;
+  double window_s;              /* --watch: reported in windows of this length (0: not) */
+  const RpVoiceTap *tap;        /* watched: borrowed, outlives the stream (NULL: none) */
 } RpVoiceOptions;
 
 void rp_voice_options_init (RpVoiceOptions *o);
@@ -25,5 +35,11 @@ gboolean rp_voice_parse_codec (RpVoiceOptions *o, const char *text, GError **err
 /* "NAME=VALUE" for a verdict threshold (warn_mos, warn_rtt_p95_ms, warn_jitter_ms,
  * warn_loss_pct, fail_mos, fail_loss_pct). */
 gboolean rp_voice_parse_threshold (RpVoiceOptions *o, const char *text, GError **error);
+/* --watch DURATION (90, 90s, 10m, 2h: 10 s to RP_VOICE_WATCH_MAX_S) and
+ * --window S (2 s to half the watch; 0: 10 s): sets duration_s and
+ * window_s. FALSE with a one-line error, o unchanged. */
+#define RP_VOICE_WATCH_MAX_S (24 * 3600)
+gboolean rp_voice_parse_watch (RpVoiceOptions *o, const char *duration, double window_s,
+                               GError **error);
 
 G_END_DECLS

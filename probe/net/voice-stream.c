@@ -10,15 +10,30 @@
  * after the warm-up until its packets are back (or WARMUP_GAP_US), so the
  * reflector sees all of the warm-up before the measured stream, and its
  * numbers are taken relative to the count the warm-up reached (see
- * rp_voice_stream_received), so warm-up packets never read as loss. */
+ * rp_voice_stream_received), so warm-up packets never read as loss.
+ *
+ * Watched (window_s > 0, `voice --watch`): each window of the stream has
+ * statistics of its own besides the whole run's, numbered from its first
+ * packet, kept open for DRAIN_US after the next window starts so its last
+ * packets can come back, then judged and handed to rtc/voice/watch.h,
+ * which finds the episodes; a line per window goes to the progress lines. */
 #include "probe/net/voice-stream.h"
 
 #include "probe/core/progress.h"
 #include "rtc/voice/schedule.h"
 #include "rtc/voice/stats.h"
+#include "rtc/voice/watch.h"
 
 #define DRAIN_US (1000 * 1000)
 #define WARMUP_GAP_US (1000 * 1000)
+
+/* One window of a watched stream. */
+typedef struct {
+  RpVoiceStats *stats;               /* NULL: no window */
+  guint32 base;                      /* the run's number of its first packet */
+  guint32 sent;
+  guint32 r_floor;                   /* the reflector had counted this many before it */
+} Window;
 
 typedef enum { PHASE_IDLE, PHASE_WARMUP, PHASE_GAP, PHASE_STREAM, PHASE_DRAIN, PHASE_DONE } Phase;
 
@@ -39,7 +54,16 @@ struct _RpVoiceStream {
   gint64 stream_start_us;
   guint received;                    /* for the progress line */
   double last_rtt_ms;
+  /* watched */
+  RpWatch *watch;
+  guint window_packets;
+  Window current, closing;
+  GSource *window_timer;             /* the closing window's drain */
+  guint32 r_high;                    /* highest reflector count seen */
+  gint64 start_wall_us;
 };
+
+static void watch_close_all (RpVoiceStream *s, gboolean judge_current);
 
 RpVoiceStream *
 rp_voice_stream_new (const RpVoiceStreamConfig *config)
@@ -61,6 +85,13 @@ rp_voice_stream_new (const RpVoiceStreamConfig *config)
   rp_voice_stats_config_init (&sc);
   sc.reflector_stateful = config->reflector_stateful;
   s->stats = rp_voice_stats_new (&sc);
+  if (s->voice.window_s > 0) {
+    RpWatchThresholds wt = { s->voice.thresholds.fail_loss_pct,
+                             s->voice.thresholds.warn_jitter_ms };
+    s->watch = rp_watch_new (&wt);
+    s->window_packets =
+      MAX (1, (guint) (s->voice.window_s * G_USEC_PER_SEC / s->voice.interval_us));
+  }
   return s;
 }
 
@@ -89,6 +120,8 @@ rp_voice_stream_free (RpVoiceStream *s)
     return;
   rp_progress_remove (s->id);
   clear_timer (s);
+  watch_close_all (s, FALSE);
+  rp_watch_free (s->watch);
   rp_schedule_free (s->warmup_schedule);
   rp_schedule_free (s->schedule);
   rp_voice_stats_free (s->stats);
@@ -109,6 +142,152 @@ rp_voice_stream_is_running (const RpVoiceStream *s)
   return s != NULL && s->phase != PHASE_IDLE && s->phase != PHASE_DONE;
 }
 
+/* ---- windows (watched) ---- */
+
+/* "voice.turn.udp 14:02:10 RTT p50 40.1 ms p95 52.3 ms, jitter 1.2/1.5 ms,
+ * loss 0.0/0.0 %, MOS 4.35": directions are uplink/downlink. */
+static void
+say_window (RpVoiceStream *s, const RpWatchWindow *w, guint started)
+{
+  gint64 at = s->start_wall_us + (gint64) (w->start_s * G_USEC_PER_SEC);
+  g_autoptr (GDateTime) t = g_date_time_new_from_unix_local (at / G_USEC_PER_SEC);
+  g_autofree char *clock = t != NULL ? g_date_time_format (t, "%H:%M:%S") : g_strdup ("");
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  g_string_append_printf (line, "%s %s ", s->id, clock);
+  if (w->received == 0)
+    g_string_append (line, "nothing came back");
+  else
+    g_string_append_printf (line,
+                            "RTT p50 %.1f ms p95 %.1f ms, jitter %.1f/%.1f ms, loss %.1f/%.1f %%, "
+                            "MOS %.2f",
+                            w->rtt_p50_ms, w->rtt_p95_ms, w->jitter_ms[RP_WATCH_FWD],
+                            w->jitter_ms[RP_WATCH_BWD], w->loss_pct[RP_WATCH_FWD],
+                            w->loss_pct[RP_WATCH_BWD], w->mos);
+  for (guint m = 0; m < RP_WATCH_METRICS; m++)
+    for (guint d = 0; d < RP_WATCH_DIRECTIONS; d++)
+      if (started & (1u << (m * 2 + d)))
+        g_string_append_printf (line, " [%s episode on the %s starts]",
+                                rp_watch_metric_to_string (m), rp_watch_direction_to_string (d));
+  rp_progress_add_line (line->str);
+}
+
+/* Judges a window (its packets not back by now are lost) and frees it. */
+static void
+window_judge (RpVoiceStream *s, Window *win, gboolean judge)
+{
+  g_autofree RpVoiceSummary *sum = NULL;
+  RpVoiceVerdictConfig vc;
+  RpVoiceVerdict verdict;
+  RpWatchWindow w = { 0 };
+
+  if (win->stats == NULL)
+    return;
+  if (judge && win->sent > 0) {
+    sum = g_new0 (RpVoiceSummary, 1);
+    rp_voice_stats_summarize (win->stats, sum);
+    rp_voice_verdict_config_init (&vc);
+    vc.codec = s->voice.codec;
+    vc.thresholds = s->voice.thresholds;
+    rp_voice_judge (sum, &vc, &verdict);
+    w.start_s = win->base * s->voice.interval_us / 1e6;
+    w.end_s = (win->base + win->sent) * s->voice.interval_us / 1e6;
+    w.sent = (guint) sum->sent;
+    w.received = (guint) sum->received;
+    w.rtt_p50_ms = sum->rtt_p50_ms;
+    w.rtt_p95_ms = sum->rtt_p95_ms;
+    w.jitter_ms[RP_WATCH_FWD] = sum->forward.jitter_mean_ms;
+    w.jitter_ms[RP_WATCH_BWD] = sum->backward.jitter_mean_ms;
+    rp_voice_direction_loss (sum, &w.loss_pct[RP_WATCH_FWD], &w.loss_pct[RP_WATCH_BWD]);
+    w.mos = verdict.mos;
+    say_window (s, &w, rp_watch_add (s->watch, &w));
+    if (s->voice.tap != NULL && s->voice.tap->window != NULL)
+      s->voice.tap->window (sum, s->voice.tap->data);
+  }
+  g_clear_pointer (&win->stats, rp_voice_stats_free);
+}
+
+static void
+clear_window_timer (RpVoiceStream *s)
+{
+  if (s->window_timer != NULL) {
+    g_source_destroy (s->window_timer);
+    g_clear_pointer (&s->window_timer, g_source_unref);
+  }
+}
+
+static gboolean
+on_window_drained (gpointer data)
+{
+  RpVoiceStream *s = data;
+
+  g_clear_pointer (&s->window_timer, g_source_unref);
+  window_judge (s, &s->closing, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+/* The stream is over (judge_current: drained) or stopped. */
+static void
+watch_close_all (RpVoiceStream *s, gboolean judge_current)
+{
+  if (s->watch == NULL)
+    return;
+  clear_window_timer (s);
+  window_judge (s, &s->closing, TRUE);
+  window_judge (s, &s->current, judge_current);
+  rp_watch_finish (s->watch);
+}
+
+static void
+watch_sent (RpVoiceStream *s, guint32 seq, gint64 t1_us)
+{
+  RpVoiceStatsConfig sc;
+
+  if (seq % s->window_packets == 0) {
+    /* The window before is judged once its last packets had DRAIN_US to
+     * come back; windows are at least twice that long. */
+    clear_window_timer (s);
+    window_judge (s, &s->closing, TRUE);
+    s->closing = s->current;
+    s->current = (Window){ NULL, seq, 0, s->r_high };
+    rp_voice_stats_config_init (&sc);
+    sc.reflector_stateful = s->config.reflector_stateful;
+    s->current.stats = rp_voice_stats_new (&sc);
+    if (s->closing.stats != NULL) {
+      s->window_timer = g_timeout_source_new (DRAIN_US / 1000);
+      g_source_set_callback (s->window_timer, on_window_drained, s, NULL);
+      g_source_attach (s->window_timer, s->config.context);
+    }
+  }
+  rp_voice_stats_sent (s->current.stats, t1_us);
+  s->current.sent++;
+}
+
+/* A sample for the window its packet was sent in, numbered from the
+ * window's first packet (the reflector's count from where it stood then). */
+static void
+window_received (Window *win, const RpVoiceSample *x)
+{
+  RpVoiceSample y = *x;
+
+  if (win->stats == NULL || x->sender_seq < win->base || x->sender_seq - win->base >= win->sent)
+    return;
+  y.sender_seq = x->sender_seq - win->base;
+  y.reflector_seq = x->reflector_seq >= win->r_floor ? x->reflector_seq - win->r_floor : 0;
+  rp_voice_stats_received (win->stats, &y);
+}
+
+static void
+watch_received (RpVoiceStream *s, const RpVoiceSample *x)
+{
+  window_received (&s->current, x);
+  window_received (&s->closing, x);
+  /* A late answer to an earlier window raises where the current one starts. */
+  if (x->sender_seq < s->current.base)
+    s->current.r_floor = MAX (s->current.r_floor, x->reflector_seq + 1);
+  s->r_high = MAX (s->r_high, x->reflector_seq + 1);
+}
+
 /* ---- sending ---- */
 
 static gboolean
@@ -119,6 +298,7 @@ on_drained (gpointer data)
   g_clear_pointer (&s->timer, g_source_unref);
   s->phase = PHASE_DONE;
   rp_progress_remove (s->id);
+  watch_close_all (s, TRUE);
   s->config.done (s->config.user_data);
   return G_SOURCE_REMOVE;
 }
@@ -133,9 +313,13 @@ send_one (RpVoiceStream *s, guint k, gboolean warmup)
   if (warmup) {
     p.seq = RP_VOICE_WARMUP_SEQ | k;
   } else {
-    if (k == 0)
+    if (k == 0) {
       s->stream_start_us = t1;
+      s->start_wall_us = g_get_real_time ();
+    }
     p.seq = rp_voice_stats_sent (s->stats, t1);
+    if (s->watch != NULL)
+      watch_sent (s, p.seq, t1);
   }
   p.timestamp = rp_stamp_us_to_ntp (t1);
   if (!warmup && k % 10 == 0)
@@ -231,6 +415,8 @@ rp_voice_stream_stop (RpVoiceStream *s)
   clear_timer (s);
   s->phase = PHASE_DONE;
   rp_progress_remove (s->id);
+  /* The current window's packets in flight would read as loss: left out. */
+  watch_close_all (s, FALSE);
 }
 
 /* ---- receiving ---- */
@@ -265,8 +451,12 @@ rp_voice_stream_received (RpVoiceStream *s, const RpStampReflected *p, gint64 t4
     sample.reflector_seq = sample.reflector_seq >= s->r_base ? sample.reflector_seq - s->r_base : 0;
   }
   rp_voice_stats_received (s->stats, &sample);
+  if (s->watch != NULL)
+    watch_received (s, &sample);
   s->received++;
   s->last_rtt_ms = ((sample.t4_us - sample.t1_us) - (sample.t3_us - sample.t2_us)) / 1000.0;
+  if (s->voice.tap != NULL && s->voice.tap->rtt != NULL)
+    s->voice.tap->rtt (s->last_rtt_ms, s->voice.tap->data);
 }
 
 /* ---- the result ---- */
@@ -395,6 +585,72 @@ rp_voice_stats_write_result (const RpVoiceStats *stats, const RpVoiceResultShape
   }
 }
 
+/* One comma-separated series of window figures ("%.3f"). */
+static void
+window_series (RpCheckResult *r, const char *name, const RpWatchWindow *w, guint n, gsize offset)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  char num[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (guint i = 0; i < n; i++) {
+    double v = *(const double *) ((const char *) &w[i] + offset);
+    g_string_append_printf (out, "%s%s", i ? "," : "",
+                            g_ascii_formatd (num, sizeof num, "%.3f", v));
+  }
+  rp_check_result_detail_str (r, name, out->str);
+}
+
+/* The windows (series.window.*), the episodes ("loss,uplink,START_S,END_S,WORST;..."),
+ * and the episodes in the summary: a stream with an episode is no pass. */
+static void
+watch_write (RpVoiceStream *v, RpCheckResult *r)
+{
+  guint n, ne;
+  const RpWatchWindow *w = rp_watch_get_windows (v->watch, &n);
+  const RpWatchEpisode *e = rp_watch_get_episodes (v->watch, &ne);
+  g_autoptr (GString) eps = g_string_new (NULL);
+  g_autoptr (GDateTime) t0 = g_date_time_new_from_unix_utc (v->start_wall_us / G_USEC_PER_SEC);
+  g_autofree char *words = rp_watch_describe (v->watch, v->start_wall_us);
+  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE], c[G_ASCII_DTOSTR_BUF_SIZE];
+
+  rp_check_result_metric (r, "watch_window_s", v->voice.window_s);
+  rp_check_result_metric (r, "episodes", rp_watch_count_episodes (v->watch));
+  if (t0 != NULL) {
+    g_autofree char *iso = g_date_time_format_iso8601 (t0);
+    rp_check_result_detail_str (r, "watch.started", iso);
+  }
+  window_series (r, "series.window.start_s", w, n, G_STRUCT_OFFSET (RpWatchWindow, start_s));
+  window_series (r, "series.window.end_s", w, n, G_STRUCT_OFFSET (RpWatchWindow, end_s));
+  window_series (r, "series.window.rtt_p50_ms", w, n, G_STRUCT_OFFSET (RpWatchWindow, rtt_p50_ms));
+  window_series (r, "series.window.rtt_p95_ms", w, n, G_STRUCT_OFFSET (RpWatchWindow, rtt_p95_ms));
+  window_series (r, "series.window.loss_pct_fwd", w, n,
+                 G_STRUCT_OFFSET (RpWatchWindow, loss_pct[RP_WATCH_FWD]));
+  window_series (r, "series.window.loss_pct_bwd", w, n,
+                 G_STRUCT_OFFSET (RpWatchWindow, loss_pct[RP_WATCH_BWD]));
+  window_series (r, "series.window.jitter_ms_fwd", w, n,
+                 G_STRUCT_OFFSET (RpWatchWindow, jitter_ms[RP_WATCH_FWD]));
+  window_series (r, "series.window.jitter_ms_bwd", w, n,
+                 G_STRUCT_OFFSET (RpWatchWindow, jitter_ms[RP_WATCH_BWD]));
+  window_series (r, "series.window.mos", w, n, G_STRUCT_OFFSET (RpWatchWindow, mos));
+  for (guint i = 0; i < ne; i++)
+    g_string_append_printf (eps, "%s%s,%s,%s,%s,%s", i ? ";" : "",
+                            rp_watch_metric_to_string (e[i].metric),
+                            rp_watch_direction_to_string (e[i].direction),
+                            g_ascii_formatd (a, sizeof a, "%.1f", e[i].start_s),
+                            g_ascii_formatd (b, sizeof b, "%.1f", e[i].end_s),
+                            g_ascii_formatd (c, sizeof c, "%.3f", e[i].worst));
+  rp_check_result_detail_str (r, "watch.episodes", eps->str);
+  if (words != NULL) {
+    g_autofree char *was = g_strdup (r->summary);
+    rp_check_result_set (r, r->status == RP_STATUS_PASS ? RP_STATUS_WARN : r->status, "%s; %s",
+                         words, was);
+    if (r->hint == NULL)
+      rp_check_result_set_hint (r, "the stream was good on the whole but not all the time: "
+                                   "compare the episodes' times with what else ran then "
+                                   "(backups, a saturated uplink, the server's host)");
+  }
+}
+
 void
 rp_voice_stream_write_result (RpVoiceStream *v, RpCheckResult *r, const RpVoiceStreamWords *w,
                               gboolean cut_short)
@@ -405,6 +661,8 @@ rp_voice_stream_write_result (RpVoiceStream *v, RpCheckResult *r, const RpVoiceS
   };
 
   rp_voice_stats_write_result (v->stats, &shape, r, w);
+  if (v->watch != NULL)
+    watch_write (v, r);
   if (cut_short) {
     rp_check_result_detail_bool (r, "cut_short", TRUE);
     if (r->status == RP_STATUS_PASS)

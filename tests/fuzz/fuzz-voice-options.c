@@ -1,7 +1,9 @@
 /* Fuzz target for the voice settings a user types (--codec, --threshold, and
  * the same keys in a profile). The first byte picks the parser:
  *   'c'  rp_voice_parse_codec(): opus, g711 or SIZE@MS;
- *   't'  rp_voice_parse_threshold(): NAME=VALUE.
+ *   't'  rp_voice_parse_threshold(): NAME=VALUE;
+ *   'w'  rp_voice_parse_watch(): --watch DURATION, with --window from the
+ *        second byte (0: the default, else 1 to 255 s).
  * Either it succeeds with values inside their documented ranges (and leaves
  * everything else as it was), or it fails with a one-line
  * G_IO_ERROR_INVALID_ARGUMENT and changes nothing. */
@@ -41,7 +43,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     ok = rp_voice_parse_codec (&o, text, &error);
   else if (data[0] == 't')
     ok = rp_voice_parse_threshold (&o, text, &error);
-  else
+  else if (data[0] == 'w' && size >= 2) {
+    g_free (text);
+    text = g_strndup ((const char *) data + 2, size - 2);
+    ok = rp_voice_parse_watch (&o, text, data[1], &error);
+    if (ok) {
+      g_assert_true (o.duration_s >= 10 && o.duration_s <= RP_VOICE_WATCH_MAX_S);
+      g_assert_true (o.window_s >= 2 && o.window_s <= o.duration_s / 2);
+      g_assert_true (memcmp (&before.thresholds, &o.thresholds, sizeof o.thresholds) == 0);
+      return 0;
+    }
+  } else
     return 0;
   if (!ok) {
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);

@@ -7,7 +7,8 @@
 # stops with it), a scrape storm against max_in_flight (bounded 503s, every
 # request answered in time), the per-target rate (429), idle connections
 # (max_connections, the 10 s head timeout) and a configuration without
-# allow_targets (everything refused, said at start). The storm's exporter
+# allow_targets (everything refused, said at start), a voice module with
+# --watch's keys (refused at start). The storm's exporter
 # stays under a peak RSS bound; every exporter stops cleanly with no
 # sanitizer report.
 # Everything listens on loopback. Env: RTCPROBE = the built binary.
@@ -224,4 +225,18 @@ code=$(get "/probe?module=stun&target=stun:127.0.0.1:$SINK_PORT")
 lab_check "a loopback target gets 403 (got $code)" test "$code" == 403
 stop_exporter
 lab_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error:' '$W/none.err'"
+
+echo "== a module with voice's watch is refused at start (a scrape runs a module once)"
+printf '[listen]\naddress = 127.0.0.1:%s\nallow_targets = 127.0.0.1\n[module v]\nkind = voice\n' \
+  "$(lab_free_port tcp)" >"$W/watch.ini"
+printf 'watch = 2h\n' >>"$W/watch.ini"
+set +e
+timeout 10 "$RTCPROBE" exporter --config "$W/watch.ini" 2>"$W/watch.err"
+rc=$?
+set -e
+lab_check "exit status 2 (got $rc)" test "$rc" -eq 2
+WANT='rtcprobe: [module v] watch and window are for the command line: '
+WANT+='a scrape runs a module once, within its timeout'
+lab_check "one line naming the module and the keys" grep -qxF "$WANT" "$W/watch.err"
+lab_check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error:' '$W/watch.err'"
 lab_finish

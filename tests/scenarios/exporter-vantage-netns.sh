@@ -8,14 +8,19 @@
 # with a `vantage` label. Asserted through Prometheus' HTTP API: TURN over
 # UDP is up from "open" and down from "blocked", TURN over TCP is up from
 # both, and probe_success tells the two apart; the drop rule counted the
-# blocked vantage's packets. Nothing leaves the three namespaces.
-# Env: RTCPROBE = the built binary. Exit 0 pass, 1 fail, 77 skip.
+# blocked vantage's packets. The open vantage's exporter also keeps a
+# [watch] voice stream running through tests/lab/delay-relay in front of
+# coturn (10 ms each way: 40 ms of round trip through the two relays), and
+# Prometheus' histogram_quantile over its rtcprobe_watch_rtt_seconds lands
+# in the bucket of the injected RTT. Nothing leaves the three namespaces.
+# Env: RTCPROBE, DELAY_RELAY = the built binaries. Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../lab/lib.sh"
 
 RTCPROBE=${RTCPROBE:-$HERE/../../build/rtcprobe}
+DELAY_RELAY=${DELAY_RELAY:-$HERE/../../build/tests/lab/delay-relay}
 NS_S=rp-xsrv-$$
 NS_A=rp-xopen-$$
 NS_B=rp-xblk-$$
@@ -61,13 +66,20 @@ table inet rplab {
   }
 }
 EOF
+# delay-relay in front of coturn for the watch: 10 ms each way.
+L=$(lab_free_port udp "$NS_S")
+ip netns exec "$NS_S" "$DELAY_RELAY" --mode udp --listen "$SRV4:$L" --target "$SRV4:$P" \
+  --max-seconds 170 --seed 20240611 --delay const:10 >"$W/relay.log" 2>&1 &
+lab_on_exit "lab_kill_pid $!"
+lab_wait_port "$SRV4" "$L" udp 5 "$NS_S" || { cat "$W/relay.log" >&2; exit 1; }
+
 dropped() {
   ip netns exec "$NS_S" nft list chain inet rplab input |
     awk '/udp dport/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
 }
 
 # One exporter per vantage namespace, listening on its veth address.
-start_exporter() { # namespace, address
+start_exporter() { # namespace, address, [extra INI text]
   local ns=$1 addr=$2 pid
   cat >"$W/$ns.ini" <<EOF_INI
 [listen]
@@ -78,13 +90,18 @@ target_rate = 600
 kind = turn
 user = $LAB_TURN_USER
 password_file = $LAB_TURN_PASSWORD_FILE
+${3:-}
 EOF_INI
   ip netns exec "$ns" "$RTCPROBE" exporter --config "$W/$ns.ini" 2>"$W/$ns.err" &
   pid=$!
   lab_on_exit "lab_kill_pid $pid"
   lab_wait_port "$addr" "$EXP_PORT" tcp 10 "$ns" || { cat "$W/$ns.err"; exit 1; }
 }
-start_exporter "$NS_A" "$A4"
+start_exporter "$NS_A" "$A4" "[watch relay]
+target = turn:$SRV4:$L?transport=udp
+user = $LAB_TURN_USER
+password_file = $LAB_TURN_PASSWORD_FILE
+window = 2"
 start_exporter "$NS_B" "$B4"
 
 job() { # vantage, exporter address
@@ -103,6 +120,8 @@ EOF_JOB
   printf 'global: {scrape_interval: 2s, scrape_timeout: 2s}\nscrape_configs:\n'
   job open "$A4"
   job blocked "$B4"
+  printf '  - job_name: exporter_open\n    static_configs: [{targets: ["%s:%s"], %s}]\n' \
+    "$A4" "$EXP_PORT" 'labels: {vantage: open}'
 } >"$W/prometheus.yml"
 before=$(dropped)
 ip netns exec "$NS_S" prometheus --config.file="$W/prometheus.yml" --storage.tsdb.path="$W/tsdb" \
@@ -137,6 +156,13 @@ expect "the open vantage's probe succeeds" 'probe_success{vantage="open"}' 1
 expect "the blocked vantage's probe fails" 'probe_success{vantage="blocked"}' 0
 expect "the failing check is turn.udp.allocate" \
   'rtcprobe_check_success{vantage="blocked",id="turn.udp.allocate"}' 0
+echo "== the open vantage's watch through delay-relay (10 ms each way)"
+expect "the watch is up" 'rtcprobe_watch_up{vantage="open",watch="relay"}' 1
+Q='histogram_quantile(0.5, sum by (le) '
+Q+='(rate(rtcprobe_watch_rtt_seconds_bucket{vantage="open"}[20s])))'
+expect "the median RTT is in the bucket of the injected 40 ms (20-50 ms)" \
+  "($Q > bool 0.02) * ($Q <= bool 0.05)" 1
+echo "#   $Q = $(query "$Q") s"
 after=$(dropped)
 lab_check "the drop rule swallowed the blocked vantage's UDP ($before -> $after packets)" \
   test "$after" -gt "$before"

@@ -200,6 +200,11 @@ test_config_bad (void)
     { "[module x y]\nkind = stun\n", "module name" },
     { "[module x]\nkind = stun\nUser = a\n", "lowercase" },
     { "[modules]\n", "unknown section" },
+    { "[watch a]\nuser = u\n", "[watch a] target: missing" },
+    { "[watch a]\ntarget = \n", "[watch a] target: empty" },
+    { "[watch a]\ntarget = turn:h\nkind = voice\n", "leave kind out" },
+    { "[watch a]\ntarget = turn:h\nduration = 5\n", "as long as the exporter" },
+    { "[watch a b]\ntarget = turn:h\n", "watch name" },
     { "garbage\n", "" },
   };
 
@@ -226,6 +231,10 @@ test_config_example (void)
   g_assert_cmpuint (c->port, ==, RP_EXPORTER_DEFAULT_PORT);
   g_assert_true (rp_allow_list_permits (c->allow, "turn.example.org"));
   g_assert_cmpstr (rp_exporter_config_module (c, "voice")->kind, ==, "voice");
+  g_assert_cmpuint (c->watches->len, ==, 1);
+  g_assert_cmpstr (((RpExporterModule *) g_ptr_array_index (c->watches, 0))->kind, ==, "voice");
+  g_assert_cmpstr (((RpExporterModule *) g_ptr_array_index (c->watches, 0))->target, ==,
+                   "turn:turn.example.org?transport=udp");
 }
 
 static void

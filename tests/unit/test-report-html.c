@@ -285,6 +285,51 @@ test_hint_only_when_not_pass (void)
   g_assert_true (has_class (one (root, "p", "verdict"), "pass"));
 }
 
+/* A watched stream: three figures over the windows, the loss episode shaded
+ * in the loss figure only, the jitter one in the jitter figure, and episodes
+ * that are not well formed (unknown words, markup, times out of order)
+ * left out without a trace of their text. */
+static void
+test_watch_timeline (void)
+{
+  g_autoptr(RpReport) report = rp_report_new ("voice");
+  RpCheckResult *r = rp_check_result_new ("voice.turn.udp", "voice", "turn:h");
+  g_autofree char *html = NULL;
+  g_autoptr(Node) root = NULL;
+  g_autoptr(GPtrArray) figures = NULL;
+
+  rp_check_result_set (r, RP_STATUS_FAIL, "1 episode of loss over 5 %% on the uplink");
+  rp_check_result_detail_str (r, "series.window.start_s", "0,10,20,30,40,50");
+  rp_check_result_detail_str (r, "series.window.end_s", "10,20,30,40,50,60");
+  rp_check_result_detail_str (r, "series.window.loss_pct_fwd", "0,0,25,50,0,0");
+  rp_check_result_detail_str (r, "series.window.loss_pct_bwd", "0,0,0,0,0,0");
+  rp_check_result_detail_str (r, "series.window.jitter_ms_fwd", "1,1,1,1,40,1");
+  rp_check_result_detail_str (r, "series.window.jitter_ms_bwd", "1,1,1,1,1,1");
+  rp_check_result_detail_str (r, "series.window.rtt_p95_ms", "40,41,42,40,40,40");
+  rp_check_result_detail_str (r, "watch.episodes",
+                              "loss,uplink,20.0,40.0,50.000;jitter,uplink,40.0,50.0,40.000;"
+                              "<svg>,uplink,1,2,3;loss,uplink,30,10,1;loss,x,nan,5,1");
+  rp_report_add (report, r);
+  html = rp_report_render_html (report);
+  root = parse (html);
+  assert_self_contained (html, root);
+  figures = all (root, "figure", "timeline");
+  g_assert_cmpuint (figures->len, ==, 3);
+  g_assert_cmpuint (count (g_ptr_array_index (figures, 0), "rect", "episode"), ==, 1);
+  g_assert_cmpuint (count (g_ptr_array_index (figures, 1), "rect", "episode"), ==, 1);
+  g_assert_cmpuint (count (g_ptr_array_index (figures, 2), "rect", "episode"), ==, 0);
+  g_assert_cmpuint (count (g_ptr_array_index (figures, 0), "path", "up"), ==, 1);
+  g_assert_cmpuint (count (g_ptr_array_index (figures, 0), "path", "down"), ==, 1);
+  /* The loss band runs from 20 s to 40 s of 60 s: x 244 to 436. */
+  {
+    Node *rect = one (g_ptr_array_index (figures, 0), "rect", "episode");
+    g_assert_cmpstr (attr (rect, "x"), ==, "244.0");
+    g_assert_cmpstr (attr (rect, "width"), ==, "192.0");
+  }
+  g_assert_cmpuint (count (root, "rect", "episode"), ==, 2);
+  g_assert_nonnull (strstr (html, ">60 s</text>"));
+}
+
 static void
 test_hostile (void)
 {
@@ -382,6 +427,7 @@ main (int argc, char **argv)
   g_test_add_func ("/report-html/verdict-check", test_verdict_check);
   g_test_add_func ("/report-html/hint-only-when-not-pass", test_hint_only_when_not_pass);
   g_test_add_func ("/report-html/hostile", test_hostile);
+  g_test_add_func ("/report-html/watch-timeline", test_watch_timeline);
   g_test_add_func ("/report-html/parse-series", test_parse_series);
   g_test_add_func ("/report-html/empty", test_empty);
   return g_test_run ();
