@@ -65,8 +65,8 @@ parse_indexes (const char *s)
   return values;
 }
 
-static const char *
-detail_str (const RpCheckResult *r, const char *key)
+const char *
+rp_html_detail_str (const RpCheckResult *r, const char *key)
 {
   const RpDetail *d = rp_check_result_get_detail (r, key);
   return d != NULL && d->type == RP_DETAIL_STRING ? d->str : NULL;
@@ -91,12 +91,12 @@ interval_ms (const RpCheckResult *r)
 gboolean
 rp_html_has_series (const RpCheckResult *r)
 {
-  return detail_str (r, "series.rtt_ms") != NULL || detail_str (r, "series.jitter_ms") != NULL;
+  return rp_html_detail_str (r, "series.rtt_ms") != NULL ||
+         rp_html_detail_str (r, "series.jitter_ms") != NULL;
 }
 
-/* 1, 2, 2.5 or 5 times a power of ten, at least v. */
-static double
-nice_ceiling (double v)
+double
+rp_html_nice_ceiling (double v)
 {
   static const double steps[] = { 1, 2, 2.5, 5, 10 };
   double mag;
@@ -110,8 +110,8 @@ nice_ceiling (double v)
   return 10 * mag;
 }
 
-static void
-num (GString *out, double v)
+void
+rp_html_num (GString *out, double v)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.1f", v));
@@ -148,17 +148,17 @@ append_axes (GString *out, double ymax, guint n, double step_ms)
       double y = y_of (v, ymax);
 
       g_string_append (out, "<line class=\"grid\" x1=\"");
-      num (out, PLOT_X0);
+      rp_html_num (out, PLOT_X0);
       g_string_append (out, "\" x2=\"");
-      num (out, PLOT_X1);
+      rp_html_num (out, PLOT_X1);
       g_string_append (out, "\" y1=\"");
-      num (out, y);
+      rp_html_num (out, y);
       g_string_append (out, "\" y2=\"");
-      num (out, y);
+      rp_html_num (out, y);
       g_string_append (out, "\"/><text class=\"ax\" text-anchor=\"end\" x=\"");
-      num (out, PLOT_X0 - 6);
+      rp_html_num (out, PLOT_X0 - 6);
       g_string_append (out, "\" y=\"");
-      num (out, y + 4);
+      rp_html_num (out, y + 4);
       g_string_append (out, "\">");
       label (out, v);
       g_string_append (out, "</text>");
@@ -172,9 +172,9 @@ append_axes (GString *out, double ymax, guint n, double step_ms)
       if ((k == 1 && n <= 2) || (k == 2 && n <= 1))
         continue;
       g_string_append_printf (out, "<text class=\"ax\" text-anchor=\"%s\" x=\"", anchor);
-      num (out, x_of (ticks[k], n));
+      rp_html_num (out, x_of (ticks[k], n));
       g_string_append (out, "\" y=\"");
-      num (out, PLOT_Y1 + 16);
+      rp_html_num (out, PLOT_Y1 + 16);
       g_string_append (out, "\">");
       if (step_ms > 0)
         {
@@ -201,17 +201,17 @@ append_lost (GString *out, const GArray *lost, guint n)
         continue;
       x = x_of (idx, n);
       g_string_append (out, "<line class=\"lost\" x1=\"");
-      num (out, x);
+      rp_html_num (out, x);
       g_string_append (out, "\" x2=\"");
-      num (out, x);
+      rp_html_num (out, x);
       g_string_append (out, "\" y1=\"");
-      num (out, PLOT_Y0);
+      rp_html_num (out, PLOT_Y0);
       g_string_append (out, "\" y2=\"");
-      num (out, PLOT_Y1);
+      rp_html_num (out, PLOT_Y1);
       g_string_append (out, "\"/><path class=\"lostmark\" d=\"M");
-      num (out, x - 4);
+      rp_html_num (out, x - 4);
       g_string_append_c (out, ' ');
-      num (out, PLOT_Y1 + 4);
+      rp_html_num (out, PLOT_Y1 + 4);
       g_string_append (out, "h8l-4-6z\"/>");
     }
 }
@@ -235,9 +235,9 @@ append_line (GString *out, const GArray *values, guint n, double ymax)
           continue;
         }
       g_string_append_c (out, pen_down ? 'L' : 'M');
-      num (out, x_of (i, n));
+      rp_html_num (out, x_of (i, n));
       g_string_append_c (out, ' ');
-      num (out, y_of (v, ymax));
+      rp_html_num (out, y_of (v, ymax));
       if (!pen_down && !next_ok)
         g_string_append (out, "h0");
       pen_down = TRUE;
@@ -269,7 +269,7 @@ append_chart (GString *out, const char *css, const char *title, const GArray *va
   for (guint i = 0; i < lost->len; i++)
     if (g_array_index (lost, guint, i) < n)
       lost_shown++;
-  ymax = nice_ceiling (max * 1.1);
+  ymax = rp_html_nice_ceiling (max * 1.1);
 
   g_ascii_formatd (avg, sizeof avg, "%.3g", sum / samples);
   g_ascii_formatd (peak, sizeof peak, "%.3g", max);
@@ -305,11 +305,11 @@ rp_html_append_series_charts (GString *out, const RpCheckResult *r)
   if (!rp_html_has_series (r))
     return;
 
-  lost = parse_indexes (detail_str (r, "series.lost"));
+  lost = parse_indexes (rp_html_detail_str (r, "series.lost"));
   step_ms = interval_ms (r);
   for (guint i = 0; i < G_N_ELEMENTS (series); i++)
     {
-      values[i] = rp_html_parse_series (detail_str (r, series[i].key));
+      values[i] = rp_html_parse_series (rp_html_detail_str (r, series[i].key));
       n = MAX (n, values[i]->len);
     }
   /* A loss after the last sample still belongs on the axis. */

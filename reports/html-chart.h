@@ -22,4 +22,11 @@ void rp_html_append_series_charts (GString *out, const RpCheckResult *r);
  * fields become NaN, a gap. */
 GArray *rp_html_parse_series (const char *s);
 
+/* What the report's charts share: r's string detail key (NULL when absent
+ * or not a string); v with one decimal, locale-free, as SVG wants it; and
+ * the axis maximum for v: 1, 2, 2.5 or 5 times a power of ten, at least v. */
+const char *rp_html_detail_str (const RpCheckResult *r, const char *key);
+void rp_html_num (GString *out, double v);
+double rp_html_nice_ceiling (double v);
+
 G_END_DECLS

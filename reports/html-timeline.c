@@ -22,20 +22,6 @@ typedef struct {
   double start_s, end_s;
 } Episode;
 
-static const char *
-detail_str (const RpCheckResult *r, const char *key)
-{
-  const RpDetail *d = rp_check_result_get_detail (r, key);
-  return d != NULL && d->type == RP_DETAIL_STRING ? d->str : NULL;
-}
-
-static void
-num (GString *out, double v)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.1f", v));
-}
-
 static double
 x_of (double t, double total)
 {
@@ -87,9 +73,9 @@ append_line (GString *out, const char *css, const GArray *mid, const GArray *v, 
       continue;
     }
     g_string_append_c (out, pen ? 'L' : 'M');
-    num (out, x_of (g_array_index (mid, double, i), total));
+    rp_html_num (out, x_of (g_array_index (mid, double, i), total));
     g_string_append_c (out, ' ');
-    num (out, y_of (y, ymax));
+    rp_html_num (out, y_of (y, ymax));
     pen = TRUE;
   }
   g_string_append (out, "\"/>");
@@ -103,26 +89,26 @@ append_axes (GString *out, double ymax, double total)
   for (guint k = 0; k <= 4; k++) {
     double y = y_of (ymax * k / 4, ymax);
     g_string_append (out, "<line class=\"grid\" x1=\"");
-    num (out, PLOT_X0);
+    rp_html_num (out, PLOT_X0);
     g_string_append (out, "\" x2=\"");
-    num (out, PLOT_X1);
+    rp_html_num (out, PLOT_X1);
     g_string_append (out, "\" y1=\"");
-    num (out, y);
+    rp_html_num (out, y);
     g_string_append (out, "\" y2=\"");
-    num (out, y);
+    rp_html_num (out, y);
     g_string_append (out, "\"/><text class=\"ax\" text-anchor=\"end\" x=\"");
-    num (out, PLOT_X0 - 6);
+    rp_html_num (out, PLOT_X0 - 6);
     g_string_append (out, "\" y=\"");
-    num (out, y + 4);
+    rp_html_num (out, y + 4);
     g_string_append_printf (out, "\">%s</text>",
                             g_ascii_formatd (buf, sizeof buf, "%g", ymax * k / 4));
   }
   for (guint k = 0; k <= 2; k++) {
     g_string_append_printf (out, "<text class=\"ax\" text-anchor=\"%s\" x=\"",
                             k == 0 ? "start" : k == 1 ? "middle" : "end");
-    num (out, x_of (total * k / 2, total));
+    rp_html_num (out, x_of (total * k / 2, total));
     g_string_append (out, "\" y=\"");
-    num (out, PLOT_Y1 + 16);
+    rp_html_num (out, PLOT_Y1 + 16);
     g_string_append_printf (out, "\">%s s</text>",
                             g_ascii_formatd (buf, sizeof buf, "%.0f", total * k / 2));
   }
@@ -136,31 +122,15 @@ append_episodes (GString *out, const GArray *eps, gboolean loss, double total)
     if (e->loss != loss)
       continue;
     g_string_append (out, "<rect class=\"episode\" x=\"");
-    num (out, x_of (e->start_s, total));
+    rp_html_num (out, x_of (e->start_s, total));
     g_string_append (out, "\" y=\"");
-    num (out, PLOT_Y0);
+    rp_html_num (out, PLOT_Y0);
     g_string_append (out, "\" width=\"");
-    num (out, MAX (1, x_of (e->end_s, total) - x_of (e->start_s, total)));
+    rp_html_num (out, MAX (1, x_of (e->end_s, total) - x_of (e->start_s, total)));
     g_string_append (out, "\" height=\"");
-    num (out, PLOT_Y1 - PLOT_Y0);
+    rp_html_num (out, PLOT_Y1 - PLOT_Y0);
     g_string_append (out, "\"/>");
   }
-}
-
-/* 1, 2, 2.5 or 5 times a power of ten, at least v. */
-static double
-nice_ceiling (double v)
-{
-  static const double steps[] = { 1, 2, 2.5, 5, 10 };
-  double mag;
-
-  if (!(v > 0))
-    return 1;
-  mag = pow (10, floor (log10 (v)));
-  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
-    if (steps[i] * mag >= v)
-      return steps[i] * mag;
-  return 10 * mag;
 }
 
 static void
@@ -184,22 +154,22 @@ append_figure (GString *out, const char *title, GArray *up, GArray *down, const 
                           shaded, shaded == 1 ? "" : "s");
   g_string_append_printf (out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
                           "role=\"img\" aria-label=\"%s per window\">", VIEW_W, VIEW_H, title);
-  append_axes (out, nice_ceiling (max * 1.1), total);
+  append_axes (out, rp_html_nice_ceiling (max * 1.1), total);
   if (episodes_of >= 0)
     append_episodes (out, eps, episodes_of == 1, total);
-  append_line (out, "up", mid, up, total, nice_ceiling (max * 1.1));
+  append_line (out, "up", mid, up, total, rp_html_nice_ceiling (max * 1.1));
   if (down != NULL)
-    append_line (out, "down", mid, down, total, nice_ceiling (max * 1.1));
+    append_line (out, "down", mid, down, total, rp_html_nice_ceiling (max * 1.1));
   g_string_append (out, "</svg></figure>\n");
 }
 
 void
 rp_html_append_watch_timeline (GString *out, const RpCheckResult *r)
 {
-  g_autoptr (GArray) start = rp_html_parse_series (detail_str (r, "series.window.start_s"));
-  g_autoptr (GArray) end = rp_html_parse_series (detail_str (r, "series.window.end_s"));
+  g_autoptr (GArray) start = rp_html_parse_series (rp_html_detail_str (r, "series.window.start_s"));
+  g_autoptr (GArray) end = rp_html_parse_series (rp_html_detail_str (r, "series.window.end_s"));
   g_autoptr (GArray) mid = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr (GArray) eps = parse_episodes (detail_str (r, "watch.episodes"));
+  g_autoptr (GArray) eps = parse_episodes (rp_html_detail_str (r, "watch.episodes"));
   static const struct {
     const char *title, *up, *down;
     int episodes_of;            /* 1 loss, 0 jitter, -1 none */
@@ -222,9 +192,10 @@ rp_html_append_watch_timeline (GString *out, const RpCheckResult *r)
   if (!(total > 0))
     return;
   for (guint i = 0; i < G_N_ELEMENTS (figures); i++) {
-    g_autoptr (GArray) up = rp_html_parse_series (detail_str (r, figures[i].up));
-    g_autoptr (GArray) down =
-      figures[i].down != NULL ? rp_html_parse_series (detail_str (r, figures[i].down)) : NULL;
+    g_autoptr (GArray) up = rp_html_parse_series (rp_html_detail_str (r, figures[i].up));
+    g_autoptr (GArray) down = figures[i].down != NULL
+                                ? rp_html_parse_series (rp_html_detail_str (r, figures[i].down))
+                                : NULL;
     append_figure (out, figures[i].title, up, down, mid, eps, figures[i].episodes_of, total);
   }
 }
