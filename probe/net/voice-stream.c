@@ -33,6 +33,7 @@ typedef struct {
   guint32 base;                      /* the run's number of its first packet */
   guint32 sent;
   guint32 r_floor;                   /* the reflector had counted this many before it */
+  gboolean answered;                 /* one of its packets came back */
 } Window;
 
 typedef enum { PHASE_IDLE, PHASE_WARMUP, PHASE_GAP, PHASE_STREAM, PHASE_DRAIN, PHASE_DONE } Phase;
@@ -249,7 +250,7 @@ watch_sent (RpVoiceStream *s, guint32 seq, gint64 t1_us)
     clear_window_timer (s);
     window_judge (s, &s->closing, TRUE);
     s->closing = s->current;
-    s->current = (Window){ NULL, seq, 0, s->r_high };
+    s->current = (Window){ NULL, seq, 0, s->r_high, FALSE };
     rp_voice_stats_config_init (&sc);
     sc.reflector_stateful = s->config.reflector_stateful;
     s->current.stats = rp_voice_stats_new (&sc);
@@ -277,9 +278,30 @@ window_received (Window *win, const RpVoiceSample *x)
   rp_voice_stats_received (win->stats, &y);
 }
 
+/* The current window's first answer: when it is the window's first packet,
+ * or the reflector had counted nothing since the last answer we saw, its
+ * count is where the reflector stood as the window began. That settles the
+ * closing window's last packets (lost on the way out, or back), which no
+ * answer of their own window can, and is the current window's exact floor. */
+static void
+window_first_answer (RpVoiceStream *s, const RpVoiceSample *x)
+{
+  Window *c = &s->closing;
+
+  s->current.answered = TRUE;
+  if (x->sender_seq != s->current.base && x->reflector_seq != s->current.r_floor)
+    return;
+  if (c->stats != NULL && x->reflector_seq >= c->r_floor)
+    rp_voice_stats_reflector_counted (c->stats, x->reflector_seq - c->r_floor);
+  s->current.r_floor = x->reflector_seq;
+}
+
 static void
 watch_received (RpVoiceStream *s, const RpVoiceSample *x)
 {
+  if (!s->current.answered && x->sender_seq >= s->current.base &&
+      x->sender_seq - s->current.base < s->current.sent)
+    window_first_answer (s, x);
   window_received (&s->current, x);
   window_received (&s->closing, x);
   /* A late answer to an earlier window raises where the current one starts. */

@@ -58,6 +58,8 @@ struct _RpVoiceStats {
   SeqWindow r_seen;             /* reflector numbers received */
   gboolean have_r;
   guint64 r_max, s_at_r_max, r_distinct, fwd_dups;
+  gboolean have_counted;         /* the count after the last packet is known */
+  guint64 counted;
 
   RpHistogram rtt;
   gint64 rtt_sum;
@@ -205,6 +207,13 @@ rp_voice_stats_sent (RpVoiceStats *s, gint64 t1_us)
   }
   s->buckets[idx].sent++;
   return (guint32) seq;
+}
+
+void
+rp_voice_stats_reflector_counted (RpVoiceStats *s, guint64 counted)
+{
+  s->have_counted = TRUE;
+  s->counted = counted;
 }
 
 /* Counts a reflector number; FALSE when it was already received. */
@@ -373,9 +382,14 @@ rp_voice_stats_summarize (const RpVoiceStats *s, RpVoiceSummary *out)
     out->rtt_p99_ms = rp_histogram_percentile (&s->rtt, 99) / 1000.0;
   }
 
-  if (s->config.reflector_stateful && s->have_r) {
-    guint64 w = s->s_at_r_max + 1;
-    guint64 r = s->r_max + 1;
+  if (s->config.reflector_stateful && (s->have_r || s->have_counted)) {
+    guint64 w = s->have_r ? s->s_at_r_max + 1 : 0;
+    guint64 r = s->have_r ? s->r_max + 1 : 0;
+
+    if (s->have_counted && s->counted >= r && s->counted <= s->sent + s->fwd_dups) {
+      w = s->sent;
+      r = s->counted;
+    }
 
     /* A reflector count above what we had sent is not a count of our
      * packets (a stale session, a stateless or foreign reflector). */

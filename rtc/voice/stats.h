@@ -98,6 +98,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpVoiceStats, rp_voice_stats_free)
 guint32 rp_voice_stats_sent (RpVoiceStats *s, gint64 t1_us);
 /* Records a reflected packet, in arrival order. */
 void rp_voice_stats_received (RpVoiceStats *s, const RpVoiceSample *x);
+/* A later packet's reply says the reflector had counted `counted` of this
+ * stream's packets once all of them were sent: losses after the last reply
+ * are then attributed, not shared between the directions. */
+void rp_voice_stats_reflector_counted (RpVoiceStats *s, guint64 counted);
 /* The statistics so far. Call after waiting out the packets in flight:
  * anything not back by then is lost. */
 void rp_voice_stats_summarize (const RpVoiceStats *s, RpVoiceSummary *out);

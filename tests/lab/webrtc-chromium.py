@@ -194,6 +194,14 @@ class Echo:
         return out
 
 
+def drain_until(echo, done, timeout=2.0):
+    """Read the far end's lines until done() holds: its events may still be in the pipe
+    when the page has already seen what they announce."""
+    end = time.monotonic() + timeout
+    while not done() and time.monotonic() < end:
+        echo.poll(0.05)
+
+
 CHECKS = [0, 0]
 
 
@@ -388,6 +396,7 @@ def scenario_we_offer(page, echo, workdir):
     server = page.js('[T.serverLabel, T.server]') if sent_answer else [None, []]
     check('our channel reaches the page, says hello and echoes the page\'s ping',
           server == ['server', ['hello', 'ping']], json.dumps(server))
+    drain_until(echo, lambda: any(e.get('event') == 'open' for e in echo.events))
     opened = [e for e in echo.events if e.get('event') == 'open']
     check('as the DTLS server (the page answered active) our channel id is odd',
           len(opened) == 1 and opened[0]['id'] % 2 == 1, json.dumps(opened))

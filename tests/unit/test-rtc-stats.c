@@ -291,6 +291,41 @@ test_tail_unattributed (void)
   g_assert_cmpuint (o->longest_burst, ==, 2);
 }
 
+/* The tail of test_tail_unattributed, settled by a later packet's reply:
+ * the reflector had counted 99 (all but 5), so 98 and 99 were lost on the
+ * way back; had it counted 97, on the way out. A count below what the
+ * replies already prove is not taken. */
+static void
+test_tail_counted (void)
+{
+  static const guint fwd[] = { 5 };
+  static const guint bwd[] = { 97, 98 };
+  static const guint out_fwd[] = { 5, 98, 99 };
+  Path p = { .n = 100, .fwd_drop = fwd, .n_fwd_drop = 1, .bwd_drop = bwd, .n_bwd_drop = 2 };
+  Path q = { .n = 100, .fwd_drop = out_fwd, .n_fwd_drop = 3 };
+  g_autoptr (RpVoiceStats) s = rp_voice_stats_new (NULL);
+  g_autoptr (RpVoiceStats) t = rp_voice_stats_new (NULL);
+  g_autoptr (RpVoiceStats) u = rp_voice_stats_new (NULL);
+  RpVoiceSummary o;
+
+  rp_voice_stats_reflector_counted (s, 99);
+  run (&p, s, &o);
+  g_assert_cmpuint (o.forward.lost, ==, 1);
+  g_assert_cmpuint (o.backward.lost, ==, 2);
+  g_assert_cmpuint (o.unattributed, ==, 0);
+
+  rp_voice_stats_reflector_counted (t, 97);
+  run (&q, t, &o);
+  g_assert_cmpuint (o.forward.lost, ==, 3);
+  g_assert_cmpuint (o.backward.lost, ==, 0);
+  g_assert_cmpuint (o.unattributed, ==, 0);
+
+  rp_voice_stats_reflector_counted (u, 50);
+  run (&p, u, &o);
+  g_assert_cmpuint (o.forward.lost, ==, 1);
+  g_assert_cmpuint (o.unattributed, ==, 2);
+}
+
 /* Without a counting reflector the loss cannot be split. */
 static void
 test_not_directional (void)
@@ -454,6 +489,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rtc/stats/clean-path", test_clean_path);
   g_test_add_func ("/rtc/stats/loss-by-direction", test_loss_by_direction);
   g_test_add_func ("/rtc/stats/tail-unattributed", test_tail_unattributed);
+  g_test_add_func ("/rtc/stats/tail-counted", test_tail_counted);
   g_test_add_func ("/rtc/stats/not-directional", test_not_directional);
   g_test_add_func ("/rtc/stats/duplicates", test_duplicates);
   g_test_add_func ("/rtc/stats/reordered", test_reordered);
