@@ -14,6 +14,7 @@
 #include "common/quote.h"
 #include "probe/cli/cli-private.h"
 #include "probe/cli/output.h"
+#include "probe/cli/version.h"
 #include "probe/core/progress.h"
 #include "probe/core/vantage.h"
 #include "probe/net/result-upload.h"
@@ -74,6 +75,14 @@ commands_help (void)
                       "Exit status: 0 no check failed, 1 a check failed (--strict: or warned), 2 "
                       "usage error, 3 internal error.");
   return g_string_free (s, FALSE);
+}
+
+static void
+print_version (void)
+{
+  g_autofree char *text = rp_cli_version_text ();
+
+  fputs (text, stdout);
 }
 
 static void
@@ -409,7 +418,7 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
     return RP_EXIT_USAGE;
   }
   if (o->version) {
-    printf ("rtcprobe %s\n", RP_VERSION);
+    print_version ();
     return RP_EXIT_OK;
   }
   n = (int) g_strv_length (args);
@@ -438,7 +447,7 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
       return RP_EXIT_USAGE;
     }
     if (o->version) {
-      printf ("rtcprobe %s\n", RP_VERSION);
+      print_version ();
       return RP_EXIT_OK;
     }
   }

@@ -38,7 +38,7 @@ check_file() {
   while IFS=: read -r lineno inc; do
     inc=${inc#*\"}
     inc=${inc%\"*}
-    [[ $inc == rp-config.h ]] && continue
+    [[ $inc == rp-config.h || $inc == rp-revision.h ]] && continue
     if [[ $inc != */* ]]; then
       if [[ -f $root/$dir/$inc ]]; then
         echo "$f:$lineno: includes \"$inc\" by a relative path (write $dir/$inc)"

@@ -1,0 +1,56 @@
+/* `rtcprobe --version`: the version, the git revision it was built from, the libraries it
+ * runs with (their own run-time version where they report one, else the version built
+ * against), and the trust store TLS checks use when no --ca-file is given. */
+#include <curl/curl.h>
+#include <libwebsockets.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "probe/cli/version.h"
+#include "rp-config.h"
+#include "rp-revision.h"
+
+/* Where OpenSSL looks for the system's CA certificates (SSL_CERT_DIR / SSL_CERT_FILE win). */
+static char *
+trust_store (void)
+{
+  const char *dir = g_getenv (X509_get_default_cert_dir_env ());
+  const char *file = g_getenv (X509_get_default_cert_file_env ());
+
+  if (file != NULL)
+    return g_strdup_printf ("%s (SSL_CERT_FILE)", file);
+  if (dir != NULL)
+    return g_strdup_printf ("%s (SSL_CERT_DIR)", dir);
+  return g_strdup_printf ("%s, %s", X509_get_default_cert_dir (), X509_get_default_cert_file ());
+}
+
+/* libwebsockets says "4.1.6-" when built without its git hash: the bare version. */
+static char *
+lws_version (void)
+{
+  char *v = g_strdup (lws_get_library_version ());
+  gsize n = strlen (v);
+
+  while (n > 0 && (v[n - 1] == '-' || v[n - 1] == ' '))
+    v[--n] = '\0';
+  return v;
+}
+
+char *
+rp_cli_version_text (void)
+{
+  const curl_version_info_data *curl = curl_version_info (CURLVERSION_NOW);
+  g_autofree char *store = trust_store ();
+  g_autofree char *lws = lws_version ();
+
+  return g_strdup_printf ("rtcprobe %s (git %s)\n"
+                          "libraries: GLib %u.%u.%u, json-glib %s, %s, libcurl %s, "
+                          "libwebsockets %s, libnice %s, usrsctp %s, SQLite %s\n"
+                          "trust store: %s\n",
+                          RP_VERSION, RP_REVISION, glib_major_version, glib_minor_version,
+                          glib_micro_version, RP_BUILT_JSON_GLIB, OpenSSL_version (OPENSSL_VERSION),
+                          curl->version, lws, RP_BUILT_NICE,
+                          RP_BUILT_USRSCTP, sqlite3_libversion (), store);
+}
