@@ -365,6 +365,15 @@ rp_turn_add_additional_address_family (RpStunBuilder *b, int family)
 }
 
 gboolean
+rp_turn_add_additional_address_family_draft (RpStunBuilder *b, int family)
+{
+  /* draft-ietf-tram-turnbis had 0x8032 before IANA assigned 0x8000 */
+  if (family != AF_INET6)
+    return FALSE;
+  return add_byte_then_rffu (b, RP_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY_DRAFT, 0x02, 4);
+}
+
+gboolean
 rp_turn_get_additional_address_family (const RpStunMessage *msg, int *family)
 {
   const RpStunAttr *a = find_sized (msg, RP_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, 4);
@@ -398,8 +407,7 @@ printable (const guint8 *p, gsize n)
 gboolean
 rp_turn_get_address_error (const RpStunMessage *msg, int *family, guint *code, char **reason)
 {
-  const RpStunAttr *a = msg != NULL ? rp_stun_message_find (msg, RP_STUN_ATTR_ADDRESS_ERROR_CODE)
-                                    : NULL;
+  const RpStunAttr *a = NULL;
   guint klass, number;
   int f;
 
@@ -409,6 +417,11 @@ rp_turn_get_address_error (const RpStunMessage *msg, int *family, guint *code, c
     *code = 0;
   if (reason != NULL)
     *reason = NULL;
+  if (msg != NULL) {
+    a = rp_stun_message_find (msg, RP_STUN_ATTR_ADDRESS_ERROR_CODE);
+    if (a == NULL)
+      a = rp_stun_message_find (msg, RP_STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT);
+  }
   if (a == NULL || a->len < 4)
     return FALSE;
   /* RFC 8656 18.12: family (8 bits), 13 reserved bits, class (3 bits, 3-6),

@@ -102,6 +102,25 @@ rp_turn_family_to_string (RpTurnFamily family)
   }
 }
 
+/* A relayed address of all zeros and port 0 is no relay: coturn 4.6 puts
+ * one (0.0.0.0:0) in place of the family it could not allocate, next to the
+ * ADDRESS-ERROR-CODE that says so. Keeps the others, in order. */
+static guint
+drop_unspecified (RpStunAddress *a, guint n)
+{
+  static const guint8 zero[16] = { 0 };
+  guint kept = 0;
+
+  for (guint i = 0; i < n; i++) {
+    gsize len = a[i].family == AF_INET6 ? 16 : 4;
+
+    if (a[i].port == 0 && memcmp (a[i].addr, zero, len) == 0)
+      continue;
+    a[kept++] = a[i];
+  }
+  return kept;
+}
+
 /* The relayed addresses of an Allocate success against what was asked:
  * NULL when they fit, else why not. */
 static const char *
@@ -274,12 +293,16 @@ on_response (RpStunClient *client, const RpStunTxnResult *txn, gpointer data)
     /* RFC 8656 7.3: a dual allocation answers with one per family */
     turn->n_relayed = rp_turn_get_relayed_addresses (&txn->msg, turn->relayed_all,
                                                      G_N_ELEMENTS (turn->relayed_all));
+    turn->n_relayed = drop_unspecified (turn->relayed_all, turn->n_relayed);
+    if (turn->have_relayed && turn->n_relayed > 0)
+      turn->relayed = turn->relayed_all[0];
     g_clear_pointer (&turn->address_error_reason, g_free);
     if (!rp_turn_get_address_error (&txn->msg, &turn->address_error_family,
                                     &turn->address_error_code, &turn->address_error_reason))
       turn->address_error_family = 0;
     if (!turn->have_relayed || turn->n_relayed == 0) {
       turn->have_relayed = FALSE;
+      turn->n_relayed = 0;
       res.outcome = RP_STUN_TXN_MALFORMED;
       res.reason = "the Allocate success has no XOR-RELAYED-ADDRESS";
       complete (req, &res);
@@ -360,8 +383,12 @@ rp_turn_client_allocate_family (RpTurnClient *turn, RpTurnFamily family, RpTurnF
    * exclude each other; without either the server allocates IPv4 */
   if (family == RP_TURN_FAMILY_IPV6)
     rp_turn_add_requested_address_family (&req->tmpl, AF_INET6);
-  else if (family == RP_TURN_FAMILY_DUAL)
+  else if (family == RP_TURN_FAMILY_DUAL) {
+    /* the RFC's code point, and the draft's that coturn 4.6 still reads:
+     * each server skips the one it does not know (comprehension-optional) */
     rp_turn_add_additional_address_family (&req->tmpl, AF_INET6);
+    rp_turn_add_additional_address_family_draft (&req->tmpl, AF_INET6);
+  }
   send_request (req);
 }
 

@@ -1,10 +1,11 @@
 /* Fuzz target for the TURN codec. The input is parsed as one ChannelData
  * datagram and as a ChannelData frame on a stream, as one STUN message with
  * every TURN getter applied (the dual allocation's relayed addresses,
- * ADDITIONAL-ADDRESS-FAMILY and ADDRESS-ERROR-CODE included), and as a stream of STUN and ChannelData frames
- * split with rp_stun_frame_length. What parses is rebuilt with the TURN
- * adders and ChannelData builder and must read back the same; the REST
- * username parser sees the input as a string. Any broken invariant aborts. */
+ * ADDITIONAL-ADDRESS-FAMILY and ADDRESS-ERROR-CODE included), and as a
+ * stream of STUN and ChannelData frames split with rp_stun_frame_length.
+ * What parses is rebuilt with the TURN adders and ChannelData builder and
+ * must read back the same; the REST username parser sees the input as a
+ * string. Any broken invariant aborts. */
 #include <glib.h>
 #include <stdint.h>
 #include <stdlib.h>

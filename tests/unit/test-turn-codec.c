@@ -197,6 +197,21 @@ test_dual_allocation (void)
   g_assert_cmpstr (reason, ==, "Address Family not Supported");
   g_clear_pointer (&reason, g_free);
 
+  /* coturn's draft code points: 0x8032 written, 0x8033 read */
+  rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_REQUEST, tid_a0);
+  g_assert_false (rp_turn_add_additional_address_family_draft (&b, AF_INET));
+  g_assert_true (rp_turn_add_additional_address_family_draft (&b, AF_INET6));
+  g_assert_cmpmem (b.buf + 20, 8, ((const guint8[]){ 0x80, 0x32, 0x00, 0x04, 0x02, 0, 0, 0 }), 8);
+  rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_SUCCESS, tid_a0);
+  g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT,
+                                      ((const guint8[]){ 0x02, 0, 4, 40, 'n', 'o' }), 6));
+  parse_ok (&b, &msg);
+  g_assert_true (rp_turn_get_address_error (&msg, &family, &code, &reason));
+  g_assert_cmpint (family, ==, AF_INET6);
+  g_assert_cmpuint (code, ==, 440);
+  g_assert_cmpstr (reason, ==, "no");
+  g_clear_pointer (&reason, g_free);
+
   /* 508 for IPv4, empty reason */
   rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_SUCCESS, tid_a0);
   g_assert_true (rp_turn_add_address_error (&b, AF_INET, 508, NULL));
