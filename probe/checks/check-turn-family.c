@@ -160,6 +160,34 @@ explain_failure (FamilyRun *t, const char *step, const RpTurnResult *res, RpTurn
                        rp_transport_words (t->srv.target.transport), summary);
 }
 
+/* Failures that are not about the address family: no answer, a broken
+ * connection, credentials refused. turn.<t>.allocate reports them for the
+ * transport; here they leave the family untested. */
+static gboolean
+not_about_family (const RpTurnResult *res)
+{
+  if (res->outcome == RP_STUN_TXN_TIMEOUT || res->outcome == RP_STUN_TXN_NET)
+    return TRUE;
+  return res->outcome == RP_STUN_TXN_RESPONSE && (res->error_code == RP_TURN_ERR_UNAUTHORIZED ||
+                                                  res->error_code == RP_TURN_ERR_WRONG_CREDENTIALS);
+}
+
+static void
+not_tested (FamilyRun *t, const char *step, const RpTurnResult *res, RpTurnClient *who)
+{
+  RpCheckResult *r = rp_check_get_result (t->check);
+  RpTurnContext ctx = context_of (t, who);
+  g_autofree char *summary = NULL;
+
+  rp_explain_turn_failure (r, step, res, &ctx,
+                           who != NULL ? rp_stun_client_get_info (rp_turn_client_get_stun (who))
+                                       : NULL);
+  summary = g_strdup (r->summary);
+  rp_check_result_set (r, RP_STATUS_SKIP, "%s not tested (%s); turn.%s.allocate reports the "
+                       "transport", what_of (t), summary,
+                       rp_transport_to_string (t->srv.target.transport));
+}
+
 /* ---- IPv6: two IPv6 relays and the data path between them ---- */
 
 static void
@@ -232,6 +260,8 @@ on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnRes
         "the server answered %u (Address Family not Supported) to an Allocate for an IPv6 relay",
         res->error_code);
       family_missing (t, how, res->error_code, res->error_reason);
+    } else if (g_str_equal (step, "Allocate") && not_about_family (res)) {
+      not_tested (t, step, res, who);
     } else {
       explain_failure (t, step, res, who);
     }
@@ -298,6 +328,8 @@ on_dual_allocate (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
         "the server answered %u (Address Family not Supported) to a dual Allocate",
         res->error_code);
       family_missing (t, how, res->error_code, res->error_reason);
+    } else if (not_about_family (res)) {
+      not_tested (t, "Allocate", res, turn);
     } else {
       explain_failure (t, "Allocate", res, turn);
     }
@@ -352,7 +384,7 @@ on_dual_connected (RpStunClient *client, RpStunNetStatus status, const char *rea
     return;
   if (status != RP_STUN_NET_OK) {
     RpTurnResult res = { .outcome = RP_STUN_TXN_NET, .net = status, .reason = reason };
-    explain_failure (t, "connect", &res, t->a);
+    not_tested (t, "connect", &res, t->a);
     settle (t);
     return;
   }
@@ -447,6 +479,13 @@ family_expire (RpCheck *check)
                                                         : "TURN Allocate (IPv6)",
                        who != NULL ? rp_stun_client_get_info (rp_turn_client_get_stun (who))
                                    : NULL);
+  /* Silence is the transport's finding (turn.<t>.allocate), not the family's. */
+  {
+    g_autofree char *summary = g_strdup (r->summary);
+    rp_check_result_set (r, RP_STATUS_SKIP, "%s not tested (%s); turn.%s.allocate reports the "
+                         "transport", what_of (t), summary,
+                         rp_transport_to_string (t->srv.target.transport));
+  }
 }
 
 static const RpCheckClass family_class = { family_start, family_expire, family_run_free };
