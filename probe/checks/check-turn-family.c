@@ -161,15 +161,17 @@ explain_failure (FamilyRun *t, const char *step, const RpTurnResult *res, RpTurn
 }
 
 /* Failures that are not about the address family: no answer, a broken
- * connection, credentials refused. turn.<t>.allocate reports them for the
+ * connection, credentials refused, a redirection. turn.<t>.allocate reports them for the
  * transport; here they leave the family untested. */
 static gboolean
 not_about_family (const RpTurnResult *res)
 {
   if (res->outcome == RP_STUN_TXN_TIMEOUT || res->outcome == RP_STUN_TXN_NET)
     return TRUE;
+  /* 300: the server sends clients elsewhere; turn.<t>.allocate follows it */
   return res->outcome == RP_STUN_TXN_RESPONSE && (res->error_code == RP_TURN_ERR_UNAUTHORIZED ||
-                                                  res->error_code == RP_TURN_ERR_WRONG_CREDENTIALS);
+                                                  res->error_code == RP_TURN_ERR_WRONG_CREDENTIALS ||
+                                                  res->error_code == RP_TURN_ERR_TRY_ALTERNATE);
 }
 
 static void
