@@ -168,10 +168,12 @@ not_about_family (const RpTurnResult *res)
 {
   if (res->outcome == RP_STUN_TXN_TIMEOUT || res->outcome == RP_STUN_TXN_NET)
     return TRUE;
+  if (res->outcome != RP_STUN_TXN_RESPONSE)
+    return FALSE;
   /* 300: the server sends clients elsewhere; turn.<t>.allocate follows it */
-  return res->outcome == RP_STUN_TXN_RESPONSE && (res->error_code == RP_TURN_ERR_UNAUTHORIZED ||
-                                                  res->error_code == RP_TURN_ERR_WRONG_CREDENTIALS ||
-                                                  res->error_code == RP_TURN_ERR_TRY_ALTERNATE);
+  return res->error_code == RP_TURN_ERR_UNAUTHORIZED ||
+         res->error_code == RP_TURN_ERR_WRONG_CREDENTIALS ||
+         res->error_code == RP_TURN_ERR_TRY_ALTERNATE;
 }
 
 static void
