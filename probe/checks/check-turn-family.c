@@ -86,6 +86,16 @@ family_missing (FamilyRun *t, const char *how, guint code, const char *reason)
   rp_check_result_set (r, t->required ? RP_STATUS_FAIL : RP_STATUS_SKIP,
                        "no IPv6 relay over %s: %s%s", rp_transport_words (t->srv.target.transport),
                        how, t->required ? "" : " (fine if the server relays IPv4 only on purpose)");
+  if (code == 0) {
+    /* It may still relay IPv6 when asked for IPv6 alone: turn.<t>.ipv6 says. */
+    rp_check_result_set_hint (
+      r, "the server does not implement dual allocation (RFC 8656 7.3): a client that asks for "
+         "both families gets an IPv4 relay only and must allocate again for IPv6. turn.%s.ipv6 "
+         "says whether it has an IPv6 relay at all; coturn (4.6) implements dual allocation "
+         "when it has a relay-ip of each family. %s",
+      rp_transport_to_string (t->srv.target.transport), consequence);
+    return;
+  }
   rp_check_result_set_hint (
     r, "the server has no relay address of the IPv6 family, so calls cannot reach peers that "
        "have only IPv6 addresses (IPv6-only mobile networks) through it; IPv4 relaying is not "
