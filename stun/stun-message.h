@@ -70,7 +70,7 @@ enum {
   RP_STUN_ATTR_RESPONSE_ORIGIN = 0x802B,     /* RFC 5780 */
   RP_STUN_ATTR_OTHER_ADDRESS = 0x802C,       /* RFC 5780 */
   /* draft-ietf-tram-turnbis code points of the two RFC 8656 attributes,
-   * still the ones coturn (4.6) reads and writes */
+   * still the ones coturn (4.6) reads and writes; not IANA's: coturn only */
   RP_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY_DRAFT = 0x8032,
   RP_STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT = 0x8033,
 };

@@ -404,10 +404,11 @@ printable (const guint8 *p, gsize n)
   return g_string_free (s, FALSE);
 }
 
-gboolean
-rp_turn_get_address_error (const RpStunMessage *msg, int *family, guint *code, char **reason)
+static gboolean
+get_address_error (const RpStunMessage *msg, guint16 type, int *family, guint *code,
+                   char **reason)
 {
-  const RpStunAttr *a = NULL;
+  const RpStunAttr *a = msg != NULL ? rp_stun_message_find (msg, type) : NULL;
   guint klass, number;
   int f;
 
@@ -417,11 +418,6 @@ rp_turn_get_address_error (const RpStunMessage *msg, int *family, guint *code, c
     *code = 0;
   if (reason != NULL)
     *reason = NULL;
-  if (msg != NULL) {
-    a = rp_stun_message_find (msg, RP_STUN_ATTR_ADDRESS_ERROR_CODE);
-    if (a == NULL)
-      a = rp_stun_message_find (msg, RP_STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT);
-  }
   if (a == NULL || a->len < 4)
     return FALSE;
   /* RFC 8656 18.12: family (8 bits), 13 reserved bits, class (3 bits, 3-6),
@@ -443,6 +439,19 @@ rp_turn_get_address_error (const RpStunMessage *msg, int *family, guint *code, c
   if (reason != NULL)
     *reason = printable (a->value + 4, a->len - 4u);
   return TRUE;
+}
+
+gboolean
+rp_turn_get_address_error (const RpStunMessage *msg, int *family, guint *code, char **reason)
+{
+  return get_address_error (msg, RP_STUN_ATTR_ADDRESS_ERROR_CODE, family, code, reason);
+}
+
+gboolean
+rp_turn_get_address_error_draft (const RpStunMessage *msg, int *family, guint *code,
+                                 char **reason)
+{
+  return get_address_error (msg, RP_STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT, family, code, reason);
 }
 
 gboolean

@@ -168,6 +168,13 @@ rp_turn_client_get_alternate (RpTurnClient *turn, RpStunAddress *out)
 
 static void send_request (Request *req);
 
+/* Does the server say it is coturn (SOFTWARE "Coturn-4.6.1 'Gorst'")? */
+static gboolean
+is_coturn (RpTurnClient *turn)
+{
+  return turn->software != NULL && g_ascii_strncasecmp (turn->software, "coturn", 6) == 0;
+}
+
 static void
 learn (RpTurnClient *turn, const RpStunMessage *msg)
 {
@@ -298,7 +305,11 @@ on_response (RpStunClient *client, const RpStunTxnResult *txn, gpointer data)
       turn->relayed = turn->relayed_all[0];
     g_clear_pointer (&turn->address_error_reason, g_free);
     if (!rp_turn_get_address_error (&txn->msg, &turn->address_error_family,
-                                    &turn->address_error_code, &turn->address_error_reason))
+                                    &turn->address_error_code, &turn->address_error_reason) &&
+        !(is_coturn (turn) &&
+          rp_turn_get_address_error_draft (&txn->msg, &turn->address_error_family,
+                                           &turn->address_error_code,
+                                           &turn->address_error_reason)))
       turn->address_error_family = 0;
     if (!turn->have_relayed || turn->n_relayed == 0) {
       turn->have_relayed = FALSE;
@@ -333,6 +344,10 @@ send_request (Request *req)
    * transaction id, so it is written after the id is chosen */
   if (req->with_peer)
     rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_PEER_ADDRESS, &req->peer);
+  /* coturn (4.6) reads ADDITIONAL-ADDRESS-FAMILY at the draft's 0x8032 only;
+   * it names itself in SOFTWARE, in the 401 that precedes this request */
+  if (req->family == RP_TURN_FAMILY_DUAL && is_coturn (turn))
+    rp_turn_add_additional_address_family_draft (&b, AF_INET6);
   req->sent_with_auth = FALSE;
   if (req->authenticate && turn->have_key && turn->nonce != NULL) {
     rp_stun_builder_add_string (&b, RP_STUN_ATTR_USERNAME, turn->username);
@@ -383,12 +398,8 @@ rp_turn_client_allocate_family (RpTurnClient *turn, RpTurnFamily family, RpTurnF
    * exclude each other; without either the server allocates IPv4 */
   if (family == RP_TURN_FAMILY_IPV6)
     rp_turn_add_requested_address_family (&req->tmpl, AF_INET6);
-  else if (family == RP_TURN_FAMILY_DUAL) {
-    /* the RFC's code point, and the draft's that coturn 4.6 still reads:
-     * each server skips the one it does not know (comprehension-optional) */
+  else if (family == RP_TURN_FAMILY_DUAL)
     rp_turn_add_additional_address_family (&req->tmpl, AF_INET6);
-    rp_turn_add_additional_address_family_draft (&req->tmpl, AF_INET6);
-  }
   send_request (req);
 }
 

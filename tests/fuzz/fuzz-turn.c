@@ -109,6 +109,16 @@ one_message (const guint8 *buf, gsize size)
   }
   if (has_add)
     require (add_fam == AF_INET6);
+  {
+    g_autofree char *draft_reason = NULL;
+    int dfam = 0;
+    guint dcode = 0;
+    gboolean has_draft = rp_turn_get_address_error_draft (&msg, &dfam, &dcode, &draft_reason);
+
+    require (has_draft == (draft_reason != NULL));
+    require (!has_draft || ((dfam == AF_INET || dfam == AF_INET6) && dcode >= 300 && dcode <= 699
+                            && g_utf8_validate (draft_reason, -1, NULL)));
+  }
   /* the first of the relayed addresses is the one the single getter gives */
   if (n_relays > 0) {
     require (has_relayed && rp_stun_address_equal (&relays[0], &relayed));

@@ -17,6 +17,7 @@
 #define USER "alice"
 #define REALM "lab.test"
 #define PASSWORD "secret"
+#define COTURN "Coturn-4.6.1 'Gorst'"
 
 typedef enum {
   PEER_HONEST,       /* the family asked for; dual: both */
@@ -29,6 +30,7 @@ typedef struct {
   GSource *source;
   guint16 port;
   PeerMode mode;
+  const char *software;          /* SOFTWARE in every answer: coturn's name, or another */
   gboolean saw_requested_v6, saw_additional, saw_additional_draft;
   char *permitted;               /* the XOR-PEER-ADDRESS of the last CreatePermission */
 } Peer;
@@ -105,6 +107,7 @@ on_datagram (GSocket *sock, GIOCondition cond, gpointer data)
     rp_stun_builder_add (&b, RP_STUN_ATTR_ERROR_CODE, v, sizeof v);
     rp_stun_builder_add (&b, RP_STUN_ATTR_REALM, REALM, strlen (REALM));
     rp_stun_builder_add (&b, RP_STUN_ATTR_NONCE, "nonce-1", 7);
+    rp_stun_builder_add_string (&b, RP_STUN_ATTR_SOFTWARE, p->software);
   } else if (m.method == RP_STUN_ALLOCATE) {
     if (answer_allocate (p, &m, &b))
       rp_stun_builder_add_integrity (&b, key, sizeof key);
@@ -125,7 +128,7 @@ on_datagram (GSocket *sock, GIOCondition cond, gpointer data)
 }
 
 static Peer *
-peer_new (GMainContext *ctx, PeerMode mode)
+peer_new (GMainContext *ctx, PeerMode mode, const char *software)
 {
   Peer *p = g_new0 (Peer, 1);
   g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
@@ -133,6 +136,7 @@ peer_new (GMainContext *ctx, PeerMode mode)
   g_autoptr (GSocketAddress) bound = NULL;
 
   p->mode = mode;
+  p->software = software;
   p->sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP,
                           NULL);
   g_assert_nonnull (p->sock);
@@ -247,7 +251,7 @@ static void
 test_ipv6_relay_and_peer (void)
 {
   g_autoptr (GMainContext) ctx = g_main_context_new ();
-  g_autoptr (Peer) p = peer_new (ctx, PEER_HONEST);
+  g_autoptr (Peer) p = peer_new (ctx, PEER_HONEST, COTURN);
   g_autoptr (RpTurnClient) turn = client_for (ctx, p);
   g_autofree char *r6 = NULL;
   RpStunAddress peer = { .family = AF_INET6, .port = 5432 }, primary;
@@ -279,7 +283,7 @@ static void
 test_dual (void)
 {
   g_autoptr (GMainContext) ctx = g_main_context_new ();
-  g_autoptr (Peer) p = peer_new (ctx, PEER_HONEST);
+  g_autoptr (Peer) p = peer_new (ctx, PEER_HONEST, COTURN);
   g_autoptr (RpTurnClient) turn = client_for (ctx, p);
   g_autofree char *r4 = NULL;
   g_autofree char *r6 = NULL;
@@ -287,7 +291,7 @@ test_dual (void)
 
   allocate (ctx, turn, RP_TURN_FAMILY_DUAL, &res);
   g_assert_true (res.success);
-  /* both code points: RFC 8656's and the draft's coturn reads */
+  /* both code points to coturn: RFC 8656's and the draft's it reads */
   g_assert_true (p->saw_additional && p->saw_additional_draft);
   g_assert_false (p->saw_requested_v6);
   r4 = relayed_of (turn, AF_INET);
@@ -302,7 +306,7 @@ static void
 test_no_ipv6 (void)
 {
   g_autoptr (GMainContext) ctx = g_main_context_new ();
-  g_autoptr (Peer) p = peer_new (ctx, PEER_NO_IPV6);
+  g_autoptr (Peer) p = peer_new (ctx, PEER_NO_IPV6, COTURN);
   g_autoptr (RpTurnClient) turn = client_for (ctx, p);
   g_autofree char *r4 = NULL;
   RpStunAddress primary;
@@ -340,7 +344,7 @@ static void
 test_ipv4_for_ipv6 (void)
 {
   g_autoptr (GMainContext) ctx = g_main_context_new ();
-  g_autoptr (Peer) p = peer_new (ctx, PEER_IPV4_ONLY);
+  g_autoptr (Peer) p = peer_new (ctx, PEER_IPV4_ONLY, COTURN);
   g_autoptr (RpTurnClient) turn = client_for (ctx, p);
   g_autofree char *r4 = NULL;
   Res res;
@@ -362,6 +366,28 @@ test_ipv4_for_ipv6 (void)
   g_free (res.reason);
 }
 
+static void
+test_dual_not_coturn (void)
+{
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (Peer) p = peer_new (ctx, PEER_NO_IPV6, "another-turn-server/1.0");
+  g_autoptr (RpTurnClient) turn = client_for (ctx, p);
+  g_autofree char *r4 = NULL;
+  Res res;
+
+  /* the draft code point goes to coturn only; another server's 0x8033 is
+   * not taken for ADDRESS-ERROR-CODE */
+  allocate (ctx, turn, RP_TURN_FAMILY_DUAL, &res);
+  g_assert_true (res.success);
+  g_assert_true (p->saw_additional);
+  g_assert_false (p->saw_additional_draft);
+  r4 = relayed_of (turn, AF_INET);
+  g_assert_cmpstr (r4, ==, "127.0.0.1:40000");
+  g_assert_null (relayed_of (turn, AF_INET6));
+  g_assert_false (rp_turn_client_get_address_error (turn, NULL, NULL, NULL));
+  g_free (res.reason);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -370,5 +396,6 @@ main (int argc, char **argv)
   g_test_add_func ("/turn-client/dual", test_dual);
   g_test_add_func ("/turn-client/no-ipv6", test_no_ipv6);
   g_test_add_func ("/turn-client/ipv4-for-ipv6", test_ipv4_for_ipv6);
+  g_test_add_func ("/turn-client/dual-not-coturn", test_dual_not_coturn);
   return g_test_run ();
 }

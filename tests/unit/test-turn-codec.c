@@ -206,7 +206,8 @@ test_dual_allocation (void)
   g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT,
                                       ((const guint8[]){ 0x02, 0, 4, 40, 'n', 'o' }), 6));
   parse_ok (&b, &msg);
-  g_assert_true (rp_turn_get_address_error (&msg, &family, &code, &reason));
+  g_assert_false (rp_turn_get_address_error (&msg, &family, &code, &reason));
+  g_assert_true (rp_turn_get_address_error_draft (&msg, &family, &code, &reason));
   g_assert_cmpint (family, ==, AF_INET6);
   g_assert_cmpuint (code, ==, 440);
   g_assert_cmpstr (reason, ==, "no");
