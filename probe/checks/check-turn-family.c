@@ -91,8 +91,10 @@ family_missing (FamilyRun *t, const char *how, guint code, const char *reason)
     rp_check_result_set_hint (
       r, "the server does not implement dual allocation (RFC 8656 7.3): a client that asks for "
          "both families gets an IPv4 relay only and must allocate again for IPv6. turn.%s.ipv6 "
-         "says whether it has an IPv6 relay at all; coturn (4.6) implements dual allocation "
-         "when it has a relay-ip of each family. %s",
+         "says whether it has an IPv6 relay at all. coturn (4.6) implements dual allocation "
+         "when it has a relay-ip of each family, under the attribute's pre-RFC code point, which "
+         "rtcprobe sends only to a server that names itself coturn in SOFTWARE (coturn's "
+         "no-software-attribute hides that). %s",
       rp_transport_to_string (t->srv.target.transport), consequence);
     return;
   }
