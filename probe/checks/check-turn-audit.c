@@ -136,7 +136,8 @@ struct _Audit {
   guint pending;
   guint16 next_channel;
   gboolean retried_ipv4;         /* the dual Allocate failed; audited on an IPv4 relay */
-  gboolean v6_relay;             /* the allocation has an IPv6 relayed address */
+  gboolean v6_relay;             /* an allocation with an IPv6 relayed address exists */
+  RpTurnClient *turn6;           /* a second, IPv6, allocation when the dual one gave none */
   char *no_v6_why;               /* why not, for "not applicable" */
 };
 
@@ -155,6 +156,7 @@ audit_free (gpointer data)
   Audit *a = data;
 
   rp_turn_client_free (a->turn);
+  rp_turn_client_free (a->turn6);
   for (guint i = 0; i < G_N_ELEMENTS (categories); i++)
     g_clear_pointer (&a->checks[i], rp_check_unref);
   g_ptr_array_unref (a->probes);
@@ -284,6 +286,8 @@ maybe_finish (Audit *a)
   /* Give the relay back; the answer does not matter any more. */
   if (a->turn != NULL)
     rp_turn_client_refresh (a->turn, 0, NULL, NULL);
+  if (a->turn6 != NULL)
+    rp_turn_client_refresh (a->turn6, 0, NULL, NULL);
   rp_check_finish (a->unauth);
 }
 
@@ -384,8 +388,10 @@ start_probes (Audit *a)
           p->is_relay = g_strcmp0 (rs, server_ip) == 0;
         if (rs != NULL && !g_str_equal (rs, server_ip) && (p = add_probe (a, c, rs)) != NULL)
           p->is_relay = TRUE;
-        /* a dual allocation's IPv6 relay is the server's own too */
-        if (rp_turn_client_get_relayed_family (a->turn, AF_INET6, &relayed)) {
+        /* the IPv6 relay (dual, or the second allocation) is the server's own too */
+        if (rp_turn_client_get_relayed_family (a->turn, AF_INET6, &relayed) ||
+            (a->turn6 != NULL &&
+             rp_turn_client_get_relayed_family (a->turn6, AF_INET6, &relayed))) {
           g_autoptr (GInetAddress) r6 =
             g_inet_address_new_from_bytes (relayed.addr, G_SOCKET_FAMILY_IPV6);
           g_autofree char *r6s = g_inet_address_to_string (r6);
@@ -410,8 +416,10 @@ start_probes (Audit *a)
   }
   for (guint i = 0; i < a->probes->len; i++) {
     Probe *p = g_ptr_array_index (a->probes, i);
+    /* IPv6 peers through the IPv6 allocation when it is a second one */
+    RpTurnClient *via = needs_v6_relay (p) && a->turn6 != NULL ? a->turn6 : a->turn;
     if (p->state == PEER_PENDING)
-      rp_turn_client_create_permission (a->turn, &p->peer, on_permission, p);
+      rp_turn_client_create_permission (via, &p->peer, on_permission, p);
   }
   maybe_finish (a);
 }
@@ -442,9 +450,67 @@ note_relays (Audit *a)
   else if (rp_turn_client_get_address_error (a->turn, &efam, &ecode, NULL) && efam == AF_INET6)
     a->no_v6_why = g_strdup_printf ("the server has no IPv6 relay (%u to the audit's dual "
                                     "Allocate)", ecode);
-  else
-    a->no_v6_why = g_strdup ("the server gave the audit no IPv6 relay (it ignores "
-                             "ADDITIONAL-ADDRESS-FAMILY)");
+}
+
+static void
+on_allocate6 (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
+{
+  Audit *a = data;
+  RpCheckResult *r = rp_check_get_result (a->unauth);
+  RpStunAddress addr;
+  char buf[64];
+
+  if (rp_check_is_finished (a->unauth))
+    return;
+  if (res->success && rp_turn_client_get_relayed_family (turn, AF_INET6, &addr)) {
+    a->v6_relay = TRUE;
+    rp_check_result_detail_str (r, "relayed_ipv6",
+                                rp_stun_address_to_string (&addr, buf, sizeof buf));
+    rp_check_result_detail_bool (r, "ipv6_relay", TRUE);
+  } else if (res->outcome == RP_STUN_TXN_RESPONSE &&
+             res->error_code == RP_TURN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED) {
+    a->no_v6_why = g_strdup_printf ("the server has no IPv6 relay (it ignores "
+                                    "ADDITIONAL-ADDRESS-FAMILY, and answered %u to an Allocate "
+                                    "for IPv6)", res->error_code);
+  } else if (res->outcome == RP_STUN_TXN_RESPONSE) {
+    a->no_v6_why = g_strdup_printf ("the audit's Allocate for an IPv6 relay failed (%u)",
+                                    res->error_code);
+  } else {
+    a->no_v6_why = g_strdup ("the audit's Allocate for an IPv6 relay got no valid answer");
+  }
+  start_probes (a);
+}
+
+static void
+on_connected6 (RpStunClient *client, RpStunNetStatus status, const char *reason, gpointer data)
+{
+  Audit *a = data;
+
+  if (rp_check_is_finished (a->unauth))
+    return;
+  if (status != RP_STUN_NET_OK) {
+    a->no_v6_why = g_strdup ("the audit's second connection, for an IPv6 relay, failed");
+    start_probes (a);
+    return;
+  }
+  rp_turn_client_allocate_family (a->turn6, RP_TURN_FAMILY_IPV6, on_allocate6, a);
+}
+
+/* The dual Allocate gave IPv4 only and said nothing about IPv6: a server of
+ * RFC 6156 (no dual allocation) may still relay IPv6 when asked for it
+ * alone, on another connection (one allocation per 5-tuple). */
+static void
+start_ipv6_allocation (Audit *a)
+{
+  const RpTurnCreds *creds = rp_turn_plan_get_creds (a->plan);
+  RpStunClient *stun = rp_stun_client_new (
+    a->target->transport, G_SOCKET_ADDRESS (a->srv.server), a->target->host, a->srv.tls_ctx,
+    a->options.insecure, rp_runner_get_context (rp_check_get_runner (a->unauth)));
+
+  if (a->target->transport == RP_TRANSPORT_UDP)
+    rp_stun_client_set_timer (stun, 250000, 5, 4);
+  a->turn6 = rp_turn_client_new (stun, creds->username, creds->password);
+  rp_stun_client_connect (stun, on_connected6, a);
 }
 
 static void
@@ -472,6 +538,10 @@ on_allocate (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
     return;
   }
   note_relays (a);
+  if (!a->v6_relay && a->no_v6_why == NULL) {
+    start_ipv6_allocation (a);
+    return;
+  }
   start_probes (a);
 }
 
@@ -574,6 +644,7 @@ try_target (Audit *a)
 
   a->target = g_ptr_array_index (a->targets, a->current);
   g_clear_pointer (&a->turn, rp_turn_client_free);
+  g_clear_pointer (&a->turn6, rp_turn_client_free);
   rp_server_target_clear (&a->srv);
   rp_server_target_init (&a->srv, a->target, &a->options);
   /* The result names the URI the audit actually went through. */

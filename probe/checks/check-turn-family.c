@@ -78,14 +78,22 @@ family_missing (FamilyRun *t, const char *how, guint code, const char *reason)
                 : g_strdup_printf ("--relay-family %s makes this a failure where IPv6 relaying "
                                    "is required", option);
 
-  rp_check_result_detail_bool (r, "ipv6_relay", FALSE);
-  if (code > 0) {
+  if (code == 0) {
+    /* A dual request answered with IPv4 alone, and nothing said about IPv6:
+     * no dual allocation, which says nothing about IPv6 relaying itself. */
+    rp_check_result_detail_bool (r, "dual_allocation", FALSE);
+    rp_check_result_set (r, t->required ? RP_STATUS_FAIL : RP_STATUS_SKIP,
+                         "no dual allocation over %s: %s",
+                         rp_transport_words (t->srv.target.transport), how);
+  } else {
+    rp_check_result_detail_bool (r, "ipv6_relay", FALSE);
     rp_check_result_detail_int (r, "error_code", code);
     rp_check_result_detail_str (r, "error_reason", reason != NULL ? reason : "");
+    rp_check_result_set (r, t->required ? RP_STATUS_FAIL : RP_STATUS_SKIP,
+                         "no IPv6 relay over %s: %s%s",
+                         rp_transport_words (t->srv.target.transport), how,
+                         t->required ? "" : " (fine if the server relays IPv4 only on purpose)");
   }
-  rp_check_result_set (r, t->required ? RP_STATUS_FAIL : RP_STATUS_SKIP,
-                       "no IPv6 relay over %s: %s%s", rp_transport_words (t->srv.target.transport),
-                       how, t->required ? "" : " (fine if the server relays IPv4 only on purpose)");
   if (code == 0) {
     /* It may still relay IPv6 when asked for IPv6 alone: turn.<t>.ipv6 says. */
     rp_check_result_set_hint (

@@ -17,7 +17,10 @@
 #      denied (coturn's log names the range), and on a coturn hardened for
 #      IPv4 only the IPv6 forms stay open and fail;
 #   5. --audit on the IPv4-only coturn: IPv6 peers are "not applicable" (no
-#      IPv6 relay), never counted as refused.
+#      IPv6 relay), never counted as refused;
+#   1c. a dual-stack coturn that hides its SOFTWARE: no dual allocation (a
+#      skip that says so, not "no IPv6 relay"), and the audit asks its IPv6
+#      peers on a second, IPv6, allocation.
 # Traffic: loopback only (127.0.0.1, ::1). The audit asks for permissions
 # toward other addresses; that sends no packet to them.
 # Env: RTCPROBE = the built binary. Exit 0 pass, 1 fail, 77 skip.
@@ -101,6 +104,25 @@ check_dual_stack() {
   expect_rc "reached over IPv6" 0
   jqc "turn.udp.ipv6 and turn.udp.dual pass with the server at [::1]" "$r" \
     '[chk("turn.udp.ipv6"), chk("turn.udp.dual")] | all(.status == "pass" and (.details.server_address | startswith("[::1]:")))'
+}
+
+check_no_software() {
+  local r=$W/no-software.json
+  echo "== 1c. dual-stack coturn with no-software-attribute: no dual allocation, IPv6 still relayed"
+  # coturn reads ADDITIONAL-ADDRESS-FAMILY at its pre-RFC code point, which
+  # rtcprobe sends only to a server that names itself coturn in SOFTWARE.
+  coturn nosw --ip6 ::1 --conf-line no-software-attribute
+  probe "$r" --timeout "$TIMEOUT" turn "turn:127.0.0.1:$LAB_TURN_PORT?transport=udp" --audit "${CREDS[@]}"
+  jqc "turn.udp.ipv6: pass (an IPv6 relay when asked for IPv6 alone)" "$r" 'chk("turn.udp.ipv6").status == "pass"'
+  jqc "turn.udp.dual: skip, no dual allocation (not: no IPv6 relay), the hint points to turn.udp.ipv6" "$r" \
+    'chk("turn.udp.dual") | .status == "skip" and .details.dual_allocation == false and .details.ipv6_relay == null
+     and (.summary | test("^no dual allocation over UDP: .*ignores ADDITIONAL-ADDRESS-FAMILY"))
+     and (.hint | test("turn\\.udp\\.ipv6 says whether it has an IPv6 relay") and test("no-software-attribute"))'
+  jqc "the audit falls back to a second, IPv6, allocation and flags the IPv6 forms" "$r" \
+    '(chk("audit.unauthenticated").details | .ipv6_relay == true and (.relayed_ipv6 | startswith("[::1]:")))
+     and chk("audit.unique-local").status == "fail" and chk("audit.nat64").status == "fail"
+     and (chk("audit.loopback").details.allowed | test("::1"))'
+  lab_coturn_stop "$W/nosw"
 }
 
 # ------------------------------------------------------------------ 2
@@ -282,6 +304,7 @@ main() {
   lab_coturn_stop "$W/v4"
 
   check_audit_hardened
+  check_no_software
   lab_finish
 }
 
