@@ -322,29 +322,161 @@ rp_turn_get_relayed_address (const RpStunMessage *msg, RpStunAddress *out)
     msg, rp_stun_message_find (msg, RP_STUN_ATTR_XOR_RELAYED_ADDRESS), out);
 }
 
-guint
-rp_turn_get_peer_addresses (const RpStunMessage *msg, RpStunAddress *out, guint max)
+/* Every attribute of type that counts, decoded in order (RFC 8489 14.5-14.7:
+ * nothing but the integrity attributes counts after the first integrity or
+ * fingerprint attribute). 0 when any of them is malformed. */
+static guint
+get_addresses (const RpStunMessage *msg, guint16 type, RpStunAddress *out, guint max)
 {
   guint n = 0;
 
-  if (msg == NULL)
+  if (msg == NULL || out == NULL)
     return 0;
-  /* RFC 8656 9.1/18.3: CreatePermission may carry several XOR-PEER-ADDRESS.
-   * RFC 8489 14.5-14.7: nothing but the integrity attributes counts after
-   * the first integrity or fingerprint attribute. */
   for (guint i = 0; i < msg->n_attrs && n < max; i++) {
     const RpStunAttr *a = &msg->attrs[i];
 
     if (a->type == RP_STUN_ATTR_MESSAGE_INTEGRITY ||
         a->type == RP_STUN_ATTR_MESSAGE_INTEGRITY_SHA256 || a->type == RP_STUN_ATTR_FINGERPRINT)
       break;
-    if (a->type != RP_STUN_ATTR_XOR_PEER_ADDRESS)
+    if (a->type != type)
       continue;
     if (!rp_stun_attr_get_address (msg, a, &out[n]))
       return 0;
     n++;
   }
   return n;
+}
+
+guint
+rp_turn_get_relayed_addresses (const RpStunMessage *msg, RpStunAddress *out, guint max)
+{
+  /* RFC 8656 7.3: a dual allocation's success carries two XOR-RELAYED-ADDRESS */
+  return get_addresses (msg, RP_STUN_ATTR_XOR_RELAYED_ADDRESS, out, max);
+}
+
+gboolean
+rp_turn_add_additional_address_family (RpStunBuilder *b, int family)
+{
+  /* RFC 8656 18.11: same layout as REQUESTED-ADDRESS-FAMILY; 0x02 (IPv6) is
+   * the only value allowed in an Allocate */
+  if (family != AF_INET6)
+    return FALSE;
+  return add_byte_then_rffu (b, RP_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, 0x02, 4);
+}
+
+gboolean
+rp_turn_add_additional_address_family_draft (RpStunBuilder *b, int family)
+{
+  /* draft-ietf-tram-turnbis had 0x8032 before IANA assigned 0x8000 */
+  if (family != AF_INET6)
+    return FALSE;
+  return add_byte_then_rffu (b, RP_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY_DRAFT, 0x02, 4);
+}
+
+gboolean
+rp_turn_get_additional_address_family (const RpStunMessage *msg, int *family)
+{
+  const RpStunAttr *a = find_sized (msg, RP_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, 4);
+
+  if (a == NULL || a->value[0] != 0x02)
+    return FALSE;
+  if (family != NULL)
+    *family = AF_INET6;
+  return TRUE;
+}
+
+/* Printable UTF-8 of n bytes: invalid sequences and control characters
+ * become U+FFFD, so a reason phrase never breaks a line or a terminal. */
+static char *
+printable (const guint8 *p, gsize n)
+{
+  g_autofree char *valid = g_utf8_make_valid ((const char *) p, (gssize) n);
+  GString *s = g_string_sized_new (n + 1);
+
+  for (const char *c = valid; *c != '\0'; c = g_utf8_next_char (c)) {
+    gunichar u = g_utf8_get_char (c);
+
+    if (g_unichar_isprint (u))
+      g_string_append_unichar (s, u);
+    else
+      g_string_append (s, "\xEF\xBF\xBD");
+  }
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+get_address_error (const RpStunMessage *msg, guint16 type, int *family, guint *code,
+                   char **reason)
+{
+  const RpStunAttr *a = msg != NULL ? rp_stun_message_find (msg, type) : NULL;
+  guint klass, number;
+  int f;
+
+  if (family != NULL)
+    *family = 0;
+  if (code != NULL)
+    *code = 0;
+  if (reason != NULL)
+    *reason = NULL;
+  if (a == NULL || a->len < 4)
+    return FALSE;
+  /* RFC 8656 18.12: family (8 bits), 13 reserved bits, class (3 bits, 3-6),
+   * number (0-99), then the reason phrase as in ERROR-CODE */
+  if (a->value[0] == 0x01)
+    f = AF_INET;
+  else if (a->value[0] == 0x02)
+    f = AF_INET6;
+  else
+    return FALSE;
+  klass = a->value[2] & 0x07;
+  number = a->value[3];
+  if (klass < 3 || klass > 6 || number > 99)
+    return FALSE;
+  if (family != NULL)
+    *family = f;
+  if (code != NULL)
+    *code = klass * 100 + number;
+  if (reason != NULL)
+    *reason = printable (a->value + 4, a->len - 4u);
+  return TRUE;
+}
+
+gboolean
+rp_turn_get_address_error (const RpStunMessage *msg, int *family, guint *code, char **reason)
+{
+  return get_address_error (msg, RP_STUN_ATTR_ADDRESS_ERROR_CODE, family, code, reason);
+}
+
+gboolean
+rp_turn_get_address_error_draft (const RpStunMessage *msg, int *family, guint *code,
+                                 char **reason)
+{
+  return get_address_error (msg, RP_STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT, family, code, reason);
+}
+
+gboolean
+rp_turn_add_address_error (RpStunBuilder *b, int family, guint code, const char *reason)
+{
+  guint8 value[4 + 128];
+  gsize rlen = reason != NULL ? strlen (reason) : 0;
+
+  if ((family != AF_INET && family != AF_INET6) || code < 300 || code > 699 ||
+      rlen > sizeof value - 4)
+    return FALSE;
+  value[0] = family == AF_INET ? 0x01 : 0x02;
+  value[1] = 0;
+  value[2] = (guint8) (code / 100);
+  value[3] = (guint8) (code % 100);
+  if (rlen > 0)
+    memcpy (value + 4, reason, rlen);
+  return rp_stun_builder_add (b, RP_STUN_ATTR_ADDRESS_ERROR_CODE, value, (guint16) (4 + rlen));
+}
+
+guint
+rp_turn_get_peer_addresses (const RpStunMessage *msg, RpStunAddress *out, guint max)
+{
+  /* RFC 8656 9.1/18.3: CreatePermission may carry several XOR-PEER-ADDRESS */
+  return get_addresses (msg, RP_STUN_ATTR_XOR_PEER_ADDRESS, out, max);
 }
 
 /* HMAC-SHA1 of msg under key into out[SHA1_LEN]. */

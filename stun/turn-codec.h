@@ -92,6 +92,34 @@ gboolean rp_turn_get_reservation_token (const RpStunMessage *msg,
 gboolean rp_turn_has_dont_fragment (const RpStunMessage *msg);
 /* XOR-RELAYED-ADDRESS (RFC 8656 18.5) */
 gboolean rp_turn_get_relayed_address (const RpStunMessage *msg, RpStunAddress *out);
+/* Every XOR-RELAYED-ADDRESS that counts, in order, up to max: a dual
+ * allocation answers with one per family (RFC 8656 7.3). Returns how many
+ * were written, or 0 when any of them is malformed. */
+guint rp_turn_get_relayed_addresses (const RpStunMessage *msg, RpStunAddress *out, guint max);
+
+/* ADDITIONAL-ADDRESS-FAMILY (RFC 8656 18.11): asks for an IPv6 relay on top
+ * of the IPv4 one; IPv6 (0x02) is its only valid value, so the adder takes
+ * AF_INET6 only and the getter refuses anything else. */
+gboolean rp_turn_add_additional_address_family (RpStunBuilder *b, int family);
+gboolean rp_turn_get_additional_address_family (const RpStunMessage *msg, int *family);
+/* The same value under the draft-ietf-tram-turnbis code point that coturn
+ * (4.6) still reads, 0x8032. It is not the attribute's IANA code point (the
+ * registry may give it to another attribute), so a client sends it to
+ * coturn only. */
+gboolean rp_turn_add_additional_address_family_draft (RpStunBuilder *b, int family);
+
+/* ADDRESS-ERROR-CODE (RFC 8656 18.12): in the success response to a dual
+ * Allocate, the family that was not allocated and why (440, 508). reason is
+ * a new printable UTF-8 string (may be ""); FALSE when absent, shorter than
+ * 4 bytes, of an undefined family, or a class/number outside 300-699. */
+gboolean rp_turn_get_address_error (const RpStunMessage *msg, int *family, guint *code,
+                                    char **reason);
+/* The same at coturn's draft code point 0x8033 (not the IANA one: read it
+ * from coturn only). */
+gboolean rp_turn_get_address_error_draft (const RpStunMessage *msg, int *family, guint *code,
+                                          char **reason);
+/* Writes one (tests, the hostile peers): family AF_INET/AF_INET6. */
+gboolean rp_turn_add_address_error (RpStunBuilder *b, int family, guint code, const char *reason);
 /* Every XOR-PEER-ADDRESS that counts, in order, up to max (CreatePermission
  * may carry several, RFC 8656 9.1). Returns how many were written, or 0 when
  * any of them is malformed. */

@@ -1,10 +1,15 @@
 /* The TURN audit (`turn --audit`): the server must not be a door into its
  * own network. With a valid allocation it asks for permissions (RFC 8656 9)
  * toward loopback, private, shared, link-local, metadata, unspecified and
- * multicast addresses, their IPv4-mapped IPv6 forms, and the server's own
- * addresses; where one is granted it also tries a ChannelBind. No data is
- * ever sent to any of them: a granted permission is the finding. It also
- * checks that an Allocate without credentials is refused. */
+ * multicast addresses, IPv6 unique local addresses, their IPv4-mapped and
+ * NAT64 (RFC 6052, RFC 8215) IPv6 forms, and the server's own addresses;
+ * where one is granted it also tries a ChannelBind. No data is ever sent
+ * to any of them: a granted permission is the finding. IPv6 peers can only
+ * be permitted on an IPv6 relay (RFC 8656 9.1: 443 otherwise), so the
+ * audit's allocation is a dual one (RFC 8656 7.3); when the server has no
+ * IPv6 relay, its IPv6 peers are "not applicable", never counted as
+ * refused. It also checks that an Allocate without credentials is
+ * refused. */
 #include <string.h>
 #include <sys/socket.h>
 
@@ -59,6 +64,25 @@ static const Category categories[] = {
     "add denied-peer-ip=0.0.0.0-0.255.255.255 (do not write denied-peer-ip=:: : coturn reads it as "
     "denying every peer)" },
   { "multicast", "multicast", { "224.0.0.1", "ff02::1", NULL }, "set no-multicast-peers" },
+  { "unique-local",
+    "IPv6 unique local addresses (fc00::/7)",
+    { "fd00::1", "fc00::1", NULL },
+    "add denied-peer-ip=fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+  { "nat64",
+    "NAT64 forms (64:ff9b::/96, 64:ff9b:1::/48) of internal IPv4 addresses",
+    { "64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b::c0a8:1", "64:ff9b::a9fe:a9fe",
+      "64:ff9b:1::a00:1", NULL },
+    /* RFC 6052 2.2: the IPv4 address in the last 32 bits of a /96 */
+    "add denied-peer-ip for the internal IPv4 ranges in their NAT64 form: "
+    "denied-peer-ip=64:ff9b::7f00:0-64:ff9b::7fff:ffff (127/8), "
+    "denied-peer-ip=64:ff9b::a00:0-64:ff9b::aff:ffff (10/8), "
+    "denied-peer-ip=64:ff9b::ac10:0-64:ff9b::ac1f:ffff (172.16/12), "
+    "denied-peer-ip=64:ff9b::c0a8:0-64:ff9b::c0a8:ffff (192.168/16), "
+    "denied-peer-ip=64:ff9b::a9fe:0-64:ff9b::a9fe:ffff (169.254/16, metadata), "
+    "denied-peer-ip=64:ff9b::6440:0-64:ff9b::647f:ffff (100.64/10) and "
+    "denied-peer-ip=64:ff9b::-64:ff9b::ff:ffff (0/8); and the local-use prefix whole: "
+    "denied-peer-ip=64:ff9b:1::-64:ff9b:1:ffff:ffff:ffff:ffff:ffff. Where the network has no "
+    "NAT64, deny 64:ff9b::-64:ff9b::ffff:ffff whole" },
   { "ipv4-mapped",
     "IPv4-mapped IPv6 forms of internal addresses",
     { "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:192.168.0.1", "::ffff:169.254.169.254",
@@ -111,6 +135,10 @@ struct _Audit {
   GPtrArray *probes;             /* Probe* */
   guint pending;
   guint16 next_channel;
+  gboolean retried_ipv4;         /* the dual Allocate failed; audited on an IPv4 relay */
+  gboolean v6_relay;             /* an allocation with an IPv6 relayed address exists */
+  RpTurnClient *turn6;           /* a second, IPv6, allocation when the dual one gave none */
+  char *no_v6_why;               /* why not, for "not applicable" */
 };
 
 static void
@@ -128,6 +156,7 @@ audit_free (gpointer data)
   Audit *a = data;
 
   rp_turn_client_free (a->turn);
+  rp_turn_client_free (a->turn6);
   for (guint i = 0; i < G_N_ELEMENTS (categories); i++)
     g_clear_pointer (&a->checks[i], rp_check_unref);
   g_ptr_array_unref (a->probes);
@@ -135,6 +164,7 @@ audit_free (gpointer data)
   rp_turn_plan_unref (a->plan);
   g_ptr_array_unref (a->targets);
   g_free (a->ca_file);
+  g_free (a->no_v6_why);
   g_free (a);
 }
 
@@ -153,6 +183,17 @@ skip_categories (Audit *a, const char *why)
   }
 }
 
+/* Is this probe an IPv6 peer that only an IPv6 relay can reach? The
+ * IPv4-mapped forms are asked on any relay: a server that maps them to IPv4
+ * would be the bypass the category looks for. */
+static gboolean
+needs_v6_relay (const Probe *p)
+{
+  static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  return p->peer.family == AF_INET6 && memcmp (p->peer.addr, mapped, sizeof mapped) != 0;
+}
+
 static void
 write_category (Audit *a, guint c)
 {
@@ -160,23 +201,35 @@ write_category (Audit *a, guint c)
   g_autoptr (GString) allowed = g_string_new (NULL);
   g_autoptr (GString) denied = g_string_new (NULL);
   g_autoptr (GString) other = g_string_new (NULL);
-  guint n_allowed = 0, n_tested = 0, relay_only_allowed = 0;
+  guint n_allowed = 0, n_tested = 0, n_denied = 0, n_unasked = 0, relay_only_allowed = 0;
+  g_autoptr (GString) unasked = g_string_new (NULL);
 
   for (guint i = 0; i < a->probes->len; i++) {
     Probe *p = g_ptr_array_index (a->probes, i);
     GString *into;
     if (p->category != c)
       continue;
+    if (p->state == PEER_NOT_APPLICABLE && p->code == 0) {
+      /* never asked: the audit has no relay of this peer's family */
+      n_unasked++;
+      g_string_append_printf (unasked, "%s%s", unasked->len ? ", " : "", p->address);
+      continue;
+    }
     n_tested++;
     into = p->state == PEER_ALLOWED ? allowed : p->state == PEER_DENIED ? denied : other;
     if (p->state == PEER_ALLOWED) {
       n_allowed++;
       relay_only_allowed += p->is_relay;
     }
+    n_denied += p->state == PEER_DENIED;
     g_string_append_printf (into, "%s%s%s", into->len ? ", " : "", p->address,
                             p->state == PEER_ALLOWED && p->bound ? " (channel bound)" : "");
     if (p->state == PEER_NOT_APPLICABLE || p->state == PEER_UNKNOWN)
       g_string_append_printf (into, " (%u)", p->code);   /* 443: IPv6 peer on an IPv4 relay */
+  }
+  if (unasked->len) {
+    g_string_append_printf (other, "%s%s (no IPv6 relay)", other->len ? ", " : "", unasked->str);
+    rp_check_result_detail_str (r, "not_applicable_why", a->no_v6_why);
   }
   if (allowed->len)
     rp_check_result_detail_str (r, "allowed", allowed->str);
@@ -202,14 +255,22 @@ write_category (Audit *a, guint c)
                                 ? "anyone on the internet (the server needs no credentials)"
                                 : "anyone with TURN credentials (every app user)",
                               categories[c].what, categories[c].fix);
-  } else if (denied->len == 0) {
-    rp_check_result_set (r, RP_STATUS_PASS,
-                         "no permission toward %s (%u tested; refused as unreachable from this "
-                         "relay, not by policy)",
-                         categories[c].what, n_tested);
+  } else if (n_tested == 0 && n_unasked > 0) {
+    /* Nothing could be asked: the server gave no relay of the peers' family. */
+    rp_check_result_set (r, RP_STATUS_SKIP, "not applicable: %s; %s not tested: %s",
+                         a->no_v6_why, categories[c].what, unasked->str);
   } else {
-    rp_check_result_set (r, RP_STATUS_PASS, "permissions toward %s are refused (%u tested)",
-                         categories[c].what, n_tested);
+    g_autofree char *na = unasked->len ? g_strdup_printf ("; not applicable: %s, as %s",
+                                                          unasked->str, a->no_v6_why)
+                                       : g_strdup ("");
+    if (n_denied == 0)
+      rp_check_result_set (r, RP_STATUS_PASS,
+                           "no permission toward %s (%u tested; refused as unreachable from this "
+                           "relay, not by policy)%s",
+                           categories[c].what, n_tested, na);
+    else
+      rp_check_result_set (r, RP_STATUS_PASS, "permissions toward %s are refused (%u tested)%s",
+                           categories[c].what, n_tested, na);
   }
   rp_check_finish (a->checks[c]);
 }
@@ -225,6 +286,8 @@ maybe_finish (Audit *a)
   /* Give the relay back; the answer does not matter any more. */
   if (a->turn != NULL)
     rp_turn_client_refresh (a->turn, 0, NULL, NULL);
+  if (a->turn6 != NULL)
+    rp_turn_client_refresh (a->turn6, 0, NULL, NULL);
   rp_check_finish (a->unauth);
 }
 
@@ -325,17 +388,129 @@ start_probes (Audit *a)
           p->is_relay = g_strcmp0 (rs, server_ip) == 0;
         if (rs != NULL && !g_str_equal (rs, server_ip) && (p = add_probe (a, c, rs)) != NULL)
           p->is_relay = TRUE;
+        /* the IPv6 relay (dual, or the second allocation) is the server's own too */
+        if (rp_turn_client_get_relayed_family (a->turn, AF_INET6, &relayed) ||
+            (a->turn6 != NULL &&
+             rp_turn_client_get_relayed_family (a->turn6, AF_INET6, &relayed))) {
+          g_autoptr (GInetAddress) r6 =
+            g_inet_address_new_from_bytes (relayed.addr, G_SOCKET_FAMILY_IPV6);
+          g_autofree char *r6s = g_inet_address_to_string (r6);
+          if (g_strcmp0 (r6s, rs) != 0 && g_strcmp0 (r6s, server_ip) != 0 &&
+              (p = add_probe (a, c, r6s)) != NULL)
+            p->is_relay = TRUE;
+        }
       } else {
         add_probe (a, c, categories[c].addresses[i]);
       }
     }
   }
-  a->pending = a->probes->len;
+  /* Without an IPv6 relay an IPv6 peer is unreachable (RFC 8656 9.1 would
+   * answer 443): not asked, and reported as not applicable. */
+  a->pending = 0;
   for (guint i = 0; i < a->probes->len; i++) {
     Probe *p = g_ptr_array_index (a->probes, i);
-    rp_turn_client_create_permission (a->turn, &p->peer, on_permission, p);
+    if (!a->v6_relay && needs_v6_relay (p))
+      p->state = PEER_NOT_APPLICABLE;
+    else
+      a->pending++;
+  }
+  for (guint i = 0; i < a->probes->len; i++) {
+    Probe *p = g_ptr_array_index (a->probes, i);
+    /* IPv6 peers through the IPv6 allocation when it is a second one */
+    RpTurnClient *via = needs_v6_relay (p) && a->turn6 != NULL ? a->turn6 : a->turn;
+    if (p->state == PEER_PENDING)
+      rp_turn_client_create_permission (via, &p->peer, on_permission, p);
   }
   maybe_finish (a);
+}
+
+/* What the audit's allocation relays from: an IPv6 relay decides whether
+ * IPv6 peers can be audited at all. */
+static void
+note_relays (Audit *a)
+{
+  RpCheckResult *r = rp_check_get_result (a->unauth);
+  RpStunAddress addr;
+  char buf[64];
+  int efam = 0;
+  guint ecode = 0;
+
+  if (rp_turn_client_get_relayed_family (a->turn, AF_INET, &addr))
+    rp_check_result_detail_str (r, "relayed_ipv4",
+                                rp_stun_address_to_string (&addr, buf, sizeof buf));
+  a->v6_relay = rp_turn_client_get_relayed_family (a->turn, AF_INET6, &addr);
+  if (a->v6_relay)
+    rp_check_result_detail_str (r, "relayed_ipv6",
+                                rp_stun_address_to_string (&addr, buf, sizeof buf));
+  rp_check_result_detail_bool (r, "ipv6_relay", a->v6_relay);
+  if (a->v6_relay || a->no_v6_why != NULL)
+    return;
+  if (a->open_server)
+    a->no_v6_why = g_strdup ("the allocation made without credentials has an IPv4 relay only");
+  else if (rp_turn_client_get_address_error (a->turn, &efam, &ecode, NULL) && efam == AF_INET6)
+    a->no_v6_why = g_strdup_printf ("the server has no IPv6 relay (%u to the audit's dual "
+                                    "Allocate)", ecode);
+}
+
+static void
+on_allocate6 (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
+{
+  Audit *a = data;
+  RpCheckResult *r = rp_check_get_result (a->unauth);
+  RpStunAddress addr;
+  char buf[64];
+
+  if (rp_check_is_finished (a->unauth))
+    return;
+  if (res->success && rp_turn_client_get_relayed_family (turn, AF_INET6, &addr)) {
+    a->v6_relay = TRUE;
+    rp_check_result_detail_str (r, "relayed_ipv6",
+                                rp_stun_address_to_string (&addr, buf, sizeof buf));
+    rp_check_result_detail_bool (r, "ipv6_relay", TRUE);
+  } else if (res->outcome == RP_STUN_TXN_RESPONSE &&
+             res->error_code == RP_TURN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED) {
+    a->no_v6_why = g_strdup_printf ("the server has no IPv6 relay (it ignores "
+                                    "ADDITIONAL-ADDRESS-FAMILY, and answered %u to an Allocate "
+                                    "for IPv6)", res->error_code);
+  } else if (res->outcome == RP_STUN_TXN_RESPONSE) {
+    a->no_v6_why = g_strdup_printf ("the audit's Allocate for an IPv6 relay failed (%u)",
+                                    res->error_code);
+  } else {
+    a->no_v6_why = g_strdup ("the audit's Allocate for an IPv6 relay got no valid answer");
+  }
+  start_probes (a);
+}
+
+static void
+on_connected6 (RpStunClient *client, RpStunNetStatus status, const char *reason, gpointer data)
+{
+  Audit *a = data;
+
+  if (rp_check_is_finished (a->unauth))
+    return;
+  if (status != RP_STUN_NET_OK) {
+    a->no_v6_why = g_strdup ("the audit's second connection, for an IPv6 relay, failed");
+    start_probes (a);
+    return;
+  }
+  rp_turn_client_allocate_family (a->turn6, RP_TURN_FAMILY_IPV6, on_allocate6, a);
+}
+
+/* The dual Allocate gave IPv4 only and said nothing about IPv6: a server of
+ * RFC 6156 (no dual allocation) may still relay IPv6 when asked for it
+ * alone, on another connection (one allocation per 5-tuple). */
+static void
+start_ipv6_allocation (Audit *a)
+{
+  const RpTurnCreds *creds = rp_turn_plan_get_creds (a->plan);
+  RpStunClient *stun = rp_stun_client_new (
+    a->target->transport, G_SOCKET_ADDRESS (a->srv.server), a->target->host, a->srv.tls_ctx,
+    a->options.insecure, rp_runner_get_context (rp_check_get_runner (a->unauth)));
+
+  if (a->target->transport == RP_TRANSPORT_UDP)
+    rp_stun_client_set_timer (stun, 250000, 5, 4);
+  a->turn6 = rp_turn_client_new (stun, creds->username, creds->password);
+  rp_stun_client_connect (stun, on_connected6, a);
 }
 
 static void
@@ -345,12 +520,26 @@ on_allocate (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
 
   if (rp_check_is_finished (a->unauth))
     return;
+  if (!res->success && res->outcome == RP_STUN_TXN_RESPONSE && !a->retried_ipv4) {
+    /* A server that refuses the dual request outright is audited on an
+     * IPv4 relay: its IPv6 peers are then not applicable. */
+    a->retried_ipv4 = TRUE;
+    a->no_v6_why = g_strdup_printf ("the server refused the audit's dual Allocate (%u) and gave "
+                                    "an IPv4 relay only", res->error_code);
+    rp_turn_client_allocate (turn, on_allocate, a);
+    return;
+  }
   if (!res->success) {
     g_autofree char *why =
       g_strdup_printf ("the audit's own allocation failed (%u %s): see turn.*.allocate",
                        res->error_code, res->error_reason ? res->error_reason : "");
     skip_categories (a, why);
     rp_check_finish (a->unauth);
+    return;
+  }
+  note_relays (a);
+  if (!a->v6_relay && a->no_v6_why == NULL) {
+    start_ipv6_allocation (a);
     return;
   }
   start_probes (a);
@@ -371,6 +560,7 @@ on_unauthenticated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
     rp_check_result_set_hint (
       r, "anyone on the internet can relay through this server, into its own network too: "
          "enable lt-cred-mech, or use-auth-secret with static-auth-secret, in turnserver.conf");
+    note_relays (a);
     start_probes (a);   /* the open allocation is the one to audit */
     return;
   }
@@ -395,7 +585,8 @@ on_unauthenticated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
     rp_check_finish (a->unauth);
     return;
   }
-  rp_turn_client_allocate (turn, on_allocate, a);
+  /* RFC 8656 7.3: one relay per family, so IPv6 peers can be audited too */
+  rp_turn_client_allocate_family (turn, RP_TURN_FAMILY_DUAL, on_allocate, a);
 }
 
 static void
@@ -453,6 +644,7 @@ try_target (Audit *a)
 
   a->target = g_ptr_array_index (a->targets, a->current);
   g_clear_pointer (&a->turn, rp_turn_client_free);
+  g_clear_pointer (&a->turn6, rp_turn_client_free);
   rp_server_target_clear (&a->srv);
   rp_server_target_init (&a->srv, a->target, &a->options);
   /* The result names the URI the audit actually went through. */

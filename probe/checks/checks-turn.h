@@ -38,6 +38,23 @@ void rp_check_turn_add (RpRunner *runner, const RpProbeOptions *options, RpTurnP
 void rp_check_turn_family_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
                                GPtrArray *targets, gboolean audit);
 
+/* The relayed address families `turn` tests besides IPv4 (--relay-family). */
+typedef enum {
+  RP_TURN_RELAY_IPV6 = 1 << 0,   /* turn.<t>.ipv6: an IPv6 relay and data through it */
+  RP_TURN_RELAY_DUAL = 1 << 1,   /* turn.<t>.dual: one allocation with a relay of each family */
+} RpTurnRelayFamilies;
+
+/* "ipv4" (nothing besides IPv4), "ipv6", "dual", "all" (case-insensitive);
+ * FALSE for anything else. */
+gboolean rp_turn_relay_families_parse (const char *text, RpTurnRelayFamilies *out);
+
+/* turn.<t>.ipv6 and/or turn.<t>.dual per URI of targets (RpTarget*), ids
+ * as turn.<t>.allocate's. A server without an IPv6 relay (440) makes them
+ * skip, or fail when required (the operator asked for the family). */
+void rp_check_turn_relay_families_add (RpRunner *runner, const RpProbeOptions *options,
+                                       RpTurnPlan *plan, GPtrArray *targets,
+                                       RpTurnRelayFamilies families, gboolean required);
+
 /* `audit.*` through the first of targets (RpTarget*) that reaches the
  * server: what it lets an authenticated client reach (RFC 1918, loopback,
  * metadata, ...) and whether it allocates without credentials. */

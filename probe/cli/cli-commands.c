@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/quote.h"
 #include "probe/checks/check-deployment.h"
 #include "probe/checks/checks-network.h"
 #include "probe/cli/cli-private.h"
@@ -47,6 +48,11 @@ static const GOptionEntry turn_entries[] = {
     "Check the server refuses relaying into loopback, private, link-local and metadata addresses, "
     "and allocations without credentials",
     NULL },
+  { "relay-family", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (relay_family),
+    "Relayed address families to require besides IPv4: ipv6 (an IPv6 relay and data through it), "
+    "dual (one allocation with both), all, or ipv4 (neither). Default: test ipv6 and dual, and "
+    "skip them on a server without an IPv6 relay",
+    "FAMILY" },
   { NULL }
 };
 
@@ -298,7 +304,14 @@ cmd_turn (RpCliRun *run, int argc, char **argv, GError **error)
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   g_autoptr (RpTurnPlan) plan = NULL;
   RpTurnCreds creds;
+  RpTurnRelayFamilies families = RP_TURN_RELAY_IPV6 | RP_TURN_RELAY_DUAL;
 
+  if (o->relay_family != NULL && !rp_turn_relay_families_parse (o->relay_family, &families)) {
+    g_autofree char *q = rp_quote_input (o->relay_family, strlen (o->relay_family), 32);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "turn: --relay-family is ipv4, ipv6, dual or all, not %s", q);
+    return RP_EXIT_USAGE;
+  }
   if (argc < 2) {
     g_set_error (
       error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
@@ -333,6 +346,7 @@ cmd_turn (RpCliRun *run, int argc, char **argv, GError **error)
     return RP_EXIT_USAGE;
   plan = rp_turn_plan_new (&creds);
   rp_check_turn_family_add (runner, po, plan, targets, o->audit);
+  rp_check_turn_relay_families_add (runner, po, plan, targets, families, o->relay_family != NULL);
   return 0;
 }
 

@@ -38,6 +38,7 @@ typedef struct {
   gint rest_ttl;             /* RP_CLI_REST_TTL_UNSET: not given */
   gboolean all_transports;   /* turn */
   gboolean audit;            /* turn, check */
+  char *relay_family;        /* turn --relay-family */
   char **expect_json;        /* http */
   char *origin;
   char **headers;            /* http, ws */

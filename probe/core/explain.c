@@ -347,10 +347,25 @@ rp_explain_turn_failure (RpCheckResult *r, const char *step, const RpTurnResult 
          "or its stale-nonce setting is wrong");
     break;
   case 440:
-  case 443:
+    /* RFC 6156 4.2 / RFC 8656 7.2 */
     rp_check_result_set_hint (
-      r, "address family mismatch: the server cannot relay between IPv4 and IPv6 here; check "
-         "relay-ip / external-ip for both families");
+      r, "Address Family not Supported: the server has no relay address of the family asked "
+         "for, so it cannot relay to peers that have only addresses of that family (IPv6-only "
+         "mobile networks, for an IPv6 relay). coturn hands out an IPv6 relay only when it has "
+         "a relay-ip of that family: add relay-ip=<the server's IPv6 address> in "
+         "turnserver.conf (with listening-ip for it, or listening-ip/relay-ip pairs, one per "
+         "family; behind NAT also external-ip for it). If the server deliberately relays one "
+         "family only, this is expected");
+    break;
+  case 443:
+    /* RFC 6156 6.2 / RFC 8656 9.1 */
+    rp_check_result_set_hint (
+      r, "Peer Address Family Mismatch: the peer's address is of another family than the "
+         "allocation's relayed address (an IPv6 peer on an IPv4 relay, or the reverse), and a "
+         "relay reaches peers of its own family only. Clients get a relay of the peer's family "
+         "with REQUESTED-ADDRESS-FAMILY, or both with a dual allocation; coturn grants them when "
+         "it has a relay-ip of each family (relay-ip=<IPv4> and relay-ip=<IPv6>, or "
+         "listening-ip/relay-ip pairs)");
     break;
   case 441:
     rp_check_result_set_hint (

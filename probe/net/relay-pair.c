@@ -85,7 +85,7 @@ on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, 
     fail (pair, "Allocate", &res, turn);
     return;
   }
-  rp_turn_client_allocate (turn, on_step, pair);
+  rp_turn_client_allocate_family (turn, pair->config.family, on_step, pair);
 }
 
 /* Every step of a stage has answered: start the next stage on both sides. */

@@ -31,6 +31,10 @@ typedef struct {
   /* UDP retransmission timer (0: the default RTO with RP_STUN_PROBE_RC/RM) */
   gint64 rto_us;
   guint rc, rm;
+  /* the relayed family of the allocations the pair makes (0: IPv4); with
+   * IPv6 each admits and binds the other's IPv6 relayed address, so the
+   * data path runs over IPv6 between the relays */
+  RpTurnFamily family;
 } RpRelayPairConfig;
 
 /* a: an allocated client to use as A (the pair takes it), or NULL to make

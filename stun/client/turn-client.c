@@ -6,6 +6,7 @@
 #include "stun/client/turn-client.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "rp-config.h"
 
@@ -20,6 +21,9 @@ typedef struct {
   guint retransmissions;
   RpTurnFunc func;
   gpointer user_data;
+  RpTurnFamily family;        /* Allocate: the relayed families asked for */
+  gboolean with_peer;         /* XOR-PEER-ADDRESS, written per transmission */
+  RpStunAddress peer;
 } Request;
 
 struct _RpTurnClient {
@@ -33,6 +37,11 @@ struct _RpTurnClient {
   char *software;
   gboolean have_relayed, have_mapped, have_alternate;
   RpStunAddress relayed, mapped, alternate;
+  RpStunAddress relayed_all[2];   /* every relayed address, in the answer's order */
+  guint n_relayed;
+  int address_error_family;       /* 0: no ADDRESS-ERROR-CODE */
+  guint address_error_code;
+  char *address_error_reason;
   guint32 lifetime;
   RpTurnDataFunc data_func;
   gpointer data_user;
@@ -53,6 +62,95 @@ rp_turn_client_get_relayed (RpTurnClient *turn, RpStunAddress *out)
 }
 
 gboolean
+rp_turn_client_get_relayed_family (RpTurnClient *turn, int family, RpStunAddress *out)
+{
+  for (guint i = 0; i < turn->n_relayed; i++) {
+    if (turn->relayed_all[i].family == family) {
+      *out = turn->relayed_all[i];
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+gboolean
+rp_turn_client_get_address_error (RpTurnClient *turn, int *family, guint *code,
+                                  const char **reason)
+{
+  if (turn->address_error_family == 0)
+    return FALSE;
+  if (family != NULL)
+    *family = turn->address_error_family;
+  if (code != NULL)
+    *code = turn->address_error_code;
+  if (reason != NULL)
+    *reason = turn->address_error_reason;
+  return TRUE;
+}
+
+const char *
+rp_turn_family_to_string (RpTurnFamily family)
+{
+  switch (family) {
+  case RP_TURN_FAMILY_IPV6:
+    return "IPv6";
+  case RP_TURN_FAMILY_DUAL:
+    return "dual";
+  case RP_TURN_FAMILY_IPV4:
+  default:
+    return "IPv4";
+  }
+}
+
+/* A relayed address of all zeros and port 0 is no relay: coturn 4.6 puts
+ * one (0.0.0.0:0) in place of the family it could not allocate, next to the
+ * ADDRESS-ERROR-CODE that says so. Keeps the others, in order. */
+static guint
+drop_unspecified (RpStunAddress *a, guint n)
+{
+  static const guint8 zero[16] = { 0 };
+  guint kept = 0;
+
+  for (guint i = 0; i < n; i++) {
+    gsize len = a[i].family == AF_INET6 ? 16 : 4;
+
+    if (a[i].port == 0 && memcmp (a[i].addr, zero, len) == 0)
+      continue;
+    a[kept++] = a[i];
+  }
+  return kept;
+}
+
+/* The relayed addresses of an Allocate success against what was asked:
+ * NULL when they fit, else why not. */
+static const char *
+check_relayed_families (RpTurnClient *turn, RpTurnFamily asked)
+{
+  gboolean v4 = FALSE, v6 = FALSE;
+
+  for (guint i = 0; i < turn->n_relayed; i++) {
+    v4 |= turn->relayed_all[i].family == AF_INET;
+    v6 |= turn->relayed_all[i].family == AF_INET6;
+  }
+  switch (asked) {
+  case RP_TURN_FAMILY_IPV6:
+    /* RFC 6156 4.2 / RFC 8656 7.2: the relayed address is of the family asked for */
+    return v6 ? NULL : "the server answered an Allocate for an IPv6 relay with an IPv4 one "
+                       "(it ignores REQUESTED-ADDRESS-FAMILY)";
+  case RP_TURN_FAMILY_DUAL:
+    /* RFC 8656 7.3: one address per family, or one and ADDRESS-ERROR-CODE */
+    if (turn->n_relayed == 2 && v4 && v6)
+      return NULL;
+    if (turn->n_relayed == 2)
+      return "the dual Allocate success has two relayed addresses of one family";
+    return NULL;
+  case RP_TURN_FAMILY_IPV4:
+  default:
+    return NULL;
+  }
+}
+
+gboolean
 rp_turn_client_get_mapped (RpTurnClient *turn, RpStunAddress *out)
 {
   if (turn->have_mapped)
@@ -69,6 +167,13 @@ rp_turn_client_get_alternate (RpTurnClient *turn, RpStunAddress *out)
 }
 
 static void send_request (Request *req);
+
+/* Does the server say it is coturn (SOFTWARE "Coturn-4.6.1 'Gorst'")? */
+static gboolean
+is_coturn (RpTurnClient *turn)
+{
+  return turn->software != NULL && g_ascii_strncasecmp (turn->software, "coturn", 6) == 0;
+}
 
 static void
 learn (RpTurnClient *turn, const RpStunMessage *msg)
@@ -189,11 +294,34 @@ on_response (RpStunClient *client, const RpStunTxnResult *txn, gpointer data)
   if (txn->msg.method == RP_STUN_ALLOCATE) {
     const RpStunAttr *ra = rp_stun_message_find (&txn->msg, RP_STUN_ATTR_XOR_RELAYED_ADDRESS);
     const RpStunAttr *ma = rp_stun_message_find (&txn->msg, RP_STUN_ATTR_XOR_MAPPED_ADDRESS);
+    const char *bad;
     turn->have_relayed = ra != NULL && rp_stun_attr_get_address (&txn->msg, ra, &turn->relayed);
     turn->have_mapped = ma != NULL && rp_stun_attr_get_address (&txn->msg, ma, &turn->mapped);
-    if (!turn->have_relayed) {
+    /* RFC 8656 7.3: a dual allocation answers with one per family */
+    turn->n_relayed = rp_turn_get_relayed_addresses (&txn->msg, turn->relayed_all,
+                                                     G_N_ELEMENTS (turn->relayed_all));
+    turn->n_relayed = drop_unspecified (turn->relayed_all, turn->n_relayed);
+    if (turn->have_relayed && turn->n_relayed > 0)
+      turn->relayed = turn->relayed_all[0];
+    g_clear_pointer (&turn->address_error_reason, g_free);
+    if (!rp_turn_get_address_error (&txn->msg, &turn->address_error_family,
+                                    &turn->address_error_code, &turn->address_error_reason) &&
+        !(is_coturn (turn) &&
+          rp_turn_get_address_error_draft (&txn->msg, &turn->address_error_family,
+                                           &turn->address_error_code,
+                                           &turn->address_error_reason)))
+      turn->address_error_family = 0;
+    if (!turn->have_relayed || turn->n_relayed == 0) {
+      turn->have_relayed = FALSE;
+      turn->n_relayed = 0;
       res.outcome = RP_STUN_TXN_MALFORMED;
       res.reason = "the Allocate success has no XOR-RELAYED-ADDRESS";
+      complete (req, &res);
+      return;
+    }
+    if ((bad = check_relayed_families (turn, req->family)) != NULL) {
+      res.outcome = RP_STUN_TXN_MALFORMED;
+      res.reason = bad;
       complete (req, &res);
       return;
     }
@@ -212,6 +340,14 @@ send_request (Request *req)
 
   /* A retry is a new transaction (RFC 8489 6.2). */
   rp_stun_random_tid (b.buf + 8);
+  /* RFC 8489 14.2: an IPv6 XOR address is masked with the cookie and the
+   * transaction id, so it is written after the id is chosen */
+  if (req->with_peer)
+    rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_PEER_ADDRESS, &req->peer);
+  /* coturn (4.6) reads ADDITIONAL-ADDRESS-FAMILY at the draft's 0x8032 only;
+   * it names itself in SOFTWARE, in the 401 that precedes this request */
+  if (req->family == RP_TURN_FAMILY_DUAL && is_coturn (turn))
+    rp_turn_add_additional_address_family_draft (&b, AF_INET6);
   req->sent_with_auth = FALSE;
   if (req->authenticate && turn->have_key && turn->nonce != NULL) {
     rp_stun_builder_add_string (&b, RP_STUN_ATTR_USERNAME, turn->username);
@@ -251,12 +387,26 @@ rp_turn_client_probe_unauthenticated (RpTurnClient *turn, RpTurnFunc func, gpoin
 }
 
 void
-rp_turn_client_allocate (RpTurnClient *turn, RpTurnFunc func, gpointer user_data)
+rp_turn_client_allocate_family (RpTurnClient *turn, RpTurnFamily family, RpTurnFunc func,
+                                gpointer user_data)
 {
   Request *req = request_new (turn, RP_STUN_ALLOCATE, TRUE, func, user_data);
 
+  req->family = family;
   rp_turn_add_requested_transport (&req->tmpl, RP_TURN_TRANSPORT_UDP);
+  /* RFC 8656 7.1: REQUESTED-ADDRESS-FAMILY and ADDITIONAL-ADDRESS-FAMILY
+   * exclude each other; without either the server allocates IPv4 */
+  if (family == RP_TURN_FAMILY_IPV6)
+    rp_turn_add_requested_address_family (&req->tmpl, AF_INET6);
+  else if (family == RP_TURN_FAMILY_DUAL)
+    rp_turn_add_additional_address_family (&req->tmpl, AF_INET6);
   send_request (req);
+}
+
+void
+rp_turn_client_allocate (RpTurnClient *turn, RpTurnFunc func, gpointer user_data)
+{
+  rp_turn_client_allocate_family (turn, RP_TURN_FAMILY_IPV4, func, user_data);
 }
 
 void
@@ -274,7 +424,8 @@ rp_turn_client_create_permission (RpTurnClient *turn, const RpStunAddress *peer,
 {
   Request *req = request_new (turn, RP_STUN_CREATE_PERMISSION, TRUE, func, user_data);
 
-  rp_stun_builder_add_address (&req->tmpl, RP_STUN_ATTR_XOR_PEER_ADDRESS, peer);
+  req->with_peer = TRUE;
+  req->peer = *peer;
   send_request (req);
 }
 
@@ -285,7 +436,8 @@ rp_turn_client_channel_bind (RpTurnClient *turn, guint16 channel, const RpStunAd
   Request *req = request_new (turn, RP_STUN_CHANNEL_BIND, TRUE, func, user_data);
 
   rp_turn_add_channel_number (&req->tmpl, channel);
-  rp_stun_builder_add_address (&req->tmpl, RP_STUN_ATTR_XOR_PEER_ADDRESS, peer);
+  req->with_peer = TRUE;
+  req->peer = *peer;
   send_request (req);
 }
 
@@ -359,5 +511,6 @@ rp_turn_client_free (RpTurnClient *turn)
   g_free (turn->realm);
   g_free (turn->nonce);
   g_free (turn->software);
+  g_free (turn->address_error_reason);
   g_free (turn);
 }

@@ -42,9 +42,26 @@ RpStunClient *rp_turn_client_get_stun (RpTurnClient *turn);
  * with REALM and NONCE is the expected answer (and teaches the realm and
  * nonce); a success means the server hands out relays to anyone. */
 void rp_turn_client_probe_unauthenticated (RpTurnClient *turn, RpTurnFunc func, gpointer user_data);
-/* Authenticated Allocate for a UDP relay (RFC 8656 7.1); learns the realm
- * and nonce first when needed. */
+/* The relayed address families an Allocate asks for. */
+typedef enum {
+  RP_TURN_FAMILY_IPV4,   /* no family attribute: the server's default, IPv4 (RFC 8656 7.1) */
+  RP_TURN_FAMILY_IPV6,   /* REQUESTED-ADDRESS-FAMILY IPv6 (RFC 6156, RFC 8656 18.6) */
+  RP_TURN_FAMILY_DUAL,   /* ADDITIONAL-ADDRESS-FAMILY IPv6: one of each (RFC 8656 18.11) */
+} RpTurnFamily;
+
+const char *rp_turn_family_to_string (RpTurnFamily family);   /* "IPv4", "IPv6", "dual" */
+
+/* Authenticated Allocate for a UDP relay (RFC 8656 7.1) of the default
+ * family (IPv4); learns the realm and nonce first when needed. */
 void rp_turn_client_allocate (RpTurnClient *turn, RpTurnFunc func, gpointer user_data);
+/* The same for the relayed families asked for. A 440 (Address Family not
+ * Supported) or 443 answer is an error like any other (error_code). A
+ * success to a dual request may hold one relayed address only: then
+ * rp_turn_client_get_address_error says which family failed and why. A
+ * success whose relayed addresses are not of the families asked for is
+ * MALFORMED. */
+void rp_turn_client_allocate_family (RpTurnClient *turn, RpTurnFamily family, RpTurnFunc func,
+                                     gpointer user_data);
 /* func may be NULL for a request whose answer does not matter. */
 void rp_turn_client_refresh (RpTurnClient *turn, guint32 lifetime_s, RpTurnFunc func,
                              gpointer user_data);
@@ -62,6 +79,13 @@ void rp_turn_client_set_data_func (RpTurnClient *turn, RpTurnDataFunc func, gpoi
 const char *rp_turn_client_get_realm (RpTurnClient *turn);
 const char *rp_turn_client_get_software (RpTurnClient *turn);
 gboolean rp_turn_client_get_relayed (RpTurnClient *turn, RpStunAddress *out);
+/* The relayed address of that family (AF_INET, AF_INET6), if the
+ * allocation has one. */
+gboolean rp_turn_client_get_relayed_family (RpTurnClient *turn, int family, RpStunAddress *out);
+/* ADDRESS-ERROR-CODE of the last dual Allocate success: the family not
+ * allocated (AF_INET/AF_INET6), the code and reason (borrowed). */
+gboolean rp_turn_client_get_address_error (RpTurnClient *turn, int *family, guint *code,
+                                           const char **reason);
 gboolean rp_turn_client_get_mapped (RpTurnClient *turn, RpStunAddress *out);
 guint32 rp_turn_client_get_lifetime (RpTurnClient *turn);
 /* ALTERNATE-SERVER of a 300 answer, if one came. */

@@ -1,9 +1,11 @@
 /* Fuzz target for the TURN codec. The input is parsed as one ChannelData
  * datagram and as a ChannelData frame on a stream, as one STUN message with
- * every TURN getter applied, and as a stream of STUN and ChannelData frames
- * split with rp_stun_frame_length. What parses is rebuilt with the TURN
- * adders and ChannelData builder and must read back the same; the REST
- * username parser sees the input as a string. Any broken invariant aborts. */
+ * every TURN getter applied (the dual allocation's relayed addresses,
+ * ADDITIONAL-ADDRESS-FAMILY and ADDRESS-ERROR-CODE included), and as a
+ * stream of STUN and ChannelData frames split with rp_stun_frame_length.
+ * What parses is rebuilt with the TURN adders and ChannelData builder and
+ * must read back the same; the REST username parser sees the input as a
+ * string. Any broken invariant aborts. */
 #include <glib.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -76,6 +78,13 @@ one_message (const guint8 *buf, gsize size)
   gboolean even = FALSE, even2 = FALSE;
   gboolean has_ch, has_life, has_data, has_proto, has_fam, has_even, has_tok, has_df, has_relayed;
   guint n_peers, n_peers2;
+  RpStunAddress relays[2], relays2[2];
+  guint n_relays, n_relays2;
+  int add_fam = 0, add_fam2 = 0, err_fam = 0, err_fam2 = 0;
+  guint err_code = 0, err_code2 = 0;
+  g_autofree char *err_reason = NULL;
+  g_autofree char *err_reason2 = NULL;
+  gboolean has_add, has_err;
 
   if (rp_stun_message_parse (buf, size, &msg) != RP_STUN_PARSE_OK)
     return;
@@ -89,6 +98,31 @@ one_message (const guint8 *buf, gsize size)
   has_df = rp_turn_has_dont_fragment (&msg);
   has_relayed = rp_turn_get_relayed_address (&msg, &relayed);
   n_peers = rp_turn_get_peer_addresses (&msg, peers, G_N_ELEMENTS (peers));
+  n_relays = rp_turn_get_relayed_addresses (&msg, relays, G_N_ELEMENTS (relays));
+  has_add = rp_turn_get_additional_address_family (&msg, &add_fam);
+  has_err = rp_turn_get_address_error (&msg, &err_fam, &err_code, &err_reason);
+  require (has_err == (err_reason != NULL));
+  if (has_err) {
+    require (err_fam == AF_INET || err_fam == AF_INET6);
+    require (err_code >= 300 && err_code <= 699);
+    require (g_utf8_validate (err_reason, -1, NULL));
+  }
+  if (has_add)
+    require (add_fam == AF_INET6);
+  {
+    g_autofree char *draft_reason = NULL;
+    int dfam = 0;
+    guint dcode = 0;
+    gboolean has_draft = rp_turn_get_address_error_draft (&msg, &dfam, &dcode, &draft_reason);
+
+    require (has_draft == (draft_reason != NULL));
+    require (!has_draft || ((dfam == AF_INET || dfam == AF_INET6) && dcode >= 300 && dcode <= 699
+                            && g_utf8_validate (draft_reason, -1, NULL)));
+  }
+  /* the first of the relayed addresses is the one the single getter gives */
+  if (n_relays > 0) {
+    require (has_relayed && rp_stun_address_equal (&relays[0], &relayed));
+  }
 
   if (has_ch)
     require (rp_turn_channel_is_valid (ch));
@@ -113,8 +147,18 @@ one_message (const guint8 *buf, gsize size)
     require (rp_turn_add_reservation_token (&b, token));
   if (has_df)
     require (rp_turn_add_dont_fragment (&b));
-  if (has_relayed)
+  if (has_add)
+    require (rp_turn_add_additional_address_family (&b, add_fam));
+  if (n_relays > 0) {
+    for (guint i = 0; i < n_relays; i++)
+      require (rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_RELAYED_ADDRESS, &relays[i]));
+  } else if (has_relayed) {
     require (rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_RELAYED_ADDRESS, &relayed));
+  }
+  /* the reason phrase is rewritten printable; it may be too long to write
+   * back (a U+FFFD per byte), in which case only the code is compared */
+  if (has_err && !rp_turn_add_address_error (&b, err_fam, err_code, err_reason))
+    require (rp_turn_add_address_error (&b, err_fam, err_code, NULL));
   for (guint i = 0; i < n_peers; i++) {
     if (!rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_PEER_ADDRESS, &peers[i])) {
       n_peers = i;
@@ -139,6 +183,15 @@ one_message (const guint8 *buf, gsize size)
   require (rp_turn_get_relayed_address (&again, &relayed2) == has_relayed);
   if (has_relayed)
     require (rp_stun_address_equal (&relayed, &relayed2));
+  require (rp_turn_get_additional_address_family (&again, &add_fam2) == has_add &&
+           add_fam2 == add_fam);
+  require (rp_turn_get_address_error (&again, &err_fam2, &err_code2, &err_reason2) == has_err);
+  if (has_err)
+    require (err_fam2 == err_fam && err_code2 == err_code);
+  n_relays2 = rp_turn_get_relayed_addresses (&again, relays2, G_N_ELEMENTS (relays2));
+  require (n_relays2 == (n_relays > 0 ? n_relays : (guint) has_relayed));
+  for (guint i = 0; i < n_relays; i++)
+    require (rp_stun_address_equal (&relays[i], &relays2[i]));
   n_peers2 = rp_turn_get_peer_addresses (&again, peers2, G_N_ELEMENTS (peers2));
   require (n_peers2 == n_peers);
   for (guint i = 0; i < n_peers; i++)

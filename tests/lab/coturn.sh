@@ -1,6 +1,7 @@
 #!/bin/bash
 # Start or stop a lab coturn (turnserver) for the demo and for manual runs.
-#   coturn.sh start DIR [--ip ADDR] [--netns NS] [--port P] [--tls-port T] [turnserver args]
+#   coturn.sh start DIR [--ip ADDR] [--ip6 ADDR6] [--netns NS] [--port P] [--tls-port T]
+#                       [turnserver args]
 #   coturn.sh stop DIR
 # start leaves turnserver running and prints DIR/env (source it for the
 # ports, user, password file and CA); stop ends it. DIR is kept for its log.
@@ -8,7 +9,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-  sed -n '2,6s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,7s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 

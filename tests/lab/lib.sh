@@ -262,6 +262,8 @@ EOF
 
 # Start coturn's turnserver in DIR (created if missing). Lab options first:
 #   --ip ADDR        listening and relay address (default 127.0.0.1)
+#   --ip6 ADDR       also listen and relay on this IPv6 address (e.g. ::1):
+#                    dual stack, IPv6 and dual allocations (RFC 6156/8656)
 #   --netns NS       run inside that namespace
 #   --port P         STUN/TURN port, UDP and TCP (default: a free one)
 #   --tls-port T     TLS port, also DTLS on UDP (default: a free one)
@@ -284,7 +286,7 @@ lab_coturn_start() {
   local dir=$1
   shift
   local ip=127.0.0.1 ns="" port="" tls_port="" relay_min user="" pw realm=turn.lab.test pid
-  local auth=lt loopback_peers=1 secret_file="" pw_file="" line
+  local auth=lt loopback_peers=1 secret_file="" pw_file="" line ip6=""
   local -a conf_lines=()
   if [[ -n ${LAB_COTURN_CONF_LINES:-} ]]; then
     while IFS= read -r line; do
@@ -294,6 +296,7 @@ lab_coturn_start() {
   while (($#)); do
     case $1 in
       --ip) ip=$2; shift 2 ;;
+      --ip6) ip6=$2; shift 2 ;;
       --netns) ns=$2; shift 2 ;;
       --port) port=$2; shift 2 ;;
       --tls-port) tls_port=$2; shift 2 ;;
@@ -347,6 +350,8 @@ lab_coturn_start() {
 # rtcprobe lab coturn: loopback or test namespace only.
 listening-ip=$ip
 relay-ip=$ip
+${ip6:+listening-ip=$ip6
+relay-ip=$ip6}
 listening-port=$port
 tls-listening-port=$tls_port
 alt-listening-port=0
@@ -381,6 +386,7 @@ EOF
   fi
   {
     printf 'LAB_TURN_HOST=%q\n' "$ip"
+    printf 'LAB_TURN_HOST6=%q\n' "$ip6"
     printf 'LAB_TURN_PORT=%q\n' "$port"
     printf 'LAB_TURN_TLS_PORT=%q\n' "$tls_port"
     printf 'LAB_TURN_USER=%q\n' "$user"

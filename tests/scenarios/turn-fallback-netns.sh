@@ -154,8 +154,8 @@ run_hardened_audit() {
   probe "$r" --timeout "$TIMEOUT" --ca-file "$LAB_CA_FILE" turn "turns:$SRV4:$T" "turn:$SRV4:$P" --audit \
     --user "$LAB_TURN_USER" --password-file "$LAB_TURN_PASSWORD_FILE"
   check_fallback "$r" "hardened" "$before"
-  jqc "hardened: all ten audit.* checks present" "$r" \
-    '[.checks[] | select(.kind == "audit")] | length == 10'
+  jqc "hardened: all twelve audit.* checks present" "$r" \
+    '[.checks[] | select(.kind == "audit")] | length == 12'
   jqc "hardened: audit.unauthenticated pass" "$r" 'chk("audit.unauthenticated").status == "pass"'
   jqc "hardened: audit.loopback, private, shared, link-local, metadata pass with the IPv4 peers denied" "$r" \
     '[chk("audit.loopback"), chk("audit.private"), chk("audit.shared"), chk("audit.link-local"), chk("audit.metadata")]

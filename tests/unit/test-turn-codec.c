@@ -133,6 +133,149 @@ test_allocate_round_trip (void)
   g_assert_false (rp_turn_add_reservation_token (&b, NULL));
 }
 
+/* RFC 8656 7.1/18.11: a dual Allocate request carries ADDITIONAL-ADDRESS-
+ * FAMILY (IPv6 only); 7.3: its success has one XOR-RELAYED-ADDRESS per
+ * family, or one and an ADDRESS-ERROR-CODE (18.12) naming the family that
+ * failed. */
+static void
+test_dual_allocation (void)
+{
+  RpStunAddress r4 = address ("198.51.100.7", 50000), r6 = address ("2001:db8::7", 50002);
+  RpStunAddress got[3];
+  RpStunBuilder b;
+  RpStunMessage msg;
+  guint8 key[16];
+  int family = 0;
+  guint code = 0;
+  char *reason = NULL;
+
+  rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_REQUEST, tid_a0);
+  g_assert_true (rp_turn_add_requested_transport (&b, RP_TURN_TRANSPORT_UDP));
+  g_assert_false (rp_turn_add_additional_address_family (&b, AF_INET));
+  g_assert_false (rp_turn_add_additional_address_family (&b, AF_UNIX));
+  g_assert_true (rp_turn_add_additional_address_family (&b, AF_INET6));
+  parse_ok (&b, &msg);
+  g_assert_cmpmem (b.buf + 28, 8, ((const guint8[]){ 0x80, 0x00, 0x00, 0x04, 0x02, 0, 0, 0 }), 8);
+  g_assert_true (rp_turn_get_additional_address_family (&msg, &family));
+  g_assert_cmpint (family, ==, AF_INET6);
+  g_assert_false (rp_turn_get_requested_address_family (&msg, &family));
+  /* comprehension-optional: an old server skips it */
+  g_assert_cmpuint (msg.n_unknown_required, ==, 0);
+
+  /* the success: both relayed addresses, in order, the first also through
+   * the single getter; integrity over both */
+  rp_stun_long_term_key ("alice", "example.org", "pw", key);
+  rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_SUCCESS, tid_a0);
+  g_assert_true (rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_RELAYED_ADDRESS, &r4));
+  g_assert_true (rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_RELAYED_ADDRESS, &r6));
+  g_assert_true (rp_turn_add_lifetime (&b, 600));
+  g_assert_true (rp_stun_builder_add_integrity (&b, key, sizeof key));
+  g_assert_true (rp_stun_builder_add_fingerprint (&b));
+  g_assert_cmpint (rp_stun_message_parse (b.buf, b.len, &msg), ==, RP_STUN_PARSE_OK);
+  g_assert_cmpint (rp_stun_message_check_integrity (&msg, key, sizeof key), ==,
+                   RP_STUN_INTEGRITY_OK);
+  g_assert_cmpuint (rp_turn_get_relayed_addresses (&msg, got, G_N_ELEMENTS (got)), ==, 2);
+  assert_address (&got[0], "198.51.100.7:50000");
+  assert_address (&got[1], "[2001:db8::7]:50002");
+  g_assert_cmpuint (rp_turn_get_relayed_addresses (&msg, got, 1), ==, 1);
+  g_assert_true (rp_turn_get_relayed_address (&msg, &got[2]));
+  g_assert_true (rp_stun_address_equal (&got[2], &r4));
+  g_assert_false (rp_turn_get_address_error (&msg, &family, &code, &reason));
+  g_assert_null (reason);
+
+  /* IPv6 failed: one relayed address and ADDRESS-ERROR-CODE 440 for IPv6 */
+  rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_SUCCESS, tid_a0);
+  g_assert_true (rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_RELAYED_ADDRESS, &r4));
+  g_assert_true (rp_turn_add_address_error (&b, AF_INET6, 440, "Address Family not Supported"));
+  parse_ok (&b, &msg);
+  g_assert_cmpmem (b.buf + 32, 8, ((const guint8[]){ 0x80, 0x01, 0x00, 0x20, 0x02, 0, 4, 40 }),
+                   8);
+  g_assert_cmpuint (rp_turn_get_relayed_addresses (&msg, got, G_N_ELEMENTS (got)), ==, 1);
+  g_assert_true (rp_turn_get_address_error (&msg, &family, &code, &reason));
+  g_assert_cmpint (family, ==, AF_INET6);
+  g_assert_cmpuint (code, ==, 440);
+  g_assert_cmpstr (reason, ==, "Address Family not Supported");
+  g_clear_pointer (&reason, g_free);
+
+  /* coturn's draft code points: 0x8032 written, 0x8033 read */
+  rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_REQUEST, tid_a0);
+  g_assert_false (rp_turn_add_additional_address_family_draft (&b, AF_INET));
+  g_assert_true (rp_turn_add_additional_address_family_draft (&b, AF_INET6));
+  g_assert_cmpmem (b.buf + 20, 8, ((const guint8[]){ 0x80, 0x32, 0x00, 0x04, 0x02, 0, 0, 0 }), 8);
+  rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_SUCCESS, tid_a0);
+  g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_ADDRESS_ERROR_CODE_DRAFT,
+                                      ((const guint8[]){ 0x02, 0, 4, 40, 'n', 'o' }), 6));
+  parse_ok (&b, &msg);
+  g_assert_false (rp_turn_get_address_error (&msg, &family, &code, &reason));
+  g_assert_true (rp_turn_get_address_error_draft (&msg, &family, &code, &reason));
+  g_assert_cmpint (family, ==, AF_INET6);
+  g_assert_cmpuint (code, ==, 440);
+  g_assert_cmpstr (reason, ==, "no");
+  g_clear_pointer (&reason, g_free);
+
+  /* 508 for IPv4, empty reason */
+  rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_SUCCESS, tid_a0);
+  g_assert_true (rp_turn_add_address_error (&b, AF_INET, 508, NULL));
+  parse_ok (&b, &msg);
+  g_assert_true (rp_turn_get_address_error (&msg, &family, &code, &reason));
+  g_assert_cmpint (family, ==, AF_INET);
+  g_assert_cmpuint (code, ==, 508);
+  g_assert_cmpstr (reason, ==, "");
+  g_clear_pointer (&reason, g_free);
+  g_assert_false (rp_turn_add_address_error (&b, AF_INET, 299, NULL));
+  g_assert_false (rp_turn_add_address_error (&b, AF_INET, 700, NULL));
+  g_assert_false (rp_turn_add_address_error (&b, AF_UNIX, 440, NULL));
+
+  /* a reason with a control character and invalid UTF-8 comes out printable */
+  {
+    const guint8 v[] = { 0x02, 0, 4, 40, 'a', '\n', 0xff, 'b' };
+    rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_SUCCESS, tid_a0);
+    g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_ADDRESS_ERROR_CODE, v, sizeof v));
+    parse_ok (&b, &msg);
+    g_assert_true (rp_turn_get_address_error (&msg, NULL, NULL, &reason));
+    g_assert_true (g_utf8_validate (reason, -1, NULL));
+    g_assert_null (strchr (reason, '\n'));
+    g_assert_true (g_str_has_prefix (reason, "a") && g_str_has_suffix (reason, "b"));
+    g_clear_pointer (&reason, g_free);
+  }
+  /* malformed values are refused: short, undefined family, class or number
+   * out of range; a malformed relayed address spoils the list */
+  {
+    const guint8 bad[][4] = { { 0x03, 0, 4, 40 }, { 0x00, 0, 4, 40 }, { 0x02, 0, 2, 40 },
+                              { 0x02, 0, 7, 0 }, { 0x02, 0, 4, 100 } };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_SUCCESS, tid_a0);
+      g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_ADDRESS_ERROR_CODE, bad[i], 4));
+      parse_ok (&b, &msg);
+      g_assert_false (rp_turn_get_address_error (&msg, &family, &code, &reason));
+      g_assert_cmpuint (code, ==, 0);
+      g_assert_null (reason);
+    }
+    rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_SUCCESS, tid_a0);
+    g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_ADDRESS_ERROR_CODE, bad[0], 3));
+    parse_ok (&b, &msg);
+    g_assert_false (rp_turn_get_address_error (&msg, &family, &code, &reason));
+
+    rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_SUCCESS, tid_a0);
+    g_assert_true (rp_stun_builder_add_address (&b, RP_STUN_ATTR_XOR_RELAYED_ADDRESS, &r4));
+    g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_XOR_RELAYED_ADDRESS, bad[0], 4));
+    parse_ok (&b, &msg);
+    g_assert_cmpuint (rp_turn_get_relayed_addresses (&msg, got, G_N_ELEMENTS (got)), ==, 0);
+
+    /* ADDITIONAL-ADDRESS-FAMILY of IPv4, or of the wrong length */
+    rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_REQUEST, tid_a0);
+    g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY,
+                                        ((const guint8[]){ 0x01, 0, 0, 0 }), 4));
+    parse_ok (&b, &msg);
+    g_assert_false (rp_turn_get_additional_address_family (&msg, &family));
+    rp_stun_builder_init (&b, RP_STUN_ALLOCATE, RP_STUN_REQUEST, tid_a0);
+    g_assert_true (rp_stun_builder_add (&b, RP_STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY,
+                                        ((const guint8[]){ 0x02 }), 1));
+    parse_ok (&b, &msg);
+    g_assert_false (rp_turn_get_additional_address_family (&msg, &family));
+  }
+}
+
 static void
 test_refresh_round_trip (void)
 {
@@ -753,6 +896,7 @@ main (int argc, char **argv)
   g_test_add_func ("/turn/codec/wrong-lengths", test_wrong_lengths);
   g_test_add_func ("/turn/codec/xor-peer-address-bytes", test_xor_peer_address_bytes);
   g_test_add_func ("/turn/codec/channeldata-build", test_channeldata_build);
+  g_test_add_func ("/turn/codec/dual-allocation", test_dual_allocation);
   g_test_add_func ("/turn/codec/channeldata-parse", test_channeldata_parse);
   g_test_add_func ("/turn/codec/stream-interleaved", test_stream_interleaved);
   g_test_add_func ("/turn/codec/rest-credentials", test_rest_credentials);
