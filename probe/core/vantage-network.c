@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 
 #define WKA_NAME "ipv4only.arpa"
+/* Fully qualified: a resolver with a search list asks nothing else. */
+#define WKA_QUERY WKA_NAME "."
 
 void
 rp_network_facts_clear (RpNetworkFacts *facts)
@@ -254,7 +256,7 @@ rp_vantage_network_start (void)
     g_autoptr (GResolver) resolver = g_resolver_get_default ();
     net->pending = TRUE;
     g_resolver_lookup_by_name_with_flags_async (
-      resolver, WKA_NAME, G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY, net->cancellable, on_lookup,
+      resolver, WKA_QUERY, G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY, net->cancellable, on_lookup,
       g_rc_box_acquire (net));
   }
   return net;

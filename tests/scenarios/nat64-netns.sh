@@ -45,6 +45,7 @@ SYNTH=2001:db8:64::c612:102
 unset RTCPROBE_TURN_PASSWORD RTCPROBE_TURN_SECRET
 # lab_init turns the vantage's ipv4only.arpa lookup off; here it goes to the
 # namespaces' own unbound.
+# shellcheck disable=SC2034  # read by lab_probe (tests/lab/lib.sh)
 LAB_PROBE_ENV=(-u RTCPROBE_VANTAGE_DNS64)
 
 preflight() {
