@@ -31,8 +31,9 @@ rp_vantage_default_route_v4 (const char *table)
 {
   g_auto (GStrv) lines = g_strsplit (table != NULL ? table : "", "\n", -1);
 
-  /* Iface Destination Gateway Flags RefCnt Use Metric Mask ...; RTF_UP is 1. */
-  for (guint i = 1; lines[i] != NULL; i++) {
+  /* Iface Destination Gateway Flags RefCnt Use Metric Mask ...; RTF_UP is 1. The
+   * header line matches nothing below. */
+  for (guint i = 0; lines[i] != NULL; i++) {
     g_auto (GStrv) f = g_strsplit_set (lines[i], " \t", -1);
     g_autoptr (GPtrArray) cols = g_ptr_array_new ();
     guint64 flags;
