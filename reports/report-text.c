@@ -527,6 +527,18 @@ render_vantage_line (GString *out, const Layout *l, const RpReport *r)
     g_string_append_printf (s, "%slocal %s", s->len ? ", " : "", local);
   if (local != NULL && ifname != NULL)
     g_string_append_printf (s, " (%s)", ifname);
+  /* The network, when the vantage knows it: "IPv6-only behind NAT64 (64:ff9b::/96)". */
+  if (vantage_str (r, "network") != NULL && !g_str_equal (vantage_str (r, "network"), "none")) {
+    const RpDetail *nat64 = rp_check_result_get_detail (r->vantage, "nat64");
+    const RpDetail *clat = rp_check_result_get_detail (r->vantage, "clat");
+    const char *prefix = vantage_str (r, "nat64_prefix");
+
+    g_string_append_printf (s, "%s%s", s->len ? ", " : "", vantage_str (r, "network"));
+    if (nat64 != NULL && nat64->type == RP_DETAIL_BOOL && nat64->num != 0 && prefix != NULL)
+      g_string_append_printf (s, " behind NAT64 (%s)", prefix);
+    if (clat != NULL && clat->type == RP_DETAIL_BOOL && clat->num != 0)
+      g_string_append (s, " with CLAT");
+  }
   if (s->len == 0)
     return;
   clean = sanitize (s->str);

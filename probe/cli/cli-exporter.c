@@ -8,6 +8,8 @@
 
 #include "exporter/exporter.h"
 #include "probe/cli/cli-private.h"
+#include "probe/checks/family-hints.h"
+#include "probe/core/vantage-network.h"
 #include "probe/core/vantage.h"
 
 /* Global options a module may set; the others shape the CLI's output. */
@@ -111,6 +113,7 @@ typedef struct {
   gint64 t0;
   RpExporterDone done;
   gpointer data;
+  RpVantageNetwork *net;   /* the vantage's network, read beside the checks */
 } Probe;
 
 static void
@@ -119,6 +122,7 @@ probe_free (Probe *p)
   if (p->run.free_state != NULL)
     p->run.free_state (p->run.state);
   g_clear_pointer (&p->runner, rp_runner_free);
+  g_clear_pointer (&p->net, rp_vantage_network_free);
   rp_cli_clear_bound (p->bound);
   g_ptr_array_unref (p->bound);
   g_free (p);
@@ -237,8 +241,12 @@ on_probe_done (gpointer data)
   report->duration_ms = (g_get_monotonic_time () - p->t0) / 1000.0;
   report->vantage = rp_check_result_new ("vantage", "vantage", "");
   rp_vantage_fill (report->vantage, report, p->o.label, p->po.family);
+  /* The lookup ran beside the checks: a server does not wait for it. */
+  if (p->net != NULL)
+    rp_vantage_network_finish (p->net, report->vantage, 0);
   if (p->cmd->finish != NULL)
     p->cmd->finish (&p->run, report);
+  rp_family_hints_apply (report);
   p->done (report, p->data);
   probe_free (p);
   return G_SOURCE_REMOVE;
@@ -259,6 +267,7 @@ start (const RpExporterModule *m, const char *target, double timeout_s, RpExport
     return NULL;
   p->done = done;
   p->data = data;
+  p->net = rp_vantage_network_start ();
   rp_runner_start (p->runner, on_probe_done, p);
   return g_steal_pointer (&p);
 }

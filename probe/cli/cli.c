@@ -16,6 +16,8 @@
 #include "probe/cli/output.h"
 #include "probe/cli/version.h"
 #include "probe/core/progress.h"
+#include "probe/checks/family-hints.h"
+#include "probe/core/vantage-network.h"
 #include "probe/core/vantage.h"
 #include "probe/net/result-upload.h"
 #include "reports/report.h"
@@ -400,6 +402,7 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
   g_autoptr (RpReport) report = NULL;
   g_autoptr (RpRunner) runner = NULL;
   g_autoptr (RpSecret) invite = NULL;
+  g_autoptr (RpVantageNetwork) net = NULL;
   gint64 t0;
 
   args = g_new0 (char *, argc + 1);
@@ -500,6 +503,8 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
       run.free_state (run.state);
     return rc;
   }
+  /* The vantage's network: its one DNS query runs beside the checks. */
+  net = rp_vantage_network_start ();
   {
     guint progress = 0;
     if (!o->quiet && isatty (STDERR_FILENO))
@@ -520,8 +525,13 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
   if (report->vantage == NULL)
     report->vantage = rp_check_result_new ("vantage", "vantage", "");
   rp_vantage_fill (report->vantage, report, o->label, po.family);
+  rp_vantage_network_finish (
+    net, report->vantage,
+    CLAMP (t0 + po.timeout_us - g_get_monotonic_time (), RP_VANTAGE_NETWORK_MIN_WAIT_US,
+           RP_VANTAGE_NETWORK_MAX_WAIT_US));
   if (cmd->finish != NULL)
     cmd->finish (&run, report);
+  rp_family_hints_apply (report);
   if (run.free_state != NULL)
     run.free_state (run.state);
 

@@ -36,6 +36,9 @@ lab_init() {
     LAB_WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/rtcprobe-lab.XXXXXX")
   fi
   : >"$LAB_WORKDIR/cleanup"
+  # The vantage's ipv4only.arpa lookup would go to the host's resolver: off,
+  # except where a test gives a namespace its own (tests/lab/nat64.sh).
+  export RTCPROBE_VANTAGE_DNS64=off
   trap 'lab_cleanup' EXIT
   # A signal must still run the EXIT trap: turn it into an exit.
   trap 'exit 130' INT

@@ -281,6 +281,25 @@ test_golden_grouped (void)
   g_assert_true (g_str_has_suffix (text, "\n4 passed, 1 warned, 2 failed, 1 skipped in 6.013 s\n"));
 }
 
+/* The from: line names the vantage's network, NAT64 and CLAT when known. */
+static void
+test_from_network (void)
+{
+  g_autoptr(RpReport) report = check_report ();
+  g_autofree char *text = NULL, *clat = NULL;
+
+  rp_check_result_detail_str (report->vantage, "network", "ipv6-only");
+  rp_check_result_detail_bool (report->vantage, "nat64", TRUE);
+  rp_check_result_detail_str (report->vantage, "nat64_prefix", "64:ff9b::/96");
+  rp_check_result_detail_bool (report->vantage, "clat", FALSE);
+  text = rp_report_render_text (report, &(RpTextOptions){ .width = 200 });
+  g_assert_nonnull (strstr (text, "-> from: hotel wifi, public 198.51.100.7, local 192.168.1.20 "
+                                  "(wlan0), ipv6-only behind NAT64 (64:ff9b::/96)\n"));
+  rp_check_result_detail_bool (report->vantage, "clat", TRUE);
+  clat = rp_report_render_text (report, &(RpTextOptions){ .width = 200 });
+  g_assert_nonnull (strstr (clat, "ipv6-only behind NAT64 (64:ff9b::/96) with CLAT\n"));
+}
+
 /* Only `check` with a verdict groups: other commands, and a `check`
  * report without one (the shared fixture), list rows as they came. */
 static void
@@ -326,5 +345,6 @@ main (int argc, char **argv)
   g_test_add_func ("/report-text/empty", test_empty);
   g_test_add_func ("/report-text/golden/grouped", test_golden_grouped);
   g_test_add_func ("/report-text/not-grouped", test_not_grouped);
+  g_test_add_func ("/report-text/from-network", test_from_network);
   return g_test_run ();
 }
