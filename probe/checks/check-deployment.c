@@ -420,6 +420,9 @@ rp_check_command_finish (RpCheckCommand *cmd, RpReport *report)
 {
   RpCheckResult *verdict;
 
+  /* Dual-stack names: each port's two families compared, before the verdict
+   * reads the results. */
+  rp_family_findings_add (report->checks);
   verdict = rp_deployment_verdict (report->checks, cmd->app_id, cmd->health_id);
   verdict->duration_ms = report->duration_ms;
   g_ptr_array_insert (report->checks, 0, verdict);

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "probe/checks/http-private.h"
+#include "probe/core/explain.h"
+#include "probe/core/resolve.h"
 #include "probe/net/http-tls.h"
 #include "common/tls-client.h"
 
@@ -16,6 +18,24 @@
 /* Warn this long before a certificate expires: renewals run 30 days ahead,
  * so two weeks left means renewal has been failing for two weeks. */
 #define CERT_WARN_DAYS 14.0
+/* A request pinned to one family gets this long: a filtered family shows
+ * as silence, and the URL's own check must not wait for it. */
+#define FAMILY_PROBE_US (5 * G_USEC_PER_SEC)
+
+/* One family of a dual-stack name, fetched on its own (headers only, no
+ * --header lines, verification off: the certificate is compared, and the
+ * URL's own check judges trust). */
+typedef struct {
+  char family[5];           /* "ipv4" / "ipv6" */
+  char *address;
+  RpHttpTransfer *xfer;
+  gboolean done;
+  gboolean answered;
+  long status;
+  double connect_ms;
+  char *leaf_sha256;
+  char *error;
+} FamilyProbe;
 
 typedef struct {
   RpProbeOptions options;
@@ -37,7 +57,24 @@ typedef struct {
   long insecure_failure;    /* with --insecure: what verification would have said */
   char *insecure_host;
   char *verify_error;       /* curl's words when it refused the certificate */
+  /* Dual stack: both families tried on their own beside the happy-eyeballs
+   * request; the check finishes once all of them have. */
+  gboolean resolving;
+  gboolean main_done;
+  guint n_families;         /* 0 (one family, a literal, -4/-6) or 2 */
+  FamilyProbe fam[2];       /* [0] the family the resolver puts first */
+  char *winner;             /* the family of the first hop's connection */
+  double main_connect_ms;
 } HttpState;
+
+static void
+family_probe_clear (FamilyProbe *f)
+{
+  rp_http_transfer_free (f->xfer);
+  g_free (f->address);
+  g_free (f->leaf_sha256);
+  g_free (f->error);
+}
 
 static void
 http_state_free (gpointer data)
@@ -45,6 +82,9 @@ http_state_free (gpointer data)
   HttpState *s = data;
 
   rp_http_transfer_free (s->xfer);
+  for (guint i = 0; i < G_N_ELEMENTS (s->fam); i++)
+    family_probe_clear (&s->fam[i]);
+  g_free (s->winner);
   rp_http_cert_clear (&s->cert);
   g_string_free (s->chain, TRUE);
   g_strfreev (s->expect_json);
@@ -159,8 +199,10 @@ hop_evidence (RpCheckResult *r, RpHttpTransfer *t)
 {
   g_autofree char *addr = rp_http_transfer_server_address (t);
 
-  if (addr != NULL)
+  if (addr != NULL) {
     rp_check_result_detail_str (r, "server_address", addr);
+    rp_check_result_detail_str (r, "family", rp_address_text_family_tag (addr));
+  }
   if (t->tls_version != NULL) {
     rp_check_result_detail_str (r, "tls_version", t->tls_version);
     rp_check_result_detail_str (r, "tls_cipher", t->tls_cipher);
@@ -307,6 +349,160 @@ refuse_redirect (RpCheck *check, RpHttpTransfer *t, const char *next)
   return FALSE;
 }
 
+/* The family of the happy-eyeballs connection to the URL given, and how
+ * long its connect phase took (with the first family's failed attempt, if
+ * there was one). */
+static void
+note_winner (HttpState *s, RpHttpTransfer *t, const RpHttpTimes *times)
+{
+  g_autofree char *addr = rp_http_transfer_server_address (t);
+  RpHttpPhases ph;
+
+  if (addr == NULL || rp_address_text_family_tag (addr) == NULL)
+    return;
+  s->winner = g_strdup (rp_address_text_family_tag (addr));
+  rp_http_phases (times, &ph);
+  s->main_connect_ms = times->connect > 0 ? ph.connect / 1000.0 : -1;
+}
+
+static void
+families_apply (RpCheck *check)
+{
+  HttpState *s = rp_check_get_state (check);
+  RpHttpFamilyView v[2];
+
+  if (s->n_families != 2)
+    return;
+  for (guint i = 0; i < 2; i++) {
+    const FamilyProbe *f = &s->fam[i];
+    v[i] = (RpHttpFamilyView) { f->family, f->address, f->answered, f->status,
+                                f->done ? f->connect_ms : -1, f->leaf_sha256,
+                                f->done ? f->error : "no answer before the deadline" };
+  }
+  rp_http_families_judge (rp_check_get_result (check), s->host, s->port, &v[0], &v[1], s->winner,
+                          s->main_connect_ms);
+}
+
+/* The check ends when the URL's request and both families' have. */
+static void
+maybe_finish (RpCheck *check)
+{
+  HttpState *s = rp_check_get_state (check);
+
+  if (rp_check_is_finished (check) || !s->main_done || s->resolving)
+    return;
+  for (guint i = 0; i < s->n_families; i++)
+    if (!s->fam[i].done)
+      return;
+  families_apply (check);
+  rp_check_finish (check);
+}
+
+static void
+main_finish (RpCheck *check)
+{
+  HttpState *s = rp_check_get_state (check);
+
+  s->main_done = TRUE;
+  maybe_finish (check);
+}
+
+static void
+on_family_done (RpHttpTransfer *t, CURLcode code, gpointer data)
+{
+  RpCheck *check = data;
+  HttpState *s = rp_check_get_state (check);
+  FamilyProbe *f = NULL;
+  struct curl_certinfo *ci = NULL;
+  RpHttpTimes times;
+  RpHttpPhases ph;
+
+  if (rp_check_is_finished (check))
+    return;
+  for (guint i = 0; i < s->n_families; i++)
+    if (s->fam[i].xfer == t)
+      f = &s->fam[i];
+  if (f == NULL)
+    return;
+  rp_http_transfer_times (t, &times);
+  rp_http_phases (&times, &ph);
+  f->done = TRUE;
+  f->connect_ms = times.connect > 0 ? ph.connect / 1000.0 : -1;
+  if (code == CURLE_OK && t->status > 0) {
+    f->answered = TRUE;
+    f->status = t->status;
+  } else if (code == CURLE_OPERATION_TIMEDOUT && times.connect <= 0) {
+    f->error = g_strdup_printf ("no answer to the TCP handshake with %s in %.1f s", f->address,
+                                FAMILY_PROBE_US / 1e6);
+  } else {
+    f->error = g_strdup (t->error[0] != '\0' ? t->error : curl_easy_strerror (code));
+  }
+  if (g_ascii_strncasecmp (t->url, "https:", 6) == 0 &&
+      curl_easy_getinfo (t->easy, CURLINFO_CERTINFO, &ci) == CURLE_OK)
+    f->leaf_sha256 = rp_http_leaf_sha256 (ci);
+  maybe_finish (check);
+}
+
+static void
+family_start (RpCheck *check, FamilyProbe *f)
+{
+  HttpState *s = rp_check_get_state (check);
+  RpHttpRequest req = { 0 };
+
+  req.url = s->url;
+  req.ca_file = s->ca_file;
+  req.verify = FALSE;
+  req.family = g_str_equal (f->family, "ipv6") ? RP_FAMILY_V6 : RP_FAMILY_V4;
+  req.body_cap = 0;
+  req.deadline_us =
+    MIN (rp_check_get_deadline_us (check), g_get_monotonic_time () + FAMILY_PROBE_US);
+  f->connect_ms = -1;
+  f->xfer = rp_http_transfer_new (&req);
+  if (!rp_http_transfer_start (f->xfer, rp_runner_get_context (rp_check_get_runner (check)),
+                               on_family_done, check)) {
+    f->done = TRUE;
+    f->error = g_strdup ("cannot start the request");
+  }
+}
+
+/* The name's addresses: with both families, each is fetched on its own. */
+static void
+on_families_resolved (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr (RpCheck) check = data;
+  HttpState *s = rp_check_get_state (check);
+  g_autoptr (GError) error = NULL;
+  GList *addrs = rp_resolve_finish (res, &error);
+  GInetAddress *first = NULL, *v4 = NULL, *v6 = NULL;
+
+  s->resolving = FALSE;
+  if (rp_check_is_finished (check)) {
+    g_resolver_free_addresses (addrs);
+    return;
+  }
+  for (GList *l = addrs; l != NULL; l = l->next) {
+    gboolean is6 = g_inet_address_get_family (l->data) == G_SOCKET_FAMILY_IPV6;
+    if (first == NULL)
+      first = l->data;
+    if (is6 && v6 == NULL)
+      v6 = l->data;
+    if (!is6 && v4 == NULL)
+      v4 = l->data;
+  }
+  if (v4 != NULL && v6 != NULL) {
+    GInetAddress *order[2] = { first, first == v4 ? v6 : v4 };
+    s->n_families = 2;
+    for (guint i = 0; i < 2; i++) {
+      g_strlcpy (s->fam[i].family, rp_address_family_tag (order[i]), sizeof s->fam[i].family);
+      s->fam[i].address = g_inet_address_to_string (order[i]);
+    }
+    for (guint i = 0; i < 2; i++)
+      family_start (check, &s->fam[i]);
+  }
+  g_resolver_free_addresses (addrs);
+  maybe_finish (check);
+}
+
 static void
 on_hop_done (RpHttpTransfer *t, CURLcode code, gpointer data)
 {
@@ -321,6 +517,8 @@ on_hop_done (RpHttpTransfer *t, CURLcode code, gpointer data)
     return;
   rp_http_transfer_times (t, &times);
   hop_evidence (r, t);
+  if (s->hops == 0 && s->winner == NULL)
+    note_winner (s, t, &times);
   v = evaluate_cert (check, t);
   if (code != CURLE_OK) {
     if (s->hops > 0)
@@ -336,7 +534,7 @@ on_hop_done (RpHttpTransfer *t, CURLcode code, gpointer data)
       tls_untrusted (check, v);
     } else
       rp_http_explain_failure (r, t, code, s->hop_host, s->hop_port);
-    rp_check_finish (check);
+    main_finish (check);
     return;
   }
   g_string_append_printf (s->chain, "%s%ld %s", s->chain->len ? " -> " : "", t->status, t->url);
@@ -344,7 +542,7 @@ on_hop_done (RpHttpTransfer *t, CURLcode code, gpointer data)
   if (t->status >= 300 && t->status < 400 && refuse_redirect (check, t, next)) {
     rp_http_phase_metrics (r, t);
     rp_check_result_detail_str (r, "redirects", s->chain->str);
-    rp_check_finish (check);
+    main_finish (check);
     return;
   }
   if (t->status >= 300 && t->status < 400 && next != NULL && s->hops < MAX_REDIRECTS) {
@@ -353,7 +551,7 @@ on_hop_done (RpHttpTransfer *t, CURLcode code, gpointer data)
     s->earlier_us += times.total;
     if (!start_hop (check, url, FALSE)) {
       rp_check_result_set (r, RP_STATUS_FAIL, "cannot start the request for %s", url);
-      rp_check_finish (check);
+      main_finish (check);
     }
     return;
   }
@@ -367,7 +565,7 @@ on_hop_done (RpHttpTransfer *t, CURLcode code, gpointer data)
     rp_check_result_detail_str (r, "final_url", t->url);
   }
   judge_final (check, t, s->earlier_us + times.total);
-  rp_check_finish (check);
+  main_finish (check);
 }
 
 static void
@@ -382,17 +580,26 @@ on_evidence_done (RpHttpTransfer *t, CURLcode code, gpointer data)
   rp_http_phase_metrics (rp_check_get_result (check), t);
   v = code == CURLE_OK ? evaluate_cert (check, t) : X509_V_OK;
   tls_untrusted (check, v);
-  rp_check_finish (check);
+  main_finish (check);
 }
 
 static void
 http_start (RpCheck *check)
 {
   RpCheckResult *r = rp_check_get_result (check);
+  HttpState *s = rp_check_get_state (check);
+
+  /* A name with A and AAAA records: every family is tested (not with -4/-6,
+   * which choose one). */
+  if (!g_hostname_is_ip_address (s->host) && s->options.family == RP_FAMILY_ANY) {
+    s->resolving = TRUE;
+    rp_resolve_async (s->host, RP_FAMILY_ANY, rp_check_get_cancellable (check),
+                      on_families_resolved, rp_check_ref (check));
+  }
 
   if (!start_hop (check, r->target, FALSE)) {
     rp_check_result_set (r, RP_STATUS_FAIL, "cannot start the request for %s", r->target);
-    rp_check_finish (check);
+    main_finish (check);
   }
 }
 
@@ -402,6 +609,11 @@ http_expire (RpCheck *check)
   HttpState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
 
+  if (s->main_done) {
+    /* The URL answered; a family did not within the run's budget. */
+    families_apply (check);
+    return;
+  }
   if (s->xfer != NULL && s->xfer->running)
     rp_curl_loop_remove (s->xfer->loop, s->xfer->easy);
   if (s->xfer != NULL)
@@ -431,6 +643,7 @@ rp_check_http_add (RpRunner *runner, const RpProbeOptions *options, const RpTarg
   s->expect_json = g_strdupv (http->expect_json);
   s->headers = g_strdupv (http->headers);
   s->chain = g_string_new (NULL);
+  s->main_connect_ms = -1;
   rp_runner_add (runner,
                  rp_check_result_new (id, http->kind != NULL ? http->kind : "http", target->uri),
                  RP_HTTP_TIMEOUT_US, &http_class, s);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "probe/core/credentials.h"
+#include "probe/core/resolve.h"
 #include "probe/net/reflector-client.h"
 #include "rtc/ice/ice-pair.h"
 
@@ -70,6 +71,8 @@ report (Refl *r)
   guint n = 0;
 
   rp_reflector_client_get_pair (r->client, &local, &remote);
+  if (rp_address_text_family_tag (local.addr) != NULL)
+    rp_check_result_detail_str (res, "selected_family", rp_address_text_family_tag (local.addr));
   rp_check_result_detail_int (res, "packets_sent", r->sent);
   rp_check_result_detail_int (res, "packets_received", r->received);
   for (guint i = 0; i < ECHO_PACKETS; i++)

@@ -395,6 +395,19 @@ gather_ms (IceRun *t)
   return (us >= 0 ? us : g_get_monotonic_time () - rp_check_get_started_us (t->check)) / 1000.0;
 }
 
+/* Candidates of this machine with an IPv6 address (host, srflx or relay). */
+static guint
+ipv6_count (const GArray *cands)
+{
+  guint n = 0;
+
+  for (guint i = 0; cands != NULL && i < cands->len; i++)
+    if (g_strcmp0 (rp_address_text_family_tag (g_array_index (cands, RpIceCandidate, i).addr),
+                   "ipv6") == 0)
+      n++;
+  return n;
+}
+
 /* What the agent gathered so far, as metrics and details. */
 static void
 record_gather (IceRun *t)
@@ -411,6 +424,7 @@ record_gather (IceRun *t)
                           rp_ice_candidates_count (cands, RP_ICE_CAND_SRFLX));
   rp_check_result_metric (r, "relay_candidates",
                           rp_ice_candidates_count (cands, RP_ICE_CAND_RELAY));
+  rp_check_result_metric (r, "ipv6_candidates", ipv6_count (cands));
   rp_check_result_metric (r, "gather_ms", gather_ms (t));
   rp_check_result_detail_str (r, "candidates", list);
   rp_check_result_detail_bool (r, "gathering_complete", rp_ice_agent_get_gather_us (t->agent) >= 0);
@@ -556,6 +570,8 @@ pair_report (IceRun *t, const RpIcePairResult *res)
     rp_check_result_detail_str (r, "remote_address", remote);
     g_autofree char *sel = g_strdup_printf ("%s <-> %s", l, p);
     rp_check_result_detail_str (r, "selected_pair", sel);
+    /* Which family media would take: both ends of a pair share it. */
+    rp_check_result_detail_str (r, "selected_family", rp_address_text_family_tag (res->local.addr));
   }
   rp_check_result_detail_int (r, "packets_sent", res->sent);
   rp_check_result_detail_int (r, "packets_received", res->received);

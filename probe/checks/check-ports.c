@@ -27,9 +27,12 @@ port_state_free (gpointer data)
 }
 
 /* What the deployment uses each runbook port for. */
-static const char *
-port_role (const RpPortSpec *p)
+const char *
+rp_port_role (guint16 port, RpPortProto proto)
 {
+  const RpPortSpec spec = { port, proto };
+  const RpPortSpec *p = &spec;
+
   switch (p->port) {
   case 80:
     return p->proto == RP_PROTO_TCP ? "HTTP (redirect to HTTPS, certificate renewal)" : NULL;
@@ -68,7 +71,7 @@ tcp_filtered (RpCheck *check)
 {
   PortState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
-  const char *role = port_role (&s->spec);
+  const char *role = rp_port_role (s->spec.port, s->spec.proto);
 
   set_state (r, "filtered");
   rp_check_result_set (r, RP_STATUS_FAIL,
@@ -116,7 +119,7 @@ on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, 
   RpCheck *check = data;
   PortState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
-  const char *role = port_role (&s->spec);
+  const char *role = rp_port_role (s->spec.port, s->spec.proto);
 
   if (rp_check_is_finished (check))
     return;
@@ -168,7 +171,7 @@ on_binding (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
   RpCheck *check = data;
   PortState *s = rp_check_get_state (check);
   RpCheckResult *r = rp_check_get_result (check);
-  const char *role = port_role (&s->spec);
+  const char *role = rp_port_role (s->spec.port, s->spec.proto);
 
   if (rp_check_is_finished (check))
     return;
@@ -245,6 +248,12 @@ port_start (RpCheck *check)
   g_autofree char *ip = g_inet_address_to_string (s->address);
 
   rp_check_result_detail_str (rp_check_get_result (check), "address", ip);
+  /* The family and the name it was published under: what the family
+   * comparison (family-findings.c) pairs results by. */
+  rp_check_result_detail_str (rp_check_get_result (check), "family",
+                              rp_address_family_tag (s->address));
+  if (!g_hostname_is_ip_address (s->host))
+    rp_check_result_detail_str (rp_check_get_result (check), "host", s->host);
   s->client = rp_stun_client_new (udp ? RP_TRANSPORT_UDP : RP_TRANSPORT_TCP, sa, s->host, NULL,
                                   FALSE, rp_runner_get_context (rp_check_get_runner (check)));
   /* The check's own deadline (budget_us) is what bounds the handshake here. */

@@ -220,6 +220,7 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
                             (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);
   rp_server_target_set_address (&s->srv, addrs->data, s->srv.target.port);
   rp_check_result_detail_str (r, "server_address", s->srv.server_str);
+  rp_check_result_detail_str (r, "family", rp_address_family_tag (addrs->data));
   g_resolver_free_addresses (addrs);
 
   s->client = rp_stun_client_new (s->srv.target.transport, G_SOCKET_ADDRESS (s->srv.server),

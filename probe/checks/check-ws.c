@@ -40,6 +40,13 @@ typedef struct {
   GList *addrs;            /* resolved, tried in order while connecting fails */
   char *address;
   char *server;            /* address:port for sentences */
+  /* happy eyeballs (RFC 8305): the first family's attempt gets
+   * RP_HAPPY_EYEBALLS_MS to connect before the other family is tried */
+  GSource *he_timer;
+  GInetAddress *addrs_current;  /* the address of the attempt in flight */
+  gint64 first_attempt_us;
+  gint64 fallback_us;      /* when the first family was given up, 0 never */
+  char *abandoned;         /* address:port given up on for silence */
   RpWsConn *conn;
   RpCheck *sio;            /* the socketio check this one fills */
   /* pings */
@@ -79,6 +86,12 @@ ws_state_free (gpointer data)
     g_source_destroy (s->hold_timer);
     g_source_unref (s->hold_timer);
   }
+  if (s->he_timer != NULL) {
+    g_source_destroy (s->he_timer);
+    g_source_unref (s->he_timer);
+  }
+  g_free (s->abandoned);
+  g_clear_object (&s->addrs_current);
   rp_ws_http_free (s->poll);
   rp_ws_http_free (s->plain);
   rp_ws_conn_free (s->conn);
@@ -177,6 +190,54 @@ eio_details (WsState *s, RpCheckResult *r)
 }
 
 /* Success (or a warning) once everything wanted has been seen. */
+/* The first family stayed silent and the other one carried the websocket:
+ * it works, but every new connection of a client with that family first
+ * loses the happy-eyeballs delay (or fails, without a fallback). */
+static void
+happy_eyeballs_details (WsState *s, RpCheckResult *r)
+{
+  if (s->abandoned == NULL)
+    return;
+  rp_check_result_detail_str (r, "happy_eyeballs_fallback_from", s->abandoned);
+  rp_check_result_detail_str (r, "happy_eyeballs_winner", rp_address_text_family_tag (s->server));
+  rp_check_result_detail_str (r, "broken_family", rp_address_text_family_tag (s->abandoned));
+  rp_check_result_metric (r, "happy_eyeballs_lost_ms",
+                          (s->fallback_us - s->first_attempt_us) / 1000.0);
+}
+
+static void
+happy_eyeballs_evidence (RpCheck *check)
+{
+  WsState *s = rp_check_get_state (check);
+  RpCheckResult *r = rp_check_get_result (check);
+  double lost_ms;
+  const char *bad, *good;
+  g_autofree char *summary = NULL;
+
+  if (s->abandoned == NULL)
+    return;
+  lost_ms = (s->fallback_us - s->first_attempt_us) / 1000.0;
+  bad = rp_address_text_family_tag (s->abandoned);
+  good = rp_address_text_family_tag (s->server);
+  happy_eyeballs_details (s, r);
+  if (r->status != RP_STATUS_PASS)
+    return;
+  summary = g_strdup (r->summary);
+  rp_check_result_set (r, RP_STATUS_WARN,
+                       "%s; but over %s after %s gave no TCP answer in %.1f ms (happy eyeballs)",
+                       summary, g_strcmp0 (good, "ipv6") == 0 ? "IPv6" : "IPv4", s->abandoned,
+                       lost_ms);
+  rp_check_result_set_hint (
+    r,
+    "%s has %s record but %u/tcp does not answer over %s (%s): browsers try it first and lose "
+    "the happy-eyeballs delay (250-300 ms) on every new websocket, and clients without a "
+    "fallback fail. Open %u/tcp in the security list's %s rules and the host firewall, or "
+    "remove the %s record",
+    s->host, g_strcmp0 (bad, "ipv6") == 0 ? "an AAAA" : "an A", s->port,
+    g_strcmp0 (bad, "ipv6") == 0 ? "IPv6" : "IPv4", s->abandoned, s->port,
+    g_strcmp0 (bad, "ipv6") == 0 ? "IPv6" : "IPv4", g_strcmp0 (bad, "ipv6") == 0 ? "AAAA" : "A");
+}
+
 static void
 finish_open (RpCheck *check)
 {
@@ -249,6 +310,7 @@ finish_open (RpCheck *check)
                          "websocket upgraded, but the certificate is not trusted (--insecure)");
     rp_check_result_set_hint (r, "%s", why);
   }
+  happy_eyeballs_evidence (check);
   if (s->engineio && !s->sio_answered)
     sio_finish (
       s, RP_STATUS_FAIL,
@@ -693,11 +755,13 @@ on_failed (RpWsConn *conn, gpointer data)
     return;
   if (i->phase == RP_WS_PHASE_CONNECT && s->addrs != NULL) {
     rp_check_result_detail_str (r, "refused_address", s->server);
+    stop_source (&s->he_timer);
     connect_next (check);
     return;
   }
   rp_ws_explain_details (r, i, s->options.insecure);
   rp_ws_explain_failure (r, i, s->server, s->host);
+  happy_eyeballs_details (s, r);
   /* Engine.IO: is it the upgrade or the whole endpoint? Ask over polling,
    * and fetch the body a plain request gets (Engine.IO's 400 {"code":3}). */
   if (s->engineio && i->phase == RP_WS_PHASE_UPGRADE && i->http_status != 0 &&
@@ -736,12 +800,40 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   }
   s->addrs = addrs;
   rp_check_result_detail_str (r, "path", s->req_path);
+  s->first_attempt_us = g_get_monotonic_time ();
   connect_next (check);
 }
 
 /* Connects to the next resolved address (the first, or the next after a
  * refused connection: a name with IPv6 and IPv4 addresses may listen on
  * one family only). */
+static gboolean
+on_happy_eyeballs (gpointer data)
+{
+  RpCheck *check = data;
+  WsState *s = rp_check_get_state (check);
+  const RpWsInfo *i = s->conn != NULL ? rp_ws_conn_get_info (s->conn) : NULL;
+  GSocketFamily silent;
+
+  g_clear_pointer (&s->he_timer, g_source_unref);
+  if (rp_check_is_finished (check) || i == NULL || i->phase != RP_WS_PHASE_CONNECT)
+    return G_SOURCE_REMOVE;
+  /* No TCP answer yet: give this family up and go on with the other one.
+   * Browsers race both; one attempt at a time keeps the websocket state
+   * machine single, and a handshake slower than 250 ms on the first family
+   * is what this reports anyway. */
+  silent = g_inet_address_get_family (s->addrs_current);
+  while (s->addrs != NULL && g_inet_address_get_family (s->addrs->data) == silent) {
+    g_object_unref (s->addrs->data);
+    s->addrs = g_list_delete_link (s->addrs, s->addrs);
+  }
+  g_free (s->abandoned);
+  s->abandoned = g_strdup (s->server);
+  s->fallback_us = g_get_monotonic_time ();
+  connect_next (check);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 connect_next (RpCheck *check)
 {
@@ -750,7 +842,9 @@ connect_next (RpCheck *check)
   g_autoptr (GError) error = NULL;
   GInetAddress *ip;
   RpWsConnOptions o = { 0 };
+  gboolean other_family = FALSE;
 
+  stop_source (&s->he_timer);
   if (s->addrs == NULL)
     return;
   ip = s->addrs->data;
@@ -759,8 +853,12 @@ connect_next (RpCheck *check)
   g_free (s->server);
   s->address = g_inet_address_to_string (ip);
   s->server = rp_address_port_to_string (ip, s->port);
-  g_object_unref (ip);
+  for (GList *l = s->addrs; l != NULL && !other_family; l = l->next)
+    other_family = g_inet_address_get_family (l->data) != g_inet_address_get_family (ip);
+  g_clear_object (&s->addrs_current);
+  s->addrs_current = ip;
   rp_check_result_detail_str (r, "server_address", s->server);
+  rp_check_result_detail_str (r, "family", rp_address_family_tag (ip));
 
   o.address = s->address;
   o.port = s->port;
@@ -778,6 +876,12 @@ connect_next (RpCheck *check)
     rp_check_result_set (r, RP_STATUS_FAIL, "%s", error->message);
     sio_finish (s, RP_STATUS_SKIP, NULL, "no websocket client: %s", error->message);
     rp_check_finish (check);
+    return;
+  }
+  if (other_family) {
+    s->he_timer = g_timeout_source_new (RP_HAPPY_EYEBALLS_MS);
+    g_source_set_callback (s->he_timer, on_happy_eyeballs, check, NULL);
+    g_source_attach (s->he_timer, rp_runner_get_context (rp_check_get_runner (check)));
   }
 }
 

@@ -21,6 +21,16 @@ void rp_check_dns_add (RpRunner *runner, const RpProbeOptions *options, const ch
 void rp_check_ports_add (RpRunner *runner, const RpProbeOptions *options, const char *host,
                          GArray *ports);
 
+/* What the deployment uses a runbook port for ("TURN over TLS (coturn)"),
+ * or NULL. */
+const char *rp_port_role (guint16 port, RpPortProto proto);
+
+/* After the run: for each port tested on both an IPv4 and an IPv6 address
+ * of one name, a `port.<port>/<proto>.families` result (both open, or the
+ * family that is closed or filtered named with its fix), inserted before
+ * the port's first row. Returns how many were added. */
+guint rp_family_findings_add (GPtrArray *checks);
+
 /* `stun URI`: one `stun.<transport>` check per target, and for UDP a `nat`
  * check (RFC 5780) when the server offers OTHER-ADDRESS. ids_unique: FALSE
  * when several targets share a transport (ids then carry host:port). */

@@ -22,6 +22,29 @@ typedef struct {
 void rp_check_http_add (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target,
                         const RpHttpOptions *http, guint index);
 
+/* One address family of a dual-stack URL, as a request pinned to it saw it
+ * (http-family.c). */
+typedef struct {
+  const char *family;       /* "ipv4" or "ipv6" */
+  const char *address;      /* the first resolved address of the family */
+  gboolean answered;        /* an HTTP status came back */
+  long status;
+  double connect_ms;        /* the TCP handshake; < 0 unknown */
+  const char *leaf_sha256;  /* the leaf certificate's fingerprint, or NULL */
+  const char *error;        /* why there was no answer, or NULL */
+} RpHttpFamilyView;
+
+/* Writes both families' evidence into r (the URL's http result, already
+ * judged over the happy-eyeballs connection) and downgrades a pass to a warn
+ * when one family does not answer (the AAAA fault, with the time lost),
+ * when the families serve different certificates, or different statuses.
+ * first: the family clients try first (resolution order). winner: the
+ * family of the happy-eyeballs connection, or NULL; main_connect_ms its
+ * TCP connect phase (< 0 unknown). */
+void rp_http_families_judge (RpCheckResult *r, const char *host, guint16 port,
+                             const RpHttpFamilyView *first, const RpHttpFamilyView *second,
+                             const char *winner, double main_connect_ms);
+
 typedef struct {
   double hold_s;            /* --hold: idle time to watch for, 0 = none */
   char **headers;           /* extra "K: V" headers for the upgrade, or NULL */

@@ -121,6 +121,32 @@ port_of (const char *target)
   return p < end && p > target && p[-1] == ':' ? g_strndup (p, end - p) : NULL;
 }
 
+/* A port that answers on one family of a dual-stack name only
+ * (family-findings.c) comes first: it explains the failing per-address row
+ * and the http rows that fell back to the other family. */
+static void
+family_findings (Verdict *v)
+{
+  for (guint i = 0; i < v->checks->len; i++) {
+    RpCheckResult *r = g_ptr_array_index (v->checks, i);
+    g_autofree char *prefix = NULL;
+
+    if (!bad (r) || g_strcmp0 (r->kind, "port") != 0 || !g_str_has_suffix (r->id, ".families"))
+      continue;
+    add_finding (v, r, clause (r));
+    prefix = g_strndup (r->id, strlen (r->id) - strlen (".families"));
+    for (guint j = 0; j < v->checks->len; j++) {
+      RpCheckResult *o = g_ptr_array_index (v->checks, j);
+      const RpDetail *broken = rp_check_result_get_detail (o, "broken_family");
+      if (g_str_has_prefix (o->id, prefix) && o->id[strlen (prefix)] == '@')
+        explain (v, o);
+      else if ((g_strcmp0 (o->kind, "http") == 0 || g_strcmp0 (o->kind, "websocket") == 0) &&
+               broken != NULL && o->status == RP_STATUS_WARN)
+        explain (v, o);
+    }
+  }
+}
+
 static void
 web_findings (Verdict *v, const char *app_id, const char *health_id)
 {
@@ -331,6 +357,9 @@ certificate_findings (Verdict *v)
     const RpMetric *m = rp_check_result_get_metric (r, "cert_days_left");
     if (!bad (r) || m == NULL || r->summary == NULL || strstr (r->summary, "certificate") == NULL)
       continue;
+    /* Warned for an address family (family_findings), not for its certificate. */
+    if (rp_check_result_get_detail (r, "broken_family") != NULL)
+      continue;
     if (soonest == NULL || m->value < days) {
       soonest = r;
       days = m->value;
@@ -447,6 +476,7 @@ rp_deployment_verdict (GPtrArray *checks, const char *app_id, const char *health
   else if (counts[RP_STATUS_WARN] > 0)
     status = RP_STATUS_WARN;
 
+  family_findings (&v);
   web_findings (&v, app_id, health_id);
   turn_findings (&v);
   upgrade_findings (&v);

@@ -743,6 +743,13 @@ cmd_check (RpCliRun *run, int argc, char **argv, GError **error)
   return 0;
 }
 
+/* `ports` on a name with A and AAAA records: the families compared. */
+static void
+finish_ports (RpCliRun *run, RpReport *report)
+{
+  rp_family_findings_add (report->checks);
+}
+
 static void
 finish_check (RpCliRun *run, RpReport *report)
 {
@@ -755,7 +762,7 @@ const RpCliCommand rp_cli_commands[] = {
     "answer).\n"
     "UDP: a STUN Binding request; an answer is open, ICMP port unreachable is closed, silence is "
     "open|filtered.",
-    ports_entries, FALSE, FALSE, cmd_ports, NULL },
+    ports_entries, FALSE, FALSE, cmd_ports, finish_ports },
   { "stun", "URI...", "STUN Binding: mapped address, RTT, NAT behaviour",
     "URIs as in a WebRTC iceServers list: stun:host[:port][?transport=tcp], stuns:host[:port] "
     "(TLS),\n"

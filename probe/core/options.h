@@ -22,5 +22,9 @@ typedef struct {
 #define RP_TCP_CONNECT_TIMEOUT_US (3 * G_USEC_PER_SEC)
 #define RP_UDP_PORT_TIMEOUT_US (4 * G_USEC_PER_SEC)   /* RFC 8489 sends at 0, .5, 1.5, 3.5 s */
 #define RP_DNS_TIMEOUT_US (5 * G_USEC_PER_SEC)
+/* Happy eyeballs: how long a connection attempt on the first address family
+ * gets before the other family is tried (RFC 8305 section 5 recommends 250 ms
+ * as the Connection Attempt Delay; Chrome waits 300 ms, curl 200 ms). */
+#define RP_HAPPY_EYEBALLS_MS 250
 
 G_END_DECLS

@@ -112,3 +112,19 @@ rp_host_port_to_string (const char *host, guint16 port)
 
   return g_strdup_printf ("%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }
+
+const char *
+rp_address_family_tag (GInetAddress *address)
+{
+  return g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? "ipv6" : "ipv4";
+}
+
+const char *
+rp_address_text_family_tag (const char *address)
+{
+  if (address == NULL || *address == '\0')
+    return NULL;
+  if (*address == '[' || strchr (address, ':') != strrchr (address, ':'))
+    return "ipv6";
+  return g_ascii_isdigit (*address) ? "ipv4" : NULL;
+}

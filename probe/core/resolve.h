@@ -20,5 +20,10 @@ char *rp_resolve_hint (const char *host, RpFamily family, const GError *error);
 char *rp_address_port_to_string (GInetAddress *address, guint16 port);
 /* The same for a numeric address (or a name) given as text. */
 char *rp_host_port_to_string (const char *host, guint16 port);
+/* "ipv4" or "ipv6": the `family` detail of every per-address result. */
+const char *rp_address_family_tag (GInetAddress *address);
+/* The same for a numeric address as text (brackets and a port allowed);
+ * NULL when it is neither. */
+const char *rp_address_text_family_tag (const char *address);
 
 G_END_DECLS

@@ -37,6 +37,30 @@ cert_from_slist (const struct curl_slist *s)
   return NULL;
 }
 
+char *
+rp_http_leaf_sha256 (const struct curl_certinfo *ci)
+{
+  X509 *x;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  GString *hex;
+
+  if (ci == NULL || ci->num_of_certs <= 0)
+    return NULL;
+  x = cert_from_slist (ci->certinfo[0]);
+  if (x == NULL)
+    return NULL;
+  if (X509_digest (x, EVP_sha256 (), md, &len) != 1) {
+    X509_free (x);
+    return NULL;
+  }
+  X509_free (x);
+  hex = g_string_sized_new (len * 3);
+  for (unsigned int i = 0; i < len; i++)
+    g_string_append_printf (hex, "%s%02x", i ? ":" : "", md[i]);
+  return g_string_free (hex, FALSE);
+}
+
 static char *
 name_text (const X509_NAME *name)
 {

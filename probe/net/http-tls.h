@@ -30,6 +30,11 @@ void rp_http_cert_clear (RpHttpCert *cert);
 gboolean rp_http_cert_evaluate (const struct curl_certinfo *ci, const char *host,
                                 const char *ca_file, RpHttpCert *cert, GError **error);
 
+/* SHA-256 of the leaf certificate's DER in ci, lower-case hex with colons
+ * (as `openssl x509 -fingerprint -sha256` prints it, in lower case), or NULL
+ * when ci holds none. */
+char *rp_http_leaf_sha256 (const struct curl_certinfo *ci);
+
 /* The X509_V_ERR_* code behind one of curl's verification messages ("SSL
  * certificate problem: certificate has expired", "no alternative certificate
  * subject name matches ..."), or X509_V_OK when the text names none. */

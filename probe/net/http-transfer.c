@@ -225,6 +225,8 @@ rp_http_transfer_new (const RpHttpRequest *req)
                     req->family == RP_FAMILY_V4   ? CURL_IPRESOLVE_V4
                     : req->family == RP_FAMILY_V6 ? CURL_IPRESOLVE_V6
                                                   : CURL_IPRESOLVE_WHATEVER);
+  /* The other family starts in parallel after RP_HAPPY_EYEBALLS_MS. */
+  curl_easy_setopt (e, CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS, (long) RP_HAPPY_EYEBALLS_MS);
   curl_easy_setopt (e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt (e, CURLOPT_HEADERDATA, t);
   curl_easy_setopt (e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);

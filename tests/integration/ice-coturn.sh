@@ -62,6 +62,8 @@ check_all_transports() {
       'chk($id) | (.details.ice_state | IN("connected", "ready")) and .details.local_type == "relay"
        and (.details.local_address | capture(":(?<p>[0-9]+)$").p | tonumber | . >= $min and . <= $max)' \
       --arg id "ice.$t" --argjson min "$LAB_TURN_RELAY_MIN" --argjson max "$LAB_TURN_RELAY_MAX"
+    jqc "ice.$t: the selected pair's family is IPv4 (coturn on 127.0.0.1)" "$r" \
+      'chk($id).details.selected_family == "ipv4"' --arg id "ice.$t"
     jqc "ice.$t: relay_transport $t, 10 of 10 echoes back" "$r" \
       'chk($id).details | .relay_transport == $t and .packets_sent == 10 and .packets_received == 10' \
       --arg id "ice.$t" --arg t "$t"
