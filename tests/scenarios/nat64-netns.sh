@@ -149,7 +149,9 @@ run_dual_stack() {
   jqc "c46: both TURN allocations (UDP by literal, TCP by name) pass without NAT64" "$r" \
     '[.checks[] | select(.kind == "turn" and (.id | endswith(".allocate")))]
      | length >= 2 and all(.status == "pass" and .details.nat64_ipv4 == null)'
-  jqc "c46: no hint speaks of IPv6-only" "$r" '[.checks[].hint // "" | contains("IPv6-only")] | any | not'
+  # (turn's own 440 hint may name IPv6-only mobile networks: a fact about clients, not this one)
+  jqc "c46: no hint says this network is IPv6-only" "$r" \
+    '[.checks[].hint // "", .checks[].summary // "" | test("network is IPv6-only|this IPv6-only network")] | any | not'
 }
 
 main() {
