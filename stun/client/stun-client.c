@@ -20,74 +20,7 @@
 #include "stun/stun-timer.h"
 #include "common/tls-client.h"
 
-#define STREAM_BUFFER_MAX (128 * 1024)
-
-typedef enum {
-  STATE_NEW,
-  STATE_CONNECTING,
-  STATE_HANDSHAKE,
-  STATE_READY,
-  STATE_FAILED,
-} State;
-
-typedef struct {
-  RpStunClient *client;
-  guint8 tid[RP_STUN_TID_LEN];
-  guint8 *bytes;
-  gsize len;
-  RpStunTimer timer;
-  GSource *timeout;
-  gint64 first_send_us;
-  gint64 last_send_us;
-  guint strays;               /* responses with an id we never sent */
-  GSocketAddress *to;         /* unconnected UDP: destination */
-  RpStunResponseFunc func;
-  gpointer user_data;
-} Txn;
-
-typedef struct {
-  GSource source;
-  gpointer tag;
-  RpStunClient *client;
-} FdSource;
-
-struct _RpStunClient {
-  RpTransport transport;
-  GSocketAddress *server;     /* NULL when unconnected */
-  GSocketAddress *local;      /* unconnected: where to bind */
-  char *host;
-  SSL_CTX *tls_ctx;
-  gboolean insecure;
-  GMainContext *context;
-  int fd;
-  SSL *ssl;
-  State state;
-  FdSource *watch;
-  gboolean want_write;        /* connect, handshake or queued output */
-  gboolean tls_wants_write;
-  gint64 connect_start_us;
-  gint64 tls_start_us;
-  GByteArray *inbuf;
-  GByteArray *outbuf;
-  GList *txns;
-  gint64 rto_us;
-  guint rc;
-  guint rm;
-  RpStunConnectFunc connect_func;
-  gpointer connect_data;
-  RpStunUnsolicitedFunc unsolicited;
-  gpointer unsolicited_data;
-  RpStunClientInfo info;
-  guint dispatching;
-  gboolean dead;
-  gint64 rx_us;               /* receive time of the data being delivered */
-  guint requests_sent;        /* request transmissions, retransmissions included */
-  gint64 connect_budget_us;   /* 0: no budget for the TCP handshake */
-  GSource *connect_timer;
-  GSource *deferred;          /* reports a failure of connect() from the loop */
-  RpStunNetStatus deferred_net;
-  char *deferred_reason;
-};
+#include "stun/client/stun-client-private.h"
 
 const char *
 rp_stun_net_status_to_string (RpStunNetStatus s)
@@ -892,52 +825,6 @@ rp_stun_client_request_to (RpStunClient *client, GSocketAddress *to, const guint
     return;
   }
   txn_start (t);
-}
-
-void
-rp_stun_client_set_unsolicited (RpStunClient *client, RpStunUnsolicitedFunc func,
-                                gpointer user_data)
-{
-  client->unsolicited = func;
-  client->unsolicited_data = user_data;
-}
-
-void
-rp_stun_client_set_connect_timeout (RpStunClient *client, gint64 us)
-{
-  client->connect_budget_us = MAX (us, 0);
-}
-
-void
-rp_stun_client_set_timer (RpStunClient *client, gint64 rto_us, guint rc, guint rm)
-{
-  client->rto_us = rto_us;
-  client->rc = rc;
-  client->rm = rm;
-}
-
-const RpStunClientInfo *
-rp_stun_client_get_info (RpStunClient *client)
-{
-  return &client->info;
-}
-
-guint
-rp_stun_client_get_requests_sent (RpStunClient *client)
-{
-  return client->requests_sent;
-}
-
-gint64
-rp_stun_client_get_rx_time (RpStunClient *client)
-{
-  return client->rx_us;
-}
-
-RpTransport
-rp_stun_client_get_transport (RpStunClient *client)
-{
-  return client->transport;
 }
 
 RpStunClient *

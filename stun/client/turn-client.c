@@ -102,7 +102,7 @@ rp_turn_family_to_string (RpTurnFamily family)
   }
 }
 
-/* A relayed address of all zeros and port 0 is no relay: coturn 4.6 puts
+/* A relayed address of all zeros and port 0 is no relay: coturn 4.6 sends
  * one (0.0.0.0:0) in place of the family it could not allocate, next to the
  * ADDRESS-ERROR-CODE that says so. Keeps the others, in order. */
 static guint
