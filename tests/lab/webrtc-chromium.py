@@ -311,7 +311,8 @@ def close(page, echo):
 
 PAGE_ANSWER = r"""
 (async (offer) => {
-  const T = window.T = {cands: [], gathered: false, server: [], serverLabel: null};
+  const T = window.T = {cands: [], gathered: false, server: [], serverLabel: null,
+                       pingedBy: null, serverChannel: null};
   const pc = window.pc = new RTCPeerConnection();
   pc.onicecandidate = e => {
     if (e.candidate && e.candidate.candidate) T.cands.push(e.candidate.candidate);
@@ -319,12 +320,16 @@ PAGE_ANSWER = r"""
   };
   pc.ondatachannel = e => {
     const ch = e.channel;
-    let pinged = false;
-    const ping = () => { if (!pinged) { pinged = true; ch.send('ping'); } };
+    /* a message received proves the channel open: ping then too, in case
+       the open event was dispatched before this handler could see it */
+    const ping = why => {
+      if (T.pingedBy === null && ch.readyState === 'open') { T.pingedBy = why; ch.send('ping'); }
+    };
     T.serverLabel = ch.label;
-    ch.onmessage = m => T.server.push(m.data);
-    ch.onopen = ping;
-    if (ch.readyState === 'open') ping();
+    T.serverChannel = ch;
+    ch.onmessage = m => { T.server.push(m.data); ping('message'); };
+    ch.onopen = () => ping('open');
+    ping('datachannel');
   };
   await pc.setRemoteDescription({type: 'offer', sdp: offer});
   await pc.setLocalDescription(await pc.createAnswer());
@@ -394,8 +399,12 @@ def scenario_we_offer(page, echo, workdir):
         if sent_answer and page.js('T.server.length') >= 2:
             break
     server = page.js('[T.serverLabel, T.server]') if sent_answer else [None, []]
+    seen = page.js('({by: T.pingedBy, state: T.serverChannel && T.serverChannel.readyState})') \
+        if sent_answer else {}
     check('our channel reaches the page, says hello and echoes the page\'s ping',
-          server == ['server', ['hello', 'ping']], json.dumps(server))
+          server == ['server', ['hello', 'ping']],
+          '%s; page pinged on %s, channel %s' % (json.dumps(server), seen.get('by'),
+                                                 seen.get('state')))
     drain_until(echo, lambda: any(e.get('event') == 'open' for e in echo.events))
     opened = [e for e in echo.events if e.get('event') == 'open']
     check('as the DTLS server (the page answered active) our channel id is odd',
