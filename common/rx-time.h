@@ -13,5 +13,9 @@ gboolean rp_rx_time_enable (int fd);
 /* The monotonic receive time (µs) of the datagram recvmsg() just filled mh
  * with; now when it carries no stamp. */
 gint64 rp_rx_time_from_msg (struct msghdr *mh);
+/* The same for a batch (recvmmsg): the clocks read once for all of its
+ * messages, now_mono and now_real (g_get_monotonic_time, g_get_real_time)
+ * taken after the batch arrived. */
+gint64 rp_rx_time_from_msg_at (struct msghdr *mh, gint64 now_mono, gint64 now_real);
 
 G_END_DECLS

@@ -2,7 +2,10 @@
  * checks on the runner. Usage errors are a GError and RP_EXIT_USAGE; nothing
  * here touches the network before the runner starts. */
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+
+#include <glib-unix.h>
 
 #include "common/quote.h"
 #include "probe/checks/check-deployment.h"
@@ -13,6 +16,8 @@
 #include "probe/checks/checks-reflector.h"
 #include "reflector/serve.h"
 #include "probe/checks/checks-turn.h"
+#include "probe/checks/checks-load.h"
+#include "probe/net/packet-engine.h"
 #include "probe/checks/checks-voice.h"
 #include "probe/checks/checks-web.h"
 
@@ -170,6 +175,32 @@ static const GOptionEntry voice_entries[] = {
     "DURATION" },
   { "window", 0, 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (window_s),
     "With --watch: seconds per window (default 10)", "S" },
+  { NULL }
+};
+
+static const GOptionEntry load_entries[] = {
+  { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_turn),
+    "TURN server to load (repeatable; streams go round-robin): turn:host[:port] over UDP", "URI" },
+  { "streams", 'n', 0, G_OPTION_ARG_INT, RP_CLI_OPT (streams),
+    "Concurrent voice streams to reach (each: two allocations)", "N" },
+  { "ramp", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (ramp),
+    "Add STEP streams every S seconds until N, each step measured (default: all at once)",
+    "STEP/S" },
+  { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (duration_s),
+    "Seconds the full load is held and measured (default: the ramp's interval, or 10)", "S" },
+  { "codec", 'c', 0, G_OPTION_ARG_STRING, RP_CLI_OPT (codec),
+    "Packet shape: opus (default, 102 bytes every 20 ms), g711 (172 bytes), or SIZE@MS",
+    "CODEC" },
+  { "allocations-only", 0, 0, G_OPTION_ARG_NONE, RP_CLI_OPT (allocations_only),
+    "Only allocate (and release) at the ramp's rate: allocation rate, latency and the quota",
+    NULL },
+  { "max-streams", 0, 0, G_OPTION_ARG_INT, RP_CLI_OPT (max_streams),
+    "Refuse --streams above this (default 1000): a cap against an accidental flood", "M" },
+  { "knee-loss", 0, 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (knee_loss_pct),
+    "A step whose loss in either direction is above this percentage is the knee (default 1)",
+    "PCT" },
+  { "knee-jitter", 0, 0, G_OPTION_ARG_DOUBLE, RP_CLI_OPT (knee_jitter_ms),
+    "A step whose jitter p95 in either direction is above this is the knee (default 30)", "MS" },
   { NULL }
 };
 
@@ -661,6 +692,163 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
   return 0;
 }
 
+/* ---- load ---- */
+
+typedef struct {
+  RpLoadCommand *cmd;
+  RpRunner *runner;
+  guint signals[2];
+  guint interrupts;
+} LoadState;
+
+static void
+load_state_free (gpointer data)
+{
+  LoadState *st = data;
+
+  for (guint i = 0; i < G_N_ELEMENTS (st->signals); i++)
+    if (st->signals[i] != 0)
+      g_source_remove (st->signals[i]);
+  rp_load_command_free (st->cmd);
+  g_free (st);
+}
+
+/* Ctrl-C (or SIGTERM): report what was measured and release the
+ * allocations; a second one, or one before the ramp began, ends the run. */
+static gboolean
+on_load_signal (gpointer data)
+{
+  LoadState *st = data;
+
+  if (st->interrupts++ > 0 || !rp_load_command_stop (st->cmd))
+    rp_runner_abort (st->runner);
+  return G_SOURCE_CONTINUE;
+}
+
+static gint
+max_streams (const RpCliOptions *o)
+{
+  return o->max_streams > 0 ? o->max_streams : RP_LOAD_DEFAULT_MAX_STREAMS;
+}
+
+/* The options of `load` into lo; FALSE with a one-line error. */
+static gboolean
+load_options (const RpCliOptions *o, RpLoadOptions *lo, GError **error)
+{
+  memset (lo, 0, sizeof *lo);
+  rp_voice_options_init (&lo->voice);
+  rp_load_thresholds_init (&lo->thresholds);
+  if (o->max_streams < 0 || o->max_streams > RP_LOAD_HARD_MAX_STREAMS) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--max-streams must be between 1 and %d", RP_LOAD_HARD_MAX_STREAMS);
+    return FALSE;
+  }
+  if (o->streams <= 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--streams must be a number of streams from 1 to %d", max_streams (o));
+    return FALSE;
+  }
+  if (o->streams > max_streams (o)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--streams %d is above --max-streams %d: raise --max-streams on a server of "
+                 "your own if you mean it",
+                 o->streams, max_streams (o));
+    return FALSE;
+  }
+  lo->streams = (guint) o->streams;
+  if (o->duration_s != 0 && !(o->duration_s >= 1 && o->duration_s <= 3600)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--duration must be between 1 and 3600 seconds");
+    return FALSE;
+  }
+  if (o->ramp != NULL) {
+    if (!rp_load_parse_ramp (o->ramp, lo->streams, &lo->ramp, error))
+      return FALSE;
+    lo->last_hold_s = o->duration_s;
+  } else {
+    lo->ramp.step = lo->streams;
+    lo->ramp.interval_s = o->duration_s != 0 ? o->duration_s : 10;
+  }
+  if (o->codec != NULL && !rp_voice_parse_codec (&lo->voice, o->codec, error))
+    return FALSE;
+  if (lo->voice.packet_size > RP_ENGINE_MTU - 4) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--codec '%s': load sends at most %d bytes per packet", o->codec,
+                 RP_ENGINE_MTU - 4);
+    return FALSE;
+  }
+  if (o->knee_loss_pct < 0 || o->knee_loss_pct > 100 || o->knee_jitter_ms < 0 ||
+      o->knee_jitter_ms > 10000) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--knee-loss is a percentage (0-100), --knee-jitter milliseconds (0-10000)");
+    return FALSE;
+  }
+  if (o->knee_loss_pct > 0)
+    lo->thresholds.loss_pct = o->knee_loss_pct;
+  if (o->knee_jitter_ms > 0)
+    lo->thresholds.jitter_p95_ms = o->knee_jitter_ms;
+  lo->allocations_only = o->allocations_only;
+  return TRUE;
+}
+
+gint64
+rp_cli_planned_us (const RpCliOptions *o)
+{
+  RpLoadOptions lo;
+
+  if (o->streams == 0 || !load_options (o, &lo, NULL))
+    return 0;
+  return rp_load_planned_us (&lo);
+}
+
+static int
+cmd_load (RpCliRun *run, int argc, char **argv, GError **error)
+{
+  const RpCliOptions *o = run->o;
+  g_autoptr (GPtrArray) turn = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
+  g_autoptr (RpTurnPlan) plan = NULL;
+  RpTurnCreds creds;
+  RpLoadOptions lo;
+  LoadState *st;
+
+  if (argc > 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "load: unexpected argument '%s' (servers go in --turn)", argv[1]);
+    return RP_EXIT_USAGE;
+  }
+  if (!load_options (o, &lo, error) || !parse_turn_option (o, turn, error))
+    return RP_EXIT_USAGE;
+  for (guint i = 0; i < turn->len; i++) {
+    const RpTarget *t = g_ptr_array_index (turn, i);
+    if (t->transport != RP_TRANSPORT_UDP) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--turn '%s': load runs over UDP (turn:host[:port]), not TCP or TLS",
+                   t->uri);
+      return RP_EXIT_USAGE;
+    }
+  }
+  if (!rp_turn_creds_load (&creds, o->user, o->password_file, o->secret_file, rest_ttl (o), error))
+    return RP_EXIT_USAGE;
+  plan = rp_turn_plan_new (&creds);
+  lo.turn = turn;
+  st = g_new0 (LoadState, 1);
+  st->runner = run->runner;
+  st->cmd = rp_check_load_add (run->runner, run->po, plan, &lo);
+  st->signals[0] = g_unix_signal_add (SIGINT, on_load_signal, st);
+  st->signals[1] = g_unix_signal_add (SIGTERM, on_load_signal, st);
+  run->state = st;
+  run->free_state = load_state_free;
+  return 0;
+}
+
+static void
+finish_load (RpCliRun *run, RpReport *report)
+{
+  LoadState *st = run->state;
+
+  rp_load_command_finish (st->cmd, report);
+}
+
 /* A server: no runner and no report; runs until SIGTERM. */
 static int
 cmd_serve (RpCliRun *run, int argc, char **argv, GError **error)
@@ -809,6 +997,15 @@ const RpCliCommand rp_cli_commands[] = {
     "loss\n"
     "per direction, bursts, late packets, and the E-model MOS, with a verdict and what to blame.",
     voice_entries, TRUE, FALSE, cmd_voice, NULL },
+  { "load", "--turn URI... --streams N [--ramp STEP/S]",
+    "how many voice calls a TURN server relays before loss or jitter rise (own servers only)",
+    "N voice-shaped streams, each two allocations on the server bound to each other, ramped in\n"
+    "steps (--ramp 10/5: 10 more every 5 s); per step the set-ups that failed and why (486 quota,\n"
+    "508 capacity, timeout), RTT p50/p95/p99, jitter p95 and loss per direction, and the sender's\n"
+    "own schedule error; then the knee. Only the servers named are contacted (ALTERNATE-SERVER is\n"
+    "not followed). Ctrl-C reports what was measured and releases the allocations. This is a load\n"
+    "test: use it only on servers of your own.",
+    load_entries, TRUE, FALSE, cmd_load, finish_load },
   { "serve", "--config FILE",
     "the reflector: the far end for ice --reflector, next to the deployment",
     "A websocket signalling endpoint (behind the same proxy as the API) where clients authenticate "

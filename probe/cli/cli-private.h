@@ -66,6 +66,12 @@ typedef struct {
   char *profile;             /* check */
   char *file_hash;
   gboolean no_voice;
+  gint streams;              /* load */
+  char *ramp;
+  gint max_streams;
+  gboolean allocations_only;
+  double knee_loss_pct;
+  double knee_jitter_ms;
 } RpCliOptions;
 
 #define RP_CLI_REST_TTL_UNSET G_MININT
@@ -111,6 +117,9 @@ extern const GOptionEntry rp_cli_turn_credential_entries[];
 extern const GOptionEntry rp_cli_global_entries[];
 
 const RpCliCommand *rp_cli_find_command (const char *name);
+/* How long a command runs by design beyond its set-up (load's ramp), from
+ * its options; 0 for the others or when the options are refused later. */
+gint64 rp_cli_planned_us (const RpCliOptions *o);
 /* Parses a command's options (its own, the TURN credentials when it takes
  * them, the global ones) from args (args[0] the program) into o, leaving the
  * arguments in args. The tables bound to o are added to bound; free what

@@ -485,6 +485,7 @@ run_command_line (RpCliOptions *o, GPtrArray *bound, int argc, char **argv)
     /* A watch is as long as it says: --timeout then bounds the setup on top of it. */
     if (watch_s > 0)
       po.timeout_us += (gint64) (watch_s * G_USEC_PER_SEC);
+    po.timeout_us += rp_cli_planned_us (o);
   }
   po.family = o->ipv4 ? RP_FAMILY_V4 : o->ipv6 ? RP_FAMILY_V6 : RP_FAMILY_ANY;
   po.ca_file = o->ca_file;

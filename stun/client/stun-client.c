@@ -439,6 +439,30 @@ read_datagrams (RpStunClient *client)
   }
 }
 
+int
+rp_stun_client_release_reader (RpStunClient *client)
+{
+  if (client->transport != RP_TRANSPORT_UDP || client->server == NULL ||
+      client->state != STATE_READY)
+    return -1;
+  if (client->watch != NULL) {
+    g_source_destroy ((GSource *) client->watch);
+    g_clear_pointer ((GSource **) &client->watch, g_source_unref);
+  }
+  return client->fd;
+}
+
+void
+rp_stun_client_feed (RpStunClient *client, const guint8 *data, gsize len, gint64 rx_us)
+{
+  if (client->state != STATE_READY)
+    return;
+  enter (client);
+  client->rx_us = rx_us;
+  deliver (client, data, len, NULL);
+  leave (client);
+}
+
 static void
 read_stream (RpStunClient *client)
 {

@@ -110,6 +110,15 @@ RpTransport rp_stun_client_get_transport (RpStunClient *client);
  * delivered, from the kernel's timestamp on UDP (SO_TIMESTAMPNS), from the
  * read on streams. Valid inside response and unsolicited callbacks. */
 gint64 rp_stun_client_get_rx_time (RpStunClient *client);
+/* A connected UDP client whose datagrams another reader takes from now on
+ * (a packet engine draining many sockets at once): the client stops
+ * watching its socket and returns the descriptor (still the client's: not
+ * to be closed), or -1 when it is not a ready UDP client. What the reader
+ * gets that is not its own goes back through rp_stun_client_feed(). */
+int rp_stun_client_release_reader (RpStunClient *client);
+/* A datagram read by that reader, received at rx_us (monotonic): handled
+ * as if the client had read it (responses, indications, ChannelData). */
+void rp_stun_client_feed (RpStunClient *client, const guint8 *data, gsize len, gint64 rx_us);
 /* Request transmissions so far, retransmissions included. */
 guint rp_stun_client_get_requests_sent (RpStunClient *client);
 

@@ -277,6 +277,7 @@ EOF
 #                    none: no-auth, coturn hands out relays without credentials
 #   --no-loopback-peers   leave out allow-loopback-peers (coturn then refuses
 #                    loopback peers, so a loopback relay test fails with 403)
+#   --relay-ports N  relay ports (default 64; two per load stream)
 #   --conf-line LINE append LINE to turnserver.conf (repeatable), e.g.
 #                    'no-udp', 'denied-peer-ip=10.0.0.0-10.255.255.255'.
 #                    LAB_COTURN_CONF_LINES (newline-separated) appends too.
@@ -289,7 +290,7 @@ lab_coturn_start() {
   local dir=$1
   shift
   local ip=127.0.0.1 ns="" port="" tls_port="" relay_min user="" pw realm=turn.lab.test pid
-  local auth=lt loopback_peers=1 secret_file="" pw_file="" line ip6=""
+  local auth=lt loopback_peers=1 secret_file="" pw_file="" line ip6="" relay_n=64
   local -a conf_lines=()
   if [[ -n ${LAB_COTURN_CONF_LINES:-} ]]; then
     while IFS= read -r line; do
@@ -306,6 +307,7 @@ lab_coturn_start() {
       --auth) auth=$2; shift 2 ;;
       --no-loopback-peers) loopback_peers=0; shift ;;
       --conf-line) conf_lines+=("$2"); shift 2 ;;
+      --relay-ports) relay_n=$2; shift 2 ;;
       --) shift; break ;;
       *) break ;;
     esac
@@ -327,7 +329,7 @@ lab_coturn_start() {
   [[ -n $port ]] || port=$(lab_free_port both "$ns") || return
   # The TLS port carries DTLS on UDP too.
   [[ -n $tls_port ]] || tls_port=$(lab_free_port both "$ns") || return
-  relay_min=$(lab_free_port_range 64 udp "$ns") || return
+  relay_min=$(lab_free_port_range "$relay_n" udp "$ns") || return
   local auth_conf
   case $auth in
     lt)
@@ -360,7 +362,7 @@ tls-listening-port=$tls_port
 alt-listening-port=0
 alt-tls-listening-port=0
 min-port=$relay_min
-max-port=$((relay_min + 63))
+max-port=$((relay_min + relay_n - 1))
 $auth_conf
 realm=$realm
 cert=$dir/ca/server.pem
@@ -398,7 +400,7 @@ EOF
     printf 'LAB_TURN_AUTH=%q\n' "$auth"
     printf 'LAB_TURN_REALM=%q\n' "$realm"
     printf 'LAB_TURN_RELAY_MIN=%q\n' "$relay_min"
-    printf 'LAB_TURN_RELAY_MAX=%q\n' "$((relay_min + 63))"
+    printf 'LAB_TURN_RELAY_MAX=%q\n' "$((relay_min + relay_n - 1))"
     printf 'LAB_TURN_NETNS=%q\n' "$ns"
     printf 'LAB_TURN_PID=%q\n' "$pid"
     printf 'LAB_TURN_LOG=%q\n' "$dir/turn.log"

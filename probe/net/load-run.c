@@ -1,0 +1,650 @@
+/* The streams of `rtcprobe load` and their steps (see load-run.h).
+ *
+ * A step's loss counts the packets sent from its start until a grace period
+ * before its end (so each had that long to come back): per stream, their
+ * sequence numbers are [lo, hi). RTT is (T4 - T1) - (T3 - T2) (RFC 8762
+ * 4.2.1 timestamps, all on this host's monotonic clock: the one-way transit
+ * times are real here, so RFC 3550 A.8 jitter is taken per direction). */
+#include "probe/net/load-run.h"
+
+#include <string.h>
+
+#include "probe/net/relay-pair.h"
+#include "rtc/voice/stamp.h"
+#include "rtc/voice/stats.h"
+#include "stun/stun-timer.h"
+
+#define GRACE_MAX_US (500 * 1000)
+#define REFRESH_CHECK_S 10
+/* RFC 8656: permissions last 300 s, channels 600 s, allocations their
+ * LIFETIME (600 s by default): everything is renewed well before. */
+#define REFRESH_EVERY_US (120 * G_USEC_PER_SEC)
+#define REFRESH_LIFETIME_S 600
+#define RELEASE_BUDGET_MS 3000
+#define ENGINE_SLOTS 4096
+#define GRID_US 1000
+
+typedef enum { SETUP, LIVE, FAILED } StreamState;
+
+typedef struct {
+  RpLoadRun *run;
+  const RpLoadServer *server;
+  StreamState state;
+  RpRelayPair *pair;            /* streams */
+  RpTurnClient *turn;           /* allocations_only */
+  gint64 started_us;
+  RpEngineSocket *sa, *sb;
+  RpEngineTimer timer;
+  guint32 next_seq, lo, hi;
+  RpStampReflector reflector;
+  gboolean have[2];
+  double transit_ms[2], jitter_ms[2];
+  gint64 refreshed_us;
+  gboolean releasing;
+} Stream;
+
+struct _RpLoadRun {
+  RpLoadConfig config;
+  RpPacketEngine *engine;
+  GPtrArray *streams;           /* Stream*, in the order started */
+  guint steps;                  /* planned */
+  guint step;                   /* the current one */
+  RpLoadStep current;
+  gint64 step_start_us;
+  GSource *step_timer, *window_timer, *refresh_timer, *release_timer;
+  gboolean running, stopping, finished;
+  guint releases_pending;
+  gint64 first_allocate_us, last_answer_us;
+  RpLoadTotals totals;
+};
+
+static void end_step (RpLoadRun *run);
+
+static gint64
+step_len_us (RpLoadRun *run, guint k)
+{
+  double s = k + 1 == run->steps && run->config.last_hold_s > 0 ? run->config.last_hold_s
+                                                                 : run->config.ramp.interval_s;
+  return (gint64) (s * G_USEC_PER_SEC);
+}
+
+/* ---- the data path ---- */
+
+static gboolean
+in_window (const Stream *s, guint32 seq)
+{
+  return seq >= s->lo && seq < s->hi;
+}
+
+static void
+jitter (Stream *s, RpLoadDir d, double transit_ms)
+{
+  if (s->have[d])
+    rp_jitter_update (&s->jitter_ms[d], s->transit_ms[d], transit_ms);
+  s->have[d] = TRUE;
+  s->transit_ms[d] = transit_ms;
+  rp_histogram_add (&s->run->current.jitter_us[d], (gint64) (s->jitter_ms[d] * 1000));
+}
+
+static void
+on_tick (RpEngineTimer *t, gint64 due_us, gpointer data)
+{
+  Stream *s = data;
+  RpLoadRun *run = s->run;
+  RpStampSender p = { 0 };
+  guint8 *buf;
+
+  if (s->state != LIVE || !run->running)
+    return;
+  p.seq = s->next_seq++;
+  p.error_estimate = RP_STAMP_EE_DEFAULT;
+  p.timestamp = rp_stamp_us_to_ntp (g_get_monotonic_time ());
+  if (in_window (s, p.seq))
+    run->current.sent++;
+  buf = rp_packet_engine_prepare (run->engine, s->sa, RP_RELAY_CHANNEL_A, due_us);
+  if (buf != NULL) {
+    rp_stamp_sender_encode (&p, run->config.packet_size, buf, run->config.packet_size);
+    rp_packet_engine_commit (run->engine, s->sa, run->config.packet_size);
+  }
+  rp_packet_engine_schedule (run->engine, t, due_us + run->config.interval_us);
+}
+
+/* B: the Session-Reflector, answering through its own channel. */
+static void
+on_b_data (RpEngineSocket *sock, guint16 channel, guint8 *payload, gsize len, gint64 rx_us,
+           gpointer data)
+{
+  Stream *s = data;
+  RpLoadRun *run = s->run;
+  RpStampSender sp;
+  guint8 *out;
+
+  if (!run->running || len > run->config.packet_size ||
+      rp_stamp_sender_decode (payload, len, &sp) != RP_STAMP_OK)
+    return;
+  if (in_window (s, sp.seq))
+    run->current.reached++;
+  jitter (s, RP_LOAD_FWD, (rx_us - rp_stamp_ntp_to_us (sp.timestamp)) / 1000.0);
+  out = rp_packet_engine_prepare (run->engine, s->sb, RP_RELAY_CHANNEL_B, 0);
+  if (out == NULL)
+    return;
+  memcpy (out, payload, len);
+  if (rp_stamp_reflect (&s->reflector, out, len, rx_us, g_get_monotonic_time (), 0) ==
+      RP_STAMP_OK)
+    rp_packet_engine_commit (run->engine, s->sb, len);
+}
+
+static void
+on_a_data (RpEngineSocket *sock, guint16 channel, guint8 *payload, gsize len, gint64 rx_us,
+           gpointer data)
+{
+  Stream *s = data;
+  RpLoadRun *run = s->run;
+  RpStampReflected r;
+  RpVoiceSample x;
+
+  if (!run->running || rp_stamp_reflected_decode (payload, len, &r) != RP_STAMP_OK)
+    return;
+  rp_voice_sample_from_stamp (&x, &r, rx_us);
+  if (x.sender_seq >= s->next_seq)
+    return;   /* never sent */
+  if (in_window (s, x.sender_seq))
+    run->current.returned++;
+  rp_histogram_add (&run->current.rtt_us, (x.t4_us - x.t1_us) - (x.t3_us - x.t2_us));
+  jitter (s, RP_LOAD_BWD, (x.t4_us - x.t3_us) / 1000.0);
+}
+
+/* STUN on a socket the engine reads: its client's (refresh answers). */
+static void
+on_other (RpEngineSocket *sock, const guint8 *d, gsize len, gint64 rx_us, gpointer data)
+{
+  Stream *s = data;
+  RpTurnClient *turn =
+    sock == s->sa ? rp_relay_pair_get_a (s->pair) : rp_relay_pair_get_b (s->pair);
+
+  rp_stun_client_feed (rp_turn_client_get_stun (turn), d, len, rx_us);
+}
+
+/* ---- set-up ---- */
+
+static guint
+held_allocations (RpLoadRun *run)
+{
+  guint n = 0;
+  RpStunAddress unused;
+
+  for (guint i = 0; i < run->streams->len; i++) {
+    Stream *s = g_ptr_array_index (run->streams, i);
+    RpTurnClient *c[3] = { s->turn, s->pair ? rp_relay_pair_get_a (s->pair) : NULL,
+                           s->pair ? rp_relay_pair_get_b (s->pair) : NULL };
+    for (guint j = 0; j < 3; j++)
+      if (c[j] != NULL && rp_turn_client_get_relayed (c[j], &unused))
+        n++;
+  }
+  return n;
+}
+
+static void
+count_failure (RpLoadRun *run, Stream *s, const char *what, const RpTurnResult *res,
+               RpTurnClient *who)
+{
+  RpLoadFail f = res->outcome == RP_STUN_TXN_TIMEOUT ? RP_LOAD_FAIL_TIMEOUT
+                 : res->outcome == RP_STUN_TXN_RESPONSE ? rp_load_fail_from_code (res->error_code)
+                                                        : RP_LOAD_FAIL_OTHER;
+
+  s->state = FAILED;
+  run->current.fail[f]++;
+  if (f == RP_LOAD_FAIL_QUOTA && run->totals.quota == 0) {
+    run->totals.quota = held_allocations (run);
+    if (run->current.first_refused == 0)
+      run->current.first_refused = run->totals.quota + 1;
+  }
+  if (f == RP_LOAD_FAIL_ALTERNATE)
+    run->totals.alternate_refused = TRUE;
+  run->last_answer_us = g_get_monotonic_time ();
+  if (run->config.failed != NULL)
+    run->config.failed (run, what, res, who, s->server, run->config.user_data);
+}
+
+static gboolean
+attach (RpLoadRun *run, Stream *s)
+{
+  RpTurnClient *a = rp_relay_pair_get_a (s->pair), *b = rp_relay_pair_get_b (s->pair);
+  int fa = rp_stun_client_release_reader (rp_turn_client_get_stun (a));
+  int fb = rp_stun_client_release_reader (rp_turn_client_get_stun (b));
+
+  if (fa < 0 || fb < 0)
+    return FALSE;
+  s->sa = rp_packet_engine_add_socket (run->engine, fa, on_a_data, on_other, s, NULL);
+  s->sb = rp_packet_engine_add_socket (run->engine, fb, on_b_data, on_other, s, NULL);
+  return s->sa != NULL && s->sb != NULL;
+}
+
+static void
+on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res,
+               RpTurnClient *who, gpointer data)
+{
+  Stream *s = data;
+  RpLoadRun *run = s->run;
+
+  if (s->state != SETUP || run->finished)
+    return;
+  if (!ok) {
+    count_failure (run, s, step, res, who);
+    rp_relay_pair_deallocate (pair, NULL, NULL);
+    return;
+  }
+  run->totals.allocations += 2;
+  run->last_answer_us = g_get_monotonic_time ();
+  if (!run->running || !attach (run, s)) {
+    /* Set up after the end (or the engine refused it): released at once. */
+    s->state = FAILED;
+    rp_relay_pair_deallocate (pair, NULL, NULL);
+    return;
+  }
+  s->state = LIVE;
+  s->refreshed_us = g_get_monotonic_time ();
+  rp_stamp_reflector_init (&s->reflector, TRUE);
+  /* Packets count in the step from the first one. */
+  s->lo = 0;
+  s->hi = run->window_timer == NULL ? 0 : G_MAXUINT32;
+  /* Streams start on a 1 ms grid, so one wake-up sends for every stream
+   * due in that millisecond (the schedule stays absolute on the grid). */
+  rp_packet_engine_schedule (run->engine, &s->timer,
+                             (g_get_monotonic_time () / GRID_US + 1) * GRID_US);
+}
+
+static void
+on_allocated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
+{
+  Stream *s = data;
+  RpLoadRun *run = s->run;
+
+  if (s->state != SETUP || run->finished)
+    return;
+  if (!res->success) {
+    count_failure (run, s, "Allocate", res, turn);
+    return;
+  }
+  if (!run->running) {
+    s->state = FAILED;
+    rp_turn_client_refresh (turn, 0, NULL, NULL);
+    return;
+  }
+  s->state = LIVE;
+  run->totals.allocations++;
+  run->last_answer_us = g_get_monotonic_time ();
+  /* Allocation latency, the 401 round included: what a client waits. */
+  rp_histogram_add (&run->current.rtt_us, run->last_answer_us - s->started_us);
+}
+
+static void
+on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, gpointer data)
+{
+  Stream *s = data;
+
+  if (status != RP_STUN_NET_OK) {
+    RpTurnResult res = { .outcome = RP_STUN_TXN_NET, .net = status, .reason = reason };
+    count_failure (s->run, s, "Allocate", &res, s->turn);
+    return;
+  }
+  rp_turn_client_allocate (s->turn, on_allocated, s);
+}
+
+static void
+start_stream (RpLoadRun *run)
+{
+  Stream *s = g_new0 (Stream, 1);
+  const RpLoadConfig *c = &run->config;
+
+  s->run = run;
+  s->server = g_ptr_array_index (c->servers, run->streams->len % c->servers->len);
+  s->state = SETUP;
+  s->started_us = g_get_monotonic_time ();
+  rp_engine_timer_init (&s->timer, on_tick, s);
+  g_ptr_array_add (run->streams, s);
+  if (run->first_allocate_us == 0)
+    run->first_allocate_us = s->started_us;
+  if (c->allocations_only) {
+    RpStunClient *stun = rp_stun_client_new (RP_TRANSPORT_UDP, s->server->address,
+                                              s->server->host, NULL, FALSE, c->context);
+    rp_stun_client_set_timer (stun, RP_STUN_DEFAULT_RTO_US, RP_STUN_PROBE_RC, RP_STUN_PROBE_RM);
+    s->turn = rp_turn_client_new (stun, c->creds->username, c->creds->password);
+    rp_stun_client_connect (stun, on_connected, s);
+  } else {
+    RpRelayPairConfig pc = { 0 };
+    pc.transport = RP_TRANSPORT_UDP;
+    pc.server = s->server->address;
+    pc.host = s->server->host;
+    pc.creds = c->creds;
+    pc.context = c->context;
+    s->pair = rp_relay_pair_new (&pc, NULL);
+    rp_relay_pair_start (s->pair, on_pair_ready, s);
+  }
+}
+
+/* ---- refresh ---- */
+
+static void
+on_refreshed (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
+{
+  RpLoadRun *run = data;
+
+  if (!res->success)
+    run->totals.refresh_failures++;
+}
+
+static void
+refresh (RpLoadRun *run, RpTurnClient *turn, guint16 channel, RpTurnClient *peer)
+{
+  RpStunAddress addr;
+
+  rp_turn_client_refresh (turn, REFRESH_LIFETIME_S, on_refreshed, run);
+  run->totals.refreshes++;
+  if (peer != NULL && rp_turn_client_get_relayed (peer, &addr))
+    rp_turn_client_channel_bind (turn, channel, &addr, on_refreshed, run);
+}
+
+static gboolean
+on_refresh_timer (gpointer data)
+{
+  RpLoadRun *run = data;
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < run->streams->len; i++) {
+    Stream *s = g_ptr_array_index (run->streams, i);
+    if (s->state != LIVE || now - s->refreshed_us < REFRESH_EVERY_US)
+      continue;
+    s->refreshed_us = now;
+    if (s->turn != NULL) {
+      refresh (run, s->turn, 0, NULL);
+    } else {
+      RpTurnClient *a = rp_relay_pair_get_a (s->pair), *b = rp_relay_pair_get_b (s->pair);
+      refresh (run, a, RP_RELAY_CHANNEL_A, b);
+      refresh (run, b, RP_RELAY_CHANNEL_B, a);
+    }
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- steps ---- */
+
+static void
+clear_source (GSource **s)
+{
+  if (*s != NULL) {
+    g_source_destroy (*s);
+    g_clear_pointer (s, g_source_unref);
+  }
+}
+
+static GSource *
+add_timeout (RpLoadRun *run, gint64 us, GSourceFunc func)
+{
+  GSource *t = g_timeout_source_new ((guint) MAX (us / 1000, 0));
+
+  g_source_set_callback (t, func, run, NULL);
+  g_source_attach (t, run->config.context);
+  return t;
+}
+
+/* The step's send window closes: later packets belong to no step's loss. */
+static gboolean
+on_window_end (gpointer data)
+{
+  RpLoadRun *run = data;
+
+  for (guint i = 0; i < run->streams->len; i++) {
+    Stream *s = g_ptr_array_index (run->streams, i);
+    s->hi = s->next_seq;
+  }
+  g_clear_pointer (&run->window_timer, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_step_end (gpointer data)
+{
+  RpLoadRun *run = data;
+
+  g_clear_pointer (&run->step_timer, g_source_unref);
+  end_step (run);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+begin_step (RpLoadRun *run)
+{
+  guint want = rp_load_ramp_streams_at (&run->config.ramp, run->config.streams, run->step);
+  gint64 len = step_len_us (run, run->step);
+  gint64 grace = MIN (GRACE_MAX_US, len / 4);
+
+  rp_load_step_init (&run->current);
+  run->current.streams_attempted = want;
+  rp_packet_engine_set_lateness (run->engine, &run->current.lateness_us);
+  run->step_start_us = g_get_monotonic_time ();
+  for (guint i = 0; i < run->streams->len; i++) {
+    Stream *s = g_ptr_array_index (run->streams, i);
+    s->lo = s->next_seq;
+    s->hi = G_MAXUINT32;
+  }
+  while (run->streams->len < want)
+    start_stream (run);
+  run->window_timer = add_timeout (run, run->config.allocations_only ? len : len - grace,
+                                   on_window_end);
+  run->step_timer = add_timeout (run, len, on_step_end);
+}
+
+static void
+stop_sending (RpLoadRun *run)
+{
+  run->running = FALSE;
+  for (guint i = 0; i < run->streams->len; i++) {
+    Stream *s = g_ptr_array_index (run->streams, i);
+    rp_packet_engine_unschedule (run->engine, &s->timer);
+  }
+  rp_packet_engine_set_lateness (run->engine, NULL);
+}
+
+static void
+finish (RpLoadRun *run)
+{
+  if (run->finished)
+    return;
+  run->finished = TRUE;
+  clear_source (&run->release_timer);
+  clear_source (&run->refresh_timer);
+  if (run->config.done != NULL)
+    run->config.done (run, run->config.user_data);
+}
+
+static void
+release_answered (RpLoadRun *run, gboolean ok)
+{
+  if (ok)
+    run->totals.released++;
+  else
+    run->totals.release_failures++;
+  if (--run->releases_pending == 0)
+    finish (run);
+}
+
+static void
+on_pair_released (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res,
+                  RpTurnClient *who, gpointer data)
+{
+  release_answered (data, ok);
+}
+
+static void
+on_turn_released (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
+{
+  release_answered (data, rp_relay_dealloc_succeeded (res));
+}
+
+static gboolean
+on_release_timeout (gpointer data)
+{
+  RpLoadRun *run = data;
+
+  run->totals.release_failures += run->releases_pending;
+  run->releases_pending = 0;
+  g_clear_pointer (&run->release_timer, g_source_unref);
+  finish (run);
+  return G_SOURCE_REMOVE;
+}
+
+/* RFC 8656 7: Refresh with LIFETIME 0 deletes an allocation. */
+static void
+release_all (RpLoadRun *run)
+{
+  RpStunAddress unused;
+
+  for (guint i = 0; i < run->streams->len; i++) {
+    Stream *s = g_ptr_array_index (run->streams, i);
+    if (s->state != LIVE)
+      continue;
+    s->releasing = TRUE;
+    run->releases_pending++;
+    if (s->pair != NULL)
+      rp_relay_pair_deallocate (s->pair, on_pair_released, run);
+    else if (rp_turn_client_get_relayed (s->turn, &unused))
+      rp_turn_client_refresh (s->turn, 0, on_turn_released, run);
+    else
+      run->releases_pending--;
+  }
+  if (run->releases_pending == 0) {
+    finish (run);
+    return;
+  }
+  run->release_timer = g_timeout_source_new (RELEASE_BUDGET_MS);
+  g_source_set_callback (run->release_timer, on_release_timeout, run, NULL);
+  g_source_attach (run->release_timer, run->config.context);
+}
+
+static guint
+live_streams (RpLoadRun *run)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < run->streams->len; i++)
+    n += ((Stream *) g_ptr_array_index (run->streams, i))->state == LIVE;
+  return n;
+}
+
+static void
+end_step (RpLoadRun *run)
+{
+  gboolean last;
+  guint live = live_streams (run);
+
+  clear_source (&run->window_timer);
+  clear_source (&run->step_timer);
+  run->current.streams_established = live;
+  if (run->config.allocations_only)
+    run->totals.allocate_elapsed_us = run->last_answer_us - run->first_allocate_us;
+  run->totals.steps_done++;
+  if (run->config.step_done != NULL)
+    run->config.step_done (run, run->step, &run->current, run->config.user_data);
+  /* Nothing set up at all: ramping further only repeats the failure. */
+  last = run->stopping || ++run->step >= run->steps || live == 0;
+  if (!last) {
+    begin_step (run);
+    return;
+  }
+  stop_sending (run);
+  release_all (run);
+}
+
+/* ---- life ---- */
+
+RpLoadRun *
+rp_load_run_new (const RpLoadConfig *config, GError **error)
+{
+  g_autoptr (RpLoadRun) run = g_new0 (RpLoadRun, 1);
+
+  run->config = *config;
+  run->streams = g_ptr_array_new ();
+  run->steps = rp_load_ramp_steps (&config->ramp, config->streams);
+  if (!config->allocations_only) {
+    run->engine = rp_packet_engine_new (config->context, config->packet_size, ENGINE_SLOTS, error);
+    if (run->engine == NULL)
+      return NULL;
+  }
+  return g_steal_pointer (&run);
+}
+
+void
+rp_load_run_start (RpLoadRun *run)
+{
+  run->running = TRUE;
+  run->refresh_timer = g_timeout_source_new_seconds (REFRESH_CHECK_S);
+  g_source_set_callback (run->refresh_timer, on_refresh_timer, run, NULL);
+  g_source_attach (run->refresh_timer, run->config.context);
+  begin_step (run);
+}
+
+void
+rp_load_run_stop (RpLoadRun *run)
+{
+  if (run->stopping || run->finished || !run->running)
+    return;
+  run->stopping = TRUE;
+  run->totals.cut_short = TRUE;
+  on_window_end (run);
+  end_step (run);
+}
+
+void
+rp_load_run_abandon (RpLoadRun *run)
+{
+  if (run->finished)
+    return;
+  if (run->running) {
+    run->stopping = TRUE;
+    run->totals.cut_short = TRUE;
+    on_window_end (run);
+    end_step (run);
+  }
+  /* The releases are on the wire; their answers are not waited for. */
+  finish (run);
+}
+
+const RpLoadTotals *
+rp_load_run_get_totals (RpLoadRun *run)
+{
+  if (run->engine != NULL) {
+    run->totals.engine = *rp_packet_engine_get_counts (run->engine);
+    run->totals.kernel_timestamps = rp_packet_engine_kernel_timestamps (run->engine);
+  }
+  return &run->totals;
+}
+
+static void
+stream_free (RpLoadRun *run, Stream *s)
+{
+  if (run->engine != NULL) {
+    rp_packet_engine_unschedule (run->engine, &s->timer);
+    rp_packet_engine_remove_socket (run->engine, s->sa);
+    rp_packet_engine_remove_socket (run->engine, s->sb);
+  }
+  rp_relay_pair_free (s->pair);
+  rp_turn_client_free (s->turn);
+  g_free (s);
+}
+
+void
+rp_load_run_free (RpLoadRun *run)
+{
+  if (run == NULL)
+    return;
+  clear_source (&run->step_timer);
+  clear_source (&run->window_timer);
+  clear_source (&run->refresh_timer);
+  clear_source (&run->release_timer);
+  for (guint i = 0; i < run->streams->len; i++)
+    stream_free (run, g_ptr_array_index (run->streams, i));
+  g_ptr_array_unref (run->streams);
+  rp_packet_engine_free (run->engine);
+  g_free (run);
+}
