@@ -208,19 +208,20 @@ knee_words (RpLoadCommand *c, const RpLoadKnee *k, const RpLoadTotals *t)
 {
   const RpLoadStepSummary *s = &g_array_index (c->summaries, RpLoadStepSummary, k->step);
   const RpLoadThresholds *th = &c->o.thresholds;
+  const char *unit = c->o.allocations_only ? "allocations" : "streams";
 
   switch (k->kind) {
   case RP_LOAD_KNEE_ALLOCATION:
     if (s->fail[RP_LOAD_FAIL_QUOTA] > 0 && t->quota > 0)
-      return g_strdup_printf ("knee at step %u (%u streams): the server refused allocation %u "
+      return g_strdup_printf ("knee at step %u (%u %s): the server refused allocation %u "
                               "with 486 Allocation Quota Reached: its user-quota/total-quota is %u",
-                              k->step + 1, s->streams_attempted, t->quota + 1, t->quota);
+                              k->step + 1, s->streams_attempted, unit, t->quota + 1, t->quota);
     if (s->fail[RP_LOAD_FAIL_CAPACITY] > 0)
-      return g_strdup_printf ("knee at step %u (%u streams): the server answered 508 "
+      return g_strdup_printf ("knee at step %u (%u %s): the server answered 508 "
                               "Insufficient Capacity after %" G_GUINT64_FORMAT " allocations",
-                              k->step + 1, s->streams_attempted, t->allocations);
-    return g_strdup_printf ("knee at step %u (%u streams): %u stream set-ups failed (first: %s)",
-                            k->step + 1, s->streams_attempted, s->allocation_failures,
+                              k->step + 1, s->streams_attempted, unit, t->allocations);
+    return g_strdup_printf ("knee at step %u (%u %s): %u set-ups failed (first: %s)",
+                            k->step + 1, s->streams_attempted, unit, s->allocation_failures,
                             c->first_failure != NULL ? c->first_failure : "no reason recorded");
   case RP_LOAD_KNEE_LOSS:
     return g_strdup_printf ("knee at step %u (%u streams): loss %.2f %% %s, over %.2g %%",

@@ -421,7 +421,8 @@ begin_step (RpLoadRun *run)
 
   rp_load_step_init (&run->current);
   run->current.streams_attempted = want;
-  rp_packet_engine_set_lateness (run->engine, &run->current.lateness_us);
+  if (run->engine != NULL)
+    rp_packet_engine_set_lateness (run->engine, &run->current.lateness_us);
   run->step_start_us = g_get_monotonic_time ();
   for (guint i = 0; i < run->streams->len; i++) {
     Stream *s = g_ptr_array_index (run->streams, i);
@@ -439,6 +440,8 @@ static void
 stop_sending (RpLoadRun *run)
 {
   run->running = FALSE;
+  if (run->engine == NULL)
+    return;
   for (guint i = 0; i < run->streams->len; i++) {
     Stream *s = g_ptr_array_index (run->streams, i);
     rp_packet_engine_unschedule (run->engine, &s->timer);
