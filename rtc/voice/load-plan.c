@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/quote.h"
+
 gboolean
 rp_load_parse_ramp (const char *text, guint max_streams, RpLoadRamp *out, GError **error)
 {
@@ -16,29 +18,32 @@ rp_load_parse_ramp (const char *text, guint max_streams, RpLoadRamp *out, GError
   char *end = NULL;
   guint64 step;
   double s;
+  g_autofree char *q = rp_quote_input (text != NULL ? text : "", text != NULL ? strlen (text) : 0,
+                                       40);
 
   if (text == NULL || (slash = strchr (text, '/')) == NULL || slash == text ||
       !g_ascii_isdigit (text[0]) || strlen (text) > 32) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "--ramp wants STEP/S (10/5: 10 more streams every 5 seconds)");
+                 "--ramp %s: use STEP/S (10/5: 10 more streams every 5 seconds)", q);
     return FALSE;
   }
   errno = 0;
   step = g_ascii_strtoull (text, &end, 10);
   if (errno != 0 || end != slash || step < 1 || step > max_streams) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "--ramp: the step must be a whole number of streams from 1 to %u", max_streams);
+                 "--ramp %s: the step must be a whole number of streams from 1 to %u", q,
+                 max_streams);
     return FALSE;
   }
   if (!g_ascii_isdigit (slash[1])) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "--ramp wants STEP/S (10/5: 10 more streams every 5 seconds)");
+                 "--ramp %s: use STEP/S (10/5: 10 more streams every 5 seconds)", q);
     return FALSE;
   }
   s = g_ascii_strtod (slash + 1, &end);
   if (*end != '\0' || !isfinite (s) || s < RP_LOAD_MIN_STEP_S || s > RP_LOAD_MAX_STEP_S) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "--ramp: the interval must be %.1f to %.0f seconds", RP_LOAD_MIN_STEP_S,
+                 "--ramp %s: the interval must be %.1f to %.0f seconds", q, RP_LOAD_MIN_STEP_S,
                  RP_LOAD_MAX_STEP_S);
     return FALSE;
   }
