@@ -81,12 +81,12 @@ static void
 write_step (RpLoadCommand *c, guint k, const RpLoadStepSummary *s)
 {
   g_autofree char *id = g_strdup_printf ("load.step.%u", k + 1);
-  RpCheckResult *r = rp_check_result_new (id, "load", "");
+  RpCheckResult *r = rp_check_result_new (
+    id, "load", ((RpServerTarget *) g_ptr_array_index (c->targets, 0))->target.uri);
   const RpLoadThresholds *t = &c->o.thresholds;
   gboolean over = MAX (s->loss_pct[0], s->loss_pct[1]) > t->loss_pct ||
                   MAX (s->jitter_p95_ms[0], s->jitter_p95_ms[1]) > t->jitter_p95_ms;
 
-  r->target = g_strdup (((RpServerTarget *) g_ptr_array_index (c->targets, 0))->target.uri);
   rp_check_result_metric (r, "streams_attempted", s->streams_attempted);
   rp_check_result_metric (r, "streams_established", s->streams_established);
   rp_check_result_metric (r, "setup_failures", s->allocation_failures);

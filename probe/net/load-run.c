@@ -15,11 +15,13 @@
 #include "stun/stun-timer.h"
 
 #define GRACE_MAX_US (500 * 1000)
-#define REFRESH_CHECK_S 10
-/* RFC 8656: permissions last 300 s, channels 600 s, allocations their
- * LIFETIME (600 s by default): everything is renewed well before. */
-#define REFRESH_EVERY_US (120 * G_USEC_PER_SEC)
-#define REFRESH_LIFETIME_S 600
+#define REFRESH_CHECK_S 2
+/* RFC 8656: permissions last 300 s, channels 600 s, allocations the
+ * LIFETIME the server granted (600 s by default): each is renewed at half
+ * its allocation's lifetime, and at least every 120 s. */
+#define REFRESH_MAX_US (120 * G_USEC_PER_SEC)
+#define REFRESH_MIN_US (4 * G_USEC_PER_SEC)
+#define DEFAULT_LIFETIME_S 600
 #define RELEASE_BUDGET_MS 3000
 #define ENGINE_SLOTS 4096
 #define GRID_US 1000
@@ -338,8 +340,9 @@ static void
 refresh (RpLoadRun *run, RpTurnClient *turn, guint16 channel, RpTurnClient *peer)
 {
   RpStunAddress addr;
+  guint32 lifetime = rp_turn_client_get_lifetime (turn);
 
-  rp_turn_client_refresh (turn, REFRESH_LIFETIME_S, on_refreshed, run);
+  rp_turn_client_refresh (turn, lifetime > 0 ? lifetime : DEFAULT_LIFETIME_S, on_refreshed, run);
   run->totals.refreshes++;
   if (peer != NULL && rp_turn_client_get_relayed (peer, &addr))
     rp_turn_client_channel_bind (turn, channel, &addr, on_refreshed, run);
@@ -353,7 +356,13 @@ on_refresh_timer (gpointer data)
 
   for (guint i = 0; i < run->streams->len; i++) {
     Stream *s = g_ptr_array_index (run->streams, i);
-    if (s->state != LIVE || now - s->refreshed_us < REFRESH_EVERY_US)
+    guint32 lifetime;
+    if (s->state != LIVE)
+      continue;
+    lifetime = rp_turn_client_get_lifetime (s->turn != NULL ? s->turn
+                                                            : rp_relay_pair_get_a (s->pair));
+    if (now - s->refreshed_us <
+        CLAMP ((gint64) lifetime * G_USEC_PER_SEC / 2, REFRESH_MIN_US, REFRESH_MAX_US))
       continue;
     s->refreshed_us = now;
     if (s->turn != NULL) {

@@ -4,7 +4,8 @@
 # the reports use; a coturn with total-quota=6 (three streams' worth) makes
 # the quota the knee at step 4, allocation 7 refused with 486; allocations
 # only reports the rate, latency and quota; Ctrl-C reports what was measured
-# and releases every allocation; bad input is one line and a non-zero exit
+# and releases every allocation; allocations granted 12 s are refreshed
+# and outlive it; bad input is one line and a non-zero exit
 # within --timeout; the password never reaches a report.
 # Traffic: loopback only. Env: RTCPROBE. Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -117,7 +118,22 @@ main() {
      and .metrics.streams_max_established == 4 and (.summary | test("cut short"))'
   jqc "the step measured packets before the stop" "$c" 'chk("load.step.1").metrics.packets_sent > 100'
 
-  echo "== 5. bad input: one line, non-zero exit, within --timeout"
+  echo "== 5. refresh: allocations granted 12 s outlive it"
+  lab_coturn_start "$W/short" --conf-line max-allocate-lifetime=12 >/dev/null || { echo "could not start coturn" >&2; exit 1; }
+  # shellcheck disable=SC1091
+  source "$W/short/env"
+  local s=$W/short.json
+  LAB_PROBE_LIMIT=40 lab_probe "$s" --timeout 20 load --streams 2 --duration 20 --user "$LAB_TURN_USER" \
+    --password-file "$LAB_TURN_PASSWORD_FILE" --turn "turn:127.0.0.1:$LAB_TURN_PORT"
+  lab_check "exit 0 (got $RC)" test "$RC" -eq 0
+  jqc "refreshed at half the lifetime (Refresh and ChannelBind), none failed" "$s" \
+    'chk("load.verdict").details | .refreshes >= 4 and .refresh_failures == 0 and .released == 2'
+  jqc "no loss past the 12 s the allocations were granted" "$s" \
+    'chk("load.step.1").metrics | .packets_sent >= 1800 and .loss_pct_fwd == 0 and .loss_pct_bwd == 0'
+  # shellcheck disable=SC1091
+  source "$W/turn/env"
+
+  echo "== 6. bad input: one line, non-zero exit, within --timeout"
   local bad
   for bad in "--streams 0" "--streams 100000" "--streams 5 --ramp garbage" "--streams 5 --ramp 0/5" \
     "--streams 5 --ramp 1/0" "--streams 5 --max-streams 4" "--streams 2 --codec 2000@20"; do

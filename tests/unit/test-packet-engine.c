@@ -196,6 +196,7 @@ test_send_framed (void)
   g_assert_cmpuint (late.count, ==, 12);
   g_assert_cmpuint (rp_packet_engine_get_counts (e)->sent, ==, 13);
   g_assert_cmpuint (rp_packet_engine_get_counts (e)->send_calls, <=, 4);
+  rp_packet_engine_remove_socket (e, s);
   close (a);
   close (b);
 }
