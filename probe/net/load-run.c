@@ -55,6 +55,7 @@ struct _RpLoadRun {
   gint64 step_start_us;
   GSource *step_timer, *window_timer, *refresh_timer, *release_timer;
   gboolean running, stopping, finished;
+  gboolean quota_seen;          /* a 486 came and the quota is not counted yet */
   guint releases_pending;
   gint64 first_allocate_us, last_answer_us;
   RpLoadTotals totals;
@@ -196,11 +197,10 @@ count_failure (RpLoadRun *run, Stream *s, const char *what, const RpTurnResult *
 
   s->state = FAILED;
   run->current.fail[f]++;
-  if (f == RP_LOAD_FAIL_QUOTA && run->totals.quota == 0) {
-    run->totals.quota = held_allocations (run);
-    if (run->current.first_refused == 0)
-      run->current.first_refused = run->totals.quota + 1;
-  }
+  /* The quota is counted when the step ends: the step's requests go out
+   * together and their answers come in any order. */
+  if (f == RP_LOAD_FAIL_QUOTA)
+    run->quota_seen = TRUE;
   if (f == RP_LOAD_FAIL_ALTERNATE)
     run->totals.alternate_refused = TRUE;
   run->last_answer_us = g_get_monotonic_time ();
@@ -553,6 +553,12 @@ end_step (RpLoadRun *run)
   clear_source (&run->window_timer);
   clear_source (&run->step_timer);
   run->current.streams_established = live;
+  if (run->quota_seen && run->totals.quota == 0) {
+    /* What the server held when it said no: every allocation that
+     * succeeded, including halves of pairs whose other half it refused. */
+    run->totals.quota = held_allocations (run);
+    run->current.first_refused = run->totals.quota + 1;
+  }
   if (run->config.allocations_only)
     run->totals.allocate_elapsed_us = run->last_answer_us - run->first_allocate_us;
   run->totals.steps_done++;

@@ -55,7 +55,8 @@ typedef struct {
 
 typedef struct {
   guint64 allocations;          /* succeeded */
-  guint quota;                  /* allocations held when the first 486 came (0: none came) */
+  guint quota;                  /* allocations held at the end of the step in which the first
+                                   486 came (0: none came) */
   gboolean alternate_refused;   /* a 300 Try Alternate came and was not followed */
   gint64 allocate_elapsed_us;   /* first Allocate sent to the last answer */
   guint refreshes, refresh_failures;

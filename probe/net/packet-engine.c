@@ -46,6 +46,10 @@ typedef struct {
 
 struct _RpPacketEngine {
   EngineSource *source;
+  gpointer tag;                 /* the epoll descriptor (sockets) in the source */
+  gpointer timer_tag;           /* the timerfd in the source */
+  gboolean deferred;            /* sockets not watched until drain_at_us */
+  gint64 last_drain_us, drain_at_us;
   int epfd, tfd;
   gsize slot_size;
   guint n_slots;
@@ -329,30 +333,58 @@ drain (RpPacketEngine *e, RpEngineSocket *s)
   }
 }
 
+/* Datagrams that arrive between two sends are read at most every
+ * RP_ENGINE_COALESCE_US: a wake-up for many instead of one each. Their
+ * kernel receive times are exact however late they are read, so only the
+ * reflecting side's T3 - T2 grows, and RTT subtracts it. The timer has its
+ * own descriptor and is never put off. */
+static void
+drain_ready (RpPacketEngine *e, GSource *source, gint64 now)
+{
+  struct epoll_event ev[EVENTS_PER_WAKEUP];
+  gboolean ready = e->deferred ? now >= e->drain_at_us
+                               : (g_source_query_unix_fd (source, e->tag) & G_IO_IN) != 0;
+  int n;
+
+  if (!ready)
+    return;
+  if (!e->deferred && now - e->last_drain_us < RP_ENGINE_COALESCE_US) {
+    e->deferred = TRUE;
+    e->drain_at_us = e->last_drain_us + RP_ENGINE_COALESCE_US;
+    g_source_modify_unix_fd (source, e->tag, 0);
+    g_source_set_ready_time (source, e->drain_at_us);
+    return;
+  }
+  if (e->deferred) {
+    e->deferred = FALSE;
+    g_source_set_ready_time (source, -1);
+    g_source_modify_unix_fd (source, e->tag, G_IO_IN);
+  }
+  e->last_drain_us = now;
+  n = epoll_wait (e->epfd, ev, EVENTS_PER_WAKEUP, 0);
+  for (int i = 0; i < n; i++) {
+    RpEngineSocket *s = ev[i].data.ptr;
+    if (!s->removed)
+      drain (e, s);
+  }
+}
+
 static gboolean
 engine_dispatch (GSource *source, GSourceFunc cb, gpointer data)
 {
   RpPacketEngine *e = ((EngineSource *) source)->engine;
-  struct epoll_event ev[EVENTS_PER_WAKEUP];
-  int n = epoll_wait (e->epfd, ev, EVENTS_PER_WAKEUP, 0);
 
   e->dispatching = TRUE;
   e->counts.wakeups++;
-  /* Sends first: the schedule is what the figures are measured against. */
-  for (int i = 0; i < n; i++) {
-    if (ev[i].data.ptr == NULL) {
-      guint64 expirations;
-      (void) !read (e->tfd, &expirations, sizeof expirations);
-      e->armed_us = 0;
-    }
+  if (g_source_query_unix_fd (source, e->timer_tag) & G_IO_IN) {
+    guint64 expirations;
+    (void) !read (e->tfd, &expirations, sizeof expirations);
+    e->armed_us = 0;
   }
+  /* Sends first: the schedule is what the figures are measured against. */
   run_due (e);
   flush (e);
-  for (int i = 0; i < n; i++) {
-    RpEngineSocket *s = ev[i].data.ptr;
-    if (s != NULL && !s->removed)
-      drain (e, s);
-  }
+  drain_ready (e, source, g_get_monotonic_time ());
   flush (e);
   run_due (e);
   flush (e);
@@ -370,8 +402,6 @@ RpPacketEngine *
 rp_packet_engine_new (GMainContext *context, gsize max_payload, guint slots, GError **error)
 {
   g_autoptr (RpPacketEngine) e = g_new0 (RpPacketEngine, 1);
-  struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-
   e->epfd = -1;
   e->tfd = -1;
   if (max_payload == 0 || max_payload > RP_ENGINE_MTU - 4 || slots == 0) {
@@ -382,7 +412,7 @@ rp_packet_engine_new (GMainContext *context, gsize max_payload, guint slots, GEr
   }
   e->epfd = epoll_create1 (EPOLL_CLOEXEC);
   e->tfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (e->epfd < 0 || e->tfd < 0 || epoll_ctl (e->epfd, EPOLL_CTL_ADD, e->tfd, &ev) < 0) {
+  if (e->epfd < 0 || e->tfd < 0) {
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
                  "the packet engine could not start: %s", g_strerror (errno));
     return NULL;
@@ -406,7 +436,8 @@ rp_packet_engine_new (GMainContext *context, gsize max_payload, guint slots, GEr
   e->source->engine = e;
   g_source_set_priority ((GSource *) e->source, G_PRIORITY_HIGH);
   g_source_set_name ((GSource *) e->source, "rtcprobe packet engine");
-  g_source_add_unix_fd ((GSource *) e->source, e->epfd, G_IO_IN);
+  e->tag = g_source_add_unix_fd ((GSource *) e->source, e->epfd, G_IO_IN);
+  e->timer_tag = g_source_add_unix_fd ((GSource *) e->source, e->tfd, G_IO_IN);
   g_source_attach ((GSource *) e->source, context);
   return g_steal_pointer (&e);
 }

@@ -1,7 +1,8 @@
 /* A packet engine for many UDP sockets on the run's GMainContext: one GSource
- * watches one epoll descriptor holding every socket and one timerfd. On a
+ * watches one epoll descriptor holding every socket, and one timerfd. On a
  * wake-up every ready socket is drained with recvmmsg (a batch at a time,
- * the kernel's receive timestamp per message), the streams due are run from
+ * the kernel's receive timestamp per message; at most every
+ * RP_ENGINE_COALESCE_US between sends), the streams due are run from
  * one min-heap of absolute send times, and what they queued leaves with one
  * sendmmsg per socket. Packets live in buffers made once: TURN ChannelData
  * (RFC 8656 12.4: channel number, length, data) is framed in place, nothing
@@ -19,6 +20,9 @@ typedef struct _RpEngineSocket RpEngineSocket;
 
 /* Datagrams in a batch and sockets per wake-up. */
 #define RP_ENGINE_BATCH 32
+/* Datagrams are read at most this often between sends (see
+ * packet-engine.c: their receive times are the kernel's). */
+#define RP_ENGINE_COALESCE_US 1000
 /* Largest datagram received (ChannelData header included). */
 #define RP_ENGINE_MTU 1500
 
