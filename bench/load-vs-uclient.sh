@@ -65,18 +65,22 @@ us() { awk -v x="$1" 'BEGIN { printf "%.1f", x * 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 main() {
-  local W n
+  local W n prev=""
   lab_init
   W=$(lab_tmpdir)
-  # Two relays per stream for the largest N, uclient's as many.
-  lab_coturn_start "$W/coturn" --relay-ports 1100 || { echo "coturn did not start" >&2; exit 2; }
-  # shellcheck source=/dev/null
-  source "$W/coturn/env"
-  echo "# coturn $(turnserver --version 2>/dev/null | head -n 1) on 127.0.0.1:$LAB_TURN_PORT;" \
+  echo "# coturn $(turnserver --version 2>/dev/null | head -n 1);" \
     "rtcprobe $("$RTCPROBE" --version | head -n 1); $(nproc) CPUs; $(uname -r); CPU by $CPU_HOW"
   for n in "${SIZES[@]}"; do
     local t c0 c1 pc uc ps pl us_ ul
-    echo "== N = $n: load --streams $n, uclient -m $n; ${SHORT} s and ${LONG} s"
+    # A fresh coturn per N: a released allocation still counts against the
+    # relay ports until coturn drops its session, and uclient does not
+    # release its own. Two relays per stream, four runs.
+    [[ -z $prev ]] || lab_coturn_stop "$prev"
+    prev=$W/coturn-$n
+    lab_coturn_start "$W/coturn-$n" --relay-ports $((8 * n + 64)) >/dev/null || { echo "coturn did not start" >&2; exit 2; }
+    # shellcheck source=/dev/null
+    source "$W/coturn-$n/env"
+    echo "== N = $n: load --streams $n, uclient -m $n; ${SHORT} s and ${LONG} s (coturn on 127.0.0.1:$LAB_TURN_PORT)"
     for t in short long; do
       local d=$SHORT
       [[ $t == long ]] && d=$LONG
@@ -102,6 +106,7 @@ main() {
       "$(cpu_s "$W/u$n-short.time")" "$(cpu_s "$W/u$n-long.time")" "${us_:-?}" "${ul:-?}"
     printf 'N=%s cpu per datagram: rtcprobe load %s us, uclient %s us, ratio rtcprobe/uclient %s\n' \
       "$n" "$(us "$pc")" "$(us "$uc")" "$(ratio "$pc" "$uc")"
+    jq -r --arg n "$n" '.checks[-1] | "N=\($n) rtcprobe verdict: \(.summary)"' "$W/p$n-long.json" || true
     jq -r --arg n "$n" '[.checks[] | select(.id == "load.step.1")][0].metrics |
       "N=\($n) rtcprobe: established \(.streams_established), RTT p50 \(.rtt_ms_p50) p99 \(.rtt_ms_p99) ms, loss \(.loss_pct_fwd)/\(.loss_pct_bwd) %, schedule_error_ms p50 \(.schedule_error_ms_p50) p99 \(.schedule_error_ms_p99)"' \
       "$W/p$n-long.json" || true

@@ -25,6 +25,12 @@
 #define RELEASE_BUDGET_MS 3000
 #define ENGINE_SLOTS 4096
 #define GRID_US 1000
+/* Set-ups in flight at once: a step of 500 streams is 2,000 requests with
+ * the 401 round; sent together they queue at the server past the STUN
+ * retransmission timer, and a retransmitted Allocate that the server had
+ * already granted is answered 437 (RFC 8656 7.2): the probe would measure
+ * its own burst. */
+#define MAX_SETUPS 32
 
 typedef enum { SETUP, LIVE, FAILED } StreamState;
 
@@ -55,7 +61,9 @@ struct _RpLoadRun {
   gint64 step_start_us;
   GSource *step_timer, *window_timer, *refresh_timer, *release_timer;
   gboolean running, stopping, finished;
-  gboolean quota_seen;          /* a 486 came and the quota is not counted yet */
+  gboolean quota_seen;          /* a 486 came; the quota is not counted yet */
+  guint want;                   /* streams the current step asks for */
+  guint setups;                 /* in flight */
   guint releases_pending;
   gint64 first_allocate_us, last_answer_us;
   RpLoadTotals totals;
@@ -187,6 +195,16 @@ held_allocations (RpLoadRun *run)
   return n;
 }
 
+static void start_more (RpLoadRun *run);
+
+/* A set-up answered: the next one may go. */
+static void
+setup_done (RpLoadRun *run)
+{
+  run->setups--;
+  start_more (run);
+}
+
 static void
 count_failure (RpLoadRun *run, Stream *s, const char *what, const RpTurnResult *res,
                RpTurnClient *who)
@@ -206,6 +224,7 @@ count_failure (RpLoadRun *run, Stream *s, const char *what, const RpTurnResult *
   run->last_answer_us = g_get_monotonic_time ();
   if (run->config.failed != NULL)
     run->config.failed (run, what, res, who, s->server, run->config.user_data);
+  setup_done (run);
 }
 
 static gboolean
@@ -238,6 +257,7 @@ on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnRes
   }
   run->totals.allocations += 2;
   run->last_answer_us = g_get_monotonic_time ();
+  setup_done (run);
   if (!run->running || !attach (run, s)) {
     /* Set up after the end (or the engine refused it): released at once. */
     s->state = FAILED;
@@ -268,6 +288,7 @@ on_allocated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
     count_failure (run, s, "Allocate", res, turn);
     return;
   }
+  setup_done (run);
   if (!run->running) {
     s->state = FAILED;
     rp_turn_client_refresh (turn, 0, NULL, NULL);
@@ -305,6 +326,7 @@ start_stream (RpLoadRun *run)
   s->started_us = g_get_monotonic_time ();
   rp_engine_timer_init (&s->timer, on_tick, s);
   g_ptr_array_add (run->streams, s);
+  run->setups++;
   if (run->first_allocate_us == 0)
     run->first_allocate_us = s->started_us;
   if (c->allocations_only) {
@@ -323,6 +345,15 @@ start_stream (RpLoadRun *run)
     s->pair = rp_relay_pair_new (&pc, NULL);
     rp_relay_pair_start (s->pair, on_pair_ready, s);
   }
+}
+
+/* Starts what the step asks for, MAX_SETUPS at a time. */
+static void
+start_more (RpLoadRun *run)
+{
+  while (run->running && !run->stopping && run->streams->len < run->want &&
+         run->setups < MAX_SETUPS)
+    start_stream (run);
 }
 
 /* ---- refresh ---- */
@@ -438,8 +469,8 @@ begin_step (RpLoadRun *run)
     s->lo = s->next_seq;
     s->hi = G_MAXUINT32;
   }
-  while (run->streams->len < want)
-    start_stream (run);
+  run->want = want;
+  start_more (run);
   run->window_timer = add_timeout (run, run->config.allocations_only ? len : len - grace,
                                    on_window_end);
   run->step_timer = add_timeout (run, len, on_step_end);
