@@ -175,6 +175,7 @@ write_totals (RpLoadCommand *c, RpCheckResult *r, const RpLoadTotals *t)
 {
   rp_check_result_metric (r, "steps", c->summaries->len);
   rp_check_result_metric (r, "allocations", (double) t->allocations);
+  rp_check_result_detail_int (r, "setup_retries", t->setup_retries);
   rp_check_result_detail_int (r, "refreshes", t->refreshes);
   rp_check_result_detail_int (r, "refresh_failures", t->refresh_failures);
   rp_check_result_detail_int (r, "released", t->released);

@@ -49,6 +49,7 @@ typedef struct {
   double transit_ms[2], jitter_ms[2];
   gint64 refreshed_us;
   gboolean releasing;
+  gboolean retried;             /* set up again from a new port after a 437 */
 } Stream;
 
 struct _RpLoadRun {
@@ -64,6 +65,7 @@ struct _RpLoadRun {
   gboolean quota_seen;          /* a 486 came; the quota is not counted yet */
   guint want;                   /* streams the current step asks for */
   guint setups;                 /* in flight */
+  GPtrArray *discarded;         /* clients and pairs given up for a new port, freed at the end */
   guint releases_pending;
   gint64 first_allocate_us, last_answer_us;
   RpLoadTotals totals;
@@ -241,6 +243,32 @@ attach (RpLoadRun *run, Stream *s)
   return s->sa != NULL && s->sb != NULL;
 }
 
+static void connect_stream (RpLoadRun *run, Stream *s);
+
+/* RFC 8656 7.2: 437 to an Allocate means the server still holds an
+ * allocation on this 5-tuple. coturn keeps a released allocation's 5-tuple
+ * for a while, and the kernel may hand its local port to a new client: the
+ * stream starts once more from a new port (the old one is released). */
+static gboolean
+retry_elsewhere (RpLoadRun *run, Stream *s, const char *step, const RpTurnResult *res)
+{
+  if (s->retried || !run->running || g_strcmp0 (step, "Allocate") != 0 ||
+      res->outcome != RP_STUN_TXN_RESPONSE || res->error_code != RP_TURN_ERR_ALLOCATION_MISMATCH)
+    return FALSE;
+  s->retried = TRUE;
+  run->totals.setup_retries++;
+  if (s->pair != NULL) {
+    rp_relay_pair_deallocate (s->pair, NULL, NULL);
+    g_ptr_array_add (run->discarded, s->pair);
+    s->pair = NULL;
+  } else {
+    g_ptr_array_add (run->discarded, s->turn);
+    s->turn = NULL;
+  }
+  connect_stream (run, s);
+  return TRUE;
+}
+
 static void
 on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnResult *res,
                RpTurnClient *who, gpointer data)
@@ -248,7 +276,9 @@ on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnRes
   Stream *s = data;
   RpLoadRun *run = s->run;
 
-  if (s->state != SETUP || run->finished)
+  if (s->state != SETUP || run->finished || pair != s->pair)
+    return;
+  if (!ok && retry_elsewhere (run, s, step, res))
     return;
   if (!ok) {
     count_failure (run, s, step, res, who);
@@ -282,7 +312,9 @@ on_allocated (RpTurnClient *turn, const RpTurnResult *res, gpointer data)
   Stream *s = data;
   RpLoadRun *run = s->run;
 
-  if (s->state != SETUP || run->finished)
+  if (s->state != SETUP || run->finished || turn != s->turn)
+    return;
+  if (!res->success && retry_elsewhere (run, s, "Allocate", res))
     return;
   if (!res->success) {
     count_failure (run, s, "Allocate", res, turn);
@@ -329,6 +361,14 @@ start_stream (RpLoadRun *run)
   run->setups++;
   if (run->first_allocate_us == 0)
     run->first_allocate_us = s->started_us;
+  connect_stream (run, s);
+}
+
+static void
+connect_stream (RpLoadRun *run, Stream *s)
+{
+  const RpLoadConfig *c = &run->config;
+
   if (c->allocations_only) {
     RpStunClient *stun = rp_stun_client_new (RP_TRANSPORT_UDP, s->server->address,
                                               s->server->host, NULL, FALSE, c->context);
@@ -614,6 +654,7 @@ rp_load_run_new (const RpLoadConfig *config, GError **error)
 
   run->config = *config;
   run->streams = g_ptr_array_new ();
+  run->discarded = g_ptr_array_new ();
   run->steps = rp_load_ramp_steps (&config->ramp, config->streams);
   if (!config->allocations_only) {
     run->engine = rp_packet_engine_new (config->context, config->packet_size, ENGINE_SLOTS, error);
@@ -694,6 +735,13 @@ rp_load_run_free (RpLoadRun *run)
   for (guint i = 0; i < run->streams->len; i++)
     stream_free (run, g_ptr_array_index (run->streams, i));
   g_ptr_array_unref (run->streams);
+  for (guint i = 0; i < run->discarded->len; i++) {
+    if (run->config.allocations_only)
+      rp_turn_client_free (g_ptr_array_index (run->discarded, i));
+    else
+      rp_relay_pair_free (g_ptr_array_index (run->discarded, i));
+  }
+  g_ptr_array_unref (run->discarded);
   rp_packet_engine_free (run->engine);
   g_free (run);
 }

@@ -59,6 +59,7 @@ typedef struct {
                                    486 came (0: none came) */
   gboolean alternate_refused;   /* a 300 Try Alternate came and was not followed */
   gint64 allocate_elapsed_us;   /* first Allocate sent to the last answer */
+  guint setup_retries;          /* Allocates answered 437, set up again from a new port */
   guint refreshes, refresh_failures;
   guint released, release_failures;
   guint steps_done;
