@@ -104,6 +104,13 @@ write_step (RpLoadCommand *c, guint k, const RpLoadStepSummary *s)
                          "%u refused or unanswered",
                          k + 1, s->streams_established, s->streams_attempted, s->rtt_p50_ms,
                          s->rtt_p99_ms, s->allocation_failures);
+  } else if (s->sent == 0) {
+    /* Nothing measured: no figure rather than zeros a dashboard would plot. */
+    rp_check_result_metric (r, "packets_sent", 0);
+    rp_check_result_set (r, s->streams_established == 0 ? RP_STATUS_FAIL : RP_STATUS_WARN,
+                         "step %u: %u of %u streams set up, %u failed, no packet measured",
+                         k + 1, s->streams_established, s->streams_attempted,
+                         s->allocation_failures);
   } else {
     rp_check_result_metric (r, "packets_sent", (double) s->sent);
     rp_check_result_metric (r, "rtt_ms_p50", s->rtt_p50_ms);
