@@ -72,6 +72,10 @@ note (FamilySide *side, const RpCheckResult *r)
   const char *state = detail (r, "state");
   const char *address = detail (r, "address");
 
+  /* No route from this network to the family is a fact about the client's
+   * network, not the server's: that family is not tested here. */
+  if (g_strcmp0 (state, "no-route") == 0)
+    return;
   if (!side->seen) {
     side->seen = TRUE;
     side->address = address;

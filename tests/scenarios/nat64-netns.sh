@@ -12,8 +12,10 @@
 #   1. c6: the vantage says IPv6-only, DNS64, NAT64 with prefix 2001:db8:64::/96,
 #      no CLAT; `turn` by name works through NAT64 (allocation and relayed
 #      data over UDP and TCP), and says which IPv4 address it reached.
-#   2. c6: `turn` with the IPv4 literal fails, and its hint names the cause
-#      (IPv6-only behind NAT64, the prefix, the literal) and the fix.
+#   2. c6: `turn`, `ports` and `stun` with the IPv4 literal fail at once (no
+#      IPv4 route: under 2 s with --timeout 10), say "no IPv4 route from this
+#      network", and the hint names the cause (IPv6-only behind NAT64, the
+#      prefix, the literal) and the fix.
 #   3. c46: the same runs work and the vantage says no NAT64, no DNS64 (no
 #      false positive), with no IPv6-only words in any hint.
 # Nothing leaves the namespaces: the gateway has no other link.
@@ -122,10 +124,16 @@ run_ipv6_only() {
 
   echo "== 2. IPv6-only client, TURN by IPv4 literal"
   # shellcheck disable=SC2046
-  probe "$NS_C6" "$l" --timeout "$TIMEOUT" turn "turn:$SRV4:$P" $(creds)
+  # No IPv4 route: connect() fails at once, so the check must not wait out its timeout.
+  probe "$NS_C6" "$l" --timeout 10 turn "turn:$SRV4:$P" "turn:$SRV4:$P?transport=tcp" $(creds)
   lab_check "c6 literal: exit 1 (got $RC)" test "$RC" -eq 1
-  lab_check "c6 literal: finished within $((TIMEOUT + 1)) s (took $MS ms)" test "$MS" -le $(((TIMEOUT + 1) * 1000))
-  jqc "c6 literal: turn.udp.allocate fail" "$l" 'chk("turn.udp.allocate").status == "fail"'
+  lab_check "c6 literal: failed fast, under 2 s with --timeout 10 (took $MS ms)" test "$MS" -lt 2000
+  for t in udp tcp; do
+    jqc "c6 literal: turn.$t.allocate fails with 'no IPv4 route from this network'" "$l" \
+      'chk($id) | .status == "fail" and .details.net == "no_route"
+       and .details.no_route_family == "ipv4" and (.summary | startswith("no IPv4 route from this network"))' \
+      --arg id "turn.$t.allocate"
+  done
   jqc "c6 literal: the hint names IPv6-only behind NAT64 and the prefix" "$l" \
     'chk("turn.udp.allocate").hint | contains("IPv6-only behind NAT64 (prefix 2001:db8:64::/96)")'
   jqc "c6 literal: the hint names the literal, CLAT and the fix" "$l" \
@@ -133,6 +141,18 @@ run_ipv6_only() {
      and contains("without CLAT") and contains("use a host name") and contains($s)' \
     --arg v4 "$SRV4" --arg s "$SYNTH"
   jqc "c6 literal: the vantage still says NAT64" "$l" '.vantage.nat64 == true'
+  local o=$W/c6-others.json
+  probe "$NS_C6" "$o" --timeout 10 ports "$SRV4" --ports "$P/tcp,$P/udp"
+  lab_check "c6 literal ports: failed fast, under 2 s with --timeout 10 (took $MS ms)" test "$MS" -lt 2000
+  jqc "c6 literal ports: both ports say no IPv4 route, state no-route, with the NAT64 hint" "$o" \
+    '[.checks[] | select(.kind == "port")] | length == 2 and all(.details.state == "no-route"
+      and (.summary | startswith("no IPv4 route from this network"))
+      and (.hint | contains("IPv6-only behind NAT64 (prefix 2001:db8:64::/96)")))'
+  probe "$NS_C6" "$o" --timeout 10 stun "stun:$SRV4:$P"
+  lab_check "c6 literal stun: failed fast, under 2 s with --timeout 10 (took $MS ms)" test "$MS" -lt 2000
+  jqc "c6 literal stun: no IPv4 route, with the NAT64 hint" "$o" \
+    'chk("stun.udp") | .status == "fail" and (.summary | startswith("no IPv4 route"))
+     and (.hint | contains("your STUN URI uses the IPv4 literal"))'
 }
 
 run_dual_stack() {

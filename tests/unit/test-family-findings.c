@@ -2,7 +2,8 @@
  * port rows made by hand as check-ports.c fills them for a name with A and
  * AAAA records, and the finding that comes out: both open, the AAAA fault
  * (IPv6 filtered or closed), the reverse, UDP silence on one family, and no
- * finding where only one family was published or neither family answers.
+ * finding where only one family was published, neither family answers or
+ * this network has no route to one of them.
  * Then the http side (http-family.c): the families of one URL judged after
  * the happy-eyeballs request, and the verdict leading with the fault. */
 #include <string.h>
@@ -162,6 +163,17 @@ test_no_finding (void)
   g_ptr_array_add (c, rp_check_result_new ("port.x/tcp@1", "port", "x"));
   g_ptr_array_add (c, rp_check_result_new ("http.1", "http", "https://api.lab.test/"));
   g_assert_cmpuint (rp_family_findings_add (c), ==, 0);
+  g_ptr_array_set_size (c, 0);
+  /* no route from this network to IPv6 (an IPv4-only client): the AAAA
+   * address was not tested, so the server is not blamed for it */
+  add_port (c, "443/tcp", "2001:db8::1", "no-route", TRUE);
+  add_port (c, "443/tcp", "198.18.0.1", "open", TRUE);
+  g_assert_cmpuint (rp_family_findings_add (c), ==, 0);
+  g_ptr_array_set_size (c, 0);
+  /* ...while a filtered AAAA port beside it still is */
+  add_port (c, "443/tcp", "2001:db8::1", "filtered", TRUE);
+  add_port (c, "443/tcp", "198.18.0.1", "open", TRUE);
+  g_assert_cmpuint (rp_family_findings_add (c), ==, 1);
 }
 
 static void
