@@ -267,10 +267,16 @@ turn_findings (Verdict *v)
   if (ok->len > 0 && udp_alloc != NULL && udp_silent) {
     g_autofree char *okw = join_words (ok);
     g_autofree char *ports = join_words (blocked);
+    const RpDetail *fam = rp_check_result_get_detail (udp_alloc, "family");
+    /* The allocation went to the name's AAAA address: what is blocked is
+     * UDP over IPv6 (the family comparison says whether IPv4 answers). */
+    gboolean v6 =
+      fam != NULL && fam->type == RP_DETAIL_STRING && g_strcmp0 (fam->str, "ipv6") == 0;
     add_finding (
       v, udp_alloc,
-      g_strdup_printf ("Voice works only through TURN over %s on this network: UDP %s %s blocked",
-                       okw, ports, blocked->len > 1 ? "are" : "is"));
+      g_strdup_printf ("Voice works only through TURN over %s on this network: UDP %s %s "
+                       "blocked%s", okw, ports, blocked->len > 1 ? "are" : "is",
+                       v6 ? " over IPv6" : ""));
   } else if (ok->len == 0) {
     g_autofree char *c = clause (verdict != NULL ? verdict : first_bad);
     add_finding (v, verdict != NULL ? verdict : first_bad,

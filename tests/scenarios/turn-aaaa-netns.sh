@@ -122,6 +122,8 @@ with_drop() {
   jq -r '"#   verdict: \(.checks[0].summary)"' "$r" || true
   jqc "check: the verdict leads with it" "$r" \
     '.checks[0].id == "verdict" and (.checks[0].summary | startswith("TURN/STUN reachable on IPv4 only"))'
+  jqc "check: the verdict says UDP is blocked over IPv6, not everywhere" "$r" \
+    '.checks[0].summary | test("UDP [0-9]+ is blocked over IPv6")'
   jqc "check: turn.tcp.ipv6 passes over the AAAA address (family ipv6), data relayed" "$r" \
     'chk("turn.tcp.ipv6") | .status == "pass" and .details.family == "ipv6"
      and .details.server_address == "[" + $a + "]:" + $p and .details.ipv6_relay == true' \
