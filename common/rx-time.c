@@ -4,7 +4,6 @@
 #include "common/rx-time.h"
 
 #include <string.h>
-#include <time.h>
 
 gboolean
 rp_rx_time_enable (int fd)
@@ -14,20 +13,42 @@ rp_rx_time_enable (int fd)
   return setsockopt (fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0;
 }
 
-gint64
-rp_rx_time_from_msg (struct msghdr *mh)
+void
+rp_rx_now (RpRxNow *now)
 {
-  gint64 now_mono = g_get_monotonic_time ();
+  now->mono_us = g_get_monotonic_time ();
+  now->real_us = g_get_real_time ();
+}
 
+gint64
+rp_rx_time_from_msg_at (struct msghdr *mh, const RpRxNow *now, gboolean *kernel)
+{
+  if (kernel != NULL)
+    *kernel = FALSE;
+  if (mh->msg_control == NULL || mh->msg_controllen == 0)
+    return now->mono_us;
   for (struct cmsghdr *c = CMSG_FIRSTHDR (mh); c != NULL; c = CMSG_NXTHDR (mh, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
       struct timespec ts;
       gint64 age;
       memcpy (&ts, CMSG_DATA (c), sizeof ts);
-      age = g_get_real_time () - ((gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000);
+      age = now->real_us - ((gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000);
       /* A clock step between the two readings must not produce nonsense. */
-      return age >= 0 && age < G_USEC_PER_SEC ? now_mono - age : now_mono;
+      if (age < 0 || age >= G_USEC_PER_SEC)
+        return now->mono_us;
+      if (kernel != NULL)
+        *kernel = TRUE;
+      return now->mono_us - age;
     }
   }
-  return now_mono;
+  return now->mono_us;
+}
+
+gint64
+rp_rx_time_from_msg (struct msghdr *mh)
+{
+  RpRxNow now;
+
+  rp_rx_now (&now);
+  return rp_rx_time_from_msg_at (mh, &now, NULL);
 }
