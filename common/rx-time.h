@@ -16,11 +16,11 @@ typedef union {
   struct cmsghdr align;
 } RpRxControl;
 
-/* Both clocks read once, after a read returned: a batch of datagrams is
- * converted against one reading. */
+/* Both clocks (ns) read once, after a read returned: a batch of datagrams
+ * is converted against one reading. */
 typedef struct {
-  gint64 mono_us;
-  gint64 real_us;
+  gint64 mono_ns;
+  gint64 real_ns;
 } RpRxNow;
 
 /* Asks the kernel to stamp datagrams received on fd; FALSE when it cannot. */

@@ -184,7 +184,7 @@ udp_take (RpServeDirect *d, int fd, struct mmsghdr *m, const RpRxNow *now)
     return;
   }
   t2 = rp_rx_time_from_msg_at (mh, now, NULL);
-  if (answer (d, buf, len, &peer, now->mono_us, t2))
+  if (answer (d, buf, len, &peer, now->mono_ns / 1000, t2))
     (void) sendto (fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, mh->msg_name, mh->msg_namelen);
 }
 
