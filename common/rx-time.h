@@ -23,7 +23,9 @@ typedef struct {
   gint64 real_ns;
 } RpRxNow;
 
-/* Asks the kernel to stamp datagrams received on fd; FALSE when it cannot. */
+/* Asks the kernel to stamp datagrams received on fd; FALSE when it cannot.
+ * The kernel switches arrival stamps on a little after the first socket of
+ * the system asks; what arrives before that is stamped when it is read. */
 gboolean rp_rx_time_enable (int fd);
 /* The monotonic receive time (µs) of the datagram recvmsg() just filled mh
  * with; now when it carries no stamp. */
