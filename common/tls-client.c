@@ -20,69 +20,6 @@ rp_tls_last_error (void)
   return g_strdup (buf);
 }
 
-/* Whether DIR holds OpenSSL's hashed links (HASH.N, as c_rehash and
- * update-ca-certificates make them); looked at once per process. */
-static gboolean
-has_hash_links (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
-    gsize n = strspn (name, "0123456789abcdef");
-    if (n == 8 && name[8] == '.' && g_ascii_isdigit (name[9]))
-      return TRUE;
-  }
-  return FALSE;
-}
-
-static X509_STORE *
-system_store_new (void)
-{
-  X509_STORE *store = X509_STORE_new ();
-  const char *dir = g_getenv (X509_get_default_cert_dir_env ());
-  int ok;
-
-  if (store == NULL)
-    return NULL;
-  if (dir == NULL)
-    dir = X509_get_default_cert_dir ();
-  /* SSL_CERT_FILE set: the user named a bundle, load it as OpenSSL would. */
-  if (g_getenv (X509_get_default_cert_file_env ()) == NULL && has_hash_links (dir))
-    ok = X509_STORE_load_path (store, dir);
-  else
-    ok = X509_STORE_set_default_paths (store);
-  if (ok != 1) {
-    X509_STORE_free (store);
-    return NULL;
-  }
-  return store;
-}
-
-X509_STORE *
-rp_tls_system_store (void)
-{
-  static gsize once;
-  static X509_STORE *store;   /* shared by every user, for the process */
-
-  if (g_once_init_enter (&once)) {
-    store = system_store_new ();
-    g_once_init_leave (&once, 1);
-  }
-  return store;
-}
-
-gboolean
-rp_tls_load_system_store (SSL_CTX *ctx)
-{
-  X509_STORE *store = rp_tls_system_store ();
-
-  if (store == NULL)
-    return FALSE;
-  SSL_CTX_set1_cert_store (ctx, store);
-  return TRUE;
-}
-
 SSL_CTX *
 rp_tls_client_ctx_new (const RpTlsOptions *options, GError **error)
 {

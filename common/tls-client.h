@@ -7,6 +7,8 @@
 #include <glib.h>
 #include <openssl/ssl.h>
 
+#include "common/trust-store.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -15,16 +17,6 @@ typedef struct {
 } RpTlsOptions;
 
 SSL_CTX *rp_tls_client_ctx_new (const RpTlsOptions *options, GError **error);
-/* The system's trust store in ctx: one X509_STORE for the process, shared
- * by every context (each one decoding the bundle file took tens of
- * milliseconds with OpenSSL 3, on the loop every check shares). Where the
- * system keeps OpenSSL's hashed directory (Debian's /etc/ssl/certs) the
- * store reads a CA only when a chain needs it; otherwise, and when
- * SSL_CERT_FILE names a bundle, it holds OpenSSL's default paths. */
-gboolean rp_tls_load_system_store (SSL_CTX *ctx);
-/* That store itself (borrowed; NULL when the system has none), for
- * verifying a chain outside a handshake. */
-X509_STORE *rp_tls_system_store (void);
 /* host: the name the user wrote (SNI unless it is an IP literal; checked
  * against the certificate either way). */
 SSL *rp_tls_client_new (SSL_CTX *ctx, int fd, const char *host, GError **error);

@@ -17,8 +17,19 @@
  * unauthenticated datagrams, however many and from however many addresses,
  * cannot use up the budget of the measurements the reflector exists for;
  * they cost a receive and a hash lookup each (an HMAC when they name a live
- * session and it is not bound yet) and are counted. Work per wakeup is
- * bounded (RECV_BATCH datagrams), so a flood cannot starve the loop.
+ * session and it is not bound yet) and are counted. A wakeup drains what is
+ * ready with recvmmsg, a batch at a time, but at most RECV_ROUNDS batches,
+ * so a flood cannot starve the loop.
+ *
+ * Timestamps (RFC 8762 4.3): T2, the receive time, is the kernel's stamp of
+ * the datagram (SO_TIMESTAMPNS, common/rx-time.h), so the time it waited
+ * for us to wake up and read it is residence (T3 - T2), which the sender
+ * subtracts, not path. T3 is taken once the packet verified and was
+ * admitted, just before the answer is signed (the HMAC covers it) and sent.
+ * Rates are charged at the time of the read, as before, not at T2. On TCP
+ * the stamp is that of the segment the read that completed a frame took
+ * last, i.e. when the frame's last octet arrived; the answer is written at
+ * once, a write watch only when the socket's buffer is full.
  *
  * TCP: RFC 4571 framing (two octets of length, then the packet). A
  * connection that sends anything unauthenticated or malformed is closed.
@@ -30,11 +41,18 @@
  * complete frame ends the deadline. Between frames idle connections are
  * closed at tcp_idle_timeout. While an answer waits to be written nothing
  * more is read from that connection (backpressure). */
+#define _GNU_SOURCE   /* recvmmsg */
 #include "reflector/serve-private.h"
 
+#include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
-#define RECV_BATCH 64
+#include "common/rx-time.h"
+
+#define RECV_BATCH 64            /* datagrams per recvmmsg, at most */
+#define RECV_ROUNDS 4            /* recvmmsg calls per wakeup, at most */
+#define BATCH_BYTES (128 * 1024) /* receive buffers: fewer datagrams when max_packet is large */
 #define SUMMARY_INTERVAL_S 10
 
 typedef struct {
@@ -55,7 +73,13 @@ struct _RpServeDirect {
   RpServe *serve;
   GSocket *udp, *tcp;
   GSource *udp_source, *tcp_source;
-  guint8 *buf;             /* max_packet + 1: a longer datagram shows as truncated */
+  guint batch;             /* datagrams per recvmmsg */
+  guint8 *bufs;            /* batch x (max_packet + 1): a longer datagram shows as truncated */
+  struct mmsghdr *msgs;    /* batch of each: */
+  struct iovec *iovs;
+  struct sockaddr_storage *names;
+  RpRxControl *controls;
+  gboolean kernel_rx;      /* SO_TIMESTAMPNS took on the UDP socket */
   GList *conns;            /* TcpConn* */
   RpSlotTable *slots;      /* max_tcp_connections, a share per source */
   RpBucket budget;         /* authenticated packets answered, all sessions */
@@ -71,9 +95,11 @@ rp_serve_direct_budget (RpServeDirect *d)
   return &d->budget;
 }
 
-/* TRUE: buf[0..len) now holds the answer. */
+/* TRUE: buf[0..len) now holds the answer. now: when it was read (rates);
+ * t2: when it arrived (the STAMP receive timestamp). */
 static gboolean
-answer (RpServeDirect *d, guint8 *buf, gsize len, const RpReflectorPeer *from, gint64 t2)
+answer (RpServeDirect *d, guint8 *buf, gsize len, const RpReflectorPeer *from, gint64 now,
+        gint64 t2)
 {
   RpServeSession *ss;
 
@@ -82,7 +108,7 @@ answer (RpServeDirect *d, guint8 *buf, gsize len, const RpReflectorPeer *from, g
     d->unauthenticated++;
     return FALSE;
   }
-  switch (rp_serve_session_reflect_direct (ss, buf, len, from, t2)) {
+  switch (rp_serve_session_reflect_direct (ss, buf, len, from, now, t2)) {
   case RP_REFLECTOR_ADMIT:
     return TRUE;
   case RP_REFLECTOR_UNAUTHENTICATED:
@@ -124,27 +150,67 @@ peer_of (RpReflectorPeer *p, RpReflectorTransport transport, GSocketAddress *sa,
                           conn);
 }
 
+/* A datagram's source, without a GSocketAddress per packet. */
+static gboolean
+peer_of_native (RpReflectorPeer *p, const struct sockaddr_storage *ss, socklen_t len)
+{
+  if (ss->ss_family == AF_INET && len >= sizeof (struct sockaddr_in)) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *) ss;
+    rp_reflector_peer_init (p, RP_REFLECTOR_PEER_UDP, (const guint8 *) &a->sin_addr, 4,
+                            g_ntohs (a->sin_port), 0);
+    return TRUE;
+  }
+  if (ss->ss_family == AF_INET6 && len >= sizeof (struct sockaddr_in6)) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *) ss;
+    rp_reflector_peer_init (p, RP_REFLECTOR_PEER_UDP, (const guint8 *) &a->sin6_addr, 16,
+                            g_ntohs (a->sin6_port), 0);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+udp_take (RpServeDirect *d, int fd, struct mmsghdr *m, const RpRxNow *now)
+{
+  struct msghdr *mh = &m->msg_hdr;
+  guint8 *buf = mh->msg_iov->iov_base;
+  gsize len = m->msg_len;
+  RpReflectorPeer peer;
+  gint64 t2;
+
+  if (len >= mh->msg_iov->iov_len || (mh->msg_flags & MSG_TRUNC)
+      || !peer_of_native (&peer, mh->msg_name, mh->msg_namelen)) {
+    d->unauthenticated++;   /* truncated: longer than max_packet */
+    return;
+  }
+  t2 = rp_rx_time_from_msg_at (mh, now, NULL);
+  if (answer (d, buf, len, &peer, now->mono_ns / 1000, t2))
+    (void) sendto (fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, mh->msg_name, mh->msg_namelen);
+}
+
 static gboolean
 on_udp (GSocket *sock, GIOCondition cond, gpointer data)
 {
   RpServeDirect *d = data;
-  gsize cap = d->serve->config->max_packet + 1;
+  int fd = g_socket_get_fd (sock);
 
-  for (guint i = 0; i < RECV_BATCH; i++) {
-    GSocketAddress *from = NULL;
-    gssize n = g_socket_receive_from (sock, &from, (gchar *) d->buf, cap, NULL, NULL);
-    gint64 t2 = g_get_monotonic_time ();
-    if (n < 0)
-      break;
-    if ((gsize) n >= cap || from == NULL) {
-      d->unauthenticated++;   /* truncated: longer than max_packet */
-    } else {
-      RpReflectorPeer peer;
-      peer_of (&peer, RP_REFLECTOR_PEER_UDP, from, 0);
-      if (answer (d, d->buf, (gsize) n, &peer, t2))
-        g_socket_send_to (sock, from, (const gchar *) d->buf, (gsize) n, NULL, NULL);
+  for (guint round = 0; round < RECV_ROUNDS; round++) {
+    RpRxNow now;
+    int n;
+    for (guint i = 0; i < d->batch; i++) {
+      struct msghdr *mh = &d->msgs[i].msg_hdr;
+      mh->msg_namelen = sizeof d->names[i];
+      mh->msg_controllen = sizeof d->controls[i].buf;
+      mh->msg_flags = 0;
     }
-    g_clear_object (&from);
+    n = recvmmsg (fd, d->msgs, d->batch, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+      break;   /* EAGAIN: all drained; anything else: the source calls again */
+    rp_rx_now (&now);
+    for (int i = 0; i < n; i++)
+      udp_take (d, fd, &d->msgs[i], &now);
+    if ((guint) n < d->batch)
+      break;
   }
   return G_SOURCE_CONTINUE;
 }
@@ -243,16 +309,15 @@ frame_len (const TcpConn *c)
   return ((gsize) c->in[0] << 8) | c->in[1];
 }
 
-/* FALSE: close the connection. */
+/* FALSE: close the connection. t2: when the octets just read arrived. */
 static gboolean
-tcp_frame (TcpConn *c)
+tcp_frame (TcpConn *c, gint64 t2)
 {
   gsize need = c->in_len >= 2 ? 2 + frame_len (c) : 2;
-  gint64 t2 = g_get_monotonic_time ();
 
   if (c->in_len < 2 || c->in_len < need)
     return TRUE;
-  if (!answer (c->d, c->in + 2, need - 2, &c->from, t2))
+  if (!answer (c->d, c->in + 2, need - 2, &c->from, g_get_monotonic_time (), t2))
     return FALSE;
   destroy_source (&c->deadline);
   memcpy (c->out, c->in, need);
@@ -260,6 +325,44 @@ tcp_frame (TcpConn *c)
   c->out_off = 0;
   c->in_len = 0;
   return TRUE;
+}
+
+/* Writes what is left of the answer; FALSE: close. out_len is 0 once all
+ * of it is out. */
+static gboolean
+tcp_flush (TcpConn *c)
+{
+  g_autoptr (GError) error = NULL;
+  gssize n = g_socket_send (c->sock, (const gchar *) c->out + c->out_off, c->out_len - c->out_off,
+                            NULL, &error);
+
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return TRUE;
+  if (n <= 0)
+    return FALSE;
+  c->out_off += (gsize) n;
+  if (c->out_off == c->out_len)
+    c->out_len = c->out_off = 0;
+  return TRUE;
+}
+
+/* Reads up to want octets with the kernel's stamp of the last segment
+ * read; as recv(): 0 at the end, -1 with errno. */
+static gssize
+tcp_read (TcpConn *c, gsize want, gint64 *t2)
+{
+  RpRxControl control;
+  struct iovec iov = { c->in + c->in_len, want };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf };
+  gssize n;
+
+  do
+    n = recvmsg (g_socket_get_fd (c->sock), &mh, MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n > 0)
+    *t2 = rp_rx_time_from_msg (&mh);
+  return n;
 }
 
 static gboolean
@@ -271,22 +374,20 @@ on_tcp_io (GSocket *sock, GIOCondition cond, gpointer data)
   if (cond & (G_IO_HUP | G_IO_ERR))
     goto close;
   if (c->out_len > 0) {
-    gssize n = g_socket_send (sock, (const gchar *) c->out + c->out_off, c->out_len - c->out_off,
-                              NULL, NULL);
-    if (n <= 0)
+    if (!tcp_flush (c))
       goto close;
-    c->out_off += (gsize) n;
-    if (c->out_off < c->out_len)
+    if (c->out_len > 0)
       return G_SOURCE_CONTINUE;
-    c->out_len = c->out_off = 0;
     tcp_watch (c, G_IO_IN);
     return G_SOURCE_REMOVE;
   }
   {
     /* Read no further than the end of the current frame. */
     gsize want = c->in_len < 2 ? 2 - c->in_len : 2 + frame_len (c) - c->in_len;
-    gssize n;
-    n = g_socket_receive (sock, (gchar *) c->in + c->in_len, want, NULL, NULL);
+    gint64 t2 = 0;
+    gssize n = tcp_read (c, want, &t2);
+    if (n < 0 && errno == EAGAIN)
+      return G_SOURCE_CONTINUE;
     if (n <= 0)
       goto close;
     if (c->in_len == 0 && c->deadline == NULL)
@@ -295,7 +396,10 @@ on_tcp_io (GSocket *sock, GIOCondition cond, gpointer data)
     if (c->in_len == 2 && (2 + frame_len (c) > max || frame_len (c) < RP_REFLECTOR_MIN_PACKET))
       goto close;
     tcp_touch (c);
-    if (!tcp_frame (c))
+    if (!tcp_frame (c, t2))
+      goto close;
+    /* The answer goes out now; a write watch only for what does not fit. */
+    if (c->out_len > 0 && !tcp_flush (c))
       goto close;
     if (c->out_len > 0) {
       tcp_watch (c, G_IO_OUT);
@@ -348,6 +452,7 @@ on_accept (GSocket *listener, GIOCondition cond, gpointer data)
       continue;
     }
     g_socket_set_blocking (sock, FALSE);
+    rp_rx_time_enable (g_socket_get_fd (sock));
     c = g_new0 (TcpConn, 1);
     c->d = d;
     c->sock = sock;
@@ -404,7 +509,20 @@ rp_serve_direct_new (RpServe *s, GError **error)
   RpServeConfig *c = s->config;
 
   d->serve = s;
-  d->buf = g_malloc (c->max_packet + 1);
+  d->batch = CLAMP (BATCH_BYTES / (c->max_packet + 1), 1, RECV_BATCH);
+  d->bufs = g_malloc ((gsize) d->batch * (c->max_packet + 1));
+  d->msgs = g_new0 (struct mmsghdr, d->batch);
+  d->iovs = g_new0 (struct iovec, d->batch);
+  d->names = g_new0 (struct sockaddr_storage, d->batch);
+  d->controls = g_new0 (RpRxControl, d->batch);
+  for (guint i = 0; i < d->batch; i++) {
+    d->iovs[i].iov_base = d->bufs + (gsize) i * (c->max_packet + 1);
+    d->iovs[i].iov_len = c->max_packet + 1;
+    d->msgs[i].msg_hdr.msg_iov = &d->iovs[i];
+    d->msgs[i].msg_hdr.msg_iovlen = 1;
+    d->msgs[i].msg_hdr.msg_name = &d->names[i];
+    d->msgs[i].msg_hdr.msg_control = d->controls[i].buf;
+  }
   rp_bucket_init (&d->budget, c->global_packet_rate, g_get_monotonic_time ());
   d->slots = rp_slot_table_new (c->max_tcp_connections, c->tcp_connections_per_source);
   d->summary = g_timeout_source_new_seconds (SUMMARY_INTERVAL_S);
@@ -414,6 +532,11 @@ rp_serve_direct_new (RpServe *s, GError **error)
     d->udp = open_socket (&c->udp, G_SOCKET_TYPE_DATAGRAM, error);
     if (d->udp == NULL)
       goto fail;
+    d->kernel_rx = rp_rx_time_enable (g_socket_get_fd (d->udp));
+    if (!d->kernel_rx)
+      g_message ("direct UDP port: no kernel receive timestamps (SO_TIMESTAMPNS: %s); T2 is "
+                 "taken when the datagram is read, so the reflector's wake-up counts as path",
+                 g_strerror (errno));
     d->udp_source = g_socket_create_source (d->udp, G_IO_IN, NULL);
     g_source_set_callback (d->udp_source, (GSourceFunc) (void (*) (void)) on_udp, d, NULL);
     g_source_attach (d->udp_source, s->context);
@@ -462,6 +585,10 @@ rp_serve_direct_free (RpServeDirect *d)
   g_clear_object (&d->udp);
   g_clear_object (&d->tcp);
   rp_slot_table_free (d->slots);
-  g_free (d->buf);
+  g_free (d->bufs);
+  g_free (d->msgs);
+  g_free (d->iovs);
+  g_free (d->names);
+  g_free (d->controls);
   g_free (d);
 }

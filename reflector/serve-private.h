@@ -105,10 +105,13 @@ RpServeSession *rp_serve_session_by_ssid (RpServe *s, guint16 ssid);
 /* The direct path: answers in place when the packet comes from the peer
  * the session's direct path is bound to (or binds it) and verifies with
  * the session's key; only then are the session's rate and the direct
- * ports' global one charged (rp_reflector_admit). RP_REFLECTOR_ADMIT: send
- * len octets of buf back. */
+ * ports' global one charged (rp_reflector_admit), at now_us, the time it
+ * was read. t2_us is its arrival (the kernel's stamp), the answer's STAMP
+ * receive timestamp; T3 is taken just before the answer is signed.
+ * RP_REFLECTOR_ADMIT: send len octets of buf back. */
 RpReflectorAdmit rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
-                                                  const RpReflectorPeer *from, gint64 t2_us);
+                                                  const RpReflectorPeer *from, gint64 now_us,
+                                                  gint64 t2_us);
 
 /* ---- testers' browsers (serve-tester.c) ---- */
 

@@ -186,7 +186,7 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
 
 RpReflectorAdmit
 rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
-                                 const RpReflectorPeer *from, gint64 t2_us)
+                                 const RpReflectorPeer *from, gint64 now_us, gint64 t2_us)
 {
   double rate = ss->serve->config->session_packet_rate;
   const RpReflectorBudget budgets[] = {
@@ -194,12 +194,13 @@ rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
     { rp_serve_direct_budget (ss->serve->direct), ss->serve->config->global_packet_rate },
   };
   RpReflectorAdmit a = rp_reflector_admit (&ss->direct_peer, from, buf, len, ss->key, budgets,
-                                           G_N_ELEMENTS (budgets), t2_us);
+                                           G_N_ELEMENTS (budgets), now_us);
 
   if (a == RP_REFLECTOR_OVER_RATE)
     ss->dropped++;
   if (a != RP_REFLECTOR_ADMIT)
     return a;
+  /* T3 as late as it can be: the signature covers it, the send follows. */
   if (!rp_reflector_reflect (&ss->stamp_direct, buf, len, ss->key, t2_us,
                              g_get_monotonic_time (), 0))
     return RP_REFLECTOR_UNAUTHENTICATED;

@@ -168,7 +168,8 @@ add_realtime (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p)
   }
 }
 
-/* stun:H:P over UDP at the first TURN server: the public address and NAT. */
+/* stun:H:P over UDP at the first TURN server: the public address and NAT,
+ * and each family where the name has A and AAAA records. */
 static void
 add_stun (RpRunner *runner, const RpProbeOptions *po, GPtrArray *turn)
 {
@@ -192,7 +193,7 @@ add_stun (RpRunner *runner, const RpProbeOptions *po, GPtrArray *turn)
                              first->transport == RP_TRANSPORT_UDP ? first->port : 3478);
   stun = rp_target_parse (uri, NULL);
   if (stun != NULL)
-    rp_check_stun_add (runner, po, stun, TRUE);
+    rp_check_stun_add_families (runner, po, stun, TRUE, TRUE);
 }
 
 /* Credentials from the profile's sources. FALSE: a usage error. *why: why
@@ -301,6 +302,13 @@ add_media (RpRunner *runner, const RpProbeOptions *po, const RpProfile *p, GErro
   }
   plan = rp_turn_plan_new (&creds);
   rp_check_turn_family_add (runner, po, plan, turn, p->audit);
+  /* IPv6 and dual relays where the TURN server publishes IPv6 (skips
+   * elsewhere); a server without them skips too (440), as in `turn`. */
+  if (po->family != RP_FAMILY_V4)
+    rp_check_turn_relay_families_add (runner, po, plan, turn,
+                                      RP_TURN_RELAY_IPV6 | RP_TURN_RELAY_DUAL
+                                        | RP_TURN_RELAY_WHERE_IPV6,
+                                      FALSE);
 
   /* ICE: with the reflector when there is one, else two agents of ours. */
   if (p->reflector_url != NULL) {

@@ -4,6 +4,7 @@
  * retransmissions; any answer is open, ICMP port unreachable is closed, and
  * silence is open|filtered, which a single probe cannot split further. */
 #include "probe/checks/checks-network.h"
+#include "probe/core/explain.h"
 #include "probe/core/resolve.h"
 #include "stun/client/stun-client.h"
 
@@ -14,6 +15,8 @@ typedef struct {
   RpStunClient *client;
   gint64 budget_us;
 } PortState;
+
+static void no_route (PortState *s, RpCheckResult *r, const char *reason);
 
 static void
 port_state_free (gpointer data)
@@ -154,6 +157,9 @@ on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, 
       "an ICMP unreachable came back: a router or firewall rejects traffic to this host or port; "
       "check the security list, the host firewall and this network's routing");
     break;
+  case RP_STUN_NET_NO_ROUTE:
+    no_route (s, r, reason);
+    break;
   default:
     set_state (r, "error");
     rp_check_result_detail_str (r, "error", reason);
@@ -163,6 +169,20 @@ on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, 
     break;
   }
   rp_check_finish (check);
+}
+
+/* connect() found no route to the address's family: nothing was sent. */
+static void
+no_route (PortState *s, RpCheckResult *r, const char *reason)
+{
+  g_autofree char *ip = g_inet_address_to_string (s->address);
+  g_autofree char *server =
+    g_inet_address_get_family (s->address) == G_SOCKET_FAMILY_IPV6
+      ? g_strdup_printf ("[%s]:%u", ip, s->spec.port)
+      : g_strdup_printf ("%s:%u", ip, s->spec.port);
+
+  set_state (r, "no-route");
+  rp_explain_no_route (r, server, reason);
 }
 
 static void
@@ -204,6 +224,8 @@ on_binding (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
         "the host is reachable but nothing listens on %u/udp%s%s%s (or a firewall rule "
         "rejects it): start the service and check it binds the public address",
         s->spec.port, role ? " (" : "", role ? role : "", role ? ")" : "");
+    } else if (res->net == RP_STUN_NET_NO_ROUTE) {
+      no_route (s, r, res->reason);
     } else if (res->net == RP_STUN_NET_UNREACHABLE) {
       set_state (r, "filtered");
       rp_check_result_set (r, RP_STATUS_FAIL, "%u/udp filtered: %s", s->spec.port, res->reason);

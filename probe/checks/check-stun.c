@@ -17,6 +17,8 @@ typedef struct {
   RpServerTarget srv;       /* the server, its TLS context and address */
   char *nat_id;
   RpStunClient *client;
+  gboolean families;        /* `check`: a name with A and AAAA is tested on both */
+  GInetAddress *fixed;      /* the other family's check: its address, no lookup */
 } StunState;
 
 static void
@@ -26,6 +28,7 @@ stun_state_free (gpointer data)
 
   rp_stun_client_free (s->client);
   rp_server_target_clear (&s->srv);
+  g_clear_object (&s->fixed);
   g_free (s->nat_id);
   g_free (s);
 }
@@ -63,6 +66,45 @@ add_nat_check (RpCheck *check, const RpStunMessage *msg)
                     s->srv.server, other_sa);
 }
 
+/* For the family comparison (family-findings.c): what this family's
+ * address did, in the `port` checks' words. */
+static void
+family_state (StunState *s, RpCheckResult *r, const RpStunTxnResult *res)
+{
+  const char *state = "error";
+  g_autofree char *port = NULL;
+
+  if (!s->families)
+    return;
+  switch (res->outcome) {
+  case RP_STUN_TXN_RESPONSE:
+  case RP_STUN_TXN_MALFORMED:
+    state = "open";
+    break;
+  case RP_STUN_TXN_TIMEOUT:
+    state = s->srv.target.transport == RP_TRANSPORT_UDP ? "open|filtered" : "filtered";
+    break;
+  case RP_STUN_TXN_NET:
+    state = res->net == RP_STUN_NET_REFUSED       ? "closed"
+            : res->net == RP_STUN_NET_UNREACHABLE ? "filtered"
+            : res->net == RP_STUN_NET_FILTERED    ? "filtered"
+            : res->net == RP_STUN_NET_NO_ROUTE    ? "no-route"
+                                                  : "error";
+    break;
+  }
+  port = g_strdup_printf ("%u/%s", s->srv.target.port,
+                          s->srv.target.transport == RP_TRANSPORT_UDP ? "udp" : "tcp");
+  rp_check_result_detail_str (r, "state", state);
+  rp_check_result_detail_str (r, "port", port);
+  if (s->srv.server != NULL) {
+    g_autofree char *ip = g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (s->srv.server)));
+    rp_check_result_detail_str (r, "address", ip);
+  }
+  if (!s->srv.target.host_is_ip)
+    rp_check_result_detail_str (r, "host", s->srv.target.host);
+}
+
 static void
 on_response (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
 {
@@ -76,6 +118,7 @@ on_response (RpStunClient *client, const RpStunTxnResult *res, gpointer data)
     return;
   rp_explain_tls_details (r, rp_stun_client_get_info (client), s->srv.options.insecure);
   rp_check_result_detail_int (r, "retransmissions", res->retransmissions);
+  family_state (s, r, res);
   switch (res->outcome) {
   case RP_STUN_TXN_RESPONSE: {
     RpStunAddress mapped;
@@ -198,6 +241,36 @@ on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, 
   rp_stun_client_request (client, b.buf, b.len, on_response, check);
 }
 
+static void connect_to (RpCheck *check, GInetAddress *address);
+static const RpCheckClass stun_class;
+
+/* A name with A and AAAA records: this check takes the first address, as a
+ * client would, and a sibling `<id>.ipv4` or `<id>.ipv6` the other family's
+ * first, so the report says whether the server answers on both. */
+static void
+add_other_family (RpCheck *check, GList *addrs)
+{
+  StunState *s = rp_check_get_state (check), *o;
+  GSocketFamily first = g_inet_address_get_family (addrs->data);
+  GInetAddress *other = NULL;
+  g_autofree char *id = NULL;
+
+  for (GList *l = addrs; l != NULL && other == NULL; l = l->next)
+    if (g_inet_address_get_family (l->data) != first)
+      other = l->data;
+  if (other == NULL)
+    return;
+  o = g_new0 (StunState, 1);
+  rp_server_target_init (&o->srv, &s->srv.target, &s->srv.options);
+  o->families = TRUE;
+  o->fixed = g_object_ref (other);
+  id = g_strdup_printf ("%s.%s", rp_check_get_result (check)->id, rp_address_family_tag (other));
+  rp_check_result_detail_str (rp_check_get_result (check), "other_family_check", id);
+  rp_runner_add (rp_check_get_runner (check),
+                 rp_check_result_new (id, "stun", s->srv.target.uri),
+                 s->srv.options.timeout_us, &stun_class, o);
+}
+
 static void
 on_resolved (GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -218,10 +291,21 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   if (!s->srv.target.host_is_ip)
     rp_check_result_metric (r, "resolve_ms",
                             (g_get_monotonic_time () - rp_check_get_started_us (check)) / 1000.0);
-  rp_server_target_set_address (&s->srv, addrs->data, s->srv.target.port);
-  rp_check_result_detail_str (r, "server_address", s->srv.server_str);
-  rp_check_result_detail_str (r, "family", rp_address_family_tag (addrs->data));
+  if (s->families)
+    add_other_family (check, addrs);
+  connect_to (check, addrs->data);
   g_resolver_free_addresses (addrs);
+}
+
+static void
+connect_to (RpCheck *check, GInetAddress *address)
+{
+  StunState *s = rp_check_get_state (check);
+  RpCheckResult *r = rp_check_get_result (check);
+
+  rp_server_target_set_address (&s->srv, address, s->srv.target.port);
+  rp_check_result_detail_str (r, "server_address", s->srv.server_str);
+  rp_check_result_detail_str (r, "family", rp_address_family_tag (address));
 
   s->client = rp_stun_client_new (s->srv.target.transport, G_SOCKET_ADDRESS (s->srv.server),
                                   s->srv.target.host, s->srv.tls_ctx, s->srv.options.insecure,
@@ -246,6 +330,10 @@ stun_start (RpCheck *check)
       return;
     }
   }
+  if (s->fixed != NULL) {
+    connect_to (check, s->fixed);
+    return;
+  }
   rp_resolve_async (s->srv.target.host, s->srv.options.family, rp_check_get_cancellable (check),
                     on_resolved, rp_check_ref (check));
 }
@@ -260,6 +348,11 @@ stun_expire (RpCheck *check)
   rp_explain_deadline (rp_check_get_result (check), s->srv.target.transport,
                        server != NULL ? server->str : NULL, s->srv.target.port, "STUN Binding",
                        s->client != NULL ? rp_stun_client_get_info (s->client) : NULL);
+  if (server != NULL) {
+    /* Silence until the deadline: the family's state, as a timeout's. */
+    RpStunTxnResult res = { .outcome = RP_STUN_TXN_TIMEOUT };
+    family_state (s, rp_check_get_result (check), &res);
+  }
 }
 
 static const RpCheckClass stun_class = { stun_start, stun_expire, stun_state_free };
@@ -268,11 +361,20 @@ void
 rp_check_stun_add (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target,
                    gboolean ids_unique)
 {
+  rp_check_stun_add_families (runner, options, target, ids_unique, FALSE);
+}
+
+void
+rp_check_stun_add_families (RpRunner *runner, const RpProbeOptions *options,
+                            const RpTarget *target, gboolean ids_unique, gboolean families)
+{
   StunState *s = g_new0 (StunState, 1);
   g_autofree char *id = NULL;
   g_autofree char *hostport = rp_target_hostport (target);
 
   rp_server_target_init (&s->srv, target, options);
+  /* -4 / -6 ask for one family: nothing to compare. */
+  s->families = families && options->family == RP_FAMILY_ANY && !target->host_is_ip;
   if (ids_unique) {
     id = g_strdup_printf ("stun.%s", rp_transport_to_string (target->transport));
     s->nat_id = g_strdup ("nat");

@@ -29,6 +29,7 @@ typedef struct {
   RpServerTarget srv;
   RpTurnFamily family;          /* IPV6: the relay pair; DUAL: one allocation */
   gboolean required;            /* a missing family fails instead of skipping */
+  gboolean where_ipv6;          /* skip unless the server publishes an IPv6 address */
   RpCheck *check;
   RpTurnClient *a;              /* DUAL */
   RpRelayPair *pair;            /* IPV6 */
@@ -446,6 +447,34 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   case RP_RESOLVED:
     break;
   }
+  if (t->where_ipv6) {
+    GInetAddress *v6 = NULL;
+    for (GList *l = addrs; l != NULL && v6 == NULL; l = l->next)
+      if (g_inet_address_get_family (l->data) == G_SOCKET_FAMILY_IPV6)
+        v6 = l->data;
+    if (v6 != NULL) {
+      /* Over the AAAA address: what a client on an IPv6-only network does. */
+      rp_server_target_set_address (&t->srv, v6, t->srv.target.port);
+      g_resolver_free_addresses (addrs);
+      rp_check_result_detail_str (rp_check_get_result (check), "server_address",
+                                  t->srv.server_str);
+      rp_check_result_detail_str (rp_check_get_result (check), "family", "ipv6");
+      if (t->family == RP_TURN_FAMILY_DUAL)
+        start_dual (t);
+      else
+        start_ipv6 (t);
+      return;
+    }
+    rp_check_result_set (rp_check_get_result (check), RP_STATUS_SKIP,
+                         "%s not tested: %s%s, so IPv6 clients reach this TURN server through "
+                         "NAT64 only (--relay-family %s tests it anyway)",
+                         what_of (t), t->srv.target.host,
+                         t->srv.target.host_is_ip ? " is an IPv4 address" : " has no AAAA record",
+                         t->family == RP_TURN_FAMILY_DUAL ? "dual" : "ipv6");
+    g_resolver_free_addresses (addrs);
+    rp_check_finish (check);
+    return;
+  }
   rp_server_target_set_address (&t->srv, addrs->data, t->srv.target.port);
   g_resolver_free_addresses (addrs);
   rp_check_result_detail_str (rp_check_get_result (check), "server_address", t->srv.server_str);
@@ -516,7 +545,8 @@ static const RpCheckClass family_class = { family_start, family_expire, family_r
 
 static void
 add_one (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
-         const RpTarget *target, const char *base, RpTurnFamily family, gboolean required)
+         const RpTarget *target, const char *base, RpTurnFamily family, gboolean required,
+         gboolean where_ipv6)
 {
   FamilyRun *t = g_new0 (FamilyRun, 1);
   g_autofree char *id = g_strdup_printf (
@@ -525,6 +555,7 @@ add_one (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *plan,
   t->plan = rp_turn_plan_ref (plan);
   t->family = family;
   t->required = required;
+  t->where_ipv6 = where_ipv6;
   rp_server_target_init (&t->srv, target, options);
   rp_runner_add (runner, rp_check_result_new (id, "turn", target->uri), FAMILY_TIMEOUT_US,
                  &family_class, t);
@@ -554,9 +585,11 @@ rp_check_turn_relay_families_add (RpRunner *runner, const RpProbeOptions *option
       base = g_strdup_printf ("%s@%s", tname, hp);
     }
     if (families & RP_TURN_RELAY_IPV6)
-      add_one (runner, options, plan, t, base, RP_TURN_FAMILY_IPV6, required);
+      add_one (runner, options, plan, t, base, RP_TURN_FAMILY_IPV6, required,
+               (families & RP_TURN_RELAY_WHERE_IPV6) != 0);
     if (families & RP_TURN_RELAY_DUAL)
-      add_one (runner, options, plan, t, base, RP_TURN_FAMILY_DUAL, required);
+      add_one (runner, options, plan, t, base, RP_TURN_FAMILY_DUAL, required,
+               (families & RP_TURN_RELAY_WHERE_IPV6) != 0);
   }
 }
 

@@ -470,6 +470,8 @@ static void
 connect_a (TurnRun *t)
 {
   rp_check_result_detail_str (rp_check_get_result (t->alloc), "server_address", t->srv.server_str);
+  rp_check_result_detail_str (rp_check_get_result (t->alloc), "family",
+                              rp_address_text_family_tag (t->srv.server_str));
   t->a = new_turn_client (t);
   rp_stun_client_connect (rp_turn_client_get_stun (t->a), on_a_connected, t);
 }

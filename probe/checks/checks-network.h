@@ -37,6 +37,13 @@ guint rp_family_findings_add (GPtrArray *checks);
 void rp_check_stun_add (RpRunner *runner, const RpProbeOptions *options, const RpTarget *target,
                         gboolean ids_unique);
 
+/* The same; families (`check`): where the name has A and AAAA records, the
+ * check takes the first address and a sibling `<id>.ipv4` / `<id>.ipv6` the
+ * other family's first, each with details family, state, port and host for
+ * the family comparison (rp_family_findings_add). */
+void rp_check_stun_add_families (RpRunner *runner, const RpProbeOptions *options,
+                                 const RpTarget *target, gboolean ids_unique, gboolean families);
+
 G_END_DECLS
 
 G_BEGIN_DECLS

@@ -42,6 +42,9 @@ void rp_check_turn_family_add (RpRunner *runner, const RpProbeOptions *options, 
 typedef enum {
   RP_TURN_RELAY_IPV6 = 1 << 0,   /* turn.<t>.ipv6: an IPv6 relay and data through it */
   RP_TURN_RELAY_DUAL = 1 << 1,   /* turn.<t>.dual: one allocation with a relay of each family */
+  /* `check`: only where the server publishes IPv6 (an AAAA record or an IPv6
+   * literal); an IPv4-only server's turn.<t>.ipv6 / .dual skip, saying so */
+  RP_TURN_RELAY_WHERE_IPV6 = 1 << 2,
 } RpTurnRelayFamilies;
 
 /* "ipv4" (nothing besides IPv4), "ipv6", "dual", "all" (case-insensitive);

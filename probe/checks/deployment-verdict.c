@@ -121,8 +121,8 @@ port_of (const char *target)
   return p < end && p > target && p[-1] == ':' ? g_strndup (p, end - p) : NULL;
 }
 
-/* A port that answers on one family of a dual-stack name only
- * (family-findings.c) comes first: it explains the failing per-address row
+/* A port (or `check`'s STUN Binding) that answers on one family of a
+ * dual-stack name only (family-findings.c) comes first: it explains the failing per-address row
  * and the http rows that fell back to the other family. */
 static void
 family_findings (Verdict *v)
@@ -131,7 +131,10 @@ family_findings (Verdict *v)
     RpCheckResult *r = g_ptr_array_index (v->checks, i);
     g_autofree char *prefix = NULL;
 
-    if (!bad (r) || g_strcmp0 (r->kind, "port") != 0 || !g_str_has_suffix (r->id, ".families"))
+    gboolean stun = g_strcmp0 (r->kind, "stun") == 0;
+
+    if (!bad (r) || (g_strcmp0 (r->kind, "port") != 0 && !stun)
+        || !g_str_has_suffix (r->id, ".families"))
       continue;
     add_finding (v, r, clause (r));
     prefix = g_strndup (r->id, strlen (r->id) - strlen (".families"));
@@ -140,6 +143,9 @@ family_findings (Verdict *v)
       const RpDetail *broken = rp_check_result_get_detail (o, "broken_family");
       if (g_str_has_prefix (o->id, prefix) && o->id[strlen (prefix)] == '@')
         explain (v, o);
+      else if (stun && o != r && g_strcmp0 (o->kind, "stun") == 0
+               && rp_check_result_get_detail (o, "state") != NULL)
+        explain (v, o);   /* stun.udp and its other family's row */
       else if ((g_strcmp0 (o->kind, "http") == 0 || g_strcmp0 (o->kind, "websocket") == 0) &&
                broken != NULL && o->status == RP_STATUS_WARN)
         explain (v, o);
@@ -261,10 +267,16 @@ turn_findings (Verdict *v)
   if (ok->len > 0 && udp_alloc != NULL && udp_silent) {
     g_autofree char *okw = join_words (ok);
     g_autofree char *ports = join_words (blocked);
+    const RpDetail *fam = rp_check_result_get_detail (udp_alloc, "family");
+    /* The allocation went to the name's AAAA address: what is blocked is
+     * UDP over IPv6 (the family comparison says whether IPv4 answers). */
+    gboolean v6 =
+      fam != NULL && fam->type == RP_DETAIL_STRING && g_strcmp0 (fam->str, "ipv6") == 0;
     add_finding (
       v, udp_alloc,
-      g_strdup_printf ("Voice works only through TURN over %s on this network: UDP %s %s blocked",
-                       okw, ports, blocked->len > 1 ? "are" : "is"));
+      g_strdup_printf ("Voice works only through TURN over %s on this network: UDP %s %s "
+                       "blocked%s", okw, ports, blocked->len > 1 ? "are" : "is",
+                       v6 ? " over IPv6" : ""));
   } else if (ok->len == 0) {
     g_autofree char *c = clause (verdict != NULL ? verdict : first_bad);
     add_finding (v, verdict != NULL ? verdict : first_bad,

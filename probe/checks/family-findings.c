@@ -1,8 +1,10 @@
 /* The family comparison after a run: where a name publishes A and AAAA
  * records, the `port` checks ran once per address (check-ports.c, details
- * `family`, `state`, `host`). This pass pairs the two families of each port
- * and adds one result per port tested on both: a pass that says both were
- * tested, or the classic dual-stack fault named, e.g. an AAAA record whose
+ * `family`, `state`, `host`), and `check`'s STUN Binding once per family
+ * (check-stun.c, the same details and `port`). This pass pairs the two
+ * families of each port and adds one result per port tested on both: a
+ * pass that says both were tested, or the classic dual-stack fault named
+ * (for STUN: TURN/STUN reachable on one family only), e.g. an AAAA record whose
  * 443/tcp is filtered (RFC 8305: clients try IPv6 first and wait out the
  * Connection Attempt Delay, 250 ms, before IPv4; clients without happy
  * eyeballs fail). Pure: results in, results out, no network. */
@@ -19,6 +21,7 @@ typedef struct {
 } FamilySide;
 
 typedef struct {
+  const char *kind;        /* "port", or "stun" for STUN Binding on each family */
   char *host;              /* the published name, or NULL for a literal */
   guint16 port;
   RpPortProto proto;
@@ -72,6 +75,10 @@ note (FamilySide *side, const RpCheckResult *r)
   const char *state = detail (r, "state");
   const char *address = detail (r, "address");
 
+  /* No route from this network to the family is a fact about the client's
+   * network, not the server's: that family is not tested here. */
+  if (g_strcmp0 (state, "no-route") == 0)
+    return;
   if (!side->seen) {
     side->seen = TRUE;
     side->address = address;
@@ -119,22 +126,23 @@ pair_result (const PortPair *p)
   const char *role = rp_port_role (p->port, p->proto);
   const char *name = p->host != NULL ? p->host : "this host";
   gboolean open4 = p->v4.bad_state == NULL, open6 = p->v6.bad_state == NULL;
-  g_autofree char *id = g_strdup_printf ("port.%u/%s.families", p->port, proto);
+  gboolean stun = g_str_equal (p->kind, "stun");
+  g_autofree char *id = g_strdup_printf ("%s.%u/%s.families", p->kind, p->port, proto);
   g_autofree char *target =
     g_strdup_printf ("%s:%u/%s", p->host != NULL ? p->host : p->v4.address, p->port, proto);
   RpCheckResult *r;
 
   if (!open4 && !open6)
     return NULL;   /* the per-address rows already say it; no family is the odd one out */
-  r = rp_check_result_new (id, "port", target);
+  r = rp_check_result_new (id, p->kind, target);
   rp_check_result_detail_str (r, "families", "ipv4,ipv6");
   rp_check_result_detail_str (r, "ipv4_address", p->v4.address);
   rp_check_result_detail_str (r, "ipv6_address", p->v6.address);
   rp_check_result_detail_str (r, "ipv4_state", open4 ? "open" : p->v4.bad_state);
   rp_check_result_detail_str (r, "ipv6_state", open6 ? "open" : p->v6.bad_state);
   if (open4 && open6) {
-    rp_check_result_set (r, RP_STATUS_PASS, "%u/%s open over IPv4 (%s) and IPv6 (%s)", p->port,
-                         proto, p->v4.address, p->v6.address);
+    rp_check_result_set (r, RP_STATUS_PASS, "%u/%s %s over IPv4 (%s) and IPv6 (%s)", p->port,
+                         proto, stun ? "answers STUN" : "open", p->v4.address, p->v6.address);
     return r;
   }
   {
@@ -153,18 +161,30 @@ pair_result (const PortPair *p)
     else if (p->proto == RP_PROTO_TCP)
       who = g_strdup ("clients without IPv6 (most networks) cannot connect at all, and dual-stack "
                       "clients that try IPv4 first wait out the happy-eyeballs delay");
+    else if (stun)
+      who = g_strdup_printf ("clients on %s get no server-reflexive or relay candidate from "
+                             "this TURN/STUN server over %s (ICE then relies on the other "
+                             "family, and clients with %s only cannot relay at all)",
+                             v6_broken ? "IPv6" : "IPv4", v6_broken ? "IPv6" : "IPv4",
+                             v6_broken ? "IPv6" : "IPv4");
     else
       who = g_strdup_printf ("clients on %s lose this server's candidates (ICE then relies on "
                              "the other family, or fails where it has only this one)",
                              v6_broken ? "IPv6" : "IPv4");
     /* UDP silence is open|filtered: strong evidence beside an answer on the
-     * other family, not proof. */
-    rp_check_result_set (r, silent ? RP_STATUS_WARN : RP_STATUS_FAIL,
-                         "%s has %s record but %u/%s is %s over %s (%s), open over %s (%s)", name,
+     * other family, not proof; beside a STUN answer from the same name it is
+     * the server silent on that family. */
+    rp_check_result_set (r, silent && !stun ? RP_STATUS_WARN : RP_STATUS_FAIL,
+                         "%s%s has %s record but %u/%s is %s over %s (%s), %s over %s (%s)",
+                         stun ? (v6_broken ? "TURN/STUN reachable on IPv4 only: "
+                                           : "TURN/STUN reachable on IPv6 only: ")
+                              : "",
+                         name,
                          v6_broken ? "an AAAA" : "an A", p->port, proto,
                          state_words (bad->bad_state), v6_broken ? "IPv6" : "IPv4",
                          bad->bad_address != NULL ? bad->bad_address : "?",
-                         v6_broken ? "IPv4" : "IPv6", good->address);
+                         stun ? "STUN answers" : "open", v6_broken ? "IPv4" : "IPv6",
+                         good->address);
     rp_check_result_set_hint (r, "%u/%s%s%s%s answers on %s only: %s. Fix: %s", p->port, proto,
                               role ? " (" : "", role ? role : "", role ? ")" : "",
                               v6_broken ? "IPv4" : "IPv6", who, fix);
@@ -173,11 +193,12 @@ pair_result (const PortPair *p)
 }
 
 static PortPair *
-find_pair (GPtrArray *pairs, const char *host, guint16 port, RpPortProto proto)
+find_pair (GPtrArray *pairs, const char *kind, const char *host, guint16 port, RpPortProto proto)
 {
   for (guint i = 0; i < pairs->len; i++) {
     PortPair *p = g_ptr_array_index (pairs, i);
-    if (p->port == port && p->proto == proto && g_strcmp0 (p->host, host) == 0)
+    if (p->port == port && p->proto == proto && g_strcmp0 (p->host, host) == 0
+        && g_str_equal (p->kind, kind))
       return p;
   }
   return NULL;
@@ -196,12 +217,23 @@ rp_family_findings_add (GPtrArray *checks)
     RpPortProto proto;
     PortPair *p;
 
-    if (g_strcmp0 (r->kind, "port") != 0 || family == NULL
-        || !parse_port_id (r->id, &port, &proto))
+    const char *kind = g_strcmp0 (r->kind, "stun") == 0 ? "stun" : "port";
+
+    if (family == NULL)
       continue;
-    p = find_pair (pairs, detail (r, "host"), port, proto);
+    if (g_str_equal (kind, "stun")) {
+      /* stun.udp and stun.udp.ipv6 (check-stun.c): details port and state */
+      g_autofree char *as_id = g_strdup_printf ("port.%s", detail (r, "port"));
+      if (detail (r, "port") == NULL || detail (r, "state") == NULL
+          || !parse_port_id (as_id, &port, &proto))
+        continue;
+    } else if (g_strcmp0 (r->kind, "port") != 0 || !parse_port_id (r->id, &port, &proto)) {
+      continue;
+    }
+    p = find_pair (pairs, kind, detail (r, "host"), port, proto);
     if (p == NULL) {
       p = g_new0 (PortPair, 1);
+      p->kind = kind;
       p->host = g_strdup (detail (r, "host"));
       p->port = port;
       p->proto = proto;
@@ -209,6 +241,16 @@ rp_family_findings_add (GPtrArray *checks)
       g_ptr_array_add (pairs, p);
     }
     note (g_str_equal (family, "ipv6") ? &p->v6 : &p->v4, r);
+  }
+  /* Where STUN compared the families of a port, its finding (the server
+   * answers, or not) stands for the port rows' of the same port. */
+  for (guint i = 0; i < pairs->len; i++) {
+    PortPair *p = g_ptr_array_index (pairs, i);
+    PortPair *stun = g_str_equal (p->kind, "port")
+                       ? find_pair (pairs, "stun", p->host, p->port, p->proto)
+                       : NULL;
+    if (stun != NULL && stun->v4.seen && stun->v6.seen)
+      p->v4.seen = p->v6.seen = FALSE;
   }
   /* Each finding goes before the first row of its port, so the report and
    * the verdict read the comparison first; newest index first keeps the

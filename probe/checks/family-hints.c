@@ -196,7 +196,9 @@ rp_family_hints_apply (RpReport *report)
       reason = literal_reason (vantage, have_prefix ? &prefix : NULL, what_words (is_uri, scheme),
                                host, v4);
       old = g_strdup (r->hint);
-      if (old != NULL && *old != '\0')
+      /* A check that found no IPv4 route (explain.c) says it in its summary;
+       * its hint said the same in fewer facts: the reason replaces it. */
+      if (old != NULL && *old != '\0' && detail_str (r, "no_route_family") == NULL)
         rp_check_result_set_hint (r, "%s. %s", reason, old);
       else
         rp_check_result_set_hint (r, "%s", reason);

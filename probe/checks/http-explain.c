@@ -3,10 +3,12 @@
  * handshake failed", "no answer after the request", each with the likely
  * fix in the deployment's terms (DNS record, security list, nginx listen). */
 #include <errno.h>
+#include <string.h>
 #include <gio/gio.h>
 
 #include "probe/checks/http-private.h"
 #include "probe/net/http-tls.h"
+#include "probe/core/explain.h"
 #include "probe/core/resolve.h"
 #include "common/tls-client.h"
 
@@ -118,6 +120,28 @@ connect_failure (RpCheckResult *r, const RpHttpTransfer *t, const char *host, gu
     break;
   case EHOSTUNREACH:
   case ENETUNREACH:
+  case EADDRNOTAVAIL: {
+    char *ip = NULL;
+    g_autofree char *server = NULL, *no_route = NULL;
+
+    curl_easy_getinfo (t->easy, CURLINFO_PRIMARY_IP, &ip);
+    if (ip == NULL || *ip == '\0')
+      ip = (char *) host;
+    server = strchr (ip, ':') != NULL ? g_strdup_printf ("[%s]:%u", ip, port)
+                                      : g_strdup_printf ("%s:%u", ip, port);
+    no_route = rp_explain_route_missing (server);
+    if (no_route != NULL) {
+      rp_explain_no_route (r, server, no_route);
+      break;
+    }
+  }
+    if (os_errno == EADDRNOTAVAIL) {
+      rp_check_result_set (r, RP_STATUS_FAIL, "connecting to %s:%u failed: %s", host, port,
+                           g_strerror ((int) os_errno));
+      rp_check_result_set_hint (r, "the connection failed on this machine before reaching the "
+                                   "network: check its network setup");
+      break;
+    }
     rp_check_result_set (r, RP_STATUS_FAIL, "%s:%u is unreachable: %s", host, port,
                          g_strerror ((int) os_errno));
     rp_check_result_set_hint (

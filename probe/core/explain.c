@@ -4,7 +4,11 @@
 #include "probe/core/explain.h"
 #include "probe/core/resolve.h"
 
+#include <errno.h>
 #include <math.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/tls-client.h"
 
@@ -77,6 +81,64 @@ rp_explain_tls_untrusted (const RpCheckResult *r)
   return d != NULL && d->type == RP_DETAIL_BOOL && d->num == 0;
 }
 
+char *
+rp_explain_route_missing (const char *server)
+{
+  g_autofree char *ip = NULL;
+  g_autoptr (GInetAddress) a = NULL;
+  g_autoptr (GSocketAddress) sa = NULL;
+  struct sockaddr_storage ss;
+  int fd, err = 0;
+
+  if (server == NULL)
+    return NULL;
+  if (server[0] == '[') {
+    const char *end = strchr (server, ']');
+    ip = end != NULL ? g_strndup (server + 1, end - server - 1) : NULL;
+  } else {
+    const char *colon = strrchr (server, ':');
+    ip = colon != NULL && strchr (server, ':') == colon ? g_strndup (server, colon - server)
+                                                        : g_strdup (server);
+  }
+  a = ip != NULL ? g_inet_address_new_from_string (ip) : NULL;
+  if (a == NULL)
+    return NULL;
+  sa = g_inet_socket_address_new (a, 9);
+  if (!g_socket_address_to_native (sa, &ss, sizeof ss, NULL))
+    return NULL;
+  /* A UDP connect() sends nothing: it only asks the routing table. */
+  fd = socket (ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return NULL;
+  if (connect (fd, (struct sockaddr *) &ss, (socklen_t) g_socket_address_get_native_size (sa))
+      != 0)
+    err = errno;
+  close (fd);
+  if (err != ENETUNREACH && err != EHOSTUNREACH && err != EADDRNOTAVAIL)
+    return NULL;
+  return g_strdup_printf ("connect: %s", g_strerror (err));
+}
+
+void
+rp_explain_no_route (RpCheckResult *r, const char *server, const char *reason)
+{
+  /* "[2001:db8::1]:3478" or a bare IPv6 literal: the IPv6 family. */
+  gboolean v6 =
+    server != NULL && (server[0] == '[' || strchr (server, ':') != strrchr (server, ':'));
+  const char *fam = v6 ? "IPv6" : "IPv4";
+
+  rp_check_result_detail_str (r, "no_route_family", v6 ? "ipv6" : "ipv4");
+  rp_check_result_set (r, RP_STATUS_FAIL,
+                       "no %s route from this network: %s failed at once (%s), nothing was sent",
+                       fam, server != NULL ? server : "the server", reason != NULL ? reason : "");
+  rp_check_result_set_hint (
+    r, "this machine has no route to %s addresses (no %s default route or address), so the "
+       "server's %s address cannot be reached from this network at all; clients on such a "
+       "network need a host name with %s",
+    fam, fam, fam,
+    v6 ? "an A record" : "an AAAA record, or an A record behind DNS64 and NAT64");
+}
+
 void
 rp_explain_net_failure (RpCheckResult *r, RpTransport transport, const char *server,
                         RpStunNetStatus net, const char *reason, const RpStunClientInfo *info)
@@ -103,6 +165,9 @@ rp_explain_net_failure (RpCheckResult *r, RpTransport transport, const char *ser
     rp_check_result_set_hint (
       r, "an ICMP unreachable came back: a router or firewall rejects traffic to this host; "
          "check the security list, the host firewall and this network's routing");
+    break;
+  case RP_STUN_NET_NO_ROUTE:
+    rp_explain_no_route (r, server, reason);
     break;
   case RP_STUN_NET_FILTERED:
     rp_check_result_set (r, RP_STATUS_FAIL, "%s to %s filtered: %s", t, server, reason);

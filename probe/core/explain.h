@@ -37,6 +37,19 @@ void rp_explain_tls_details (RpCheckResult *r, const RpStunClientInfo *info, gbo
  * the check went on only because of --insecure, and no browser would. */
 gboolean rp_explain_tls_untrusted (const RpCheckResult *r);
 
+/* connect() or sendto() failed before any packet left (ENETUNREACH and the
+ * like at once): this network has no route to the server's address family.
+ * server is "ADDR:PORT" or "[ADDR]:PORT"; the summary names the family. */
+void rp_explain_no_route (RpCheckResult *r, const char *server, const char *reason);
+
+/* Asks the routing table (a UDP connect(), nothing sent) whether this
+ * machine has a route to server ("ADDR", "ADDR:PORT" or "[ADDR]:PORT"):
+ * NULL when it has one or server is no address literal, else the error
+ * ("connect: Network is unreachable"), for rp_explain_no_route(). For
+ * clients that do not say whether a connect() failed at once (curl,
+ * libwebsockets). */
+char *rp_explain_route_missing (const char *server);
+
 /* The connection failed (refused, unreachable, TLS, garbage, closed). */
 void rp_explain_net_failure (RpCheckResult *r, RpTransport transport, const char *server,
                              RpStunNetStatus net, const char *reason, const RpStunClientInfo *info);

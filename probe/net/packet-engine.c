@@ -19,7 +19,6 @@
 
 #define EVENTS_PER_WAKEUP 256
 #define BATCHES_PER_SOCKET 4      /* then the next wake-up: a flood cannot starve the loop */
-#define CONTROL_LEN CMSG_SPACE (sizeof (struct timespec))
 
 typedef struct {
   guint8 *buf;                  /* header + payload, in the arena */
@@ -67,7 +66,7 @@ struct _RpPacketEngine {
   RpPacketEngineCounts counts;
   /* one receive batch, shared by every socket (one is drained at a time) */
   guint8 rbuf[RP_ENGINE_BATCH][RP_ENGINE_MTU];
-  char rctl[RP_ENGINE_BATCH][CONTROL_LEN] __attribute__ ((aligned (8)));
+  RpRxControl rctl[RP_ENGINE_BATCH];
   struct iovec riov[RP_ENGINE_BATCH];
   struct mmsghdr rmsg[RP_ENGINE_BATCH];
   struct iovec siov[RP_ENGINE_BATCH];
@@ -300,7 +299,7 @@ drain (RpPacketEngine *e, RpEngineSocket *s)
 {
   for (guint round = 0; round < BATCHES_PER_SOCKET && !s->removed; round++) {
     int n;
-    gint64 now_mono, now_real;
+    RpRxNow now;
 
     for (guint i = 0; i < RP_ENGINE_BATCH; i++) {
       memset (&e->rmsg[i].msg_hdr, 0, sizeof e->rmsg[i].msg_hdr);
@@ -308,20 +307,19 @@ drain (RpPacketEngine *e, RpEngineSocket *s)
       e->riov[i].iov_len = RP_ENGINE_MTU;
       e->rmsg[i].msg_hdr.msg_iov = &e->riov[i];
       e->rmsg[i].msg_hdr.msg_iovlen = 1;
-      e->rmsg[i].msg_hdr.msg_control = e->rctl[i];
-      e->rmsg[i].msg_hdr.msg_controllen = CONTROL_LEN;
+      e->rmsg[i].msg_hdr.msg_control = e->rctl[i].buf;
+      e->rmsg[i].msg_hdr.msg_controllen = sizeof e->rctl[i].buf;
     }
     n = recvmmsg (s->fd, e->rmsg, RP_ENGINE_BATCH, MSG_DONTWAIT, NULL);
     e->counts.recv_calls++;
     if (n <= 0)
       return;   /* EAGAIN, or an ICMP error reported on a connected socket */
-    now_mono = g_get_monotonic_time ();
-    now_real = g_get_real_time ();
+    rp_rx_now (&now);
     e->counts.received += (guint) n;
     for (int i = 0; i < n && !s->removed; i++) {
       guint8 *d = e->rbuf[i];
       gsize len = e->rmsg[i].msg_len;
-      gint64 rx = rp_rx_time_from_msg_at (&e->rmsg[i].msg_hdr, now_mono, now_real);
+      gint64 rx = rp_rx_time_from_msg_at (&e->rmsg[i].msg_hdr, &now, NULL);
       gsize clen = len >= 4 ? (gsize) (d[2] << 8 | d[3]) : 0;
       if (len >= 4 && d[0] >= 0x40 && d[0] <= 0x4F && 4 + clen <= len)
         s->data (s, (guint16) (d[0] << 8 | d[1]), d + 4, clen, rx, s->user_data);

@@ -2,6 +2,7 @@
  * in the Authorization header (RFC 6750 section 2.1), never in the URL, and
  * the header list is wiped after the transfer. */
 #include "probe/net/result-upload.h"
+#include "probe/net/curl-trust.h"
 
 #include <curl/curl.h>
 #include <gio/gio.h>
@@ -101,8 +102,7 @@ rp_result_upload (const char *url, const RpSecret *invite, const char *json, gsi
   curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, why);
   curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt (curl, CURLOPT_WRITEDATA, answer);
-  if (ca_file != NULL)
-    curl_easy_setopt (curl, CURLOPT_CAINFO, ca_file);
+  rp_curl_set_trust (curl, ca_file);
   if (insecure) {
     curl_easy_setopt (curl, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt (curl, CURLOPT_SSL_VERIFYHOST, 0L);

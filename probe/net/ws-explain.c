@@ -7,6 +7,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "common/tls-client.h"
+#include "probe/core/explain.h"
 
 void
 rp_ws_explain_details (RpCheckResult *r, const RpWsInfo *i, gboolean insecure)
@@ -114,7 +115,13 @@ rp_ws_explain_failure (RpCheckResult *r, const RpWsInfo *i, const char *server, 
   if (i->error != NULL)
     rp_check_result_detail_str (r, "error", i->error);
   switch (i->phase) {
-  case RP_WS_PHASE_CONNECT:
+  case RP_WS_PHASE_CONNECT: {
+    g_autofree char *no_route = rp_explain_route_missing (server);
+    if (no_route != NULL) {
+      rp_explain_no_route (r, server, no_route);
+      return;
+    }
+  }
     rp_check_result_set (r, RP_STATUS_FAIL, "TCP to %s refused or unreachable", server);
     rp_check_result_set_hint (
       r, "nothing accepts connections there, or a firewall rejects them: check the proxy "

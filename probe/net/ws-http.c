@@ -1,5 +1,6 @@
 /* Capped HTTP GETs for the websocket checks (see ws-http.h). */
 #include "probe/net/ws-http.h"
+#include "probe/net/curl-trust.h"
 
 #include <curl/curl.h>
 #include <string.h>
@@ -112,8 +113,7 @@ rp_ws_http_get (GMainContext *context, const RpWsHttpRequest *req, RpWsHttpDone 
   curl_easy_setopt (h->easy, CURLOPT_USERAGENT, "rtcprobe");
   curl_easy_setopt (h->easy, CURLOPT_TIMEOUT_MS, (long) MAX (req->timeout_us / 1000, 1));
   curl_easy_setopt (h->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) (1024 * 1024));
-  if (req->ca_file != NULL)
-    curl_easy_setopt (h->easy, CURLOPT_CAINFO, req->ca_file);
+  rp_curl_set_trust (h->easy, req->ca_file);
   if (req->insecure) {
     curl_easy_setopt (h->easy, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt (h->easy, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -27,7 +27,8 @@ rp_stun_net_status_to_string (RpStunNetStatus s)
 {
   static const char *const names[] = { "ok",      "refused",       "unreachable",
                                        "closed",  "tls_handshake", "tls_untrusted",
-                                       "garbage", "filtered",      "error" };
+                                       "garbage", "filtered",      "error",
+                                       "no_route" };
   return (guint) s < G_N_ELEMENTS (names) ? names[s] : "error";
 }
 
@@ -48,6 +49,15 @@ status_from_errno (int err)
   default:
     return RP_STUN_NET_ERROR;
   }
+}
+
+/* A connect() or sendto() that fails before any packet leaves: the
+ * kernel's routing table has nothing for the address (no default route of
+ * its family, an `unreachable` route, no source address of the family). */
+static gboolean
+errno_is_no_route (int err)
+{
+  return err == ENETUNREACH || err == EHOSTUNREACH || err == EADDRNOTAVAIL;
 }
 
 /* ---- lifetime: callbacks may free the client ---- */
@@ -191,7 +201,20 @@ fail_errno (RpStunClient *client, const char *what, int err)
   fail_connection (client, status_from_errno (err), reason);
 }
 
-static void transmit (RpStunClient *client, const guint8 *data, gsize len, GSocketAddress *to);
+static int transmit (RpStunClient *client, const guint8 *data, gsize len, GSocketAddress *to);
+
+/* An unconnected client's sendto() found no route to t's destination:
+ * retransmitting cannot help, so t fails now (the client lives on for the
+ * other destinations). Returns FALSE when the callback freed the client. */
+static gboolean
+txn_no_route (Txn *t, int err)
+{
+  g_autofree char *why = g_strdup_printf ("sendto: %s", g_strerror (err));
+  RpStunTxnResult res = { .outcome = RP_STUN_TXN_NET, .net = RP_STUN_NET_NO_ROUTE,
+                          .reason = why };
+
+  return txn_complete (t, &res);
+}
 
 static gboolean
 on_txn_timer (gpointer data)
@@ -199,6 +222,7 @@ on_txn_timer (gpointer data)
   Txn *t = data;
   RpStunClient *client = t->client;
   gint64 now = g_get_monotonic_time ();
+  int err;
 
   g_clear_pointer (&t->timeout, g_source_unref);
   switch (rp_stun_timer_tick (&t->timer, now)) {
@@ -206,8 +230,12 @@ on_txn_timer (gpointer data)
     t->last_send_us = now;
     client->requests_sent++;
     enter (client);
-    transmit (client, t->bytes, t->len, t->to);
+    err = transmit (client, t->bytes, t->len, t->to);
     if (leave (client) && client->state != STATE_FAILED && g_list_find (client->txns, t) != NULL) {
+      if (err != 0) {
+        txn_no_route (t, err);
+        return G_SOURCE_REMOVE;
+      }
       /* RP_STUN_TIMER_WAIT case below schedules the next action */
     } else {
       return G_SOURCE_REMOVE;
@@ -243,15 +271,20 @@ txn_start (Txn *t)
 {
   RpStunClient *client = t->client;
   gint64 now = g_get_monotonic_time ();
+  int err;
 
   t->first_send_us = t->last_send_us = now;
   rp_stun_timer_start (&t->timer, now, client->transport != RP_TRANSPORT_UDP, client->rto_us,
                        client->rc, client->rm);
   client->requests_sent++;
   enter (client);
-  transmit (client, t->bytes, t->len, t->to);
-  if (leave (client) && g_list_find (client->txns, t) != NULL)
-    on_txn_timer (t);   /* schedules the first wait */
+  err = transmit (client, t->bytes, t->len, t->to);
+  if (leave (client) && g_list_find (client->txns, t) != NULL) {
+    if (err != 0)
+      txn_no_route (t, err);
+    else
+      on_txn_timer (t);   /* schedules the first wait */
+  }
 }
 
 /* ---- sending ---- */
@@ -291,27 +324,33 @@ flush (RpStunClient *client)
   update_watch (client);
 }
 
-static void
+/* Returns the errno of an unconnected sendto() that found no route to `to`,
+ * else 0. */
+static int
 transmit (RpStunClient *client, const guint8 *data, gsize len, GSocketAddress *to)
 {
   if (client->state == STATE_FAILED)
-    return;
+    return 0;
   if (to != NULL) {
     struct sockaddr_storage ss;
     gssize sl = g_socket_address_get_native_size (to);
-    /* Unconnected: a failed send is a lost packet, not a dead client. */
-    if (sl > 0 && g_socket_address_to_native (to, &ss, sizeof ss, NULL))
-      (void) sendto (client->fd, data, len, 0, (struct sockaddr *) &ss, (socklen_t) sl);
-    return;
+    /* Unconnected: a failed send is a lost packet, not a dead client;
+     * but no route to the destination is no packet at all. */
+    if (sl > 0 && g_socket_address_to_native (to, &ss, sizeof ss, NULL)
+        && sendto (client->fd, data, len, 0, (struct sockaddr *) &ss, (socklen_t) sl) < 0
+        && errno_is_no_route (errno))
+      return errno;
+    return 0;
   }
   if (client->transport == RP_TRANSPORT_UDP) {
     if (send (client->fd, data, len, 0) < 0 && errno != EAGAIN && errno != EINTR)
       fail_errno (client, "send", errno);
-    return;
+    return 0;
   }
   g_byte_array_append (client->outbuf, data, (guint) len);
   if (client->state == STATE_READY)
     flush (client);
+  return 0;
 }
 
 gboolean
@@ -759,10 +798,20 @@ static void
 defer_failure (RpStunClient *client, RpStunNetStatus net, int err, const char *what)
 {
   client->state = STATE_FAILED;
+  /* The watch goes now: a socket whose connect() failed polls writable at
+   * once and forever, and would starve the idle report below until the
+   * caller's deadline. */
+  if (client->watch != NULL) {
+    g_source_destroy ((GSource *) client->watch);
+    g_clear_pointer ((GSource **) &client->watch, g_source_unref);
+  }
+  if (net == RP_STUN_NET_OK && errno_is_no_route (err))
+    net = RP_STUN_NET_NO_ROUTE;
   client->deferred_net = net == RP_STUN_NET_OK ? status_from_errno (err) : net;
   client->deferred_reason =
     err != 0 ? g_strdup_printf ("%s: %s", what, g_strerror (err)) : g_strdup (what);
   client->deferred = g_idle_source_new ();
+  g_source_set_priority (client->deferred, G_PRIORITY_DEFAULT);
   g_source_set_callback (client->deferred, on_deferred_failure, client, NULL);
   g_source_attach (client->deferred, client->context);
 }

@@ -26,6 +26,9 @@ typedef enum {
   RP_STUN_NET_GARBAGE,        /* a stream carried bytes that are neither STUN nor ChannelData */
   RP_STUN_NET_FILTERED,       /* TCP: no answer to the handshake within the connect budget */
   RP_STUN_NET_ERROR,          /* any other socket error */
+  RP_STUN_NET_NO_ROUTE,       /* connect()/sendto() failed at once: this host has no route to
+                               * the server's address family (an IPv6-only network and an
+                               * IPv4 address, or the reverse) */
 } RpStunNetStatus;
 
 const char *rp_stun_net_status_to_string (RpStunNetStatus s);

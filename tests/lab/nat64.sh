@@ -122,3 +122,38 @@ lab_netns_resolver() {
   printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$addr" >"/etc/netns/$ns/resolv.conf"
   lab_on_exit "rm -rf /etc/netns/$(printf '%q' "$ns")"
 }
+
+# lab_clat_start NS DIR CLAT6: a CLAT (the customer side of 464XLAT,
+# RFC 6877) in NS, as Android's clatd: tayga on a tun named "clat" holding
+# 192.0.0.1 from RFC 7335's 192.0.0.0/29 with the IPv4 default route, IPv4
+# destinations translated into LAB_NAT64_PREFIX (the PLAT's, RFC 6052) and the
+# IPv4 source mapped to CLAT6 (a /64 of its own, which the caller routes to NS
+# on the PLAT's side). Forwarding on in NS: translated packets leave by its
+# IPv6 default route.
+lab_clat_start() {
+  local ns=$1 dir=$2 clat6=$3 pid i
+  mkdir -p "$dir/tayga"
+  cat >"$dir/tayga.conf" <<EOF2
+tun-device clat
+ipv4-addr 192.0.0.2
+ipv6-addr ${clat6%::*}::2
+prefix $LAB_NAT64_PREFIX
+map 192.0.0.1 $clat6
+data-dir $dir/tayga
+EOF2
+  ip netns exec "$ns" tayga -c "$dir/tayga.conf" --mktun >"$dir/tayga.log" 2>&1 ||
+    { cat "$dir/tayga.log" >&2; lab_die "tayga --mktun (CLAT) failed in $ns"; return 1; }
+  ip -n "$ns" link set clat up
+  ip -n "$ns" addr add 192.0.0.1/29 dev clat
+  ip -n "$ns" route add default dev clat
+  ip -n "$ns" -6 route add "${clat6%::*}::/64" dev clat
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
+  ip netns exec "$ns" tayga -c "$dir/tayga.conf" --nodetach </dev/null >>"$dir/tayga.log" 2>&1 &
+  pid=$!
+  lab_on_exit "lab_kill_pid $pid"
+  for i in $(seq 20); do
+    lab_pid_alive "$pid" || { cat "$dir/tayga.log" >&2; lab_die "tayga (CLAT) exited in $ns"; return 1; }
+    ((i > 3)) && return 0
+    sleep 0.1
+  done
+}

@@ -12,10 +12,16 @@
 #   1. c6: the vantage says IPv6-only, DNS64, NAT64 with prefix 2001:db8:64::/96,
 #      no CLAT; `turn` by name works through NAT64 (allocation and relayed
 #      data over UDP and TCP), and says which IPv4 address it reached.
-#   2. c6: `turn` with the IPv4 literal fails, and its hint names the cause
-#      (IPv6-only behind NAT64, the prefix, the literal) and the fix.
+#   2. c6: `turn`, `ports` and `stun` with the IPv4 literal fail at once (no
+#      IPv4 route: under 2 s with --timeout 10), say "no IPv4 route from this
+#      network", and the hint names the cause (IPv6-only behind NAT64, the
+#      prefix, the literal) and the fix.
 #   3. c46: the same runs work and the vantage says no NAT64, no DNS64 (no
 #      false positive), with no IPv6-only words in any hint.
+#   4. c6 with a CLAT (464XLAT, as Android's clatd: tayga in c6 holding
+#      192.0.0.1 with the IPv4 default route, translating into the NAT64
+#      prefix): the vantage says clat true, and the IPv4-literal TURN URI that
+#      failed in 2 now allocates and relays, with no IPv6-only hint.
 # Nothing leaves the namespaces: the gateway has no other link.
 # Env: RTCPROBE = the built binary. Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -42,6 +48,8 @@ C46_6=2001:db8:46::2
 NAME=turn.example.test
 # 198.18.1.2 under the lab's NAT64 prefix 2001:db8:64::/96 (RFC 6052 2.2).
 SYNTH=2001:db8:64::c612:102
+# The CLAT's IPv6 side (a /64 of its own, routed to c6 by the gateway).
+CLAT6=2001:db8:c1a7::1
 unset RTCPROBE_TURN_PASSWORD RTCPROBE_TURN_SECRET
 # lab_init turns the vantage's ipv4only.arpa lookup off; here it goes to the
 # namespaces' own unbound.
@@ -122,10 +130,16 @@ run_ipv6_only() {
 
   echo "== 2. IPv6-only client, TURN by IPv4 literal"
   # shellcheck disable=SC2046
-  probe "$NS_C6" "$l" --timeout "$TIMEOUT" turn "turn:$SRV4:$P" $(creds)
+  # No IPv4 route: connect() fails at once, so the check must not wait out its timeout.
+  probe "$NS_C6" "$l" --timeout 10 turn "turn:$SRV4:$P" "turn:$SRV4:$P?transport=tcp" $(creds)
   lab_check "c6 literal: exit 1 (got $RC)" test "$RC" -eq 1
-  lab_check "c6 literal: finished within $((TIMEOUT + 1)) s (took $MS ms)" test "$MS" -le $(((TIMEOUT + 1) * 1000))
-  jqc "c6 literal: turn.udp.allocate fail" "$l" 'chk("turn.udp.allocate").status == "fail"'
+  lab_check "c6 literal: failed fast, under 2 s with --timeout 10 (took $MS ms)" test "$MS" -lt 2000
+  for t in udp tcp; do
+    jqc "c6 literal: turn.$t.allocate fails with 'no IPv4 route from this network'" "$l" \
+      'chk($id) | .status == "fail" and .details.net == "no_route"
+       and .details.no_route_family == "ipv4" and (.summary | startswith("no IPv4 route from this network"))' \
+      --arg id "turn.$t.allocate"
+  done
   jqc "c6 literal: the hint names IPv6-only behind NAT64 and the prefix" "$l" \
     'chk("turn.udp.allocate").hint | contains("IPv6-only behind NAT64 (prefix 2001:db8:64::/96)")'
   jqc "c6 literal: the hint names the literal, CLAT and the fix" "$l" \
@@ -133,6 +147,18 @@ run_ipv6_only() {
      and contains("without CLAT") and contains("use a host name") and contains($s)' \
     --arg v4 "$SRV4" --arg s "$SYNTH"
   jqc "c6 literal: the vantage still says NAT64" "$l" '.vantage.nat64 == true'
+  local o=$W/c6-others.json
+  probe "$NS_C6" "$o" --timeout 10 ports "$SRV4" --ports "$P/tcp,$P/udp"
+  lab_check "c6 literal ports: failed fast, under 2 s with --timeout 10 (took $MS ms)" test "$MS" -lt 2000
+  jqc "c6 literal ports: both ports say no IPv4 route, state no-route, with the NAT64 hint" "$o" \
+    '[.checks[] | select(.kind == "port")] | length == 2 and all(.details.state == "no-route"
+      and (.summary | startswith("no IPv4 route from this network"))
+      and (.hint | contains("IPv6-only behind NAT64 (prefix 2001:db8:64::/96)")))'
+  probe "$NS_C6" "$o" --timeout 10 stun "stun:$SRV4:$P"
+  lab_check "c6 literal stun: failed fast, under 2 s with --timeout 10 (took $MS ms)" test "$MS" -lt 2000
+  jqc "c6 literal stun: no IPv4 route, with the NAT64 hint" "$o" \
+    'chk("stun.udp") | .status == "fail" and (.summary | startswith("no IPv4 route"))
+     and (.hint | contains("your STUN URI uses the IPv4 literal"))'
 }
 
 run_dual_stack() {
@@ -154,6 +180,28 @@ run_dual_stack() {
     '[.checks[].hint // "", .checks[].summary // "" | test("network is IPv6-only|this IPv6-only network")] | any | not'
 }
 
+run_clat() {
+  local r=$W/c6-clat.json t
+  echo "== 4. IPv6-only client with a CLAT (464XLAT), TURN by IPv4 literal"
+  lab_clat_start "$NS_C6" "$W/clat" "$CLAT6"
+  ip -n "$NS_G" -6 route add "${CLAT6%::*}::/64" via "$C6"
+  # shellcheck disable=SC2046
+  probe "$NS_C6" "$r" --timeout "$TIMEOUT" turn "turn:$SRV4:$P" "turn:$SRV4:$P?transport=tcp" $(creds)
+  lab_check "c6+clat literal: exit 0 (got $RC)" test "$RC" -eq 0
+  jqc "c6+clat: vantage clat true, NAT64 with prefix 2001:db8:64::/96" "$r" \
+    '.vantage.clat == true and .vantage.nat64 == true and .vantage.nat64_prefix == "2001:db8:64::/96"'
+  jqc "c6+clat: vantage ipv4_route is the CLAT's 192.0.0.1 on clat" "$r" \
+    '.vantage.ipv4_route | startswith("192.0.0.1 on clat") and contains("CLAT")'
+  for t in udp tcp; do
+    jqc "c6+clat: turn.$t.allocate pass to the literal $SRV4, relay.$t 20 of 20 back" "$r" \
+      'chk("turn." + $t + ".allocate").status == "pass"
+       and (chk("turn." + $t + ".allocate").details.server_address | startswith($v4))
+       and chk("relay." + $t).details.packets_received == 20' --arg t "$t" --arg v4 "$SRV4"
+  done
+  jqc "c6+clat: no hint says this network is IPv6-only" "$r" \
+    '[.checks[].hint // "" | test("network is IPv6-only")] | any | not'
+}
+
 main() {
   preflight
   make_network
@@ -171,6 +219,7 @@ main() {
   echo "# $NS_S: coturn on $SRV4:$P; $NS_G: tayga $LAB_NAT64_PREFIX, unbound dns64 on $GW6, plain on $GW46_6"
   run_ipv6_only
   run_dual_stack
+  run_clat
   lab_finish
 }
 

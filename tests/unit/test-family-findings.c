@@ -2,7 +2,8 @@
  * port rows made by hand as check-ports.c fills them for a name with A and
  * AAAA records, and the finding that comes out: both open, the AAAA fault
  * (IPv6 filtered or closed), the reverse, UDP silence on one family, and no
- * finding where only one family was published or neither family answers.
+ * finding where only one family was published, neither family answers or
+ * this network has no route to one of them.
  * Then the http side (http-family.c): the families of one URL judged after
  * the happy-eyeballs request, and the verdict leading with the fault. */
 #include <string.h>
@@ -144,6 +145,52 @@ test_udp_silent_on_one_family (void)
 }
 
 static void
+add_stun (GPtrArray *c, const char *id, const char *ip, const char *state)
+{
+  RpCheckResult *r = rp_check_result_new (id, "stun", "stun:api.lab.test:3478");
+
+  rp_check_result_detail_str (r, "address", ip);
+  rp_check_result_detail_str (r, "family", strchr (ip, ':') != NULL ? "ipv6" : "ipv4");
+  rp_check_result_detail_str (r, "host", "api.lab.test");
+  rp_check_result_detail_str (r, "port", "3478/udp");
+  rp_check_result_detail_str (r, "state", state);
+  rp_check_result_set (r, g_str_equal (state, "open") ? RP_STATUS_PASS : RP_STATUS_FAIL, "%s",
+                       state);
+  g_ptr_array_add (c, r);
+}
+
+/* `check`'s STUN Binding on each family: TURN/STUN reachable on IPv4 only,
+ * and the port rows of the same port give no second finding. */
+static void
+test_stun_families (void)
+{
+  g_autoptr (GPtrArray) c = new_checks ();
+  RpCheckResult *r;
+
+  add_stun (c, "stun.udp", "2001:db8::2", "open|filtered");
+  add_stun (c, "stun.udp.ipv4", "198.18.0.2", "open");
+  add_port (c, "3478/udp", "2001:db8::2", "open|filtered", TRUE);
+  add_port (c, "3478/udp", "198.18.0.2", "open", TRUE);
+  g_assert_cmpuint (rp_family_findings_add (c), ==, 1);
+  r = by_id (c, "stun.3478/udp.families");
+  g_assert_nonnull (r);
+  g_assert_null (by_id (c, "port.3478/udp.families"));
+  g_assert_cmpstr (r->kind, ==, "stun");
+  g_assert_cmpint (r->status, ==, RP_STATUS_FAIL);
+  g_assert_cmpstr (detail (r, "broken_family"), ==, "ipv6");
+  g_assert_true (g_str_has_prefix (r->summary, "TURN/STUN reachable on IPv4 only: api.lab.test "
+                                               "has an AAAA record but 3478/udp is silent"));
+  g_assert_nonnull (strstr (r->summary, "STUN answers over IPv4 (198.18.0.2)"));
+  g_assert_nonnull (strstr (r->hint, "IPv6 rules"));
+  /* both answer: a pass that says so */
+  g_ptr_array_set_size (c, 0);
+  add_stun (c, "stun.udp", "2001:db8::2", "open");
+  add_stun (c, "stun.udp.ipv4", "198.18.0.2", "open");
+  g_assert_cmpuint (rp_family_findings_add (c), ==, 1);
+  g_assert_cmpint (by_id (c, "stun.3478/udp.families")->status, ==, RP_STATUS_PASS);
+}
+
+static void
 test_no_finding (void)
 {
   g_autoptr (GPtrArray) c = new_checks ();
@@ -162,6 +209,17 @@ test_no_finding (void)
   g_ptr_array_add (c, rp_check_result_new ("port.x/tcp@1", "port", "x"));
   g_ptr_array_add (c, rp_check_result_new ("http.1", "http", "https://api.lab.test/"));
   g_assert_cmpuint (rp_family_findings_add (c), ==, 0);
+  g_ptr_array_set_size (c, 0);
+  /* no route from this network to IPv6 (an IPv4-only client): the AAAA
+   * address was not tested, so the server is not blamed for it */
+  add_port (c, "443/tcp", "2001:db8::1", "no-route", TRUE);
+  add_port (c, "443/tcp", "198.18.0.1", "open", TRUE);
+  g_assert_cmpuint (rp_family_findings_add (c), ==, 0);
+  g_ptr_array_set_size (c, 0);
+  /* ...while a filtered AAAA port beside it still is */
+  add_port (c, "443/tcp", "2001:db8::1", "filtered", TRUE);
+  add_port (c, "443/tcp", "198.18.0.1", "open", TRUE);
+  g_assert_cmpuint (rp_family_findings_add (c), ==, 1);
 }
 
 static void
@@ -296,6 +354,7 @@ main (int argc, char **argv)
   g_test_add_func ("/family-findings/a-broken", test_a_broken);
   g_test_add_func ("/family-findings/udp-silent", test_udp_silent_on_one_family);
   g_test_add_func ("/family-findings/none", test_no_finding);
+  g_test_add_func ("/family-findings/stun", test_stun_families);
   g_test_add_func ("/family-findings/two-per-family", test_two_addresses_per_family);
   g_test_add_func ("/http-families/v6-silent", test_http_v6_silent);
   g_test_add_func ("/http-families/v4-broken", test_http_v4_broken);

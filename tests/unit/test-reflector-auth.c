@@ -110,6 +110,34 @@ test_packet_sign_verify (void)
   g_assert_false (rp_reflector_packet_verify (NULL, 100, key));
 }
 
+/* The tag against OpenSSL's one-shot HMAC(), computed here, while the key
+ * alternates and repeats: the context kept between packets must be keyed
+ * again on every change and restart from the keyed state on a repeat. */
+static void
+test_packet_tag_keys (void)
+{
+  RpStampSender p = { .error_estimate = RP_STAMP_EE_DEFAULT, .ssid = 5 };
+  guint8 keys[3][RP_REFLECTOR_KEY_LEN], buf[256], mac[EVP_MAX_MD_SIZE];
+  static const guint order[] = { 0, 0, 1, 0, 2, 2, 2, 1, 1, 0 };
+  gsize len = 102;
+
+  for (guint k = 0; k < 3; k++)
+    memset (keys[k], 0x11 * (k + 1), sizeof keys[k]);
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++) {
+    const guint8 *key_i = keys[order[i]];
+    unsigned int n = 0;
+    p.seq = i;
+    p.timestamp = rp_stamp_us_to_ntp (1000 * i);
+    g_assert_cmpuint (rp_reflector_packet_encode (&p, len, key_i, buf, sizeof buf), ==, len);
+    g_assert_nonnull (HMAC (EVP_sha256 (), key_i, RP_REFLECTOR_KEY_LEN, buf,
+                            len - RP_REFLECTOR_TRAILER_LEN, mac, &n));
+    g_assert_cmpmem (buf + len - RP_REFLECTOR_TAG_LEN, RP_REFLECTOR_TAG_LEN, mac,
+                     RP_REFLECTOR_TAG_LEN);
+    g_assert_true (rp_reflector_packet_verify (buf, len, key_i));
+    g_assert_false (rp_reflector_packet_verify (buf, len, keys[(order[i] + 1) % 3]));
+  }
+}
+
 static void
 test_answer_in_place (void)
 {
@@ -406,6 +434,7 @@ main (int argc, char **argv)
   g_test_add_func ("/reflector/token/make", test_token_make_matches_rest_convention);
   g_test_add_func ("/reflector/token/verify", test_token_verify);
   g_test_add_func ("/reflector/packet/sign-verify", test_packet_sign_verify);
+  g_test_add_func ("/reflector/packet/tag-keys", test_packet_tag_keys);
   g_test_add_func ("/reflector/packet/answer", test_answer_in_place);
   g_test_add_func ("/reflector/messages", test_messages);
   g_test_add_func ("/reflector/binding", test_binding);
