@@ -1,9 +1,10 @@
 /* Finding and loading the system's CA certificates (trust-store.h).
- * SSL_CERT_FILE and SSL_CERT_DIR win, as in OpenSSL. Then OpenSSL's own
+ * SSL_CERT_FILE and SSL_CERT_DIR win, as in OpenSSL, and are taken as they are. Then OpenSSL's own
  * default directory and file (its build's OPENSSLDIR). Then the paths the
  * common distributions use, the first one present. */
 #include "common/trust-store.h"
 
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #include <string.h>
 
@@ -69,6 +70,22 @@ load_known (X509_STORE *store)
   return FALSE;
 }
 
+/* The user named the store (SSL_CERT_FILE, SSL_CERT_DIR): exactly that, as OpenSSL takes it,
+ * even a folder without hashed links or a missing file, which then trust nothing. */
+static gboolean
+load_named (X509_STORE *store, const char *file, const char *dir)
+{
+  if (file != NULL && X509_STORE_load_file (store, file) != 1)
+    ERR_clear_error ();
+  if (dir != NULL && X509_STORE_load_path (store, dir) != 1)
+    ERR_clear_error ();
+  origin = g_strdup_printf ("%s%s%s%s%s", file != NULL ? file : "",
+                            file != NULL ? " (SSL_CERT_FILE)" : "",
+                            file != NULL && dir != NULL ? ", " : "", dir != NULL ? dir : "",
+                            dir != NULL ? " (SSL_CERT_DIR)" : "");
+  return TRUE;
+}
+
 static X509_STORE *
 system_store_new (void)
 {
@@ -80,18 +97,15 @@ system_store_new (void)
   if (store == NULL)
     return NULL;
   if (file != NULL || dir != NULL)
-    ok = (file != NULL && load_file (store, file, ", SSL_CERT_FILE"))
-         || (dir != NULL && load_dir (store, dir, ", SSL_CERT_DIR"));
+    ok = load_named (store, file, dir);
   else
     ok = load_dir (store, X509_get_default_cert_dir (), ", OpenSSL's default")
          || load_file (store, X509_get_default_cert_file (), ", OpenSSL's default")
          || load_known (store);
   if (!ok) {
-    origin = g_strdup_printf ("none found (looked in %s%s%s, %s and the common paths of "
-                              "Debian, Fedora, RHEL, openSUSE and Alpine)",
-                              file != NULL ? file : "", file != NULL ? ", " : "",
-                              dir != NULL ? dir : X509_get_default_cert_dir (),
-                              X509_get_default_cert_file ());
+    origin = g_strdup_printf ("none found (looked in %s, %s and the common paths of Debian, "
+                              "Fedora, RHEL, openSUSE and Alpine; set SSL_CERT_FILE)",
+                              X509_get_default_cert_dir (), X509_get_default_cert_file ());
     X509_STORE_free (store);
     return NULL;
   }
