@@ -1,0 +1,103 @@
+#!/bin/bash
+# Benchmark: `rtcprobe load` at 1,000 streams against one lab coturn on
+# loopback, and 10 streams on the same idle path to compare with: both
+# processes' CPU (utime + stime from /proc/PID/stat before and after), the
+# sender's schedule error p50/p99, RTT, jitter and loss per direction; then
+# a `perf record` of the probe at 1,000 streams to show where its time goes.
+# The reflector's direct port is not measured here: `load --reflector` does
+# not exist yet.
+# Not a test: it asserts nothing and is not registered in meson test.
+# Usage: bench/load-headroom.sh [RTCPROBE [N_BIG [N_IDLE [SECONDS]]]]
+# Traffic: loopback only.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../tests/lab/lib.sh"
+
+RTCPROBE=${1:-${RTCPROBE:-$HERE/../build/rtcprobe}}
+BIG=${2:-1000}
+IDLE=${3:-10}
+DUR=${4:-10}
+HZ=$(getconf CLK_TCK)
+
+lab_require turnserver jq awk
+[[ -x $RTCPROBE ]] || { echo "$RTCPROBE is not an executable" >&2; exit 2; }
+
+cpu_of() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# Runs load with N streams; the probe's CPU is read from its /proc entry just
+# before it exits (polled every 100 ms), coturn's before and after.
+run_load() { # out-prefix, streams, [extra wrapper...]
+  local out=$1 n=$2 pid t0 c0 c1 last=0 cur
+  shift 2
+  c0=$(cpu_of "$LAB_TURN_PID")
+  t0=$(date +%s.%N)
+  "$@" "$RTCPROBE" --format json --timeout $((DUR + 120)) load --streams "$n" --duration "$DUR" \
+    --turn "turn:127.0.0.1:$LAB_TURN_PORT" \
+    --user "$LAB_TURN_USER" --password-file "$LAB_TURN_PASSWORD_FILE" >"$out.json" 2>"$out.err" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    cur=$(cpu_of "$pid")
+    [[ $cur == 0 ]] || last=$cur
+    sleep 0.1
+  done
+  wait "$pid" || true
+  c1=$(cpu_of "$LAB_TURN_PID")
+  echo "$last $(sub "$c0" "$c1") $(sub "$t0" "$(date +%s.%N)")" >"$out.cpu"
+}
+
+report() { # label, out-prefix
+  local pc cc wall
+  read -r pc cc wall <"$2.cpu"
+  jq -r --arg l "$1" --arg pc "$pc" --arg cc "$cc" --arg w "$wall" \
+    '[.checks[] | select(.id | startswith("load.step."))][-1].metrics as $m |
+     "\($l): established \($m.streams_established), rtcprobe CPU \($pc) s, coturn CPU \($cc) s" +
+     " over \($w) s wall; schedule_error_ms p50 \($m.schedule_error_ms_p50) p99" +
+     " \($m.schedule_error_ms_p99); RTT ms p50 \($m.rtt_ms_p50) p99 \($m.rtt_ms_p99);" +
+     " loss % \($m.loss_pct_fwd)/\($m.loss_pct_bwd); datagrams_sent" +
+     " \(.checks[-1].details.datagrams_sent // "?")"' "$2.json" ||
+    { echo "$1: no report"; cat "$2.err" >&2; }
+  jq -r '.checks[-1] | "  verdict: \(.summary)"' "$2.json" 2>/dev/null || true
+}
+
+main() {
+  local W
+  lab_init
+  W=$(lab_tmpdir)
+  echo "# coturn $(turnserver --version 2>/dev/null | head -n 1);" \
+    "rtcprobe $("$RTCPROBE" --version | head -n 1); $(nproc) CPUs; $(uname -r)"
+  # Two relays per stream; a fresh coturn per run (released allocations
+  # still hold relay ports for a while).
+  lab_coturn_start "$W/c-idle" --relay-ports $((8 * IDLE + 64)) >/dev/null ||
+    { echo "coturn did not start" >&2; exit 2; }
+  # shellcheck source=/dev/null
+  source "$W/c-idle/env"
+  run_load "$W/idle" "$IDLE"
+  report "N=$IDLE (idle path)" "$W/idle"
+  lab_coturn_stop "$W/c-idle"
+  lab_coturn_start "$W/c-big" --relay-ports $((8 * BIG + 64)) >/dev/null ||
+    { echo "coturn did not start" >&2; exit 2; }
+  # shellcheck source=/dev/null
+  source "$W/c-big/env"
+  run_load "$W/big" "$BIG"
+  report "N=$BIG" "$W/big"
+  if perf record -o /dev/null true >/dev/null 2>&1; then
+    lab_coturn_stop "$W/c-big"
+    lab_coturn_start "$W/c-perf" --relay-ports $((8 * BIG + 64)) >/dev/null ||
+      { echo "coturn did not start" >&2; exit 2; }
+    # shellcheck source=/dev/null
+    source "$W/c-perf/env"
+    run_load "$W/perf" "$BIG" perf record -q -g -o "$W/perf.data"
+    # The CPU figure of this run is perf's own process, not the probe's.
+    report "N=$BIG under perf record (CPU column: perf itself)" "$W/perf"
+    echo "# the probe's samples by object at N=$BIG (perf report --sort dso)"
+    perf report -i "$W/perf.data" --no-children -g none --sort dso --stdio 2>/dev/null |
+      awk '/%/ && !/^#/ { print }' | head -n 8 || true
+    echo "# top symbols (perf report --no-children --sort dso,symbol)"
+    perf report -i "$W/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+      awk '/%/ && !/^#/ && !/^ *\|/ && !/--/ { print $1, $2, $4 }' | head -n 20 || true
+  fi
+}
+
+main "$@"
