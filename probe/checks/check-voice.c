@@ -4,10 +4,15 @@
  * Session-Reflector, every packet client -> relay -> relay -> client and
  * back. The stream, its statistics and the result are voice-stream.c's;
  * this file sets up the allocations and plays reflector B. Kernel receive
- * timestamps give T2 and T4 over UDP (TCP and TLS: when the bytes are read). */
+ * timestamps give T2 and T4 over UDP (TCP and TLS: when the bytes are read).
+ * Over UDP both sockets are handed to a packet engine (packet-engine.c):
+ * it reads them with recvmmsg and the kernel's receive times, and sends
+ * what A and B queue with sendmmsg; STUN it reads (refreshes) goes back to
+ * the allocations' clients. */
 #include <string.h>
 
 #include "probe/core/explain.h"
+#include "probe/net/packet-engine.h"
 #include "probe/net/relay-pair.h"
 #include "probe/core/resolve.h"
 #include "probe/core/server-target.h"
@@ -18,6 +23,7 @@
 
 #define SETUP_BUDGET_US (10 * G_USEC_PER_SEC)
 #define DRAIN_US (1000 * 1000)
+#define ENGINE_SLOTS 64           /* packets queued between flushes */
 #define WARMUP_SSID 1             /* warm-up packets carry it; the measured stream 0 */
 
 typedef struct {
@@ -32,6 +38,8 @@ typedef struct {
   RpStampReflector reflector;
   gboolean reflector_measuring;
   guint8 *buf;                 /* one packet */
+  RpPacketEngine *engine;      /* UDP: reads and sends for A and B */
+  RpEngineSocket *sa, *sb;     /* NULL: that client reads its own socket */
 } VoiceRun;
 
 static void
@@ -40,6 +48,13 @@ voice_run_free (gpointer data)
   VoiceRun *v = data;
 
   rp_voice_stream_free (v->stream);
+  if (v->engine != NULL) {
+    if (v->sa != NULL)
+      rp_packet_engine_remove_socket (v->engine, v->sa);
+    if (v->sb != NULL)
+      rp_packet_engine_remove_socket (v->engine, v->sb);
+    rp_packet_engine_free (v->engine);
+  }
   rp_relay_pair_free (v->pair);
   rp_server_target_clear (&v->srv);
   rp_turn_plan_unref (v->plan);
@@ -82,27 +97,48 @@ on_stream_done (gpointer data)
 
 /* ---- the stream ---- */
 
+/* One ChannelData message from A (sock sa) or B (sb) on its channel: through
+ * the engine when it reads that socket, else the client's own send. */
+static gboolean
+send_channel (VoiceRun *v, RpEngineSocket *sock, RpTurnClient *turn, guint16 channel,
+              const guint8 *data, gsize len, gint64 due_us)
+{
+  guint8 *out;
+
+  if (sock == NULL)
+    return rp_turn_client_send_channel (turn, channel, data, len);
+  out = rp_packet_engine_prepare (v->engine, sock, channel, due_us);
+  if (out == NULL)
+    return FALSE;
+  memcpy (out, data, len);
+  rp_packet_engine_commit (v->engine, sock, len);
+  return TRUE;
+}
+
 static gboolean
 send_packet (const RpStampSender *p, gboolean warmup, gpointer data)
 {
   VoiceRun *v = data;
   RpStampSender q = *p;
+  gboolean ok;
 
   q.ssid = warmup ? WARMUP_SSID : 0;
   rp_stamp_sender_encode (&q, v->voice.packet_size, v->buf, v->voice.packet_size);
-  return rp_turn_client_send_channel (rp_relay_pair_get_a (v->pair), RP_RELAY_CHANNEL_A, v->buf,
-                                      v->voice.packet_size);
+  ok = send_channel (v, v->sa, rp_relay_pair_get_a (v->pair), RP_RELAY_CHANNEL_A, v->buf,
+                     v->voice.packet_size, 0);
+  /* Sent from the stream's own timer: out now, not at the engine's next
+   * wake-up. */
+  if (v->sa != NULL)
+    rp_packet_engine_flush (v->engine);
+  return ok;
 }
 
-/* The Session-Reflector: B answers through its own channel, in place. */
+/* The Session-Reflector: B answers through its own channel. */
 static void
-on_b_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data,
-           gsize len, gpointer user_data)
+b_received (VoiceRun *v, const guint8 *data, gsize len, gint64 t2)
 {
-  VoiceRun *v = user_data;
   RpStampSender sp;
   guint8 pkt[1500];
-  gint64 t2 = rp_stun_client_get_rx_time (rp_turn_client_get_stun (turn));
 
   if (v->done || len > sizeof pkt || rp_stamp_sender_decode (data, len, &sp) != RP_STAMP_OK)
     return;
@@ -114,20 +150,75 @@ on_b_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const
   }
   memcpy (pkt, data, len);
   if (rp_stamp_reflect (&v->reflector, pkt, len, t2, g_get_monotonic_time (), 0) == RP_STAMP_OK)
-    rp_turn_client_send_channel (turn, RP_RELAY_CHANNEL_B, pkt, len);
+    send_channel (v, v->sb, rp_relay_pair_get_b (v->pair), RP_RELAY_CHANNEL_B, pkt, len, 0);
+}
+
+static void
+a_received (VoiceRun *v, const guint8 *data, gsize len, gint64 t4)
+{
+  RpStampReflected rp;
+
+  if (v->done || rp_stamp_reflected_decode (data, len, &rp) != RP_STAMP_OK)
+    return;
+  rp_voice_stream_received (v->stream, &rp, t4);
+}
+
+static void
+on_b_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data,
+           gsize len, gpointer user_data)
+{
+  b_received (user_data, data, len, rp_stun_client_get_rx_time (rp_turn_client_get_stun (turn)));
 }
 
 static void
 on_a_data (RpTurnClient *turn, guint16 channel, const RpStunAddress *peer, const guint8 *data,
            gsize len, gpointer user_data)
 {
-  VoiceRun *v = user_data;
-  RpStampReflected rp;
+  a_received (user_data, data, len, rp_stun_client_get_rx_time (rp_turn_client_get_stun (turn)));
+}
 
-  if (v->done || rp_stamp_reflected_decode (data, len, &rp) != RP_STAMP_OK)
+static void
+on_engine_data (RpEngineSocket *sock, guint16 channel, guint8 *payload, gsize len, gint64 rx_us,
+                gpointer data)
+{
+  VoiceRun *v = data;
+
+  if (sock == v->sa)
+    a_received (v, payload, len, rx_us);
+  else
+    b_received (v, payload, len, rx_us);
+}
+
+/* STUN on a socket the engine reads: its client's (refresh answers). */
+static void
+on_engine_other (RpEngineSocket *sock, const guint8 *d, gsize len, gint64 rx_us, gpointer data)
+{
+  VoiceRun *v = data;
+  RpTurnClient *turn =
+    sock == v->sa ? rp_relay_pair_get_a (v->pair) : rp_relay_pair_get_b (v->pair);
+
+  rp_stun_client_feed (rp_turn_client_get_stun (turn), d, len, rx_us);
+}
+
+/* UDP: the engine reads and sends for whichever client lets go of its
+ * socket; a client that does not keeps its own reader and sends. */
+static void
+attach_engine (VoiceRun *v, GMainContext *context)
+{
+  RpTurnClient *a = rp_relay_pair_get_a (v->pair), *b = rp_relay_pair_get_b (v->pair);
+  int fd;
+
+  if (v->srv.target.transport != RP_TRANSPORT_UDP)
     return;
-  rp_voice_stream_received (v->stream, &rp,
-                            rp_stun_client_get_rx_time (rp_turn_client_get_stun (turn)));
+  v->engine = rp_packet_engine_new (context, v->voice.packet_size, ENGINE_SLOTS, NULL);
+  if (v->engine == NULL)
+    return;
+  fd = rp_stun_client_release_reader (rp_turn_client_get_stun (a));
+  if (fd >= 0)
+    v->sa = rp_packet_engine_add_socket (v->engine, fd, on_engine_data, on_engine_other, v, NULL);
+  fd = rp_stun_client_release_reader (rp_turn_client_get_stun (b));
+  if (fd >= 0)
+    v->sb = rp_packet_engine_add_socket (v->engine, fd, on_engine_data, on_engine_other, v, NULL);
 }
 
 static void
@@ -167,6 +258,7 @@ on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnRes
   rp_stamp_reflector_init (&v->reflector, FALSE);
   rp_turn_client_set_data_func (rp_relay_pair_get_a (pair), on_a_data, v);
   rp_turn_client_set_data_func (rp_relay_pair_get_b (pair), on_b_data, v);
+  attach_engine (v, sc.context);
   rp_voice_stream_start (v->stream);
 }
 

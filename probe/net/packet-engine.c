@@ -247,6 +247,12 @@ flush (RpPacketEngine *e)
   g_ptr_array_set_size (e->dirty, 0);
 }
 
+void
+rp_packet_engine_flush (RpPacketEngine *e)
+{
+  flush (e);
+}
+
 guint8 *
 rp_packet_engine_prepare (RpPacketEngine *e, RpEngineSocket *s, guint16 channel, gint64 due_us)
 {

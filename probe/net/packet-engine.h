@@ -65,6 +65,9 @@ void rp_packet_engine_remove_socket (RpPacketEngine *e, RpEngineSocket *s);
 guint8 *rp_packet_engine_prepare (RpPacketEngine *e, RpEngineSocket *s, guint16 channel,
                                   gint64 due_us);
 void rp_packet_engine_commit (RpPacketEngine *e, RpEngineSocket *s, gsize len);
+/* Sends what is queued now (a caller queueing outside the engine's own
+ * wake-ups, from a timer of its own); inside them it is done anyway. */
+void rp_packet_engine_flush (RpPacketEngine *e);
 
 void rp_engine_timer_init (RpEngineTimer *t, RpEngineTimerFunc func, gpointer user_data);
 /* (Re)schedules t at due_us on the monotonic clock. */
