@@ -10,6 +10,7 @@
 #include "common/ini-load.h"
 #include "common/quote.h"
 #include "reflector/protocol/reflector-auth.h"
+#include "reflector/protocol/reflector-proto.h"
 
 static const char *const known[] = {
   "listen/websocket",
@@ -30,6 +31,7 @@ static const char *const known[] = {
   "ice/loopback_only",
   "limits/max_sessions",
   "limits/max_sessions_per_token",
+  "limits/max_load_streams",
   "limits/max_connections",
   "limits/session_lifetime",
   "limits/hello_timeout",
@@ -290,6 +292,7 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   c->turn_rest_ttl_s = 3600;
   c->max_sessions = 16;
   c->max_sessions_per_token = 4;
+  c->max_load_streams = 0;
   c->max_connections = 64;
   c->session_lifetime_s = 120;
   c->hello_timeout_s = 5;
@@ -379,6 +382,7 @@ rp_serve_config_load (RpServeConfig *c, const char *path, GError **error)
   }
   NUM ("limits", "max_sessions", 1, 10000, max_sessions, guint);
   NUM ("limits", "max_sessions_per_token", 1, 10000, max_sessions_per_token, guint);
+  NUM ("limits", "max_load_streams", 0, RP_REFLECTOR_MAX_STREAMS, max_load_streams, guint);
   NUM ("limits", "max_connections", 1, 100000, max_connections, guint);
   NUM ("limits", "session_lifetime", 5, 86400, session_lifetime_s, gint64);
   NUM ("limits", "hello_timeout", 1, 60, hello_timeout_s, gint64);

@@ -39,6 +39,7 @@ typedef struct {
   /* [limits] */
   guint max_sessions;
   guint max_sessions_per_token;   /* one bearer token's share of max_sessions */
+  guint max_load_streams;         /* streams of one load session (0: load refused) */
   guint max_connections;
   gint64 session_lifetime_s;
   gint64 hello_timeout_s;

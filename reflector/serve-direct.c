@@ -54,6 +54,8 @@
 #define RECV_ROUNDS 4            /* recvmmsg calls per wakeup, at most */
 #define BATCH_BYTES (128 * 1024) /* receive buffers: fewer datagrams when max_packet is large */
 #define SUMMARY_INTERVAL_S 10
+#define RCVBUF_SECONDS 0.05      /* of global_packet_rate queued in the kernel, at most */
+#define RCVBUF_PER_PACKET 1024   /* octets the kernel charges a small datagram, about */
 
 typedef struct {
   RpServeDirect *d;
@@ -470,6 +472,27 @@ on_accept (GSocket *listener, GIOCondition cond, gpointer data)
 
 /* ---- setup ---- */
 
+/* Room for RCVBUF_SECONDS of the direct ports' whole rate in the kernel's
+ * queue, each datagram at its accounting size (about a page on Linux): a
+ * burst, many streams due at once, is queued, not dropped before we read
+ * it. SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN; without
+ * it the kernel caps SO_RCVBUF there, and the start says so. */
+static void
+size_receive_buffer (int fd, double rate)
+{
+  int want = (int) CLAMP (rate * RCVBUF_SECONDS * RCVBUF_PER_PACKET, 256 * 1024, 64 << 20);
+  int got = 0;
+  socklen_t len = sizeof got;
+
+  if (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) < 0)
+    (void) setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+  /* The kernel reports twice what was set (its bookkeeping share). */
+  if (getsockopt (fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got / 2 < want)
+    g_message ("direct UDP port: receive buffer %d bytes of the %d its global_packet_rate wants "
+               "(net.core.rmem_max caps it): bursts beyond it are dropped before they are read",
+               got / 2, want);
+}
+
 static GSocket *
 open_socket (const RpServeListen *l, GSocketType type, GError **error)
 {
@@ -532,6 +555,7 @@ rp_serve_direct_new (RpServe *s, GError **error)
     d->udp = open_socket (&c->udp, G_SOCKET_TYPE_DATAGRAM, error);
     if (d->udp == NULL)
       goto fail;
+    size_receive_buffer (g_socket_get_fd (d->udp), c->global_packet_rate);
     d->kernel_rx = rp_rx_time_enable (g_socket_get_fd (d->udp));
     if (!d->kernel_rx)
       g_message ("direct UDP port: no kernel receive timestamps (SO_TIMESTAMPNS: %s); T2 is "

@@ -46,7 +46,9 @@ typedef struct {
   GMainLoop *loop;
   struct lws_context *lws;
   GPtrArray *turn;            /* RpServeTurn* */
-  GHashTable *sessions;       /* ssid (GUINT_TO_POINTER) -> RpServeSession* */
+  GHashTable *sessions;       /* ssid (GUINT_TO_POINTER) -> RpServeSession*: a load
+                                 session is there once per stream */
+  guint n_sessions;           /* sessions open (not testers) */
   GHashTable *testers;        /* RpServeTester* (a set); they count against max_sessions */
   RpShareTable *token_share;  /* sessions held per token (username) or "invite:<id>" */
   RpInviteLedger *invites;    /* uses of each invite, in memory */
@@ -89,13 +91,14 @@ void rp_serve_ws_close (gpointer conn, guint code);
  * session through rp_serve_session_end() exactly once. */
 void rp_serve_ws_link (gpointer conn, RpServeSession *ss);
 
-/* An authenticated client: makes the agent, links it to conn (the
+/* An authenticated client: with streams > 0 a load session (no agent; its
+ * welcome goes at once, see serve-session.c); else makes the agent, links it to conn (the
  * websocket's handle) and starts gathering; the welcome follows when
  * gathering is done. NULL (and conn told and closed) when it cannot start.
  * token (the username) has taken one of its share in s->token_share; the
  * session gives it back when it ends, or here when it cannot start. */
 RpServeSession *rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *name,
-                                      const char *token);
+                                      const char *token, guint streams);
 /* A message after the hello (answer, bye). */
 void rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject *msg);
 /* Ends it: unlinks conn first, logs the session's line, frees the agent;

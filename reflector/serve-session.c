@@ -12,7 +12,13 @@
  * packets no larger than max_packet answered from a fixed buffer, a packet
  * rate per session, and a lifetime after which the session ends. Each
  * session logs one line when it opens and one when it ends; neither holds
- * the token, the key or the ICE password. */
+ * the token, the key or the ICE password.
+ *
+ * A load session (hello with streams, `rtcprobe load --reflector`) has no
+ * agent: its welcome goes at once and names one SSID per stream, each
+ * with its own binding, stateful counter and packet rate on the direct
+ * ports; all of them share the session's key, lifetime and slot, and the
+ * direct ports' global rate. At most max_load_streams streams. */
 #include "reflector/serve-private.h"
 
 #include <openssl/crypto.h>
@@ -22,6 +28,14 @@
 #include "stun/turn-codec.h"
 
 #define GATHER_BUDGET_MS 8000   /* then welcome with what came */
+
+/* One stream of a load session on the direct ports. */
+typedef struct {
+  guint16 ssid;
+  RpReflectorBinding peer;
+  RpStampReflector stamp;
+  RpBucket packets;
+} LoadStream;
 
 struct _RpServeSession {
   RpServe *serve;
@@ -40,6 +54,8 @@ struct _RpServeSession {
   gint64 started_us;
   GSource *lifetime, *gather_budget;
   char *pair;                 /* "relay udp <-> host udp" once connected */
+  LoadStream *load;           /* a load session's streams, sorted by SSID; NULL: ICE */
+  guint n_load;
 };
 
 static void
@@ -98,18 +114,28 @@ welcome (RpServeSession *ss)
     return;
   ss->welcomed = TRUE;
   destroy_source (&ss->gather_budget);
-  rp_ice_agent_get_local_credentials (ss->agent, &ufrag, &pwd);
   w.session = ss->id;
   w.ssid = ss->ssid;
   memcpy (w.key, ss->key, sizeof w.key);
-  w.ufrag = ufrag;
-  w.pwd = pwd;
-  w.candidates = (GArray *) rp_ice_agent_get_local_candidates (ss->agent);
+  if (ss->load != NULL) {
+    w.streams = g_array_sized_new (FALSE, FALSE, sizeof (guint16), ss->n_load);
+    for (guint i = 0; i < ss->n_load; i++)
+      g_array_append_val (w.streams, ss->load[i].ssid);
+    w.stream_rate = c->session_packet_rate;
+    w.direct_rate = c->global_packet_rate;
+  } else {
+    rp_ice_agent_get_local_credentials (ss->agent, &ufrag, &pwd);
+    w.ufrag = ufrag;
+    w.pwd = pwd;
+    w.candidates = (GArray *) rp_ice_agent_get_local_candidates (ss->agent);
+  }
   w.lifetime_s = c->session_lifetime_s;
   w.max_packet = c->max_packet;
   w.udp_port = ss->serve->direct != NULL ? rp_serve_direct_udp_port (ss->serve->direct) : 0;
   w.tcp_port = ss->serve->direct != NULL ? rp_serve_direct_tcp_port (ss->serve->direct) : 0;
   send_msg (ss, rp_reflector_msg_welcome (&w));
+  if (w.streams != NULL)
+    g_array_unref (w.streams);
   OPENSSL_cleanse (w.key, sizeof w.key);
   if (pwd != NULL)
     OPENSSL_cleanse (pwd, strlen (pwd));
@@ -184,25 +210,43 @@ on_receive (RpIceAgent *agent, const guint8 *data, gsize len, gpointer user_data
     ss->ice_packets++;
 }
 
+static int
+cmp_stream (const void *a, const void *b)
+{
+  return (int) ((const LoadStream *) a)->ssid - (int) ((const LoadStream *) b)->ssid;
+}
+
 RpReflectorAdmit
 rp_serve_session_reflect_direct (RpServeSession *ss, guint8 *buf, gsize len,
                                  const RpReflectorPeer *from, gint64 now_us, gint64 t2_us)
 {
   double rate = ss->serve->config->session_packet_rate;
-  const RpReflectorBudget budgets[] = {
-    { &ss->packets, rate },
+  RpReflectorBinding *peer = &ss->direct_peer;
+  RpStampReflector *stamp = &ss->stamp_direct;
+  RpBucket *bucket = &ss->packets;
+  LoadStream *ls = NULL;
+  RpReflectorBudget budgets[] = {
+    { bucket, rate },
     { rp_serve_direct_budget (ss->serve->direct), ss->serve->config->global_packet_rate },
   };
-  RpReflectorAdmit a = rp_reflector_admit (&ss->direct_peer, from, buf, len, ss->key, budgets,
-                                           G_N_ELEMENTS (budgets), now_us);
+  RpReflectorAdmit a;
 
+  if (ss->load != NULL) {
+    LoadStream key = { .ssid = rp_reflector_packet_ssid (buf, len) };
+    ls = bsearch (&key, ss->load, ss->n_load, sizeof *ss->load, cmp_stream);
+    if (ls == NULL)
+      return RP_REFLECTOR_UNAUTHENTICATED;
+    peer = &ls->peer;
+    stamp = &ls->stamp;
+    budgets[0].bucket = &ls->packets;
+  }
+  a = rp_reflector_admit (peer, from, buf, len, ss->key, budgets, G_N_ELEMENTS (budgets), now_us);
   if (a == RP_REFLECTOR_OVER_RATE)
     ss->dropped++;
   if (a != RP_REFLECTOR_ADMIT)
     return a;
   /* T3 as late as it can be: the signature covers it, the send follows. */
-  if (!rp_reflector_reflect (&ss->stamp_direct, buf, len, ss->key, t2_us,
-                             g_get_monotonic_time (), 0))
+  if (!rp_reflector_reflect (stamp, buf, len, ss->key, t2_us, g_get_monotonic_time (), 0))
     return RP_REFLECTOR_UNAUTHENTICATED;
   ss->direct_packets++;
   return RP_REFLECTOR_ADMIT;
@@ -262,9 +306,42 @@ new_ssid (RpServe *s)
   return 0;
 }
 
+/* A load session's streams, each with an SSID of its own in s->sessions. */
+static gboolean
+make_load (RpServeSession *ss, guint streams)
+{
+  RpServe *s = ss->serve;
+
+  ss->load = g_new0 (LoadStream, streams);
+  for (guint i = 0; i < streams; i++) {
+    LoadStream *ls = &ss->load[i];
+    ls->ssid = new_ssid (s);
+    if (ls->ssid == 0)
+      return FALSE;
+    ss->n_load = i + 1;
+    rp_stamp_reflector_init (&ls->stamp, FALSE);
+    rp_bucket_init (&ls->packets, s->config->session_packet_rate, ss->started_us);
+    g_hash_table_insert (s->sessions, GUINT_TO_POINTER ((guint) ls->ssid), ss);
+  }
+  qsort (ss->load, ss->n_load, sizeof *ss->load, cmp_stream);
+  return TRUE;
+}
+
+static void
+forget_ssids (RpServeSession *ss)
+{
+  RpServe *s = ss->serve;
+
+  for (guint i = 0; i < ss->n_load; i++)
+    g_hash_table_remove (s->sessions, GUINT_TO_POINTER ((guint) ss->load[i].ssid));
+  g_hash_table_remove (s->sessions, GUINT_TO_POINTER ((guint) ss->ssid));
+  g_clear_pointer (&ss->load, g_free);
+  ss->n_load = 0;
+}
+
 RpServeSession *
 rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *name,
-                      const char *token)
+                      const char *token, guint streams)
 {
   RpServeSession *ss = g_new0 (RpServeSession, 1);
   RpIceAgentOptions o = { .controlling = FALSE,
@@ -302,12 +379,27 @@ rp_serve_session_new (RpServe *s, gpointer conn, const char *peer, const char *n
   g_hash_table_insert (s->sessions, GUINT_TO_POINTER ((guint) ss->ssid), ss);
   link_conn (ss, conn);
   s->sessions_total++;
-  g_message ("session %s open: %s name=%s (%u of %u sessions)", ss->id, peer, name,
-             g_hash_table_size (s->sessions), s->config->max_sessions);
+  s->n_sessions++;
+  g_message ("session %s open: %s name=%s%s (%u of %u sessions)", ss->id, peer, name,
+             streams > 0 ? " load" : "", s->n_sessions, s->config->max_sessions);
 
   ss->lifetime = g_timeout_source_new_seconds ((guint) s->config->session_lifetime_s);
   g_source_set_callback (ss->lifetime, on_lifetime, ss, NULL);
   g_source_attach (ss->lifetime, s->context);
+  if (streams > 0) {
+    /* The session's own SSID goes: stream 0 answers as the welcome's ssid. */
+    g_hash_table_remove (s->sessions, GUINT_TO_POINTER ((guint) ss->ssid));
+    if (!make_load (ss, streams)) {
+      send_msg (ss, rp_reflector_msg_error ("internal", "the reflector has no SSIDs left"));
+      rp_serve_session_end (ss, NULL, FALSE);
+      if (conn != NULL)
+        rp_serve_ws_close (conn, 1011);   /* RFC 6455 7.4.1: internal error */
+      return NULL;
+    }
+    ss->ssid = ss->load[0].ssid;
+    welcome (ss);
+    return ss;
+  }
   ss->agent = rp_ice_agent_new (s->context, &o, &agent_callbacks, ss);
   if (!add_turn (ss, &error) || !rp_ice_agent_gather (ss->agent, &error)) {
     g_message ("session %s: ICE could not start: %s", ss->id, error->message);
@@ -403,7 +495,8 @@ rp_serve_session_end (RpServeSession *ss, const char *reason, gboolean tell)
     rp_serve_ws_send (conn, bye);
     rp_serve_ws_close (conn, reason != NULL && g_str_equal (reason, "shutdown") ? 1001 : 1000);
   }
-  g_hash_table_remove (s->sessions, GUINT_TO_POINTER ((guint) ss->ssid));
+  forget_ssids (ss);
+  s->n_sessions--;
   rp_share_give (s->token_share, ss->token);
   destroy_source (&ss->lifetime);
   destroy_source (&ss->gather_budget);

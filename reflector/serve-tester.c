@@ -471,7 +471,7 @@ rp_serve_tester_new (RpServe *s, gpointer conn, const char *peer, const char *ag
   g_message ("tester %s open: %s label=%s invite=%s (%u TURN credentials for %" G_GINT64_FORMAT
              " s; %u of %u sessions)", t->id, peer, label, invite->id, servers->len,
              s->config->tester_turn_ttl_s,
-             g_hash_table_size (s->sessions) + g_hash_table_size (s->testers),
+             s->n_sessions + g_hash_table_size (s->testers),
              s->config->max_sessions);
   t->lifetime = g_timeout_source_new_seconds ((guint) s->config->session_lifetime_s);
   g_source_set_callback (t->lifetime, on_lifetime, t, NULL);

@@ -146,7 +146,7 @@ end_session (Conn *c, const char *reason)
 static guint
 open_sessions (RpServe *s)
 {
-  return g_hash_table_size (s->sessions) + g_hash_table_size (s->testers);
+  return s->n_sessions + g_hash_table_size (s->testers);
 }
 
 /* error {code, message}, then the close: the session ends with it. */
@@ -236,6 +236,30 @@ on_tester_hello (Conn *c, JsonObject *msg)
   rp_serve_tester_new (s, c, c->peer, *c->agent != '\0' ? c->agent : NULL, &inv, share);
 }
 
+/* A load session of streams on the direct UDP port: within max_load_streams,
+ * which the refusal names (the client says it to whoever runs the load). */
+static gboolean
+load_allowed (Conn *c, guint streams)
+{
+  RpServe *s = c->serve;
+  guint max = s->config->max_load_streams;
+  g_autofree char *why = NULL;
+
+  if (s->direct == NULL || rp_serve_direct_udp_port (s->direct) == 0)
+    why = g_strdup ("this reflector has no direct UDP port ([listen] udp)");
+  else if (max == 0)
+    why = g_strdup ("this reflector takes no load sessions ([limits] max_load_streams = 0)");
+  else if (streams > max)
+    why = g_strdup_printf ("this reflector allows at most %u streams in a load session "
+                           "([limits] max_load_streams); %u asked", max, streams);
+  if (why == NULL)
+    return TRUE;
+  s->refused_busy++;
+  rp_serve_log_refusal (s, "%s: load of %u streams refused", c->peer, streams);
+  send_error (c, "load-limit", why, 1008);
+  return FALSE;
+}
+
 static void
 on_hello (Conn *c, const char *type, JsonObject *msg)
 {
@@ -243,6 +267,7 @@ on_hello (Conn *c, const char *type, JsonObject *msg)
   const char *username = rp_reflector_msg_str (msg, "username");
   const char *token = rp_reflector_msg_str (msg, "token");
   RpTokenResult tr;
+  gint64 streams;
 
   if (g_str_equal (type, "tester")) {
     on_tester_hello (c, msg);
@@ -270,6 +295,13 @@ on_hello (Conn *c, const char *type, JsonObject *msg)
   }
   c->hello_done = TRUE;
   lws_set_timer_usecs (c->wsi, LWS_SET_TIMER_USEC_CANCEL);
+  streams = rp_reflector_msg_get_streams (msg);
+  if (streams < 0) {
+    send_error (c, "bad-request", "streams: a whole number of at least 1", 1008);
+    return;
+  }
+  if (streams > 0 && !load_allowed (c, (guint) streams))
+    return;
   if (s->stopping) {
     send_error (c, "busy", "the reflector is shutting down", 1001);
     return;
@@ -291,7 +323,8 @@ on_hello (Conn *c, const char *type, JsonObject *msg)
     return;
   }
   lws_set_timeout (c->wsi, NO_PENDING_TIMEOUT, 0);
-  rp_serve_session_new (s, c, c->peer, rp_reflector_token_name (username), username);
+  rp_serve_session_new (s, c, c->peer, rp_reflector_token_name (username), username,
+                        (guint) streams);
 }
 
 static void

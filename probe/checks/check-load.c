@@ -15,6 +15,10 @@
 
 struct _RpLoadCommand {
   RpLoadOptions o;
+  char *uri;                    /* the first --turn, or the reflector's URL */
+  RpReflectorClient *client;    /* --reflector */
+  GSocketAddress *direct;       /* the reflector's direct UDP port, once welcomed */
+  const RpReflectorWelcome *welcome;   /* the client's */
   RpTurnPlan *plan;
   RpCheck *check;
   GPtrArray *targets;           /* RpServerTarget* */
@@ -42,6 +46,9 @@ command_clear (gpointer data)
   RpLoadCommand *c = data;
 
   rp_load_run_free (c->run);
+  rp_reflector_client_free (c->client);
+  g_clear_object (&c->direct);
+  g_free (c->uri);
   rp_turn_plan_unref (c->plan);
   g_ptr_array_unref (c->servers);
   g_ptr_array_unref (c->targets);
@@ -81,8 +88,7 @@ static void
 write_step (RpLoadCommand *c, guint k, const RpLoadStepSummary *s)
 {
   g_autofree char *id = g_strdup_printf ("load.step.%u", k + 1);
-  RpCheckResult *r = rp_check_result_new (
-    id, "load", ((RpServerTarget *) g_ptr_array_index (c->targets, 0))->target.uri);
+  RpCheckResult *r = rp_check_result_new (id, "load", c->uri);
   const RpLoadThresholds *t = &c->o.thresholds;
   gboolean over = MAX (s->loss_pct[0], s->loss_pct[1]) > t->loss_pct ||
                   MAX (s->jitter_p95_ms[0], s->jitter_p95_ms[1]) > t->jitter_p95_ms;
@@ -181,7 +187,9 @@ static void
 write_totals (RpLoadCommand *c, RpCheckResult *r, const RpLoadTotals *t)
 {
   rp_check_result_metric (r, "steps", c->summaries->len);
-  rp_check_result_metric (r, "allocations", (double) t->allocations);
+  rp_check_result_detail_str (r, "path", c->client != NULL ? "reflector-direct-udp" : "turn-udp");
+  if (c->client == NULL)
+    rp_check_result_metric (r, "allocations", (double) t->allocations);
   rp_check_result_detail_int (r, "setup_retries", t->setup_retries);
   rp_check_result_detail_int (r, "refreshes", t->refreshes);
   rp_check_result_detail_int (r, "refresh_failures", t->refresh_failures);
@@ -206,8 +214,10 @@ write_totals (RpLoadCommand *c, RpCheckResult *r, const RpLoadTotals *t)
 }
 
 static const char *
-dir_words (RpLoadDir d)
+dir_words (const RpLoadCommand *c, RpLoadDir d)
 {
+  if (c->client != NULL)
+    return d == RP_LOAD_FWD ? "forward (to the reflector)" : "backward (from the reflector)";
   return d == RP_LOAD_FWD ? "forward (A to B through the relays)" : "backward (B to A)";
 }
 
@@ -234,11 +244,11 @@ knee_words (RpLoadCommand *c, const RpLoadKnee *k, const RpLoadTotals *t)
   case RP_LOAD_KNEE_LOSS:
     return g_strdup_printf ("knee at step %u (%u streams): loss %.2f %% %s, over %.2g %%",
                             k->step + 1, s->streams_established, s->loss_pct[k->dir],
-                            dir_words (k->dir), th->loss_pct);
+                            dir_words (c, k->dir), th->loss_pct);
   case RP_LOAD_KNEE_JITTER:
     return g_strdup_printf ("knee at step %u (%u streams): jitter p95 %.1f ms %s, over %.3g ms",
                             k->step + 1, s->streams_established, s->jitter_p95_ms[k->dir],
-                            dir_words (k->dir), th->jitter_p95_ms);
+                            dir_words (c, k->dir), th->jitter_p95_ms);
   case RP_LOAD_KNEE_NONE:
   default:
     return NULL;
@@ -302,6 +312,9 @@ write_verdict (RpLoadCommand *c)
       k.kind == RP_LOAD_KNEE_ALLOCATION
         ? "raise the server's quota or capacity (coturn: user-quota, total-quota, max-port - "
           "min-port) if this many calls must fit, or plan for fewer per server"
+      : c->client != NULL
+        ? "this many streams exceed what the path to the reflector (or the reflector's host) "
+          "carries cleanly: the same streams without TURN, so compare with load --turn"
         : "this many calls exceed what the relay or its network carries cleanly: watch the "
           "relay's CPU (turnserver) and network during a run, and plan for the last clean step");
   } else {
@@ -334,6 +347,8 @@ on_done (RpLoadRun *run, gpointer data)
     return;
   c->done = TRUE;
   write_verdict (c);
+  if (c->client != NULL)
+    rp_reflector_client_stop (c->client);
   rp_check_finish (c->check);
 }
 
@@ -354,6 +369,12 @@ start_run (RpLoadCommand *c)
   lc.packet_size = c->o.voice.packet_size;
   lc.interval_us = c->o.voice.interval_us;
   lc.allocations_only = c->o.allocations_only;
+  if (c->direct != NULL) {
+    const RpReflectorWelcome *w = c->welcome;
+    lc.direct = c->direct;
+    lc.direct_key = w->key;
+    lc.direct_ssids = w->streams;
+  }
   lc.step_done = on_step;
   lc.failed = on_failed;
   lc.done = on_done;
@@ -408,12 +429,96 @@ on_resolved (GObject *source, GAsyncResult *res, gpointer data)
   rp_load_command_free (c);
 }
 
+/* ---- --reflector ---- */
+
+/* The session's limits against the plan: what would be dropped is refused
+ * before a packet goes, with the reflector's key that allows it. */
+static gboolean
+reflector_fits (RpLoadCommand *c, const RpReflectorWelcome *w)
+{
+  double pps = G_USEC_PER_SEC / (double) c->o.voice.interval_us;
+  double all = pps * c->o.streams;
+  double secs = (SETUP_BUDGET_US + rp_load_planned_us (&c->o)) / (double) G_USEC_PER_SEC;
+
+  if (w->udp_port == 0) {
+    rp_reflector_client_fail (c->client, "set [listen] udp in the reflector's config (and open "
+                              "that port)", "the reflector offers no direct UDP port");
+    return FALSE;
+  }
+  if (c->o.voice.packet_size > w->max_packet) {
+    rp_reflector_client_fail (c->client, "raise [limits] max_packet there, or a smaller --codec",
+                              "the reflector answers packets of at most %u bytes; these are %"
+                              G_GSIZE_FORMAT, w->max_packet, c->o.voice.packet_size);
+    return FALSE;
+  }
+  if (pps > w->stream_rate || all > w->direct_rate) {
+    rp_reflector_client_fail (
+      c->client,
+      "on your own reflector raise [limits] session_packet_rate (per stream) and "
+      "global_packet_rate (all streams), or ask for fewer --streams",
+      "%u streams send %.0f packets a second (%.0f each); the reflector answers %.0f a stream and "
+      "%.0f in all on its direct ports: it would drop what the run measures",
+      c->o.streams, all, pps, w->stream_rate, w->direct_rate);
+    return FALSE;
+  }
+  if (w->lifetime_s > 0 && secs > w->lifetime_s) {
+    rp_reflector_client_fail (c->client, "raise [limits] session_lifetime there, or shorten the run",
+                              "the run takes up to %.0f s; the reflector ends sessions after %"
+                              G_GINT64_FORMAT " s", secs, w->lifetime_s);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+on_welcome (RpReflectorClient *client, const RpReflectorWelcome *w, gpointer data)
+{
+  RpLoadCommand *c = data;
+  RpCheckResult *r = rp_check_get_result (c->check);
+  const char *ip = rp_reflector_client_get_address (client);
+  g_autofree char *hp = NULL;
+
+  c->welcome = w;
+  if (!reflector_fits (c, w))
+    return;
+  c->direct = g_inet_socket_address_new_from_string (ip, w->udp_port);
+  if (c->direct == NULL) {
+    rp_reflector_client_fail (client, NULL, "the reflector's address %s is not numeric", ip);
+    return;
+  }
+  hp = rp_host_port_to_string (ip, w->udp_port);
+  rp_check_result_detail_str (r, "server_address", hp);
+  rp_reflector_client_set_phase (client, "load");
+  start_run (c);
+}
+
+static void
+on_client_failed (RpReflectorClient *client, gpointer data)
+{
+  RpLoadCommand *c = data;
+
+  if (c->run != NULL) {
+    /* The session ended under the run: what was measured, then the verdict. */
+    rp_load_run_abandon (c->run);
+    return;
+  }
+  if (!rp_check_is_finished (c->check))
+    rp_check_finish (c->check);
+}
+
+static const RpReflectorClientCallbacks client_callbacks = { on_welcome, NULL, NULL,
+                                                             on_client_failed };
+
 static void
 load_start (RpCheck *check)
 {
   RpLoadCommand *c = rp_check_get_state (check);
 
   c->check = check;
+  if (c->client != NULL) {
+    rp_reflector_client_start (c->client, check);
+    return;
+  }
   c->resolving = c->targets->len;
   for (guint i = 0; i < c->targets->len; i++) {
     RpServerTarget *srv = g_ptr_array_index (c->targets, i);
@@ -437,6 +542,11 @@ load_expire (RpCheck *check)
     rp_load_run_abandon (c->run);
     return;
   }
+  if (c->client != NULL) {
+    rp_reflector_client_explain_deadline (c->client, rp_check_get_result (check));
+    rp_reflector_client_stop (c->client);
+    return;
+  }
   rp_explain_deadline (rp_check_get_result (check), RP_TRANSPORT_UDP, srv->server_str,
                        srv->target.port, "name resolution", NULL);
 }
@@ -448,25 +558,34 @@ rp_check_load_add (RpRunner *runner, const RpProbeOptions *options, RpTurnPlan *
                    const RpLoadOptions *o)
 {
   RpLoadCommand *c = g_rc_box_new0 (RpLoadCommand);
-  const RpTarget *first = g_ptr_array_index (o->turn, 0);
   gint64 budget = SETUP_BUDGET_US + rp_load_planned_us (o);
 
   c->o = *o;
   c->o.turn = NULL;
+  c->o.reflector = NULL;
   c->o.voice.turn = NULL;
+  if (o->reflector != NULL) {
+    RpIceReflectorOptions ro = *o->reflector;
+    ro.load_streams = o->streams;
+    c->uri = g_strdup (ro.url->uri);
+    c->client = rp_reflector_client_new (options, rp_turn_plan_get_creds (plan), &ro, FALSE,
+                                         &client_callbacks, c);
+  } else {
+    c->uri = g_strdup (((const RpTarget *) g_ptr_array_index (o->turn, 0))->uri);
+  }
   c->plan = rp_turn_plan_ref (plan);
   c->targets = g_ptr_array_new_with_free_func (server_target_free);
   c->servers = g_ptr_array_new_with_free_func (g_free);
   c->summaries = g_array_new (FALSE, TRUE, sizeof (RpLoadStepSummary));
   c->step_results = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_check_result_free);
   rp_histogram_init (&c->allocate_us);
-  for (guint i = 0; i < o->turn->len; i++) {
+  for (guint i = 0; o->turn != NULL && i < o->turn->len; i++) {
     RpServerTarget *srv = g_new0 (RpServerTarget, 1);
     rp_server_target_init (srv, g_ptr_array_index (o->turn, i), options);
     g_ptr_array_add (c->targets, srv);
   }
   /* One reference for the runner's check, one for the command line. */
-  rp_runner_add (runner, rp_check_result_new ("load.verdict", "load", first->uri), budget,
+  rp_runner_add (runner, rp_check_result_new ("load.verdict", "load", c->uri), budget,
                  &load_class, g_rc_box_acquire (c));
   return c;
 }

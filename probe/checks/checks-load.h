@@ -1,11 +1,13 @@
 /* `rtcprobe load` (check-load.c): how many voice-shaped streams a TURN
  * server relays before loss or jitter rise, ramped in steps, with the knee
- * named; or, allocations only, the allocation rate, latency and quota. */
+ * named; or, allocations only, the allocation rate, latency and quota; or
+ * (--reflector) the same streams on the direct path to a reflector. */
 #pragma once
 
 #include "probe/checks/checks-turn.h"
 #include "probe/core/options.h"
 #include "probe/core/runner.h"
+#include "probe/net/reflector-client.h"
 #include "probe/net/voice-options.h"
 #include "rtc/voice/load-plan.h"
 
@@ -17,6 +19,9 @@ G_BEGIN_DECLS
 
 typedef struct {
   GPtrArray *turn;              /* RpTarget* (turn: over UDP), borrowed for the call */
+  /* --reflector: the streams go to an `rtcprobe serve` reflector's direct
+   * UDP port in one load session instead (turn unused); copied */
+  const RpIceReflectorOptions *reflector;
   guint streams;
   RpLoadRamp ramp;              /* without --ramp: every stream in one step */
   double last_hold_s;           /* --duration: the last step held this long (0: the interval) */

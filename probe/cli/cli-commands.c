@@ -181,6 +181,16 @@ static const GOptionEntry voice_entries[] = {
 static const GOptionEntry load_entries[] = {
   { "turn", 0, 0, G_OPTION_ARG_STRING_ARRAY, RP_CLI_OPT (ice_turn),
     "TURN server to load (repeatable; streams go round-robin): turn:host[:port] over UDP", "URI" },
+  { "reflector", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (reflector),
+    "Instead of --turn: the streams go to an `rtcprobe serve` reflector's direct UDP port (ws:// "
+    "or wss:// URL; its [limits] max_load_streams must allow them)",
+    "URL" },
+  { "reflector-secret-file", 0, 0, G_OPTION_ARG_FILENAME, RP_CLI_OPT (reflector_secret_file),
+    "Read the reflector's shared secret from FILE (or set RTCPROBE_REFLECTOR_SECRET; else "
+    "--secret-file's)",
+    "FILE" },
+  { "reflector-name", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (reflector_name),
+    "The client name in the reflector token (default rtcprobe)", "NAME" },
   { "streams", 'n', 0, G_OPTION_ARG_INT, RP_CLI_OPT (streams),
     "Concurrent voice streams to reach (each: two allocations)", "N" },
   { "ramp", 0, 0, G_OPTION_ARG_STRING, RP_CLI_OPT (ramp),
@@ -801,6 +811,50 @@ rp_cli_planned_us (const RpCliOptions *o)
   return rp_load_planned_us (&lo);
 }
 
+static void
+load_watch (RpCliRun *run, RpLoadCommand *cmd)
+{
+  LoadState *st = g_new0 (LoadState, 1);
+
+  st->runner = run->runner;
+  st->cmd = cmd;
+  st->signals[0] = g_unix_signal_add (SIGINT, on_load_signal, st);
+  st->signals[1] = g_unix_signal_add (SIGTERM, on_load_signal, st);
+  run->state = st;
+  run->free_state = load_state_free;
+}
+
+/* load --reflector: one load session on the reflector's direct port. */
+static int
+load_reflector (RpCliRun *run, RpLoadOptions *lo, GError **error)
+{
+  const RpCliOptions *o = run->o;
+  g_autoptr (GPtrArray) none = g_ptr_array_new ();
+  g_autoptr (RpTarget) url = NULL;
+  g_autoptr (RpSecret) secret = NULL;
+  g_autoptr (RpTurnPlan) plan = NULL;
+  RpTurnCreds creds = { 0 };
+  RpIceReflectorOptions ro;
+
+  if (o->ice_turn != NULL || lo->allocations_only || o->relay_only) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "load --reflector measures the direct path: no --turn, --allocations-only or "
+                 "--relay-only with it (run load --turn for the relay)");
+    return RP_EXIT_USAGE;
+  }
+  if (lo->streams > RP_REFLECTOR_MAX_STREAMS) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "load --reflector: at most %d streams in one session", RP_REFLECTOR_MAX_STREAMS);
+    return RP_EXIT_USAGE;
+  }
+  if (!reflector_options (o, none, NULL, &url, &secret, &ro, error))
+    return RP_EXIT_USAGE;
+  plan = rp_turn_plan_new (&creds);
+  lo->reflector = &ro;
+  load_watch (run, rp_check_load_add (run->runner, run->po, plan, lo));
+  return 0;
+}
+
 static int
 cmd_load (RpCliRun *run, int argc, char **argv, GError **error)
 {
@@ -809,14 +863,17 @@ cmd_load (RpCliRun *run, int argc, char **argv, GError **error)
   g_autoptr (RpTurnPlan) plan = NULL;
   RpTurnCreds creds;
   RpLoadOptions lo;
-  LoadState *st;
 
   if (argc > 1) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                  "load: unexpected argument '%s' (servers go in --turn)", argv[1]);
     return RP_EXIT_USAGE;
   }
-  if (!load_options (o, &lo, error) || !parse_turn_option (o, turn, error))
+  if (!load_options (o, &lo, error))
+    return RP_EXIT_USAGE;
+  if (o->reflector != NULL)
+    return load_reflector (run, &lo, error);
+  if (!parse_turn_option (o, turn, error))
     return RP_EXIT_USAGE;
   for (guint i = 0; i < turn->len; i++) {
     const RpTarget *t = g_ptr_array_index (turn, i);
@@ -831,13 +888,7 @@ cmd_load (RpCliRun *run, int argc, char **argv, GError **error)
     return RP_EXIT_USAGE;
   plan = rp_turn_plan_new (&creds);
   lo.turn = turn;
-  st = g_new0 (LoadState, 1);
-  st->runner = run->runner;
-  st->cmd = rp_check_load_add (run->runner, run->po, plan, &lo);
-  st->signals[0] = g_unix_signal_add (SIGINT, on_load_signal, st);
-  st->signals[1] = g_unix_signal_add (SIGTERM, on_load_signal, st);
-  run->state = st;
-  run->free_state = load_state_free;
+  load_watch (run, rp_check_load_add (run->runner, run->po, plan, &lo));
   return 0;
 }
 
@@ -997,14 +1048,16 @@ const RpCliCommand rp_cli_commands[] = {
     "loss\n"
     "per direction, bursts, late packets, and the E-model MOS, with a verdict and what to blame.",
     voice_entries, TRUE, FALSE, cmd_voice, NULL },
-  { "load", "--turn URI... --streams N [--ramp STEP/S]",
+  { "load", "--turn URI...|--reflector URL --streams N [--ramp STEP/S]",
     "how many voice calls a TURN server relays before loss or jitter rise (own servers only)",
     "N voice-shaped streams, each two allocations on the server bound to each other, ramped in\n"
     "steps (--ramp 10/5: 10 more every 5 s); per step the set-ups that failed and why (486 quota,\n"
     "508 capacity, timeout), RTT p50/p95/p99, jitter p95 and loss per direction, and the sender's\n"
     "own schedule error; then the knee. Only the servers named are contacted (ALTERNATE-SERVER is\n"
-    "not followed). Ctrl-C reports what was measured and releases the allocations. This is a load\n"
-    "test: use it only on servers of your own.",
+    "not followed). Ctrl-C reports what was measured and releases the allocations. --reflector URL\n"
+    "sends the same streams to an `rtcprobe serve` reflector's direct UDP port instead (one load\n"
+    "session; its [limits] max_load_streams must allow them): the path without TURN, and the\n"
+    "probe's own headroom. This is a load test: use it only on servers of your own.",
     load_entries, TRUE, FALSE, cmd_load, finish_load },
   { "serve", "--config FILE",
     "the reflector: the far end for ice --reflector, next to the deployment",

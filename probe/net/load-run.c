@@ -9,7 +9,12 @@
 
 #include <string.h>
 
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "probe/net/relay-pair.h"
+#include "reflector/protocol/reflector-auth.h"
 #include "rtc/voice/stamp.h"
 #include "rtc/voice/stats.h"
 #include "stun/stun-timer.h"
@@ -24,7 +29,10 @@
 #define DEFAULT_LIFETIME_S 600
 #define RELEASE_BUDGET_MS 3000
 #define ENGINE_SLOTS 4096
-#define GRID_US 1000
+/* Streams send at phases spread over the interval, on this grid: real
+ * calls are not in step, and N packets due at one instant would be a
+ * burst the probe sends late and the far end's socket buffer may drop. */
+#define GRID_US 100
 /* Set-ups in flight at once: a step of 500 streams is 2,000 requests with
  * the 401 round; sent together they queue at the server past the STUN
  * retransmission timer, and a retransmitted Allocate that the server had
@@ -50,6 +58,13 @@ typedef struct {
   gint64 refreshed_us;
   gboolean releasing;
   gboolean retried;             /* set up again from a new port after a 437 */
+  /* direct: the socket, the SSID, and the replies that bound the window */
+  guint index;                  /* in run->streams */
+  int fd;
+  guint16 ssid;
+  guint32 returned;             /* in the window */
+  gboolean have_first, have_after;
+  guint32 first_seq, first_r, last_r, after_r;
 } Stream;
 
 struct _RpLoadRun {
@@ -115,10 +130,18 @@ on_tick (RpEngineTimer *t, gint64 due_us, gpointer data)
   if (in_window (s, p.seq))
     run->current.sent++;
   buf = rp_packet_engine_prepare (run->engine, s->sa, RP_RELAY_CHANNEL_A, due_us);
-  if (buf != NULL) {
+  if (buf != NULL && run->config.direct != NULL) {
+    p.ssid = s->ssid;
+    rp_reflector_packet_encode (&p, run->config.packet_size, run->config.direct_key, buf,
+                                run->config.packet_size);
+    rp_packet_engine_commit (run->engine, s->sa, run->config.packet_size);
+  } else if (buf != NULL) {
     rp_stamp_sender_encode (&p, run->config.packet_size, buf, run->config.packet_size);
     rp_packet_engine_commit (run->engine, s->sa, run->config.packet_size);
   }
+  /* Out now: T1 is when it leaves, not when the last stream due with it
+   * was encoded (each stream has its own socket: a batch saves nothing). */
+  rp_packet_engine_flush (run->engine);
   rp_packet_engine_schedule (run->engine, t, due_us + run->config.interval_us);
 }
 
@@ -167,6 +190,60 @@ on_a_data (RpEngineSocket *sock, guint16 channel, guint8 *payload, gsize len, gi
   jitter (s, RP_LOAD_BWD, (x.t4_us - x.t3_us) / 1000.0);
 }
 
+/* The reflector's signed answer on the direct path. Its T2 and T3 are on
+ * its own clock: the offset cancels in RTT and in RFC 3550 jitter. */
+static void
+on_direct_data (RpEngineSocket *sock, guint16 channel, guint8 *payload, gsize len, gint64 rx_us,
+                gpointer data)
+{
+  Stream *s = data;
+  RpLoadRun *run = s->run;
+  RpStampReflected r;
+  RpVoiceSample x;
+
+  if (!run->running || len != run->config.packet_size ||
+      !rp_reflector_packet_verify (payload, len, run->config.direct_key) ||
+      rp_stamp_reflected_decode (payload, len, &r) != RP_STAMP_OK)
+    return;
+  rp_voice_sample_from_stamp (&x, &r, rx_us);
+  if (x.sender_seq >= s->next_seq || x.sender_seq < s->lo)
+    return;   /* never sent, or before the window */
+  if (in_window (s, x.sender_seq)) {
+    run->current.returned++;
+    s->returned++;
+    if (!s->have_first) {
+      s->have_first = TRUE;
+      s->first_seq = x.sender_seq;
+      s->first_r = x.reflector_seq;
+    }
+    s->last_r = x.reflector_seq;
+  } else if (!s->have_after) {
+    s->have_after = TRUE;
+    s->after_r = x.reflector_seq;
+  }
+  rp_histogram_add (&run->current.rtt_us, (x.t4_us - x.t1_us) - (x.t3_us - x.t2_us));
+  jitter (s, RP_LOAD_FWD, (x.t2_us - x.t1_us) / 1000.0);
+  jitter (s, RP_LOAD_BWD, (x.t4_us - x.t3_us) / 1000.0);
+}
+
+/* The reflector counts what it receives (RFC 8762 4.3.1, stateful): two
+ * answers whose counters are r1 and r2 say that r2 - r1 of the packets sent
+ * between them reached it. The window's packets before its first answer are
+ * counted as reached (their direction is unknown; with no answer at all,
+ * none is); the count stays between what came back and what was sent. */
+static void
+direct_reached (RpLoadRun *run, Stream *s)
+{
+  guint32 hi = MIN (s->hi, s->next_seq);
+  guint32 sent = hi > s->lo ? hi - s->lo : 0;
+  guint32 reached;
+
+  if (!s->have_first)
+    return;
+  reached = (s->have_after ? s->after_r : s->last_r + 1) - s->first_r + (s->first_seq - s->lo);
+  run->current.reached += CLAMP (reached, s->returned, sent);
+}
+
 /* STUN on a socket the engine reads: its client's (refresh answers). */
 static void
 on_other (RpEngineSocket *sock, const guint8 *d, gsize len, gint64 rx_us, gpointer data)
@@ -198,6 +275,7 @@ held_allocations (RpLoadRun *run)
 }
 
 static void start_more (RpLoadRun *run);
+static void go_live (RpLoadRun *run, Stream *s, guint k);
 
 /* A set-up answered: the next one may go. */
 static void
@@ -294,16 +372,9 @@ on_pair_ready (RpRelayPair *pair, gboolean ok, const char *step, const RpTurnRes
     rp_relay_pair_deallocate (pair, NULL, NULL);
     return;
   }
-  s->state = LIVE;
   s->refreshed_us = g_get_monotonic_time ();
   rp_stamp_reflector_init (&s->reflector, TRUE);
-  /* Packets count in the step from the first one. */
-  s->lo = 0;
-  s->hi = run->window_timer == NULL ? 0 : G_MAXUINT32;
-  /* Streams start on a 1 ms grid, so one wake-up sends for every stream
-   * due in that millisecond (the schedule stays absolute on the grid). */
-  rp_packet_engine_schedule (run->engine, &s->timer,
-                             (g_get_monotonic_time () / GRID_US + 1) * GRID_US);
+  go_live (run, s, s->index);
 }
 
 static void
@@ -346,6 +417,49 @@ on_connected (RpStunClient *client, RpStunNetStatus status, const char *reason, 
   rp_turn_client_allocate (s->turn, on_allocated, s);
 }
 
+/* Packets count in the step from the first one. Stream k (from 0) sends
+ * at phase k/N of the interval, on the grid, from the next such time: one
+ * wake-up sends for the streams that share a grid point, and the schedule
+ * stays absolute. */
+static void
+go_live (RpLoadRun *run, Stream *s, guint k)
+{
+  gint64 iv = run->config.interval_us;
+  gint64 phase = (gint64) k * iv / MAX (run->config.streams, 1) / GRID_US * GRID_US;
+  gint64 now = g_get_monotonic_time ();
+  gint64 due = now / iv * iv + phase;
+
+  if (due <= now)
+    due += iv;
+  s->state = LIVE;
+  s->lo = 0;
+  s->hi = run->window_timer == NULL ? 0 : G_MAXUINT32;
+  rp_packet_engine_schedule (run->engine, &s->timer, due);
+}
+
+/* A socket connected to the reflector's direct port: nothing to set up. */
+static void
+start_direct (RpLoadRun *run, Stream *s)
+{
+  g_autoptr (GError) error = NULL;
+  struct sockaddr_storage ss;
+  GSocketAddress *to = run->config.direct;
+  gsize len = g_socket_address_get_native_size (to);
+
+  s->ssid = g_array_index (run->config.direct_ssids, guint16, run->streams->len - 1);
+  s->fd = socket (g_socket_address_get_family (to) == G_SOCKET_FAMILY_IPV6 ? AF_INET6 : AF_INET,
+                  SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s->fd < 0 || !g_socket_address_to_native (to, &ss, sizeof ss, NULL) ||
+      connect (s->fd, (struct sockaddr *) &ss, (socklen_t) len) < 0 ||
+      (s->sa = rp_packet_engine_add_raw_socket (run->engine, s->fd, on_direct_data, s,
+                                                &error)) == NULL) {
+    s->state = FAILED;
+    run->current.fail[RP_LOAD_FAIL_OTHER]++;
+    return;
+  }
+  go_live (run, s, s->index);
+}
+
 static void
 start_stream (RpLoadRun *run)
 {
@@ -353,11 +467,17 @@ start_stream (RpLoadRun *run)
   const RpLoadConfig *c = &run->config;
 
   s->run = run;
-  s->server = g_ptr_array_index (c->servers, run->streams->len % c->servers->len);
+  s->fd = -1;
   s->state = SETUP;
   s->started_us = g_get_monotonic_time ();
   rp_engine_timer_init (&s->timer, on_tick, s);
+  s->index = run->streams->len;
   g_ptr_array_add (run->streams, s);
+  if (c->direct != NULL) {
+    start_direct (run, s);
+    return;
+  }
+  s->server = g_ptr_array_index (c->servers, run->streams->len % c->servers->len);
   run->setups++;
   if (run->first_allocate_us == 0)
     run->first_allocate_us = s->started_us;
@@ -428,7 +548,7 @@ on_refresh_timer (gpointer data)
   for (guint i = 0; i < run->streams->len; i++) {
     Stream *s = g_ptr_array_index (run->streams, i);
     guint32 lifetime;
-    if (s->state != LIVE)
+    if (s->state != LIVE || (s->pair == NULL && s->turn == NULL))
       continue;
     lifetime = rp_turn_client_get_lifetime (s->turn != NULL ? s->turn
                                                             : rp_relay_pair_get_a (s->pair));
@@ -508,12 +628,15 @@ begin_step (RpLoadRun *run)
     Stream *s = g_ptr_array_index (run->streams, i);
     s->lo = s->next_seq;
     s->hi = G_MAXUINT32;
+    s->returned = 0;
+    s->have_first = s->have_after = FALSE;
   }
   run->want = want;
-  start_more (run);
+  /* The window first: a stream that goes live at once (direct) counts. */
   run->window_timer = add_timeout (run, run->config.allocations_only ? len : len - grace,
                                    on_window_end);
   run->step_timer = add_timeout (run, len, on_step_end);
+  start_more (run);
 }
 
 static void
@@ -585,7 +708,7 @@ release_all (RpLoadRun *run)
 
   for (guint i = 0; i < run->streams->len; i++) {
     Stream *s = g_ptr_array_index (run->streams, i);
-    if (s->state != LIVE)
+    if (s->state != LIVE || (s->pair == NULL && s->turn == NULL))
       continue;
     s->releasing = TRUE;
     run->releases_pending++;
@@ -624,6 +747,11 @@ end_step (RpLoadRun *run)
   clear_source (&run->window_timer);
   clear_source (&run->step_timer);
   run->current.streams_established = live;
+  for (guint i = 0; run->config.direct != NULL && i < run->streams->len; i++) {
+    Stream *s = g_ptr_array_index (run->streams, i);
+    if (s->state == LIVE)
+      direct_reached (run, s);
+  }
   if (run->quota_seen && run->totals.quota == 0) {
     /* What the server held when it said no: every allocation that
      * succeeded, including halves of pairs whose other half it refused. */
@@ -720,6 +848,8 @@ stream_free (RpLoadRun *run, Stream *s)
   }
   rp_relay_pair_free (s->pair);
   rp_turn_client_free (s->turn);
+  if (s->fd >= 0)
+    close (s->fd);
   g_free (s);
 }
 

@@ -6,7 +6,9 @@
  * is gathered into an RpLoadStep (rtc/voice/load-plan.h) and handed over
  * when it ends. Allocations are refreshed before their lifetime ends
  * (RFC 8656 7: Refresh; 12: ChannelBind again, which keeps the permission
- * too) and released at the end (Refresh LIFETIME 0). With allocations_only,
+ * too) and released at the end (Refresh LIFETIME 0). Or, with direct, each
+ * stream is a socket to a reflector's direct UDP port (`rtcprobe serve`),
+ * which answers in B's place. With allocations_only,
  * only Allocate and release, at the ramp's rate. Only the servers given are
  * contacted: a 300 Try Alternate is counted, never followed. Never prints. */
 #pragma once
@@ -47,6 +49,13 @@ typedef struct {
   gsize packet_size;            /* STAMP bytes per packet (>= 44) */
   gint64 interval_us;           /* one packet per stream per interval */
   gboolean allocations_only;
+  /* Set: over a reflector's direct UDP port instead of TURN (servers and
+   * creds unused), one socket and one SSID per stream, packets signed with
+   * the session key (reflector-auth.h); the reflector's stateful counter
+   * splits the loss by direction. */
+  GSocketAddress *direct;
+  const guint8 *direct_key;     /* RP_REFLECTOR_KEY_LEN octets, borrowed */
+  const GArray *direct_ssids;   /* guint16, one per stream (>= streams), borrowed */
   RpLoadStepFunc step_done;
   RpLoadFailFunc failed;
   RpLoadDoneFunc done;

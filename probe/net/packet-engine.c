@@ -36,6 +36,7 @@ struct _RpEngineSocket {
   int pending;                  /* prepared, not committed */
   gboolean dirty;
   gboolean removed;
+  gboolean raw;                 /* datagrams as they are, no ChannelData framing */
 };
 
 typedef struct {
@@ -267,9 +268,11 @@ rp_packet_engine_prepare (RpPacketEngine *e, RpEngineSocket *s, guint16 channel,
   s->pending = e->free_head;
   slot = &e->slots[s->pending];
   e->free_head = slot->next;
+  slot->due_us = due_us;
+  if (s->raw)
+    return slot->buf;
   slot->buf[0] = channel >> 8;
   slot->buf[1] = channel & 0xff;
-  slot->due_us = due_us;
   return slot->buf + 4;
 }
 
@@ -281,10 +284,14 @@ rp_packet_engine_commit (RpPacketEngine *e, RpEngineSocket *s, gsize len)
   if (s->pending < 0)
     return;
   slot = &e->slots[s->pending];
-  len = MIN (len, e->slot_size - 4);
-  slot->buf[2] = (len >> 8) & 0xff;
-  slot->buf[3] = len & 0xff;
-  slot->len = 4 + len;
+  if (s->raw) {
+    slot->len = MIN (len, e->slot_size);
+  } else {
+    len = MIN (len, e->slot_size - 4);
+    slot->buf[2] = (len >> 8) & 0xff;
+    slot->buf[3] = len & 0xff;
+    slot->len = 4 + len;
+  }
   slot->next = -1;
   if (s->tail >= 0)
     e->slots[s->tail].next = s->pending;
@@ -327,7 +334,9 @@ drain (RpPacketEngine *e, RpEngineSocket *s)
       gsize len = e->rmsg[i].msg_len;
       gint64 rx = rp_rx_time_from_msg_at (&e->rmsg[i].msg_hdr, &now, NULL);
       gsize clen = len >= 4 ? (gsize) (d[2] << 8 | d[3]) : 0;
-      if (len >= 4 && d[0] >= 0x40 && d[0] <= 0x4F && 4 + clen <= len)
+      if (s->raw)
+        s->data (s, 0, d, len, rx, s->user_data);
+      else if (len >= 4 && d[0] >= 0x40 && d[0] <= 0x4F && 4 + clen <= len)
         s->data (s, (guint16) (d[0] << 8 | d[1]), d + 4, clen, rx, s->user_data);
       else
         s->other (s, d, len, rx, s->user_data);
@@ -487,6 +496,17 @@ rp_packet_engine_add_socket (RpPacketEngine *e, int fd, RpEngineDataFunc data,
   }
   if (!rp_rx_time_enable (fd))
     e->kernel_ts = FALSE;
+  return s;
+}
+
+RpEngineSocket *
+rp_packet_engine_add_raw_socket (RpPacketEngine *e, int fd, RpEngineDataFunc data,
+                                 gpointer user_data, GError **error)
+{
+  RpEngineSocket *s = rp_packet_engine_add_socket (e, fd, data, NULL, user_data, error);
+
+  if (s != NULL)
+    s->raw = TRUE;
   return s;
 }
 

@@ -56,6 +56,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpPacketEngine, rp_packet_engine_free)
 RpEngineSocket *rp_packet_engine_add_socket (RpPacketEngine *e, int fd, RpEngineDataFunc data,
                                              RpEngineOtherFunc other, gpointer user_data,
                                              GError **error);
+/* The same for datagrams without ChannelData framing (a reflector's direct
+ * port): data gets each whole datagram with channel 0; prepare ignores
+ * channel and its buffer holds up to max_payload + 4 octets. */
+RpEngineSocket *rp_packet_engine_add_raw_socket (RpPacketEngine *e, int fd, RpEngineDataFunc data,
+                                                 gpointer user_data, GError **error);
 void rp_packet_engine_remove_socket (RpPacketEngine *e, RpEngineSocket *s);
 
 /* Queues one ChannelData message on s: write the payload (up to

@@ -38,6 +38,7 @@ struct _RpReflectorClient {
   char *ca_file, *host, *path, *name;
   guint16 port;
   gboolean tls, relay_only, use_ice;
+  guint load_streams;
   RpSecret *secret;
   gsize secret_len;
   RpTurnCreds creds;
@@ -369,7 +370,8 @@ on_ws_established (RpWsConn *conn, gpointer data)
   g_autoptr (RpSecret) token =
     rp_reflector_token_make (c->secret, c->secret_len, c->name,
                              g_get_real_time () / G_USEC_PER_SEC + TOKEN_TTL_S, &username);
-  g_autofree char *hello = token != NULL ? rp_reflector_msg_hello (username, token) : NULL;
+  g_autofree char *hello = token != NULL ? rp_reflector_msg_hello (username, token, c->load_streams)
+                                         : NULL;
 
   rp_check_result_metric (rp_check_get_result (c->check), "signalling_ms",
                           rp_ws_conn_get_info (conn)->upgrade_us / 1000.0);
@@ -389,6 +391,13 @@ on_welcome (RpReflectorClient *c, JsonObject *msg)
 
   if (!rp_reflector_msg_get_welcome (msg, &c->welcome, &error)) {
     rp_reflector_client_fail (c, NULL, "the reflector's welcome is malformed: %s", error->message);
+    return;
+  }
+  if (c->load_streams > 0 && (c->welcome.streams == NULL
+                              || c->welcome.streams->len != c->load_streams)) {
+    rp_reflector_client_fail (c, "update rtcprobe serve on the reflector",
+                              "the reflector does not offer load sessions of %u streams",
+                              c->load_streams);
     return;
   }
   c->have_welcome = TRUE;
@@ -431,7 +440,10 @@ on_ws_message (RpWsConn *conn, const char *payload, gsize len, gboolean binary, 
           "(--reflector-secret-file or RTCPROBE_REFLECTOR_SECRET)"
       : g_strcmp0 (code, "expired") == 0 ? "check this machine's clock: tokens carry an expiry time"
       : g_strcmp0 (code, "busy") == 0    ? "the reflector is at its session cap; try again shortly"
-                                         : NULL,
+      : g_strcmp0 (code, "load-limit") == 0
+        ? "on your own reflector, raise [limits] max_load_streams (and global_packet_rate to "
+          "at least 50 a second per stream), or ask for fewer --streams"
+        : NULL,
       "the reflector refused the session: %s (%s)", code != NULL ? code : "?",
       text != NULL ? text : "");
   } else if (g_str_equal (type, "welcome") && !c->have_welcome) {
@@ -668,6 +680,7 @@ rp_reflector_client_new (const RpProbeOptions *options, const RpTurnCreds *creds
   c->tls = u->scheme == RP_SCHEME_WSS;
   c->relay_only = ro->relay_only;
   c->use_ice = ice;
+  c->load_streams = ro->load_streams;
   c->secret = g_strndup (ro->secret, ro->secret_len);
   c->secret_len = ro->secret_len;
   c->name = g_strdup (ro->name != NULL ? ro->name : "rtcprobe");

@@ -23,6 +23,7 @@ typedef struct {
   const char *secret;       /* the reflector's shared secret (copied) */
   gsize secret_len;
   const char *name;         /* the client name in the token */
+  guint load_streams;       /* > 0: a load session of that many streams (no ICE) */
 } RpIceReflectorOptions;
 
 

@@ -17,6 +17,8 @@ rp_reflector_welcome_clear (RpReflectorWelcome *w)
   g_free (w->pwd);
   if (w->candidates != NULL)
     g_array_unref (w->candidates);
+  if (w->streams != NULL)
+    g_array_unref (w->streams);
   OPENSSL_cleanse (w->key, sizeof w->key);
   memset (w, 0, sizeof *w);
 }
@@ -121,15 +123,45 @@ add_candidates (JsonBuilder *b, const GArray *cands)
 }
 
 char *
-rp_reflector_msg_hello (const char *username, const char *token)
+rp_reflector_msg_hello (const char *username, const char *token, guint streams)
 {
   g_autoptr (JsonBuilder) b = start ("hello");
 
   add_int (b, "version", RP_REFLECTOR_PROTO_VERSION);
   add_str (b, "username", username);
   add_str (b, "token", token);
+  if (streams > 0)
+    add_int (b, "streams", streams);
   json_builder_end_object (b);
   return finish (b);
+}
+
+gint64
+rp_reflector_msg_get_streams (JsonObject *hello)
+{
+  gint64 n;
+
+  if (!json_object_has_member (hello, "streams"))
+    return 0;
+  n = msg_int (hello, "streams", -1);
+  return n >= 1 && n <= RP_REFLECTOR_MAX_STREAMS ? n : -1;
+}
+
+static void
+add_load (JsonBuilder *b, const RpReflectorWelcome *w)
+{
+  json_builder_set_member_name (b, "load");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "ssids");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < w->streams->len; i++)
+    json_builder_add_int_value (b, g_array_index (w->streams, guint16, i));
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "stream_rate");
+  json_builder_add_double_value (b, w->stream_rate);
+  json_builder_set_member_name (b, "direct_rate");
+  json_builder_add_double_value (b, w->direct_rate);
+  json_builder_end_object (b);
 }
 
 char *
@@ -143,9 +175,13 @@ rp_reflector_msg_welcome (const RpReflectorWelcome *w)
   add_str (b, "session", w->session);
   add_int (b, "ssid", w->ssid);
   add_str (b, "key", key);
-  add_str (b, "ufrag", w->ufrag);
-  add_str (b, "pwd", w->pwd);
-  add_candidates (b, w->candidates);
+  if (w->streams != NULL) {
+    add_load (b, w);
+  } else {
+    add_str (b, "ufrag", w->ufrag);
+    add_str (b, "pwd", w->pwd);
+    add_candidates (b, w->candidates);
+  }
   add_int (b, "lifetime_s", w->lifetime_s);
   add_int (b, "max_packet", w->max_packet);
   json_builder_set_member_name (b, "direct");
@@ -261,6 +297,59 @@ rp_reflector_msg_get_ice (JsonObject *o, char **ufrag, char **pwd, GArray **cand
   return TRUE;
 }
 
+static double
+msg_rate (JsonObject *o, const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+    return -1;
+  if (json_node_get_value_type (n) == G_TYPE_INT64)
+    return (double) json_node_get_int (n);
+  if (json_node_get_value_type (n) == G_TYPE_DOUBLE)
+    return json_node_get_double (n);
+  return -1;
+}
+
+/* A load session's streams: distinct SSIDs (1..65535), and the rates. */
+static gboolean
+get_load (JsonObject *o, RpReflectorWelcome *w, GError **error)
+{
+  JsonNode *ln = json_object_get_member (o, "load");
+  JsonObject *l = ln != NULL && JSON_NODE_HOLDS_OBJECT (ln) ? json_node_get_object (ln) : NULL;
+  JsonNode *sn = l != NULL ? json_object_get_member (l, "ssids") : NULL;
+  JsonArray *a = sn != NULL && JSON_NODE_HOLDS_ARRAY (sn) ? json_node_get_array (sn) : NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  guint n = a != NULL ? json_array_get_length (a) : 0;
+
+  if (n == 0 || n > RP_REFLECTOR_MAX_STREAMS) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "welcome: load.ssids missing, empty or longer than %d", RP_REFLECTOR_MAX_STREAMS);
+    return FALSE;
+  }
+  w->streams = g_array_sized_new (FALSE, FALSE, sizeof (guint16), n);
+  for (guint i = 0; i < n; i++) {
+    JsonNode *e = json_array_get_element (a, i);
+    gint64 v = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_INT64
+                 ? json_node_get_int (e) : -1;
+    guint16 ssid = (guint16) v;
+    if (v < 1 || v > G_MAXUINT16 || !g_hash_table_add (seen, GUINT_TO_POINTER ((guint) v))) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "welcome: load.ssids holds a value that is not a distinct SSID");
+      return FALSE;
+    }
+    g_array_append_val (w->streams, ssid);
+  }
+  w->stream_rate = msg_rate (l, "stream_rate");
+  w->direct_rate = msg_rate (l, "direct_rate");
+  if (!(w->stream_rate > 0) || !(w->direct_rate > 0)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "welcome: load.stream_rate or load.direct_rate missing or not positive");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 rp_reflector_msg_get_welcome (JsonObject *o, RpReflectorWelcome *w, GError **error)
 {
@@ -289,7 +378,9 @@ rp_reflector_msg_get_welcome (JsonObject *o, RpReflectorWelcome *w, GError **err
   }
   memcpy (w->key, raw, RP_REFLECTOR_KEY_LEN);
   OPENSSL_cleanse (raw, sizeof raw);
-  if (!rp_reflector_msg_get_ice (o, &w->ufrag, &w->pwd, &w->candidates, error)) {
+  if (json_object_has_member (o, "load") ? !get_load (o, w, error)
+                                          : !rp_reflector_msg_get_ice (o, &w->ufrag, &w->pwd,
+                                                                       &w->candidates, error)) {
     rp_reflector_welcome_clear (w);
     return FALSE;
   }

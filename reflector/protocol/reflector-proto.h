@@ -8,6 +8,10 @@
  *                                                     ufrag, pwd, candidates: [..],
  *                                                     lifetime_s, max_packet,
  *                                                     direct: {udp, tcp}}
+ *   hello {.., streams: N}               ->   (a load session: no ICE)
+ *                                        <-  welcome {.., no ufrag/pwd/candidates,
+ *                                                     load: {ssids: [N], stream_rate,
+ *                                                            direct_rate}}
  *   answer {ufrag, pwd, candidates: [..]} ->
  *                                        <-  selected {local, remote}   (its ICE is READY)
  *   bye {reason}                         <-> bye {reason}
@@ -24,11 +28,18 @@
  *   each packet is preceded by its length in two octets (RFC 4571 framing).
  * - max_packet: the largest test packet answered; lifetime_s: the session
  *   ends after this (bye {reason: "lifetime"}).
+ * - streams (`rtcprobe load --reflector`): N streams on the direct ports in
+ *   one session, each with its own SSID (and so its own binding, stateful
+ *   counter and packet rate); the key is the session's. stream_rate: the
+ *   packets a second each stream's SSID is answered (the session rate);
+ *   direct_rate: the direct ports' rate for all sessions together. A
+ *   reflector that allows fewer streams (max_load_streams) refuses with
+ *   "load-limit" and says how many it allows.
  * - error codes: "unauthorized" (no or bad token), "expired" (token too old
  *   or too long-lived), "busy" (session cap, or the token's share of it),
  *   "rate-limited", "bad-request" (not a message of the protocol, or not
  *   expected now: the session ends), "timeout" (no hello in time),
- *   "internal". */
+ *   "internal", "load-limit". */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -46,6 +57,8 @@ G_BEGIN_DECLS
  * reflector checks: a NATed client has a few (host addresses behind its NAT,
  * its relay); more would let a client aim the reflector's checks elsewhere. */
 #define RP_REFLECTOR_MAX_FOREIGN 8
+/* Streams of one load session: their SSIDs fit one message. */
+#define RP_REFLECTOR_MAX_STREAMS 2000
 
 typedef struct {
   char *session;
@@ -56,6 +69,8 @@ typedef struct {
   gint64 lifetime_s;
   guint max_packet;
   guint16 udp_port, tcp_port;
+  GArray *streams;               /* guint16 SSIDs of a load session; NULL: not one */
+  double stream_rate, direct_rate;   /* packets a second answered (load sessions) */
 } RpReflectorWelcome;
 
 void rp_reflector_welcome_clear (RpReflectorWelcome *w);
@@ -67,7 +82,11 @@ void rp_reflector_welcome_clear (RpReflectorWelcome *w);
  * own domain when it is not JSON. */
 JsonObject *rp_reflector_msg_parse (const char *text, gsize len, const char **type, GError **error);
 
-char *rp_reflector_msg_hello (const char *username, const char *token);
+/* streams: 0 for an ICE session, else the streams of a load session. */
+char *rp_reflector_msg_hello (const char *username, const char *token, guint streams);
+/* A hello's streams: 0 when absent (an ICE session), -1 when malformed or
+ * outside 1..RP_REFLECTOR_MAX_STREAMS. */
+gint64 rp_reflector_msg_get_streams (JsonObject *hello);
 char *rp_reflector_msg_welcome (const RpReflectorWelcome *w);
 char *rp_reflector_msg_answer (const char *ufrag, const char *pwd, const GArray *candidates);
 char *rp_reflector_msg_selected (const RpIceCandidate *local, const RpIceCandidate *remote);

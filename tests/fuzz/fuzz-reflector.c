@@ -33,8 +33,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_assert (cands->len + removed == before);
       g_assert (rp_reflector_candidates_limit_foreign (cands, "127.0.0.1", max) == 0);
     }
-    if (rp_reflector_msg_get_welcome (o, &w, NULL))
+    if (rp_reflector_msg_get_welcome (o, &w, NULL)) {
+      /* Invariant: a load welcome's SSIDs are distinct and in range. */
+      for (guint i = 0; w.streams != NULL && i < w.streams->len; i++)
+        g_assert (g_array_index (w.streams, guint16, i) != 0);
+      g_assert (w.streams == NULL || (w.streams->len >= 1 && w.streams->len <= RP_REFLECTOR_MAX_STREAMS));
       rp_reflector_welcome_clear (&w);
+    }
+    {
+      gint64 n = rp_reflector_msg_get_streams (o);
+      g_assert (n >= -1 && n <= RP_REFLECTOR_MAX_STREAMS);
+    }
     json_object_unref (o);
   }
   rp_reflector_token_name (text);

@@ -259,7 +259,7 @@ check_hardening() {
   run_client flood
   lab_check "the server is still running" lab_pid_alive "$SERVE_PID"
   lab_check "no secret, token or key in the log" bash -c '! grep -qF -- "$(cat "$1")" "$2" && ! grep -qiE "token=|key=" "$2"' _ "$W/secret" "$W/serve.log"
-  lab_check "one line per session open and end in the log" bash -c 'o=$(grep -c "session .* open" "$1"); e=$(grep -c "session .* end" "$1"); [ "$o" -ge 5 ] && [ "$o" -eq "$e" ]' _ "$W/serve.log"
+  lab_check "one line per session open and end in the log" bash -c 'o=$(grep -cE "session [0-9a-f]{16} open:" "$1"); e=$(grep -cE "session [0-9a-f]{16} end:" "$1"); [ "$o" -ge 5 ] && [ "$o" -eq "$e" ]' _ "$W/serve.log"
   echo "== 2. SIGTERM"
   local t0 ms rc
   t0=$(date +%s%N)

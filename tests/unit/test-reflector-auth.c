@@ -167,6 +167,82 @@ test_answer_in_place (void)
   g_assert_cmpuint (r.next_seq, ==, 1);
 }
 
+/* A load session: hello with streams, a welcome with one SSID a stream and
+ * the rates, and what a parser must refuse. */
+static void
+test_load_messages (void)
+{
+  RpReflectorWelcome w = { 0 }, back = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) h = NULL, o = NULL;
+  g_autofree char *hello = rp_reflector_msg_hello ("1:x", "tok", 40);
+  g_autofree char *plain = rp_reflector_msg_hello ("1:x", "tok", 0);
+  g_autofree char *text = NULL;
+  const char *type;
+  guint16 ssids[] = { 7, 65535, 1 };
+  static const char *const bad[] = {
+    "{\"type\":\"hello\",\"streams\":0}", "{\"type\":\"hello\",\"streams\":2001}",
+    "{\"type\":\"hello\",\"streams\":\"5\"}", "{\"type\":\"hello\",\"streams\":1.5}",
+  };
+
+  h = rp_reflector_msg_parse (hello, strlen (hello), &type, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (rp_reflector_msg_get_streams (h), ==, 40);
+  g_clear_pointer (&h, json_object_unref);
+  h = rp_reflector_msg_parse (plain, strlen (plain), &type, &error);
+  g_assert_cmpint (rp_reflector_msg_get_streams (h), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (JsonObject) b = rp_reflector_msg_parse (bad[i], strlen (bad[i]), &type, NULL);
+    g_assert_nonnull (b);
+    g_assert_cmpint (rp_reflector_msg_get_streams (b), ==, -1);
+  }
+
+  w.session = (char *) "0011223344556677";
+  w.ssid = 7;
+  memcpy (w.key, key, sizeof key);
+  w.streams = g_array_new (FALSE, FALSE, sizeof (guint16));
+  g_array_append_vals (w.streams, ssids, G_N_ELEMENTS (ssids));
+  w.stream_rate = 200;
+  w.direct_rate = 5000;
+  w.udp_port = 9000;
+  text = rp_reflector_msg_welcome (&w);
+  g_array_unref (w.streams);
+  g_assert_null (strstr (text, "ufrag"));
+  o = rp_reflector_msg_parse (text, strlen (text), &type, &error);
+  g_assert_no_error (error);
+  g_assert_true (rp_reflector_msg_get_welcome (o, &back, &error));
+  g_assert_cmpuint (back.streams->len, ==, 3);
+  g_assert_cmpuint (g_array_index (back.streams, guint16, 1), ==, 65535);
+  g_assert_cmpfloat (back.stream_rate, ==, 200);
+  g_assert_cmpfloat (back.direct_rate, ==, 5000);
+  g_assert_null (back.ufrag);
+  rp_reflector_welcome_clear (&back);
+
+  {
+    static const char *const refused[] = {
+      "[]", "[0]", "[65536]", "[7,7]", "[\"7\"]", "{}",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++) {
+      g_autofree char *t = g_strdup_printf (
+        "{\"type\":\"welcome\",\"session\":\"s\",\"ssid\":7,\"key\":"
+        "\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\",\"load\":{\"ssids\":%s,"
+        "\"stream_rate\":200,\"direct_rate\":5000}}", refused[i]);
+      g_autoptr (JsonObject) r = rp_reflector_msg_parse (t, strlen (t), &type, NULL);
+      g_autoptr (GError) e = NULL;
+      g_assert_nonnull (r);
+      g_assert_false (rp_reflector_msg_get_welcome (r, &back, &e));
+      g_assert_nonnull (e);
+    }
+  }
+  {
+    const char *t = "{\"type\":\"welcome\",\"session\":\"s\",\"ssid\":7,\"key\":"
+                    "\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\",\"load\":{\"ssids\":[7],"
+                    "\"stream_rate\":0,\"direct_rate\":5000}}";
+    g_autoptr (JsonObject) r = rp_reflector_msg_parse (t, strlen (t), &type, NULL);
+    g_assert_false (rp_reflector_msg_get_welcome (r, &back, NULL));
+  }
+}
+
 static void
 test_messages (void)
 {
@@ -437,6 +513,7 @@ main (int argc, char **argv)
   g_test_add_func ("/reflector/packet/tag-keys", test_packet_tag_keys);
   g_test_add_func ("/reflector/packet/answer", test_answer_in_place);
   g_test_add_func ("/reflector/messages", test_messages);
+  g_test_add_func ("/reflector/messages/load", test_load_messages);
   g_test_add_func ("/reflector/binding", test_binding);
   g_test_add_func ("/reflector/admit-budgets", test_admit_budgets);
   g_test_add_func ("/reflector/messages/depth", test_depth);
