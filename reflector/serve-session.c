@@ -457,7 +457,8 @@ rp_serve_session_message (RpServeSession *ss, const char *type, JsonObject *msg)
       rp_serve_ws_close (conn, 1000);
     return;
   }
-  if (!g_str_equal (type, "answer") || ss->answered || !ss->welcomed) {
+  /* A load session has no agent: it expects nothing but bye. */
+  if (!g_str_equal (type, "answer") || ss->answered || !ss->welcomed || ss->load != NULL) {
     refuse (ss, "bad-request", "unexpected message");
     rp_serve_ws_close (conn, 1008);
     return;

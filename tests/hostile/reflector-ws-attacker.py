@@ -356,7 +356,63 @@ def hold_for_shutdown():
         ws.close()
 
 
-MODES = {'after-welcome': lambda: after_welcome(3), 'token-share': token_share,
+def load_sessions():
+    """Load sessions (hello with streams, max_load_streams = 8 here): a bad
+    count is bad-request, more than allowed is load-limit, an allowed one
+    gets one distinct SSID a stream and no ICE; an answer to it (it has no
+    agent) and every attack after its welcome end it with an error, and
+    its slot comes back."""
+    def hello(name, streams):
+        ws = Ws()
+        u, t = token(name)
+        ws.send({'type': 'hello', 'version': 1, 'username': u, 'token': t, 'streams': streams})
+        return ws
+    for streams, code in ((0, 'bad-request'), (-3, 'bad-request'), ('8', 'bad-request'),
+                          (2.5, 'bad-request'), (2001, 'bad-request'), (9, 'load-limit')):
+        ws = hello('ls%s' % streams, streams)
+        got = ws.until_close()
+        errs = errors_of(got)
+        check('hello with streams %r: error %s, close 1008 (got %r)' % (streams, code, got),
+              len(errs) == 1 and errs[0].get('code') == code and close_of(got) == 1008)
+        ws.close()
+    ws = hello('load8', 8)
+    w = ws.recv(10)
+    ssids = w.get('load', {}).get('ssids', []) if is_welcome(w) else []
+    check('8 streams: a welcome with 8 distinct SSIDs, the first its ssid, no ICE (got %r)'
+          % str(w)[:120],
+          len(set(ssids)) == 8 and all(1 <= x <= 65535 for x in ssids) and w.get('ssid') == ssids[0]
+          and 'ufrag' not in w and not w.get('candidates'))
+    ws.send(answer([cand('127.0.0.1', 9)]))
+    got = ws.until_close()
+    errs = errors_of(got)
+    check('an answer to a load session: bad-request, close 1008 (got %r)' % got,
+          len(errs) == 1 and errs[0].get('code') == 'bad-request' and close_of(got) == 1008)
+    ws.close()
+    n = 0
+    for kind, (send, code, words, close_code) in ATTACKS.items():
+        n += 1
+        ws = hello('lw%d' % n, 8)
+        if not is_welcome(ws.recv(10)):
+            check('load, %s: welcome first' % kind, False)
+            continue
+        send(ws)
+        got = ws.until_close()
+        check('load, %s: closed %s (got %r)' % (kind, close_code, [str(m)[:60] for m in got]),
+              close_of(got) == close_code)
+        ws.close()
+    time.sleep(0.5)
+    held, ok = [], 0
+    for i in range(int(ARG or 15)):
+        ws = hello('lafter%d' % (i // 4), 8)
+        held.append(ws)
+        ok += is_welcome(ws.recv(10))
+    check('after the load attacks, all %d slots open again as load sessions (%d welcomes)'
+          % (len(held), ok), ok == len(held))
+    for ws in held:
+        ws.close()
+
+
+MODES = {'after-welcome': lambda: after_welcome(3), 'token-share': token_share, 'load': load_sessions,
          'foreign': lambda: foreign(1), 'foreign-many': lambda: foreign(12),
          'silent': silent, 'hold': hold_for_shutdown}
 MODES[MODE]()

@@ -6,6 +6,9 @@
 #     binary frame, a 17 KiB message, JSON nested 4000 deep, 40 candidates,
 #     invalid UTF-8, the client's own close; three rounds, more sessions than
 #     max_sessions: each gets its error and close, and every slot comes back
+#   - load sessions (hello with streams, max_load_streams 8): bad counts and
+#     9 streams refused, an answer to one and every attack above end it,
+#     and every slot comes back
 #   - 20 sessions with one token: its share of 4, the rest "busy"; the held
 #     ones end at their lifetime (bye "lifetime")
 #   - 30 candidates at addresses other than the client's, from one session
@@ -47,6 +50,7 @@ loopback_only = true
 [limits]
 max_sessions = 16
 max_sessions_per_token = 4
+max_load_streams = 8
 session_lifetime = $LIFETIME
 hello_timeout = $HELLO_TIMEOUT
 EOF
@@ -144,6 +148,10 @@ main() {
   LIMIT=60 attack after-welcome 15
   wait "$lpid"
   legit_passed ice "$W/ice1.json"
+  lab_check "serve is still running" lab_pid_alive "$SERVE_PID"
+
+  echo "== 1b. load sessions: bad counts, over the limit, an answer, every attack after the welcome"
+  LIMIT=60 attack load 15
   lab_check "serve is still running" lab_pid_alive "$SERVE_PID"
 
   echo "== 2. one token's share, foreign candidates, silent clients, during a legitimate voice run"
