@@ -30,8 +30,11 @@
 #   - the kernel: its drop fraction is inside the same interval for the
 #     packets it matched; the probe counted no more lost packets than the
 #     kernel dropped, nor more packets than the kernel matched;
-#   - the sender kept its schedule (p50 <= 1 ms, p99 <= 10 ms late at every
-#     step) and every step set up all its streams;
+#   - the probe sent every datagram its streams made (the loss is the
+#     network's), the sender kept its schedule (p50 <= 1 ms, p99 <= 10 ms
+#     late at every step) and every step set up all its streams;
+#   - the verdict says the sender was late exactly when a step up to the
+#     knee was over 1 ms at p99 (with the step), as check-load.c words it;
 #   - the verdict names a loss knee at step 3 or 4 in the lossy direction's
 #     words ("forward (A to B through the relays)" / "backward (B to A)").
 # Nothing leaves the two namespaces: the client has no route but the veth.
@@ -214,6 +217,8 @@ run_loss() { # direction (forward|backward), channel
     'all(.checks[] | select(.id | startswith("load.step.")) | .metrics;
          .packets_sent >= 0.7 * .streams_attempted * ($len - 0.5) * 50
          and .packets_sent <= 1.02 * .streams_attempted * ($len - 0.5) * 50)' --argjson len "$STEP_S"
+  jqc "$dir: every datagram the streams made was sent (no send error, none left without a slot)" "$r" \
+    'chk("load.verdict").details | .send_errors == 0 and .datagrams_not_sent == 0'
   # This 2-core VM wakes any process (a sleep loop in Python as much) up to
   # about 4 ms late at p99: the bound is half the 20 ms packet interval, so
   # every packet still leaves in order and inside its step.
