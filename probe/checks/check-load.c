@@ -207,6 +207,9 @@ write_totals (RpLoadCommand *c, RpCheckResult *r, const RpLoadTotals *t)
     rp_check_result_detail_int (r, "send_calls", (gint64) t->engine.send_calls);
     rp_check_result_detail_int (r, "recv_calls", (gint64) t->engine.recv_calls);
     rp_check_result_detail_int (r, "send_errors", (gint64) t->engine.send_errors);
+    /* Packets the engine had no slot for: their step counts them lost (A's
+     * forward, B's reflections backward); the reader must see they were ours. */
+    rp_check_result_detail_int (r, "datagrams_not_sent", (gint64) t->engine.dropped);
     rp_check_result_detail_int (r, "wakeups", (gint64) t->engine.wakeups);
     rp_check_result_detail_int (r, "packet_bytes", (gint64) c->o.voice.packet_size);
     rp_check_result_metric (r, "interval_ms", c->o.voice.interval_us / 1000.0);
