@@ -2,8 +2,12 @@
 # Benchmark: `rtcprobe load` at 1,000 streams against one lab coturn on
 # loopback, and 10 streams on the same idle path to compare with: both
 # processes' CPU (utime + stime from /proc/PID/stat before and after), the
-# sender's schedule error p50/p99, RTT, jitter and loss per direction; then
-# a `perf record` of the probe at 1,000 streams to show where its time goes.
+# sender's schedule error p50/p99, RTT, jitter and loss per direction,
+# packets sent of those planned and how long set-up took; where the CPU went:
+# the probe's time waiting for a CPU (/proc/PID/schedstat), coturn's threads,
+# the machine's idle time (/proc/stat), datagrams dropped at coturn's full
+# listening sockets (/proc/net/udp, 6 s in); then a `perf record` of the
+# probe at 1,000 streams to show where its time goes.
 # The reflector's direct port is not measured here: `load --reflector` does
 # not exist yet.
 # Not a test: it asserts nothing and is not registered in meson test.
@@ -26,11 +30,25 @@ lab_require turnserver jq awk
 cpu_of() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
+# Datagrams dropped so far on PID's UDP sockets (full receive buffers), and
+# the largest receive queue among them (bytes).
+udp_drops_of() {
+  local inodes
+  inodes=$(find "/proc/$1/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n')
+  awk -v list="$inodes" 'BEGIN { n = split(list, a, "\n"); for (i = 1; i <= n; i++) own[a[i]] = 1 }
+    NR > 1 && ($10 in own) { d += $13; split($5, q, ":"); rq = 0
+      for (i = 1; i <= length(q[2]); i++) rq = rq * 16 + index("0123456789ABCDEF", substr(q[2], i, 1)) - 1
+      if (rq > m) m = rq }
+    END { printf "%d %d", d, m }' /proc/net/udp
+}
+idle_of() { awk -v hz="$HZ" '/^cpu / { print ($5 + $6) / hz }' /proc/stat; }
+
 # Runs load with N streams; the probe's CPU is read from its /proc entry just
 # before it exits (polled every 100 ms), coturn's before and after.
 run_load() { # out-prefix, streams, [extra wrapper...]
-  local out=$1 n=$2 pid t0 c0 c1 last=0 cur
+  local out=$1 n=$2 pid t0 c0 c1 last=0 cur i0 rq="0 0" sched="0 0" drops="0 0" x
   shift 2
+  i0=$(idle_of)
   c0=$(cpu_of "$LAB_TURN_PID")
   t0=$(date +%s.%N)
   "$@" "$RTCPROBE" --format json --timeout $((DUR + 120)) load --streams "$n" --duration "$DUR" \
@@ -40,24 +58,36 @@ run_load() { # out-prefix, streams, [extra wrapper...]
   while kill -0 "$pid" 2>/dev/null; do
     cur=$(cpu_of "$pid")
     [[ $cur == 0 ]] || last=$cur
+    # the probe's own thread: ns on a CPU, ns runnable but waiting for one
+    x=$(cat "/proc/$pid/schedstat" 2>/dev/null) && sched=$x
+    if [[ $drops == "0 0" ]] && awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { exit !(b - a > 6) }'; then
+      drops=$(udp_drops_of "$LAB_TURN_PID")
+    fi
     sleep 0.1
   done
   wait "$pid" || true
   c1=$(cpu_of "$LAB_TURN_PID")
-  echo "$last $(sub "$c0" "$c1") $(sub "$t0" "$(date +%s.%N)")" >"$out.cpu"
+  echo "$last $(sub "$c0" "$c1") $(sub "$t0" "$(date +%s.%N)") $(sub "$i0" "$(idle_of)")" \
+    "$(echo "$sched" | awk '{ printf "%.2f %.2f", $1 / 1e9, $2 / 1e9 }') $drops" >"$out.cpu"
+  for x in /proc/"$LAB_TURN_PID"/task/*/stat; do awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "$x"; done |
+    awk '$1 > 0.05' | sort -rn | tr '\n' ' ' >"$out.threads"
 }
 
 report() { # label, out-prefix
-  local pc cc wall
-  read -r pc cc wall <"$2.cpu"
+  local pc cc wall idle run wait drops rq
+  read -r pc cc wall idle run wait drops rq <"$2.cpu"
   jq -r --arg l "$1" --arg pc "$pc" --arg cc "$cc" --arg w "$wall" \
     '[.checks[] | select(.id | startswith("load.step."))][-1].metrics as $m |
      "\($l): established \($m.streams_established), rtcprobe CPU \($pc) s, coturn CPU \($cc) s" +
      " over \($w) s wall; schedule_error_ms p50 \($m.schedule_error_ms_p50) p99" +
      " \($m.schedule_error_ms_p99); RTT ms p50 \($m.rtt_ms_p50) p99 \($m.rtt_ms_p99);" +
      " loss % \($m.loss_pct_fwd)/\($m.loss_pct_bwd); datagrams_sent" +
-     " \(.checks[-1].details.datagrams_sent // "?")"' "$2.json" ||
-    { echo "$1: no report"; cat "$2.err" >&2; }
+     " \(.checks[-1].details.datagrams_sent // "?"); packets sent \($m.packets_sent) of" +
+     " \($m.packets_planned // "?") planned, last stream started at \($m.setup_ms // "?") ms"' \
+    "$2.json" || { echo "$1: no report"; cat "$2.err" >&2; }
+  echo "  CPU: machine idle $idle CPU-s of the run; the probe on a CPU $run s, runnable but" \
+    "waiting for one $wait s; coturn threads (CPU s) $(cat "$2.threads"); dropped at coturn's" \
+    "sockets 6 s in: $drops datagrams, largest receive queue $rq bytes"
   jq -r '.checks[-1] | "  verdict: \(.summary)"' "$2.json" 2>/dev/null || true
 }
 

@@ -119,6 +119,10 @@ write_step (RpLoadCommand *c, guint k, const RpLoadStepSummary *s)
                          s->allocation_failures);
   } else {
     rp_check_result_metric (r, "packets_sent", (double) s->sent);
+    /* What the shortfall is: streams still being set up, never a send
+     * skipped (a late stream sends every packet, late). */
+    rp_check_result_metric (r, "packets_planned", (double) s->planned);
+    rp_check_result_metric (r, "setup_ms", s->setup_ms);
     rp_check_result_metric (r, "rtt_ms_p50", s->rtt_p50_ms);
     rp_check_result_metric (r, "rtt_ms_p95", s->rtt_p95_ms);
     rp_check_result_metric (r, "rtt_ms_p99", s->rtt_p99_ms);
@@ -137,6 +141,14 @@ write_step (RpLoadCommand *c, guint k, const RpLoadStepSummary *s)
                          k + 1, s->streams_established, s->streams_attempted, s->rtt_p95_ms,
                          s->loss_pct[0], s->loss_pct[1], s->jitter_p95_ms[0], s->jitter_p95_ms[1],
                          s->schedule_p99_ms);
+    /* Packets never sent are said, with why: streams not yet set up. */
+    if (s->planned > 0 && s->sent < s->planned - s->planned / 20) {
+      g_autofree char *more = g_strdup_printf (
+        "%s; %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " planned packets sent (the last "
+        "stream started %.1f s into the step)",
+        r->summary, s->sent, s->planned, s->setup_ms / 1000.0);
+      rp_check_result_set (r, r->status, "%s", more);
+    }
   }
   if (r->status != RP_STATUS_PASS)
     rp_check_result_set_hint (r, "see load.verdict for the knee and what to do");

@@ -74,7 +74,7 @@ struct _RpLoadRun {
   guint steps;                  /* planned */
   guint step;                   /* the current one */
   RpLoadStep current;
-  gint64 step_start_us;
+  gint64 step_start_us, window_end_us;
   GSource *step_timer, *window_timer, *refresh_timer, *release_timer;
   gboolean running, stopping, finished;
   gboolean quota_seen;          /* a 486 came; the quota is not counted yet */
@@ -124,6 +124,9 @@ on_tick (RpEngineTimer *t, gint64 due_us, gpointer data)
 
   if (s->state != LIVE || !run->running)
     return;
+  if (s->next_seq == 0)
+    run->current.setup_us = MAX (run->current.setup_us, g_get_monotonic_time () -
+                                                          run->step_start_us);
   p.seq = s->next_seq++;
   p.error_estimate = RP_STAMP_EE_DEFAULT;
   p.timestamp = rp_stamp_us_to_ntp (g_get_monotonic_time ());
@@ -593,11 +596,17 @@ static gboolean
 on_window_end (gpointer data)
 {
   RpLoadRun *run = data;
+  guint refused = 0;
+  gint64 open_us = MIN (g_get_monotonic_time (), run->window_end_us) - run->step_start_us;
 
   for (guint i = 0; i < run->streams->len; i++) {
     Stream *s = g_ptr_array_index (run->streams, i);
     s->hi = s->next_seq;
+    refused += s->state == FAILED;
   }
+  if (run->engine != NULL && run->config.interval_us > 0 && run->want > refused)
+    run->current.planned = (guint64) (run->want - refused) * (guint64) MAX (open_us, 0) /
+                           (guint64) run->config.interval_us;
   g_clear_pointer (&run->window_timer, g_source_unref);
   return G_SOURCE_REMOVE;
 }
@@ -633,6 +642,7 @@ begin_step (RpLoadRun *run)
   }
   run->want = want;
   /* The window first: a stream that goes live at once (direct) counts. */
+  run->window_end_us = run->step_start_us + (run->config.allocations_only ? len : len - grace);
   run->window_timer = add_timeout (run, run->config.allocations_only ? len : len - grace,
                                    on_window_end);
   run->step_timer = add_timeout (run, len, on_step_end);

@@ -120,6 +120,8 @@ rp_load_step_summarize (const RpLoadStep *s, RpLoadStepSummary *out)
   }
   out->first_refused = s->first_refused;
   out->sent = s->sent;
+  out->planned = s->planned;
+  out->setup_ms = s->setup_us / 1000.0;
   out->rtt_p50_ms = rp_histogram_percentile (&s->rtt_us, 50) / 1000.0;
   out->rtt_p95_ms = rp_histogram_percentile (&s->rtt_us, 95) / 1000.0;
   out->rtt_p99_ms = rp_histogram_percentile (&s->rtt_us, 99) / 1000.0;

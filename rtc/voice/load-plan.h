@@ -53,6 +53,10 @@ typedef struct {
   guint fail[RP_LOAD_FAIL_N];   /* allocations refused in this step, by reason */
   guint first_refused;          /* 1-based number of the first allocation refused (0: none) */
   guint64 sent;                 /* packets sent within the measured window */
+  guint64 planned;              /* what the streams not refused would have sent in it had each
+                                 * sent from the step's start: sent falls short of it while
+                                 * streams are still being set up */
+  gint64 setup_us;              /* the step's start to the first packet of its last stream */
   guint64 reached;              /* of them, arrived at the reflecting side */
   guint64 returned;             /* of them, back at the sender */
   RpHistogram rtt_us;
@@ -66,7 +70,8 @@ typedef struct {
   guint streams_attempted, streams_established, allocation_failures;
   guint fail[RP_LOAD_FAIL_N];
   guint first_refused;
-  guint64 sent;
+  guint64 sent, planned;
+  double setup_ms;
   double rtt_p50_ms, rtt_p95_ms, rtt_p99_ms;
   double jitter_p95_ms[2];
   double loss_pct[2];           /* forward: not reached; backward: reached, not back */
