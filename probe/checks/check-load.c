@@ -289,8 +289,8 @@ write_verdict (RpLoadCommand *c)
   rp_check_result_metric (r, "streams_max_established", best);
   if (k.probe_limited) {
     probe = g_strdup_printf ("the probe's own schedule error p99 was %.2f ms at step %u (over "
-                             "%.2g ms): this machine, not the relay, is the limit of these "
-                             "figures",
+                             "%.3g ms, half the packet interval): this machine, not the relay, "
+                             "is the limit of these figures",
                              steps[k.probe_step].schedule_p99_ms, k.probe_step + 1,
                              c->o.thresholds.schedule_p99_ms);
     rp_check_result_detail_bool (r, "probe_limited", TRUE);

@@ -793,6 +793,10 @@ load_options (const RpCliOptions *o, RpLoadOptions *lo, GError **error)
                  "--knee-loss is a percentage (0-100), --knee-jitter milliseconds (0-10000)");
     return FALSE;
   }
+  /* A sender late by half the packet interval at p99 no longer sends the
+   * voice pattern (a stream's packets bunch): then the probe is the limit.
+   * Lateness below it moves T1, which the figures use, not the path. */
+  lo->thresholds.schedule_p99_ms = lo->voice.interval_us / 2000.0;
   if (o->knee_loss_pct > 0)
     lo->thresholds.loss_pct = o->knee_loss_pct;
   if (o->knee_jitter_ms > 0)

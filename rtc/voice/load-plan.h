@@ -83,7 +83,8 @@ void rp_load_step_summarize (const RpLoadStep *s, RpLoadStepSummary *out);
 typedef struct {
   double loss_pct;              /* 1 */
   double jitter_p95_ms;         /* 30 */
-  double schedule_p99_ms;       /* 1: above it the probe, not the relay, is the limit */
+  double schedule_p99_ms;       /* above it the probe, not the relay, is the limit (1 here;
+                                   the command sets half the packet interval) */
 } RpLoadThresholds;
 
 void rp_load_thresholds_init (RpLoadThresholds *t);

@@ -34,7 +34,8 @@
 #     network's), the sender kept its schedule (p50 <= 1 ms, p99 <= 10 ms
 #     late at every step) and every step set up all its streams;
 #   - the verdict says the sender was late exactly when a step up to the
-#     knee was over 1 ms at p99 (with the step), as check-load.c words it;
+#     knee was over 10 ms (half the packet interval) at p99 (with the step),
+#     as check-load.c words it;
 #   - the verdict names a loss knee at step 3 or 4 in the lossy direction's
 #     words ("forward (A to B through the relays)" / "backward (B to A)").
 # Nothing leaves the two namespaces: the client has no route but the veth.
@@ -225,15 +226,15 @@ run_loss() { # direction (forward|backward), channel
   jqc "$dir: the sender kept its schedule at every step (late p50 <= 1 ms, p99 <= 10 ms)" "$r" \
     'all(.checks[] | select(.id | startswith("load.step.")) | .metrics;
          .schedule_error_ms_p50 <= 1 and .schedule_error_ms_p99 <= 10)'
-  # Over 1 ms at p99 at or before the knee, the verdict must say the probe
-  # was late and where; otherwise it must not.
-  jqc "$dir: the verdict says whether the sender was late (p99 over 1 ms) by the knee" "$r" \
+  # Over 10 ms (half the interval) at p99 at or before the knee, the verdict
+  # must say the probe was late and where; otherwise it must not.
+  jqc "$dir: the verdict says whether the sender was late (p99 over 10 ms) by the knee" "$r" \
     '[.checks[] | select(.id | startswith("load.step.")) | .metrics.schedule_error_ms_p99] as $p
      | chk("load.verdict") | .details.knee_step as $k
-     | ([$p[:$k] | to_entries[] | select(.value > 1) | .key + 1] | first) as $late
+     | ([$p[:$k] | to_entries[] | select(.value > 10) | .key + 1] | first) as $late
      | if $late == null then (.details.probe_limited != true) and (.hint | test("schedule error") | not)
        else .details.probe_limited == true
-            and (.hint | test("schedule error p99 was [0-9.]+ ms at step \($late) \\(over 1 ms\\)"))
+            and (.hint | test("schedule error p99 was [0-9.]+ ms at step \($late) \\(over 10 ms"))
        end'
   [[ -n $t1 ]] || return 0
 
