@@ -477,7 +477,8 @@ reflector_fits (RpLoadCommand *c, const RpReflectorWelcome *w)
     return FALSE;
   }
   if (w->lifetime_s > 0 && secs > w->lifetime_s) {
-    rp_reflector_client_fail (c->client, "raise [limits] session_lifetime there, or shorten the run",
+    rp_reflector_client_fail (c->client,
+                              "raise [limits] session_lifetime there, or shorten the run",
                               "the run takes up to %.0f s; the reflector ends sessions after %"
                               G_GINT64_FORMAT " s", secs, w->lifetime_s);
     return FALSE;

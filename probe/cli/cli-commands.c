@@ -1058,10 +1058,11 @@ const RpCliCommand rp_cli_commands[] = {
     "steps (--ramp 10/5: 10 more every 5 s); per step the set-ups that failed and why (486 quota,\n"
     "508 capacity, timeout), RTT p50/p95/p99, jitter p95 and loss per direction, and the sender's\n"
     "own schedule error; then the knee. Only the servers named are contacted (ALTERNATE-SERVER is\n"
-    "not followed). Ctrl-C reports what was measured and releases the allocations. --reflector URL\n"
-    "sends the same streams to an `rtcprobe serve` reflector's direct UDP port instead (one load\n"
-    "session; its [limits] max_load_streams must allow them): the path without TURN, and the\n"
-    "probe's own headroom. This is a load test: use it only on servers of your own.",
+    "not followed). Ctrl-C reports what was measured and releases the allocations.\n"
+    "--reflector URL sends the same streams to an `rtcprobe serve` reflector's direct UDP port\n"
+    "instead (one load session; its [limits] max_load_streams must allow them): the path\n"
+    "without TURN, and the probe's own headroom. This is a load test: use it only on servers\n"
+    "of your own.",
     load_entries, TRUE, FALSE, cmd_load, finish_load },
   { "serve", "--config FILE",
     "the reflector: the far end for ice --reflector, next to the deployment",

@@ -37,7 +37,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       /* Invariant: a load welcome's SSIDs are distinct and in range. */
       for (guint i = 0; w.streams != NULL && i < w.streams->len; i++)
         g_assert (g_array_index (w.streams, guint16, i) != 0);
-      g_assert (w.streams == NULL || (w.streams->len >= 1 && w.streams->len <= RP_REFLECTOR_MAX_STREAMS));
+      g_assert (w.streams == NULL
+                || (w.streams->len >= 1 && w.streams->len <= RP_REFLECTOR_MAX_STREAMS));
       rp_reflector_welcome_clear (&w);
     }
     {
