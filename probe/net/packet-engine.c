@@ -379,12 +379,6 @@ drain_ready (RpPacketEngine *e, GSource *source, gint64 now)
     RpEngineSocket *s = ev[i].data.ptr;
     if (!s->removed)
       drain (e, s);
-    /* A send that falls due while hundreds of sockets are read leaves
-     * now, not after the last of them (a clock read is ~1 % of a read). */
-    if (e->heap_len > 0 && e->heap[0]->due_us <= g_get_monotonic_time ()) {
-      run_due (e);
-      flush (e);
-    }
   }
 }
 

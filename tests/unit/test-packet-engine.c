@@ -4,8 +4,7 @@
  * ChannelData leaves framed (RFC 8656 12.4: channel, length, payload) in
  * one sendmmsg per socket with its lateness measured; everything ready is
  * drained in one wake-up, ChannelData to one function and the rest (STUN)
- * to the other, each with a receive time; a removed socket is not read; a
- * send that falls due while many sockets are read runs between two of them. */
+ * to the other, each with a receive time; a removed socket is not read. */
 #include <errno.h>
 #include <glib.h>
 #include <netinet/in.h>
@@ -202,63 +201,6 @@ test_send_framed (void)
   close (b);
 }
 
-typedef struct {
-  guint data;                   /* datagrams read so far */
-  guint data_at_timer;          /* ... when the timer ran */
-  gboolean timer_ran;
-} Slow;
-
-static void
-on_slow_data (RpEngineSocket *s, guint16 channel, guint8 *payload, gsize len, gint64 rx_us,
-              gpointer data)
-{
-  Slow *slow = data;
-
-  slow->data++;
-  g_usleep (200);   /* a busy reader: 40 sockets take 8 ms or more */
-}
-
-static void
-on_slow_timer (RpEngineTimer *t, gint64 due_us, gpointer data)
-{
-  Slow *slow = data;
-
-  slow->timer_ran = TRUE;
-  slow->data_at_timer = slow->data;
-}
-
-static void
-test_timer_between_reads (void)
-{
-  g_autoptr (RpPacketEngine) e = rp_packet_engine_new (NULL, 200, 64, NULL);
-  Slow slow = { 0 };
-  int a[40], b[40];
-  RpEngineSocket *s[40];
-  RpEngineTimer t;
-  guint8 cd[8] = { 0x40, 0x01, 0, 4, 0xAB };
-  gint64 end;
-
-  for (guint i = 0; i < G_N_ELEMENTS (a); i++) {
-    udp_pair (&a[i], &b[i]);
-    s[i] = rp_packet_engine_add_socket (e, a[i], on_slow_data, on_other, &slow, NULL);
-    g_assert_cmpint (send (b[i], cd, sizeof cd, 0), ==, sizeof cd);
-  }
-  rp_engine_timer_init (&t, on_slow_timer, &slow);
-  rp_packet_engine_schedule (e, &t, g_get_monotonic_time () + 2000);
-  end = g_get_monotonic_time () + G_USEC_PER_SEC;
-  while ((slow.data < G_N_ELEMENTS (a) || !slow.timer_ran) && g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpuint (slow.data, ==, G_N_ELEMENTS (a));
-  g_assert_true (slow.timer_ran);
-  /* Read in one wake-up, the timer ran among the reads, not after them. */
-  g_assert_cmpuint (slow.data_at_timer, <, G_N_ELEMENTS (a));
-  for (guint i = 0; i < G_N_ELEMENTS (a); i++) {
-    rp_packet_engine_remove_socket (e, s[i]);
-    close (a[i]);
-    close (b[i]);
-  }
-}
-
 static void
 test_bad_sizes (void)
 {
@@ -278,7 +220,6 @@ main (int argc, char **argv)
   g_test_add_func ("/packet-engine/schedule-order", test_schedule_order);
   g_test_add_func ("/packet-engine/receive-batch", test_receive_batch);
   g_test_add_func ("/packet-engine/send-framed", test_send_framed);
-  g_test_add_func ("/packet-engine/timer-between-reads", test_timer_between_reads);
   g_test_add_func ("/packet-engine/bad-sizes", test_bad_sizes);
   return g_test_run ();
 }
