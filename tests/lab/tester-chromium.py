@@ -378,9 +378,15 @@ def page_scenario(chromium, workdir, secret, url, spki, shot, scenario):
         check('open: voice.ice lost nothing in either direction',
               v is not None and metric(v, 'loss_pct') == 0 and metric(v, 'loss_pct_fwd') == 0
               and metric(v, 'loss_pct_bwd') == 0, json.dumps(v and v.get('metrics'))[:300])
+        # Between namespaces on one host the browser's own hops (page thread,
+        # network thread, its SCTP and DTLS) make most of the RTT: 0.5 to 1.4
+        # ms at p50 from run to run, and the same with an older reflector build.
+        # Under 2 ms still tells a path without a timer in it (a reflector
+        # that answered on a tick, or the page's 4 ms clamped timers) and a
+        # figure finer than whole milliseconds.
         p50 = metric(v, 'rtt_ms_p50')
-        check('open: voice.ice RTT p50 under a millisecond on loopback (%s ms)' % p50,
-              p50 is not None and p50 < 1.0)
+        check('open: voice.ice RTT p50 under 2 ms between namespaces, not whole ms (%s ms)'
+              % p50, p50 is not None and 0 < p50 < 2.0 and p50 != round(p50))
         check('open: a stream through the relay too (voice.turn.udp), nothing lost',
               metric(by.get('voice.turn.udp'), 'loss_pct') == 0,
               json.dumps(by.get('voice.turn.udp', {}).get('summary')))
