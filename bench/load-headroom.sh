@@ -7,11 +7,13 @@
 # the probe's time waiting for a CPU (/proc/PID/schedstat), coturn's threads,
 # the machine's idle time (/proc/stat), datagrams dropped at coturn's full
 # listening sockets (/proc/net/udp, 6 s in); then a `perf record` of the
-# probe at 1,000 streams to show where its time goes.
-# The reflector's direct port is not measured here: `load --reflector` does
-# not exist yet.
+# probe at 1,000 streams to show where its time goes; last, the same 1,000
+# streams against `rtcprobe serve`'s direct UDP port (`load --reflector`),
+# which costs the far end far less per datagram than coturn, to show the
+# probe's own headroom on the same two cores.
 # Not a test: it asserts nothing and is not registered in meson test.
 # Usage: bench/load-headroom.sh [RTCPROBE [N_BIG [N_IDLE [SECONDS]]]]
+# HEADROOM_ONLY=coturn or reflector runs only that server's pair of runs.
 # Traffic: loopback only.
 set -euo pipefail
 
@@ -24,7 +26,7 @@ IDLE=${3:-10}
 DUR=${4:-10}
 HZ=$(getconf CLK_TCK)
 
-lab_require turnserver jq awk
+lab_require turnserver jq awk openssl
 [[ -x $RTCPROBE ]] || { echo "$RTCPROBE is not an executable" >&2; exit 2; }
 
 cpu_of() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -43,17 +45,17 @@ udp_drops_of() {
 }
 idle_of() { awk -v hz="$HZ" '/^cpu / { print ($5 + $6) / hz }' /proc/stat; }
 
-# Runs load with N streams; the probe's CPU is read from its /proc entry just
-# before it exits (polled every 100 ms), coturn's before and after.
+# Runs load with N streams against TARGET (load's options naming the server)
+# whose process is SERVER_PID; the probe's CPU is read from its /proc entry
+# just before it exits (polled every 100 ms), the server's before and after.
 run_load() { # out-prefix, streams, [extra wrapper...]
   local out=$1 n=$2 pid t0 c0 c1 last=0 cur i0 rq="0 0" sched="0 0" drops="0 0" x
   shift 2
   i0=$(idle_of)
-  c0=$(cpu_of "$LAB_TURN_PID")
+  c0=$(cpu_of "$SERVER_PID")
   t0=$(date +%s.%N)
   "$@" "$RTCPROBE" --format json --timeout $((DUR + 120)) load --streams "$n" --duration "$DUR" \
-    --turn "turn:127.0.0.1:$LAB_TURN_PORT" \
-    --user "$LAB_TURN_USER" --password-file "$LAB_TURN_PASSWORD_FILE" >"$out.json" 2>"$out.err" &
+    "${TARGET[@]}" >"$out.json" 2>"$out.err" &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     cur=$(cpu_of "$pid")
@@ -61,24 +63,24 @@ run_load() { # out-prefix, streams, [extra wrapper...]
     # the probe's own thread: ns on a CPU, ns runnable but waiting for one
     x=$(cat "/proc/$pid/schedstat" 2>/dev/null) && sched=$x
     if [[ $drops == "0 0" ]] && awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { exit !(b - a > 6) }'; then
-      drops=$(udp_drops_of "$LAB_TURN_PID")
+      drops=$(udp_drops_of "$SERVER_PID")
     fi
     sleep 0.1
   done
   wait "$pid" || true
-  c1=$(cpu_of "$LAB_TURN_PID")
+  c1=$(cpu_of "$SERVER_PID")
   echo "$last $(sub "$c0" "$c1") $(sub "$t0" "$(date +%s.%N)") $(sub "$i0" "$(idle_of)")" \
     "$(echo "$sched" | awk '{ printf "%.2f %.2f", $1 / 1e9, $2 / 1e9 }') $drops" >"$out.cpu"
-  for x in /proc/"$LAB_TURN_PID"/task/*/stat; do awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "$x"; done |
+  for x in /proc/"$SERVER_PID"/task/*/stat; do awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "$x"; done |
     awk '$1 > 0.05' | sort -rn | tr '\n' ' ' >"$out.threads"
 }
 
-report() { # label, out-prefix
-  local pc cc wall idle run wait drops rq
+report() { # label, out-prefix, server's name
+  local server=${3:-coturn} pc cc wall idle run wait drops rq
   read -r pc cc wall idle run wait drops rq <"$2.cpu"
-  jq -r --arg l "$1" --arg pc "$pc" --arg cc "$cc" --arg w "$wall" \
+  jq -r --arg l "$1" --arg pc "$pc" --arg cc "$cc" --arg w "$wall" --arg sv "$server" \
     '[.checks[] | select(.id | startswith("load.step."))][-1].metrics as $m |
-     "\($l): established \($m.streams_established), rtcprobe CPU \($pc) s, coturn CPU \($cc) s" +
+     "\($l): established \($m.streams_established), rtcprobe CPU \($pc) s, \($sv) CPU \($cc) s" +
      " over \($w) s wall; schedule_error_ms p50 \($m.schedule_error_ms_p50) p99" +
      " \($m.schedule_error_ms_p99); RTT ms p50 \($m.rtt_ms_p50) p99 \($m.rtt_ms_p99);" +
      " loss % \($m.loss_pct_fwd)/\($m.loss_pct_bwd); datagrams_sent" +
@@ -86,9 +88,41 @@ report() { # label, out-prefix
      " \($m.packets_planned // "?") planned, last stream started at \($m.setup_ms // "?") ms"' \
     "$2.json" || { echo "$1: no report"; cat "$2.err" >&2; }
   echo "  CPU: machine idle $idle CPU-s of the run; the probe on a CPU $run s, runnable but" \
-    "waiting for one $wait s; coturn threads (CPU s) $(cat "$2.threads"); dropped at coturn's" \
+    "waiting for one $wait s; $server threads (CPU s) $(cat "$2.threads"); dropped at $server's" \
     "sockets 6 s in: $drops datagrams, largest receive queue $rq bytes"
   jq -r '.checks[-1] | "  verdict: \(.summary)"' "$2.json" 2>/dev/null || true
+}
+
+# A fresh lab coturn in DIR for N streams (two relays each; released
+# allocations still hold relay ports for a while): TARGET and SERVER_PID.
+coturn_for() { # dir, streams
+  lab_coturn_start "$1" --relay-ports $((8 * $2 + 64)) >/dev/null ||
+    { echo "coturn did not start" >&2; exit 2; }
+  # shellcheck source=/dev/null
+  source "$1/env"
+  SERVER_PID=$LAB_TURN_PID
+  TARGET=(--turn "turn:127.0.0.1:$LAB_TURN_PORT" --user "$LAB_TURN_USER"
+    --password-file "$LAB_TURN_PASSWORD_FILE")
+}
+
+# `rtcprobe serve` with a direct UDP port that takes N streams in one load
+# session at 50 packets a second each (and 20 % to spare): TARGET and
+# SERVER_PID. The secret goes by file, as a user would pass it.
+reflector_for() { # dir, streams
+  local ws udp
+  mkdir -p "$1"
+  (umask 077 && openssl rand -hex 24 >"$1/secret")
+  ws=$(lab_free_port tcp)
+  udp=$(lab_free_port udp)
+  printf '%s\n' "[listen]" "websocket = 127.0.0.1:$ws" "udp = 127.0.0.1:$udp" "tcp = off" \
+    "trusted_proxies =" "[auth]" "secret_file = $1/secret" "max_token_ttl = 600" \
+    "[ice]" "loopback_only = true" "[limits]" "max_load_streams = $2" \
+    "global_packet_rate = $((60 * $2))" "session_lifetime = $((DUR + 300))" >"$1/serve.ini"
+  "$RTCPROBE" serve --config "$1/serve.ini" 2>"$1/serve.log" &
+  SERVER_PID=$!
+  lab_on_exit "lab_kill_pid $SERVER_PID"
+  lab_wait_port 127.0.0.1 "$ws" tcp 10 || { cat "$1/serve.log" >&2; exit 2; }
+  TARGET=(--reflector "ws://127.0.0.1:$ws/rtcprobe" --reflector-secret-file "$1/secret")
 }
 
 main() {
@@ -97,27 +131,18 @@ main() {
   W=$(lab_tmpdir)
   echo "# coturn $(turnserver --version 2>/dev/null | head -n 1);" \
     "rtcprobe $("$RTCPROBE" --version | head -n 1); $(nproc) CPUs; $(uname -r)"
-  # Two relays per stream; a fresh coturn per run (released allocations
-  # still hold relay ports for a while).
-  lab_coturn_start "$W/c-idle" --relay-ports $((8 * IDLE + 64)) >/dev/null ||
-    { echo "coturn did not start" >&2; exit 2; }
-  # shellcheck source=/dev/null
-  source "$W/c-idle/env"
-  run_load "$W/idle" "$IDLE"
-  report "N=$IDLE (idle path)" "$W/idle"
-  lab_coturn_stop "$W/c-idle"
-  lab_coturn_start "$W/c-big" --relay-ports $((8 * BIG + 64)) >/dev/null ||
-    { echo "coturn did not start" >&2; exit 2; }
-  # shellcheck source=/dev/null
-  source "$W/c-big/env"
-  run_load "$W/big" "$BIG"
-  report "N=$BIG" "$W/big"
-  if perf record -o /dev/null true >/dev/null 2>&1; then
+  if [[ ${HEADROOM_ONLY:-} != reflector ]]; then
+    coturn_for "$W/c-idle" "$IDLE"
+    run_load "$W/idle" "$IDLE"
+    report "N=$IDLE (idle path)" "$W/idle"
+    lab_coturn_stop "$W/c-idle"
+    coturn_for "$W/c-big" "$BIG"
+    run_load "$W/big" "$BIG"
+    report "N=$BIG" "$W/big"
     lab_coturn_stop "$W/c-big"
-    lab_coturn_start "$W/c-perf" --relay-ports $((8 * BIG + 64)) >/dev/null ||
-      { echo "coturn did not start" >&2; exit 2; }
-    # shellcheck source=/dev/null
-    source "$W/c-perf/env"
+  fi
+  if [[ -z ${HEADROOM_ONLY:-} ]] && perf record -o /dev/null true >/dev/null 2>&1; then
+    coturn_for "$W/c-perf" "$BIG"
     run_load "$W/perf" "$BIG" perf record -q -g -o "$W/perf.data"
     # The CPU figure of this run is perf's own process, not the probe's.
     report "N=$BIG under perf record (CPU column: perf itself)" "$W/perf"
@@ -127,6 +152,17 @@ main() {
     echo "# top symbols (perf report --no-children --sort dso,symbol)"
     perf report -i "$W/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
       awk '/%/ && !/^#/ && !/^ *\|/ && !/--/ { print $1, $2, $4 }' | head -n 20 || true
+    lab_coturn_stop "$W/c-perf"
+  fi
+  if [[ ${HEADROOM_ONLY:-} != coturn ]]; then
+    reflector_for "$W/r-idle" "$IDLE"
+    run_load "$W/r-idle" "$IDLE"
+    report "N=$IDLE --reflector (idle path)" "$W/r-idle" "serve"
+    lab_kill_pid "$SERVER_PID"
+    reflector_for "$W/r-big" "$BIG"
+    run_load "$W/r-big" "$BIG"
+    report "N=$BIG --reflector" "$W/r-big" "serve"
+    lab_kill_pid "$SERVER_PID"
   fi
 }
 

@@ -44,5 +44,7 @@ void rp_load_command_finish (RpLoadCommand *cmd, RpReport *report);
 void rp_load_command_free (RpLoadCommand *cmd);
 /* How long the ramp takes as planned, set-up and release excluded. */
 gint64 rp_load_planned_us (const RpLoadOptions *o);
+/* The most the steps may wait for their set-ups before their windows. */
+gint64 rp_load_settle_max_us (const RpLoadOptions *o);
 
 G_END_DECLS

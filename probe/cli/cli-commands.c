@@ -812,7 +812,7 @@ rp_cli_planned_us (const RpCliOptions *o)
 
   if (o->streams == 0 || !load_options (o, &lo, NULL))
     return 0;
-  return rp_load_planned_us (&lo);
+  return rp_load_planned_us (&lo) + rp_load_settle_max_us (&lo);
 }
 
 static void

@@ -1,8 +1,16 @@
 /* The streams of `rtcprobe load` and their steps (see load-run.h).
  *
- * A step's loss counts the packets sent from its start until a grace period
- * before its end (so each had that long to come back): per stream, their
- * sequence numbers are [lo, hi). RTT is (T4 - T1) - (T3 - T2) (RFC 8762
+ * A step first sets up its new streams (the streams of earlier steps keep
+ * sending, counted nowhere), then opens its measured window: the window
+ * measures its streams sending, not the server answering set-ups too. The
+ * window opens when every set-up is answered, or after
+ * rp_load_settle_cap_us() with what is up by then (the step says how many
+ * were not). Its loss counts the packets sent from the window's start
+ * until a grace period before the step's end (so each had that long to
+ * come back): per stream, their sequence numbers are [lo, hi); RTT and
+ * jitter count the replies to packets from lo on.
+ * With --allocations-only the set-ups are what a step measures: its window
+ * opens at once. RTT is (T4 - T1) - (T3 - T2) (RFC 8762
  * 4.2.1 timestamps, all on this host's monotonic clock: the one-way transit
  * times are real here, so RFC 3550 A.8 jitter is taken per direction). */
 #include "probe/net/load-run.h"
@@ -74,8 +82,10 @@ struct _RpLoadRun {
   guint steps;                  /* planned */
   guint step;                   /* the current one */
   RpLoadStep current;
-  gint64 step_start_us, window_end_us;
-  GSource *step_timer, *window_timer, *refresh_timer, *release_timer;
+  gint64 begin_us;              /* the step's start: its set-ups go */
+  gint64 step_start_us, window_end_us;   /* its measured window */
+  gboolean settling;            /* set-ups before the window */
+  GSource *settle_timer, *step_timer, *window_timer, *refresh_timer, *release_timer;
   gboolean running, stopping, finished;
   gboolean quota_seen;          /* a 486 came; the quota is not counted yet */
   guint want;                   /* streams the current step asks for */
@@ -87,6 +97,7 @@ struct _RpLoadRun {
 };
 
 static void end_step (RpLoadRun *run);
+static void open_window (RpLoadRun *run);
 
 static gint64
 step_len_us (RpLoadRun *run, guint k)
@@ -102,6 +113,13 @@ static gboolean
 in_window (const Stream *s, guint32 seq)
 {
   return seq >= s->lo && seq < s->hi;
+}
+
+/* A reply that belongs to the step's figures: sent since its window opened. */
+static gboolean
+since_window (const Stream *s, guint32 seq)
+{
+  return seq >= s->lo;
 }
 
 static void
@@ -124,9 +142,6 @@ on_tick (RpEngineTimer *t, gint64 due_us, gpointer data)
 
   if (s->state != LIVE || !run->running)
     return;
-  if (s->next_seq == 0)
-    run->current.setup_us = MAX (run->current.setup_us, g_get_monotonic_time () -
-                                                          run->step_start_us);
   p.seq = s->next_seq++;
   p.error_estimate = RP_STAMP_EE_DEFAULT;
   p.timestamp = rp_stamp_us_to_ntp (g_get_monotonic_time ());
@@ -163,7 +178,8 @@ on_b_data (RpEngineSocket *sock, guint16 channel, guint8 *payload, gsize len, gi
     return;
   if (in_window (s, sp.seq))
     run->current.reached++;
-  jitter (s, RP_LOAD_FWD, (rx_us - rp_stamp_ntp_to_us (sp.timestamp)) / 1000.0);
+  if (since_window (s, sp.seq))
+    jitter (s, RP_LOAD_FWD, (rx_us - rp_stamp_ntp_to_us (sp.timestamp)) / 1000.0);
   out = rp_packet_engine_prepare (run->engine, s->sb, RP_RELAY_CHANNEL_B, 0);
   if (out == NULL)
     return;
@@ -189,6 +205,8 @@ on_a_data (RpEngineSocket *sock, guint16 channel, guint8 *payload, gsize len, gi
     return;   /* never sent */
   if (in_window (s, x.sender_seq))
     run->current.returned++;
+  if (!since_window (s, x.sender_seq))
+    return;
   rp_histogram_add (&run->current.rtt_us, (x.t4_us - x.t1_us) - (x.t3_us - x.t2_us));
   jitter (s, RP_LOAD_BWD, (x.t4_us - x.t3_us) / 1000.0);
 }
@@ -280,12 +298,15 @@ held_allocations (RpLoadRun *run)
 static void start_more (RpLoadRun *run);
 static void go_live (RpLoadRun *run, Stream *s, guint k);
 
-/* A set-up answered: the next one may go. */
+/* A set-up answered: the next one may go; after the step's last, its
+ * window opens. */
 static void
 setup_done (RpLoadRun *run)
 {
   run->setups--;
   start_more (run);
+  if (run->settling && run->setups == 0 && run->streams->len >= run->want)
+    open_window (run);
 }
 
 static void
@@ -435,7 +456,9 @@ go_live (RpLoadRun *run, Stream *s, guint k)
   if (due <= now)
     due += iv;
   s->state = LIVE;
-  s->lo = 0;
+  /* Before the window nothing counts; in it, from the first packet; after
+   * it (the grace period) only the replies. */
+  s->lo = run->settling ? G_MAXUINT32 : 0;
   s->hi = run->window_timer == NULL ? 0 : G_MAXUINT32;
   rp_packet_engine_schedule (run->engine, &s->timer, due);
 }
@@ -599,6 +622,8 @@ on_window_end (gpointer data)
   guint refused = 0;
   gint64 open_us = MIN (g_get_monotonic_time (), run->window_end_us) - run->step_start_us;
 
+  if (run->settling)
+    return G_SOURCE_REMOVE;   /* stopped before it opened: nothing counted */
   for (guint i = 0; i < run->streams->len; i++) {
     Stream *s = g_ptr_array_index (run->streams, i);
     s->hi = s->next_seq;
@@ -621,18 +646,33 @@ on_step_end (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-begin_step (RpLoadRun *run)
+static gboolean
+on_settle_timeout (gpointer data)
 {
-  guint want = rp_load_ramp_streams_at (&run->config.ramp, run->config.streams, run->step);
+  RpLoadRun *run = data;
+
+  g_clear_pointer (&run->settle_timer, g_source_unref);
+  open_window (run);
+  return G_SOURCE_REMOVE;
+}
+
+/* The step's measured window: every stream counts from its next packet;
+ * the schedule error is the window's. */
+static void
+open_window (RpLoadRun *run)
+{
   gint64 len = step_len_us (run, run->step);
   gint64 grace = MIN (GRACE_MAX_US, len / 4);
+  gint64 win = run->config.allocations_only ? len : len - grace;
 
-  rp_load_step_init (&run->current);
-  run->current.streams_attempted = want;
+  clear_source (&run->settle_timer);
+  run->settling = FALSE;
+  run->step_start_us = g_get_monotonic_time ();
+  run->current.setup_us = run->step_start_us - run->begin_us;
+  run->current.setting_up = run->setups + (run->want > run->streams->len ?
+                                            run->want - run->streams->len : 0);
   if (run->engine != NULL)
     rp_packet_engine_set_lateness (run->engine, &run->current.lateness_us);
-  run->step_start_us = g_get_monotonic_time ();
   for (guint i = 0; i < run->streams->len; i++) {
     Stream *s = g_ptr_array_index (run->streams, i);
     s->lo = s->next_seq;
@@ -640,13 +680,38 @@ begin_step (RpLoadRun *run)
     s->returned = 0;
     s->have_first = s->have_after = FALSE;
   }
-  run->want = want;
-  /* The window first: a stream that goes live at once (direct) counts. */
-  run->window_end_us = run->step_start_us + (run->config.allocations_only ? len : len - grace);
-  run->window_timer = add_timeout (run, run->config.allocations_only ? len : len - grace,
-                                   on_window_end);
+  run->window_end_us = run->step_start_us + win;
+  run->window_timer = add_timeout (run, win, on_window_end);
   run->step_timer = add_timeout (run, len, on_step_end);
+}
+
+static void
+begin_step (RpLoadRun *run)
+{
+  rp_load_step_init (&run->current);
+  run->want = rp_load_ramp_streams_at (&run->config.ramp, run->config.streams, run->step);
+  run->current.streams_attempted = run->want;
+  run->begin_us = g_get_monotonic_time ();
+  if (run->engine != NULL)
+    rp_packet_engine_set_lateness (run->engine, NULL);
+  if (run->config.allocations_only) {
+    open_window (run);
+    start_more (run);
+    return;
+  }
+  /* Until the window opens, no packet counts (lo past any sequence). */
+  for (guint i = 0; i < run->streams->len; i++) {
+    Stream *s = g_ptr_array_index (run->streams, i);
+    s->lo = s->hi = G_MAXUINT32;
+  }
+  run->settling = TRUE;
   start_more (run);
+  /* Direct streams (and a step that adds none) are up already. */
+  if (run->settling && run->setups == 0)
+    open_window (run);
+  else if (run->settling)
+    run->settle_timer = add_timeout (run, rp_load_settle_cap_us (run->config.ramp.interval_s),
+                                     on_settle_timeout);
 }
 
 static void
@@ -754,8 +819,10 @@ end_step (RpLoadRun *run)
   gboolean last;
   guint live = live_streams (run);
 
+  clear_source (&run->settle_timer);
   clear_source (&run->window_timer);
   clear_source (&run->step_timer);
+  run->settling = FALSE;
   run->current.streams_established = live;
   for (guint i = 0; run->config.direct != NULL && i < run->streams->len; i++) {
     Stream *s = g_ptr_array_index (run->streams, i);
@@ -868,6 +935,7 @@ rp_load_run_free (RpLoadRun *run)
 {
   if (run == NULL)
     return;
+  clear_source (&run->settle_timer);
   clear_source (&run->step_timer);
   clear_source (&run->window_timer);
   clear_source (&run->refresh_timer);

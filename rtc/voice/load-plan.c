@@ -52,6 +52,12 @@ rp_load_parse_ramp (const char *text, guint max_streams, RpLoadRamp *out, GError
   return TRUE;
 }
 
+gint64
+rp_load_settle_cap_us (double step_s)
+{
+  return (gint64) (MAX (step_s, RP_LOAD_SETTLE_MIN_S) * G_USEC_PER_SEC);
+}
+
 guint
 rp_load_ramp_steps (const RpLoadRamp *ramp, guint n)
 {
@@ -122,6 +128,7 @@ rp_load_step_summarize (const RpLoadStep *s, RpLoadStepSummary *out)
   out->sent = s->sent;
   out->planned = s->planned;
   out->setup_ms = s->setup_us / 1000.0;
+  out->setting_up = s->setting_up;
   out->rtt_p50_ms = rp_histogram_percentile (&s->rtt_us, 50) / 1000.0;
   out->rtt_p95_ms = rp_histogram_percentile (&s->rtt_us, 95) / 1000.0;
   out->rtt_p99_ms = rp_histogram_percentile (&s->rtt_us, 99) / 1000.0;

@@ -29,6 +29,11 @@ gboolean rp_load_parse_ramp (const char *text, guint max_streams, RpLoadRamp *ou
 /* How many steps reach n streams, and how many streams step k (from 0) holds. */
 guint rp_load_ramp_steps (const RpLoadRamp *ramp, guint n);
 guint rp_load_ramp_streams_at (const RpLoadRamp *ramp, guint n, guint k);
+/* A step's new streams are set up before its measured window opens; the
+ * window opens when every set-up is answered, or after this long (the
+ * step's length, at least RP_LOAD_SETTLE_MIN_S) with what is up by then. */
+#define RP_LOAD_SETTLE_MIN_S 10.0
+gint64 rp_load_settle_cap_us (double step_s);
 
 /* Why an allocation failed, as the load report counts them. */
 typedef enum {
@@ -54,9 +59,10 @@ typedef struct {
   guint first_refused;          /* 1-based number of the first allocation refused (0: none) */
   guint64 sent;                 /* packets sent within the measured window */
   guint64 planned;              /* what the streams not refused would have sent in it had each
-                                 * sent from the step's start: sent falls short of it while
-                                 * streams are still being set up */
-  gint64 setup_us;              /* the step's start to the first packet of its last stream */
+                                 * sent from the window's start: sent falls short of it when
+                                 * streams were still being set up as it opened */
+  gint64 setup_us;              /* the step's start to its window's: its streams' set-up */
+  guint setting_up;             /* streams not yet set up when the window opened */
   guint64 reached;              /* of them, arrived at the reflecting side */
   guint64 returned;             /* of them, back at the sender */
   RpHistogram rtt_us;
@@ -72,6 +78,7 @@ typedef struct {
   guint first_refused;
   guint64 sent, planned;
   double setup_ms;
+  guint setting_up;
   double rtt_p50_ms, rtt_p95_ms, rtt_p99_ms;
   double jitter_p95_ms[2];
   double loss_pct[2];           /* forward: not reached; backward: reached, not back */

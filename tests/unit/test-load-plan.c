@@ -40,6 +40,9 @@ test_ramp_steps (void)
   g_assert_cmpuint (rp_load_ramp_streams_at (&r, 25, 2), ==, 25);
   g_assert_cmpuint (rp_load_ramp_steps (&r, 20), ==, 2);
   g_assert_cmpuint (rp_load_ramp_steps (&r, 0), ==, 0);
+  /* A step's set-up waits the step's length, at least 10 s. */
+  g_assert_cmpint (rp_load_settle_cap_us (5), ==, 10 * G_USEC_PER_SEC);
+  g_assert_cmpint (rp_load_settle_cap_us (30), ==, 30 * G_USEC_PER_SEC);
 }
 
 static void
@@ -59,7 +62,11 @@ test_step_summary (void)
   }
   s.fail[RP_LOAD_FAIL_QUOTA] = 2;
   s.fail[RP_LOAD_FAIL_TIMEOUT] = 1;
+  s.setup_us = 1500;
+  s.setting_up = 4;
   rp_load_step_summarize (&s, &o);
+  g_assert_cmpfloat (o.setup_ms, ==, 1.5);
+  g_assert_cmpuint (o.setting_up, ==, 4);
   g_assert_cmpfloat_with_epsilon (o.loss_pct[RP_LOAD_FWD], 2.0, 1e-9);
   g_assert_cmpfloat_with_epsilon (o.loss_pct[RP_LOAD_BWD], 100.0 * 10 / 980, 1e-9);
   g_assert_cmpfloat_with_epsilon (o.rtt_p50_ms, 5.0, 5.0 * RP_HISTOGRAM_REL_ERROR);
