@@ -3,8 +3,8 @@
 # loopback, and 10 streams on the same idle path to compare with: both
 # processes' CPU (utime + stime from /proc/PID/stat before and after), the
 # sender's schedule error p50/p99, RTT, jitter and loss per direction,
-# packets sent of those planned and how long set-up took; where the CPU went:
-# the probe's time waiting for a CPU (/proc/PID/schedstat), coturn's threads,
+# packets sent of those planned, how long set-up took before the window;
+# where the CPU went: the probe's time waiting for a CPU (/proc/PID/schedstat), coturn's threads,
 # the machine's idle time (/proc/stat), datagrams dropped at coturn's full
 # listening sockets (/proc/net/udp, 6 s in); then a `perf record` of the
 # probe at 1,000 streams to show where its time goes; last, the same 1,000
@@ -79,13 +79,15 @@ report() { # label, out-prefix, server's name
   local server=${3:-coturn} pc cc wall idle run wait drops rq
   read -r pc cc wall idle run wait drops rq <"$2.cpu"
   jq -r --arg l "$1" --arg pc "$pc" --arg cc "$cc" --arg w "$wall" --arg sv "$server" \
-    '[.checks[] | select(.id | startswith("load.step."))][-1].metrics as $m |
+    '[.checks[] | select(.id | startswith("load.step."))][-1] as $step | $step.metrics as $m |
+     $step.details as $d |
      "\($l): established \($m.streams_established), rtcprobe CPU \($pc) s, \($sv) CPU \($cc) s" +
      " over \($w) s wall; schedule_error_ms p50 \($m.schedule_error_ms_p50) p99" +
      " \($m.schedule_error_ms_p99); RTT ms p50 \($m.rtt_ms_p50) p99 \($m.rtt_ms_p99);" +
      " loss % \($m.loss_pct_fwd)/\($m.loss_pct_bwd); datagrams_sent" +
      " \(.checks[-1].details.datagrams_sent // "?"); packets sent \($m.packets_sent) of" +
-     " \($m.packets_planned // "?") planned, last stream started at \($m.setup_ms // "?") ms"' \
+     " \($m.packets_planned // "?") planned; set-up before the window \($m.setup_ms // "?") ms," +
+     " \($d.streams_setting_up // "?") streams not up when it opened"' \
     "$2.json" || { echo "$1: no report"; cat "$2.err" >&2; }
   echo "  CPU: machine idle $idle CPU-s of the run; the probe on a CPU $run s, runnable but" \
     "waiting for one $wait s; $server threads (CPU s) $(cat "$2.threads"); dropped at $server's" \

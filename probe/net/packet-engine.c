@@ -449,6 +449,13 @@ rp_packet_engine_new (GMainContext *context, gsize max_payload, guint slots, GEr
   e->source->engine = e;
   g_source_set_priority ((GSource *) e->source, G_PRIORITY_HIGH);
   g_source_set_name ((GSource *) e->source, "rtcprobe packet engine");
+  /* GLib blocks a source that cannot recurse while it dispatches: it takes
+   * its fds out of the poll set and puts them back, and each change writes
+   * the context's wake-up eventfd, so the next poll returns at once only to
+   * read it. Four system calls and an idle loop turn per dispatch, one
+   * dispatch per tick: the engine's dispatch never iterates the context,
+   * so nothing recurses. */
+  g_source_set_can_recurse ((GSource *) e->source, TRUE);
   e->tag = g_source_add_unix_fd ((GSource *) e->source, e->epfd, G_IO_IN);
   e->timer_tag = g_source_add_unix_fd ((GSource *) e->source, e->tfd, G_IO_IN);
   g_source_attach ((GSource *) e->source, context);
