@@ -9,6 +9,8 @@
 #include "common/result.h"
 #include "probe/core/options.h"
 #include "probe/core/runner.h"
+#include "probe/core/target.h"
+#include "probe/net/reflector-client.h"
 #include "probe/net/voice-options.h"
 
 G_BEGIN_DECLS
@@ -127,6 +129,19 @@ gint64 rp_cli_planned_us (const RpCliOptions *o);
 gboolean rp_cli_parse_command (const RpCliCommand *cmd, RpCliOptions *o, GPtrArray *bound,
                                GStrv *args, GError **error);
 void rp_cli_clear_bound (GPtrArray *bound);
+/* --rest-ttl, or its default. */
+gint rp_cli_rest_ttl (const RpCliOptions *o);
+/* --turn URIs (turn: or turns:) into out; at least one. */
+gboolean rp_cli_parse_turn_option (const RpCliOptions *o, GPtrArray *out, GError **error);
+/* --reflector for ice, voice and load: the URL, the shared secret, and the
+ * options the commands hand to the reflector client. */
+gboolean rp_cli_reflector_options (const RpCliOptions *o, GPtrArray *turn, GPtrArray *stun,
+                                   RpTarget **url, RpSecret **secret, RpIceReflectorOptions *ro,
+                                   GError **error);
+/* `rtcprobe load` (cli-load.c): its options, the command, its finish. */
+extern const GOptionEntry rp_cli_load_entries[];
+int rp_cli_load (RpCliRun *run, int argc, char **argv, GError **error);
+void rp_cli_load_finish (RpCliRun *run, RpReport *report);
 /* `rtcprobe exporter` (cli-exporter.c). */
 int rp_cli_exporter (RpCliRun *run, int argc, char **argv, GError **error);
 /* `rtcprobe results` (cli-results.c): the reflector's results store. */
