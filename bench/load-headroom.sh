@@ -111,20 +111,12 @@ coturn_for() { # dir, streams
 # session at 50 packets a second each (and 20 % to spare): TARGET and
 # SERVER_PID. The secret goes by file, as a user would pass it.
 reflector_for() { # dir, streams
-  local ws udp
   mkdir -p "$1"
   (umask 077 && openssl rand -hex 24 >"$1/secret")
-  ws=$(lab_free_port tcp)
-  udp=$(lab_free_port udp)
-  printf '%s\n' "[listen]" "websocket = 127.0.0.1:$ws" "udp = 127.0.0.1:$udp" "tcp = off" \
-    "trusted_proxies =" "[auth]" "secret_file = $1/secret" "max_token_ttl = 600" \
-    "[ice]" "loopback_only = true" "[limits]" "max_load_streams = $2" \
-    "global_packet_rate = $((60 * $2))" "session_lifetime = $((DUR + 300))" >"$1/serve.ini"
-  "$RTCPROBE" serve --config "$1/serve.ini" 2>"$1/serve.log" &
-  SERVER_PID=$!
-  lab_on_exit "lab_kill_pid $SERVER_PID"
-  lab_wait_port 127.0.0.1 "$ws" tcp 10 || { cat "$1/serve.log" >&2; exit 2; }
-  TARGET=(--reflector "ws://127.0.0.1:$ws/rtcprobe" --reflector-secret-file "$1/secret")
+  lab_serve_start "$1/serve.ini" "$1/serve.log" "$1/secret" "max_load_streams = $2" \
+    "global_packet_rate = $((60 * $2))" "session_lifetime = $((DUR + 300))" || exit 2
+  SERVER_PID=$LAB_SERVE_PID
+  TARGET=(--reflector "$LAB_SERVE_URL" --reflector-secret-file "$1/secret")
 }
 
 main() {

@@ -26,22 +26,11 @@ jqc() {
 
 # serve NAME [limits lines...]: a reflector with its own config and log.
 serve() {
-  local name=$1 ws udp
+  local name=$1
   shift
-  ws=$(lab_free_port tcp)
-  udp=$(lab_free_port udp)
-  {
-    printf '[listen]\nwebsocket = 127.0.0.1:%s\nudp = 127.0.0.1:%s\ntcp = off\ntrusted_proxies =\n' \
-      "$ws" "$udp"
-    printf '[auth]\nsecret_file = %s\nmax_token_ttl = 600\n[ice]\nloopback_only = true\n' "$W/secret"
-    printf '[limits]\n'
-    printf '%s\n' "$@"
-  } >"$W/$name.ini"
-  "$RTCPROBE" serve --config "$W/$name.ini" 2>>"$W/$name.log" &
-  eval "${name}_PID=$!"
-  lab_on_exit "lab_kill_pid $!"
-  lab_wait_port 127.0.0.1 "$ws" tcp 10 || { cat "$W/$name.log" >&2; exit 1; }
-  eval "${name}_URL=ws://127.0.0.1:$ws/rtcprobe"
+  lab_serve_start "$W/$name.ini" "$W/$name.log" "$W/secret" "$@" || exit 1
+  eval "${name}_PID=$LAB_SERVE_PID"
+  eval "${name}_URL=$LAB_SERVE_URL"
 }
 
 main() {

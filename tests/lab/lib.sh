@@ -1101,3 +1101,6 @@ lab_router_dropped() {
   ip netns exec "$LAB_NS_ROUTER" nft list chain inet rplabfw forward |
     awk '/drop/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
 }
+
+# shellcheck source=tests/lab/reflector.sh
+source "$(dirname "${BASH_SOURCE[0]}")/reflector.sh"
