@@ -649,10 +649,8 @@ on_step_end (gpointer data)
 static gboolean
 on_settle_timeout (gpointer data)
 {
-  RpLoadRun *run = data;
-
-  g_clear_pointer (&run->settle_timer, g_source_unref);
-  open_window (run);
+  /* open_window destroys and drops this source. */
+  open_window (data);
   return G_SOURCE_REMOVE;
 }
 
