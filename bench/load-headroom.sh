@@ -45,11 +45,39 @@ udp_drops_of() {
 }
 idle_of() { awk -v hz="$HZ" '/^cpu / { print ($5 + $6) / hz }' /proc/stat; }
 
+# The probe's last CPU ticks and schedstat while it runs, and the server's
+# UDP drops DROPS_AT seconds in, into FILE: "ticks on-cpu-ns wait-ns drops
+# queue". The observer runs at nice 19 and polls with shell builtins only
+# (it waits on a FIFO nobody writes): one that forked an awk, a date and a
+# sleep per poll showed in the probe's schedule error (p99 2 to 4 ms on an
+# idle path).
+observe() { # pid, file
+  local pid=$1 ticks=0 sched="0 0" drops="0 0" t0=$EPOCHREALTIME st x tick
+  renice -n 19 -p "$BASHPID" >/dev/null
+  mkfifo "$2.tick"
+  exec {tick}<>"$2.tick"
+  while kill -0 "$pid" 2>/dev/null; do
+    read -r -a st <"/proc/$pid/stat" 2>/dev/null && ticks=$((st[13] + st[14]))
+    read -r x <"/proc/$pid/schedstat" 2>/dev/null && sched=${x% *}
+    if [[ $drops == "0 0" && -n $DROPS_AT ]] && ((${EPOCHREALTIME%.*} - ${t0%.*} >= DROPS_AT)); then
+      drops=$(udp_drops_of "$SERVER_PID")
+    fi
+    read -r -t 0.1 -u "$tick" x || true
+  done
+  exec {tick}>&-
+  echo "$ticks $sched $drops" >"$2"
+}
+# coturn's drops are read 6 s in, while its relay sockets are open; the
+# reflector's direct socket outlives the run, and is read after it, so that
+# no find over its fds runs beside the probe.
+DROPS_AT=6
+DROPS_WHEN="6 s in"
+
 # Runs load with N streams against TARGET (load's options naming the server)
-# whose process is SERVER_PID; the probe's CPU is read from its /proc entry
-# just before it exits (polled every 100 ms), the server's before and after.
+# whose process is SERVER_PID; the probe's CPU is the observer's last reading
+# before it exits, the server's from before and after.
 run_load() { # out-prefix, streams, [extra wrapper...]
-  local out=$1 n=$2 pid t0 c0 c1 last=0 cur i0 rq="0 0" sched="0 0" drops="0 0" x
+  local out=$1 n=$2 pid obs t0 c0 c1 i0 ticks run wait drops rq x
   shift 2
   i0=$(idle_of)
   c0=$(cpu_of "$SERVER_PID")
@@ -57,20 +85,17 @@ run_load() { # out-prefix, streams, [extra wrapper...]
   "$@" "$RTCPROBE" --format json --timeout $((DUR + 120)) load --streams "$n" --duration "$DUR" \
     "${TARGET[@]}" >"$out.json" 2>"$out.err" &
   pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    cur=$(cpu_of "$pid")
-    [[ $cur == 0 ]] || last=$cur
-    # the probe's own thread: ns on a CPU, ns runnable but waiting for one
-    x=$(cat "/proc/$pid/schedstat" 2>/dev/null) && sched=$x
-    if [[ $drops == "0 0" ]] && awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { exit !(b - a > 6) }'; then
-      drops=$(udp_drops_of "$SERVER_PID")
-    fi
-    sleep 0.1
-  done
+  observe "$pid" "$out.observed" &
+  obs=$!
   wait "$pid" || true
+  wait "$obs"
   c1=$(cpu_of "$SERVER_PID")
-  echo "$last $(sub "$c0" "$c1") $(sub "$t0" "$(date +%s.%N)") $(sub "$i0" "$(idle_of)")" \
-    "$(echo "$sched" | awk '{ printf "%.2f %.2f", $1 / 1e9, $2 / 1e9 }') $drops" >"$out.cpu"
+  read -r ticks run wait drops rq <"$out.observed"
+  [[ -n $DROPS_AT ]] || read -r drops rq <<<"$(udp_drops_of "$SERVER_PID")"
+  echo "$(awk -v t="$ticks" -v hz="$HZ" 'BEGIN { print t / hz }') $(sub "$c0" "$c1")" \
+    "$(sub "$t0" "$(date +%s.%N)") $(sub "$i0" "$(idle_of)")" \
+    "$(awk -v a="$run" -v b="$wait" 'BEGIN { printf "%.2f %.2f", a / 1e9, b / 1e9 }') $drops $rq" \
+    >"$out.cpu"
   for x in /proc/"$SERVER_PID"/task/*/stat; do awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "$x"; done |
     awk '$1 > 0.05' | sort -rn | tr '\n' ' ' >"$out.threads"
 }
@@ -91,7 +116,7 @@ report() { # label, out-prefix, server's name
     "$2.json" || { echo "$1: no report"; cat "$2.err" >&2; }
   echo "  CPU: machine idle $idle CPU-s of the run; the probe on a CPU $run s, runnable but" \
     "waiting for one $wait s; $server threads (CPU s) $(cat "$2.threads"); dropped at $server's" \
-    "sockets 6 s in: $drops datagrams, largest receive queue $rq bytes"
+    "sockets $DROPS_WHEN: $drops datagrams, largest receive queue $rq bytes"
   jq -r '.checks[-1] | "  verdict: \(.summary)"' "$2.json" 2>/dev/null || true
 }
 
@@ -105,6 +130,8 @@ coturn_for() { # dir, streams
   SERVER_PID=$LAB_TURN_PID
   TARGET=(--turn "turn:127.0.0.1:$LAB_TURN_PORT" --user "$LAB_TURN_USER"
     --password-file "$LAB_TURN_PASSWORD_FILE")
+  DROPS_AT=6
+  DROPS_WHEN="6 s in"
 }
 
 # `rtcprobe serve` with a direct UDP port that takes N streams in one load
@@ -117,6 +144,8 @@ reflector_for() { # dir, streams
     "global_packet_rate = $((60 * $2))" "session_lifetime = $((DUR + 300))" || exit 2
   SERVER_PID=$LAB_SERVE_PID
   TARGET=(--reflector "$LAB_SERVE_URL" --reflector-secret-file "$1/secret")
+  DROPS_AT=
+  DROPS_WHEN="over the run"
 }
 
 main() {
