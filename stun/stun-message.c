@@ -310,21 +310,29 @@ rp_stun_message_get_mapped_address (const RpStunMessage *msg, RpStunAddress *out
 }
 
 /* Peer-supplied text made safe to show: invalid UTF-8 and any character that
- * is not printable (controls, NUL, escape sequences) become U+FFFD. */
+ * is not printable (controls, NUL, escape sequences) become U+FFFD, except at
+ * the end, where they are dropped: a server that counts a terminating NUL or
+ * a stray byte into the reason phrase's length (coturn 4.6's 437 reason ends
+ * in one) still reads as its text. */
 static char *
 sanitise (const guint8 *p, gsize n)
 {
   g_autofree char *valid = g_utf8_make_valid ((const char *) p, (gssize) n);
   GString *s = g_string_sized_new (n + 1);
+  gsize keep = 0;
 
   for (const char *c = valid; *c != '\0'; c = g_utf8_next_char (c)) {
     gunichar u = g_utf8_get_char (c);
 
-    if (g_unichar_isprint (u))
+    /* U+FFFD: what g_utf8_make_valid put for an invalid byte */
+    if (g_unichar_isprint (u) && u != 0xFFFD) {
       g_string_append_unichar (s, u);
-    else
+      keep = s->len;
+    } else {
       g_string_append (s, "\xEF\xBF\xBD");
+    }
   }
+  g_string_truncate (s, keep);
   return g_string_free (s, FALSE);
 }
 
