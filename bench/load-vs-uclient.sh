@@ -10,7 +10,10 @@
 #     reflections), uclient's tot_send_msgs;
 #   - coturn's own CPU over the long run (it shares the machine's cores);
 #   - rtcprobe's schedule error p99 and loss at each N, and uclient's
-#     figures for the same N.
+#     figures for the same N;
+#   - the kernel's floor for a datagram in the same run (bench/udp-floor.c:
+#     one send and one receive, nothing else, on a socket per datagram as
+#     TURN needs and batched on one socket), the cost no client can go under.
 # Not a test: it asserts nothing and is not registered in meson test.
 # Usage: bench/load-vs-uclient.sh [RTCPROBE [N...]]
 # Traffic: loopback only.
@@ -26,7 +29,7 @@ SIZES=("$@")
 SHORT=3
 LONG=8
 
-lab_require turnserver turnutils_uclient jq awk /usr/bin/time
+lab_require turnserver turnutils_uclient jq awk /usr/bin/time cc
 if perf stat -x, -e task-clock -o /dev/null true >/dev/null 2>&1; then
   CPU_HOW="perf stat -e task-clock"
   # shellcheck disable=SC2054  # -x, is perf's field separator, not an array comma
@@ -68,6 +71,7 @@ main() {
   local W n prev=""
   lab_init
   W=$(lab_tmpdir)
+  cc -O2 -o "$W/udp-floor" "$HERE/udp-floor.c"
   echo "# coturn $(turnserver --version 2>/dev/null | head -n 1);" \
     "rtcprobe $("$RTCPROBE" --version | head -n 1); $(nproc) CPUs; $(uname -r); CPU by $CPU_HOW"
   for n in "${SIZES[@]}"; do
@@ -112,6 +116,11 @@ main() {
       "$W/p$n-long.json" || true
     grep -h 'Total lost packets\|Average round trip delay\|Average jitter' "$W/u$n-long.out" \
       | sed "s/^[0-9]*: : /N=$n uclient: /" || true
+    "$W/udp-floor" "$n" $((200000 / n)) 102 | awk -v n="$n" -v p="$pc" -v u="$uc" '
+      { us[$1] = $4 }
+      END { printf "N=%s kernel floor per datagram: own socket %.2f us, batched %.2f us;" \
+              " rtcprobe %.1f x, uclient %.1f x the own-socket floor\n",
+              n, us["own"], us["batched"], p * 1e6 / us["own"], u * 1e6 / us["own"] }'
   done
 }
 
