@@ -37,18 +37,6 @@
 #define DEFAULT_LIFETIME_S 600
 #define RELEASE_BUDGET_MS 3000
 #define ENGINE_SLOTS 4096
-/* Streams send at phases spread over the interval, STREAMS_PER_SLOT to a
- * slot of the grid: real calls are not in step, and N packets due at one
- * instant would be a burst the probe sends late and the far end's socket
- * buffer may drop. The slots are GRID_MAX_US apart at most, so that a few
- * streams share each wake-up (on a VM a wake-up costs more than the
- * datagrams it sends), and GRID_MIN_US at least. At 100 streams a 100 us
- * grid gave every stream its own wake-up: 34 us of CPU per datagram; five
- * to a slot, 15 us. At 1,000 streams fifty to a (1 ms) slot put the schedule
- * error p99 at 1.9 ms, five at 0.3 ms. */
-#define STREAMS_PER_SLOT 5
-#define GRID_MIN_US 100
-#define GRID_MAX_US 1000
 /* Set-ups in flight at once: a step of 500 streams is 2,000 requests with
  * the 401 round; sent together they queue at the server past the STUN
  * retransmission timer, and a retransmitted Allocate that the server had
@@ -462,9 +450,7 @@ static void
 go_live (RpLoadRun *run, Stream *s, guint k)
 {
   gint64 iv = run->config.interval_us;
-  gint64 n = MAX (run->config.streams, 1);
-  gint64 grid = CLAMP (iv * STREAMS_PER_SLOT / n, GRID_MIN_US, GRID_MAX_US);
-  gint64 phase = (gint64) k * iv / n / grid * grid;
+  gint64 phase = rp_load_send_phase_us (k, run->config.streams, iv);
   gint64 now = g_get_monotonic_time ();
   gint64 due = now / iv * iv + phase;
 

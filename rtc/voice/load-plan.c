@@ -58,6 +58,16 @@ rp_load_settle_cap_us (double step_s)
   return (gint64) (MAX (step_s, RP_LOAD_SETTLE_MIN_S) * G_USEC_PER_SEC);
 }
 
+gint64
+rp_load_send_phase_us (guint k, guint n, gint64 interval_us)
+{
+  gint64 streams = MAX (n, 1);
+  gint64 grid = CLAMP (interval_us * RP_LOAD_STREAMS_PER_SLOT / streams, RP_LOAD_GRID_MIN_US,
+                       RP_LOAD_GRID_MAX_US);
+
+  return (gint64) (k % streams) * interval_us / streams / grid * grid;
+}
+
 guint
 rp_load_ramp_steps (const RpLoadRamp *ramp, guint n)
 {

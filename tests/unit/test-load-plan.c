@@ -150,6 +150,41 @@ test_fail_codes (void)
   g_assert_cmpstr (rp_load_fail_to_string (RP_LOAD_FAIL_QUOTA), ==, "quota_486");
 }
 
+/* Phases: inside the interval, on the grid, at most five streams to a
+ * slot, and at 1,000 streams of 20 ms the 100 us grid (five to each). */
+static void
+check_phases (guint n, gint64 iv, gint64 grid, guint per_slot_max)
+{
+  g_autofree guint *slot = g_new0 (guint, (gsize) (iv / RP_LOAD_GRID_MIN_US));
+  guint used = 0;
+
+  for (guint k = 0; k < n; k++) {
+    gint64 p = rp_load_send_phase_us (k, n, iv);
+    g_assert_cmpint (p, >=, 0);
+    g_assert_cmpint (p, <, iv);
+    g_assert_cmpint (p % grid, ==, 0);
+    if (slot[p / RP_LOAD_GRID_MIN_US]++ == 0)
+      used++;
+    g_assert_cmpuint (slot[p / RP_LOAD_GRID_MIN_US], <=, per_slot_max);
+  }
+  /* spread: as many slots as the streams need */
+  g_assert_cmpuint (used, >=, MIN (n, (guint) (iv / grid)) / per_slot_max);
+}
+
+static void
+test_send_phase (void)
+{
+  check_phases (1, 20000, 1000, 1);
+  check_phases (10, 20000, 1000, 1);       /* 2 ms apart: a slot each */
+  check_phases (100, 20000, 1000, 5);      /* 20 slots of 1 ms, five each */
+  check_phases (500, 20000, 200, 5);       /* 100 slots of 200 us */
+  check_phases (1000, 20000, 100, 5);      /* the 100 us grid, five each */
+  check_phases (2000, 20000, 100, 10);     /* the grid's floor: more to a slot */
+  check_phases (100, 30000, 1000, 4);      /* G.711 at 30 ms */
+  g_assert_cmpint (rp_load_send_phase_us (0, 0, 20000), ==, 0);
+  g_assert_cmpint (rp_load_send_phase_us (5, 5, 20000), ==, 0);  /* wraps, stays inside */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -159,5 +194,6 @@ main (int argc, char **argv)
   g_test_add_func ("/load-plan/step-summary", test_step_summary);
   g_test_add_func ("/load-plan/knee", test_knee);
   g_test_add_func ("/load-plan/fail-codes", test_fail_codes);
+  g_test_add_func ("/load-plan/send-phase", test_send_phase);
   return g_test_run ();
 }
