@@ -4,8 +4,8 @@
 # processes' CPU (utime + stime from /proc/PID/stat before and after), the
 # sender's schedule error p50/p99, RTT, jitter and loss per direction,
 # packets sent of those planned, how long set-up took before the window;
-# where the CPU went: the probe's time waiting for a CPU (/proc/PID/schedstat), coturn's threads,
-# the machine's idle time (/proc/stat), datagrams dropped at coturn's full
+# where the CPU went: the probe's time waiting for a CPU
+# (/proc/PID/schedstat), coturn's threads, the machine's idle time (/proc/stat), datagrams dropped at coturn's full
 # listening sockets (/proc/net/udp, 6 s in); then a `perf record` of the
 # probe at 1,000 streams to show where its time goes; last, the same 1,000
 # streams against `rtcprobe serve`'s direct UDP port (`load --reflector`),
@@ -71,7 +71,6 @@ observe() { # pid, file
 # reflector's direct socket outlives the run, and is read after it, so that
 # no find over its fds runs beside the probe.
 DROPS_AT=6
-DROPS_WHEN="6 s in"
 
 # Runs load with N streams against TARGET (load's options naming the server)
 # whose process is SERVER_PID; the probe's CPU is the observer's last reading
@@ -101,7 +100,8 @@ run_load() { # out-prefix, streams, [extra wrapper...]
 }
 
 report() { # label, out-prefix, server's name
-  local server=${3:-coturn} pc cc wall idle run wait drops rq
+  local server=${3:-coturn} pc cc wall idle run wait drops rq when="over the run"
+  [[ -z $DROPS_AT ]] || when="$DROPS_AT s in"
   read -r pc cc wall idle run wait drops rq <"$2.cpu"
   jq -r --arg l "$1" --arg pc "$pc" --arg cc "$cc" --arg w "$wall" --arg sv "$server" \
     '[.checks[] | select(.id | startswith("load.step."))][-1] as $step | $step.metrics as $m |
@@ -116,7 +116,7 @@ report() { # label, out-prefix, server's name
     "$2.json" || { echo "$1: no report"; cat "$2.err" >&2; }
   echo "  CPU: machine idle $idle CPU-s of the run; the probe on a CPU $run s, runnable but" \
     "waiting for one $wait s; $server threads (CPU s) $(cat "$2.threads"); dropped at $server's" \
-    "sockets $DROPS_WHEN: $drops datagrams, largest receive queue $rq bytes"
+    "sockets $when: $drops datagrams, largest receive queue $rq bytes"
   jq -r '.checks[-1] | "  verdict: \(.summary)"' "$2.json" 2>/dev/null || true
 }
 
@@ -131,7 +131,6 @@ coturn_for() { # dir, streams
   TARGET=(--turn "turn:127.0.0.1:$LAB_TURN_PORT" --user "$LAB_TURN_USER"
     --password-file "$LAB_TURN_PASSWORD_FILE")
   DROPS_AT=6
-  DROPS_WHEN="6 s in"
 }
 
 # `rtcprobe serve` with a direct UDP port that takes N streams in one load
@@ -145,7 +144,6 @@ reflector_for() { # dir, streams
   SERVER_PID=$LAB_SERVE_PID
   TARGET=(--reflector "$LAB_SERVE_URL" --reflector-secret-file "$1/secret")
   DROPS_AT=
-  DROPS_WHEN="over the run"
 }
 
 main() {

@@ -191,10 +191,22 @@ static const GOptionEntry check_entries[] = {
   { NULL }
 };
 
-gint
-rp_cli_rest_ttl (const RpCliOptions *o)
+/* --rest-ttl, or its default. */
+static gint
+rest_ttl (const RpCliOptions *o)
 {
   return o->rest_ttl == RP_CLI_REST_TTL_UNSET ? 3600 : o->rest_ttl;
+}
+
+RpTurnPlan *
+rp_cli_turn_plan (const RpCliOptions *o, GError **error)
+{
+  RpTurnCreds creds;
+
+  if (!rp_turn_creds_load (&creds, o->user, o->password_file, o->secret_file, rest_ttl (o),
+                           error))
+    return NULL;
+  return rp_turn_plan_new (&creds);
 }
 
 static int
@@ -302,7 +314,6 @@ cmd_turn (RpCliRun *run, int argc, char **argv, GError **error)
   const RpProbeOptions *po = run->po;
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   g_autoptr (RpTurnPlan) plan = NULL;
-  RpTurnCreds creds;
   RpTurnRelayFamilies families = RP_TURN_RELAY_IPV6 | RP_TURN_RELAY_DUAL;
 
   if (o->relay_family != NULL && !rp_turn_relay_families_parse (o->relay_family, &families)) {
@@ -341,10 +352,9 @@ cmd_turn (RpCliRun *run, int argc, char **argv, GError **error)
       add_unique (targets, variant (t, RP_SCHEME_TURNS, RP_TRANSPORT_TLS, 443));
     }
   }
-  if (!rp_turn_creds_load (&creds, o->user, o->password_file, o->secret_file, rp_cli_rest_ttl (o),
-                          error))
+  plan = rp_cli_turn_plan (o, error);
+  if (plan == NULL)
     return RP_EXIT_USAGE;
-  plan = rp_turn_plan_new (&creds);
   rp_check_turn_family_add (runner, po, plan, targets, o->audit);
   rp_check_turn_relay_families_add (runner, po, plan, targets, families, o->relay_family != NULL);
   return 0;
@@ -518,7 +528,6 @@ cmd_ice (RpCliRun *run, int argc, char **argv, GError **error)
   g_autoptr (GPtrArray) turn = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   g_autoptr (GPtrArray) stun = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   g_autoptr (RpTurnPlan) plan = NULL;
-  RpTurnCreds creds;
   RpIceOptions io = { turn, stun, o->relay_only };
 
   if (argc > 1) {
@@ -540,10 +549,9 @@ cmd_ice (RpCliRun *run, int argc, char **argv, GError **error)
     }
     g_ptr_array_add (stun, t);
   }
-  if (!rp_turn_creds_load (&creds, o->user, o->password_file, o->secret_file, rp_cli_rest_ttl (o),
-                          error))
+  plan = rp_cli_turn_plan (o, error);
+  if (plan == NULL)
     return RP_EXIT_USAGE;
-  plan = rp_turn_plan_new (&creds);
   if (o->reflector != NULL)
     return add_reflector (o, runner, po, plan, turn, stun, error);
   rp_check_ice_add (runner, po, plan, &io);
@@ -605,7 +613,6 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
   const RpProbeOptions *po = run->po;
   g_autoptr (GPtrArray) turn = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   g_autoptr (RpTurnPlan) plan = NULL;
-  RpTurnCreds creds;
   RpVoiceOptions vo;
   double watch_s;
 
@@ -636,10 +643,9 @@ cmd_voice (RpCliRun *run, int argc, char **argv, GError **error)
   for (guint i = 0; o->thresholds != NULL && o->thresholds[i] != NULL; i++)
     if (!rp_voice_parse_threshold (&vo, o->thresholds[i], error))
       return RP_EXIT_USAGE;
-  if (!rp_turn_creds_load (&creds, o->user, o->password_file, o->secret_file, rp_cli_rest_ttl (o),
-                          error))
+  plan = rp_cli_turn_plan (o, error);
+  if (plan == NULL)
     return RP_EXIT_USAGE;
-  plan = rp_turn_plan_new (&creds);
   vo.turn = turn;
   if (o->reflector != NULL) {
     g_autoptr (RpTarget) url = NULL;

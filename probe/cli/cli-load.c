@@ -209,7 +209,6 @@ rp_cli_load (RpCliRun *run, int argc, char **argv, GError **error)
   const RpCliOptions *o = run->o;
   g_autoptr (GPtrArray) turn = g_ptr_array_new_with_free_func ((GDestroyNotify) rp_target_free);
   g_autoptr (RpTurnPlan) plan = NULL;
-  RpTurnCreds creds;
   RpLoadOptions lo;
 
   if (argc > 1) {
@@ -231,10 +230,9 @@ rp_cli_load (RpCliRun *run, int argc, char **argv, GError **error)
       return RP_EXIT_USAGE;
     }
   }
-  if (!rp_turn_creds_load (&creds, o->user, o->password_file, o->secret_file, rp_cli_rest_ttl (o),
-                           error))
+  plan = rp_cli_turn_plan (o, error);
+  if (plan == NULL)
     return RP_EXIT_USAGE;
-  plan = rp_turn_plan_new (&creds);
   lo.turn = turn;
   load_watch (run, rp_check_load_add (run->runner, run->po, plan, &lo));
   return 0;

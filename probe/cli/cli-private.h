@@ -7,6 +7,7 @@
 
 #include "common/exit-code.h"
 #include "common/result.h"
+#include "probe/checks/checks-turn.h"
 #include "probe/core/options.h"
 #include "probe/core/runner.h"
 #include "probe/core/target.h"
@@ -129,8 +130,9 @@ gint64 rp_cli_planned_us (const RpCliOptions *o);
 gboolean rp_cli_parse_command (const RpCliCommand *cmd, RpCliOptions *o, GPtrArray *bound,
                                GStrv *args, GError **error);
 void rp_cli_clear_bound (GPtrArray *bound);
-/* --rest-ttl, or its default. */
-gint rp_cli_rest_ttl (const RpCliOptions *o);
+/* The TURN credentials (--user, --password-file, --secret-file,
+ * --rest-ttl or the environment) in a plan; NULL with a one-line error. */
+RpTurnPlan *rp_cli_turn_plan (const RpCliOptions *o, GError **error);
 /* --turn URIs (turn: or turns:) into out; at least one. */
 gboolean rp_cli_parse_turn_option (const RpCliOptions *o, GPtrArray *out, GError **error);
 /* --reflector for ice, voice and load: the URL, the shared secret, and the
